@@ -1,0 +1,29 @@
+# certdesk — see README.md. Every target installs what it needs on Debian 12.
+.PHONY: setup build cli demo test bench lint screenshots clean
+
+setup:
+	@bash scripts/setup-debian.sh
+
+build: setup
+	go build -o build/certdesk .
+
+# cli builds the headless binary (no cgo, no GL): every verb, no GUI.
+cli:
+	CGO_ENABLED=0 go build -tags nogui -o build/certdesk-cli .
+
+demo: build
+	LANG=en_US.UTF-8 ./build/certdesk --demo
+
+test:
+	@bash scripts/test.sh
+
+bench: setup
+	@bash scripts/bench.sh
+
+lint:
+	gofmt -l $$(git ls-files '*.go')
+	go vet ./...
+	go tool staticcheck ./...
+
+clean:
+	rm -rf build

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+)
+
+// Exit statuses of the command line (DESIGN.md): 0 success, 1 the operation
+// failed, 2 bad usage.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// cli carries the standard streams of one invocation, so verbs run
+// in-process in tests exactly as they do from a shell.
+type cli struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// verbs maps the first argument to its handler. The GUI is the default.
+var verbs = map[string]func(c *cli, args []string) int{
+	"store":     (*cli).runStore,
+	"server":    (*cli).runServer,
+	"templates": (*cli).runTemplates,
+	"enroll":    (*cli).runEnroll,
+	"request":   (*cli).runRequest,
+	"pulse":     (*cli).runPulse,
+	"schedule":  (*cli).runSchedule,
+	"history":   (*cli).runHistory,
+	"testca":    (*cli).runTestCA,
+}
+
+const usageText = `usage:
+  certdesk                 open the GUI
+  certdesk --demo          open the GUI with the embedded test CEP/CES
+  certdesk store list|show|import|export|delete|verify ...
+  certdesk server add|list|remove ...
+  certdesk templates -server ID
+  certdesk enroll -server ID -template NAME ...
+  certdesk request new|accept|status ...
+  certdesk pulse
+  certdesk schedule install|remove|status
+  certdesk history
+  certdesk testca serve|resign|approve|deny ...
+Run "certdesk VERB -h" for the flags of a verb.`
+
+// run is the whole program minus os.Exit: it returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		return runGUI(c, false)
+	}
+	switch args[0] {
+	case "--demo", "-demo":
+		return runGUI(c, true)
+	case "-h", "--help", "-help", "help":
+		fmt.Fprintln(stdout, usageText)
+		return exitOK
+	}
+	verb, ok := verbs[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "certdesk: unknown command %q\n%s\n", args[0], usageText)
+		return exitUsage
+	}
+	return verb(c, args[1:])
+}
+
+// fail prints err as the one-line error the contract promises and returns
+// exitFail.
+func (c *cli) fail(err error) int {
+	fmt.Fprintf(c.stderr, "certdesk: %s\n", oneLine(err.Error()))
+	return exitFail
+}
+
+// usage prints a usage error and returns exitUsage.
+func (c *cli) usage(format string, a ...any) int {
+	fmt.Fprintf(c.stderr, "certdesk: "+format+"\n", a...)
+	return exitUsage
+}
+
+// oneLine folds a message onto a single line.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func (c *cli) newFlags(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet("certdesk "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	return fs
+}
+
+// parse parses flags that may appear before, between or after positional
+// arguments ("store show THUMB -json") and returns the positionals. It
+// returns errHelp-wrapped errors for -h and flag errors; callers turn any
+// error into exitUsage (or exitOK for -h).
+func parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// parseOrExit wraps parse for verbs: ok is false when the verb must return
+// code at once (help printed, or a usage error already reported by flag).
+func (c *cli) parseOrExit(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	pos, err := parse(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil, exitOK, false
+	}
+	if err != nil {
+		return nil, exitUsage, false
+	}
+	return pos, 0, true
+}
+
+// readPassword reads a secret from a file (first line) or from standard
+// input, never from argv. Neither source given means no password.
+func (c *cli) readPassword(file string, fromStdin bool) (string, error) {
+	var data []byte
+	var err error
+	switch {
+	case file != "" && fromStdin:
+		return "", errors.New("give -password-file or -password-stdin, not both")
+	case file != "":
+		data, err = os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("cannot read password file %s: %w", file, errors.Unwrap(err))
+		}
+	case fromStdin:
+		data, err = io.ReadAll(io.LimitReader(c.stdin, 64<<10))
+		if err != nil {
+			return "", fmt.Errorf("cannot read password from standard input: %w", err)
+		}
+	default:
+		return "", nil
+	}
+	s := string(data)
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		s = s[:i]
+	}
+	return s, nil
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs, idempotently, the Debian 12 packages certdesk needs to build,
+# test and run: Fyne's GL/X11 headers, a D-Bus session bus with
+# gnome-keyring (the Secret Service), Xvfb and friends for screenshots, and
+# OpenSSL (the independent peer in tests). Never installs dbus-x11: with it,
+# keyring calls without a session bus autolaunch a daemon and hang.
+set -euo pipefail
+
+pkgs=(
+	gcc libc6-dev pkg-config
+	libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
+	libgl1-mesa-dri xvfb xauth x11-utils xdotool imagemagick
+	dbus dbus-daemon gnome-keyring libsecret-tools
+	openssl systemd
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+echo "setup-debian: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
