@@ -66,8 +66,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	verb, ok := verbs[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "certdesk: unknown command %q\n%s\n", args[0], usageText)
-		return exitUsage
+		return c.usage("unknown command %q\n%s", args[0], usageText)
 	}
 	return verb(c, args[1:])
 }
