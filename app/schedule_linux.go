@@ -59,8 +59,9 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 		systemctlArgs(j, "enable", "--now", j.name()+".timer"),
 	} {
 		if out, err := run(ctx, "systemctl", args...); err != nil {
-			return nil, fmt.Errorf("schedule: wrote %s and %s, but systemd did not enable the timer (%w); run \"systemctl %s\" where systemd is running",
-				service, timer, commandError("systemctl", args, out, err), strings.Join(systemctlArgs(j, "enable", "--now", j.name()+".timer"), " "))
+			sc := strings.Join(append([]string{"systemctl"}, systemctlArgs(j)...), " ") + " "
+			return nil, fmt.Errorf("schedule: wrote %s and %s, but systemd did not enable the timer (%w); where systemd runs, finish with \"%sdaemon-reload && %senable --now %s.timer\"",
+				service, timer, commandError("systemctl", args, out, err), sc, sc, j.name())
 		}
 	}
 	var notes []string
@@ -72,10 +73,12 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 
 func removeJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) ([]string, error) {
 	service, timer := unitFiles(j, dir)
-	var notes []string
 	if _, err := os.Stat(timer); errors.Is(err, fs.ErrNotExist) {
-		notes = append(notes, "no schedule was installed for the "+j.context+" context")
-	} else if out, err := run(ctx, "systemctl", systemctlArgs(j, "disable", "--now", j.name()+".timer")...); err != nil {
+		os.Remove(service) // a half-installed leftover, if any
+		return []string{"no schedule was installed for the " + j.context + " context"}, nil
+	}
+	var notes []string
+	if out, err := run(ctx, "systemctl", systemctlArgs(j, "disable", "--now", j.name()+".timer")...); err != nil {
 		// The files still go: without them the timer cannot come back at
 		// the next boot or login, which is what the person asked for.
 		notes = append(notes, "systemd could not stop the timer now ("+firstLine(out)+"); it will not start again once the files are gone")
