@@ -125,6 +125,18 @@ func (s *Scheduler) runner() CommandRunner {
 	}
 }
 
+// The per-OS files (schedule_linux.go, _darwin.go, _windows.go, _other.go)
+// hold only glue, each defining:
+//
+//	defaultJobDir(j) (dir, error)            where the job's files go by default
+//	installJob(ctx, run, j, dir) (notes, error) write the files, load them
+//	removeJob(ctx, run, j, dir) (notes, error)  unload, delete; idempotent
+//	jobStatus(ctx, run, j, dir) (ScheduleStatus, error)
+//
+// They run every OS command through run, so tests see the commands, and
+// report an unreachable OS scheduler in Detail or notes rather than as an
+// error wherever the files alone already say what the person asked.
+
 // pulseJob is one context's OS job, from which every OS's job definition
 // is generated. The generators are pure so they are tested on any OS.
 type pulseJob struct {

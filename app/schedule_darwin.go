@@ -46,6 +46,8 @@ func plistPath(j pulseJob, dir string) string {
 	return filepath.Join(dir, j.launchdLabel()+".plist")
 }
 
+// installJob writes the plist and loads it into the GUI or system domain,
+// unloading an older copy first so a reinstall picks up changes.
 func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) ([]string, error) {
 	j.logDir = launchdLogDir(j)
 	path := plistPath(j, dir)
@@ -60,8 +62,8 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 	if err := writeFileAtomic(path, []byte(j.launchdPlist()), 0o644); err != nil {
 		return nil, fmt.Errorf("schedule: write %s: %w", path, err)
 	}
-	// bootstrap refuses a label that is already loaded: unload first so
-	// installing again picks up a changed plist. Failure means not loaded.
+	// bootstrap refuses a label that is already loaded. A failing bootout
+	// just means it was not loaded.
 	_, _ = run(ctx, "launchctl", "bootout", launchdDomain(j)+"/"+j.launchdLabel())
 	args := []string{"bootstrap", launchdDomain(j), path}
 	if out, err := run(ctx, "launchctl", args...); err != nil {
@@ -70,6 +72,7 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 	return []string{"macOS may show a \"Background Items Added\" notice for certdesk; that is this job"}, nil
 }
 
+// removeJob unloads the job and deletes the plist.
 func removeJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) ([]string, error) {
 	path := plistPath(j, dir)
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
@@ -82,6 +85,7 @@ func removeJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) (
 	return nil, nil
 }
 
+// jobStatus reports the plist and whether launchd has the label loaded.
 func jobStatus(ctx context.Context, run CommandRunner, j pulseJob, dir string) (ScheduleStatus, error) {
 	var st ScheduleStatus
 	path := plistPath(j, dir)

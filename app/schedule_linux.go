@@ -44,14 +44,21 @@ func unitFiles(j pulseJob, dir string) (service, timer string) {
 	return filepath.Join(dir, j.name()+".service"), filepath.Join(dir, j.name()+".timer")
 }
 
+// installJob writes the service and timer, then reloads systemd and enables
+// the timer. The files are written first and kept on failure: they are
+// valid on their own, and the error names the commands that finish the job.
 func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) ([]string, error) {
 	service, timer := unitFiles(j, dir)
+	hint := ""
+	if j.machine() {
+		hint = " (the machine context's units are system units: run as root)"
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("schedule: create %s: %w", dir, err)
+		return nil, fmt.Errorf("schedule: create %s%s: %w", dir, hint, err)
 	}
 	for _, f := range []struct{ path, text string }{{service, j.systemdService()}, {timer, j.systemdTimer()}} {
 		if err := writeFileAtomic(f.path, []byte(f.text), 0o644); err != nil {
-			return nil, fmt.Errorf("schedule: write %s: %w", f.path, err)
+			return nil, fmt.Errorf("schedule: write %s%s: %w", f.path, hint, err)
 		}
 	}
 	for _, args := range [][]string{
@@ -71,6 +78,7 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 	return notes, nil
 }
 
+// removeJob stops and disables the timer, deletes both units and reloads.
 func removeJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) ([]string, error) {
 	service, timer := unitFiles(j, dir)
 	if _, err := os.Stat(timer); errors.Is(err, fs.ErrNotExist) {
@@ -94,6 +102,8 @@ func removeJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) (
 	return notes, nil
 }
 
+// jobStatus reads the unit files and asks systemd for the timer's state
+// and next elapse; without systemd it still reports the files.
 func jobStatus(ctx context.Context, run CommandRunner, j pulseJob, dir string) (ScheduleStatus, error) {
 	service, timer := unitFiles(j, dir)
 	var st ScheduleStatus

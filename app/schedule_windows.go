@@ -26,6 +26,8 @@ func defaultJobDir(j pulseJob) (string, error) {
 
 func taskFile(j pulseJob, dir string) string { return filepath.Join(dir, j.name()+".xml") }
 
+// installJob writes the task XML (UTF-16, as schtasks wants) and creates
+// or replaces the task from it.
 func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) ([]string, error) {
 	var userID string
 	if !j.machine() {
@@ -53,6 +55,7 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 	return nil, nil
 }
 
+// removeJob deletes the task, if Task Scheduler has it, and the XML copy.
 func removeJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) ([]string, error) {
 	if _, err := run(ctx, "schtasks", "/Query", "/TN", j.taskPath()); err != nil {
 		os.Remove(taskFile(j, dir))
@@ -66,6 +69,8 @@ func removeJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) (
 	return nil, nil
 }
 
+// jobStatus asks Task Scheduler for the task; it is the source of truth, the
+// XML copy is only for reference.
 func jobStatus(ctx context.Context, run CommandRunner, j pulseJob, dir string) (ScheduleStatus, error) {
 	var st ScheduleStatus
 	out, err := run(ctx, "schtasks", "/Query", "/TN", j.taskPath(), "/FO", "LIST", "/V")
