@@ -270,7 +270,11 @@ func (j pulseJob) taskPath() string { return `\certdesk\` + j.name() }
 // taskXML returns the Task Scheduler definition for schtasks /Create /XML:
 // every 8 hours with a random delay, plus at logon (user contexts, as
 // userID) or at boot (machine, as SYSTEM); a missed run starts as soon as
-// possible. Its declaration says UTF-16: encode it with utf16LE.
+// possible. Trigger children follow the schema's xs:sequence order
+// ([MS-TSCH] 2.5.3: Enabled, StartBoundary, Repetition, then the trigger's
+// own elements); Windows' own exports reorder them, but the schema is what
+// validation holds us to. Its declaration says UTF-16: encode it with
+// utf16LE.
 func (j pulseJob) taskXML(userID string) string {
 	var trigger, principal string
 	if j.machine() {
@@ -293,12 +297,12 @@ func (j pulseJob) taskXML(userID string) string {
 	</RegistrationInfo>
 	<Triggers>
 		<TimeTrigger>
+			<Enabled>true</Enabled>
+			<StartBoundary>2026-01-01T00:00:00</StartBoundary>
 			<Repetition>
 				<Interval>PT8H</Interval>
 				<StopAtDurationEnd>false</StopAtDurationEnd>
 			</Repetition>
-			<StartBoundary>2026-01-01T00:00:00</StartBoundary>
-			<Enabled>true</Enabled>
 			<RandomDelay>PT30M</RandomDelay>
 		</TimeTrigger>
 %[3]s	</Triggers>
@@ -322,6 +326,24 @@ func (j pulseJob) taskXML(userID string) string {
 	</Actions>
 </Task>
 `, xmlText(j.context), xmlText(j.taskPath()), trigger, principal, xmlText(j.exe), xmlText(strings.Join(j.args(), " ")))
+}
+
+// parseSchtasksList reads "schtasks /Query /FO LIST /V": whether the task
+// is enabled, and its next run as Windows wrote it. The listing is
+// localised, so the date is passed on as text rather than parsed in a
+// format we cannot know; on a non-English system both may be empty.
+func parseSchtasksList(out []byte) (enabled bool, detail string) {
+	for _, l := range strings.Split(string(out), "\n") {
+		k, v, _ := strings.Cut(l, ":")
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "Next Run Time":
+			detail = "next run " + v
+		case "Scheduled Task State":
+			enabled = v == "Enabled"
+		}
+	}
+	return enabled, detail
 }
 
 // xmlText escapes s for XML character data.

@@ -236,9 +236,12 @@ func TestTaskXML(t *testing.T) {
 	tests := []struct {
 		name, ctx, user, wantUser string
 		logon                     bool
+		order                     string
 	}{
-		{"user runs at logon as the person", "user", `PC\Ann & Bob`, `PC\Ann & Bob`, true},
-		{"machine runs at boot as SYSTEM", "machine", "", "S-1-5-18", false},
+		{"user runs at logon as the person", "user", `PC\Ann & Bob`, `PC\Ann & Bob`, true,
+			"TimeTrigger[Enabled StartBoundary Repetition RandomDelay] LogonTrigger[Enabled UserId Delay]"},
+		{"machine runs at boot as SYSTEM", "machine", "", "S-1-5-18", false,
+			"TimeTrigger[Enabled StartBoundary Repetition RandomDelay] BootTrigger[Enabled Delay]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -267,6 +270,9 @@ func TestTaskXML(t *testing.T) {
 			if doc.Principal.UserID != tt.wantUser || doc.URI != j.taskPath() {
 				t.Errorf("principal %q, URI %q", doc.Principal.UserID, doc.URI)
 			}
+			if got := triggerOrder(t, fromUTF16LE(raw[2:])); got != tt.order {
+				t.Errorf("trigger element order %s, want the schema's %s", got, tt.order)
+			}
 			if doc.Command != j.exe || doc.Arguments != "pulse -context "+tt.ctx {
 				t.Errorf("exec %q %q", doc.Command, doc.Arguments)
 			}
@@ -280,4 +286,56 @@ func fromUTF16LE(b []byte) string {
 		u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
 	}
 	return string(utf16.Decode(u))
+}
+
+// triggerOrder lists each trigger's child elements in document order, to
+// compare with the xs:sequence of [MS-TSCH] 2.5.3.
+func triggerOrder(t *testing.T, doc string) string {
+	t.Helper()
+	dec := xml.NewDecoder(strings.NewReader(doc))
+	dec.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	var parts []string
+	var path []string
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch tk := tok.(type) {
+		case xml.StartElement:
+			path = append(path, tk.Name.Local)
+			if len(path) == 3 && path[1] == "Triggers" {
+				parts = append(parts, tk.Name.Local+"[")
+			} else if len(path) == 4 && path[1] == "Triggers" {
+				parts[len(parts)-1] += tk.Name.Local + " "
+			}
+		case xml.EndElement:
+			path = path[:len(path)-1]
+		}
+	}
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i]) + "]"
+	}
+	return strings.Join(parts, " ")
+}
+
+func TestParseSchtasksList(t *testing.T) {
+	tests := []struct {
+		name        string
+		out         string
+		wantEnabled bool
+		wantDetail  string
+	}{
+		{"enabled", "Folder: \\certdesk\r\nTaskName: \\certdesk\\certdesk-pulse-user\r\nNext Run Time: 11/25/2026 10:00:00 PM\r\nStatus: Ready\r\nScheduled Task State: Enabled\r\n", true, "next run 11/25/2026 10:00:00 PM"},
+		{"disabled", "Next Run Time: N/A\r\nScheduled Task State: Disabled\r\n", false, "next run N/A"},
+		{"localised listing", "Nächste Laufzeit: 25.11.2026 22:00:00\r\n", false, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			enabled, detail := parseSchtasksList([]byte(tt.out))
+			if enabled != tt.wantEnabled || detail != tt.wantDetail {
+				t.Errorf("got %v %q, want %v %q", enabled, detail, tt.wantEnabled, tt.wantDetail)
+			}
+		})
+	}
 }

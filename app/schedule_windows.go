@@ -6,7 +6,6 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
-	"strings"
 )
 
 // Windows: a Task Scheduler task in the \certdesk\ folder, created from an
@@ -81,16 +80,6 @@ func jobStatus(ctx context.Context, run CommandRunner, j pulseJob, dir string) (
 	if _, err := os.Stat(taskFile(j, dir)); err == nil {
 		st.Files = []string{taskFile(j, dir)}
 	}
-	// The listing is localised; report the lines as they are rather than
-	// parsing a date in an unknown format.
-	for _, l := range strings.Split(string(out), "\n") {
-		k, v, _ := strings.Cut(l, ":")
-		switch strings.TrimSpace(k) {
-		case "Next Run Time":
-			st.Detail = "next run " + strings.TrimSpace(v)
-		case "Scheduled Task State":
-			st.Active = strings.TrimSpace(v) == "Enabled"
-		}
-	}
+	st.Active, st.Detail = parseSchtasksList(out)
 	return st, nil
 }
