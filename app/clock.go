@@ -13,5 +13,7 @@ type Clock interface {
 // SystemClock is the Clock of the running machine.
 type SystemClock struct{}
 
+var _ Clock = SystemClock{}
+
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }

@@ -70,7 +70,12 @@ func (s *Scheduler) Install(ctx context.Context, contextName string) (notes []st
 	if err != nil {
 		return nil, err
 	}
-	return installJob(ctx, s.runner(), j, dir)
+	notes, err = installJob(ctx, s.runner(), j, dir)
+	if err == nil && strings.HasPrefix(j.exe, filepath.Clean(os.TempDir())+string(filepath.Separator)) {
+		// "go run" and unpacked downloads live there and vanish.
+		notes = append(notes, "the job runs "+j.exe+", which is in a temporary directory; install certdesk and run schedule install again from there")
+	}
+	return notes, err
 }
 
 // Remove disables the job and deletes its files. Removing a job that is not

@@ -180,3 +180,12 @@ func TestDefaultJobDirLinux(t *testing.T) {
 		})
 	}
 }
+
+func TestSchedulerInstallWarnsAboutTemporaryExecutable(t *testing.T) {
+	rec := &recorder{}
+	s := &Scheduler{Executable: filepath.Join(os.TempDir(), "go-build1", "exe", "certdesk"), Dir: t.TempDir(), Run: rec.run}
+	notes, err := s.Install(context.Background(), "machine")
+	if err != nil || len(notes) != 1 || !strings.Contains(notes[0], "temporary directory") {
+		t.Errorf("notes %q, err %v", notes, err)
+	}
+}
