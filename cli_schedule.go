@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/certdesk/certdesk/app"
@@ -24,6 +26,15 @@ func (c *cli) runSchedule(args []string) int {
 		return c.usage("%s", err)
 	}
 	var s app.Scheduler
+	if root := os.Getenv("CERTDESK_ROOT"); root != "" {
+		// The job must look where this invocation looks, from any
+		// working directory.
+		abs, err := filepath.Abs(root)
+		if err != nil {
+			return c.fail(fmt.Errorf("resolve CERTDESK_ROOT: %w", err))
+		}
+		s.Env = []string{"CERTDESK_ROOT=" + abs}
+	}
 	ctx := context.Background()
 	switch pos[0] {
 	case "install":

@@ -27,6 +27,7 @@ func TestScheduleCLI(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", bin)
+	t.Setenv("CERTDESK_ROOT", filepath.Join(tmp, "root"))
 	t.Setenv("XDG_CONFIG_HOME", cfg)
 	unitDir := filepath.Join(cfg, "systemd", "user")
 
@@ -53,6 +54,10 @@ func TestScheduleCLI(t *testing.T) {
 		if st.name == "install" {
 			if _, err := os.Stat(filepath.Join(unitDir, "certdesk-pulse-app-vpn.timer")); err != nil {
 				t.Errorf("timer not written: %v", err)
+			}
+			svc, _ := os.ReadFile(filepath.Join(unitDir, "certdesk-pulse-app-vpn.service"))
+			if !strings.Contains(string(svc), `Environment="CERTDESK_ROOT=`+filepath.Join(tmp, "root")+`"`) {
+				t.Errorf("CERTDESK_ROOT not passed to the job:\n%s", svc)
 			}
 		}
 	}

@@ -48,6 +48,11 @@ type Scheduler struct {
 	Dir string
 	// Run runs the OS commands (systemctl, launchctl, schtasks).
 	Run CommandRunner
+	// Env is KEY=VALUE pairs the job runs with, e.g. CERTDESK_ROOT of a
+	// portable install, without which pulse would look at the default
+	// locations. Task Scheduler has no per-task environment: on Windows
+	// Install refuses a non-empty Env.
+	Env []string
 }
 
 // ScheduleStatus is what Status found out about a context's job.
@@ -112,6 +117,12 @@ func (s *Scheduler) job(contextName string, needExe bool) (pulseJob, string, err
 	if err != nil {
 		return pulseJob{}, "", err
 	}
+	for _, kv := range s.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" || strings.ContainsAny(kv, "\n\x00") {
+			return pulseJob{}, "", fmt.Errorf("schedule: environment entry %q is not KEY=VALUE", kv)
+		}
+	}
+	j.env = s.Env
 	dir := s.Dir
 	if dir == "" {
 		if dir, err = defaultJobDir(j); err != nil {
@@ -145,9 +156,10 @@ func (s *Scheduler) runner() CommandRunner {
 // pulseJob is one context's OS job, from which every OS's job definition
 // is generated. The generators are pure so they are tested on any OS.
 type pulseJob struct {
-	context string // "machine", "user" or "app:<id>"
-	exe     string // absolute path of certdesk
-	logDir  string // launchd only: where stdout/stderr go
+	context string   // "machine", "user" or "app:<id>"
+	exe     string   // absolute path of certdesk
+	logDir  string   // launchd only: where stdout/stderr go
+	env     []string // KEY=VALUE, validated
 }
 
 // appIDPattern keeps app ids to characters valid in systemd unit names,
@@ -189,7 +201,13 @@ func (j pulseJob) systemdService() string {
 		// does not, and verify would flag the dependency.
 		b.WriteString("Wants=network-online.target\nAfter=network-online.target\n")
 	}
-	b.WriteString("\n[Service]\nType=oneshot\nExecStart=")
+	b.WriteString("\n[Service]\nType=oneshot\n")
+	for _, kv := range j.env {
+		// Environment= expands specifiers but not variables: only % needs
+		// doubling, so systemdQuote's $ rule does not apply.
+		b.WriteString("Environment=\"" + strings.NewReplacer("%", "%%", `\`, `\\`, `"`, `\"`).Replace(kv) + "\"\n")
+	}
+	b.WriteString("ExecStart=")
 	for i, a := range append([]string{j.exe}, j.args()...) {
 		if i > 0 {
 			b.WriteByte(' ')
@@ -259,6 +277,14 @@ func (j pulseJob) launchdPlist() string {
 	b.WriteString("\t</array>\n")
 	fmt.Fprintf(&b, "\t<key>StartInterval</key>\n\t<integer>%d</integer>\n", int(scheduleInterval/time.Second))
 	b.WriteString("\t<key>RunAtLoad</key>\n\t<true/>\n")
+	if len(j.env) > 0 {
+		b.WriteString("\t<key>EnvironmentVariables</key>\n\t<dict>\n")
+		for _, kv := range j.env {
+			k, v, _ := strings.Cut(kv, "=")
+			fmt.Fprintf(&b, "\t\t<key>%s</key>\n\t\t<string>%s</string>\n", xmlText(k), xmlText(v))
+		}
+		b.WriteString("\t</dict>\n")
+	}
 	b.WriteString("\t<key>ProcessType</key>\n\t<string>Background</string>\n")
 	if j.logDir != "" {
 		log := xmlText(filepath.Join(j.logDir, "pulse-"+j.slug()+".log"))

@@ -10,29 +10,6 @@ import (
 	"time"
 )
 
-// recorder is a CommandRunner that records each command and answers from
-// a table keyed by the command's first words.
-type recorder struct {
-	calls   []string
-	answers map[string]answer
-}
-
-type answer struct {
-	out string
-	err error
-}
-
-func (r *recorder) run(_ context.Context, name string, args ...string) ([]byte, error) {
-	cmd := strings.Join(append([]string{name}, args...), " ")
-	r.calls = append(r.calls, cmd)
-	for prefix, a := range r.answers {
-		if strings.HasPrefix(cmd, prefix) {
-			return []byte(a.out), a.err
-		}
-	}
-	return nil, nil
-}
-
 func TestSchedulerInstallLinux(t *testing.T) {
 	noBus := answer{"Failed to connect to bus: No medium found\n", errors.New("exit status 1")}
 	tests := []struct {

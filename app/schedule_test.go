@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"context"
 	"encoding/xml"
 	"io"
 	"os"
@@ -82,6 +83,10 @@ func TestSystemdUnitsContent(t *testing.T) {
 			t.Errorf("service lacks %q:\n%s", want, svc)
 		}
 	}
+	j.env = []string{`CERTDESK_ROOT=/srv/a b/50%`}
+	if got := j.systemdService(); !strings.Contains(got, `Environment="CERTDESK_ROOT=/srv/a b/50%%"`+"\n") {
+		t.Errorf("environment not written:\n%s", got)
+	}
 	if strings.Contains(svc, "network-online") {
 		t.Error("user service depends on network-online.target, which user managers lack")
 	}
@@ -139,6 +144,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 	for _, ctx := range []string{"user", "machine", "app:org.example.vpn"} {
 		t.Run(ctx, func(t *testing.T) {
 			j := mustJob(t, ctx, exe)
+			j.env = []string{`CERTDESK_ROOT=/srv/cert desk/100%/"q"`, "LANG=C.UTF-8"}
 			if msg, err := verify(t, j, j.systemdService()); err != nil || msg != "" {
 				t.Errorf("systemd-analyze verify: %v\n%s\nservice:\n%s", err, msg, j.systemdService())
 			}
@@ -155,6 +161,7 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 func TestLaunchdPlist(t *testing.T) {
 	j := mustJob(t, "user", "/Applications/Cert Desk & Co.app/Contents/MacOS/certdesk")
 	j.logDir = "/Users/a b/Library/Logs/certdesk"
+	j.env = []string{"CERTDESK_ROOT=/Users/a b/<portable>"}
 	data := j.launchdPlist()
 	var doc struct {
 		Dict struct {
@@ -197,6 +204,7 @@ func TestLaunchdPlist(t *testing.T) {
 		"Label":             "io.github.certdesk.pulse.user",
 		"StartInterval":     "28800",
 		"RunAtLoad":         "true",
+		"CERTDESK_ROOT":     "/Users/a b/<portable>",
 		"StandardOutPath":   "/Users/a b/Library/Logs/certdesk/pulse-user.log",
 		"StandardErrorPath": "/Users/a b/Library/Logs/certdesk/pulse-user.log",
 	}
@@ -338,4 +346,36 @@ func TestParseSchtasksList(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestSchedulerRejectsBadEnv(t *testing.T) {
+	for _, env := range []string{"NOEQUALS", "=x", "A=b\nExecStart=/bin/evil"} {
+		s := &Scheduler{Executable: "/usr/bin/certdesk", Dir: t.TempDir(), Env: []string{env}, Run: (&recorder{}).run}
+		if _, err := s.Install(context.Background(), "user"); err == nil {
+			t.Errorf("Env %q accepted", env)
+		}
+	}
+}
+
+// recorder is a CommandRunner that records each command and answers from
+// a table keyed by the command's first words.
+type recorder struct {
+	calls   []string
+	answers map[string]answer
+}
+
+type answer struct {
+	out string
+	err error
+}
+
+func (r *recorder) run(_ context.Context, name string, args ...string) ([]byte, error) {
+	cmd := strings.Join(append([]string{name}, args...), " ")
+	r.calls = append(r.calls, cmd)
+	for prefix, a := range r.answers {
+		if strings.HasPrefix(cmd, prefix) {
+			return []byte(a.out), a.err
+		}
+	}
+	return nil, nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/user"
 	"path/filepath"
+	"strings"
 )
 
 // Windows: a Task Scheduler task in the \certdesk\ folder, created from an
@@ -28,6 +29,9 @@ func taskFile(j pulseJob, dir string) string { return filepath.Join(dir, j.name(
 // installJob writes the task XML (UTF-16, as schtasks wants) and creates
 // or replaces the task from it.
 func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) ([]string, error) {
+	if len(j.env) > 0 {
+		return nil, fmt.Errorf("schedule: Task Scheduler cannot give the task an environment (%s); schedule without it, or set it system-wide", strings.Join(j.env, " "))
+	}
 	var userID string
 	if !j.machine() {
 		u, err := user.Current()
