@@ -9,5 +9,3 @@ func (c *cli) runTemplates(args []string) int { return c.fail(errCoreMissing) }
 func (c *cli) runEnroll(args []string) int    { return c.fail(errCoreMissing) }
 func (c *cli) runRequest(args []string) int   { return c.fail(errCoreMissing) }
 func (c *cli) runPulse(args []string) int     { return c.fail(errCoreMissing) }
-func (c *cli) runSchedule(args []string) int  { return c.fail(errCoreMissing) }
-func (c *cli) runHistory(args []string) int   { return c.fail(errCoreMissing) }
