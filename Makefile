@@ -1,5 +1,5 @@
 # certdesk — see README.md. Every target installs what it needs on Debian 12.
-.PHONY: setup build cli demo test bench lint screenshots clean
+.PHONY: setup build cli demo test bench lint screenshots clean cross package release
 
 setup:
 	@bash scripts/setup-debian.sh
@@ -24,6 +24,19 @@ lint:
 	gofmt -l $$(git ls-files '*.go')
 	go vet ./...
 	go tool staticcheck ./...
+
+# cross builds and checks the other targets (linux/arm64 with tests under
+# qemu, windows/amd64, and without cgo windows/arm64, darwin/arm64+amd64).
+cross:
+	@bash scripts/cross.sh
+
+# package makes the Linux tar.xz packages (amd64, arm64) with fyne package.
+package:
+	@bash scripts/package.sh
+
+# release builds every target and package into dist/ with SHA256SUMS.
+release:
+	@bash scripts/release.sh
 
 clean:
 	rm -rf build
