@@ -12,6 +12,7 @@ pkgs=(
 	libgl1-mesa-dri xvfb xauth x11-utils xdotool imagemagick
 	dbus dbus-daemon gnome-keyring libsecret-tools
 	openssl systemd
+	ca-certificates libnss3-tools
 )
 
 missing=()

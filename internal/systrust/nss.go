@@ -1,0 +1,288 @@
+package systrust
+
+import (
+	"bytes"
+	"context"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// ErrNotInNSS is returned by NSS.Remove when the database does not hold the
+// certificate.
+var ErrNotInNSS = errors.New("systrust: certificate not in the NSS database")
+
+// NSS is an NSS shared database (cert9.db, key4.db) changed with certutil and
+// pk12util from libnss3-tools. Certificates certdesk adds get the nickname
+// certdesk-<thumbprint>; lookups compare the DER, so they also find
+// certificates added by other programs.
+type NSS struct {
+	// Dir is the database directory; "" means the user's ~/.pki/nssdb,
+	// the database Chromium and other NSS programs share.
+	Dir string
+	// Run runs certutil and pk12util; nil means ExecRunner.
+	Run Runner
+}
+
+// AddRoot adds a trusted root (trust flags "C,,": a CA trusted to issue
+// server certificates), creating the database if it is absent.
+func (n *NSS) AddRoot(ctx context.Context, der []byte) error {
+	if err := parse(der); err != nil {
+		return err
+	}
+	dir, err := n.ensure(ctx)
+	if err != nil {
+		return err
+	}
+	return withTemp(func(tmp string) error {
+		f := filepath.Join(tmp, "root.pem")
+		if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+			return err
+		}
+		_, err := n.run(ctx, "certutil", "-A", "-d", "sql:"+dir, "-n", name(der), "-t", "C,,", "-i", f)
+		return err
+	})
+}
+
+// AddIdentity imports an identity (certificate, key and any chain) from a
+// PKCS#12 blob and its password, then gives the certificate der (the leaf of
+// pfx) the nickname certdesk-<thumbprint>. The password reaches pk12util
+// through a private temporary file, never through argv.
+func (n *NSS) AddIdentity(ctx context.Context, der, pfx []byte, password string) error {
+	if err := parse(der); err != nil {
+		return err
+	}
+	dir, err := n.ensure(ctx)
+	if err != nil {
+		return err
+	}
+	err = withTemp(func(tmp string) error {
+		p12, pw := filepath.Join(tmp, "id.p12"), filepath.Join(tmp, "pw")
+		if err := os.WriteFile(p12, pfx, 0o600); err != nil {
+			return err
+		}
+		args := []string{"-i", p12, "-d", "sql:" + dir}
+		if password == "" {
+			args = append(args, "-W", "") // pk12util rejects an empty password file
+		} else {
+			if err := os.WriteFile(pw, []byte(password), 0o600); err != nil {
+				return err
+			}
+			args = append(args, "-w", pw)
+		}
+		_, err := n.run(ctx, "pk12util", args...)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("systrust: importing the PKCS#12 into %s: %w", dir, err)
+	}
+	nick, err := n.isolate(ctx, dir, der)
+	if err != nil {
+		return err
+	}
+	if nick == name(der) {
+		return nil
+	}
+	_, err = n.run(ctx, "certutil", "--rename", "-d", "sql:"+dir, "-n", nick, "--new-n", name(der))
+	return err
+}
+
+// Contains reports whether the database holds the certificate.
+func (n *NSS) Contains(ctx context.Context, der []byte) (bool, error) {
+	dir, err := n.dir()
+	if err != nil {
+		return false, err
+	}
+	if !exists(filepath.Join(dir, "cert9.db")) {
+		return false, nil
+	}
+	nick, err := n.find(ctx, dir, der)
+	return nick != "", err
+}
+
+// Remove deletes the certificate and, for an identity, its private key.
+// It returns ErrNotInNSS if the database does not hold the certificate.
+func (n *NSS) Remove(ctx context.Context, der []byte) error {
+	dir, err := n.dir()
+	if err != nil {
+		return err
+	}
+	if !exists(filepath.Join(dir, "cert9.db")) {
+		return ErrNotInNSS
+	}
+	nick, err := n.isolate(ctx, dir, der)
+	if err != nil {
+		return err
+	}
+	db := "sql:" + dir
+	// -F deletes a key with its certificate; for a certificate without a
+	// key (a root) it succeeds and changes nothing, so -D follows.
+	_, _ = n.run(ctx, "certutil", "-F", "-d", db, "-n", nick)
+	if left, err := n.certs(ctx, dir, nick); err != nil || len(left) == 0 {
+		return nil
+	}
+	_, err = n.run(ctx, "certutil", "-D", "-d", db, "-n", nick)
+	return err
+}
+
+func (n *NSS) dir() (string, error) {
+	if n.Dir != "" {
+		return n.Dir, nil
+	}
+	return defaultNSSDir()
+}
+
+func (n *NSS) run(ctx context.Context, name string, args ...string) ([]byte, error) {
+	if n.Run == nil {
+		return ExecRunner(ctx, name, args...)
+	}
+	return n.Run(ctx, name, args...)
+}
+
+// ensure returns the database directory, creating an empty database (no
+// password, as browsers create it) if there is none.
+func (n *NSS) ensure(ctx context.Context) (string, error) {
+	dir, err := n.dir()
+	if err != nil {
+		return "", err
+	}
+	if exists(filepath.Join(dir, "cert9.db")) {
+		return dir, nil
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return "", fmt.Errorf("systrust: creating the NSS database %s: %w", dir, err)
+	}
+	if _, err := n.run(ctx, "certutil", "-N", "-d", "sql:"+dir, "--empty-password"); err != nil {
+		return "", fmt.Errorf("systrust: creating the NSS database %s: %w", dir, err)
+	}
+	return dir, nil
+}
+
+// find returns the nickname under which the database holds der, or "".
+func (n *NSS) find(ctx context.Context, dir string, der []byte) (string, error) {
+	out, err := n.run(ctx, "certutil", "-L", "-d", "sql:"+dir)
+	if err != nil {
+		return "", err
+	}
+	for _, nick := range parseNicknames(out) {
+		certs, err := n.certs(ctx, dir, nick)
+		if err != nil {
+			return "", err
+		}
+		if containsDER(certs, der) {
+			return nick, nil
+		}
+	}
+	return "", nil
+}
+
+// certs returns the DER of every certificate with the nickname; NSS gives
+// certificates with the same subject the same nickname.
+func (n *NSS) certs(ctx context.Context, dir, nick string) ([][]byte, error) {
+	out, err := n.run(ctx, "certutil", "-L", "-d", "sql:"+dir, "-n", nick, "-a")
+	if err != nil {
+		return nil, err
+	}
+	return parsePEMs(out), nil
+}
+
+// isolate returns a nickname under which der is the only certificate.
+// certutil addresses certificates only by nickname, so when several share
+// one (same subject, e.g. a renewed certificate) it renames them out one at
+// a time until der is alone, then gives the others their nickname back.
+func (n *NSS) isolate(ctx context.Context, dir string, der []byte) (string, error) {
+	nick, err := n.find(ctx, dir, der)
+	if err != nil {
+		return "", err
+	}
+	if nick == "" {
+		return "", ErrNotInNSS
+	}
+	certs, err := n.certs(ctx, dir, nick)
+	if err != nil || len(certs) == 1 {
+		return nick, err
+	}
+	var moved []string
+	defer func() {
+		for _, m := range moved {
+			_, _ = n.run(ctx, "certutil", "--rename", "-d", "sql:"+dir, "-n", m, "--new-n", nick)
+		}
+	}()
+	for i := range certs {
+		tmp := fmt.Sprintf("%s-certdesk-%d", nick, i)
+		if _, err := n.run(ctx, "certutil", "--rename", "-d", "sql:"+dir, "-n", nick, "--new-n", tmp); err != nil {
+			return "", err
+		}
+		got, err := n.certs(ctx, dir, tmp)
+		if err != nil {
+			return "", err
+		}
+		if containsDER(got, der) {
+			return tmp, nil
+		}
+		moved = append(moved, tmp)
+	}
+	return "", fmt.Errorf("systrust: could not single out the certificate among those named %q", nick)
+}
+
+// listLine is one row of "certutil -L": a nickname, then trust flags.
+var listLine = regexp.MustCompile(`^(.*\S)\s+([a-zA-Z]*,[a-zA-Z]*,[a-zA-Z]*)$`)
+
+// parseNicknames returns the distinct nicknames in "certutil -L" output.
+func parseNicknames(out []byte) []string {
+	var nicks []string
+	seen := map[string]bool{}
+	for _, line := range strings.Split(string(out), "\n") {
+		m := listLine.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil || seen[m[1]] {
+			continue
+		}
+		seen[m[1]] = true
+		nicks = append(nicks, m[1])
+	}
+	return nicks
+}
+
+// parsePEMs returns the DER of every CERTIFICATE block in out.
+func parsePEMs(out []byte) [][]byte {
+	var ders [][]byte
+	for {
+		var b *pem.Block
+		b, out = pem.Decode(out)
+		if b == nil {
+			return ders
+		}
+		if b.Type == "CERTIFICATE" {
+			ders = append(ders, b.Bytes)
+		}
+	}
+}
+
+func containsDER(certs [][]byte, der []byte) bool {
+	for _, c := range certs {
+		if bytes.Equal(c, der) {
+			return true
+		}
+	}
+	return false
+}
+
+func exists(p string) bool {
+	_, err := os.Stat(p)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// withTemp runs f with a private temporary directory it removes afterwards.
+func withTemp(f func(dir string) error) error {
+	tmp, err := os.MkdirTemp("", "certdesk-nss-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	return f(tmp)
+}
