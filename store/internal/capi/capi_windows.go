@@ -1,0 +1,183 @@
+package capi
+
+import (
+	"errors"
+	"unsafe"
+
+	"golang.org/x/sys/windows"
+)
+
+// crypt32 calls that golang.org/x/sys/windows does not wrap.
+var (
+	crypt32     = windows.NewLazySystemDLL("crypt32.dll")
+	procGetProp = crypt32.NewProc("CertGetCertificateContextProperty")
+)
+
+// Certificate context property ids.
+const (
+	propKeyProvInfo  = 2  // CERT_KEY_PROV_INFO_PROP_ID
+	propFriendlyName = 11 // CERT_FRIENDLY_NAME_PROP_ID
+	propArchived     = 19 // CERT_ARCHIVED_PROP_ID
+)
+
+const encoding = windows.X509_ASN_ENCODING | windows.PKCS_7_ASN_ENCODING
+
+// Store is an open system store. Close it when done.
+type Store struct {
+	h     windows.Handle
+	loc   Location
+	store string
+}
+
+// Open opens the system store name ("MY", "Root", "CA", "REQUEST", see
+// SystemName) at loc for reading and writing.
+func Open(loc Location, name string) (*Store, error) {
+	p, err := windows.UTF16PtrFromString(name)
+	if err != nil {
+		return nil, &Error{Op: "open", Loc: loc, Store: name, Err: err}
+	}
+	h, err := windows.CertOpenStore(windows.CERT_STORE_PROV_SYSTEM, 0, 0, uint32(loc), uintptr(unsafe.Pointer(p)))
+	if err != nil {
+		return nil, wrap("open", loc, name, code(err), err)
+	}
+	return &Store{h: h, loc: loc, store: name}, nil
+}
+
+// Close closes the store.
+func (s *Store) Close() error { return windows.CertCloseStore(s.h, 0) }
+
+// List returns the store's certificates, filtered by opt.
+func (s *Store) List(opt ListOptions) ([]Cert, error) {
+	var raw []Cert
+	var c *windows.CertContext
+	for {
+		var err error
+		c, err = windows.CertEnumCertificatesInStore(s.h, c)
+		if err != nil {
+			if code(err) == codeNotFound || errors.Is(err, windows.ERROR_NO_MORE_FILES) {
+				break
+			}
+			return nil, wrap("list", s.loc, s.store, code(err), err)
+		}
+		raw = append(raw, Cert{
+			DER:          append([]byte(nil), unsafe.Slice(c.EncodedCert, c.Length)...),
+			FriendlyName: windows.UTF16ToString(utf16Prop(c, propFriendlyName)),
+			HasKey:       hasProp(c, propKeyProvInfo),
+			Archived:     hasProp(c, propArchived),
+		})
+	}
+	return filter(raw, opt), nil
+}
+
+// Add adds the certificate (DER), replacing an identical one. Adding to
+// CurrentUser\Root makes Windows ask the user; a refusal is ErrCancelled.
+func (s *Store) Add(der []byte) error {
+	if len(der) == 0 {
+		return &Error{Op: "add", Loc: s.loc, Store: s.store, Err: ErrBadData}
+	}
+	c, err := windows.CertCreateCertificateContext(encoding, &der[0], uint32(len(der)))
+	if err != nil {
+		return wrap("add", s.loc, s.store, code(err), err)
+	}
+	defer windows.CertFreeCertificateContext(c)
+	err = windows.CertAddCertificateContextToStore(s.h, c, windows.CERT_STORE_ADD_REPLACE_EXISTING, nil)
+	return wrap("add", s.loc, s.store, code(err), err)
+}
+
+// Delete removes the certificate with the thumbprint. Its key container is
+// left alone, as certmgr does.
+func (s *Store) Delete(thumbprint string) error {
+	t, err := NormalizeThumbprint(thumbprint)
+	if err != nil {
+		return &Error{Op: "delete", Loc: s.loc, Store: s.store, Err: err}
+	}
+	var c *windows.CertContext
+	for {
+		c, err = windows.CertEnumCertificatesInStore(s.h, c)
+		if err != nil {
+			return &Error{Op: "delete", Loc: s.loc, Store: s.store, Err: ErrNotFound}
+		}
+		if Thumbprint(unsafe.Slice(c.EncodedCert, c.Length)) == t {
+			// CertDeleteCertificateFromStore frees c, which also ends the enumeration.
+			err = windows.CertDeleteCertificateFromStore(c)
+			return wrap("delete", s.loc, s.store, code(err), err)
+		}
+	}
+}
+
+// ImportPFX imports a PFX into the store as the Windows import wizard does
+// (see placement): the certificates with keys into this store, intermediate
+// CAs into the location's CA store, roots nowhere. It returns the
+// thumbprints added to this store.
+func (s *Store) ImportPFX(pfx []byte, password string, exportable bool) ([]string, error) {
+	if len(pfx) == 0 {
+		return nil, &Error{Op: "import", Loc: s.loc, Store: s.store, Err: ErrBadData}
+	}
+	pw, err := windows.UTF16PtrFromString(password)
+	if err != nil {
+		return nil, &Error{Op: "import", Loc: s.loc, Store: s.store, Err: err}
+	}
+	blob := windows.CryptDataBlob{Size: uint32(len(pfx)), Data: &pfx[0]}
+	tmp, err := windows.PFXImportCertStore(&blob, pw, pfxFlags(s.loc, exportable))
+	if err != nil {
+		return nil, wrap("import", s.loc, s.store, code(err), err)
+	}
+	defer windows.CertCloseStore(tmp, 0)
+	var added []string
+	var c *windows.CertContext
+	for {
+		c, err = windows.CertEnumCertificatesInStore(tmp, c)
+		if err != nil {
+			return added, nil
+		}
+		der := unsafe.Slice(c.EncodedCert, c.Length)
+		dest := s.h
+		switch placement(der, hasProp(c, propKeyProvInfo), s.store) {
+		case "":
+			continue
+		case s.store:
+			added = append(added, Thumbprint(der))
+		default:
+			ca, err := Open(s.loc, "CA")
+			if err != nil {
+				return added, err
+			}
+			defer ca.Close()
+			dest = ca.h
+		}
+		if err := windows.CertAddCertificateContextToStore(dest, c, windows.CERT_STORE_ADD_REPLACE_EXISTING, nil); err != nil {
+			return added, wrap("import", s.loc, s.store, code(err), err)
+		}
+	}
+}
+
+// hasProp reports whether the certificate context has the property.
+func hasProp(c *windows.CertContext, id uint32) bool {
+	var size uint32
+	r, _, _ := procGetProp.Call(uintptr(unsafe.Pointer(c)), uintptr(id), 0, uintptr(unsafe.Pointer(&size)))
+	return r != 0
+}
+
+// utf16Prop returns a string property as UTF-16, or nil.
+func utf16Prop(c *windows.CertContext, id uint32) []uint16 {
+	var size uint32
+	r, _, _ := procGetProp.Call(uintptr(unsafe.Pointer(c)), uintptr(id), 0, uintptr(unsafe.Pointer(&size)))
+	if r == 0 || size < 2 {
+		return nil
+	}
+	buf := make([]uint16, size/2)
+	r, _, _ = procGetProp.Call(uintptr(unsafe.Pointer(c)), uintptr(id), uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&size)))
+	if r == 0 {
+		return nil
+	}
+	return buf
+}
+
+// code returns the Windows error code of err, or 0.
+func code(err error) uint32 {
+	var e windows.Errno
+	if errors.As(err, &e) {
+		return uint32(e)
+	}
+	return 0
+}
