@@ -35,4 +35,3 @@ func keychainPath(context string) (string, bool, error) {
 	}
 	return k.path, k.admin, nil
 }
-
