@@ -3,6 +3,7 @@ package systrust
 import (
 	"context"
 	"crypto/x509"
+	"encoding/pem"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -88,6 +89,14 @@ func TestSystemTrustReal(t *testing.T) {
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Fatalf("anchor file left behind: %v", err)
 	}
+}
+
+func writePEM(t *testing.T, path, typ string, der []byte) string {
+	t.Helper()
+	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // listed returns certutil -L of the database.

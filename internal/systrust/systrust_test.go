@@ -55,14 +55,6 @@ func newPKI(t *testing.T, cn string) testPKI {
 	return testPKI{root: root, leaf: leaf, leafKey: leafKey}
 }
 
-func writePEM(t *testing.T, path, typ string, der []byte) string {
-	t.Helper()
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 // recorder is a Runner that records commands and fails the ones in fail.
 type recorder struct {
 	cmds []string
