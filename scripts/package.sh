@@ -12,6 +12,11 @@ cd "$(dirname "$0")/.."
 out=${PKG_OUT:-build/pkg}
 tools=$PWD/build/tools
 mkdir -p "$out" "$tools"
+# fyne package rewrites FyneApp.toml (Build+1, reformatted) and leaves files
+# behind when it fails; keep the checked-in metadata and a clean tree.
+meta=$(mktemp)
+cp FyneApp.toml "$meta"
+trap 'cp "$meta" FyneApp.toml; rm -f "$meta" fyne_metadata_init.go certdesk certdesk.tar.xz' EXIT
 
 bash scripts/setup-debian.sh
 if ! "$tools/fyne" version 2>/dev/null | grep -q 'v1.7.4'; then
@@ -23,13 +28,14 @@ fi
 
 # pkg ARCH CC: packages for one architecture and checks the contents.
 pkg() {
-	local arch=$1 cc=$2 t0=$EPOCHREALTIME f
+	local arch=$1 cc=$2 t0=$EPOCHREALTIME f list
 	rm -f certdesk.tar.xz
 	GOARCH=$arch CC=$cc PKG_CONFIG_PATH=/usr/lib/$3/pkgconfig "$tools/fyne" package -os linux
 	f=$out/certdesk-linux-$arch.tar.xz
 	mv certdesk.tar.xz "$f"
-	for want in usr/local/bin/certdesk usr/local/share/applications/io.github.certdesk.desktop usr/local/share/pixmaps/io.github.certdesk.png; do
-		tar -tJf "$f" | grep -qx "$want" || { echo "package.sh: $f lacks $want" >&2; exit 1; }
+	list=$(tar -tJf "$f")
+	for want in bin/certdesk share/applications/io.github.certdesk.desktop share/pixmaps/io.github.certdesk.png; do
+		grep -qx "certdesk/usr/local/$want" <<<"$list" || { echo "package.sh: $f lacks $want" >&2; exit 1; }
 	done
 	printf '   %-40s %11d bytes, %.1fs\n' "$f" "$(stat -c %s "$f")" "$(awk "BEGIN{print $EPOCHREALTIME - $t0}")"
 }
