@@ -81,6 +81,8 @@ build_linux_arm64() {
 		PKG_CONFIG_PATH=/usr/lib/aarch64-linux-gnu/pkgconfig \
 		go build -ldflags "$ldflags" -o "$out/certdesk-linux-arm64" .
 	size "$out/certdesk-linux-arm64"
+	# It starts: the arm64 loader and libraries come from the multiarch packages.
+	[[ $(qemu-aarch64-static "$out/certdesk-linux-arm64" -h 2>&1) == usage:* ]]
 }
 
 build_windows_amd64() {
