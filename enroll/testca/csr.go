@@ -20,9 +20,9 @@ import (
 // OIDs the CA reads from requests.
 var (
 	oidSignedData          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-	oidEnrollCertType      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2}  // template name, BMPString
-	oidCertificateTemplate = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 7}  // template OID + revision
-	oidRenewalCertificate  = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 13, 1}  // old certificate, in a renewal CSR
+	oidEnrollCertType      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2}    // template name, BMPString
+	oidCertificateTemplate = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 7}    // template OID + revision
+	oidRenewalCertificate  = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 13, 1}    // old certificate, in a renewal CSR
 	oidUPN                 = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 3} // otherName UPN
 	oidSubjectAltName      = asn1.ObjectIdentifier{2, 5, 29, 17}
 )

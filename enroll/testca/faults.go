@@ -13,25 +13,25 @@ type HRESULT uint32
 
 // HRESULTs the server answers with (protocol.md §4.5).
 const (
-	CertsrvBadRequestSubject    HRESULT = 0x80094001 // CERTSRV_E_BAD_REQUESTSUBJECT
-	CertsrvBadRequestStatus     HRESULT = 0x80094003 // CERTSRV_E_BAD_REQUESTSTATUS
-	CertsrvPropertyEmpty        HRESULT = 0x80094004 // CERTSRV_E_PROPERTY_EMPTY: unknown request id
-	CertsrvBadRenewalCertAttr   HRESULT = 0x8009400E // CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE
-	CertsrvTemplateDenied       HRESULT = 0x80094012 // CERTSRV_E_TEMPLATE_DENIED
-	CertsrvAdminDeniedRequest   HRESULT = 0x80094014 // CERTSRV_E_ADMIN_DENIED_REQUEST
-	CertsrvUnsupportedCertType  HRESULT = 0x80094800 // CERTSRV_E_UNSUPPORTED_CERT_TYPE
-	CertsrvNoCertType           HRESULT = 0x80094801 // CERTSRV_E_NO_CERT_TYPE
-	CertsrvTemplateConflict     HRESULT = 0x80094802 // CERTSRV_E_TEMPLATE_CONFLICT
-	CertsrvKeyLength            HRESULT = 0x80094811 // CERTSRV_E_KEY_LENGTH
-	CertsrvRenewalBadPublicKey  HRESULT = 0x80094816 // CERTSRV_E_RENEWAL_BAD_PUBLIC_KEY
-	NteBadSignature             HRESULT = 0x80090006 // NTE_BAD_SIGNATURE: CSR or CMS signature invalid
-	NteBadAlgID                 HRESULT = 0x80090008 // NTE_BAD_ALGID: key algorithm not allowed by the template
-	EInvalidArg                 HRESULT = 0x80070057 // E_INVALIDARG: malformed WS-Trust request
-	ErrorInvalidData            HRESULT = 0x8007000D // ERROR_INVALID_DATA: undecodable request blob
-	EAccessDenied               HRESULT = 0x80070005 // E_ACCESSDENIED: bad credentials or client certificate
-	CertsrvRenewalOnlyEndpoint  HRESULT = 0x80094011 // CERTSRV_E_ENROLL_DENIED: new request on a renewal-only CES
-	dispositionIssued                   = 3          // CR_DISP_ISSUED
-	dispositionUnderSubmission          = 5          // CR_DISP_UNDER_SUBMISSION
+	CertsrvBadRequestSubject   HRESULT = 0x80094001 // CERTSRV_E_BAD_REQUESTSUBJECT
+	CertsrvBadRequestStatus    HRESULT = 0x80094003 // CERTSRV_E_BAD_REQUESTSTATUS
+	CertsrvPropertyEmpty       HRESULT = 0x80094004 // CERTSRV_E_PROPERTY_EMPTY: unknown request id
+	CertsrvBadRenewalCertAttr  HRESULT = 0x8009400E // CERTSRV_E_BAD_RENEWAL_CERT_ATTRIBUTE
+	CertsrvTemplateDenied      HRESULT = 0x80094012 // CERTSRV_E_TEMPLATE_DENIED
+	CertsrvAdminDeniedRequest  HRESULT = 0x80094014 // CERTSRV_E_ADMIN_DENIED_REQUEST
+	CertsrvUnsupportedCertType HRESULT = 0x80094800 // CERTSRV_E_UNSUPPORTED_CERT_TYPE
+	CertsrvNoCertType          HRESULT = 0x80094801 // CERTSRV_E_NO_CERT_TYPE
+	CertsrvTemplateConflict    HRESULT = 0x80094802 // CERTSRV_E_TEMPLATE_CONFLICT
+	CertsrvKeyLength           HRESULT = 0x80094811 // CERTSRV_E_KEY_LENGTH
+	CertsrvRenewalBadPublicKey HRESULT = 0x80094816 // CERTSRV_E_RENEWAL_BAD_PUBLIC_KEY
+	NteBadSignature            HRESULT = 0x80090006 // NTE_BAD_SIGNATURE: CSR or CMS signature invalid
+	NteBadAlgID                HRESULT = 0x80090008 // NTE_BAD_ALGID: key algorithm not allowed by the template
+	EInvalidArg                HRESULT = 0x80070057 // E_INVALIDARG: malformed WS-Trust request
+	ErrorInvalidData           HRESULT = 0x8007000D // ERROR_INVALID_DATA: undecodable request blob
+	EAccessDenied              HRESULT = 0x80070005 // E_ACCESSDENIED: bad credentials or client certificate
+	CertsrvRenewalOnlyEndpoint HRESULT = 0x80094011 // CERTSRV_E_ENROLL_DENIED: new request on a renewal-only CES
+	dispositionIssued                  = 3          // CR_DISP_ISSUED
+	dispositionUnderSubmission         = 5          // CR_DISP_UNDER_SUBMISSION
 )
 
 // Signed returns the code as the signed 32-bit decimal CES writes.

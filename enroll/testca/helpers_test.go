@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -20,6 +21,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf16"
+
+	"github.com/smallstep/pkcs7"
 )
 
 // testKeys caches generated RSA keys: generation dominates test time.
@@ -231,4 +234,97 @@ func query(t testing.TB, c *http.Client, url, security, id string) rstr {
 	t.Helper()
 	st, root := post(t, c, url, soapEnv(actionRST, url, security, queryBody(id)))
 	return parseRSTR(t, st, root)
+}
+
+// renewalCSR builds the PKCS#10 of a key-based renewal by hand (crypto/x509
+// cannot write arbitrary attributes): subject of old, template extension,
+// attribute 1.3.6.1.4.1.311.13.1 = old certificate, signed with newKey.
+func renewalCSR(t testing.TB, old *x509.Certificate, newKey crypto.Signer, template string, renewalAttr []byte) []byte {
+	t.Helper()
+	// Let crypto/x509 encode the public key and extension request first.
+	base, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		RawSubject:      old.RawSubject,
+		ExtraExtensions: []pkix.Extension{{Id: oidEnrollCertType, Value: bmpString(t, template)}},
+	}, newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := x509.ParseCertificateRequest(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info struct {
+		Version   int
+		Subject   asn1.RawValue
+		PublicKey asn1.RawValue
+		Attrs     []asn1.RawValue `asn1:"tag:0"`
+	}
+	if _, err := asn1.Unmarshal(csr.RawTBSCertificateRequest, &info); err != nil {
+		t.Fatal(err)
+	}
+	attr, err := asn1.Marshal(struct {
+		Type   asn1.ObjectIdentifier
+		Values []asn1.RawValue `asn1:"set"`
+	}{oidRenewalCertificate, []asn1.RawValue{{FullBytes: renewalAttr}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	info.Attrs = append([]asn1.RawValue{{FullBytes: attr}}, info.Attrs...)
+	tbs, err := asn1.Marshal(info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signCSR(t, tbs, newKey)
+}
+
+// signCSR wraps a CertificationRequestInfo into a signed request (SHA-256).
+func signCSR(t testing.TB, tbs []byte, key crypto.Signer) []byte {
+	t.Helper()
+	h := sha256.Sum256(tbs)
+	sig, err := key.Sign(rand.Reader, h[:], crypto.SHA256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alg := pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}, Parameters: asn1.NullRawValue}
+	if _, ok := key.(*ecdsa.PrivateKey); ok {
+		alg = pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}}
+	}
+	der, err := asn1.Marshal(struct {
+		TBS asn1.RawValue
+		Alg pkix.AlgorithmIdentifier
+		Sig asn1.BitString
+	}{asn1.RawValue{FullBytes: tbs}, alg, asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// renewalCMS wraps csr in CMS SignedData signed by the old certificate and
+// key; withAttrs selects signed attributes (Windows sends none).
+func renewalCMS(t testing.TB, csr []byte, old *x509.Certificate, oldKey crypto.Signer, withAttrs bool) []byte {
+	t.Helper()
+	sd, err := pkcs7.NewSignedData(csr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd.SetDigestAlgorithm(pkcs7.OIDDigestAlgorithmSHA256)
+	if withAttrs {
+		err = sd.AddSigner(old, oldKey, pkcs7.SignerInfoConfig{})
+	} else {
+		err = sd.SignWithoutAttr(old, oldKey, pkcs7.SignerInfoConfig{})
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := sd.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}
+
+// tlsCert pairs a certificate with its key for TLS client auth.
+func tlsCert(c *x509.Certificate, key crypto.Signer) *tls.Certificate {
+	return &tls.Certificate{Certificate: [][]byte{c.Raw}, PrivateKey: key, Leaf: c}
 }

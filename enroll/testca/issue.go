@@ -252,10 +252,10 @@ func (ca *CA) Resign(cert *x509.Certificate, notBefore time.Time, validity time.
 		return nil, errors.New("testca: resign: validity must be positive")
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:    randomSerial(),
-		RawSubject:      cert.RawSubject,
-		NotBefore:       notBefore,
-		NotAfter:        notBefore.Add(validity),
+		SerialNumber: randomSerial(),
+		RawSubject:   cert.RawSubject,
+		NotBefore:    notBefore,
+		NotAfter:     notBefore.Add(validity),
 	}
 	for _, e := range cert.Extensions {
 		// the authority key id is the issuing CA's, whoever signed cert

@@ -57,3 +57,134 @@ func TestIssueUser(t *testing.T) {
 		t.Errorf("CMC signature: %v", err)
 	}
 }
+
+func TestIssueChecks(t *testing.T) {
+	ca, srv := startCA(t, func(c *Config) {
+		c.Users = map[string]string{DefaultUser: DefaultPassword, `CORP\bob`: "b0b pass"}
+		c.Restrict = map[string][]string{TemplateWebServer: {DefaultUser}}
+	})
+	c := httpClient(ca, nil)
+	rsa := rsaKey(t, 2048, 0)
+	tests := []struct {
+		name     string
+		security string
+		csr      []byte
+		wantCode HRESULT // 0: issued
+		check    func(t *testing.T, got rstr)
+	}{
+		{name: "user", security: defaultToken(), csr: newCSR(t, rsa, TemplateUser, "")},
+		{name: "down-level account", security: usernameToken(`CORP\bob`, "b0b pass"), csr: newCSR(t, rsa, TemplateUser, ""),
+			check: func(t *testing.T, got rstr) {
+				if got.cert.Subject.CommonName != "bob" {
+					t.Errorf("subject %s", got.cert.Subject)
+				}
+			}},
+		{name: "web server subject and SANs", security: defaultToken(), csr: newCSR(t, rsa, TemplateWebServer, "www.example.test", "www.example.test", "api.example.test"),
+			check: func(t *testing.T, got rstr) {
+				if got.cert.Subject.CommonName != "www.example.test" || len(got.cert.DNSNames) != 2 {
+					t.Errorf("subject %s, DNS %v", got.cert.Subject, got.cert.DNSNames)
+				}
+			}},
+		{name: "P-256", security: defaultToken(), csr: newCSR(t, p256Key(t), TemplateUserP256, "")},
+		{name: "template denied", security: usernameToken(`CORP\bob`, "b0b pass"), csr: newCSR(t, rsa, TemplateWebServer, "x.test", "x.test"), wantCode: CertsrvTemplateDenied},
+		{name: "web server without subject", security: defaultToken(), csr: newCSR(t, rsa, TemplateWebServer, ""), wantCode: CertsrvBadRequestSubject},
+		{name: "short key", security: defaultToken(), csr: newCSR(t, rsaKey(t, 1024, 0), TemplateUser, ""), wantCode: CertsrvKeyLength},
+		{name: "wrong key algorithm", security: defaultToken(), csr: newCSR(t, p256Key(t), TemplateUser, ""), wantCode: NteBadAlgID},
+		{name: "no template", security: defaultToken(), csr: newCSR(t, rsa, "", "x"), wantCode: CertsrvNoCertType},
+		{name: "unknown template", security: defaultToken(), csr: newCSR(t, rsa, "Nope", "x"), wantCode: CertsrvUnsupportedCertType},
+		{name: "garbage", security: defaultToken(), csr: []byte("not a request"), wantCode: ErrorInvalidData},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := issue(t, c, srv.CESURL(), tt.security, tt.csr)
+			if tt.wantCode == 0 {
+				if got.cert == nil {
+					t.Fatalf("not issued: %d %s", got.status, got.reason)
+				}
+				if tt.check != nil {
+					tt.check(t, got)
+				}
+				return
+			}
+			if got.status != http.StatusInternalServerError || HRESULT(got.errorCode) != tt.wantCode {
+				t.Fatalf("got HTTP %d code %s (%s), want 500 %s", got.status, HRESULT(got.errorCode), got.reason, tt.wantCode)
+			}
+			if ir := got.fault.find(nsWSTEP, "InvalidRequest").value(); ir != "true" {
+				t.Errorf("InvalidRequest %q", ir)
+			}
+		})
+	}
+}
+
+func TestAuthAndEnvelope(t *testing.T) {
+	ca, srv := startCA(t, nil)
+	c := httpClient(ca, nil)
+	csr := newCSR(t, rsaKey(t, 2048, 0), TemplateUser, "")
+	noEncoding := strings.Replace(issueBody(csr, nsWSTEP+"#PKCS10"), `EncodingType="`+encodingBase64+`"`, "", 1)
+	tests := []struct {
+		name, url, body string
+		wantStatus      int
+		wantCode        HRESULT // detail ErrorCode, if any
+		wantSubcode     string
+	}{
+		{name: "wrong password", url: srv.CESURL(), body: soapEnv(actionRST, "", usernameToken(DefaultUser, "nope"), issueBody(csr, "")), wantStatus: 500, wantSubcode: "a:FailedAuthentication"},
+		{name: "no token", url: srv.CEPURL(), body: soapEnv(actionGetPolicies, "", "", getPoliciesBody), wantStatus: 500, wantSubcode: "a:InvalidSecurity"},
+		{name: "missing EncodingType", url: srv.CESURL(), body: soapEnv(actionRST, "", defaultToken(), noEncoding), wantStatus: 500, wantCode: EInvalidArg},
+		{name: "wrong action", url: srv.CEPURL(), body: soapEnv(actionRST, "", defaultToken(), getPoliciesBody), wantStatus: 500, wantSubcode: "a:ActionNotSupported"},
+		{name: "unknown mustUnderstand header", url: srv.CEPURL(), body: strings.Replace(soapEnv(actionGetPolicies, "", defaultToken(), getPoliciesBody), "</s:Header>", `<x:Foo xmlns:x="urn:x" s:mustUnderstand="1"/></s:Header>`, 1), wantStatus: 500},
+		{name: "not XML", url: srv.CEPURL(), body: "<s:Envelope", wantStatus: 500},
+		{name: "path case and slash", url: strings.ToLower(srv.CEPURL()) + "/", body: soapEnv(actionGetPolicies, "", defaultToken(), getPoliciesBody), wantStatus: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, root := post(t, c, tt.url, tt.body)
+			if st != tt.wantStatus {
+				t.Fatalf("status %d, want %d", st, tt.wantStatus)
+			}
+			if st == http.StatusOK {
+				return
+			}
+			got := parseRSTR(t, st, root)
+			if tt.wantCode != 0 && HRESULT(got.errorCode) != tt.wantCode {
+				t.Errorf("code %s, want %s (%s)", HRESULT(got.errorCode), tt.wantCode, got.reason)
+			}
+			if tt.wantCode == EInvalidArg && got.reason != "The EncodingType is invalid." {
+				t.Errorf("reason %q", got.reason)
+			}
+			if tt.wantSubcode != "" {
+				if sc := root.find(nsSOAP, "Subcode").child(nsSOAP, "Value").value(); sc != tt.wantSubcode {
+					t.Errorf("subcode %q, want %q", sc, tt.wantSubcode)
+				}
+			}
+		})
+	}
+	// HTTP-level answers
+	for _, tc := range []struct {
+		method, path, ct string
+		want             int
+	}{
+		{"GET", PathCEP, "", 405},
+		{"POST", "/nope/service.svc/CEP", "application/soap+xml", 404},
+		{"POST", PathCEP, "text/plain", 415},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL()+tc.path, strings.NewReader("x"))
+		req.Header.Set("Content-Type", tc.ct)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s: %d, want %d", tc.method, tc.path, resp.StatusCode, tc.want)
+		}
+	}
+	big := strings.Repeat("x", MaxRequestBytes+1)
+	resp, err := c.Post(srv.CEPURL(), "application/soap+xml", strings.NewReader(big))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversized body: %d", resp.StatusCode)
+	}
+}
