@@ -48,6 +48,9 @@ type Config struct {
 	// ShortValidity and ShortRenewal are the validity and renewal period of
 	// the ShortLived template.
 	ShortValidity, ShortRenewal time.Duration
+	// ExtraTemplates are served after the built-in ones (Name and OID must
+	// be unique; zero Validity means Config.Validity).
+	ExtraTemplates []Template
 	// Clock returns the current time; nil means time.Now.
 	Clock func() time.Time
 	// Pending pends every request, whatever its template, until approved.
@@ -104,6 +107,15 @@ func New(cfg Config) (*CA, error) {
 		cfg.Clock = time.Now
 	}
 	ca := &CA{cfg: cfg, created: cfg.Clock(), templates: builtinTemplates(cfg), db: db{filepath.Join(cfg.Dir, "requests")}}
+	for _, t := range cfg.ExtraTemplates {
+		if t.Name == "" || len(t.OID) == 0 || ca.template(t.Name) != nil || ca.template(t.OID.String()) != nil {
+			return nil, fmt.Errorf("testca: extra template %q needs a unique name and OID", t.Name)
+		}
+		if t.Validity <= 0 {
+			t.Validity = cfg.Validity
+		}
+		ca.templates = append(ca.templates, withEKUOIDs(&t))
+	}
 	if cfg.DefaultTemplate != "" && ca.template(cfg.DefaultTemplate) == nil {
 		return nil, fmt.Errorf("testca: unknown default template %q", cfg.DefaultTemplate)
 	}

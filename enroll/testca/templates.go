@@ -98,11 +98,20 @@ func builtinTemplates(c Config) []*Template {
 			Providers: rsaProv},
 	}
 	for _, t := range ts {
-		for _, u := range t.EKUs {
-			t.ekuOIDs = append(t.ekuOIDs, ekuOID[u])
-		}
+		withEKUOIDs(t)
 	}
 	return ts
+}
+
+// withEKUOIDs fills t.ekuOIDs from t.EKUs.
+func withEKUOIDs(t *Template) *Template {
+	t.ekuOIDs = nil
+	for _, u := range t.EKUs {
+		if oid, ok := ekuOID[u]; ok {
+			t.ekuOIDs = append(t.ekuOIDs, oid)
+		}
+	}
+	return t
 }
 
 // ekuOID maps the EKUs used by the templates to their OIDs.
