@@ -67,7 +67,9 @@ var (
 	unwrapNamespaces = func(s string) string {
 		return regexp.MustCompile(`xmlns(:\w+)?="[^"]*"`).ReplaceAllStringFunc(s, func(a string) string { return strings.Join(strings.Fields(a), "") })
 	}
-	fixPasswordBreak = func(s string) string { return strings.Replace(s, "mypassword\n</wsse:Password>", "mypassword</wsse:Password>", 1) }
+	fixPasswordBreak = func(s string) string {
+		return strings.Replace(s, "mypassword\n</wsse:Password>", "mypassword</wsse:Password>", 1)
+	}
 )
 
 // csrPlaceholder is MS-MDE2's stand-in text for the PKCS#10.
