@@ -269,3 +269,15 @@ func (ca *CA) Resign(cert *x509.Certificate, notBefore time.Time, validity time.
 	}
 	return x509.ParseCertificate(der)
 }
+
+// Submit hands a request to the CA directly, without HTTP: token is a DER
+// PKCS#10 or CMS renewal request, requester the account it is made for.
+// It runs the same checks as the username/password CES and returns the
+// recorded request (issued or pending) or an *Error.
+func (ca *CA) Submit(token []byte, requester string) (Request, error) {
+	r, err := ca.submit(submission{token: token, requester: requester})
+	if err != nil {
+		return Request{}, err
+	}
+	return *r, nil
+}

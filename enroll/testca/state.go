@@ -181,6 +181,9 @@ func writeAtomic(path string, data []byte, perm os.FileMode) error {
 // update applies fn to request id under a lock file, so two processes
 // approving or denying the same request cannot both win.
 func (d db) update(id string, fn func(*Request) error) (*Request, error) {
+	if _, err := d.get(id); err != nil {
+		return nil, err
+	}
 	unlock, err := d.lock(id)
 	if err != nil {
 		return nil, err
