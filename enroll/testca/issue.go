@@ -184,8 +184,8 @@ func upnSAN(upn string) (pkix.Extension, error) {
 	}
 	other, err := asn1.Marshal(struct {
 		Type  asn1.ObjectIdentifier
-		Value asn1.RawValue `asn1:"explicit,tag:0"`
-	}{oidUPN, asn1.RawValue{FullBytes: utf8}})
+		Value asn1.RawValue
+	}{oidUPN, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: utf8}})
 	if err != nil {
 		return pkix.Extension{}, fmt.Errorf("testca: encode UPN: %w", err)
 	}

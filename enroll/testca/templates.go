@@ -41,6 +41,8 @@ const (
 	EnrollAllowKBR    = 0x00010000 // allow key-based renewal
 
 	PrivateKeyExportable = 0x00000010 // CT_FLAG_EXPORTABLE_KEY
+	PrivateKeyClientWin8 = 0x05000000 // minimum client version (bits 0x0F000000): Windows 8
+	PrivateKeyServer2012 = 0x00050000 // minimum server version (bits 0x000F0000): Windows Server 2012
 )
 
 // Names of the built-in templates.
@@ -73,7 +75,7 @@ func builtinTemplates(c Config) []*Template {
 			Providers: rsaProv},
 		{Name: TemplateUserP256, OID: templateOID(2), Schema: 3, MajorRevision: 100, MinorRevision: 1,
 			Validity: c.Validity, RenewalPeriod: c.Validity / 8, ECDSA: true, MinKeyBits: 256, KeySpec: 2,
-			PrivateKeyFlag: PrivateKeyExportable, SubjectFlags: SubjectRequireDirectoryDN | SubjectRequireUPN,
+			PrivateKeyFlag: PrivateKeyExportable | PrivateKeyClientWin8 | PrivateKeyServer2012, SubjectFlags: SubjectRequireDirectoryDN | SubjectRequireUPN,
 			EnrollFlags: EnrollAutoEnroll, EKUs: client, KeyUsage: x509.KeyUsageDigitalSignature,
 			Providers: []string{"Microsoft Software Key Storage Provider"}},
 		{Name: TemplateWebServer, OID: templateOID(3), Schema: 2, MajorRevision: 100, MinorRevision: 2,
