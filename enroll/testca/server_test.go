@@ -1,6 +1,12 @@
 package testca
 
 import (
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -187,4 +193,80 @@ func TestAuthAndEnvelope(t *testing.T) {
 	if resp.StatusCode != http.StatusRequestEntityTooLarge {
 		t.Errorf("oversized body: %d", resp.StatusCode)
 	}
+}
+
+// TestClientQuirks covers what other clients send (protocol.md §10).
+func TestClientQuirks(t *testing.T) {
+	ca, srv := startCA(t, nil)
+	c := httpClient(ca, nil)
+	key := rsaKey(t, 2048, 0)
+	csr := newCSR(t, key, TemplateUser, "")
+	token := func(passwordAttr string) string {
+		return `<ns2:Security xmlns:ns2="` + nsWSSE + `" xmlns:ns3="` + nsWSU + `" xmlns:ns0="` + nsSOAP + `" ns0:mustUnderstand="true"><ns2:UsernameToken>` +
+			`<ns2:Username>` + DefaultUser + `</ns2:Username><ns2:Password ` + passwordAttr + `>` + DefaultPassword + `</ns2:Password>` +
+			`<ns2:Nonce>bm9uY2U=</ns2:Nonce><ns3:Created>2026-01-01T00:00:00Z</ns3:Created></ns2:UsernameToken></ns2:Security>`
+	}
+	hinted := func(template string, der []byte) string {
+		return strings.Replace(issueBody(der, ""), "<wstep:RequestID", `<ac:AdditionalContext xmlns:ac="`+nsAuth+`"><ac:ContextItem Name="CertificateTemplate"><ac:Value>`+template+`</ac:Value></ac:ContextItem></ac:AdditionalContext><wstep:RequestID`, 1)
+	}
+	tests := []struct {
+		name     string
+		security string
+		body     string
+		wantCode HRESULT
+		wantTmpl string
+	}{
+		{name: "wsse:Type, Nonce, no Timestamp", security: token(`ns2:Type="` + passwordTextURI + `"`), body: issueBody(csr, nsWSTEP+"#PKCS10")},
+		{name: "no Type", security: token(""), body: issueBody(csr, "")},
+		{name: "PasswordDigest refused", security: token(`Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest"`), body: issueBody(csr, ""), wantCode: 1},
+		{name: "wrapped base64 with CR", security: defaultToken(), body: strings.Replace(issueBody(csr, ""), base64Of(csr), wrap64(csr), 1)},
+		{name: "PKCS7 label on a PKCS#10", security: defaultToken(), body: issueBody(csr, valuePKCS7)},
+		{name: "template from AdditionalContext", security: defaultToken(), body: hinted(TemplateWebServer, newCSR(t, key, "", "h.test", "h.test")), wantTmpl: TemplateWebServer},
+		{name: "conflicting templates", security: defaultToken(), body: hinted(TemplateWebServer, csr), wantCode: CertsrvTemplateConflict},
+		{name: "template information extension", security: defaultToken(), body: issueBody(csrWithTemplateInfo(t, key, templateOID(3)), ""), wantCode: CertsrvBadRequestSubject},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, root := post(t, c, srv.CESURL(), soapEnv(actionRST, srv.CESURL(), tt.security, tt.body))
+			got := parseRSTR(t, st, root)
+			switch {
+			case tt.wantCode == 1: // any fault
+				if st != 500 {
+					t.Fatalf("status %d", st)
+				}
+			case tt.wantCode != 0:
+				if HRESULT(got.errorCode) != tt.wantCode {
+					t.Fatalf("code %s, want %s (%s)", HRESULT(got.errorCode), tt.wantCode, got.reason)
+				}
+			case got.cert == nil:
+				t.Fatalf("not issued: %d %s", st, got.reason)
+			}
+			if tt.wantTmpl != "" {
+				r, err := ca.Get(got.requestID)
+				if err != nil || r.Template != tt.wantTmpl {
+					t.Errorf("template %q, want %q (%v)", r.Template, tt.wantTmpl, err)
+				}
+			}
+		})
+	}
+}
+
+func base64Of(der []byte) string { return base64.StdEncoding.EncodeToString(der) }
+
+// csrWithTemplateInfo names the template only by ext 1.3.6.1.4.1.311.21.7.
+func csrWithTemplateInfo(t *testing.T, key crypto.Signer, oid asn1.ObjectIdentifier) []byte {
+	v, err := asn1.Marshal(struct {
+		ID           asn1.ObjectIdentifier
+		Major, Minor int
+	}{oid, 100, 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
+		ExtraExtensions: []pkix.Extension{{Id: oidCertificateTemplate, Value: v}},
+	}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }
