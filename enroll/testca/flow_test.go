@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -186,4 +187,51 @@ func publicKeyEqual(a, b any) bool {
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	e, ok := a.(equaler)
 	return ok && e.Equal(b)
+}
+
+// TestConcurrentSubmitUniqueIDs submits from two CA values on one
+// directory (two processes) at once: every request gets its own id.
+func TestConcurrentSubmitUniqueIDs(t *testing.T) {
+	dir := t.TempDir()
+	a, err := New(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(Config{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr := newCSR(t, p256Key(t), TemplateUserP256, "")
+	ids := make(chan string, 40)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		ca := a
+		if i%2 == 1 {
+			ca = b
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				r, err := ca.Submit(csr, DefaultUser)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				ids <- r.ID
+			}
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	seen := map[string]bool{}
+	for id := range ids {
+		if seen[id] {
+			t.Errorf("id %s allocated twice", id)
+		}
+		seen[id] = true
+	}
+	if len(seen) != 40 {
+		t.Errorf("%d ids, want 40", len(seen))
+	}
 }
