@@ -14,7 +14,6 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -276,7 +275,9 @@ func (ca *CA) template(nameOrOID string) *Template {
 
 // sanitizedName is the CA name as AD CS puts it into CES paths.
 func (ca *CA) sanitizedName() string {
-	return regexp.MustCompile(`[^A-Za-z0-9.-]+`).ReplaceAllString(ca.cfg.Name, "-")
+	return strings.Join(strings.FieldsFunc(ca.cfg.Name, func(r rune) bool {
+		return !(r == '.' || r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
+	}), "-")
 }
 
 // now returns the CA's current time.

@@ -153,7 +153,7 @@ func TestKeyBasedRenewal(t *testing.T) {
 		sec    string
 		der    []byte
 		want   HRESULT
-		sub    string
+		status int // 0: 500
 	}{
 		{name: "attribute names another certificate", client: kbr, url: srv.CESCertURL(),
 			der: renewalCMS(t, renewalCSR(t, old, newKey, TemplateKBR, expired.Raw), old, oldKey, false), want: CertsrvBadRenewalCertAttr},
@@ -164,19 +164,27 @@ func TestKeyBasedRenewal(t *testing.T) {
 		{name: "expired certificate", client: c, url: srv.CESURL(), sec: defaultToken(),
 			der: renewalCMS(t, renewalCSR(t, expired, newKey, TemplateKBR, expired.Raw), expired, oldKey, false), want: CertsrvBadRenewalCertAttr},
 		{name: "no client certificate", client: c, url: srv.CESCertURL(),
-			der: renewalCMS(t, csr, old, oldKey, false), sub: "a:FailedAuthentication"},
+			der: renewalCMS(t, csr, old, oldKey, false), status: http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if tt.status != 0 {
+				resp, err := tt.client.Post(tt.url, "application/soap+xml", strings.NewReader(soapEnv(actionRST, tt.url, "", issueBody(tt.der, ""))))
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != tt.status {
+					t.Errorf("status %d, want %d", resp.StatusCode, tt.status)
+				}
+				return
+			}
 			got := issue(t, tt.client, tt.url, tt.sec, tt.der)
 			if got.status != 500 {
 				t.Fatalf("status %d, want 500", got.status)
 			}
 			if tt.want != 0 && HRESULT(got.errorCode) != tt.want {
 				t.Errorf("code %s, want %s (%s)", HRESULT(got.errorCode), tt.want, got.reason)
-			}
-			if tt.sub != "" && got.fault.find(nsSOAP, "Subcode").child(nsSOAP, "Value").value() != tt.sub {
-				t.Errorf("reason %q, want subcode %s", got.reason, tt.sub)
 			}
 		})
 	}
