@@ -142,7 +142,7 @@ func (ca *CA) untrustedCertificate(host string) (*tls.Certificate, error) {
 	}
 	now := ca.now()
 	tmpl := &x509.Certificate{
-		SerialNumber: randomSerial(), Subject: pkix.Name{CommonName: ca.cfg.Name + " Root"},
+		SerialNumber: randomSerial(), Subject: pkix.Name{CommonName: "Untrusted Test Root"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
 		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
 	}
