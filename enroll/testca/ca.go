@@ -91,9 +91,14 @@ func New(cfg Config) (*CA, error) {
 	if cfg.Name == "" {
 		cfg.Name = DefaultName
 	}
-	if len(cfg.Users) == 0 {
-		cfg.Users = map[string]string{DefaultUser: DefaultPassword}
+	users := map[string]string{DefaultUser: DefaultPassword}
+	if len(cfg.Users) > 0 { // a copy: the caller may go on using its map
+		users = make(map[string]string, len(cfg.Users))
+		for k, v := range cfg.Users {
+			users[k] = v
+		}
 	}
+	cfg.Users = users
 	if cfg.Validity <= 0 {
 		cfg.Validity = DefaultValidity
 	}
