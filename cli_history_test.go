@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"runtime"
@@ -11,13 +10,6 @@ import (
 
 	"github.com/certdesk/certdesk/app"
 )
-
-func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
-	return out.String(), errb.String(), code
-}
 
 func TestHistoryStateDir(t *testing.T) {
 	t.Setenv("CERTDESK_ROOT", "/r")
