@@ -2,14 +2,13 @@ package store
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 )
 
 // Sentinels wrapped by *OpError; match them with errors.Is.
 var (
 	// ErrNotFound: no such entry or store. It matches fs.ErrNotExist too.
-	ErrNotFound = fmt.Errorf("not found: %w", fs.ErrNotExist)
+	ErrNotFound error = notFound{}
 	// ErrNoKey: the entry has no private key.
 	ErrNoKey = errors.New("the entry has no private key")
 	// ErrCorrupt: a store file cannot be decoded.
@@ -20,6 +19,11 @@ var (
 	// ErrPasswordRequired: a PFX export of a private key needs a password.
 	ErrPasswordRequired = errors.New("exporting a private key to PFX needs a password")
 )
+
+type notFound struct{}
+
+func (notFound) Error() string        { return "no such entry" }
+func (notFound) Is(target error) bool { return target == fs.ErrNotExist }
 
 // OpError records a failed store operation: the operation, where, and why.
 // Its message reads "OP CONTEXT/STORE[ FILE]: REASON".

@@ -58,7 +58,9 @@ type (
 var (
 	oidData          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
 	oidEncryptedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 6}
+	oidKeyBag        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 1}
 	oidShroudedKey   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 2}
+	oidCertBag       = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 12, 10, 1, 3}
 	oidPBES2         = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 13}
 	oidPBMAC1        = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 5, 14}
 )
@@ -108,8 +110,14 @@ func PFXAlgorithms(der []byte) (string, error) {
 	if !pfx.AuthSafe.ContentType.Equal(oidData) {
 		return "", errors.New("PKCS#12 file is not password-integrity protected")
 	}
+	// An explicit [0] tag decodes into RawValue as the tag's contents: the
+	// OCTET STRING (for data) or SEQUENCE (for encryptedData) element.
+	var authSafe []byte
+	if _, err := asn1.Unmarshal(pfx.AuthSafe.Content.Bytes, &authSafe); err != nil {
+		return "", err
+	}
 	var cis []contentInfo
-	if _, err := asn1.Unmarshal(pfx.AuthSafe.Content.Bytes, &cis); err != nil {
+	if _, err := asn1.Unmarshal(authSafe, &cis); err != nil {
 		return "", err
 	}
 	var certAlgs, keyAlgs []string
@@ -117,23 +125,31 @@ func PFXAlgorithms(der []byte) (string, error) {
 		switch {
 		case ci.ContentType.Equal(oidEncryptedData):
 			var ed encryptedData
-			if _, err := asn1.Unmarshal(ci.Content.FullBytes, &ed); err != nil {
+			if _, err := asn1.Unmarshal(ci.Content.Bytes, &ed); err != nil {
 				return "", err
 			}
 			certAlgs = appendUniq(certAlgs, describeCipher(ed.Info.Algorithm))
 		case ci.ContentType.Equal(oidData):
-			certAlgs = appendUniq(certAlgs, "none")
+			var contents []byte
+			if _, err := asn1.Unmarshal(ci.Content.Bytes, &contents); err != nil {
+				return "", err
+			}
 			var bags []safeBag
-			if _, err := asn1.Unmarshal(ci.Content.Bytes, &bags); err != nil {
+			if _, err := asn1.Unmarshal(contents, &bags); err != nil {
 				return "", err
 			}
 			for _, b := range bags {
-				if b.ID.Equal(oidShroudedKey) {
+				switch {
+				case b.ID.Equal(oidCertBag):
+					certAlgs = appendUniq(certAlgs, "none")
+				case b.ID.Equal(oidKeyBag):
+					keyAlgs = appendUniq(keyAlgs, "none")
+				case b.ID.Equal(oidShroudedKey):
 					var epki struct {
 						Algorithm pkix.AlgorithmIdentifier
 						Data      []byte
 					}
-					if _, err := asn1.Unmarshal(b.Value.FullBytes, &epki); err == nil {
+					if _, err := asn1.Unmarshal(b.Value.Bytes, &epki); err == nil {
 						keyAlgs = appendUniq(keyAlgs, describeCipher(epki.Algorithm))
 					}
 				}
@@ -143,6 +159,8 @@ func PFXAlgorithms(der []byte) (string, error) {
 	var parts []string
 	c, k := strings.Join(certAlgs, "+"), strings.Join(keyAlgs, "+")
 	switch {
+	case c == "":
+		parts = append(parts, k)
 	case k == "" || k == c:
 		parts = append(parts, c)
 	case c == "none":

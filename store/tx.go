@@ -320,4 +320,3 @@ func keyMatches(key crypto.PrivateKey, cert *x509.Certificate) bool {
 	pub, ok := s.Public().(interface{ Equal(crypto.PublicKey) bool })
 	return ok && pub.Equal(cert.PublicKey)
 }
-
