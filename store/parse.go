@@ -24,9 +24,6 @@ const (
 	FormatP7B     Format = "p7b" // DER PKCS#7 certs-only
 )
 
-// oidSignedData is the PKCS#7 signedData content type of a P7B.
-var oidSignedData = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
-
 // Sniff tells the format of data from its content alone: file names lie
 // (an HTML page saved as .cer is common). It looks at the PEM armour or at
 // the first element inside the outer DER SEQUENCE: an INTEGER starts a

@@ -130,7 +130,7 @@ func TestIndexRebuild(t *testing.T) {
 	}
 	dir := s.storeDir(My)
 	tests := []struct {
-		name  string
+		name   string
 		break_ func()
 	}{
 		{"index missing", func() { os.Remove(filepath.Join(dir, indexName)) }},
