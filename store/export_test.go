@@ -111,7 +111,7 @@ func TestKeysEncryptedAtRest(t *testing.T) {
 	needles := map[string][]byte{
 		"DER": der, "PEM": pemKey(t, key), "base64 DER": []byte(base64.StdEncoding.EncodeToString(der)),
 		"PEM header": []byte("PRIVATE KEY"),
-		"scalar": mustBytes(key.Bytes()),
+		"scalar":     mustBytes(key.Bytes()),
 	}
 	files := 0
 	filepath.WalkDir(root, func(path string, d os.DirEntry, err error) error {
