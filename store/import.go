@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -98,6 +99,7 @@ func (s *Store) Import(ctx context.Context, name string, data []byte, opt Import
 		}
 		return &ImportError{File: name, Reason: reason(err), Err: err}
 	}
+	s.prefetchKEK(ctx, data)
 	b, err := Parse(data, opt.Password)
 	if err != nil {
 		return nil, fail(err)
@@ -217,4 +219,20 @@ func (tx *Tx) findCertFor(ctx context.Context, k crypto.PrivateKey, n Name) (pla
 		}
 	}
 	return planned{}, ErrKeyWithoutCert
+}
+
+// prefetchKEK starts reading the key-encryption key from the keyring while
+// the file is decoded, when the file may hold a key: the D-Bus round trips
+// and the PFX key derivation then overlap instead of adding up. Errors are
+// ignored here; the write path asks again and reports them.
+func (s *Store) prefetchKEK(ctx context.Context, data []byte) {
+	f := Sniff(data)
+	if f != FormatPFX && (f != FormatPEM || !bytes.Contains(data, []byte("PRIVATE KEY"))) {
+		return
+	}
+	pf, err := s.readProtection()
+	if err != nil || pf.Mode != ProtectKeyring || pf.KeyringUser == "" {
+		return
+	}
+	go s.readKEK(ctx, pf)
 }
