@@ -35,19 +35,6 @@ func writeFileAtomic(dir, name string, data []byte) error {
 // tmpPrefix starts every temporary file name; Verify removes leftovers.
 const tmpPrefix = ".tmp-"
 
-// syncDir makes the directory's entries (creations, renames) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
-
 // mkdirDurable creates dir (0700) and its parents and makes the new names
 // durable.
 func mkdirDurable(dir string) error {

@@ -20,7 +20,7 @@ type ImportOptions struct {
 	Password   string // PFX password
 	Store      Name   // put everything here instead of the automatic placement
 	TrustRoots bool   // put self-signed roots into Root (the GUI asks the person first)
-	Meta       Meta   // metadata for new entries (friendly name, ...)
+	Meta       Meta   // metadata for the leaf (the file's first certificate, the one with the key in a PFX)
 }
 
 // ImportItem is what happened to one certificate of the file.
@@ -126,6 +126,7 @@ type planned struct {
 	cert *x509.Certificate
 	key  crypto.PrivateKey
 	to   Name
+	meta Meta
 }
 
 // importBundle places b's contents, holding the lock.
@@ -145,8 +146,11 @@ func (tx *Tx) importBundle(ctx context.Context, b *Bundle, opt ImportOptions, re
 		}
 	}
 	var plan []planned
-	for _, c := range b.Certs {
+	for i, c := range b.Certs {
 		p := planned{cert: c, key: keys[c], to: opt.Store}
+		if i == 0 {
+			p.meta = opt.Meta
+		}
 		if p.to == "" {
 			switch {
 			case p.key != nil:
@@ -184,7 +188,7 @@ func (tx *Tx) importBundle(ctx context.Context, b *Bundle, opt ImportOptions, re
 		}
 	}
 	for _, p := range plan {
-		e, ch, err := tx.add(ctx, p.to, p.cert, p.key, opt.Meta)
+		e, ch, err := tx.add(ctx, p.to, p.cert, p.key, p.meta)
 		if err != nil {
 			return err
 		}
@@ -214,7 +218,7 @@ func (tx *Tx) findCertFor(ctx context.Context, k crypto.PrivateKey, n Name) (pla
 				continue
 			}
 			if c, err := x509.ParseCertificate(ef.Cert); err == nil && keyMatches(k, c) {
-				return planned{cert: c, key: k, to: n}, nil
+				return planned{cert: c, key: k, to: n, meta: e.Meta}, nil
 			}
 		}
 	}

@@ -211,8 +211,9 @@ func TestChain(t *testing.T) {
 		lastStat string
 	}{
 		{"no issuer", func() {}, false, 1, "issuer not found"},
-		{"untrusted root", func() { s.Add(ctx, CA, p.inter, nil, Meta{}) }, false, 2, "issuer not found"},
-		{"trusted", func() { s.Add(ctx, Root, p.root, nil, Meta{}) }, true, 3, "ok"},
+		{"intermediate only", func() { s.Add(ctx, CA, p.inter, nil, Meta{}) }, false, 2, "issuer not found"},
+		{"untrusted root", func() { s.Add(ctx, CA, p.root, nil, Meta{}) }, false, 3, "untrusted root"},
+		{"trusted", func() { s.Purge(ctx, CA, Thumbprint(p.root.Raw)); s.Add(ctx, Root, p.root, nil, Meta{}) }, true, 3, "ok"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
