@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/certdesk/certdesk/internal/keyring"
 )
 
 // MaxImportSize caps the bytes Import reads from one file: real PFX and
@@ -103,6 +105,11 @@ func (s *Store) Import(ctx context.Context, name string, data []byte, opt Import
 	b, err := Parse(data, opt.Password)
 	if err != nil {
 		return nil, fail(err)
+	}
+	if len(b.Keys) > 0 {
+		if err := s.checkKeyring(ctx); err != nil {
+			return nil, fail(err)
+		}
 	}
 	res := &ImportResult{File: name, Format: b.Format, PFXAlgorithms: b.PFXAlgorithms}
 	err = s.withTx(ctx, func(tx *Tx) error { return tx.importBundle(ctx, b, opt, res) })
@@ -239,4 +246,24 @@ func (s *Store) prefetchKEK(ctx context.Context, data []byte) {
 		return
 	}
 	go s.readKEK(ctx, pf)
+}
+
+// checkKeyring fails early, before the lock file or any directory is
+// created, when keys must be sealed and the keyring is out of reach.
+func (s *Store) checkKeyring(ctx context.Context) error {
+	pf, err := s.readProtection()
+	if err != nil || pf.Mode != ProtectKeyring {
+		return err
+	}
+	if pf.KeyringUser != "" {
+		_, err = s.readKEK(ctx, pf)
+		return err
+	}
+	// No key-encryption key yet: probe the service with a lookup that is
+	// expected to find nothing.
+	_, err = s.kr.Get(ctx, keyring.Service, "probe")
+	if errors.Is(err, keyring.ErrNotFound) {
+		return nil
+	}
+	return mapKeyringErr(err)
 }
