@@ -127,7 +127,10 @@ func (tx *Tx) put(n Name, ef *entryFile, cert *x509.Certificate) (Entry, error) 
 		return Entry{}, err
 	}
 	e := newEntry(n, cert, ef.Key != nil, ef.Meta)
-	if err := writeFileAtomic(tx.s.storeDir(n), entryName(e.Thumbprint), b); err != nil {
+	// No directory fsync here: flush fsyncs the directory after renaming
+	// the index, which makes this rename durable too, before the marker
+	// goes and before the operation returns.
+	if err := writeFileRenamed(tx.s.storeDir(n), entryName(e.Thumbprint), b); err != nil {
 		return Entry{}, err
 	}
 	tx.setIndex(n, e.Thumbprint, &e)
