@@ -93,6 +93,12 @@ func TestEntryLifecycle(t *testing.T) {
 	if es, _ := s.List(ctx, My, ListOptions{IncludeArchived: true}); len(es) != 1 || !es[0].Meta.Archived {
 		t.Errorf("archived entry missing with IncludeArchived")
 	}
+	if _, ch, err := s.Add(ctx, My, leaf, nil, Meta{}); ch != Added || err != nil {
+		t.Errorf("re-adding an archived entry = %v, %v; want added", ch, err)
+	}
+	if es, _ := s.List(ctx, My, ListOptions{}); len(es) != 1 || !es[0].HasKey || es[0].Meta.FriendlyName != "host" {
+		t.Errorf("restored entry = %+v", es)
+	}
 	if err := s.Purge(ctx, My, e.Thumbprint); err != nil {
 		t.Fatal(err)
 	}
