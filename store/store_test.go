@@ -142,7 +142,7 @@ func TestIndexRebuild(t *testing.T) {
 		{"index missing", func() { os.Remove(filepath.Join(dir, indexName)) }},
 		{"index corrupt", func() { os.WriteFile(filepath.Join(dir, indexName), []byte("{garbage"), 0o600) }},
 		{"stale with marker", func() {
-			os.WriteFile(filepath.Join(dir, indexName), []byte(`{"version":1,"entries":[]}`), 0o600)
+			writeIndex(dir, nil)
 			os.WriteFile(filepath.Join(dir, dirtyName), nil, 0o600)
 		}},
 	}
@@ -159,7 +159,7 @@ func TestIndexRebuild(t *testing.T) {
 		})
 	}
 	t.Run("verify finds stale index without marker", func(t *testing.T) {
-		os.WriteFile(filepath.Join(dir, indexName), []byte(`{"version":1,"entries":[]}`), 0o600)
+		writeIndex(dir, nil)
 		r, err := s.Verify(ctx)
 		if err != nil || r.Damaged() || len(r.Problems) != 1 || !r.Problems[0].Repaired {
 			t.Fatalf("Verify = %+v, %v", r, err)
