@@ -99,7 +99,10 @@ func (s *Store) Import(ctx context.Context, name string, data []byte, opt Import
 		return nil, err
 	}
 	err = s.withTx(ctx, func(tx *Tx) error { res, err = tx.importParsed(ctx, name, b, opt); return err })
-	return res, err
+	if err != nil {
+		return nil, importErr(name, err) // a lock or index failure still names the file
+	}
+	return res, nil
 }
 
 // Import is Store.Import inside a Tx the caller holds (for example the
