@@ -225,13 +225,11 @@ type rawAttributes struct {
 	GeneralFlags        *xsVal   `xml:"generalFlags"`
 	HashAlgorithmOIDRef *xsVal   `xml:"hashAlgorithmOIDReference"`
 	RARequirements      *struct {
-		Nil        string   `xml:"http://www.w3.org/2001/XMLSchema-instance nil,attr"`
 		Signatures *xsVal   `xml:"rASignatures"`
 		EKUs       []*xsVal `xml:"rAEKUs>oIDReference"`
 		Policies   []*xsVal `xml:"rAPolicies>oIDReference"`
 	} `xml:"rARequirements"`
 	KeyArchival *struct {
-		Nil       string `xml:"http://www.w3.org/2001/XMLSchema-instance nil,attr"`
 		SymAlgRef *xsVal `xml:"symmetricAlgorithmOIDReference"`
 		SymKeyLen *xsVal `xml:"symmetricAlgorithmKeyLength"`
 	} `xml:"keyArchivalAttributes"`
@@ -401,7 +399,7 @@ func (raw *rawGetPoliciesResponse) convert() (*Policies, error) {
 				GeneralFlags:     c.u32p("generalFlags", a.GeneralFlags),
 				HashAlgorithm:    lookup("hashAlgorithmOIDReference", a.HashAlgorithmOIDRef),
 			}
-			if s, ok := a.Permissions.str(); ok {
+			if s, _ := a.Permissions.str(); s != "" {
 				t.KeyPermissions = &s
 			}
 			for _, ref := range pol.CAReferences {
@@ -419,7 +417,9 @@ func (raw *rawGetPoliciesResponse) convert() (*Policies, error) {
 					t.SupersededPolicies = append(t.SupersededPolicies, s)
 				}
 			}
-			if ra := a.RARequirements; ra != nil && !isNil(ra.Nil) {
+			// Nil, empty and absent rARequirements / keyArchivalAttributes all
+			// mean "none": only content makes them present.
+			if ra := a.RARequirements; ra != nil && (text(ra.Signatures) != "" || len(ra.EKUs)+len(ra.Policies) > 0) {
 				r := &RARequirements{Signatures: c.u32("rASignatures", ra.Signatures)}
 				for _, v := range ra.EKUs {
 					r.EKUs = append(r.EKUs, lookup("rAEKUs", v))
@@ -429,7 +429,7 @@ func (raw *rawGetPoliciesResponse) convert() (*Policies, error) {
 				}
 				t.RARequirements = r
 			}
-			if ka := a.KeyArchival; ka != nil && !isNil(ka.Nil) {
+			if ka := a.KeyArchival; ka != nil && (text(ka.SymAlgRef) != "" || text(ka.SymKeyLen) != "") {
 				t.KeyArchival = &KeyArchival{SymmetricAlgorithm: lookup("symmetricAlgorithmOIDReference", ka.SymAlgRef), KeyLength: c.u32("symmetricAlgorithmKeyLength", ka.SymKeyLen)}
 			}
 			for _, e := range a.Extensions {
@@ -447,8 +447,6 @@ func (raw *rawGetPoliciesResponse) convert() (*Policies, error) {
 	}
 	return p, nil
 }
-
-func isNil(s string) bool { return s == "true" || s == "1" }
 
 func deref(p *uint32) uint32 {
 	if p == nil {
