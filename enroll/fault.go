@@ -84,12 +84,15 @@ type rawFault struct {
 		Lang string `xml:"http://www.w3.org/XML/1998/namespace lang,attr"`
 		Text string `xml:",chardata"`
 	} `xml:"http://www.w3.org/2003/05/soap-envelope Reason>Text"`
-	Detail *struct {
-		BinaryResponse *xsVal `xml:"http://schemas.microsoft.com/windows/pki/2009/01/enrollment BinaryResponse"`
-		ErrorCode      *xsVal `xml:"http://schemas.microsoft.com/windows/pki/2009/01/enrollment ErrorCode"`
-		InvalidRequest *xsVal `xml:"http://schemas.microsoft.com/windows/pki/2009/01/enrollment InvalidRequest"`
-		RequestID      *xsVal `xml:"http://schemas.microsoft.com/windows/pki/2009/01/enrollment RequestID"`
-	} `xml:"http://www.w3.org/2003/05/soap-envelope Detail>CertificateEnrollmentWSDetail"`
+	// A namespace in a tag path applies to every step, so Detail nests.
+	Detail struct {
+		WS *struct {
+			BinaryResponse *xsVal `xml:"http://schemas.microsoft.com/windows/pki/2009/01/enrollment BinaryResponse"`
+			ErrorCode      *xsVal `xml:"http://schemas.microsoft.com/windows/pki/2009/01/enrollment ErrorCode"`
+			InvalidRequest *xsVal `xml:"http://schemas.microsoft.com/windows/pki/2009/01/enrollment InvalidRequest"`
+			RequestID      *xsVal `xml:"http://schemas.microsoft.com/windows/pki/2009/01/enrollment RequestID"`
+		} `xml:"http://schemas.microsoft.com/windows/pki/2009/01/enrollment CertificateEnrollmentWSDetail"`
+	} `xml:"http://www.w3.org/2003/05/soap-envelope Detail"`
 }
 
 // decodeFault reads an s:Fault element and returns it as *Fault, or the
@@ -106,7 +109,7 @@ func decodeFault(d *xml.Decoder, start xml.StartElement) error {
 			f.Reason = strings.Join(strings.Fields(r.Text), " ")
 		}
 	}
-	if det := raw.Detail; det != nil {
+	if det := raw.Detail.WS; det != nil {
 		f.HasDetail = true
 		if s, _ := det.ErrorCode.str(); s != "" {
 			n, err := strconv.ParseInt(s, 10, 64)
