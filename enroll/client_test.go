@@ -227,7 +227,7 @@ func TestCanned(t *testing.T) {
 	})
 	mux.HandleFunc("/busy/", func(w http.ResponseWriter, r *http.Request) {
 		hits = append(hits, r.URL.Path)
-		http.Error(w, "<html>Service Unavailable</html>", 503)
+		http.Error(w, "<html>Service Unavailable</html>", http.StatusServiceUnavailable)
 	})
 	mux.HandleFunc("/fault/", func(w http.ResponseWriter, r *http.Request) {
 		hits = append(hits, r.URL.Path)
@@ -235,7 +235,7 @@ func TestCanned(t *testing.T) {
 		w.WriteHeader(500)
 		w.Write(fault)
 	})
-	mux.HandleFunc("/denied/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", 401) })
+	mux.HandleFunc("/denied/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusUnauthorized) })
 	mux.HandleFunc("/slow/", func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
