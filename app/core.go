@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"sync"
@@ -243,6 +242,3 @@ func (c *Core) release(thumbprint string) {
 // errNoServer is wrapped when an entry or a call names a server that is
 // not registered.
 var errNoServer = errors.New("no such policy server")
-
-// ctxErr names the context in an error.
-func ctxErr(cx store.Context, err error) error { return fmt.Errorf("%s context: %w", cx, err) }

@@ -41,7 +41,7 @@ type RenewalOutcome struct {
 	NewThumbprint string    `json:"newThumbprint,omitempty"`
 	NotAfter      time.Time `json:"notAfter,omitzero"` // of the new certificate
 	Reason        string    `json:"reason,omitempty"`
-	Permanent     bool      `json:"permanent,omitempty"`   // not retried automatically
+	Permanent     bool      `json:"permanent,omitempty"`  // not retried automatically
 	NextAttempt   time.Time `json:"nextAttempt,omitzero"` // of a transient failure
 	Hooks         []HookRun `json:"hooks,omitempty"`
 }
