@@ -12,7 +12,7 @@ import (
 	"github.com/certdesk/certdesk/app"
 )
 
-func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+func runHist(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code = run(args, strings.NewReader(""), &out, &errb)
@@ -25,9 +25,9 @@ func TestHistoryStateDir(t *testing.T) {
 		name, ctx, want string
 		wantErr         bool
 	}{
-		{"user", "user", "/r/user/state", false},
-		{"machine", "machine", "/r/machine/state", false},
-		{"app", "app:org.example", "/r/apps/org.example/state", false},
+		{"user", "user", "/r/state/user", false},
+		{"machine", "machine", "/r/state/machine", false},
+		{"app", "app:org.example", "/r/state/apps/org.example", false},
 		{"unknown", "system", "", true},
 		{"app traversal", "app:..", "", true},
 		{"app with slash", "app:a/b", "", true},
@@ -53,7 +53,7 @@ func TestHistoryStateDir(t *testing.T) {
 func TestHistoryCLI(t *testing.T) {
 	root := t.TempDir()
 	t.Setenv("CERTDESK_ROOT", root)
-	h := app.NewHistory(filepath.Join(root, "user", "state"), 0)
+	h := app.NewHistory(filepath.Join(root, "state", "user"), 0)
 	t1 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, r := range []app.Record{
 		{Time: t1, Context: "user", Thumbprint: "AA11", Subject: "CN=laptop", Action: app.ActionCheck, Outcome: app.OutcomeNothingDue},
@@ -80,7 +80,7 @@ func TestHistoryCLI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := runCLI(t, tt.args...)
+			out, errOut, code := runHist(t, tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr %s", code, tt.code, errOut)
 			}
@@ -99,7 +99,7 @@ func TestHistoryCLI(t *testing.T) {
 
 	// The -json shape is a contract (docs/renewal.md): field names and
 	// omitted empty fields.
-	out, _, code := runCLI(t, "history", "-json")
+	out, _, code := runHist(t, "history", "-json")
 	if code != 0 {
 		t.Fatal(code)
 	}
