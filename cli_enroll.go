@@ -148,5 +148,3 @@ func (c *cli) runEnroll(args []string) int {
 	fmt.Fprintf(c.stdout, "issued %s %s, valid until %s, in My\n", res.Thumbprint, res.Subject, res.NotAfter.Local().Format("2006-01-02 15:04"))
 	return exitOK
 }
-
-
