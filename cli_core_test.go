@@ -39,7 +39,7 @@ func TestCoreCLIUsageAndErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runCLI(t, "", tt.args...)
+			code, _, stderr := runCLIStdin(t, "", tt.args...)
 			if code != tt.code || !strings.Contains(stderr, tt.want) {
 				t.Fatalf("exit %d, stderr %q; want %d and %q", code, stderr, tt.code, tt.want)
 			}
@@ -48,7 +48,7 @@ func TestCoreCLIUsageAndErrors(t *testing.T) {
 			}
 		})
 	}
-	if code, out, _ := runCLI(t, "", "pulse", "-json"); code != exitOK || !strings.Contains(out, `"renewals": []`) {
+	if code, out, _ := runCLIStdin(t, "", "pulse", "-json"); code != exitOK || !strings.Contains(out, `"renewals": []`) {
 		t.Errorf("empty pulse: %d %s", code, out)
 	}
 }
@@ -73,10 +73,10 @@ func TestCoreCLIFlow(t *testing.T) {
 	defer srv.Close()
 	add := []string{"server", "add", "-url", srv.CEPURL(), "-auth", "password", "-username", testca.DefaultUser,
 		"-password-stdin", "-ca-file", ca.RootFile(), "-json"}
-	if code, _, stderr := runCLI(t, testca.DefaultPassword+"\n", add...); code != exitFail || !strings.Contains(stderr, "-trust-ca") && !strings.Contains(stderr, "confirm") {
+	if code, _, stderr := runCLIStdin(t, testca.DefaultPassword+"\n", add...); code != exitFail || !strings.Contains(stderr, "-trust-ca") && !strings.Contains(stderr, "confirm") {
 		t.Fatalf("add without -trust-ca: %d %q", code, stderr)
 	}
-	code, out, stderr := runCLI(t, testca.DefaultPassword+"\n", append(add, "-trust-ca")...)
+	code, out, stderr := runCLIStdin(t, testca.DefaultPassword+"\n", append(add, "-trust-ca")...)
 	if code != exitOK {
 		t.Fatalf("server add: %d %s", code, stderr)
 	}
@@ -84,24 +84,24 @@ func TestCoreCLIFlow(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &s); err != nil || s.ID == "" || strings.Contains(out, testca.DefaultPassword) {
 		t.Fatalf("server add -json: %s %v", out, err)
 	}
-	if code, out, _ := runCLI(t, "", "templates", "-server", s.ID); code != exitOK || !strings.Contains(out, testca.TemplateShortLived) {
+	if code, out, _ := runCLIStdin(t, "", "templates", "-server", s.ID); code != exitOK || !strings.Contains(out, testca.TemplateShortLived) {
 		t.Fatalf("templates: %d %s", code, out)
 	}
-	code, out, stderr = runCLI(t, "", "enroll", "-server", s.ID, "-template", testca.TemplateShortLived, "-json")
+	code, out, stderr = runCLIStdin(t, "", "enroll", "-server", s.ID, "-template", testca.TemplateShortLived, "-json")
 	var res app.EnrollResult
 	if code != exitOK || json.Unmarshal([]byte(out), &res) != nil || res.Status != app.StatusIssued {
 		t.Fatalf("enroll: %d %s %s", code, out, stderr)
 	}
-	if code, _, stderr := runCLI(t, "", "enroll", "-server", s.ID, "-template", testca.TemplateUser, "-subject", "CN=x"); code != exitFail || !strings.Contains(stderr, "drop -subject") {
+	if code, _, stderr := runCLIStdin(t, "", "enroll", "-server", s.ID, "-template", testca.TemplateUser, "-subject", "CN=x"); code != exitFail || !strings.Contains(stderr, "drop -subject") {
 		t.Fatalf("enroll with a subject the template builds: %d %q", code, stderr)
 	}
 	dir := t.TempDir()
 	certFile := filepath.Join(dir, "cert.pem")
-	if code, _, stderr := runCLI(t, "", "hook", "set", res.Thumbprint, "-cert", certFile, "--", "true"); code != exitOK {
+	if code, _, stderr := runCLIStdin(t, "", "hook", "set", res.Thumbprint, "-cert", certFile, "--", "true"); code != exitOK {
 		t.Fatalf("hook set: %s", stderr)
 	}
 	time.Sleep(1100 * time.Millisecond) // the certificate becomes due (real clock: this is the CLI)
-	code, out, stderr = runCLI(t, "", "pulse", "-json")
+	code, out, stderr = runCLIStdin(t, "", "pulse", "-json")
 	var rep app.PulseReport
 	if code != exitOK || json.Unmarshal([]byte(out), &rep) != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != app.OutcomeOK {
 		t.Fatalf("pulse: %d %s %s", code, out, stderr)
@@ -112,24 +112,24 @@ func TestCoreCLIFlow(t *testing.T) {
 	// With the server down, the next pulse fails: exit 1, one line.
 	srv.Close()
 	time.Sleep(1100 * time.Millisecond)
-	code, _, stderr = runCLI(t, "", "pulse")
+	code, _, stderr = runCLIStdin(t, "", "pulse")
 	if code != exitFail || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "retried after") {
 		t.Fatalf("pulse with the server down: %d %q", code, stderr)
 	}
-	if code, out, _ := runCLI(t, "", "history", "-outcome", "failed"); code != exitOK || !strings.Contains(out, "renew") {
+	if code, out, _ := runCLIStdin(t, "", "history", "-outcome", "failed"); code != exitOK || !strings.Contains(out, "renew") {
 		t.Errorf("history: %s", out)
 	}
-	code, _, stderr = runCLI(t, "", "request", "new", "-subject", "CN=offline", "-out", filepath.Join(dir, "r.csr"))
+	code, _, stderr = runCLIStdin(t, "", "request", "new", "-subject", "CN=offline", "-out", filepath.Join(dir, "r.csr"))
 	if code != exitOK {
 		t.Fatalf("request new: %s", stderr)
 	}
-	if code, _, stderr := runCLI(t, "", "request", "accept", ca.RootFile()); code != exitFail || !strings.Contains(stderr, "no pending request") {
+	if code, _, stderr := runCLIStdin(t, "", "request", "accept", ca.RootFile()); code != exitFail || !strings.Contains(stderr, "no pending request") {
 		t.Fatalf("request accept of a foreign certificate: %d %q", code, stderr)
 	}
-	if code, out, _ := runCLI(t, "", "server", "list"); code != exitOK || !strings.Contains(out, s.ID) {
+	if code, out, _ := runCLIStdin(t, "", "server", "list"); code != exitOK || !strings.Contains(out, s.ID) {
 		t.Errorf("server list: %s", out)
 	}
-	if code, _, stderr := runCLI(t, "", "server", "remove", s.ID); code != exitOK {
+	if code, _, stderr := runCLIStdin(t, "", "server", "remove", s.ID); code != exitOK {
 		t.Errorf("server remove: %s", stderr)
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"runtime"
@@ -11,13 +10,6 @@ import (
 
 	"github.com/certdesk/certdesk/app"
 )
-
-func runHist(t *testing.T, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
-	return out.String(), errb.String(), code
-}
 
 func TestHistoryStateDir(t *testing.T) {
 	t.Setenv("CERTDESK_ROOT", "/r")
@@ -80,7 +72,7 @@ func TestHistoryCLI(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := runHist(t, tt.args...)
+			out, errOut, code := runCLI(t, tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr %s", code, tt.code, errOut)
 			}
@@ -99,7 +91,7 @@ func TestHistoryCLI(t *testing.T) {
 
 	// The -json shape is a contract (docs/renewal.md): field names and
 	// omitted empty fields.
-	out, _, code := runHist(t, "history", "-json")
+	out, _, code := runCLI(t, "history", "-json")
 	if code != 0 {
 		t.Fatal(code)
 	}

@@ -47,7 +47,7 @@ func TestScheduleCLI(t *testing.T) {
 		{"bad context", []string{"schedule", "status", "-context", "app:"}, 2, ""},
 	}
 	for _, st := range steps {
-		out, errOut, code := runHist(t, st.args...)
+		out, errOut, code := runCLI(t, st.args...)
 		if code != st.code || !strings.Contains(out, st.contains) {
 			t.Errorf("%s: exit %d (want %d), stdout %q, stderr %q", st.name, code, st.code, out, errOut)
 		}

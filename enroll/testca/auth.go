@@ -3,6 +3,7 @@ package testca
 import (
 	"crypto/subtle"
 	"crypto/x509"
+	"errors"
 	"net/http"
 	"strings"
 )
@@ -37,11 +38,15 @@ func (ca *CA) authUsernameToken(env *envelope) (string, error) {
 	return user, nil
 }
 
+// errForbidden is answered as IIS does when a certificate endpoint gets
+// no valid client certificate: HTTP 403 with an HTML page, no SOAP.
+var errForbidden = errors.New("testca: 403 client certificate required")
+
 // authClientCert checks the TLS client certificate of a request on a
 // certificate endpoint: issued by this CA and valid now. It returns the
 // certificate's subject common name as the requester.
 func (ca *CA) authClientCert(r *http.Request) (string, error) {
-	deny := &soapFault{code: "s:Sender", subcode: "a:FailedAuthentication", reason: "A valid client certificate issued by this CA is required."}
+	deny := errForbidden
 	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
 		return "", deny
 	}

@@ -14,8 +14,8 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -91,9 +91,14 @@ func New(cfg Config) (*CA, error) {
 	if cfg.Name == "" {
 		cfg.Name = DefaultName
 	}
-	if len(cfg.Users) == 0 {
-		cfg.Users = map[string]string{DefaultUser: DefaultPassword}
+	users := map[string]string{DefaultUser: DefaultPassword}
+	if len(cfg.Users) > 0 { // a copy: the caller may go on using its map
+		users = make(map[string]string, len(cfg.Users))
+		for k, v := range cfg.Users {
+			users[k] = v
+		}
 	}
+	cfg.Users = users
 	if cfg.Validity <= 0 {
 		cfg.Validity = DefaultValidity
 	}
@@ -106,7 +111,7 @@ func New(cfg Config) (*CA, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	ca := &CA{cfg: cfg, created: cfg.Clock(), templates: builtinTemplates(cfg), db: db{filepath.Join(cfg.Dir, "requests")}}
+	ca := &CA{cfg: cfg, created: cfg.Clock(), templates: builtinTemplates(cfg), db: db{dir: filepath.Join(cfg.Dir, "requests"), last: new(atomic.Int64)}}
 	for _, t := range cfg.ExtraTemplates {
 		if t.Name == "" || len(t.OID) == 0 || ca.template(t.Name) != nil || ca.template(t.OID.String()) != nil {
 			return nil, fmt.Errorf("testca: extra template %q needs a unique name and OID", t.Name)
@@ -275,7 +280,9 @@ func (ca *CA) template(nameOrOID string) *Template {
 
 // sanitizedName is the CA name as AD CS puts it into CES paths.
 func (ca *CA) sanitizedName() string {
-	return regexp.MustCompile(`[^A-Za-z0-9.-]+`).ReplaceAllString(ca.cfg.Name, "-")
+	return strings.Join(strings.FieldsFunc(ca.cfg.Name, func(r rune) bool {
+		return !(r == '.' || r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
+	}), "-")
 }
 
 // now returns the CA's current time.

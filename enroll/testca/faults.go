@@ -49,6 +49,7 @@ type Error struct {
 	InvalidRequest bool    // true when the CA denied the request
 }
 
+// Error formats the refusal with its HRESULT.
 func (e *Error) Error() string {
 	if e.RequestID != "" {
 		return fmt.Sprintf("testca: request %s: %s (%s)", e.RequestID, e.Reason, e.Code)
@@ -73,6 +74,7 @@ const (
 	FaultUntrustedTLS              // new TLS handshakes present a certificate from an untrusted root
 )
 
+// String names the fault as the docs do.
 func (f Fault) String() string {
 	switch f {
 	case FaultNone:

@@ -1,6 +1,7 @@
 package testca
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -126,7 +127,7 @@ func (ca *CA) tlsCertificate(host string, parent *x509.Certificate, parentKey an
 		return nil, fmt.Errorf("testca: TLS certificate: %w", err)
 	}
 	chain := [][]byte{der}
-	if !parent.Equal(ca.root) && parent.Equal(ca.issuing) {
+	if parent.Equal(ca.issuing) {
 		chain = append(chain, ca.issuing.Raw)
 	}
 	return &tls.Certificate{Certificate: chain, PrivateKey: key}, nil
@@ -141,7 +142,7 @@ func (ca *CA) untrustedCertificate(host string) (*tls.Certificate, error) {
 	}
 	now := ca.now()
 	tmpl := &x509.Certificate{
-		SerialNumber: randomSerial(), Subject: pkix.Name{CommonName: ca.cfg.Name + " Root"},
+		SerialNumber: randomSerial(), Subject: pkix.Name{CommonName: "Untrusted Test Root"},
 		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(365 * 24 * time.Hour),
 		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true, IsCA: true,
 	}
@@ -268,7 +269,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		return // client went away
 	}
-	env, err := parseEnvelope(strings.NewReader(string(body)))
+	env, err := parseEnvelope(bytes.NewReader(body))
 	if err != nil {
 		s.writeError(w, "", err)
 		return
@@ -347,6 +348,12 @@ func (s *Server) writeError(w http.ResponseWriter, relatesTo string, err error) 
 	var ce *Error
 	var sf *soapFault
 	var out string
+	if errors.Is(err, errForbidden) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, "<html><body><h1>403 - Forbidden: Access is denied.</h1><p>A valid client certificate is required.</p></body></html>")
+		return
+	}
 	switch {
 	case errors.As(err, &ce):
 		d := *ce

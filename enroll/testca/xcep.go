@@ -15,11 +15,10 @@ import (
 
 // policyRequest is what a GetPolicies request asks for.
 type policyRequest struct {
-	lastUpdate     time.Time // zero: none or unparsable
-	clientVersion  int       // -1: nil
-	serverVersion  int       // -1: nil
-	oids           map[string]bool
-	filterVersions bool
+	lastUpdate    time.Time // zero: none or unparsable
+	clientVersion int       // -1: nil
+	serverVersion int       // -1: nil
+	oids          map[string]bool
 }
 
 // parseGetPolicies reads a GetPolicies body. client is mandatory; every
@@ -44,7 +43,6 @@ func parseGetPolicies(body *node) (*policyRequest, error) {
 	}
 	filter := body.child(nsXCEP, "requestFilter")
 	if filter.isNil() {
-		pr.filterVersions = true
 		return pr, nil
 	}
 	if oids := filter.child(nsXCEP, "policyOIDs"); !oids.isNil() {
@@ -55,7 +53,6 @@ func parseGetPolicies(body *node) (*policyRequest, error) {
 			}
 		}
 	}
-	pr.filterVersions = true
 	for _, v := range []struct {
 		name string
 		dst  *int
