@@ -181,7 +181,7 @@ func TestStoreImportBadInput(t *testing.T) {
 		reason     string
 	}{
 		{"wrong password", "client.pfx", pfx, "wrong password or unsupported PFX encryption"},
-		{"truncated pfx", "trunc.pfx", pfx[:len(pfx)-40], "not a certificate"},
+		{"truncated pfx", "trunc.pfx", pfx[:len(pfx)-40], "the file is damaged or truncated"},
 		{"corrupt pfx", "corrupt.pfx", flipByte(pfx, len(pfx)/2), "wrong password"},
 		{"html named cer", "page.cer", []byte("<!DOCTYPE html>\n<html><body>Sign in</body></html>\n"), "not a certificate, PFX, PEM or P7B file"},
 		{"text named cer", "notes.cer", []byte("hello world\n"), "not a certificate"},

@@ -17,8 +17,14 @@ var (
 	// ErrInsecureCredentials is returned instead of sending a password over
 	// plain http.
 	ErrInsecureCredentials = errors.New("enroll: refusing to send a password over plain http")
+	// ErrMalformed is wrapped by errors about responses that are not
+	// well-formed XML or are cut short.
+	ErrMalformed = errors.New("enroll: the server's response is not well-formed XML")
 	// ErrResponseTooLarge is returned when a response exceeds the size cap.
 	ErrResponseTooLarge = errors.New("enroll: the server's response is too large")
+	// ErrKeyMismatch is returned when an issued certificate does not
+	// certify the key the request was made for.
+	ErrKeyMismatch = errors.New("enroll: the issued certificate does not certify the requested key")
 	// ErrNoEndpoint is returned when no CES URI fits the request.
 	ErrNoEndpoint = errors.New("enroll: no enrollment server fits this template and authentication")
 )

@@ -100,7 +100,7 @@ type rawFault struct {
 func decodeFault(d *xml.Decoder, start xml.StartElement) error {
 	var raw rawFault
 	if err := d.DecodeElement(&raw, &start); err != nil {
-		return fmt.Errorf("enroll: read SOAP fault: %w", err)
+		return fmt.Errorf("%w: SOAP fault: %v", ErrMalformed, err)
 	}
 	f := &Fault{Code: strings.TrimSpace(raw.Code), Subcode: strings.TrimSpace(raw.Subcode)}
 	// Prefer the English text; WCF sends one s:Text per language.

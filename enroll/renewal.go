@@ -106,7 +106,17 @@ func (c *Client) Enroll(ctx context.Context, uris []string, r Request) (*Respons
 	if r.TemplateContext {
 		ctxTemplate = r.Template.CommonName
 	}
-	return c.Submit(ctx, uris, csr, ctxTemplate)
+	return checked(c.Submit(ctx, uris, csr, ctxTemplate))(r.Key.Public())
+}
+
+// checked wraps a Submit result so the caller can check the key in one line.
+func checked(res *Response, err error) func(crypto.PublicKey) (*Response, error) {
+	return func(pub crypto.PublicKey) (*Response, error) {
+		if err != nil {
+			return nil, err
+		}
+		return res, res.CheckKey(pub)
+	}
 }
 
 // Renew builds a key-based renewal request (NewRenewalRequest) and submits
@@ -118,5 +128,9 @@ func (c *Client) Renew(ctx context.Context, uris []string, r RenewalRequest) (*R
 	if err != nil {
 		return nil, err
 	}
-	return c.Submit(ctx, uris, req, "")
+	newKey := r.NewKey
+	if newKey == nil {
+		newKey = r.OldKey
+	}
+	return checked(c.Submit(ctx, uris, req, ""))(newKey.Public())
 }

@@ -106,7 +106,7 @@ func payload(data []byte) (d *xml.Decoder, start xml.StartElement, action string
 				Action string `xml:"http://www.w3.org/2005/08/addressing Action"`
 			}
 			if err := d.DecodeElement(&h, &el); err != nil {
-				return nil, start, "", fmt.Errorf("enroll: read SOAP header: %w", err)
+				return nil, start, "", fmt.Errorf("%w: SOAP header: %v", ErrMalformed, err)
 			}
 			action = squeeze(h.Action)
 		case el.Name.Space == nsSOAP && el.Name.Local == "Body":
@@ -120,7 +120,7 @@ func payload(data []byte) (d *xml.Decoder, start xml.StartElement, action string
 			return d, child, action, nil
 		default:
 			if err := d.Skip(); err != nil {
-				return nil, start, "", fmt.Errorf("enroll: read SOAP envelope: %w", err)
+				return nil, start, "", fmt.Errorf("%w: SOAP envelope: %v", ErrMalformed, err)
 			}
 		}
 	}
@@ -132,10 +132,10 @@ func nextStart(d *xml.Decoder) (xml.StartElement, error) {
 	for {
 		tok, err := d.Token()
 		if err == io.EOF {
-			return xml.StartElement{}, errors.New("enroll: the response ends before its XML is complete")
+			return xml.StartElement{}, fmt.Errorf("%w: it ends early", ErrMalformed)
 		}
 		if err != nil {
-			return xml.StartElement{}, fmt.Errorf("enroll: the response is not well-formed XML: %w", err)
+			return xml.StartElement{}, fmt.Errorf("%w: %v", ErrMalformed, err)
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:

@@ -2,6 +2,7 @@ package enroll
 
 import (
 	"context"
+	"crypto"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
@@ -39,6 +40,18 @@ type Response struct {
 
 // Pending reports whether the CA has not issued the certificate yet.
 func (r *Response) Pending() bool { return r.Certificate == nil }
+
+// CheckKey returns ErrKeyMismatch unless the issued certificate certifies
+// pub. Enroll and Renew check it; callers of Poll and Submit should too.
+func (r *Response) CheckKey(pub crypto.PublicKey) error {
+	if r.Certificate == nil {
+		return nil
+	}
+	if k, ok := r.Certificate.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && k.Equal(pub) {
+		return nil
+	}
+	return ErrKeyMismatch
+}
 
 // rstBody builds a RequestSecurityToken. token is nil for QueryTokenStatus.
 // EncodingType is always present: a real CES faults without it (cepces #81).
@@ -138,7 +151,7 @@ func ParseResponse(data []byte) (*Response, error) {
 			R []rawRSTR `xml:"http://docs.oasis-open.org/ws-sx/ws-trust/200512 RequestSecurityTokenResponse"`
 		}
 		if err := d.DecodeElement(&coll, &start); err != nil {
-			return nil, fmt.Errorf("enroll: read enrollment response: %w", err)
+			return nil, fmt.Errorf("%w: enrollment response: %v", ErrMalformed, err)
 		}
 		if len(coll.R) == 0 {
 			return nil, errors.New("enroll: the enrollment response is empty")
@@ -146,7 +159,7 @@ func ParseResponse(data []byte) (*Response, error) {
 		r = coll.R[0] // MS-WSTEP: exactly one
 	case start.Name.Space == nsWST && start.Name.Local == "RequestSecurityTokenResponse":
 		if err := d.DecodeElement(&r, &start); err != nil {
-			return nil, fmt.Errorf("enroll: read enrollment response: %w", err)
+			return nil, fmt.Errorf("%w: enrollment response: %v", ErrMalformed, err)
 		}
 	default:
 		return nil, fmt.Errorf("enroll: expected an enrollment response, got %s", start.Name.Local)

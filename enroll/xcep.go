@@ -255,7 +255,7 @@ func ParsePolicies(data []byte) (*Policies, error) {
 	}
 	var raw rawGetPoliciesResponse
 	if err := d.DecodeElement(&raw, &start); err != nil {
-		return nil, fmt.Errorf("enroll: read GetPoliciesResponse: %w", err)
+		return nil, fmt.Errorf("%w: GetPoliciesResponse: %v", ErrMalformed, err)
 	}
 	return raw.convert()
 }

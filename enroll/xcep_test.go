@@ -210,7 +210,7 @@ func TestNilEmptyAbsent(t *testing.T) {
 func TestParsePoliciesErrors(t *testing.T) {
 	tests := []struct{ name, body, want string }{
 		{"not XML", "<<<", "not well-formed"},
-		{"truncated", `<GetPoliciesResponse xmlns="` + nsXCEP + `"><response>`, "XML"},
+		{"truncated", `<GetPoliciesResponse xmlns="` + nsXCEP + `"><response>`, "not well-formed XML"},
 		{"wrong namespace", `<GetPoliciesResponse xmlns="urn:x"/>`, "expected a GetPoliciesResponse"},
 		{"bad number", `<GetPoliciesResponse xmlns="` + nsXCEP + `"><response><nextUpdateHours>soon</nextUpdateHours></response></GetPoliciesResponse>`, `nextUpdateHours "soon" is invalid`},
 		{"bad base64", `<GetPoliciesResponse xmlns="` + nsXCEP + `"><response/><cAs><cA><certificate>M…A</certificate></cA></cAs></GetPoliciesResponse>`, "certificate"},

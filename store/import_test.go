@@ -149,7 +149,7 @@ func TestImportErrors(t *testing.T) {
 		want error
 	}{
 		{"wrong password", pfx, ErrWrongPassword},
-		{"truncated pfx", pfx[:len(pfx)/2], ErrUnknownFormat},
+		{"truncated pfx", pfx[:len(pfx)/2], ErrMalformed},
 		{"corrupt pfx", flip(pfx, len(pfx)/2), ErrWrongPassword},
 		{"html", []byte("<!DOCTYPE html><html><body>login</body></html>"), ErrUnknownFormat},
 		{"empty", nil, ErrEmpty},

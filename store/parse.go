@@ -78,7 +78,32 @@ func Parse(data []byte, password string) (*Bundle, error) {
 	case FormatP7B:
 		return ParseP7B(data)
 	}
+	if truncatedDER(data) {
+		return nil, ErrMalformed
+	}
 	return nil, ErrUnknownFormat
+}
+
+// truncatedDER reports data that starts like a DER SEQUENCE (as PFX, P7B
+// and certificates do) but ends before the length its header promises:
+// a cut-off download deserves "truncated", not "unknown format".
+func truncatedDER(data []byte) bool {
+	if len(data) < 2 || data[0] != 0x30 {
+		return false
+	}
+	n, hdr := int(data[1]), 2
+	if n&0x80 != 0 {
+		k := n & 0x7f
+		if k == 0 || k > 4 || len(data) < 2+k {
+			return false
+		}
+		n = 0
+		for _, b := range data[2 : 2+k] {
+			n = n<<8 | int(b)
+		}
+		hdr += k
+	}
+	return len(data) < hdr+n
 }
 
 // ParsePFX decodes a PKCS#12 file with go-pkcs12 and reports the
