@@ -17,9 +17,9 @@ func TestHistoryStateDir(t *testing.T) {
 		name, ctx, want string
 		wantErr         bool
 	}{
-		{"user", "user", "/r/user/state", false},
-		{"machine", "machine", "/r/machine/state", false},
-		{"app", "app:org.example", "/r/apps/org.example/state", false},
+		{"user", "user", "/r/state/user", false},
+		{"machine", "machine", "/r/state/machine", false},
+		{"app", "app:org.example", "/r/state/apps/org.example", false},
 		{"unknown", "system", "", true},
 		{"app traversal", "app:..", "", true},
 		{"app with slash", "app:a/b", "", true},
@@ -45,7 +45,7 @@ func TestHistoryStateDir(t *testing.T) {
 func TestHistoryCLI(t *testing.T) {
 	root := t.TempDir()
 	t.Setenv("CERTDESK_ROOT", root)
-	h := app.NewHistory(filepath.Join(root, "user", "state"), 0)
+	h := app.NewHistory(filepath.Join(root, "state", "user"), 0)
 	t1 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, r := range []app.Record{
 		{Time: t1, Context: "user", Thumbprint: "AA11", Subject: "CN=laptop", Action: app.ActionCheck, Outcome: app.OutcomeNothingDue},

@@ -24,8 +24,8 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 )
 
-// runCLI runs certdesk in-process and returns exit code, stdout, stderr.
-func runCLI(t *testing.T, stdin string, args ...string) (int, string, string) {
+// runCLIStdin runs certdesk in-process and returns exit code, stdout, stderr.
+func runCLIStdin(t *testing.T, stdin string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	code := run(args, strings.NewReader(stdin), &out, &errb)
@@ -78,7 +78,7 @@ func setupRoot(t *testing.T) string {
 		if os.Getenv("REQUIRE_SECRET_SERVICE") == "1" {
 			t.Fatal("REQUIRE_SECRET_SERVICE=1 but no session bus")
 		}
-		if code, _, e := runCLI(t, "", "store", "protect", "-mode", "file"); code != 0 {
+		if code, _, e := runCLIStdin(t, "", "store", "protect", "-mode", "file"); code != 0 {
 			t.Fatal(e)
 		}
 	}
@@ -116,7 +116,7 @@ func TestStoreCLIRoundTrip(t *testing.T) {
 		{"bad context", "", []string{"store", "list", "-context", "app:../x"}, 2, ""},
 	}
 	for _, st := range steps {
-		code, out, errs := runCLI(t, st.stdin, st.args...)
+		code, out, errs := runCLIStdin(t, st.stdin, st.args...)
 		if code != st.code || !strings.Contains(out, st.out) {
 			t.Fatalf("%s: exit %d (want %d)\nstdout: %s\nstderr: %s", st.name, code, st.code, out, errs)
 		}
@@ -128,10 +128,10 @@ func TestStoreListJSONShape(t *testing.T) {
 	_, leaf, _ := testCert(t)
 	p := filepath.Join(t.TempDir(), "leaf.cer")
 	os.WriteFile(p, leaf.Raw, 0o600)
-	if code, _, e := runCLI(t, "", "store", "import", p); code != 0 {
+	if code, _, e := runCLIStdin(t, "", "store", "import", p); code != 0 {
 		t.Fatal(e)
 	}
-	_, out, _ := runCLI(t, "", "store", "list", "-json")
+	_, out, _ := runCLIStdin(t, "", "store", "list", "-json")
 	var got []map[string]any
 	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 1 {
 		t.Fatalf("%v: %s", err, out)
@@ -163,7 +163,7 @@ func TestStoreImportBadInput(t *testing.T) {
 	_, other, otherKey := testCert(t)
 	good := append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: other.Raw}), mustPKCS8(otherKey)...)
 	os.WriteFile(filepath.Join(dir, "good.pem"), good, 0o600)
-	if code, _, e := runCLI(t, "", "store", "import", dir+"/good.pem"); code != 0 {
+	if code, _, e := runCLIStdin(t, "", "store", "import", dir+"/good.pem"); code != 0 {
 		t.Fatal(e)
 	}
 	entry := filepath.Join(root, "user", "stores", "My", store.Thumbprint(other.Raw)+".json")
@@ -201,7 +201,7 @@ func TestStoreImportBadInput(t *testing.T) {
 			if tt.data != nil {
 				os.WriteFile(p, tt.data, 0o600)
 			}
-			code, _, errs := runCLI(t, "", "store", "import", "-password-file", dir+"/pw", p)
+			code, _, errs := runCLIStdin(t, "", "store", "import", "-password-file", dir+"/pw", p)
 			if code != exitFail {
 				t.Errorf("exit %d, want 1", code)
 			}
