@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -177,10 +176,9 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 		return data, nil
 	}
 	// WCF answers faults with HTTP 500 and a SOAP body (§10.5).
-	if strings.Contains(resp.Header.Get("Content-Type"), "xml") {
-		if d, start, _, err := payload(data); err == nil && start.Name.Space == nsSOAP && start.Name.Local == "Fault" {
-			return nil, decodeFault(d, start)
-		}
+	// Some proxies mislabel the body, so look for a fault whatever the type.
+	if d, start, _, err := payload(data); err == nil && start.Name.Space == nsSOAP && start.Name.Local == "Fault" {
+		return nil, decodeFault(d, start)
 	}
 	return nil, &HTTPError{URL: endpoint, StatusCode: resp.StatusCode, Status: resp.Status}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -320,27 +321,29 @@ func TestCanned(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
-	t.Run("client certificate presented", func(t *testing.T) {
-		var got []*x509.Certificate
-		ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got = r.TLS.PeerCertificates
-			w.Write(issued)
-		}))
-		ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert, MaxVersion: tls.VersionTLS12}
-		ts.StartTLS()
-		defer ts.Close()
-		pool := x509.NewCertPool()
-		pool.AddCert(ts.Certificate())
-		old := loadCert(t, "old-cert.pem")
-		cc := New(WithRootCAs(pool), WithClientCertificate(tls.Certificate{Certificate: [][]byte{old.Raw}, PrivateKey: loadKey(t, "old-key.pem")}))
-		if cc.AuthKind() != AuthCertificate {
-			t.Error("AuthKind")
-		}
-		res, err := cc.Renew(ctx, []string{ts.URL}, RenewalRequest{OldCert: old, OldKey: loadKey(t, "old-key.pem"), NewKey: key})
-		if !errors.Is(err, ErrKeyMismatch) || res.Certificate == nil || len(got) != 1 || !got[0].Equal(old) {
-			t.Errorf("got %v, peer certs %d", err, len(got))
-		}
-	})
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(fmt.Sprintf("client certificate presented over %s", tls.VersionName(v)), func(t *testing.T) {
+			var got []*x509.Certificate
+			ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = r.TLS.PeerCertificates
+				w.Write(issued)
+			}))
+			ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert, MaxVersion: v}
+			ts.StartTLS()
+			defer ts.Close()
+			pool := x509.NewCertPool()
+			pool.AddCert(ts.Certificate())
+			old := loadCert(t, "old-cert.pem")
+			cc := New(WithRootCAs(pool), WithClientCertificate(tls.Certificate{Certificate: [][]byte{old.Raw}, PrivateKey: loadKey(t, "old-key.pem")}))
+			if cc.AuthKind() != AuthCertificate {
+				t.Error("AuthKind")
+			}
+			res, err := cc.Renew(ctx, []string{ts.URL}, RenewalRequest{OldCert: old, OldKey: loadKey(t, "old-key.pem"), NewKey: key})
+			if !errors.Is(err, ErrKeyMismatch) || res.Certificate == nil || len(got) != 1 || !got[0].Equal(old) {
+				t.Errorf("got %v, peer certs %d", err, len(got))
+			}
+		})
+	}
 }
 
 func TestEndpoints(t *testing.T) {
