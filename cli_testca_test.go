@@ -36,10 +36,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func runCLI(args ...string) (code int, stdout, stderr string) {
-	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
-	return code, out.String(), errb.String()
+// runCA runs the CLI with results in the order the testca tests read them.
+func runCA(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	stdout, stderr, code = runCLI(t, args...)
+	return code, stdout, stderr
 }
 
 func TestCAUsage(t *testing.T) {
@@ -59,7 +60,7 @@ func TestCAUsage(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			code, _, stderr := runCLI(tt.args...)
+			code, _, stderr := runCA(t, tt.args...)
 			if code != tt.want {
 				t.Fatalf("exit %d, want %d (%s)", code, tt.want, stderr)
 			}
@@ -78,16 +79,16 @@ func TestCAApproveDenyResign(t *testing.T) {
 	}
 	// Two pending requests, created through the API as a client would.
 	ids := pendTwo(t, ca)
-	if code, out, stderr := runCLI("testca", "pending", "-dir", dir); code != exitOK || strings.Count(out, "\n") != 2 {
+	if code, out, stderr := runCA(t, "testca", "pending", "-dir", dir); code != exitOK || strings.Count(out, "\n") != 2 {
 		t.Fatalf("pending: %d %q %s", code, out, stderr)
 	}
-	if code, out, stderr := runCLI("testca", "approve", "-dir", dir, ids[0]); code != exitOK || !strings.Contains(out, "issued") {
+	if code, out, stderr := runCA(t, "testca", "approve", "-dir", dir, ids[0]); code != exitOK || !strings.Contains(out, "issued") {
 		t.Fatalf("approve: %d %q %s", code, out, stderr)
 	}
-	if code, _, stderr := runCLI("testca", "approve", "-dir", dir, ids[0]); code != exitFail || !strings.Contains(stderr, "not pending") {
+	if code, _, stderr := runCA(t, "testca", "approve", "-dir", dir, ids[0]); code != exitFail || !strings.Contains(stderr, "not pending") {
 		t.Errorf("approve twice: %d %s", code, stderr)
 	}
-	if code, _, stderr := runCLI("testca", "deny", "-dir", dir, ids[1], "-reason", "not today"); code != exitOK {
+	if code, _, stderr := runCA(t, "testca", "deny", "-dir", dir, ids[1], "-reason", "not today"); code != exitOK {
 		t.Fatalf("deny: %d %s", code, stderr)
 	}
 	r, err := ca.Get(ids[1])
@@ -104,7 +105,7 @@ func TestCAApproveDenyResign(t *testing.T) {
 	if err := os.WriteFile(in, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: issued.Cert}), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if code, _, stderr := runCLI("testca", "resign", "-dir", dir, "-not-before", "2030-01-01T00:00:00Z", "-validity", "2d", in, out); code != exitOK {
+	if code, _, stderr := runCA(t, "testca", "resign", "-dir", dir, "-not-before", "2030-01-01T00:00:00Z", "-validity", "2d", in, out); code != exitOK {
 		t.Fatalf("resign: %d %s", code, stderr)
 	}
 	data, err := os.ReadFile(out)

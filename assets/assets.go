@@ -7,8 +7,10 @@ import (
 	"fyne.io/fyne/v2"
 )
 
-//go:embed icon.svg
-var iconSVG []byte
+// icon.png is rendered from icon.svg (rsvg-convert -w 256 -h 256).
+//
+//go:embed icon.png
+var iconPNG []byte
 
-// Icon is the application icon.
-var Icon = fyne.NewStaticResource("certdesk.svg", iconSVG)
+// Icon is the application and window icon.
+var Icon = fyne.NewStaticResource("certdesk.png", iconPNG)

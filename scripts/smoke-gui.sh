@@ -8,9 +8,12 @@ disp=:$((90 + RANDOM % 400))
 Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xpid=$!
 cleanup() {
+	set +e
 	[ -n "${apid:-}" ] && kill "$apid" 2>/dev/null && wait "$apid" 2>/dev/null
-	kill "$xpid" 2>/dev/null; wait "$xpid" 2>/dev/null
+	kill "$xpid" 2>/dev/null
+	wait "$xpid" 2>/dev/null
 	rm -rf "$tmp"
+	return 0
 }
 trap cleanup EXIT
 export DISPLAY=$disp LANG=en_US.UTF-8 CERTDESK_ROOT="$tmp/root"

@@ -1,0 +1,416 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf16"
+)
+
+// Timing of the OS job that runs pulse. The OS adds the jitter: systemd's
+// RandomizedDelaySec, Task Scheduler's RandomDelay; launchd has none, so
+// the renewal jitter (RenewAt) is what spreads a fleet of Macs.
+const (
+	scheduleInterval  = DefaultCheckInterval
+	scheduleBootDelay = 5 * time.Minute
+	scheduleJitter    = 30 * time.Minute
+)
+
+// DefaultLaunchdPrefix is the reverse-DNS prefix of launchd labels: the
+// application id from FyneApp.toml.
+const DefaultLaunchdPrefix = "io.github.certdesk"
+
+// ErrScheduleUnsupported is returned where certdesk cannot register a job
+// with the OS scheduler.
+var ErrScheduleUnsupported = errors.New("schedule: no supported scheduler on this system")
+
+// CommandRunner runs an OS command and returns its combined output. Tests
+// inject a recorder; nil means os/exec.
+type CommandRunner func(ctx context.Context, name string, args ...string) ([]byte, error)
+
+// Scheduler registers "certdesk pulse -context C" with the OS scheduler:
+// systemd timers on Linux, launchd on macOS, Task Scheduler on Windows
+// (docs/renewal.md). The zero value uses the running executable, the OS
+// default directories and real commands.
+type Scheduler struct {
+	// Executable is the certdesk binary the job runs; "" means this one.
+	Executable string
+	// Dir is where the job files go; "" means the OS default for the
+	// context (~/.config/systemd/user, ~/Library/LaunchAgents, ...).
+	Dir string
+	// Run runs the OS commands (systemctl, launchctl, schtasks).
+	Run CommandRunner
+	// Env is KEY=VALUE pairs the job runs with, e.g. CERTDESK_ROOT of a
+	// portable install, without which pulse would look at the default
+	// locations. Task Scheduler has no per-task environment: on Windows
+	// Install refuses a non-empty Env.
+	Env []string
+}
+
+// ScheduleStatus is what Status found out about a context's job.
+type ScheduleStatus struct {
+	Context   string
+	Installed bool      // the job's files (or task) exist
+	Active    bool      // the OS scheduler has it loaded and enabled
+	NextRun   time.Time // zero when the OS cannot tell
+	Files     []string  // the job's files
+	Detail    string    // one line from the OS, e.g. why Active is unknown
+}
+
+// Install writes the job for the context and enables it. notes are
+// sentences the person should read (e.g. about lingering user sessions).
+// When the files are written but the OS refuses to load them, the error
+// says so in one sentence; the files stay, so a later Install or a manual
+// command can enable them.
+func (s *Scheduler) Install(ctx context.Context, contextName string) (notes []string, err error) {
+	j, dir, err := s.job(contextName, true)
+	if err != nil {
+		return nil, err
+	}
+	notes, err = installJob(ctx, s.runner(), j, dir)
+	if err == nil && strings.HasPrefix(j.exe, filepath.Clean(os.TempDir())+string(filepath.Separator)) {
+		// "go run" and unpacked downloads live there and vanish.
+		notes = append(notes, "the job runs "+j.exe+", which is in a temporary directory; install certdesk and run schedule install again from there")
+	}
+	return notes, err
+}
+
+// Remove disables the job and deletes its files. Removing a job that is not
+// installed is not an error.
+func (s *Scheduler) Remove(ctx context.Context, contextName string) (notes []string, err error) {
+	j, dir, err := s.job(contextName, false)
+	if err != nil {
+		return nil, err
+	}
+	return removeJob(ctx, s.runner(), j, dir)
+}
+
+// Status reports whether the job is installed, loaded, and when it runs
+// next where the OS can tell.
+func (s *Scheduler) Status(ctx context.Context, contextName string) (ScheduleStatus, error) {
+	j, dir, err := s.job(contextName, false)
+	if err != nil {
+		return ScheduleStatus{}, err
+	}
+	st, err := jobStatus(ctx, s.runner(), j, dir)
+	st.Context = contextName
+	return st, err
+}
+
+func (s *Scheduler) job(contextName string, needExe bool) (pulseJob, string, error) {
+	exe := s.Executable
+	if exe == "" && needExe {
+		var err error
+		if exe, err = os.Executable(); err != nil {
+			return pulseJob{}, "", fmt.Errorf("schedule: find the certdesk executable: %w", err)
+		}
+	}
+	j, err := newPulseJob(contextName, exe)
+	if err != nil {
+		return pulseJob{}, "", err
+	}
+	for _, kv := range s.Env {
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" || strings.ContainsAny(kv, "\n\x00") {
+			return pulseJob{}, "", fmt.Errorf("schedule: environment entry %q is not KEY=VALUE", kv)
+		}
+	}
+	j.env = s.Env
+	dir := s.Dir
+	if dir == "" {
+		if dir, err = defaultJobDir(j); err != nil {
+			return pulseJob{}, "", err
+		}
+	}
+	return j, dir, nil
+}
+
+func (s *Scheduler) runner() CommandRunner {
+	if s.Run != nil {
+		return s.Run
+	}
+	return func(ctx context.Context, name string, args ...string) ([]byte, error) {
+		return exec.CommandContext(ctx, name, args...).CombinedOutput()
+	}
+}
+
+// The per-OS files (schedule_linux.go, _darwin.go, _windows.go, _other.go)
+// hold only glue, each defining:
+//
+//	defaultJobDir(j) (dir, error)            where the job's files go by default
+//	installJob(ctx, run, j, dir) (notes, error) write the files, load them
+//	removeJob(ctx, run, j, dir) (notes, error)  unload, delete; idempotent
+//	jobStatus(ctx, run, j, dir) (ScheduleStatus, error)
+//
+// They run every OS command through run, so tests see the commands, and
+// report an unreachable OS scheduler in Detail or notes rather than as an
+// error wherever the files alone already say what the person asked.
+
+// pulseJob is one context's OS job, from which every OS's job definition
+// is generated. The generators are pure so they are tested on any OS.
+type pulseJob struct {
+	context string   // "machine", "user" or "app:<id>"
+	exe     string   // absolute path of certdesk
+	logDir  string   // launchd only: where stdout/stderr go
+	env     []string // KEY=VALUE, validated
+}
+
+// appIDPattern keeps app ids to characters valid in systemd unit names,
+// launchd labels and task names alike, so none needs escaping.
+var appIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+func newPulseJob(contextName, exe string) (pulseJob, error) {
+	switch id, isApp := strings.CutPrefix(contextName, "app:"); {
+	case contextName == "machine" || contextName == "user":
+	case isApp && appIDPattern.MatchString(id):
+	default:
+		return pulseJob{}, fmt.Errorf("schedule: unknown context %q: use machine, user or app:<id> (letters, digits, . _ -)", contextName)
+	}
+	if exe != "" && !filepath.IsAbs(exe) {
+		return pulseJob{}, fmt.Errorf("schedule: executable %q is not an absolute path", exe)
+	}
+	return pulseJob{context: contextName, exe: exe}, nil
+}
+
+func (j pulseJob) machine() bool { return j.context == "machine" }
+
+// slug is the context as it appears in job names: "user", "machine",
+// "app-<id>".
+func (j pulseJob) slug() string { return strings.Replace(j.context, "app:", "app-", 1) }
+
+// name is the systemd unit stem and the Task Scheduler task's leaf name,
+// e.g. certdesk-pulse-user, certdesk-pulse-app-<id>.
+func (j pulseJob) name() string { return "certdesk-pulse-" + j.slug() }
+
+func (j pulseJob) args() []string { return []string{"pulse", "-context", j.context} }
+
+// systemdService returns the oneshot service unit that runs pulse once.
+func (j pulseJob) systemdService() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "[Unit]\nDescription=certdesk renewal check (pulse) of the %s context\n", j.context)
+	b.WriteString("Documentation=https://github.com/certdesk/certdesk/blob/main/docs/renewal.md\n")
+	if j.machine() {
+		// The system manager has network-online.target; a user manager
+		// does not, and verify would flag the dependency.
+		b.WriteString("Wants=network-online.target\nAfter=network-online.target\n")
+	}
+	b.WriteString("\n[Service]\nType=oneshot\n")
+	for _, kv := range j.env {
+		// Environment= expands specifiers but not variables: only % needs
+		// doubling, so systemdQuote's $ rule does not apply.
+		b.WriteString("Environment=\"" + strings.NewReplacer("%", "%%", `\`, `\\`, `"`, `\"`).Replace(kv) + "\"\n")
+	}
+	b.WriteString("ExecStart=")
+	for i, a := range append([]string{j.exe}, j.args()...) {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(systemdQuote(a))
+	}
+	b.WriteString("\n")
+	return b.String()
+}
+
+// systemdTimer returns the timer that starts the service 5 minutes after
+// boot and every 8 hours after its last run, spread by up to 30 minutes.
+func (j pulseJob) systemdTimer() string {
+	return fmt.Sprintf(`[Unit]
+Description=certdesk renewal check of the %s context every %s
+
+[Timer]
+OnBootSec=%s
+OnUnitActiveSec=%s
+RandomizedDelaySec=%s
+Persistent=true
+Unit=%s.service
+
+[Install]
+WantedBy=timers.target
+`, j.context, systemdSpan(scheduleInterval), systemdSpan(scheduleBootDelay), systemdSpan(scheduleInterval), systemdSpan(scheduleJitter), j.name())
+}
+
+// systemdSpan writes whole minutes or hours the way systemd.time(7) reads
+// them: "5min", "8h".
+func systemdSpan(d time.Duration) string {
+	if d%time.Hour == 0 {
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%dmin", d/time.Minute)
+}
+
+// systemdQuote quotes one ExecStart word: double quotes with C-style
+// escapes when it holds anything but plain path characters, and always
+// doubling % and $ so systemd expands neither specifiers nor variables.
+func systemdQuote(s string) string {
+	s = strings.NewReplacer("%", "%%", "$", "$$").Replace(s)
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._:+,=@%$-") == "" {
+		return s
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`).Replace(s) + `"`
+}
+
+// launchdLabel is the job's launchd label and plist stem, e.g.
+// io.github.certdesk.pulse.user.
+func (j pulseJob) launchdLabel() string { return DefaultLaunchdPrefix + ".pulse." + j.slug() }
+
+// launchdPlist returns the LaunchAgent/LaunchDaemon property list: every 8
+// hours (launchd coalesces runs missed during sleep) and at load.
+func (j pulseJob) launchdPlist() string {
+	var b strings.Builder
+	b.WriteString(`<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+<dict>
+`)
+	fmt.Fprintf(&b, "\t<key>Label</key>\n\t<string>%s</string>\n", xmlText(j.launchdLabel()))
+	b.WriteString("\t<key>ProgramArguments</key>\n\t<array>\n")
+	for _, a := range append([]string{j.exe}, j.args()...) {
+		fmt.Fprintf(&b, "\t\t<string>%s</string>\n", xmlText(a))
+	}
+	b.WriteString("\t</array>\n")
+	fmt.Fprintf(&b, "\t<key>StartInterval</key>\n\t<integer>%d</integer>\n", int(scheduleInterval/time.Second))
+	b.WriteString("\t<key>RunAtLoad</key>\n\t<true/>\n")
+	if len(j.env) > 0 {
+		b.WriteString("\t<key>EnvironmentVariables</key>\n\t<dict>\n")
+		for _, kv := range j.env {
+			k, v, _ := strings.Cut(kv, "=")
+			fmt.Fprintf(&b, "\t\t<key>%s</key>\n\t\t<string>%s</string>\n", xmlText(k), xmlText(v))
+		}
+		b.WriteString("\t</dict>\n")
+	}
+	b.WriteString("\t<key>ProcessType</key>\n\t<string>Background</string>\n")
+	if j.logDir != "" {
+		log := xmlText(filepath.Join(j.logDir, "pulse-"+j.slug()+".log"))
+		fmt.Fprintf(&b, "\t<key>StandardOutPath</key>\n\t<string>%s</string>\n", log)
+		fmt.Fprintf(&b, "\t<key>StandardErrorPath</key>\n\t<string>%s</string>\n", log)
+	}
+	b.WriteString("</dict>\n</plist>\n")
+	return b.String()
+}
+
+// taskPath is the Task Scheduler path of the job, in certdesk's folder.
+func (j pulseJob) taskPath() string { return `\certdesk\` + j.name() }
+
+// taskXML returns the Task Scheduler definition for schtasks /Create /XML:
+// every 8 hours with a random delay, plus at logon (user contexts, as
+// userID) or at boot (machine, as SYSTEM); a missed run starts as soon as
+// possible. Trigger children follow the schema's xs:sequence order
+// ([MS-TSCH] 2.5.3: Enabled, StartBoundary, Repetition, then the trigger's
+// own elements); Windows' own exports reorder them, but the schema is what
+// validation holds us to. Its declaration says UTF-16: encode it with
+// utf16LE.
+func (j pulseJob) taskXML(userID string) string {
+	var trigger, principal string
+	if j.machine() {
+		trigger = "\t\t<BootTrigger>\n\t\t\t<Enabled>true</Enabled>\n\t\t\t<Delay>PT5M</Delay>\n\t\t</BootTrigger>\n"
+		// S-1-5-18 is LocalSystem, the identity of the machine context.
+		principal = "\t\t\t<UserId>S-1-5-18</UserId>\n\t\t\t<RunLevel>HighestAvailable</RunLevel>\n"
+	} else {
+		u := xmlText(userID)
+		trigger = "\t\t<LogonTrigger>\n\t\t\t<Enabled>true</Enabled>\n\t\t\t<UserId>" + u + "</UserId>\n\t\t\t<Delay>PT5M</Delay>\n\t\t</LogonTrigger>\n"
+		// InteractiveToken: run as the person, only while logged on, and
+		// with no stored password (which schtasks would otherwise need).
+		principal = "\t\t\t<UserId>" + u + "</UserId>\n\t\t\t<LogonType>InteractiveToken</LogonType>\n\t\t\t<RunLevel>LeastPrivilege</RunLevel>\n"
+	}
+	return fmt.Sprintf(`<?xml version="1.0" encoding="UTF-16"?>
+<Task version="1.2" xmlns="http://schemas.microsoft.com/windows/2004/02/mit/task">
+	<RegistrationInfo>
+		<Author>certdesk</Author>
+		<Description>certdesk renewal check (pulse) of the %[1]s context</Description>
+		<URI>%[2]s</URI>
+	</RegistrationInfo>
+	<Triggers>
+		<TimeTrigger>
+			<Enabled>true</Enabled>
+			<StartBoundary>2026-01-01T00:00:00</StartBoundary>
+			<Repetition>
+				<Interval>PT8H</Interval>
+				<StopAtDurationEnd>false</StopAtDurationEnd>
+			</Repetition>
+			<RandomDelay>PT30M</RandomDelay>
+		</TimeTrigger>
+%[3]s	</Triggers>
+	<Principals>
+		<Principal id="Author">
+%[4]s		</Principal>
+	</Principals>
+	<Settings>
+		<MultipleInstancesPolicy>IgnoreNew</MultipleInstancesPolicy>
+		<DisallowStartIfOnBatteries>false</DisallowStartIfOnBatteries>
+		<StopIfGoingOnBatteries>false</StopIfGoingOnBatteries>
+		<StartWhenAvailable>true</StartWhenAvailable>
+		<ExecutionTimeLimit>PT1H</ExecutionTimeLimit>
+		<Enabled>true</Enabled>
+	</Settings>
+	<Actions Context="Author">
+		<Exec>
+			<Command>%[5]s</Command>
+			<Arguments>%[6]s</Arguments>
+		</Exec>
+	</Actions>
+</Task>
+`, xmlText(j.context), xmlText(j.taskPath()), trigger, principal, xmlText(j.exe), xmlText(strings.Join(j.args(), " ")))
+}
+
+// parseSchtasksList reads "schtasks /Query /FO LIST /V": whether the task
+// is enabled, and its next run as Windows wrote it. The listing is
+// localised, so the date is passed on as text rather than parsed in a
+// format we cannot know; on a non-English system both may be empty.
+func parseSchtasksList(out []byte) (enabled bool, detail string) {
+	for _, l := range strings.Split(string(out), "\n") {
+		k, v, _ := strings.Cut(l, ":")
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "Next Run Time":
+			detail = "next run " + v
+		case "Scheduled Task State":
+			enabled = v == "Enabled"
+		}
+	}
+	return enabled, detail
+}
+
+// xmlText escapes s for XML character data.
+func xmlText(s string) string {
+	var b bytes.Buffer
+	_ = xml.EscapeText(&b, []byte(s)) // writes to a buffer cannot fail
+	return b.String()
+}
+
+// utf16LE encodes s as UTF-16 little-endian with a byte-order mark, the
+// encoding schtasks expects of an XML task file.
+func utf16LE(s string) []byte {
+	u := utf16.Encode([]rune(s))
+	out := make([]byte, 2, 2+2*len(u))
+	out[0], out[1] = 0xFF, 0xFE
+	for _, c := range u {
+		out = append(out, byte(c), byte(c>>8))
+	}
+	return out
+}
+
+// firstLine returns the first non-empty line of command output, trimmed,
+// for one-sentence errors.
+func firstLine(out []byte) string {
+	for _, l := range strings.Split(string(out), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
+// commandError turns a failed command into an error quoting what it said.
+func commandError(name string, args []string, out []byte, err error) error {
+	if msg := firstLine(out); msg != "" {
+		return fmt.Errorf("%s %s: %s: %w", name, strings.Join(args, " "), msg, err)
+	}
+	return fmt.Errorf("%s %s: %w", name, strings.Join(args, " "), err)
+}

@@ -1,0 +1,250 @@
+package app
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Defaults of the settings not already defined next to the code they tune
+// (DefaultRenewalRatio, DefaultNotifyDays).
+const (
+	// DefaultCheckInterval is how often the running GUI checks for due
+	// certificates, and the OS job runs pulse: Windows autoenrollment's 8h.
+	DefaultCheckInterval = 8 * time.Hour
+	// DefaultStartInTray: the GUI opens its window at start-up.
+	DefaultStartInTray = false
+	// DefaultContext is the context the GUI and CLI show first.
+	DefaultContext = "user"
+)
+
+// Bounds of the check interval: Validate rejects, LoadSettings ignores
+// values outside them.
+const (
+	minCheckInterval = 15 * time.Minute
+	maxCheckInterval = 7 * 24 * time.Hour
+)
+
+// Preference keys. They are part of the saved format: do not rename.
+const (
+	prefCheckInterval  = "checkIntervalMinutes"
+	prefRenewalRatio   = "renewalRatio"
+	prefNotifyDays     = "notifyDays"
+	prefStartInTray    = "startInTray"
+	prefDefaultContext = "defaultContext"
+)
+
+// Prefs is where settings persist: a method subset of fyne.Preferences, so
+// the GUI passes fyneApp.Preferences() and the core never imports Fyne. A
+// missing key reads as the zero value, as in Fyne.
+type Prefs interface {
+	String(key string) string
+	SetString(key, value string)
+	Bool(key string) bool
+	SetBool(key string, value bool)
+	Int(key string) int
+	SetInt(key string, value int)
+	Float(key string) float64
+	SetFloat(key string, value float64)
+}
+
+// Settings are the person's choices that shape renewal and the GUI.
+type Settings struct {
+	// CheckInterval between renewal checks while the GUI runs.
+	CheckInterval time.Duration
+	// RenewalRatio of the lifetime after which a certificate without a
+	// template renewal period is due.
+	RenewalRatio float64
+	// NotifyDays before expiry at which the person is told; empty for never.
+	NotifyDays []int
+	// StartInTray starts the GUI hidden in the system tray.
+	StartInTray bool
+	// DefaultContext shown first: "user", "machine" or "app:<id>".
+	DefaultContext string
+}
+
+// DefaultSettings returns the settings of a fresh install.
+func DefaultSettings() Settings {
+	return Settings{
+		CheckInterval:  DefaultCheckInterval,
+		RenewalRatio:   DefaultRenewalRatio,
+		NotifyDays:     DefaultNotifyDays(),
+		StartInTray:    DefaultStartInTray,
+		DefaultContext: DefaultContext,
+	}
+}
+
+// RenewalPolicy returns the renewal policy these settings describe.
+func (s Settings) RenewalPolicy() RenewalPolicy {
+	p := DefaultRenewalPolicy()
+	p.Ratio = s.RenewalRatio
+	return p
+}
+
+// Validate reports the first setting out of range, as a sentence for the
+// settings form.
+func (s Settings) Validate() error {
+	switch {
+	case s.CheckInterval < minCheckInterval || s.CheckInterval > maxCheckInterval:
+		return fmt.Errorf("check interval %v is out of range: use %v to %v", s.CheckInterval, minCheckInterval, maxCheckInterval)
+	case s.RenewalRatio <= 0 || s.RenewalRatio >= 1:
+		return fmt.Errorf("renewal ratio %g is out of range: use a number between 0 and 1, such as 0.8", s.RenewalRatio)
+	case s.DefaultContext == "":
+		return errors.New("default context is empty")
+	}
+	for _, d := range s.NotifyDays {
+		if d < 1 || d > 366 {
+			return fmt.Errorf("notification day %d is out of range: use 1 to 366", d)
+		}
+	}
+	return nil
+}
+
+// LoadSettings reads the settings from p. Missing or invalid values take
+// their default, one by one, so a hand-edited bad value cannot stop the GUI.
+func LoadSettings(p Prefs) Settings {
+	s := DefaultSettings()
+	if d := time.Duration(p.Int(prefCheckInterval)) * time.Minute; d >= minCheckInterval && d <= maxCheckInterval {
+		s.CheckInterval = d
+	}
+	if r := p.Float(prefRenewalRatio); r > 0 && r < 1 {
+		s.RenewalRatio = r
+	}
+	if days, ok := parseDays(p.String(prefNotifyDays)); ok {
+		s.NotifyDays = days
+	}
+	s.StartInTray = p.Bool(prefStartInTray)
+	if c := p.String(prefDefaultContext); c != "" {
+		s.DefaultContext = c
+	}
+	return s
+}
+
+// Save writes s to p. It does not validate: call Validate first.
+func (s Settings) Save(p Prefs) {
+	p.SetInt(prefCheckInterval, int(s.CheckInterval/time.Minute))
+	p.SetFloat(prefRenewalRatio, s.RenewalRatio)
+	p.SetString(prefNotifyDays, formatDays(s.NotifyDays))
+	p.SetBool(prefStartInTray, s.StartInTray)
+	p.SetString(prefDefaultContext, s.DefaultContext)
+}
+
+// formatDays writes days as "30,14,7,1", or "none" for an empty list (the
+// empty string means "not set", hence the default).
+func formatDays(days []int) string {
+	if len(days) == 0 {
+		return "none"
+	}
+	parts := make([]string, len(days))
+	for i, d := range days {
+		parts[i] = strconv.Itoa(d)
+	}
+	return strings.Join(parts, ",")
+}
+
+// parseDays reads formatDays' output; ok is false for unset or bad input.
+func parseDays(s string) (days []int, ok bool) {
+	switch s {
+	case "":
+		return nil, false
+	case "none":
+		return []int{}, true
+	}
+	for _, f := range strings.Split(s, ",") {
+		d, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || d < 1 || d > 366 {
+			return nil, false
+		}
+		days = append(days, d)
+	}
+	return days, true
+}
+
+// FilePrefs is a Prefs kept in a JSON file, for the command line, which
+// has no Fyne app to hold preferences. Set methods change memory only;
+// Save writes the file atomically. It is safe for concurrent use.
+type FilePrefs struct {
+	path   string
+	mu     sync.Mutex
+	values map[string]any
+}
+
+var _ Prefs = (*FilePrefs)(nil)
+
+// OpenFilePrefs reads the preferences file at path; a missing file is empty
+// preferences.
+func OpenFilePrefs(path string) (*FilePrefs, error) {
+	p := &FilePrefs{path: path, values: map[string]any{}}
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return p, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read preferences: %w", err)
+	}
+	if err := json.Unmarshal(data, &p.values); err != nil {
+		return nil, fmt.Errorf("read preferences %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Save writes the preferences to their file (temp file, fsync, rename).
+func (p *FilePrefs) Save() error {
+	p.mu.Lock()
+	data, err := json.MarshalIndent(p.values, "", "  ")
+	p.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("encode preferences: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(p.path), 0o700); err != nil {
+		return fmt.Errorf("save preferences: %w", err)
+	}
+	if err := writeFileAtomic(p.path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("save preferences %s: %w", p.path, err)
+	}
+	return nil
+}
+
+func (p *FilePrefs) get(key string) any {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.values[key]
+}
+
+func (p *FilePrefs) set(key string, v any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.values[key] = v
+}
+
+// String returns the string at key, or "".
+func (p *FilePrefs) String(key string) string { s, _ := p.get(key).(string); return s }
+
+// SetString sets key to value.
+func (p *FilePrefs) SetString(key, value string) { p.set(key, value) }
+
+// Bool returns the bool at key, or false.
+func (p *FilePrefs) Bool(key string) bool { b, _ := p.get(key).(bool); return b }
+
+// SetBool sets key to value.
+func (p *FilePrefs) SetBool(key string, value bool) { p.set(key, value) }
+
+// Int returns the integer at key, or 0.
+func (p *FilePrefs) Int(key string) int { return int(p.Float(key)) }
+
+// SetInt sets key to value.
+func (p *FilePrefs) SetInt(key string, value int) { p.set(key, float64(value)) }
+
+// Float returns the number at key, or 0. Numbers are float64 once read back
+// from JSON, so ints are stored as float64 from the start.
+func (p *FilePrefs) Float(key string) float64 { f, _ := p.get(key).(float64); return f }
+
+// SetFloat sets key to value.
+func (p *FilePrefs) SetFloat(key string, value float64) { p.set(key, value) }

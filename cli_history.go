@@ -1,0 +1,93 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"text/tabwriter"
+
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/store"
+)
+
+// runHistory implements "certdesk history [-context C] [-json] [-outcome O]".
+func (c *cli) runHistory(args []string) int {
+	fs := c.newFlags("history")
+	ctxName := fs.String("context", "user", "context: machine, user or app:<id>")
+	asJSON := fs.Bool("json", false, "print the records as a JSON array (docs/renewal.md)")
+	outcome := fs.String("outcome", "", "only records with this outcome: ok, nothing-due, failed, pending or denied")
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return c.usage("history takes no arguments, got %q", pos[0])
+	}
+	switch app.Outcome(*outcome) {
+	case "", app.OutcomeOK, app.OutcomeNothingDue, app.OutcomeFailed, app.OutcomePending, app.OutcomeDenied:
+	default:
+		return c.usage("unknown outcome %q: use ok, nothing-due, failed, pending or denied", *outcome)
+	}
+	dir, err := stateDir(*ctxName)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	recs, err := app.NewHistory(dir, 0).Read(app.HistoryFilter{Outcome: app.Outcome(*outcome)})
+	if err != nil {
+		return c.fail(err)
+	}
+	if *asJSON {
+		if recs == nil {
+			recs = []app.Record{} // "[]", not "null", for scripts
+		}
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(recs); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
+	}
+	if len(recs) == 0 {
+		fmt.Fprintf(c.stdout, "no history for the %s context\n", *ctxName)
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TIME\tACTION\tOUTCOME\tSUBJECT\tREASON")
+	for _, r := range recs {
+		subject := r.Subject
+		if subject == "" {
+			subject = r.Thumbprint
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Action, r.Outcome, dash(subject), dash(oneLine(r.Reason)))
+	}
+	if err := tw.Flush(); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// stateDir returns the state directory (history, renewal state) of a
+// context, from the store package's locations (CERTDESK_ROOT or the
+// platform defaults).
+func stateDir(ctxName string) (string, error) {
+	cx, err := store.ParseContext(ctxName)
+	if err != nil {
+		return "", err
+	}
+	loc, err := store.LocationFromEnv(os.Getenv)
+	if err != nil {
+		return "", err
+	}
+	s, err := store.Open(loc, cx)
+	if err != nil {
+		return "", err
+	}
+	return s.StateDir(), nil
+}

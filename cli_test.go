@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseInterleavedFlags(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantPos  []string
+		wantJSON bool
+		wantCtx  string
+	}{
+		{"flags first", []string{"-json", "-context", "machine", "AB"}, []string{"AB"}, true, "machine"},
+		{"flags after positional", []string{"AB", "-json"}, []string{"AB"}, true, "user"},
+		{"between positionals", []string{"a", "-context=app:x", "b"}, []string{"a", "b"}, false, "app:x"},
+		{"double dash keeps dashes", []string{"--", "-json"}, []string{"-json"}, false, "user"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := &cli{stderr: new(bytes.Buffer)}
+			fs := c.newFlags("test")
+			js := fs.Bool("json", false, "")
+			ctx := fs.String("context", "user", "")
+			pos, code, ok := c.parseOrExit(fs, tt.args)
+			if !ok {
+				t.Fatalf("parse failed with code %d", code)
+			}
+			if !reflect.DeepEqual(pos, tt.wantPos) || *js != tt.wantJSON || *ctx != tt.wantCtx {
+				t.Errorf("got %q json=%v ctx=%s", pos, *js, *ctx)
+			}
+		})
+	}
+}
+
+func TestParseBadFlagIsUsage(t *testing.T) {
+	c := &cli{stderr: new(bytes.Buffer)}
+	fs := c.newFlags("test")
+	if _, code, ok := c.parseOrExit(fs, []string{"-nope"}); ok || code != exitUsage {
+		t.Fatalf("ok=%v code=%d, want usage error", ok, code)
+	}
+	if _, code, ok := c.parseOrExit(c.newFlags("x"), []string{"-h"}); ok || code != exitOK {
+		t.Fatalf("-h: ok=%v code=%d, want exit 0", ok, code)
+	}
+}
+
+func TestReadPassword(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "pw")
+	if err := os.WriteFile(f, []byte("s3cret\nignored\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := &cli{stdin: strings.NewReader("from-stdin\r\n")}
+	tests := []struct {
+		name    string
+		file    string
+		stdin   bool
+		want    string
+		wantErr string
+	}{
+		{"file first line", f, false, "s3cret", ""},
+		{"stdin strips newline", "", true, "from-stdin", ""},
+		{"none", "", false, "", ""},
+		{"both", f, true, "", "not both"},
+		{"missing file", filepath.Join(dir, "nope"), false, "", "cannot read password file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := c.readPassword(tt.file, tt.stdin)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || got != tt.want {
+				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestRunUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"unknown verb", []string{"frobnicate"}, exitUsage, "unknown command"},
+		{"help", []string{"-h"}, exitOK, "usage:"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			code := run(tt.args, strings.NewReader(""), &out, &errb)
+			if code != tt.code || !strings.Contains(out.String()+errb.String(), tt.out) {
+				t.Fatalf("code %d, out %q %q", code, out.String(), errb.String())
+			}
+		})
+	}
+}
+
+// runCLI runs the command line in-process with empty standard input.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
