@@ -43,7 +43,12 @@ func New(opts ...Option) *Client {
 		}
 		// A custom TLSClientConfig keeps the transport on HTTP/1.1, which
 		// renegotiation needs.
-		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}}
+		hc = &http.Client{
+			Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment},
+			// A 307/308 would replay the body, password included, to wherever
+			// it points (possibly plain http); CES never redirects, so don't follow.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	return &Client{cfg: cfg, hc: hc}
 }

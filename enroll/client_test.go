@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -237,6 +238,9 @@ func TestCanned(t *testing.T) {
 		w.WriteHeader(500)
 		w.Write(fault)
 	})
+	mux.HandleFunc("/moved/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://ca.example.test/plain", http.StatusTemporaryRedirect)
+	})
 	mux.HandleFunc("/denied/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusUnauthorized) })
 	mux.HandleFunc("/slow/", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -245,7 +249,9 @@ func TestCanned(t *testing.T) {
 		}
 	})
 	mux.HandleFunc("/huge/", func(w http.ResponseWriter, r *http.Request) { w.Write(bytes.Repeat([]byte("x"), 5<<20)) })
-	srv := httptest.NewTLSServer(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-server case logs handshake errors
+	srv.StartTLS()
 	defer srv.Close()
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close() // a CES that refuses connections
@@ -291,6 +297,13 @@ func TestCanned(t *testing.T) {
 	t.Run("credentials refused", func(t *testing.T) {
 		_, err := c.GetPolicies(ctx, srv.URL+"/denied/", time.Time{})
 		if !errors.Is(err, ErrCredentialsRefused) || !strings.HasPrefix(err.Error(), "enroll: the server refused these credentials") {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("redirect not followed", func(t *testing.T) {
+		_, err := c.GetPolicies(ctx, srv.URL+"/moved/", time.Time{})
+		var h *HTTPError
+		if !errors.As(err, &h) || h.StatusCode != http.StatusTemporaryRedirect {
 			t.Errorf("got %v", err)
 		}
 	})
