@@ -1,0 +1,279 @@
+package ui
+
+import (
+	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"math/big"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"testing/cryptotest"
+	"time"
+	"unicode/utf16"
+
+	"fyne.io/fyne/v2"
+)
+
+// testNow is the fixed "now" of every test.
+var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+func TestMain(m *testing.M) {
+	time.Local = time.UTC // dates in markup masters must not depend on the machine
+	os.Exit(m.Run())
+}
+
+// fixtures are certificates made with a fixed random source so their
+// bytes, and so the markup masters, are stable.
+type fixtures struct {
+	root, rsaLeaf, ecLeaf *x509.Certificate
+	rootKey               *rsa.PrivateKey
+	rsaKey                *rsa.PrivateKey
+	ecKey                 *ecdsa.PrivateKey
+}
+
+func newFixtures(t *testing.T) *fixtures {
+	t.Helper()
+	cryptotest.SetGlobalRandom(t, 1)
+	f := &fixtures{}
+	var err error
+	if f.rootKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		t.Fatal(err)
+	}
+	if f.rsaKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+		t.Fatal(err)
+	}
+	if f.ecKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	rootTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "Example Corp Root CA", Organization: []string{"Example Corp"}, Country: []string{"DE"}},
+		NotBefore:             time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:              time.Date(2035, 1, 1, 0, 0, 0, 0, time.UTC),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+		MaxPathLen:            1,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign,
+	}
+	f.root = f.sign(t, rootTmpl, nil, &f.rootKey.PublicKey)
+
+	rsaTmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(0x1234abcd5678),
+		Subject:               pkix.Name{CommonName: "kiosk01.corp.example.com", Organization: []string{"Example Corp"}, OrganizationalUnit: []string{"Kiosks"}},
+		NotBefore:             time.Date(2026, 6, 1, 8, 30, 0, 0, time.UTC),
+		NotAfter:              time.Date(2026, 12, 7, 8, 30, 0, 0, time.UTC),
+		BasicConstraintsValid: true,
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+		DNSNames:              []string{"kiosk01.corp.example.com", "kiosk01"},
+		IPAddresses:           []net.IP{net.ParseIP("192.0.2.17")},
+		OCSPServer:            []string{"http://ocsp.corp.example.com"},
+		IssuingCertificateURL: []string{"http://pki.corp.example.com/root.crt"},
+		CRLDistributionPoints: []string{"http://pki.corp.example.com/root.crl"},
+		Policies:              []x509.OID{mustOID(t, "1.3.6.1.4.1.311.21.8.1.2.3")},
+		ExtraExtensions: []pkix.Extension{
+			{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2}, Value: bmpString("WebServer")},
+			{Id: asn1.ObjectIdentifier{1, 2, 3, 4, 5}, Value: []byte{0x04, 0x03, 0x01, 0x02, 0x03}},
+		},
+	}
+	f.rsaLeaf = f.sign(t, rsaTmpl, f.root, &f.rsaKey.PublicKey)
+
+	upn, _ := asn1.Marshal("kiosk@corp.example.com")
+	other, _ := asn1.Marshal(struct {
+		ID    asn1.ObjectIdentifier
+		Value asn1.RawValue
+	}{asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 3}, asn1.RawValue{Class: asn1.ClassContextSpecific, IsCompound: true, Bytes: upn}})
+	other[0] = 0xa0 // [0] IMPLICIT otherName
+	san, _ := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true,
+		Bytes: append(other, append([]byte{0x81, 22}, "kiosk@corp.example.com"...)...)})
+	tmplInfo, _ := asn1.Marshal(templateInfo{ID: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 8, 7, 1}, Major: 100, Minor: 4})
+	ecTmpl := &x509.Certificate{
+		SerialNumber:       big.NewInt(42),
+		Subject:            pkix.Name{CommonName: "Kiosk User", Organization: []string{"Example Corp"}},
+		NotBefore:          time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:           time.Date(2027, 6, 1, 0, 0, 0, 0, time.UTC),
+		KeyUsage:           x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:        []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		UnknownExtKeyUsage: []asn1.ObjectIdentifier{{1, 3, 6, 1, 4, 1, 311, 20, 2, 2}, {1, 3, 6, 1, 4, 1, 311, 10, 3, 4}},
+		ExtraExtensions: []pkix.Extension{
+			{Id: asn1.ObjectIdentifier{2, 5, 29, 17}, Value: san},
+			{Id: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 7}, Value: tmplInfo},
+		},
+	}
+	f.ecLeaf = f.sign(t, ecTmpl, f.root, &f.ecKey.PublicKey)
+	return f
+}
+
+func (f *fixtures) sign(t *testing.T, tmpl, parent *x509.Certificate, pub crypto.PublicKey) *x509.Certificate {
+	t.Helper()
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, f.rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func mustOID(t *testing.T, s string) x509.OID {
+	o, err := x509.ParseOID(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func bmpString(s string) []byte {
+	u := utf16.Encode([]rune(s))
+	b := []byte{asn1.TagBMPString, byte(2 * len(u))}
+	for _, r := range u {
+		b = append(b, byte(r>>8), byte(r))
+	}
+	return b
+}
+
+// entryOf wraps a certificate as a store entry.
+func entryOf(c *x509.Certificate, hasKey bool) Entry {
+	sum := sha1.Sum(c.Raw)
+	return Entry{Cert: c, Thumbprint: formatHex(sum[:], 0), HasKey: hasKey, Template: templateOf(c)}
+}
+
+// fakeCore is an in-memory Core that records the calls it gets.
+type fakeCore struct {
+	mu       sync.Mutex
+	contexts []ContextInfo
+	entries  map[string][]Entry // by "context/store"
+	calls    []string
+	err      error // returned by the mutating calls when set
+	subs     []func(Event)
+}
+
+var _ Core = (*fakeCore)(nil)
+
+func newFakeCore() *fakeCore {
+	return &fakeCore{entries: map[string][]Entry{}}
+}
+
+// put sets the entries of a store and keeps the contexts' counts in step.
+func (c *fakeCore) put(contextID, store string, readOnly bool, entries ...Entry) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.entries[contextID+"/"+store] = entries
+	for i := range c.contexts {
+		if c.contexts[i].ID != contextID {
+			continue
+		}
+		for j := range c.contexts[i].Stores {
+			if c.contexts[i].Stores[j].Name == store {
+				c.contexts[i].Stores[j].Count = len(entries)
+				return
+			}
+		}
+		c.contexts[i].Stores = append(c.contexts[i].Stores, StoreInfo{store, len(entries)})
+		return
+	}
+	c.contexts = append(c.contexts, ContextInfo{ID: contextID, ReadOnly: readOnly, Stores: []StoreInfo{{store, len(entries)}}})
+}
+
+func (c *fakeCore) record(call string) {
+	c.calls = append(c.calls, call)
+}
+
+func (c *fakeCore) recorded() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.calls, "; ")
+}
+
+func (c *fakeCore) Contexts(context.Context) ([]ContextInfo, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := make([]ContextInfo, len(c.contexts))
+	for i, ci := range c.contexts {
+		ci.Stores = append([]StoreInfo(nil), ci.Stores...)
+		out[i] = ci
+	}
+	return out, nil
+}
+
+func (c *fakeCore) List(_ context.Context, contextID, store string) ([]Entry, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Entry(nil), c.entries[contextID+"/"+store]...), nil
+}
+
+func (c *fakeCore) Chain(_ context.Context, _ string, cert *x509.Certificate) ([]ChainElement, error) {
+	chain := []ChainElement{{Cert: cert}}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, es := range c.entries {
+		for _, e := range es {
+			if e.Cert != cert && e.Cert.IsCA && cert.CheckSignatureFrom(e.Cert) == nil {
+				return append(chain, ChainElement{Cert: e.Cert}), nil
+			}
+		}
+	}
+	return chain, nil
+}
+
+func (c *fakeCore) mutate(call string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.record(call)
+	return c.err
+}
+
+func (c *fakeCore) Delete(_ context.Context, contextID, store, thumbprint string) error {
+	if err := c.mutate("Delete " + contextID + "/" + store + " " + thumbprint); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	key := contextID + "/" + store
+	var kept []Entry
+	for _, e := range c.entries[key] {
+		if e.Thumbprint != thumbprint {
+			kept = append(kept, e)
+		}
+	}
+	c.mu.Unlock()
+	c.put(contextID, store, false, kept...)
+	return nil
+}
+
+func (c *fakeCore) Renew(_ context.Context, contextID, thumbprint string) error {
+	return c.mutate("Renew " + contextID + " " + thumbprint)
+}
+
+func (c *fakeCore) Pulse(_ context.Context, contextID string) error {
+	return c.mutate("Pulse " + contextID)
+}
+
+func (c *fakeCore) Subscribe(fn func(Event)) func() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.subs = append(c.subs, fn)
+	return func() {}
+}
+
+var errFake = errors.New("fake: the core said no")
+
+// topDialog returns the contents of the topmost overlay of w, or nil.
+func topOverlay(w fyne.Window) fyne.CanvasObject {
+	return w.Canvas().Overlays().Top()
+}
