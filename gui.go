@@ -19,7 +19,7 @@ func runGUI(c *cli, demo bool) int {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon)
 	w := a.NewWindow("certdesk")
-	w.SetContent(ui.New(a, w))
+	w.SetContent(ui.New(a, w, nil))
 	w.Resize(fyne.NewSize(1100, 700))
 	w.ShowAndRun()
 	return exitOK

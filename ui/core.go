@@ -62,3 +62,16 @@ type Event struct {
 	Context, Store string
 	Message        string
 }
+
+// noCore stands in until the lead wires the real core: no contexts.
+type noCore struct{}
+
+func (noCore) Contexts(context.Context) ([]ContextInfo, error)       { return nil, nil }
+func (noCore) List(context.Context, string, string) ([]Entry, error) { return nil, nil }
+func (noCore) Delete(context.Context, string, string, string) error  { return nil }
+func (noCore) Renew(context.Context, string, string) error           { return nil }
+func (noCore) Pulse(context.Context, string) error                   { return nil }
+func (noCore) Subscribe(func(Event)) func()                          { return func() {} }
+func (noCore) Chain(context.Context, string, *x509.Certificate) ([]ChainElement, error) {
+	return nil, nil
+}

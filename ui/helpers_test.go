@@ -23,6 +23,9 @@ import (
 	"unicode/utf16"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 )
 
 // testNow is the fixed "now" of every test.
@@ -273,7 +276,48 @@ func (c *fakeCore) Subscribe(fn func(Event)) func() {
 
 var errFake = errors.New("fake: the core said no")
 
-// topDialog returns the contents of the topmost overlay of w, or nil.
-func topOverlay(w fyne.Window) fyne.CanvasObject {
-	return w.Canvas().Overlays().Top()
+// overlayObjects lists every object of the topmost overlay (dialog) of w.
+func overlayObjects(t *testing.T, w fyne.Window) []fyne.CanvasObject {
+	t.Helper()
+	top := w.Canvas().Overlays().Top()
+	if top == nil {
+		t.Fatal("no dialog is open")
+	}
+	return test.LaidOutObjects(top)
+}
+
+// overlayText joins the visible texts of the topmost dialog.
+func overlayText(t *testing.T, w fyne.Window) string {
+	t.Helper()
+	var out []string
+	for _, o := range overlayObjects(t, w) {
+		if txt, ok := o.(*canvas.Text); ok && txt.Visible() && txt.Text != "" {
+			out = append(out, txt.Text)
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// tapOverlayButton taps the button labelled text in the topmost dialog.
+func tapOverlayButton(t *testing.T, w fyne.Window, text string) {
+	t.Helper()
+	for _, o := range overlayObjects(t, w) {
+		if b, ok := o.(*widget.Button); ok && b.Text == text {
+			test.Tap(b)
+			return
+		}
+	}
+	t.Fatalf("no button %q in the dialog: %s", text, overlayText(t, w))
+}
+
+// overlayEntries returns the entries of the topmost dialog, in order.
+func overlayEntries(t *testing.T, w fyne.Window) []*widget.Entry {
+	t.Helper()
+	var out []*widget.Entry
+	for _, o := range overlayObjects(t, w) {
+		if e, ok := o.(*widget.Entry); ok {
+			out = append(out, e)
+		}
+	}
+	return out
 }
