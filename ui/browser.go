@@ -3,7 +3,6 @@ package ui
 import (
 	"cmp"
 	"context"
-	"crypto/x509"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 // The columns of the certificate table.
@@ -32,40 +33,28 @@ var colWidths = [numCols]float32{230, 170, 200, 110, 120, 50}
 // row is an entry with everything the table shows worked out once, so
 // filtering and sorting 10,000 rows stay fast.
 type row struct {
-	Entry
+	store.Entry
 	subject, issuer, expires, template string
-	notAfter                           time.Time
 	status                             Status
 	search                             string // lower-case text the search box matches
 }
 
-func newRow(e Entry, now time.Time) row {
-	r := row{Entry: e, template: e.Template, subject: "(pending request)"}
-	if c := e.Cert; c != nil {
-		r.subject, r.issuer = commonName(c.Subject), commonName(c.Issuer)
-		r.notAfter = c.NotAfter
-		r.expires = c.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(c.NotAfter, now)
-		r.status = statusOf(c.NotBefore, c.NotAfter, e.Archived, now)
-		if r.template == "" {
-			r.template = templateOf(c)
-		}
-		r.search = strings.ToLower(strings.Join(append([]string{
-			formatDN(c.Subject), formatDN(c.Issuer), e.Thumbprint, r.template,
-		}, sans(c)...), "\n"))
+func newRow(e store.Entry, now time.Time) row {
+	r := row{Entry: e, subject: e.SubjectCN, issuer: e.IssuerCN, template: e.Meta.TemplateName}
+	if r.subject == "" {
+		r.subject = e.Subject
 	}
+	if r.issuer == "" {
+		r.issuer = e.Issuer
+	}
+	if r.template == "" {
+		r.template = e.Meta.TemplateOID
+	}
+	r.expires = e.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(e.NotAfter, now)
+	r.status = statusOf(e.NotBefore, e.NotAfter, e.Meta.Archived, now)
+	r.search = strings.ToLower(strings.Join(append([]string{
+		e.Subject, e.Issuer, e.Thumbprint, e.SHA256, r.template, e.Meta.FriendlyName}, e.SANs...), "\n"))
 	return r
-}
-
-// sans lists the subject alternative names search can match.
-func sans(c *x509.Certificate) []string {
-	out := append(append([]string(nil), c.DNSNames...), c.EmailAddresses...)
-	for _, ip := range c.IPAddresses {
-		out = append(out, ip.String())
-	}
-	for _, u := range c.URIs {
-		out = append(out, u.String())
-	}
-	return out
 }
 
 // browser is the store browser: the tree of contexts and stores, the table
@@ -89,8 +78,9 @@ type browser struct {
 	// writability of the current store changes.
 	onSelect func()
 
-	contexts         []ContextInfo
-	contextID, store string
+	contexts  []ContextInfo
+	contextID store.Context
+	store     store.Name
 	all, rows        []row
 	sortCol          int
 	sortDesc         bool
@@ -100,7 +90,7 @@ type browser struct {
 // newBrowser builds the browser; call reload to fill it.
 func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipboard) *browser {
 	b := &browser{core: core, tasks: t, now: now, details: newDetails(clipboard),
-		contextID: "user", store: "My", sortCol: colExpires}
+		contextID: store.User, store: store.My, sortCol: colExpires}
 
 	b.tree = widget.NewTree(b.treeChildren, b.treeBranch, b.treeCreate, b.treeUpdate)
 	b.tree.OnSelected = b.treeSelected
@@ -150,14 +140,14 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 
 // reload fetches the contexts and the current store from the core.
 func (b *browser) reload() {
-	ctxID, store := b.contextID, b.store
+	ctxID, n := b.contextID, b.store
 	b.tasks.run(func() func() {
 		ctx := context.Background()
 		contexts, err := b.core.Contexts(ctx)
 		if err != nil {
 			return func() { b.summary.SetText("The stores could not be read: " + err.Error()) }
 		}
-		entries, err := b.core.List(ctx, ctxID, store)
+		entries, err := b.core.List(ctx, ctxID, n)
 		now := b.now()
 		rows := make([]row, len(entries))
 		for i, e := range entries {
@@ -167,8 +157,8 @@ func (b *browser) reload() {
 			b.contexts = contexts
 			b.tree.Refresh()
 			b.tree.OpenAllBranches()
-			b.tree.Select(ctxID + "/" + store)
-			if ctxID != b.contextID || store != b.store {
+			b.tree.Select(string(ctxID) + "/" + string(n))
+			if ctxID != b.contextID || n != b.store {
 				return // the user moved on while this loaded
 			}
 			b.all = rows
@@ -184,11 +174,11 @@ func (b *browser) reload() {
 }
 
 // open shows a store of a context.
-func (b *browser) open(contextID, store string) {
-	if contextID == b.contextID && store == b.store {
+func (b *browser) open(contextID store.Context, n store.Name) {
+	if contextID == b.contextID && n == b.store {
 		return
 	}
-	b.contextID, b.store = contextID, store
+	b.contextID, b.store = contextID, n
 	b.all, b.rows, b.selected = nil, nil, ""
 	b.table.UnselectAll()
 	b.details.clear()
@@ -221,7 +211,7 @@ func (b *browser) applyFilter() {
 	q := strings.ToLower(strings.TrimSpace(b.search.Text))
 	rows := make([]row, 0, len(b.all))
 	for _, r := range b.all {
-		if r.Archived && !b.archived.Checked {
+		if r.Meta.Archived && !b.archived.Checked {
 			continue
 		}
 		if q != "" && !strings.Contains(r.search, q) {
@@ -258,7 +248,7 @@ func (b *browser) compare(x, y row) int {
 	case colIssuer:
 		c = cmp.Compare(strings.ToLower(x.issuer), strings.ToLower(y.issuer))
 	case colExpires:
-		c = x.notAfter.Compare(y.notAfter)
+		c = x.NotAfter.Compare(y.NotAfter)
 	case colStatus:
 		c = cmp.Compare(x.status, y.status)
 	case colTemplate:
@@ -267,7 +257,7 @@ func (b *browser) compare(x, y row) int {
 		c = cmp.Compare(btoi(y.HasKey), btoi(x.HasKey))
 	}
 	if c == 0 && b.sortCol != colExpires {
-		c = x.notAfter.Compare(y.notAfter)
+		c = x.NotAfter.Compare(y.NotAfter)
 	}
 	if b.sortDesc {
 		return -c
@@ -292,22 +282,27 @@ func (b *browser) sortBy(col int) {
 	b.applyFilter()
 }
 
-// selectRow shows the details of r, with its chain once the core built it.
+// selectRow shows the details of r once the core returned its
+// certificate and chain.
 func (b *browser) selectRow(r row) {
 	b.selected = r.Thumbprint
 	if b.onSelect != nil {
 		b.onSelect()
 	}
-	if r.Cert == nil {
-		b.details.clear()
-		return
-	}
-	ctxID := b.contextID
+	ctxID, n := b.contextID, b.store
 	b.tasks.run(func() func() {
-		chain, _ := b.core.Chain(context.Background(), ctxID, r.Cert)
+		ctx := context.Background()
+		e, err := b.core.Get(ctx, ctxID, n, r.Thumbprint)
+		if err != nil {
+			return func() { b.details.clear(); b.summary.SetText(err.Error()) }
+		}
+		chain, err := b.core.Chain(ctx, ctxID, n, r.Thumbprint)
+		if err != nil {
+			chain = &store.Chain{Error: err.Error()}
+		}
 		return func() {
 			if b.selected == r.Thumbprint {
-				b.details.show(r.Cert, chain, b.now())
+				b.details.show(e.Certificate, chain, b.now())
 			}
 		}
 	})
@@ -371,14 +366,14 @@ func (b *browser) treeChildren(uid widget.TreeNodeID) []widget.TreeNodeID {
 	var ids []widget.TreeNodeID
 	if uid == "" {
 		for _, c := range b.contexts {
-			ids = append(ids, c.ID)
+			ids = append(ids, string(c.ID))
 		}
 		return ids
 	}
 	for _, c := range b.contexts {
-		if c.ID == uid {
+		if string(c.ID) == uid {
 			for _, s := range c.Stores {
-				ids = append(ids, c.ID+"/"+s.Name)
+				ids = append(ids, uid+"/"+string(s.Name))
 			}
 		}
 	}
@@ -396,9 +391,9 @@ func (b *browser) treeCreate(bool) fyne.CanvasObject {
 func (b *browser) treeUpdate(uid widget.TreeNodeID, branch bool, o fyne.CanvasObject) {
 	box := o.(*fyne.Container)
 	icon, label := box.Objects[0].(*widget.Icon), box.Objects[1].(*widget.Label)
-	ctxID, store, _ := strings.Cut(uid, "/")
+	ctxID, n, _ := strings.Cut(uid, "/")
 	for _, c := range b.contexts {
-		if c.ID != ctxID {
+		if string(c.ID) != ctxID {
 			continue
 		}
 		if branch {
@@ -417,7 +412,7 @@ func (b *browser) treeUpdate(uid widget.TreeNodeID, branch bool, o fyne.CanvasOb
 			return
 		}
 		for _, s := range c.Stores {
-			if s.Name == store {
+			if string(s.Name) == n {
 				icon.SetResource(storeIcon(s.Name))
 				label.SetText(storeLabel(s.Name) + " (" + strconv.Itoa(s.Count) + ")")
 			}
@@ -425,23 +420,23 @@ func (b *browser) treeUpdate(uid widget.TreeNodeID, branch bool, o fyne.CanvasOb
 	}
 }
 
-func storeIcon(name string) fyne.Resource {
-	switch strings.ToLower(name) {
-	case "my":
+func storeIcon(name store.Name) fyne.Resource {
+	switch name {
+	case store.My:
 		return keyIcon
-	case "root":
+	case store.Root:
 		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
-	case "request":
+	case store.Request:
 		return theme.HistoryIcon()
 	}
 	return theme.FolderIcon()
 }
 
 func (b *browser) treeSelected(uid widget.TreeNodeID) {
-	ctxID, store, ok := strings.Cut(uid, "/")
+	ctxID, n, ok := strings.Cut(uid, "/")
 	if !ok {
 		b.tree.OpenBranch(uid)
 		return
 	}
-	b.open(ctxID, store)
+	b.open(store.Context(ctxID), store.Name(n))
 }

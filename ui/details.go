@@ -12,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 // details shows one certificate: general facts, every extension decoded,
@@ -60,7 +62,7 @@ func (d *details) clear() {
 }
 
 // show fills the view with cert and its chain (leaf first) as of now.
-func (d *details) show(cert *x509.Certificate, chain []ChainElement, now time.Time) {
+func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time) {
 	s1, s256 := sha1.Sum(cert.Raw), sha256.Sum256(cert.Raw)
 	d.sha1, d.sha256 = formatHex(s1[:], 0), formatHex(s256[:], 0)
 	st := statusOf(cert.NotBefore, cert.NotAfter, false, now)
@@ -96,22 +98,25 @@ func (d *details) show(cert *x509.Certificate, chain []ChainElement, now time.Ti
 	}
 
 	d.chain.Objects = nil
-	if len(chain) == 0 {
-		d.chain.Add(widget.NewLabel("The chain of this certificate could not be built."))
+	switch {
+	case chain == nil || len(chain.Elements) == 0:
+		d.chain.Add(valueLabel("The chain of this certificate could not be built."))
+	case chain.Valid:
+		d.chain.Add(valueLabel("The chain is valid and ends in a trusted root."))
+	default:
+		l := valueLabel("The chain is not valid.")
+		l.Importance = widget.DangerImportance
+		d.chain.Add(l)
 	}
-	// Root first, as certificate tools usually draw the path.
-	for i := len(chain) - 1; i >= 0; i-- {
-		el := chain[i]
-		icon, verdict := widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon())), valueLabel("Valid")
-		if el.Problem != "" {
-			icon, verdict = widget.NewIcon(theme.NewErrorThemedResource(theme.ErrorIcon())), valueLabel(el.Problem)
-			verdict.Importance = widget.DangerImportance
+	if chain != nil && chain.Error != "" {
+		d.chain.Add(valueLabel(chain.Error))
+	}
+	d.chain.Add(widget.NewSeparator())
+	if chain != nil {
+		// Root first, as certificate tools usually draw the path.
+		for i := len(chain.Elements) - 1; i >= 0; i-- {
+			d.chain.Add(chainRow(chain.Elements[i], len(chain.Elements)-1-i))
 		}
-		indent := layout.NewSpacer()
-		pad := container.NewGridWrap(fyne.NewSize(float32(len(chain)-1-i)*theme.IconInlineSize(), 1), indent)
-		name := widget.NewLabelWithStyle(commonName(el.Cert.Subject), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		d.chain.Add(container.NewBorder(nil, nil, container.NewHBox(pad, icon), nil,
-			container.NewVBox(name, verdict)))
 	}
 
 	d.empty.Hide()
@@ -119,6 +124,51 @@ func (d *details) show(cert *x509.Certificate, chain []ChainElement, now time.Ti
 	d.general.Refresh()
 	d.extensions.Refresh()
 	d.chain.Refresh()
+}
+
+// chainRow is one chain element, indented by its depth below the root.
+func chainRow(el store.ChainElement, depth int) fyne.CanvasObject {
+	var icon fyne.Resource = theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	verdict := valueLabel(chainStatus(el.Status))
+	if el.Status != "ok" {
+		icon = theme.NewErrorThemedResource(theme.ErrorIcon())
+		verdict.Importance = widget.DangerImportance
+	}
+	name := "(no subject)"
+	if el.Certificate != nil {
+		name = commonName(el.Certificate.Subject)
+	}
+	title := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	source := valueLabel("From " + chainSource(el.Source))
+	source.Importance = widget.LowImportance
+	pad := container.NewGridWrap(fyne.NewSize(float32(depth)*theme.IconInlineSize()*1.5, 1), layout.NewSpacer())
+	return container.NewBorder(nil, nil, container.NewHBox(pad, widget.NewIcon(icon)), nil,
+		container.NewVBox(title, verdict, source))
+}
+
+// chainStatus turns a store.ChainElement status into a sentence.
+func chainStatus(s string) string {
+	switch s {
+	case "ok":
+		return "Valid"
+	case "expired":
+		return "This certificate has expired."
+	case "not yet valid":
+		return "This certificate is not valid yet."
+	case "issuer not found":
+		return "Its issuer was not found in any store."
+	case "untrusted root":
+		return "This root is not trusted: it is not in Trusted Root."
+	}
+	return s
+}
+
+// chainSource names where a chain element was found.
+func chainSource(src string) string {
+	if src == "system" {
+		return "the system's trusted roots"
+	}
+	return storeLabel(store.Name(src))
 }
 
 func copyButton(tapped func()) *widget.Button {

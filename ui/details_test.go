@@ -7,16 +7,20 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 func TestDetailsMarkup(t *testing.T) {
 	f := newFixtures(t)
 	tests := []struct {
 		name  string
-		chain []ChainElement
+		chain *store.Chain
 	}{
-		{"rsa", []ChainElement{{Cert: f.rsaLeaf}, {Cert: f.root}}},
-		{"ecdsa", []ChainElement{{Cert: f.ecLeaf}, {Cert: f.root, Problem: "The root is not in Trusted Root."}}},
+		{"rsa", &store.Chain{Valid: true, Elements: []store.ChainElement{
+			{Certificate: f.rsaLeaf, Source: "My", Status: "ok"}, {Certificate: f.root, Source: "Root", Status: "ok"}}}},
+		{"ecdsa", &store.Chain{Error: "x509: certificate signed by unknown authority", Elements: []store.ChainElement{
+			{Certificate: f.ecLeaf, Source: "My", Status: "ok"}, {Certificate: f.root, Source: "CA", Status: "untrusted root"}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -24,7 +28,7 @@ func TestDetailsMarkup(t *testing.T) {
 			d := newDetails(a.Clipboard())
 			w := test.NewTempWindow(t, d.content)
 			w.Resize(fyne.NewSize(640, 900))
-			d.show(tt.chain[0].Cert, tt.chain, testNow)
+			d.show(tt.chain.Elements[0].Certificate, tt.chain, testNow)
 			for i, tab := range []string{"general", "extensions", "chain"} {
 				d.tabs.SelectIndex(i)
 				test.AssertRendersToMarkup(t, "details_"+tt.name+"_"+tab+".xml", w.Canvas())

@@ -13,6 +13,8 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 // expiringSoon is how close to NotAfter a certificate counts as "expiring
@@ -196,31 +198,31 @@ func formatKey(pub any) string {
 
 // contextLabel is the tree label of a context id: "Machine", "User",
 // "App: <id>".
-func contextLabel(id string) string {
+func contextLabel(id store.Context) string {
 	switch {
-	case id == "machine":
+	case id == store.Machine:
 		return "Machine"
-	case id == "user":
+	case id == store.User:
 		return "User"
-	case strings.HasPrefix(id, "app:"):
-		return "App: " + strings.TrimPrefix(id, "app:")
+	case id.AppID() != "":
+		return "App: " + id.AppID()
 	}
-	return id
+	return string(id)
 }
 
 // storeLabel is the display name of a store name.
-func storeLabel(name string) string {
-	switch strings.ToLower(name) {
-	case "my":
+func storeLabel(name store.Name) string {
+	switch name {
+	case store.My:
 		return "Personal"
-	case "root":
+	case store.Root:
 		return "Trusted Root"
-	case "ca":
+	case store.CA:
 		return "Intermediate"
-	case "request":
+	case store.Request:
 		return "Pending Requests"
 	}
-	return name
+	return string(name)
 }
 
 // oidNames names OIDs shown in extensions: key purposes, Microsoft

@@ -7,7 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -26,6 +26,8 @@ import (
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 // testNow is the fixed "now" of every test.
@@ -151,51 +153,70 @@ func bmpString(s string) []byte {
 	return b
 }
 
-// entryOf wraps a certificate as a store entry.
-func entryOf(c *x509.Certificate, hasKey bool) Entry {
-	sum := sha1.Sum(c.Raw)
-	return Entry{Cert: c, Thumbprint: formatHex(sum[:], 0), HasKey: hasKey, Template: templateOf(c)}
+// entryOf wraps a certificate as a store entry, with the fields the
+// store's index fills in.
+func entryOf(c *x509.Certificate, hasKey bool) store.Entry {
+	e := store.Entry{Store: store.My, Thumbprint: store.Thumbprint(c.Raw), Subject: c.Subject.String(),
+		SubjectCN: c.Subject.CommonName, Issuer: c.Issuer.String(), IssuerCN: c.Issuer.CommonName,
+		NotBefore: c.NotBefore, NotAfter: c.NotAfter, HasKey: hasKey, IsCA: c.IsCA, Certificate: c}
+	sum := sha256.Sum256(c.Raw)
+	e.SHA256 = formatHex(sum[:], 0)
+	for _, d := range c.DNSNames {
+		e.SANs = append(e.SANs, "DNS:"+d)
+	}
+	for _, ip := range c.IPAddresses {
+		e.SANs = append(e.SANs, "IP:"+ip.String())
+	}
+	if t := templateOf(c); strings.HasPrefix(t, "1.") {
+		e.Meta.TemplateOID = t
+	} else {
+		e.Meta.TemplateName = t
+	}
+	return e
 }
 
 // fakeCore is an in-memory Core that records the calls it gets.
 type fakeCore struct {
 	mu       sync.Mutex
 	contexts []ContextInfo
-	entries  map[string][]Entry // by "context/store"
+	entries  map[string][]store.Entry // by "context/store"
 	calls    []string
 	err      error // returned by the mutating calls when set
-	subs     []func(Event)
 }
 
 var _ Core = (*fakeCore)(nil)
 
 func newFakeCore() *fakeCore {
-	return &fakeCore{entries: map[string][]Entry{}}
+	return &fakeCore{entries: map[string][]store.Entry{}}
 }
 
+func key(c store.Context, n store.Name) string { return string(c) + "/" + string(n) }
+
 // put sets the entries of a store and keeps the contexts' counts in step.
-func (c *fakeCore) put(contextID, store string, readOnly bool, entries ...Entry) {
+func (c *fakeCore) put(id store.Context, n store.Name, readOnly bool, entries ...store.Entry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.entries[contextID+"/"+store] = entries
+	c.entries[key(id, n)] = entries
+	count := 0
+	for _, e := range entries {
+		if !e.Meta.Archived {
+			count++
+		}
+	}
 	for i := range c.contexts {
-		if c.contexts[i].ID != contextID {
+		if c.contexts[i].ID != id {
 			continue
 		}
 		for j := range c.contexts[i].Stores {
-			if c.contexts[i].Stores[j].Name == store {
-				c.contexts[i].Stores[j].Count = len(entries)
+			if c.contexts[i].Stores[j].Name == n {
+				c.contexts[i].Stores[j].Count = count
 				return
 			}
 		}
-		c.contexts[i].Stores = append(c.contexts[i].Stores, StoreInfo{store, len(entries)})
+		c.contexts[i].Stores = append(c.contexts[i].Stores, StoreInfo{n, count})
 		return
 	}
-	c.contexts = append(c.contexts, ContextInfo{ID: contextID, ReadOnly: readOnly, Stores: []StoreInfo{{store, len(entries)}}})
-}
-
-func (c *fakeCore) record(call string) {
-	c.calls = append(c.calls, call)
+	c.contexts = append(c.contexts, ContextInfo{ID: id, ReadOnly: readOnly, Stores: []StoreInfo{{n, count}}})
 }
 
 func (c *fakeCore) recorded() string {
@@ -215,64 +236,82 @@ func (c *fakeCore) Contexts(context.Context) ([]ContextInfo, error) {
 	return out, nil
 }
 
-func (c *fakeCore) List(_ context.Context, contextID, store string) ([]Entry, error) {
+func (c *fakeCore) List(_ context.Context, id store.Context, n store.Name) ([]store.Entry, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]Entry(nil), c.entries[contextID+"/"+store]...), nil
+	return append([]store.Entry(nil), c.entries[key(id, n)]...), nil
 }
 
-func (c *fakeCore) Chain(_ context.Context, _ string, cert *x509.Certificate) ([]ChainElement, error) {
-	chain := []ChainElement{{Cert: cert}}
+func (c *fakeCore) Get(_ context.Context, id store.Context, n store.Name, thumbprint string) (store.Entry, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.entries[key(id, n)] {
+		if e.Thumbprint == thumbprint {
+			return e, nil
+		}
+	}
+	return store.Entry{}, store.ErrNotFound
+}
+
+func (c *fakeCore) Chain(ctx context.Context, id store.Context, n store.Name, thumbprint string) (*store.Chain, error) {
+	e, err := c.Get(ctx, id, n, thumbprint)
+	if err != nil {
+		return nil, err
+	}
+	ch := &store.Chain{Valid: true, Elements: []store.ChainElement{{Certificate: e.Certificate, Source: string(n), Status: "ok"}}}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, es := range c.entries {
-		for _, e := range es {
-			if e.Cert != cert && e.Cert.IsCA && cert.CheckSignatureFrom(e.Cert) == nil {
-				return append(chain, ChainElement{Cert: e.Cert}), nil
+		for _, ca := range es {
+			if ca.IsCA && ca.Certificate != e.Certificate && e.Certificate.CheckSignatureFrom(ca.Certificate) == nil {
+				ch.Elements = append(ch.Elements, store.ChainElement{Certificate: ca.Certificate, Source: "Root", Status: "ok"})
+				return ch, nil
 			}
 		}
 	}
-	return chain, nil
+	return ch, nil
 }
 
 func (c *fakeCore) mutate(call string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.record(call)
+	c.calls = append(c.calls, call)
 	return c.err
 }
 
-func (c *fakeCore) Delete(_ context.Context, contextID, store, thumbprint string) error {
-	if err := c.mutate("Delete " + contextID + "/" + store + " " + thumbprint); err != nil {
+func (c *fakeCore) Import(_ context.Context, id store.Context, file string, _ []byte, _ store.ImportOptions) (*store.ImportResult, error) {
+	return nil, c.mutate("Import " + string(id) + " " + file)
+}
+
+func (c *fakeCore) Export(_ context.Context, id store.Context, n store.Name, thumbprint string, _ store.ExportOptions) ([]byte, error) {
+	return nil, c.mutate("Export " + key(id, n) + " " + thumbprint)
+}
+
+func (c *fakeCore) Delete(_ context.Context, id store.Context, n store.Name, thumbprint string) error {
+	if err := c.mutate("Delete " + key(id, n) + " " + thumbprint); err != nil {
 		return err
 	}
 	c.mu.Lock()
-	key := contextID + "/" + store
-	var kept []Entry
-	for _, e := range c.entries[key] {
-		if e.Thumbprint != thumbprint {
-			kept = append(kept, e)
+	es := append([]store.Entry(nil), c.entries[key(id, n)]...)
+	c.mu.Unlock()
+	for i := range es {
+		if es[i].Thumbprint == thumbprint {
+			es[i].Meta.Archived = true
 		}
 	}
-	c.mu.Unlock()
-	c.put(contextID, store, false, kept...)
+	c.put(id, n, false, es...)
 	return nil
 }
 
-func (c *fakeCore) Renew(_ context.Context, contextID, thumbprint string) error {
-	return c.mutate("Renew " + contextID + " " + thumbprint)
+func (c *fakeCore) Renew(_ context.Context, id store.Context, thumbprint string) error {
+	return c.mutate("Renew " + string(id) + " " + thumbprint)
 }
 
-func (c *fakeCore) Pulse(_ context.Context, contextID string) error {
-	return c.mutate("Pulse " + contextID)
+func (c *fakeCore) Pulse(_ context.Context, id store.Context) error {
+	return c.mutate("Pulse " + string(id))
 }
 
-func (c *fakeCore) Subscribe(fn func(Event)) func() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.subs = append(c.subs, fn)
-	return func() {}
-}
+func (c *fakeCore) Subscribe(func(Event)) func() { return func() {} }
 
 var errFake = errors.New("fake: the core said no")
 

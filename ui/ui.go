@@ -18,10 +18,7 @@ import (
 // New builds the content of the main window w of app a on top of core, and
 // registers the window's main menu, shortcuts and drop handler.
 func New(a fyne.App, w fyne.Window, core Core) fyne.CanvasObject {
-	if core == nil {
-		core = noCore{}
-	}
-	v := newMainView(a, w, core, time.Now)
+	v := newMainView(a, w, core, time.Now, &tasks{})
 	w.SetMainMenu(v.menu)
 	w.SetOnDropped(v.onDropped)
 	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
@@ -33,11 +30,23 @@ func New(a fyne.App, w fyne.Window, core Core) fyne.CanvasObject {
 }
 
 // tasks runs work off the UI thread; wait lets tests join it.
-type tasks struct{ wg sync.WaitGroup }
+type tasks struct {
+	wg sync.WaitGroup
+	// inline runs work on the calling goroutine: Fyne's test driver runs
+	// fyne.Do callbacks on the goroutine that calls it, so tests that
+	// touch widgets while work is in flight would race.
+	inline bool
+}
 
 // run calls work in a goroutine and then, on the UI thread, the func work
 // returned (if not nil).
 func (t *tasks) run(work func() func()) {
+	if t.inline {
+		if done := work(); done != nil {
+			done()
+		}
+		return
+	}
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
@@ -66,8 +75,8 @@ type mainView struct {
 	content                                                 fyne.CanvasObject
 }
 
-func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time) *mainView {
-	v := &mainView{app: a, win: w, core: core, tasks: &tasks{}}
+func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *tasks) *mainView {
+	v := &mainView{app: a, win: w, core: core, tasks: t}
 	v.browser = newBrowser(core, v.tasks, now, a.Clipboard())
 	v.browser.onSelect = v.updateActions
 
@@ -133,7 +142,7 @@ func (v *mainView) updateActions() {
 		it.Disabled = !on
 	}
 	set(writable, v.importButton, v.importItem)
-	set(selected && r.Cert != nil, v.exportButton, v.exportItem)
+	set(selected, v.exportButton, v.exportItem)
 	set(writable && selected, v.deleteButton, v.deleteItem)
 	set(writable && selected && r.HasKey, v.renewButton, v.renewItem)
 	set(writable, v.checkButton, v.checkItem)
