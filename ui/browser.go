@@ -28,7 +28,7 @@ const (
 )
 
 var colTitles = [numCols]string{"Issued to", "Issued by", "Expires", "Status", "Template", "Key"}
-var colWidths = [numCols]float32{230, 170, 200, 110, 120, 50}
+var colWidths = [numCols]float32{230, 190, 230, 110, 130, 50}
 
 // row is an entry with everything the table shows worked out once, so
 // filtering and sorting 10,000 rows stay fast.
@@ -81,10 +81,10 @@ type browser struct {
 	contexts  []ContextInfo
 	contextID store.Context
 	store     store.Name
-	all, rows        []row
-	sortCol          int
-	sortDesc         bool
-	selected         string // thumbprint of the selected row
+	all, rows []row
+	sortCol   int
+	sortDesc  bool
+	selected  string // thumbprint of the selected row
 }
 
 // newBrowser builds the browser; call reload to fill it.
