@@ -348,15 +348,3 @@ func tapOverlayButton(t *testing.T, w fyne.Window, text string) {
 	}
 	t.Fatalf("no button %q in the dialog: %s", text, overlayText(t, w))
 }
-
-// overlayEntries returns the entries of the topmost dialog, in order.
-func overlayEntries(t *testing.T, w fyne.Window) []*widget.Entry {
-	t.Helper()
-	var out []*widget.Entry
-	for _, o := range overlayObjects(t, w) {
-		if e, ok := o.(*widget.Entry); ok {
-			out = append(out, e)
-		}
-	}
-	return out
-}

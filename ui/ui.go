@@ -11,8 +11,11 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 // New builds the content of the main window w of app a on top of core, and
@@ -60,11 +63,13 @@ func (t *tasks) wait() { t.wg.Wait() }
 
 // mainView is the main window: toolbar, menu and the store browser.
 type mainView struct {
-	app     fyne.App
-	win     fyne.Window
-	core    Core
-	tasks   *tasks
-	browser *browser
+	app      fyne.App
+	win      fyne.Window
+	core     Core
+	tasks    *tasks
+	browser  *browser
+	importer *importer
+	exporter *exporter // the form of the open Export dialog
 
 	importButton, exportButton, deleteButton, renewButton *widget.Button
 	requestButton, checkButton, refreshButton             *widget.Button
@@ -79,6 +84,8 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v := &mainView{app: a, win: w, core: core, tasks: t}
 	v.browser = newBrowser(core, v.tasks, now, a.Clipboard())
 	v.browser.onSelect = v.updateActions
+	v.importer = &importer{core: core, win: w, tasks: v.tasks, changed: v.refresh,
+		where: func() (store.Context, []ContextInfo) { return v.browser.contextID, v.browser.contexts }}
 
 	button := func(label string, icon fyne.Resource, tapped func()) *widget.Button {
 		b := widget.NewButtonWithIcon(label, icon, tapped)
@@ -218,12 +225,26 @@ func (v *mainView) checkNow() {
 	})
 }
 
-func (v *mainView) showImport()  {}
-func (v *mainView) showExport()  {}
+// showImport asks for a certificate file and imports it.
+func (v *mainView) showImport() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		r.Close()
+		v.importer.add([]fyne.URI{r.URI()})
+	}, v.win)
+	d.SetFilter(storage.NewExtensionFileFilter(importExtensions))
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
 func (v *mainView) showRequest() {}
 
-// onDropped imports the files dropped on the window.
-func (v *mainView) onDropped(_ fyne.Position, uris []fyne.URI) {}
+// onDropped imports the files dropped anywhere on the window.
+func (v *mainView) onDropped(_ fyne.Position, uris []fyne.URI) {
+	v.importer.add(uris)
+}
 
 // showBusy shows a modal progress dialog and returns the func that hides it.
 func showBusy(w fyne.Window, text string) func() {
@@ -238,7 +259,7 @@ func showBusy(w fyne.Window, text string) func() {
 
 // showError says in one plain sentence what failed, with the error's own
 // text expandable for the technically minded.
-func showError(w fyne.Window, sentence string, err error) {
+func showError(w fyne.Window, sentence string, err error) dialog.Dialog {
 	msg := widget.NewLabel(sentence)
 	msg.Wrapping = fyne.TextWrapWord
 	detail := widget.NewLabel(err.Error())
@@ -248,4 +269,5 @@ func showError(w fyne.Window, sentence string, err error) {
 	d := dialog.NewCustom("Something went wrong", "Close", content, w)
 	d.Resize(fyne.NewSize(480, 0))
 	d.Show()
+	return d
 }
