@@ -85,6 +85,7 @@ type browser struct {
 	sortCol   int
 	sortDesc  bool
 	selected  string // thumbprint of the selected row
+	revealing string // thumbprint to select once loaded
 }
 
 // newBrowser builds the browser; call reload to fill it.
@@ -185,6 +186,17 @@ func (b *browser) open(contextID store.Context, n store.Name) {
 	b.reload()
 }
 
+// reveal shows a store and selects the entry with the thumbprint.
+func (b *browser) reveal(contextID store.Context, n store.Name, thumbprint string) {
+	b.search.SetText("")
+	b.revealing = thumbprint
+	if contextID == b.contextID && n == b.store {
+		b.reload()
+	} else {
+		b.open(contextID, n)
+	}
+}
+
 // readOnly reports whether the current context may not be changed.
 func (b *browser) readOnly() bool {
 	for _, c := range b.contexts {
@@ -222,9 +234,21 @@ func (b *browser) applyFilter() {
 	slices.SortStableFunc(rows, b.compare)
 	b.rows = rows
 
+	// Keep the selection (or select the entry to reveal) if it is shown.
 	b.table.UnselectAll()
-	if _, ok := b.current(); !ok {
-		b.selected = ""
+	target := b.selected
+	if b.revealing != "" {
+		target, b.revealing = b.revealing, ""
+	}
+	b.selected = ""
+	for i, r := range rows {
+		if target != "" && r.Thumbprint == target {
+			b.table.Select(widget.TableCellID{Row: i, Col: 0})
+			b.table.ScrollTo(widget.TableCellID{Row: i, Col: 0})
+			break
+		}
+	}
+	if b.selected == "" {
 		b.details.clear()
 	}
 	n := strconv.Itoa(len(rows))

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"github.com/certdesk/certdesk/store"
 )
@@ -55,4 +56,75 @@ type Event struct {
 	Context store.Context
 	Store   store.Name
 	Message string
+}
+
+// Enroller is the optional part of a Core that enrolls from policy
+// servers (CEP/CES). The Request certificate action needs it.
+type Enroller interface {
+	// Servers lists the registered policy servers of a context.
+	Servers(ctx context.Context, c store.Context) ([]Server, error)
+	// TestServer connects to a server that is not registered yet and
+	// returns how many templates it offers.
+	TestServer(ctx context.Context, c store.Context, o ServerOptions) (int, error)
+	// AddServer registers a server, saving its password in the keyring
+	// when o.SavePassword.
+	AddServer(ctx context.Context, c store.Context, o ServerOptions) (Server, error)
+	// Templates lists the templates a server lets this person enroll;
+	// password is used for this call when none is saved.
+	Templates(ctx context.Context, c store.Context, serverID, password string) ([]Template, error)
+	// Enroll requests a certificate and installs it; it returns when the
+	// CA issued it, left it pending, or refused it. Cancelling ctx
+	// abandons the request.
+	Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, error)
+}
+
+// The authentication kinds of a policy server.
+const (
+	AuthPassword    = "password"
+	AuthCertificate = "certificate"
+	AuthAnonymous   = "anonymous"
+)
+
+// Server is a registered policy server.
+type Server struct {
+	ID, URL, FriendlyName string
+	Auth                  string // AuthPassword, AuthCertificate or AuthAnonymous
+	Username              string
+	PasswordSaved         bool
+	AutoEnroll            bool
+}
+
+// ServerOptions describe a server to test or add.
+type ServerOptions struct {
+	URL, FriendlyName, Auth, Username, Password string
+	SavePassword, AutoEnroll                    bool
+}
+
+// Template is an enrollment template as the wizard offers it.
+type Template struct {
+	Name            string
+	Validity        time.Duration
+	KeyAlgorithm    string // "RSA" or "ECDSA"
+	MinKeyBits      int    // RSA modulus or curve size
+	SubjectSupplied bool   // the enrollee supplies subject and DNS names
+}
+
+// EnrollRequest asks for a certificate from a registered server.
+type EnrollRequest struct {
+	Context  store.Context
+	Server   string // server id
+	Template string
+	Subject  string   // RFC 4514, only when the template lets the enrollee supply it
+	DNSNames []string // likewise
+	Key      string   // "rsa2048", "rsa3072", "rsa4096", "p256" or "p384"
+	Password string   // for this request only, when none is saved
+}
+
+// EnrollResult is what an enrollment did.
+type EnrollResult struct {
+	Status     string // "issued" or "pending"
+	Thumbprint string // the new entry in My (issued) or Request (pending)
+	Subject    string
+	NotAfter   time.Time
+	RequestID  string
 }

@@ -182,6 +182,7 @@ type fakeCore struct {
 	entries  map[string][]store.Entry // by "context/store"
 	calls    []string
 	err      error // returned by the mutating calls when set
+	enroll   fakeEnroll
 }
 
 var _ Core = (*fakeCore)(nil)
@@ -347,4 +348,59 @@ func tapOverlayButton(t *testing.T, w fyne.Window, text string) {
 		}
 	}
 	t.Fatalf("no button %q in the dialog: %s", text, overlayText(t, w))
+}
+
+// fakeEnroll is what the fake core's Enroller part answers.
+type fakeEnroll struct {
+	servers   []Server
+	templates []Template
+	result    *EnrollResult
+	err       error
+	block     bool // Enroll waits for its context to end
+	requests  []EnrollRequest
+}
+
+var _ Enroller = (*fakeCore)(nil)
+
+func (c *fakeCore) Servers(context.Context, store.Context) ([]Server, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]Server(nil), c.enroll.servers...), nil
+}
+
+func (c *fakeCore) TestServer(_ context.Context, _ store.Context, o ServerOptions) (int, error) {
+	if err := c.mutate("TestServer " + o.URL); err != nil {
+		return 0, err
+	}
+	return len(c.enroll.templates), nil
+}
+
+func (c *fakeCore) AddServer(_ context.Context, _ store.Context, o ServerOptions) (Server, error) {
+	if err := c.mutate("AddServer " + o.URL + " " + o.Auth + " " + o.Username); err != nil {
+		return Server{}, err
+	}
+	s := Server{ID: "new", URL: o.URL, FriendlyName: o.FriendlyName, Auth: o.Auth, Username: o.Username, PasswordSaved: o.SavePassword}
+	c.mu.Lock()
+	c.enroll.servers = append(c.enroll.servers, s)
+	c.mu.Unlock()
+	return s, nil
+}
+
+func (c *fakeCore) Templates(_ context.Context, _ store.Context, id, password string) ([]Template, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, "Templates "+id+" "+password)
+	return c.enroll.templates, nil
+}
+
+func (c *fakeCore) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, error) {
+	c.mu.Lock()
+	c.enroll.requests = append(c.enroll.requests, r)
+	block, res, err := c.enroll.block, c.enroll.result, c.enroll.err
+	c.mu.Unlock()
+	if block {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
+	return res, err
 }

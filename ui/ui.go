@@ -70,6 +70,7 @@ type mainView struct {
 	browser  *browser
 	importer *importer
 	exporter *exporter // the form of the open Export dialog
+	wizard   *wizard   // the open Request certificate wizard
 
 	importButton, exportButton, deleteButton, renewButton *widget.Button
 	requestButton, checkButton, refreshButton             *widget.Button
@@ -153,7 +154,8 @@ func (v *mainView) updateActions() {
 	set(writable && selected, v.deleteButton, v.deleteItem)
 	set(writable && selected && r.HasKey, v.renewButton, v.renewItem)
 	set(writable, v.checkButton, v.checkItem)
-	set(writable, v.requestButton, v.requestItem)
+	_, canEnroll := v.core.(Enroller)
+	set(writable && canEnroll, v.requestButton, v.requestItem)
 	v.archivedItem.Checked = v.browser.archived.Checked
 	v.menu.Refresh()
 }
@@ -239,7 +241,17 @@ func (v *mainView) showImport() {
 	d.Show()
 }
 
-func (v *mainView) showRequest() {}
+// showRequest opens the Request certificate wizard.
+func (v *mainView) showRequest() {
+	en, ok := v.core.(Enroller)
+	if !ok {
+		return
+	}
+	v.wizard = newWizard(en, v.win, v.tasks, v.browser.contextID, func(thumbprint string) {
+		v.browser.reveal(v.browser.contextID, store.My, thumbprint)
+	})
+	v.wizard.start()
+}
 
 // onDropped imports the files dropped anywhere on the window.
 func (v *mainView) onDropped(_ fyne.Position, uris []fyne.URI) {
