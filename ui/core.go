@@ -50,12 +50,31 @@ type StoreInfo struct {
 	Count int
 }
 
-// Event tells the UI that a store of a context changed; Message, when set,
-// is worth showing to the user (for example "Renewed www.example.com").
+// EventKind says what an Event reports.
+type EventKind int
+
+// The kinds of Event.
+const (
+	// StoreChanged: entries of a store were added, removed or updated.
+	StoreChanged EventKind = iota
+	// RenewalSucceeded: a certificate was renewed; the old one is archived.
+	RenewalSucceeded
+	// RenewalFailed: a renewal failed; Err says why.
+	RenewalFailed
+	// NotificationWindow: a certificate is Days days from expiring.
+	NotificationWindow
+)
+
+// Event is a change the core reports; fields that do not apply to the
+// kind are zero.
 type Event struct {
-	Context store.Context
-	Store   store.Name
-	Message string
+	Kind     EventKind
+	Context  store.Context
+	Store    store.Name
+	Subject  string // the certificate's common name
+	NotAfter time.Time
+	Days     int
+	Err      error
 }
 
 // Enroller is the optional part of a Core that enrolls from policy

@@ -71,6 +71,7 @@ type mainView struct {
 	importer *importer
 	exporter *exporter // the form of the open Export dialog
 	wizard   *wizard   // the open Request certificate wizard
+	tray     *tray
 
 	importButton, exportButton, deleteButton, renewButton *widget.Button
 	requestButton, checkButton, refreshButton             *widget.Button
@@ -131,9 +132,11 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	)
 
 	v.content = container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), nil, nil, nil, v.browser.content)
-	core.Subscribe(func(Event) { fyne.Do(v.refresh) })
+	v.tray = newTray(a, w, core, v.tasks, now, v.checkNow)
+	core.Subscribe(func(e Event) { fyne.Do(func() { v.handle(e) }) })
 	v.updateActions()
 	v.browser.reload()
+	v.tray.update()
 	return v
 }
 
@@ -161,6 +164,15 @@ func (v *mainView) updateActions() {
 }
 
 func (v *mainView) refresh() { v.browser.reload() }
+
+// handle reacts to an event of the core, on the UI thread.
+func (v *mainView) handle(e Event) {
+	v.refresh()
+	v.tray.update()
+	if n := notification(e); n != nil {
+		v.app.SendNotification(n)
+	}
+}
 
 // deleteSelected asks, then deletes the selected entry.
 func (v *mainView) deleteSelected() {
