@@ -147,3 +147,70 @@ type EnrollResult struct {
 	NotAfter   time.Time
 	RequestID  string
 }
+
+// HistoryReader is the optional part of a Core that reads the history of
+// checks and renewals.
+type HistoryReader interface {
+	// History returns a context's records, newest first; outcome, when
+	// not empty, keeps only records with that outcome.
+	History(ctx context.Context, c store.Context, outcome string) ([]HistoryRecord, error)
+}
+
+// HistoryRecord is one line of the history.
+type HistoryRecord struct {
+	Time                     time.Time
+	Subject, Action, Outcome string // Outcome: "ok", "nothing-due", "failed", "pending" or "denied"
+	Reason                   string
+}
+
+// Configurer is the optional part of a Core that holds the settings and
+// the OS schedule of pulse.
+type Configurer interface {
+	Settings() Settings
+	SetSettings(s Settings) error
+	// ScheduleInstalled reports whether the OS runs pulse for c.
+	ScheduleInstalled(ctx context.Context, c store.Context) (bool, error)
+	// SetSchedule installs or removes the OS job that runs pulse for c.
+	SetSchedule(ctx context.Context, c store.Context, on bool) error
+}
+
+// Settings are the person's choices that shape renewal and the GUI.
+type Settings struct {
+	CheckInterval time.Duration
+	RenewalRatio  float64 // of the lifetime, for certificates without a template renewal period
+	NotifyDays    []int   // days before expiry at which the person is told
+	StartInTray   bool
+}
+
+// ServerManager is the optional part of a Core behind the policy servers
+// view.
+type ServerManager interface {
+	Enroller
+	RemoveServer(ctx context.Context, c store.Context, id string) error
+	SetAutoEnroll(ctx context.Context, c store.Context, id string, on bool) error
+}
+
+// Requester is the optional part of a Core behind the pending requests
+// view.
+type Requester interface {
+	// PollRequests asks the CAs about every pending request of c now.
+	PollRequests(ctx context.Context, c store.Context) ([]RequestOutcome, error)
+	// AcceptResponse installs a CA's answer to an offline request.
+	AcceptResponse(ctx context.Context, c store.Context, file string, data []byte) (store.Entry, error)
+	// NewRequest makes a key, keeps it in Request and returns the CSR (PEM).
+	NewRequest(ctx context.Context, c store.Context, r OfflineRequest) ([]byte, error)
+}
+
+// RequestOutcome is what became of a pending request at a poll.
+type RequestOutcome struct {
+	RequestID, Subject string
+	Outcome            string // "ok" (installed), "pending", "denied" or "failed"
+	Reason             string
+}
+
+// OfflineRequest describes a CSR for any CA.
+type OfflineRequest struct {
+	Subject  string // RFC 4514
+	DNSNames []string
+	Key      string // "rsa2048", "rsa3072", "rsa4096", "p256" or "p384"
+}

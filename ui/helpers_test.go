@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -183,6 +184,7 @@ type fakeCore struct {
 	calls    []string
 	err      error // returned by the mutating calls when set
 	enroll   fakeEnroll
+	more     fakeMore
 }
 
 var _ Core = (*fakeCore)(nil)
@@ -403,4 +405,107 @@ func (c *fakeCore) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, 
 		return nil, ctx.Err()
 	}
 	return res, err
+}
+
+// fakeMore is what the fake core's other optional parts answer.
+type fakeMore struct {
+	history   []HistoryRecord
+	settings  Settings
+	scheduled bool
+	outcomes  []RequestOutcome
+	csr       []byte
+	accepted  store.Entry
+}
+
+var (
+	_ HistoryReader = (*fakeCore)(nil)
+	_ Configurer    = (*fakeCore)(nil)
+	_ ServerManager = (*fakeCore)(nil)
+	_ Requester     = (*fakeCore)(nil)
+)
+
+func (c *fakeCore) History(_ context.Context, _ store.Context, outcome string) ([]HistoryRecord, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []HistoryRecord
+	for _, r := range c.more.history {
+		if outcome == "" || r.Outcome == outcome {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+func (c *fakeCore) Settings() Settings {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.more.settings
+}
+
+func (c *fakeCore) SetSettings(s Settings) error {
+	if err := c.mutate("SetSettings"); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.more.settings = s
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *fakeCore) ScheduleInstalled(context.Context, store.Context) (bool, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.more.scheduled, nil
+}
+
+func (c *fakeCore) SetSchedule(_ context.Context, _ store.Context, on bool) error {
+	if err := c.mutate(fmt.Sprint("SetSchedule ", on)); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.more.scheduled = on
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *fakeCore) RemoveServer(_ context.Context, _ store.Context, id string) error {
+	if err := c.mutate("RemoveServer " + id); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var kept []Server
+	for _, s := range c.enroll.servers {
+		if s.ID != id {
+			kept = append(kept, s)
+		}
+	}
+	c.enroll.servers = kept
+	return nil
+}
+
+func (c *fakeCore) SetAutoEnroll(_ context.Context, _ store.Context, id string, on bool) error {
+	if err := c.mutate(fmt.Sprint("SetAutoEnroll ", id, " ", on)); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range c.enroll.servers {
+		if c.enroll.servers[i].ID == id {
+			c.enroll.servers[i].AutoEnroll = on
+		}
+	}
+	return nil
+}
+
+func (c *fakeCore) PollRequests(context.Context, store.Context) ([]RequestOutcome, error) {
+	return c.more.outcomes, c.mutate("PollRequests")
+}
+
+func (c *fakeCore) AcceptResponse(_ context.Context, _ store.Context, file string, _ []byte) (store.Entry, error) {
+	return c.more.accepted, c.mutate("AcceptResponse " + file)
+}
+
+func (c *fakeCore) NewRequest(_ context.Context, _ store.Context, r OfflineRequest) ([]byte, error) {
+	return c.more.csr, c.mutate(fmt.Sprint("NewRequest ", r.Subject, " ", r.DNSNames, " ", r.Key))
 }

@@ -72,6 +72,11 @@ type mainView struct {
 	exporter *exporter // the form of the open Export dialog
 	wizard   *wizard   // the open Request certificate wizard
 	tray     *tray
+	tabs     *container.AppTabs
+	history  *historyView  // nil unless the core is a HistoryReader
+	settings *settingsView // nil unless the core is a Configurer
+	servers  *serversView  // nil unless the core is a ServerManager
+	requests *requestsView // nil unless the core is a Requester
 
 	importButton, exportButton, deleteButton, renewButton *widget.Button
 	requestButton, checkButton, refreshButton             *widget.Button
@@ -131,13 +136,52 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem),
 	)
 
-	v.content = container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), nil, nil, nil, v.browser.content)
+	certificates := container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), nil, nil, nil, v.browser.content)
+	v.content = v.views(certificates)
 	v.tray = newTray(a, w, core, v.tasks, now, v.checkNow)
 	core.Subscribe(func(e Event) { fyne.Do(func() { v.handle(e) }) })
 	v.updateActions()
 	v.browser.reload()
 	v.tray.update()
 	return v
+}
+
+// views puts the certificates and every view the core supports in tabs;
+// a view reloads when its tab is chosen.
+func (v *mainView) views(certificates fyne.CanvasObject) fyne.CanvasObject {
+	current := func() store.Context { return v.browser.contextID }
+	reload := map[*container.TabItem]func(){}
+	v.tabs = container.NewAppTabs(container.NewTabItemWithIcon("Certificates", keyIcon, certificates))
+	add := func(title string, icon fyne.Resource, content fyne.CanvasObject, load func()) {
+		t := container.NewTabItemWithIcon(title, icon, content)
+		reload[t] = load
+		v.tabs.Append(t)
+	}
+	if r, ok := v.core.(Requester); ok {
+		v.requests = newRequestsView(v.core, r, v.win, v.tasks, current)
+		add("Pending requests", theme.HistoryIcon(), v.requests.content, v.requests.reload)
+	}
+	if s, ok := v.core.(ServerManager); ok {
+		v.servers = newServersView(s, v.win, v.tasks, current)
+		add("Policy servers", theme.StorageIcon(), v.servers.content, v.servers.reload)
+	}
+	if h, ok := v.core.(HistoryReader); ok {
+		v.history = newHistoryView(h, v.tasks, current)
+		add("History", theme.ListIcon(), v.history.content, v.history.reload)
+	}
+	if c, ok := v.core.(Configurer); ok {
+		v.settings = newSettingsView(c, v.tasks, current)
+		add("Settings", theme.SettingsIcon(), container.NewPadded(v.settings.content), v.settings.reload)
+	}
+	if len(v.tabs.Items) == 1 {
+		return certificates
+	}
+	v.tabs.OnSelected = func(t *container.TabItem) {
+		if load := reload[t]; load != nil {
+			load()
+		}
+	}
+	return v.tabs
 }
 
 // updateActions enables what makes sense for the current store and selection.
