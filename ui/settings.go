@@ -29,7 +29,6 @@ type settingsView struct {
 	notifyDays  *widget.Entry
 	startInTray *widget.Check
 	schedule    *widget.Check
-	save        *widget.Button
 	status      *widget.Label
 	form        *widget.Form
 	content     fyne.CanvasObject
