@@ -122,9 +122,10 @@ GO
 "$bin" store protect -mode file >/dev/null
 "$bin" store import -trust-roots -store Root "$tmp/certs/root.pem" >/dev/null
 for f in kiosk01 user vpn wifi; do "$bin" store import "$tmp/certs/$f.pem" >/dev/null; done
-openssl pkcs12 -export -in "$tmp/certs/drop.pem" -passout pass:demo -out "$tmp/printer.pfx"
+mkdir -p "$tmp/home"
+openssl pkcs12 -export -in "$tmp/certs/drop.pem" -passout pass:demo -out "$tmp/home/printer.pfx"
 
-dbus-run-session -- "$bin" >"$tmp/log" 2>&1 &
+(cd "$tmp/home" && HOME="$tmp/home" dbus-run-session -- "$bin" >"$tmp/log" 2>&1) &
 apid=$!
 wid=
 for _ in $(seq 1 40); do
@@ -145,3 +146,19 @@ click "${EXT_X:-420}" "${TABS_Y:-470}"  # Extensions tab
 shot extensions
 click "${CHAIN_X:-525}" "${TABS_Y:-470}"  # Chain tab
 shot chain
+
+click 250 50                        # Import…
+shot import-dialog 2
+click 535 250                       # printer.pfx
+click 1004 657                      # Open
+sleep 1
+xdotool type --delay 50 "wrong"; xdotool key Return
+shot import-wrong-password 2
+xdotool key ctrl+a; xdotool type --delay 50 "demo"; xdotool key Return
+shot import-summary 2
+click 686 507                       # Import
+shot import-result 2
+click 639 446                       # Close
+click 600 93                        # the search box
+xdotool type --delay 30 "printer"
+shot search 1
