@@ -301,3 +301,45 @@ func TestActions(t *testing.T) {
 		})
 	}
 }
+
+func TestSlowCoreLeavesWindowResponsive(t *testing.T) {
+	a := test.NewTempApp(t)
+	c := newFakeCore()
+	c.put(store.User, store.My, false, entryOf(plainCert("slow.example.com", "CA", testNow.Add(-day), testNow.Add(day)), false))
+	c.gate = make(chan struct{})
+	w := test.NewTempWindow(t, nil)
+	tk := &tasks{}
+	start := time.Now()
+	v := newMainView(a, w, c, func() time.Time { return testNow }, tk)
+	w.SetContent(v.content)
+	test.Type(v.browser.search, "slow")
+	if d := time.Since(start); d > time.Second || len(v.browser.all) != 0 {
+		t.Errorf("the window waited %v for a blocked core", d)
+	}
+	close(c.gate)
+	tk.wait()
+	if subjects(v.browser) != "slow.example.com" {
+		t.Errorf("after the core answered: %q", subjects(v.browser))
+	}
+}
+
+func TestMenuShortcuts(t *testing.T) {
+	v, _, _, _ := newTestMain(t)
+	seen := map[string]bool{}
+	for _, m := range v.menu.Items {
+		for _, it := range m.Items {
+			if it.Shortcut != nil {
+				seen[it.Label] = true
+			}
+		}
+	}
+	for _, want := range []string{"Import…", "Export…", "Delete", "Renew now", "Request certificate…", "Check now", "Refresh", "Search", "Show archived"} {
+		if !seen[want] {
+			t.Errorf("no shortcut for %s", want)
+		}
+	}
+	v.archivedItem.Action()
+	if !v.browser.archived.Checked || len(v.browser.rows) != 5 {
+		t.Error("Show archived from the menu did not show the archived certificate")
+	}
+}

@@ -185,6 +185,7 @@ type fakeCore struct {
 	err      error // returned by the mutating calls when set
 	enroll   fakeEnroll
 	more     fakeMore
+	gate     chan struct{} // when set, List waits for it to close
 }
 
 var _ Core = (*fakeCore)(nil)
@@ -240,6 +241,12 @@ func (c *fakeCore) Contexts(context.Context) ([]ContextInfo, error) {
 }
 
 func (c *fakeCore) List(_ context.Context, id store.Context, n store.Name) ([]store.Entry, error) {
+	c.mu.Lock()
+	gate := c.gate
+	c.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return append([]store.Entry(nil), c.entries[key(id, n)]...), nil
