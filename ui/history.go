@@ -38,7 +38,9 @@ func newHistoryView(core HistoryReader, t *tasks, context func() store.Context) 
 	for _, o := range historyOutcomes {
 		labels = append(labels, o.label)
 	}
-	h.filter = widget.NewSelect(labels, func(string) { h.reload() })
+	h.filter = widget.NewSelect(labels, nil)
+	h.filter.SetSelected(labels[0])
+	h.filter.OnChanged = func(string) { h.reload() }
 	h.summary = widget.NewLabel("")
 	h.table = widget.NewTableWithHeaders(func() (int, int) { return len(h.records), len(historyTitles) },
 		func() fyne.CanvasObject {
@@ -55,7 +57,6 @@ func newHistoryView(core HistoryReader, t *tasks, context func() store.Context) 
 	}
 	top := container.NewBorder(nil, nil, widget.NewLabel("Show"), h.summary, h.filter)
 	h.content = container.NewBorder(top, nil, nil, nil, h.table)
-	h.filter.SetSelected(labels[0])
 	return h
 }
 

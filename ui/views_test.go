@@ -21,10 +21,14 @@ func TestHistoryView(t *testing.T) {
 		{Time: testNow.Add(-time.Hour), Subject: "vpn", Action: "renew", Outcome: "failed", Reason: "the server is down"},
 		{Time: testNow.Add(-2 * time.Hour), Subject: "kiosk01", Action: "check", Outcome: "nothing-due"},
 	}
+	v.history.reload()
+	if len(v.history.records) != 3 {
+		t.Errorf("%d records at first", len(v.history.records))
+	}
 	tests := []struct {
 		filter string
 		want   int
-	}{{"All outcomes", 3}, {"Failed", 1}, {"Succeeded", 1}, {"Denied", 0}}
+	}{{"Failed", 1}, {"Succeeded", 1}, {"Denied", 0}, {"All outcomes", 3}}
 	for _, tt := range tests {
 		t.Run(tt.filter, func(t *testing.T) {
 			v.history.filter.SetSelected(tt.filter)
