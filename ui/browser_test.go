@@ -202,7 +202,7 @@ func TestBrowserTenThousandRows(t *testing.T) {
 	b.table.ScrollToBottom()
 	w.Canvas().Content().Refresh()
 	t.Logf("load %v, type+filter+sort %v", load, filter)
-	if load > 2*time.Second || filter > time.Second {
+	if load > 5*time.Second || filter > 3*time.Second { // generous: -race on a shared 2-core machine
 		t.Errorf("too slow: load %v, filter %v", load, filter)
 	}
 }
