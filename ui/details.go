@@ -89,8 +89,7 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 	for _, ext := range cert.Extensions {
 		title, lines := describeExtension(cert, ext)
 		heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-		d.extensions.Add(heading)
-		d.extensions.Add(valueLabel(strings.Join(lines, "\n")))
+		d.extensions.Add(tight(heading, valueLabel(strings.Join(lines, "\n"))))
 		d.extensions.Add(widget.NewSeparator())
 	}
 	if len(cert.Extensions) == 0 {
@@ -143,7 +142,13 @@ func chainRow(el store.ChainElement, depth int) fyne.CanvasObject {
 	source.Importance = widget.LowImportance
 	pad := container.NewGridWrap(fyne.NewSize(float32(depth)*theme.IconInlineSize()*1.5, 1), layout.NewSpacer())
 	return container.NewBorder(nil, nil, container.NewHBox(pad, widget.NewIcon(icon)), nil,
-		container.NewVBox(title, verdict, source))
+		tight(title, verdict, source))
+}
+
+// tight stacks labels closer than a VBox does, so a title and its value
+// read as one item.
+func tight(objects ...fyne.CanvasObject) *fyne.Container {
+	return container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), objects...)
 }
 
 // chainStatus turns a store.ChainElement status into a sentence.
