@@ -225,11 +225,9 @@ func (v *mainView) deleteSelected() {
 		return
 	}
 	ctxID, store := v.browser.contextID, v.browser.store
-	what := "It is removed from " + storeLabel(store) + " of " + contextLabel(ctxID)
-	if r.HasKey {
-		what += ", together with its private key"
-	}
-	dialog.ShowConfirm("Delete “"+r.subject+"”?", what+". This cannot be undone.", func(yes bool) {
+	what := "It leaves " + storeLabel(store) + " of " + contextLabel(ctxID) + " and is no longer used or renewed. " +
+		"certdesk keeps it in the archive: tick “Show archived” to see it."
+	dialog.ShowConfirm("Delete “"+r.subject+"”?", what, func(yes bool) {
 		if !yes {
 			return
 		}
