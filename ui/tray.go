@@ -28,6 +28,7 @@ type tray struct {
 	menu   *fyne.Menu
 	// keep is true when closing the window only hides it.
 	keep bool
+	told bool // the person was told that certdesk stays in the tray
 }
 
 func newTray(a fyne.App, w fyne.Window, core Core, t *tasks, now func() time.Time, checkNow func()) *tray {
@@ -54,6 +55,11 @@ func (tr *tray) closed() {
 		return
 	}
 	tr.win.Hide()
+	if !tr.told {
+		tr.told = true
+		tr.app.SendNotification(fyne.NewNotification("certdesk is still running",
+			"It renews your certificates in the background. Open it again from the tray."))
+	}
 }
 
 // update recounts what expires soon and whether to stay in the tray.

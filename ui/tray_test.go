@@ -22,6 +22,8 @@ func TestTrayStatus(t *testing.T) {
 	if !v.tray.keep {
 		t.Error("does not stay in the tray with autoenrollment on")
 	}
+	test.AssertNotificationSent(t, fyne.NewNotification("certdesk is still running",
+		"It renews your certificates in the background. Open it again from the tray."), v.tray.closed)
 	tests := []struct {
 		name string
 		soon int
