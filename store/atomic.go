@@ -10,6 +10,16 @@ import (
 // the same directory, fsync, rename, fsync the directory (so the rename
 // itself is durable).
 func writeFileAtomic(dir, name string, data []byte) error {
+	if err := writeFileRenamed(dir, name, data); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// writeFileRenamed is writeFileAtomic without the final directory fsync,
+// for a caller that fsyncs the directory once after several renames (the
+// entries of one Tx, made durable by the index write that follows them).
+func writeFileRenamed(dir, name string, data []byte) error {
 	f, err := os.CreateTemp(dir, tmpPrefix+"*")
 	if err != nil {
 		return err
@@ -27,26 +37,12 @@ func writeFileAtomic(dir, name string, data []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return err
 	}
-	return syncDir(dir)
+	return err
 }
 
 // tmpPrefix starts every temporary file name; Verify removes leftovers.
 const tmpPrefix = ".tmp-"
-
-// syncDir makes the directory's entries (creations, renames) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
 
 // mkdirDurable creates dir (0700) and its parents and makes the new names
 // durable.

@@ -54,7 +54,8 @@ type Chain struct {
 
 // Chain builds and validates the chain of entry thumbprint in store n at
 // now, against the context's Root store plus the system roots, with the
-// context's CA store (and the file's own store) as intermediates. When
+// context's CA store (and the entry's own store, unless it is My, which can
+// be large and holds no CA certificates) as intermediates. When
 // validation fails it still walks issuers by name and signature, so each
 // element shows where the chain breaks.
 func (s *Store) Chain(ctx context.Context, n Name, thumbprint string, now time.Time) (*Chain, error) {
@@ -69,7 +70,11 @@ func (s *Store) Chain(ctx context.Context, n Name, thumbprint string, now time.T
 	src := map[string]string{} // thumbprint -> store
 	var candidates []*x509.Certificate
 	inters := x509.NewCertPool()
-	for _, sn := range []Name{Root, CA, n} {
+	names := []Name{Root, CA}
+	if n != My && n != Root && n != CA {
+		names = append(names, n)
+	}
+	for _, sn := range names {
 		es, err := s.List(ctx, sn, ListOptions{})
 		if err != nil {
 			return nil, err

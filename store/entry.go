@@ -75,7 +75,7 @@ func Thumbprint(der []byte) string {
 func NormalizeThumbprint(s string) (string, error) {
 	t := strings.ToUpper(strings.NewReplacer(" ", "", ":", "", "\u200e", "").Replace(s))
 	if len(t) != 40 || strings.Trim(t, "0123456789ABCDEF") != "" {
-		return "", fmt.Errorf("store: %q is not a SHA-1 thumbprint (40 hex digits)", s)
+		return "", fmt.Errorf("%q is not a SHA-1 thumbprint (40 hex digits)", s)
 	}
 	return t, nil
 }

@@ -35,6 +35,7 @@ type OpError struct {
 	Err     error   // the cause
 }
 
+// Error returns "OP CONTEXT/STORE[ FILE]: REASON".
 func (e *OpError) Error() string {
 	where := string(e.Context)
 	if e.Store != "" {
@@ -58,19 +59,33 @@ type ImportError struct {
 	Err    error  // the cause, for errors.Is/As; may be nil
 }
 
+// Error returns the one sentence "import FILE: REASON".
 func (e *ImportError) Error() string { return "import " + e.File + ": " + e.Reason }
 
 // Unwrap returns the cause.
 func (e *ImportError) Unwrap() error { return e.Err }
 
-// Import failure causes, wrapped by *ImportError.
+// Import failure causes, wrapped by *ImportError. Their messages are the
+// reason clause users read, so they name no Go types. A wrong password and
+// a corrupted PFX cannot be told apart (both fail the MAC), hence one
+// message for both.
 var (
-	ErrWrongPassword   = errors.New("wrong password or unsupported PFX encryption")
-	ErrUnknownFormat   = errors.New("not a certificate, PFX, PEM or P7B file")
-	ErrNoCertificates  = errors.New("the file holds no certificates")
-	ErrKeyWithoutCert  = errors.New("a private key matches no certificate in the file or the store")
-	ErrTooLarge        = errors.New("the file is too large to be a certificate file")
-	ErrEmpty           = errors.New("the file is empty")
-	ErrMalformed       = errors.New("the file is damaged or truncated")
+	// ErrWrongPassword: the PFX MAC or decryption failed.
+	ErrWrongPassword = errors.New("wrong password or unsupported PFX encryption")
+	// ErrUnknownFormat: the content is none of the formats Sniff knows.
+	ErrUnknownFormat = errors.New("not a certificate, PFX, PEM or P7B file")
+	// ErrNoCertificates: a well-formed file without certificates (an empty P7B).
+	ErrNoCertificates = errors.New("the file holds no certificates")
+	// ErrKeyWithoutCert: a key whose certificate is neither in the file nor in the store.
+	ErrKeyWithoutCert = errors.New("a private key matches no certificate in the file or the store")
+	// ErrTooLarge: over MaxImportSize.
+	ErrTooLarge = errors.New("the file is too large to be a certificate file")
+	// ErrEmpty: nothing but whitespace.
+	ErrEmpty = errors.New("the file is empty")
+	// ErrMalformed: the format was recognised but its structure is broken.
+	ErrMalformed = errors.New("the file is damaged or truncated")
+	// ErrUnsupportedData: a well-formed file certdesk cannot use; the
+	// *ImportError's reason says which case (encrypted PEM key, PFX with
+	// several keys, certificates-only PFX).
 	ErrUnsupportedData = errors.New("the file holds data certdesk cannot use")
 )

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
@@ -8,6 +9,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/certdesk/certdesk/internal/keyring"
 )
 
 // MaxImportSize caps the bytes Import reads from one file: real PFX and
@@ -19,7 +22,7 @@ type ImportOptions struct {
 	Password   string // PFX password
 	Store      Name   // put everything here instead of the automatic placement
 	TrustRoots bool   // put self-signed roots into Root (the GUI asks the person first)
-	Meta       Meta   // metadata for new entries (friendly name, ...)
+	Meta       Meta   // metadata for the leaf (the file's first certificate, the one with the key in a PFX)
 }
 
 // ImportItem is what happened to one certificate of the file.
@@ -90,24 +93,58 @@ func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) 
 // Import is all-or-nothing for bad input: the file is fully parsed and
 // matched before the first write, so a bad file leaves the store
 // unchanged.
-func (s *Store) Import(ctx context.Context, name string, data []byte, opt ImportOptions) (*ImportResult, error) {
-	fail := func(err error) error {
-		var ie *ImportError
-		if errors.As(err, &ie) {
-			return err
-		}
-		return &ImportError{File: name, Reason: reason(err), Err: err}
-	}
-	b, err := Parse(data, opt.Password)
+func (s *Store) Import(ctx context.Context, name string, data []byte, opt ImportOptions) (res *ImportResult, err error) {
+	b, err := s.prepareImport(ctx, name, data, opt)
 	if err != nil {
-		return nil, fail(err)
+		return nil, err
 	}
-	res := &ImportResult{File: name, Format: b.Format, PFXAlgorithms: b.PFXAlgorithms}
-	err = s.withTx(ctx, func(tx *Tx) error { return tx.importBundle(ctx, b, opt, res) })
+	err = s.withTx(ctx, func(tx *Tx) error { res, err = tx.importParsed(ctx, name, b, opt); return err })
 	if err != nil {
-		return nil, fail(err)
+		return nil, importErr(name, err) // a lock or index failure still names the file
 	}
 	return res, nil
+}
+
+// Import is Store.Import inside a Tx the caller holds (for example the
+// core installing an issued certificate during a renewal).
+func (tx *Tx) Import(ctx context.Context, name string, data []byte, opt ImportOptions) (*ImportResult, error) {
+	b, err := tx.s.prepareImport(ctx, name, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	return tx.importParsed(ctx, name, b, opt)
+}
+
+// prepareImport parses the file and checks the keyring, before any lock
+// or write, so that bad input and a missing keyring change nothing.
+func (s *Store) prepareImport(ctx context.Context, name string, data []byte, opt ImportOptions) (*Bundle, error) {
+	s.prefetchKEK(ctx, data)
+	b, err := Parse(data, opt.Password)
+	if err == nil && len(b.Keys) > 0 {
+		err = s.checkKeyring(ctx)
+	}
+	if err != nil {
+		return nil, importErr(name, err)
+	}
+	return b, nil
+}
+
+// importParsed places a parsed bundle, holding the lock.
+func (tx *Tx) importParsed(ctx context.Context, name string, b *Bundle, opt ImportOptions) (*ImportResult, error) {
+	res := &ImportResult{File: name, Format: b.Format, PFXAlgorithms: b.PFXAlgorithms}
+	if err := tx.importBundle(ctx, b, opt, res); err != nil {
+		return nil, importErr(name, err)
+	}
+	return res, nil
+}
+
+// importErr wraps a cause as the one-sentence *ImportError.
+func importErr(name string, err error) error {
+	var ie *ImportError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return &ImportError{File: name, Reason: reason(err), Err: err}
 }
 
 // reason turns a cause into the clause after "import FILE: ".
@@ -124,6 +161,7 @@ type planned struct {
 	cert *x509.Certificate
 	key  crypto.PrivateKey
 	to   Name
+	meta Meta
 }
 
 // importBundle places b's contents, holding the lock.
@@ -143,8 +181,11 @@ func (tx *Tx) importBundle(ctx context.Context, b *Bundle, opt ImportOptions, re
 		}
 	}
 	var plan []planned
-	for _, c := range b.Certs {
+	for i, c := range b.Certs {
 		p := planned{cert: c, key: keys[c], to: opt.Store}
+		if i == 0 {
+			p.meta = opt.Meta
+		}
 		if p.to == "" {
 			switch {
 			case p.key != nil:
@@ -182,7 +223,7 @@ func (tx *Tx) importBundle(ctx context.Context, b *Bundle, opt ImportOptions, re
 		}
 	}
 	for _, p := range plan {
-		e, ch, err := tx.add(ctx, p.to, p.cert, p.key, opt.Meta)
+		e, ch, err := tx.add(ctx, p.to, p.cert, p.key, p.meta)
 		if err != nil {
 			return err
 		}
@@ -212,9 +253,45 @@ func (tx *Tx) findCertFor(ctx context.Context, k crypto.PrivateKey, n Name) (pla
 				continue
 			}
 			if c, err := x509.ParseCertificate(ef.Cert); err == nil && keyMatches(k, c) {
-				return planned{cert: c, key: k, to: n}, nil
+				return planned{cert: c, key: k, to: n, meta: e.Meta}, nil
 			}
 		}
 	}
 	return planned{}, ErrKeyWithoutCert
+}
+
+// prefetchKEK starts reading the key-encryption key from the keyring while
+// the file is decoded, when the file may hold a key: the D-Bus round trips
+// and the PFX key derivation then overlap instead of adding up. Errors are
+// ignored here; the write path asks again and reports them.
+func (s *Store) prefetchKEK(ctx context.Context, data []byte) {
+	f := Sniff(data)
+	if f != FormatPFX && (f != FormatPEM || !bytes.Contains(data, []byte("PRIVATE KEY"))) {
+		return
+	}
+	pf, err := s.readProtection()
+	if err != nil || pf.Mode != ProtectKeyring || pf.KeyringUser == "" {
+		return
+	}
+	go s.readKEK(ctx, pf)
+}
+
+// checkKeyring fails early, before the lock file or any directory is
+// created, when keys must be sealed and the keyring is out of reach.
+func (s *Store) checkKeyring(ctx context.Context) error {
+	pf, err := s.readProtection()
+	if err != nil || pf.Mode != ProtectKeyring {
+		return err
+	}
+	if pf.KeyringUser != "" {
+		_, err = s.readKEK(ctx, pf)
+		return err
+	}
+	// No key-encryption key yet: probe the service with a lookup that is
+	// expected to find nothing.
+	_, err = s.kr.Get(ctx, keyring.Service, "probe")
+	if errors.Is(err, keyring.ErrNotFound) {
+		return nil
+	}
+	return mapKeyringErr(err)
 }

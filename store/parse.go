@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
+	"strings"
 
 	"github.com/smallstep/pkcs7"
 	"software.sslmate.com/src/go-pkcs12"
@@ -78,7 +79,32 @@ func Parse(data []byte, password string) (*Bundle, error) {
 	case FormatP7B:
 		return ParseP7B(data)
 	}
+	if truncatedDER(data) {
+		return nil, ErrMalformed
+	}
 	return nil, ErrUnknownFormat
+}
+
+// truncatedDER reports data that starts like a DER SEQUENCE (as PFX, P7B
+// and certificates do) but ends before the length its header promises:
+// a cut-off download deserves "truncated", not "unknown format".
+func truncatedDER(data []byte) bool {
+	if len(data) < 2 || data[0] != 0x30 {
+		return false
+	}
+	n, hdr := int(data[1]), 2
+	if n&0x80 != 0 {
+		k := n & 0x7f
+		if k == 0 || k > 4 || len(data) < 2+k {
+			return false
+		}
+		n = 0
+		for _, b := range data[2 : 2+k] {
+			n = n<<8 | int(b)
+		}
+		hdr += k
+	}
+	return len(data) < hdr+n
 }
 
 // ParsePFX decodes a PKCS#12 file with go-pkcs12 and reports the
@@ -95,16 +121,22 @@ func ParsePFX(data []byte, password string) (*Bundle, error) {
 	b := &Bundle{Format: FormatPFX, PFXAlgorithms: algs}
 	if err != nil {
 		// DecodeChain insists on exactly one key; a certificates-only PFX
-		// is a trust store.
+		// is read as a (Java-style) trust store, which is what we export.
 		certs, terr := pkcs12.DecodeTrustStore(data, password)
-		if errors.Is(terr, pkcs12.ErrIncorrectPassword) {
+		switch {
+		case errors.Is(terr, pkcs12.ErrIncorrectPassword):
 			return nil, ErrWrongPassword
+		case terr == nil && len(certs) > 0:
+			b.Certs = certs
+			return b, nil
+		case strings.Contains(err.Error(), "exactly one key bag"):
+			return nil, unsupported("the PFX holds more than one private key; export each certificate with its key separately")
+		case strings.Contains(err.Error(), "private key missing"):
+			// go-pkcs12 reads key-less PFX files only when their
+			// certificates carry Java's trusted-usage attribute.
+			return nil, unsupported("the PFX holds certificates but no private key; import those certificates as P7B or PEM instead")
 		}
-		if terr != nil || len(certs) == 0 {
-			return nil, ErrMalformed
-		}
-		b.Certs = certs
-		return b, nil
+		return nil, ErrMalformed
 	}
 	b.Keys = []crypto.PrivateKey{key}
 	// go-pkcs12 takes the first certificate as the leaf; Windows and
@@ -171,7 +203,7 @@ func ParsePEM(data []byte) (*Bundle, error) {
 			}
 			b.Keys = append(b.Keys, k)
 		case "ENCRYPTED PRIVATE KEY":
-			return nil, ErrUnsupportedData
+			return nil, unsupported("encrypted PEM private keys are not supported; import the key and certificate as a PFX instead")
 		}
 	}
 	if len(b.Certs) == 0 && len(b.Keys) == 0 {
@@ -188,4 +220,9 @@ func parseKey(typ string, der []byte) (crypto.PrivateKey, error) {
 		return x509.ParseECPrivateKey(der)
 	}
 	return x509.ParsePKCS8PrivateKey(der)
+}
+
+// unsupported is ErrUnsupportedData with the reason users read.
+func unsupported(reason string) error {
+	return &wrapped{msg: reason, errs: []error{ErrUnsupportedData}}
 }

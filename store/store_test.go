@@ -93,6 +93,12 @@ func TestEntryLifecycle(t *testing.T) {
 	if es, _ := s.List(ctx, My, ListOptions{IncludeArchived: true}); len(es) != 1 || !es[0].Meta.Archived {
 		t.Errorf("archived entry missing with IncludeArchived")
 	}
+	if _, ch, err := s.Add(ctx, My, leaf, nil, Meta{}); ch != Added || err != nil {
+		t.Errorf("re-adding an archived entry = %v, %v; want added", ch, err)
+	}
+	if es, _ := s.List(ctx, My, ListOptions{}); len(es) != 1 || !es[0].HasKey || es[0].Meta.FriendlyName != "host" {
+		t.Errorf("restored entry = %+v", es)
+	}
 	if err := s.Purge(ctx, My, e.Thumbprint); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +142,7 @@ func TestIndexRebuild(t *testing.T) {
 		{"index missing", func() { os.Remove(filepath.Join(dir, indexName)) }},
 		{"index corrupt", func() { os.WriteFile(filepath.Join(dir, indexName), []byte("{garbage"), 0o600) }},
 		{"stale with marker", func() {
-			os.WriteFile(filepath.Join(dir, indexName), []byte(`{"version":1,"entries":[]}`), 0o600)
+			writeIndex(dir, nil)
 			os.WriteFile(filepath.Join(dir, dirtyName), nil, 0o600)
 		}},
 	}
@@ -153,7 +159,7 @@ func TestIndexRebuild(t *testing.T) {
 		})
 	}
 	t.Run("verify finds stale index without marker", func(t *testing.T) {
-		os.WriteFile(filepath.Join(dir, indexName), []byte(`{"version":1,"entries":[]}`), 0o600)
+		writeIndex(dir, nil)
 		r, err := s.Verify(ctx)
 		if err != nil || r.Damaged() || len(r.Problems) != 1 || !r.Problems[0].Repaired {
 			t.Fatalf("Verify = %+v, %v", r, err)
@@ -211,8 +217,9 @@ func TestChain(t *testing.T) {
 		lastStat string
 	}{
 		{"no issuer", func() {}, false, 1, "issuer not found"},
-		{"untrusted root", func() { s.Add(ctx, CA, p.inter, nil, Meta{}) }, false, 2, "issuer not found"},
-		{"trusted", func() { s.Add(ctx, Root, p.root, nil, Meta{}) }, true, 3, "ok"},
+		{"intermediate only", func() { s.Add(ctx, CA, p.inter, nil, Meta{}) }, false, 2, "issuer not found"},
+		{"untrusted root", func() { s.Add(ctx, CA, p.root, nil, Meta{}) }, false, 3, "untrusted root"},
+		{"trusted", func() { s.Purge(ctx, CA, Thumbprint(p.root.Raw)); s.Add(ctx, Root, p.root, nil, Meta{}) }, true, 3, "ok"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -127,7 +127,10 @@ func (tx *Tx) put(n Name, ef *entryFile, cert *x509.Certificate) (Entry, error) 
 		return Entry{}, err
 	}
 	e := newEntry(n, cert, ef.Key != nil, ef.Meta)
-	if err := writeFileAtomic(tx.s.storeDir(n), entryName(e.Thumbprint), b); err != nil {
+	// No directory fsync here: flush fsyncs the directory after renaming
+	// the index, which makes this rename durable too, before the marker
+	// goes and before the operation returns.
+	if err := writeFileRenamed(tx.s.storeDir(n), entryName(e.Thumbprint), b); err != nil {
 		return Entry{}, err
 	}
 	tx.setIndex(n, e.Thumbprint, &e)
@@ -166,7 +169,8 @@ const (
 
 // Add puts cert (with key, if not nil) into store n with meta. Adding a
 // certificate that is already there changes nothing; adding it with a key
-// it lacked attaches the key. The key must match the certificate.
+// it lacked attaches the key; adding an archived one restores it (Added).
+// The key must match the certificate.
 func (tx *Tx) Add(ctx context.Context, n Name, cert *x509.Certificate, key crypto.PrivateKey, meta Meta) (Entry, Change, error) {
 	e, ch, err := tx.add(ctx, n, cert, key, meta)
 	if err == nil {
@@ -185,6 +189,17 @@ func (tx *Tx) add(ctx context.Context, n Name, cert *x509.Certificate, key crypt
 	t := Thumbprint(cert.Raw)
 	old, _, err := readEntryFile(tx.s.storeDir(n), t)
 	switch {
+	case err == nil && old.Meta.Archived:
+		// Adding an archived (deleted) certificate again brings it back,
+		// with the key it had or the one given now.
+		old.Meta.Archived = false
+		if old.Key == nil && key != nil {
+			if old.Key, err = tx.sealKey(ctx, t, key); err != nil {
+				return Entry{}, "", err
+			}
+		}
+		e, err := tx.put(n, old, cert)
+		return e, Added, err
 	case err == nil && (old.Key != nil || key == nil):
 		e := newEntry(n, cert, old.Key != nil, old.Meta)
 		e.Certificate = cert

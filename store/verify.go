@@ -1,12 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 )
 
@@ -102,21 +103,13 @@ func (tx *Tx) verifyStore(n Name, r *Report) error {
 	return nil
 }
 
-// sameIndex compares index rows, ignoring time zone representation.
+// sameIndex compares index rows by their JSON form, which is what the
+// index stores (so time zone representations do not matter).
 func sameIndex(a, b []Entry) bool {
-	if len(a) != len(b) {
-		return false
+	if len(a) == 0 && len(b) == 0 {
+		return true
 	}
-	for i := range a {
-		x, y := a[i], b[i]
-		if !x.NotAfter.Equal(y.NotAfter) || !x.NotBefore.Equal(y.NotBefore) || !x.Meta.ImportedAt.Equal(y.Meta.ImportedAt) {
-			return false
-		}
-		x.NotAfter, x.NotBefore, x.Meta.ImportedAt = y.NotAfter, y.NotBefore, y.Meta.ImportedAt
-		x.Meta.Renewal, y.Meta.Renewal = RenewalState{}, RenewalState{}
-		if !reflect.DeepEqual(x, y) {
-			return false
-		}
-	}
-	return true
+	ja, err1 := json.Marshal(a)
+	jb, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(ja, jb)
 }

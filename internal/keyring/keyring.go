@@ -100,6 +100,7 @@ func mapError(err error) error {
 // user) while keeping the library's error reachable with errors.As.
 type unavailableError struct{ cause error }
 
+// Error returns ErrUnavailable's sentence, without the D-Bus details.
 func (e *unavailableError) Error() string { return ErrUnavailable.Error() }
 
 // Unwrap returns both the sentinel and the underlying cause.
