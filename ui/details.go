@@ -114,7 +114,7 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 	if chain != nil {
 		// Root first, as certificate tools usually draw the path.
 		for i := len(chain.Elements) - 1; i >= 0; i-- {
-			d.chain.Add(chainRow(chain.Elements[i], len(chain.Elements)-1-i))
+			d.chain.Add(chainRow(chain.Elements[i], len(chain.Elements)-1-i, i == 0))
 		}
 	}
 
@@ -126,7 +126,7 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 }
 
 // chainRow is one chain element, indented by its depth below the root.
-func chainRow(el store.ChainElement, depth int) fyne.CanvasObject {
+func chainRow(el store.ChainElement, depth int, leaf bool) fyne.CanvasObject {
 	var icon fyne.Resource = theme.NewSuccessThemedResource(theme.ConfirmIcon())
 	verdict := valueLabel(chainStatus(el.Status))
 	if el.Status != "ok" {
@@ -138,11 +138,14 @@ func chainRow(el store.ChainElement, depth int) fyne.CanvasObject {
 		name = commonName(el.Certificate.Subject)
 	}
 	title := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	source := valueLabel("From " + chainSource(el.Source))
-	source.Importance = widget.LowImportance
+	text := tight(title, verdict)
+	if !leaf { // the leaf is the certificate shown, from the store shown
+		source := valueLabel("From " + chainSource(el.Source))
+		source.Importance = widget.LowImportance
+		text.Add(source)
+	}
 	pad := container.NewGridWrap(fyne.NewSize(float32(depth)*theme.IconInlineSize()*1.5, 1), layout.NewSpacer())
-	return container.NewBorder(nil, nil, container.NewHBox(pad, widget.NewIcon(icon)), nil,
-		tight(title, verdict, source))
+	return container.NewBorder(nil, nil, container.NewHBox(pad, widget.NewIcon(icon)), nil, text)
 }
 
 // tight stacks labels closer than a VBox does, so a title and its value
