@@ -32,6 +32,7 @@ var verbs = map[string]func(c *cli, args []string) int{
 	"enroll":    (*cli).runEnroll,
 	"request":   (*cli).runRequest,
 	"pulse":     (*cli).runPulse,
+	"hook":      (*cli).runHook,
 	"schedule":  (*cli).runSchedule,
 	"history":   (*cli).runHistory,
 	"testca":    (*cli).runTestCA,
@@ -46,6 +47,7 @@ const usageText = `usage:
   certdesk enroll -server ID -template NAME ...
   certdesk request new|accept|status ...
   certdesk pulse
+  certdesk hook set|list|remove|run ...
   certdesk schedule install|remove|status
   certdesk history
   certdesk testca serve|resign|approve|deny ...

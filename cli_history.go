@@ -4,12 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
-	"runtime"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/store"
 )
 
 // runHistory implements "certdesk history [-context C] [-json] [-outcome O]".
@@ -76,50 +74,20 @@ func dash(s string) string {
 }
 
 // stateDir returns the state directory (history, renewal state) of a
-// context: $CERTDESK_ROOT/<machine|user|apps/<id>>/state when CERTDESK_ROOT
-// is set, else the platform default (DESIGN.md, data locations).
-//
-// TODO(store): the store package will own context locations; switch to it
-// when the core is joined, and drop this helper.
+// context, from the store package's locations (CERTDESK_ROOT or the
+// platform defaults).
 func stateDir(ctxName string) (string, error) {
-	sub, err := contextSubdir(ctxName)
+	cx, err := store.ParseContext(ctxName)
 	if err != nil {
 		return "", err
 	}
-	if root := os.Getenv("CERTDESK_ROOT"); root != "" {
-		return filepath.Join(root, sub, "state"), nil
+	loc, err := store.LocationFromEnv(os.Getenv)
+	if err != nil {
+		return "", err
 	}
-	switch {
-	case ctxName == "machine" && runtime.GOOS == "linux":
-		return "/var/lib/certdesk/state", nil
-	case runtime.GOOS == "linux" || runtime.GOOS == "freebsd" || runtime.GOOS == "openbsd" || runtime.GOOS == "netbsd":
-		base := os.Getenv("XDG_STATE_HOME")
-		if base == "" {
-			home, err := os.UserHomeDir()
-			if err != nil {
-				return "", fmt.Errorf("cannot find the state directory: %w", err)
-			}
-			base = filepath.Join(home, ".local", "state")
-		}
-		return filepath.Join(base, "certdesk", sub), nil
-	default:
-		base, err := os.UserConfigDir()
-		if err != nil {
-			return "", fmt.Errorf("cannot find the state directory: %w", err)
-		}
-		return filepath.Join(base, "certdesk", sub, "state"), nil
+	s, err := store.Open(loc, cx)
+	if err != nil {
+		return "", err
 	}
-}
-
-// contextSubdir maps a context name to its directory under the root:
-// machine, user, apps/<id>.
-func contextSubdir(ctxName string) (string, error) {
-	if ctxName == "machine" || ctxName == "user" {
-		return ctxName, nil
-	}
-	id, ok := strings.CutPrefix(ctxName, "app:")
-	if !ok || id == "" || strings.ContainsAny(id, `/\`) || id == "." || id == ".." {
-		return "", fmt.Errorf("unknown context %q: use machine, user or app:<id>", ctxName)
-	}
-	return filepath.Join("apps", id), nil
+	return s.StateDir(), nil
 }

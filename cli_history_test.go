@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"path/filepath"
 	"runtime"
@@ -12,22 +11,15 @@ import (
 	"github.com/certdesk/certdesk/app"
 )
 
-func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
-	t.Helper()
-	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
-	return out.String(), errb.String(), code
-}
-
 func TestHistoryStateDir(t *testing.T) {
 	t.Setenv("CERTDESK_ROOT", "/r")
 	tests := []struct {
 		name, ctx, want string
 		wantErr         bool
 	}{
-		{"user", "user", "/r/user/state", false},
-		{"machine", "machine", "/r/machine/state", false},
-		{"app", "app:org.example", "/r/apps/org.example/state", false},
+		{"user", "user", "/r/state/user", false},
+		{"machine", "machine", "/r/state/machine", false},
+		{"app", "app:org.example", "/r/state/apps/org.example", false},
 		{"unknown", "system", "", true},
 		{"app traversal", "app:..", "", true},
 		{"app with slash", "app:a/b", "", true},
@@ -53,7 +45,7 @@ func TestHistoryStateDir(t *testing.T) {
 func TestHistoryCLI(t *testing.T) {
 	root := t.TempDir()
 	t.Setenv("CERTDESK_ROOT", root)
-	h := app.NewHistory(filepath.Join(root, "user", "state"), 0)
+	h := app.NewHistory(filepath.Join(root, "state", "user"), 0)
 	t1 := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for _, r := range []app.Record{
 		{Time: t1, Context: "user", Thumbprint: "AA11", Subject: "CN=laptop", Action: app.ActionCheck, Outcome: app.OutcomeNothingDue},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/store"
 )
 
 // runSchedule implements "certdesk schedule install|remove|status
@@ -22,7 +23,7 @@ func (c *cli) runSchedule(args []string) int {
 	if len(pos) != 1 {
 		return c.usage("usage: certdesk schedule install|remove|status [-context C]")
 	}
-	if _, err := contextSubdir(*ctxName); err != nil {
+	if _, err := store.ParseContext(*ctxName); err != nil {
 		return c.usage("%s", err)
 	}
 	var s app.Scheduler

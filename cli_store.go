@@ -1,8 +1,374 @@
 package main
 
-import "errors"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+const storeUsage = `usage:
+  certdesk store list    [-context C] [-store S] [-all] [-json]
+  certdesk store show    [-context C] [-store S] THUMBPRINT [-json]
+  certdesk store import  [-context C] [-store S] [-password-file F | -password-stdin] [-trust-roots] [-json] FILE...
+  certdesk store export  [-context C] [-store S] THUMBPRINT -format pfx|pem|der|p7b [-profile compatible|modern|pbmac1]
+                         [-chain] [-key] -out FILE [-password-file F | -password-stdin]
+  certdesk store delete  [-context C] [-store S] THUMBPRINT     archive (hidden from list; list -all shows it)
+  certdesk store purge   [-context C] [-store S] THUMBPRINT     remove for good
+  certdesk store verify  [-context C] [-json]                   integrity check; exit 1 on damage
+  certdesk store protect [-context C] -mode keyring|file        how private keys are protected at rest
+Contexts: user (default), machine, app:<id>. Stores: My (default), Root, CA, Request, or any name.
+CERTDESK_ROOT=DIR keeps every context under DIR.
+Private keys in user and app contexts are encrypted with a key kept in the OS
+keyring (Secret Service on Linux). On a headless device without a keyring,
+"certdesk store protect -mode file" opts the context into protection by file
+permissions only (0600 files in 0700 directories); see docs/store.md.`
+
+// storeVerbs maps "certdesk store VERB" to its handler.
+var storeVerbs = map[string]func(c *cli, args []string) int{
+	"list": (*cli).storeList, "show": (*cli).storeShow, "import": (*cli).storeImport,
+	"export": (*cli).storeExport, "delete": (*cli).storeDelete, "purge": (*cli).storePurge,
+	"verify": (*cli).storeVerify, "protect": (*cli).storeProtect,
+}
 
 // runStore implements "certdesk store ..." (issue #2).
 func (c *cli) runStore(args []string) int {
-	return c.fail(errors.New("store: not implemented yet"))
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		fmt.Fprintln(c.stderr, storeUsage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	v, ok := storeVerbs[args[0]]
+	if !ok {
+		return c.usage("unknown store verb %q\n%s", args[0], storeUsage)
+	}
+	return v(c, args[1:])
+}
+
+// storeFlags holds the flags every store verb shares.
+type storeFlags struct {
+	fs      *flag.FlagSet
+	context *string
+	name    *string
+	json    *bool
+}
+
+func (c *cli) storeFlags(verb string) storeFlags {
+	fs := c.newFlags("store " + verb)
+	fs.Usage = func() { fmt.Fprintln(c.stderr, storeUsage) }
+	return storeFlags{
+		fs:      fs,
+		context: fs.String("context", "user", "context: user, machine or app:<id>"),
+		name:    fs.String("store", "My", "store name"),
+		json:    fs.Bool("json", false, "print JSON (shape in docs/store.md)"),
+	}
+}
+
+// open parses the shared flags and opens the context under CERTDESK_ROOT
+// or the platform default.
+func (f storeFlags) open() (*store.Store, store.Name, error) {
+	ctx, err := store.ParseContext(*f.context)
+	if err != nil {
+		return nil, "", err
+	}
+	n, err := store.ParseName(*f.name)
+	if err != nil {
+		return nil, "", err
+	}
+	loc, err := store.LocationFromEnv(os.Getenv)
+	if err != nil {
+		return nil, "", err
+	}
+	s, err := store.Open(loc, ctx)
+	return s, n, err
+}
+
+// parseStore parses args, opens the store and checks the positional count
+// (want < 0: at least one).
+func (c *cli) parseStore(f storeFlags, args []string, want int) (*store.Store, store.Name, []string, int, bool) {
+	pos, code, ok := c.parseOrExit(f.fs, args)
+	if !ok {
+		return nil, "", nil, code, false
+	}
+	if (want >= 0 && len(pos) != want) || (want < 0 && len(pos) == 0) {
+		return nil, "", nil, c.usage("wrong number of arguments\n%s", storeUsage), false
+	}
+	s, n, err := f.open()
+	if err != nil {
+		return nil, "", nil, c.usage("%s", err), false
+	}
+	return s, n, pos, 0, true
+}
+
+func (c *cli) printJSON(v any) int {
+	enc := json.NewEncoder(c.stdout)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+func (c *cli) storeList(args []string) int {
+	f := c.storeFlags("list")
+	all := f.fs.Bool("all", false, "include archived (deleted) entries")
+	s, n, _, code, ok := c.parseStore(f, args, 0)
+	if !ok {
+		return code
+	}
+	es, err := s.List(context.Background(), n, store.ListOptions{IncludeArchived: *all})
+	if err != nil {
+		return c.fail(err)
+	}
+	if es == nil {
+		es = []store.Entry{}
+	}
+	if *f.json {
+		// Compact on purpose: listing 10,000 entries is benchmarked.
+		if err := json.NewEncoder(c.stdout).Encode(es); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "THUMBPRINT\tNOT AFTER\tKEY\tSUBJECT")
+	for _, e := range es {
+		key := "-"
+		if e.HasKey {
+			key = "yes"
+		}
+		subj := e.SubjectCN
+		if subj == "" {
+			subj = e.Subject
+		}
+		if e.Meta.Archived {
+			subj += " (archived)"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Thumbprint, e.NotAfter.Format("2006-01-02"), key, subj)
+	}
+	tw.Flush()
+	return exitOK
+}
+
+// showResult is the -json shape of "store show": the entry, its expiry
+// status (30-day window) and its chain.
+type showResult struct {
+	store.Entry
+	Expiry store.Expiry `json:"expiry"`
+	Chain  *store.Chain `json:"chain"`
+}
+
+func (c *cli) storeShow(args []string) int {
+	f := c.storeFlags("show")
+	s, n, pos, code, ok := c.parseStore(f, args, 1)
+	if !ok {
+		return code
+	}
+	ctx, now := context.Background(), time.Now()
+	e, err := s.Get(ctx, n, pos[0])
+	if err != nil {
+		return c.fail(err)
+	}
+	ch, err := s.Chain(ctx, n, e.Thumbprint, now)
+	if err != nil {
+		return c.fail(err)
+	}
+	r := showResult{Entry: e, Expiry: store.ExpiryStatus(e.NotBefore, e.NotAfter, now, 30*24*time.Hour), Chain: ch}
+	if *f.json {
+		return c.printJSON(r)
+	}
+	w := c.stdout
+	fmt.Fprintf(w, "Thumbprint:  %s\nSHA-256:     %s\nSubject:     %s\nIssuer:      %s\n", e.Thumbprint, e.SHA256, e.Subject, e.Issuer)
+	fmt.Fprintf(w, "Serial:      %s\nValid:       %s to %s (%s)\nKey:         %s %d", e.Serial,
+		e.NotBefore.Format(time.RFC3339), e.NotAfter.Format(time.RFC3339), r.Expiry, e.KeyType, e.KeySize)
+	if e.HasKey {
+		fmt.Fprint(w, " (private key present)")
+	}
+	fmt.Fprintln(w)
+	if len(e.SANs) > 0 {
+		fmt.Fprintf(w, "SANs:        %s\n", strings.Join(e.SANs, ", "))
+	}
+	if e.Meta.FriendlyName != "" {
+		fmt.Fprintf(w, "Name:        %s\n", e.Meta.FriendlyName)
+	}
+	if e.Meta.TemplateName != "" {
+		fmt.Fprintf(w, "Template:    %s %s\n", e.Meta.TemplateName, e.Meta.TemplateOID)
+	}
+	status := "valid"
+	if !ch.Valid {
+		status = "not valid: " + ch.Error
+	}
+	fmt.Fprintf(w, "Chain:       %s\n", status)
+	for _, el := range ch.Elements {
+		fmt.Fprintf(w, "  %s  %-8s %s (%s)\n", el.Thumbprint, el.Source, el.Subject, el.Status)
+	}
+	return exitOK
+}
+
+func (c *cli) storeImport(args []string) int {
+	f := c.storeFlags("import")
+	pwFile := f.fs.String("password-file", "", "read the PFX password from the first line of this file")
+	pwStdin := f.fs.Bool("password-stdin", false, "read the PFX password from standard input")
+	trust := f.fs.Bool("trust-roots", false, "add self-signed root certificates to the Root store (otherwise skipped)")
+	storeSet := false
+	s, n, pos, code, ok := c.parseStore(f, args, -1)
+	if !ok {
+		return code
+	}
+	f.fs.Visit(func(fl *flag.Flag) { storeSet = storeSet || fl.Name == "store" })
+	pw, err := c.readPassword(*pwFile, *pwStdin)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	opt := store.ImportOptions{Password: pw, TrustRoots: *trust}
+	if storeSet {
+		opt.Store = n
+	}
+	var results []*store.ImportResult
+	status := exitOK
+	for _, file := range pos {
+		r, err := s.ImportFile(context.Background(), file, opt)
+		if err != nil {
+			status = c.fail(err)
+			continue
+		}
+		results = append(results, r)
+		if !*f.json {
+			c.printImport(r)
+		}
+	}
+	if *f.json {
+		if results == nil {
+			results = []*store.ImportResult{}
+		}
+		c.printJSON(results)
+	}
+	return status
+}
+
+func (c *cli) printImport(r *store.ImportResult) {
+	fmt.Fprintf(c.stdout, "%s: %s", r.File, strings.ToUpper(string(r.Format)))
+	if r.PFXAlgorithms != "" {
+		fmt.Fprintf(c.stdout, " (%s)", r.PFXAlgorithms)
+	}
+	fmt.Fprintln(c.stdout)
+	for _, it := range r.Items {
+		where := string(it.Store)
+		if it.Reason != "" {
+			where = it.Reason
+		}
+		fmt.Fprintf(c.stdout, "  %-9s %s %s: %s\n", it.Result, it.Thumbprint, it.Subject, where)
+	}
+}
+
+func (c *cli) storeExport(args []string) int {
+	f := c.storeFlags("export")
+	format := f.fs.String("format", "", "pfx, pem, der or p7b")
+	profile := f.fs.String("profile", "modern", "PFX profile: compatible (3DES/SHA-1), modern (AES-256), pbmac1")
+	out := f.fs.String("out", "", "output file")
+	chain := f.fs.Bool("chain", false, "include the chain (pem, p7b, pfx)")
+	key := f.fs.Bool("key", false, "pem: include the private key (unencrypted)")
+	pwFile := f.fs.String("password-file", "", "read the PFX password from the first line of this file")
+	pwStdin := f.fs.Bool("password-stdin", false, "read the PFX password from standard input")
+	s, n, pos, code, ok := c.parseStore(f, args, 1)
+	if !ok {
+		return code
+	}
+	fmts := map[string]store.Format{"pfx": store.FormatPFX, "p12": store.FormatPFX, "pem": store.FormatPEM, "der": store.FormatDER, "cer": store.FormatDER, "p7b": store.FormatP7B}
+	fm, okf := fmts[*format]
+	if !okf || *out == "" {
+		return c.usage("export needs -format pfx|pem|der|p7b and -out FILE")
+	}
+	pw, err := c.readPassword(*pwFile, *pwStdin)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	b, err := s.Export(context.Background(), n, pos[0], store.ExportOptions{
+		Format: fm, Profile: store.Profile(*profile), Password: pw, Chain: *chain, Key: *key})
+	if err != nil {
+		return c.fail(err)
+	}
+	if err := os.WriteFile(*out, b, 0o600); err != nil {
+		return c.fail(fmt.Errorf("write %s: %w", *out, errors.Unwrap(err)))
+	}
+	return exitOK
+}
+
+func (c *cli) storeDelete(args []string) int {
+	f := c.storeFlags("delete")
+	s, n, pos, code, ok := c.parseStore(f, args, 1)
+	if !ok {
+		return code
+	}
+	if err := s.Delete(context.Background(), n, pos[0]); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+func (c *cli) storePurge(args []string) int {
+	f := c.storeFlags("purge")
+	s, n, pos, code, ok := c.parseStore(f, args, 1)
+	if !ok {
+		return code
+	}
+	if err := s.Purge(context.Background(), n, pos[0]); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+func (c *cli) storeVerify(args []string) int {
+	f := c.storeFlags("verify")
+	s, _, _, code, ok := c.parseStore(f, args, 0)
+	if !ok {
+		return code
+	}
+	r, err := s.Verify(context.Background())
+	if err != nil {
+		return c.fail(err)
+	}
+	if *f.json {
+		c.printJSON(r)
+	} else {
+		for _, p := range r.Problems {
+			fmt.Fprintf(c.stdout, "%s: %s: %s\n", p.Store, p.File, p.What)
+		}
+		fmt.Fprintf(c.stdout, "%s: %d entries, %d problems\n", r.Context, r.Entries, len(r.Problems))
+	}
+	if r.Damaged() {
+		fmt.Fprintf(c.stderr, "certdesk: verify %s: the store is damaged (see above)\n", r.Context)
+		return exitFail
+	}
+	return exitOK
+}
+
+func (c *cli) storeProtect(args []string) int {
+	f := c.storeFlags("protect")
+	mode := f.fs.String("mode", "", "keyring (encrypt keys with a key kept in the OS keyring) or file (file permissions only)")
+	s, _, _, code, ok := c.parseStore(f, args, 0)
+	if !ok {
+		return code
+	}
+	if *mode == "" {
+		p, err := s.Protection()
+		if err != nil {
+			return c.fail(err)
+		}
+		fmt.Fprintln(c.stdout, p)
+		return exitOK
+	}
+	if err := s.SetProtection(context.Background(), store.Protection(*mode)); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
 }

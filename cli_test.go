@@ -106,3 +106,11 @@ func TestRunUsage(t *testing.T) {
 		})
 	}
 }
+
+// runCLI runs the command line in-process with empty standard input.
+func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(args, strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}

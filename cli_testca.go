@@ -1,8 +1,286 @@
 package main
 
-import "errors"
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
 
-// runTestCA implements "certdesk testca ..." (issue #3).
+	"github.com/certdesk/certdesk/enroll/testca"
+)
+
+const testcaUsage = `usage:
+  certdesk testca serve   [-addr 127.0.0.1:0] [-dir D] [-user NAME:PASSWORD]... [-validity DURATION] [-pending] [-kbr]
+  certdesk testca resign  -dir D -not-before TIME -validity DURATION IN OUT
+  certdesk testca approve -dir D REQUESTID
+  certdesk testca deny    -dir D REQUESTID [-reason TEXT]
+  certdesk testca pending -dir D`
+
+// runTestCA implements "certdesk testca ..." (issue #3): the embedded test
+// CEP/CES server and its CA database.
 func (c *cli) runTestCA(args []string) int {
-	return c.fail(errors.New("testca: not implemented yet"))
+	if len(args) == 0 {
+		return c.usage("testca needs a subcommand\n%s", testcaUsage)
+	}
+	switch args[0] {
+	case "serve":
+		return c.testcaServe(args[1:])
+	case "resign":
+		return c.testcaResign(args[1:])
+	case "approve", "deny":
+		return c.testcaDecide(args[0], args[1:])
+	case "pending":
+		return c.testcaPending(args[1:])
+	case "-h", "-help", "--help", "help":
+		fmt.Fprintln(c.stdout, testcaUsage)
+		return exitOK
+	}
+	return c.usage("unknown testca subcommand %q\n%s", args[0], testcaUsage)
+}
+
+// userFlags collects repeated -user NAME:PASSWORD flags.
+type userFlags map[string]string
+
+func (u userFlags) String() string { return "" }
+
+func (u userFlags) Set(v string) error {
+	name, pw, ok := strings.Cut(v, ":")
+	if !ok || name == "" || pw == "" {
+		return errors.New("want NAME:PASSWORD")
+	}
+	u[name] = pw
+	return nil
+}
+
+// durationFlag parses Go durations plus a "d" (days) suffix: 365d, 10m.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(v string) error {
+	d, err := parseDuration(v)
+	if err != nil {
+		return err
+	}
+	*f.d = d
+	return nil
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(v, "d"); ok {
+		days, err := strconv.ParseFloat(n, 64)
+		if err != nil || days <= 0 {
+			return 0, fmt.Errorf("invalid duration %q", v)
+		}
+		return time.Duration(days * float64(24*time.Hour)), nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("invalid duration %q", v)
+	}
+	return d, nil
+}
+
+func (c *cli) testcaServe(args []string) int {
+	fs := c.newFlags("testca serve")
+	addr := fs.String("addr", "127.0.0.1:0", "listen `address`")
+	dir := fs.String("dir", "", "state `directory` (default: a new temporary directory)")
+	users := userFlags{}
+	fs.Var(users, "user", "account `NAME:PASSWORD` (repeatable; default "+testca.DefaultUser+")")
+	var validity time.Duration
+	fs.Var(durationFlag{&validity}, "validity", "validity of issued certificates, e.g. 365d or 720h")
+	pending := fs.Bool("pending", false, "pend every request until approved")
+	kbr := fs.Bool("kbr", false, "serve the key-based-renewal CEP and the certificate CES")
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) > 0 {
+		return c.usage("testca serve takes no arguments")
+	}
+	if *dir == "" {
+		d, err := os.MkdirTemp("", "certdesk-testca-")
+		if err != nil {
+			return c.fail(fmt.Errorf("testca: create state directory: %w", err))
+		}
+		*dir = d
+	}
+	ca, err := testca.New(testca.Config{Dir: *dir, Users: users, Validity: validity, Pending: *pending, KBR: *kbr})
+	if err != nil {
+		return c.fail(err)
+	}
+	srv, err := ca.Start(*addr)
+	if err != nil {
+		return c.fail(err)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(c.stdout, "CEP (username/password):       %s\n", srv.CEPURL())
+	fmt.Fprintf(c.stdout, "CES (username/password):       %s\n", srv.CESURL())
+	if *kbr {
+		fmt.Fprintf(c.stdout, "CEP (key-based renewal):       %s\n", srv.KBRCEPURL())
+		fmt.Fprintf(c.stdout, "CES (certificate, renewal):    %s\n", srv.CESCertURL())
+	}
+	fmt.Fprintf(c.stdout, "CA file to trust:              %s\n", ca.RootFile())
+	accounts := ca.Users()
+	names := make([]string, 0, len(accounts))
+	for n := range accounts {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(c.stdout, "account:                       %s  password: %s\n", n, accounts[n])
+	}
+	fmt.Fprintf(c.stdout, "state directory:               %s\n", *dir)
+	fmt.Fprintln(c.stdout, "serving; interrupt to stop")
+	<-ctx.Done()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+	}
+	return exitOK
+}
+
+// openTestCA opens an existing CA directory; it never creates one.
+func openTestCA(dir string) (*testca.CA, error) {
+	if dir == "" {
+		return nil, errors.New("no -dir given")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "root.pem")); errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("testca: no test CA in %s", dir)
+	}
+	return testca.New(testca.Config{Dir: dir})
+}
+
+func (c *cli) testcaDecide(verb string, args []string) int {
+	fs := c.newFlags("testca " + verb)
+	dir := fs.String("dir", "", "state `directory` of the test CA")
+	reason := ""
+	if verb == "deny" {
+		fs.StringVar(&reason, "reason", "", "denial `reason` shown to the client")
+	}
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 || *dir == "" {
+		return c.usage("usage: certdesk testca %s -dir D REQUESTID", verb)
+	}
+	ca, err := openTestCA(*dir)
+	if err != nil {
+		return c.fail(err)
+	}
+	if verb == "deny" {
+		if err := ca.Deny(pos[0], reason); err != nil {
+			return c.fail(err)
+		}
+		fmt.Fprintf(c.stdout, "request %s denied\n", pos[0])
+		return exitOK
+	}
+	cert, err := ca.Approve(pos[0])
+	if err != nil {
+		return c.fail(err)
+	}
+	fmt.Fprintf(c.stdout, "request %s issued: %s, serial %X, valid until %s\n", pos[0], cert.Subject, cert.SerialNumber, cert.NotAfter.UTC().Format(time.RFC3339))
+	return exitOK
+}
+
+func (c *cli) testcaPending(args []string) int {
+	fs := c.newFlags("testca pending")
+	dir := fs.String("dir", "", "state `directory` of the test CA")
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 || *dir == "" {
+		return c.usage("usage: certdesk testca pending -dir D")
+	}
+	ca, err := openTestCA(*dir)
+	if err != nil {
+		return c.fail(err)
+	}
+	reqs, err := ca.Pending()
+	if err != nil {
+		return c.fail(err)
+	}
+	for _, r := range reqs {
+		fmt.Fprintf(c.stdout, "%s\t%s\t%s\t%s\n", r.ID, r.Template, r.Requester, r.Submitted.UTC().Format(time.RFC3339))
+	}
+	return exitOK
+}
+
+func (c *cli) testcaResign(args []string) int {
+	fs := c.newFlags("testca resign")
+	dir := fs.String("dir", "", "state `directory` of the test CA")
+	nb := fs.String("not-before", "", "new NotBefore: RFC 3339 `TIME`, or a duration relative to now (-720h, -30d)")
+	var validity time.Duration
+	fs.Var(durationFlag{&validity}, "validity", "new validity, e.g. 1h or 30d")
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 2 || *dir == "" || *nb == "" || validity == 0 {
+		return c.usage("usage: certdesk testca resign -dir D -not-before TIME -validity DURATION IN OUT")
+	}
+	notBefore, err := parseTime(*nb, time.Now())
+	if err != nil {
+		return c.usage("%v", err)
+	}
+	ca, err := openTestCA(*dir)
+	if err != nil {
+		return c.fail(err)
+	}
+	data, err := os.ReadFile(pos[0])
+	if err != nil {
+		return c.fail(fmt.Errorf("cannot read %s: %w", pos[0], errors.Unwrap(err)))
+	}
+	der := data
+	if b, _ := pem.Decode(data); b != nil {
+		der = b.Bytes
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return c.fail(fmt.Errorf("%s is not a certificate: %w", pos[0], err))
+	}
+	out, err := ca.Resign(cert, notBefore, validity)
+	if err != nil {
+		return c.fail(err)
+	}
+	if err := os.WriteFile(pos[1], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: out.Raw}), 0o644); err != nil {
+		return c.fail(fmt.Errorf("cannot write %s: %w", pos[1], errors.Unwrap(err)))
+	}
+	fmt.Fprintf(c.stdout, "%s re-signed: valid %s to %s\n", pos[1], out.NotBefore.UTC().Format(time.RFC3339), out.NotAfter.UTC().Format(time.RFC3339))
+	return exitOK
+}
+
+// parseTime reads RFC 3339 or a (possibly negative) duration from now.
+func parseTime(v string, now time.Time) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	neg := strings.HasPrefix(v, "-")
+	d, err := parseDuration(strings.TrimPrefix(strings.TrimPrefix(v, "-"), "+"))
+	if err != nil {
+		return time.Time{}, fmt.Errorf("invalid -not-before %q: want RFC 3339 or a duration like -720h", v)
+	}
+	if neg {
+		d = -d
+	}
+	return now.Add(d), nil
 }

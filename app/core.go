@@ -1,0 +1,244 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"errors"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/keyring"
+	"github.com/certdesk/certdesk/store"
+)
+
+// DefaultHTTPTimeout bounds one CEP or CES exchange. A CES that waits on
+// a CA can take a while; a dead one must not hang a scheduled pulse.
+const DefaultHTTPTimeout = 60 * time.Second
+
+// Keyring is the part of the OS keyring the core uses for CEP/CES
+// passwords (and hands to the store for its key-encryption key).
+// internal/keyring is the default; its ErrNotFound and ErrUnavailable are
+// the sentinels implementations return.
+type Keyring interface {
+	Get(ctx context.Context, service, user string) (string, error)
+	Set(ctx context.Context, service, user, secret string) error
+	Delete(ctx context.Context, service, user string) error
+}
+
+// osKeyring adapts the functions of internal/keyring to Keyring.
+type osKeyring struct{}
+
+func (osKeyring) Get(ctx context.Context, s, u string) (string, error) { return keyring.Get(ctx, s, u) }
+func (osKeyring) Set(ctx context.Context, s, u, p string) error        { return keyring.Set(ctx, s, u, p) }
+func (osKeyring) Delete(ctx context.Context, s, u string) error        { return keyring.Delete(ctx, s, u) }
+
+// Options configure a Core. The zero value is a production core: the
+// store locations from CERTDESK_ROOT or the platform defaults, the system
+// clock, crypto/rand, the OS keyring and the system roots.
+type Options struct {
+	// Location of the contexts; zero means store.LocationFromEnv(os.Getenv).
+	Location store.Location
+	// Clock; nil means SystemClock. It also drives TLS certificate checks,
+	// so tests can move a whole enrollment through time.
+	Clock Clock
+	// Rand is the source of key material; nil means crypto/rand.
+	Rand io.Reader
+	// Keyring holds passwords; nil means the OS keyring.
+	Keyring Keyring
+	// SystemRoots are trusted besides each context's Root store; nil means
+	// the system pool.
+	SystemRoots *x509.CertPool
+	// HTTPTimeout bounds each CEP/CES exchange; 0 means DefaultHTTPTimeout.
+	HTTPTimeout time.Duration
+	// Settings; a zero CheckInterval means DefaultSettings.
+	Settings Settings
+	// Backoff for transient renewal failures; zero means DefaultBackoff.
+	Backoff Backoff
+	// Contexts the in-process scheduler (Start) checks; nil means user.
+	Contexts []store.Context
+	// After returns a channel that fires after d, for the scheduler loop;
+	// nil means time.After. Tests pass channels they fire themselves.
+	After func(d time.Duration) <-chan time.Time
+	// Run runs deploy-hook commands; nil means os/exec.
+	Run CommandRunner
+}
+
+// Core is certdesk's use-case layer: what the command line and the GUI
+// call. It is safe for concurrent use; every method that does I/O takes a
+// context.Context. Writers of a certificate context serialise on the
+// store's per-context file lock, so several Cores (a GUI and a scheduled
+// pulse in another process) can share the same files.
+type Core struct {
+	loc     store.Location
+	clock   Clock
+	rand    io.Reader
+	keyring Keyring
+	roots   *x509.CertPool
+	timeout time.Duration
+	backoff Backoff
+	bus     Bus
+	run     CommandRunner
+	after   func(time.Duration) <-chan time.Time
+	loopCtx []store.Context
+
+	mu       sync.Mutex
+	settings Settings
+	stores   map[store.Context]*store.Store
+	busy     map[string]bool // thumbprints being renewed by this process
+	loop     *loop
+}
+
+// New returns a Core configured by o.
+func New(o Options) (*Core, error) {
+	c := &Core{
+		loc: o.Location, clock: o.Clock, rand: o.Rand, keyring: o.Keyring,
+		roots: o.SystemRoots, timeout: o.HTTPTimeout, backoff: o.Backoff,
+		settings: o.Settings, run: o.Run, after: o.After, loopCtx: o.Contexts,
+		stores: map[store.Context]*store.Store{}, busy: map[string]bool{},
+	}
+	if c.loc == (store.Location{}) {
+		loc, err := store.LocationFromEnv(os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		c.loc = loc
+	}
+	if c.clock == nil {
+		c.clock = SystemClock{}
+	}
+	if c.rand == nil {
+		c.rand = rand.Reader
+	}
+	if c.keyring == nil {
+		c.keyring = osKeyring{}
+	}
+	if c.roots == nil {
+		// A system without a readable pool still trusts the contexts'
+		// Root stores, which is what a workgroup device mostly needs.
+		if p, err := x509.SystemCertPool(); err == nil {
+			c.roots = p
+		} else {
+			c.roots = x509.NewCertPool()
+		}
+	}
+	if c.timeout <= 0 {
+		c.timeout = DefaultHTTPTimeout
+	}
+	if c.backoff == (Backoff{}) {
+		c.backoff = DefaultBackoff()
+	}
+	if c.settings.CheckInterval == 0 {
+		c.settings = DefaultSettings()
+	}
+	if c.after == nil {
+		c.after = time.After
+	}
+	if len(c.loopCtx) == 0 {
+		c.loopCtx = []store.Context{store.User}
+	}
+	return c, nil
+}
+
+// Location returns where the contexts live.
+func (c *Core) Location() store.Location { return c.loc }
+
+// Clock returns the core's clock.
+func (c *Core) Clock() Clock { return c.clock }
+
+// Subscribe registers fn for the core's events (see Bus); the returned
+// function unsubscribes.
+func (c *Core) Subscribe(fn func(Event)) (unsubscribe func()) { return c.bus.Subscribe(fn) }
+
+// Bus returns the event bus the core publishes on.
+func (c *Core) Bus() *Bus { return &c.bus }
+
+// Settings returns the current settings.
+func (c *Core) Settings() Settings {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.settings
+}
+
+// SetSettings replaces the settings after validating them; the scheduler
+// picks up a new interval at its next wait.
+func (c *Core) SetSettings(s Settings) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.settings = s
+	c.mu.Unlock()
+	return nil
+}
+
+// Store returns the opened store of context cx, opening it on first use.
+func (c *Core) Store(cx store.Context) (*store.Store, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.stores[cx]; ok {
+		return s, nil
+	}
+	s, err := store.Open(c.loc, cx, store.WithClock(c.clock.Now), store.WithKeyring(c.keyring))
+	if err != nil {
+		return nil, err
+	}
+	c.stores[cx] = s
+	return s, nil
+}
+
+// History returns the history of context cx.
+func (c *Core) History(cx store.Context) (*History, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	return NewHistory(s.StateDir(), 0), nil
+}
+
+// record appends r to the history of cx, stamping time and context.
+// A history that cannot be written must not undo a renewal that
+// succeeded, so the error is returned for the caller to report, not to
+// roll back.
+func (c *Core) record(cx store.Context, r Record) error {
+	h, err := c.History(cx)
+	if err != nil {
+		return err
+	}
+	if r.Time.IsZero() {
+		r.Time = c.clock.Now().UTC()
+	}
+	r.Context = string(cx)
+	return h.Append(r)
+}
+
+// publish sends e on the bus, stamping time and context.
+func (c *Core) publish(cx store.Context, e Event) {
+	e.Time = c.clock.Now()
+	e.Context = string(cx)
+	c.bus.Publish(e)
+}
+
+// claim marks thumbprint as being renewed by this process; false if it
+// already is (the GUI's "renew now" racing the scheduler).
+func (c *Core) claim(thumbprint string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.busy[thumbprint] {
+		return false
+	}
+	c.busy[thumbprint] = true
+	return true
+}
+
+func (c *Core) release(thumbprint string) {
+	c.mu.Lock()
+	delete(c.busy, thumbprint)
+	c.mu.Unlock()
+}
+
+// errNoServer is wrapped when an entry or a call names a server that is
+// not registered.
+var errNoServer = errors.New("no such policy server")

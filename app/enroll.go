@@ -1,0 +1,236 @@
+package app
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/store"
+)
+
+// EnrollRequest asks for a new certificate from a registered server.
+type EnrollRequest struct {
+	Context  store.Context
+	Server   string // id, URL or friendly name
+	Template string // template common name
+	// Subject (RFC 4514) and DNSNames only where the template lets the
+	// enrollee supply them.
+	Subject  string
+	DNSNames []string
+	// Key is "" (what the template asks for) or rsa2048, rsa3072, rsa4096,
+	// p256, p384; it may only strengthen the template's key.
+	Key string
+	// Password, if set, is used for this request only and not saved.
+	Password     string
+	FriendlyName string
+}
+
+// EnrollResult is what Enroll did. Its JSON form is the shape of
+// "certdesk enroll -json" (docs/core.md).
+type EnrollResult struct {
+	Status      string    `json:"status"` // "issued" or "pending"
+	Store       string    `json:"store"`  // My, or Request while pending
+	Thumbprint  string    `json:"thumbprint"`
+	Subject     string    `json:"subject"`
+	NotAfter    time.Time `json:"notAfter,omitzero"`
+	Template    string    `json:"template"`
+	Server      string    `json:"server"`
+	RequestID   string    `json:"requestID,omitempty"`
+	Disposition string    `json:"disposition,omitempty"`
+}
+
+// The statuses of EnrollResult.
+const (
+	StatusIssued  = "issued"
+	StatusPending = "pending"
+)
+
+// Enroll generates the key the template asks for, submits a request with
+// failover over the CA's CES endpoints, and installs the result: an issued
+// certificate with its key into My (metadata: template, server, request
+// id) and its intermediates into CA; a pending request's key into Request
+// with the request id and poll URL, for RequestStatus and pulse.
+func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, error) {
+	s, err := c.Store(r.Context)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := c.Server(r.Context, r.Server)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := c.serverCredential(ctx, s, srv, r.Password)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := c.policies(ctx, s, srv, srv.URL, cred, false)
+	if err != nil {
+		return nil, err
+	}
+	t := pol.Template(r.Template)
+	if t == nil {
+		return nil, fmt.Errorf("server %s has no template %q (see \"certdesk templates\")", srv.URL, r.Template)
+	}
+	if !t.Usable() {
+		return nil, fmt.Errorf("template %q cannot be used: this account may not enroll, or it needs key archival or an enrollment agent", t.CommonName)
+	}
+	if err := checkNames(t, r.Subject, r.DNSNames); err != nil {
+		return nil, err
+	}
+	kt, err := chooseKey(t, r.Key)
+	if err != nil {
+		return nil, err
+	}
+	key, err := enroll.GenerateKey(c.rand, kt)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := c.client(ctx, s, cred)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := cl.Enroll(ctx, pol.Endpoints(t, cl.AuthKind(), false),
+		enroll.Request{Template: t, Key: key, Subject: r.Subject, DNSNames: r.DNSNames})
+	if err != nil {
+		_ = c.record(r.Context, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})
+		return nil, fmt.Errorf("enroll for %q at %s: %w", t.CommonName, srv.URL, err)
+	}
+	meta := store.Meta{FriendlyName: r.FriendlyName, TemplateName: t.CommonName, TemplateOID: t.OID,
+		PolicyServer: srv.ID, RequestID: resp.RequestID, PollURL: resp.PollURL}
+	res := &EnrollResult{Template: t.CommonName, Server: srv.ID, RequestID: resp.RequestID, Disposition: resp.Disposition}
+	if resp.Pending() {
+		e, err := s.AddRequest(ctx, key, placeholderSubject(r.Subject, t.CommonName), meta)
+		if err != nil {
+			return nil, err
+		}
+		res.Status, res.Store, res.Thumbprint, res.Subject = StatusPending, string(store.Request), e.Thumbprint, e.Subject
+		_ = c.record(r.Context, Record{Action: ActionEnroll, Outcome: OutcomePending, Thumbprint: e.Thumbprint,
+			Subject: e.Subject, Reason: fmt.Sprintf("request %s: %s", resp.RequestID, resp.Disposition)})
+		c.publish(r.Context, Event{Kind: StoreChanged, Store: string(store.Request), Thumbprint: e.Thumbprint})
+		return res, nil
+	}
+	meta.PollURL = ""
+	e, err := c.install(ctx, s, resp, key, meta)
+	if err != nil {
+		return nil, err
+	}
+	res.Status, res.Store, res.Thumbprint, res.Subject, res.NotAfter = StatusIssued, string(store.My), e.Thumbprint, e.Subject, e.NotAfter
+	_ = c.record(r.Context, Record{Action: ActionEnroll, Outcome: OutcomeOK, Thumbprint: e.Thumbprint, Subject: e.Subject})
+	c.publish(r.Context, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})
+	return res, nil
+}
+
+// install puts an issued certificate with its key into My and the
+// intermediates of its chain into CA, under the context lock. Roots are
+// never added here: a root is trusted only when the person trusted it
+// (server add -trust-ca, store import -trust-roots).
+func (c *Core) install(ctx context.Context, s *store.Store, resp *enroll.Response, key crypto.PrivateKey, meta store.Meta) (store.Entry, error) {
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	defer tx.Unlock()
+	return c.installTx(ctx, tx, resp.Certificate, resp.Chain, key, meta)
+}
+
+// installTx is install for a caller already holding the lock.
+func (c *Core) installTx(ctx context.Context, tx *store.Tx, cert *x509.Certificate, chain []*x509.Certificate, key crypto.PrivateKey, meta store.Meta) (store.Entry, error) {
+	// My first: a certificate that does not match its key (a broken
+	// CA) must leave every store as it was.
+	e, _, err := tx.Add(ctx, store.My, cert, key, meta)
+	if err != nil {
+		return store.Entry{}, fmt.Errorf("install the issued certificate: %w", err)
+	}
+	for _, ca := range chain {
+		if ca.Equal(cert) || isSelfSigned(ca) {
+			continue
+		}
+		if _, _, err := tx.Add(ctx, store.CA, ca, nil, store.Meta{}); err != nil {
+			return store.Entry{}, err
+		}
+	}
+	return e, nil
+}
+
+func isSelfSigned(c *x509.Certificate) bool {
+	return string(c.RawSubject) == string(c.RawIssuer) && c.CheckSignatureFrom(c) == nil
+}
+
+// keyNames maps the -key spellings to key types.
+var keyNames = map[string]enroll.KeyType{
+	"rsa2048": {Algorithm: x509.RSA, Bits: 2048}, "rsa3072": {Algorithm: x509.RSA, Bits: 3072},
+	"rsa4096": {Algorithm: x509.RSA, Bits: 4096}, "p256": {Algorithm: x509.ECDSA, Bits: 256},
+	"p384": {Algorithm: x509.ECDSA, Bits: 384},
+}
+
+// chooseKey returns the template's key, or the asked one when it is the
+// same algorithm and at least as strong: a CA refuses weaker keys
+// (CERTSRV_E_KEY_LENGTH) and other algorithms (NTE_BAD_ALGID) anyway, but
+// a clear sentence before the network is kinder.
+func chooseKey(t *enroll.Template, want string) (enroll.KeyType, error) {
+	kt, err := t.KeyType()
+	if err != nil || want == "" {
+		return kt, err
+	}
+	w, ok := keyNames[strings.ToLower(want)]
+	switch {
+	case !ok:
+		return kt, fmt.Errorf("unknown key %q: use rsa2048, rsa3072, rsa4096, p256 or p384", want)
+	case w.Algorithm != kt.Algorithm:
+		return kt, fmt.Errorf("template %q asks for an %s key, not %s", t.CommonName, kt, w)
+	case w.Bits < kt.Bits:
+		return kt, fmt.Errorf("template %q asks for at least %s; %s is weaker", t.CommonName, kt, w)
+	}
+	return w, nil
+}
+
+// dnsName matches a host name or a wildcard one (RFC 1123 labels).
+var dnsName = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
+
+// checkNames allows a subject and SANs only where the template lets the
+// enrollee supply them, and validates them.
+func checkNames(t *enroll.Template, subject string, dns []string) error {
+	f := t.Flags
+	if subject != "" {
+		if !f.EnrolleeSuppliesSubject {
+			return fmt.Errorf("template %q builds the subject itself; drop -subject", t.CommonName)
+		}
+		if _, err := enroll.ParseDN(subject); err != nil {
+			return fmt.Errorf("subject %q: %w", subject, err)
+		}
+	}
+	if len(dns) > 0 && !f.EnrolleeSuppliesSubjectAltName {
+		return fmt.Errorf("template %q does not take DNS names from the request; drop -dns", t.CommonName)
+	}
+	for _, d := range dns {
+		if len(d) > 253 || !dnsName.MatchString(d) {
+			return fmt.Errorf("%q is not a DNS name", d)
+		}
+	}
+	if f.EnrolleeSuppliesSubject && subject == "" && len(dns) == 0 {
+		return fmt.Errorf("template %q needs a subject (-subject) or DNS names (-dns)", t.CommonName)
+	}
+	return nil
+}
+
+// placeholderSubject is the subject of a pending request's placeholder:
+// the requested one, else a name a person recognises in the Request store.
+func placeholderSubject(dn, template string) pkix.Name {
+	var n pkix.Name
+	if der, err := enroll.ParseDN(dn); err == nil && dn != "" {
+		var rdn pkix.RDNSequence
+		if _, err := asn1.Unmarshal(der, &rdn); err == nil {
+			n.FillFromRDNSequence(&rdn)
+			return n
+		}
+	}
+	n.CommonName = "certdesk request (" + template + ")"
+	return n
+}

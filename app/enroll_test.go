@@ -1,0 +1,215 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk/enroll/testca"
+	"github.com/certdesk/certdesk/store"
+)
+
+func TestEnrollPasswordKeepsPasswordInKeyringOnly(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	srv := e.addServer(t, testca.DefaultPassword)
+	res, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Template: testca.TemplateUser})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusIssued || res.Store != "My" {
+		t.Fatalf("result %+v, want issued into My", res)
+	}
+	s, _ := e.core.Store(store.User)
+	got, err := s.Get(ctx, store.My, res.Thumbprint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.HasKey || got.Meta.TemplateName != testca.TemplateUser || got.Meta.PolicyServer != srv.ID || got.Meta.RequestID == "" ||
+		got.Meta.TemplateOID == "" {
+		t.Errorf("entry %+v lacks key or metadata", got.Meta)
+	}
+	if cas := e.list(t, store.CA); len(cas) != 1 {
+		t.Errorf("CA store %v, want the issuing CA", cas)
+	}
+	if roots := e.list(t, store.Root); len(roots) != 1 {
+		t.Errorf("Root store %v, want the trusted CA file only", roots)
+	}
+	if p, err := e.core.Password(ctx, store.User, srv); err != nil || p != testca.DefaultPassword {
+		t.Fatalf("keyring password %q, %v", p, err)
+	}
+	// The password is in no file under data, config and state (all under
+	// the core's root here), which includes the history: the core's only log.
+	root := e.core.Location().Data
+	_ = filepath.WalkDir(filepath.Dir(root), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		if b, _ := os.ReadFile(p); bytes.Contains(b, []byte(testca.DefaultPassword)) {
+			t.Errorf("the password is in %s", p)
+		}
+		return nil
+	})
+	if recs := e.history(t); len(recs) == 0 || recs[len(recs)-1].Action != ActionEnroll || recs[len(recs)-1].Outcome != OutcomeOK {
+		t.Errorf("history %+v, want an enroll ok", recs)
+	}
+	if err := e.core.RemoveServer(ctx, store.User, srv.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.core.Password(ctx, store.User, srv); !errors.Is(err, errNoPassword) {
+		t.Errorf("after remove: %v, want no password", err)
+	}
+}
+
+func TestEnrollRejectsBadInputBeforeTheNetwork(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.addServer(t, testca.DefaultPassword)
+	tests := []struct {
+		name string
+		req  EnrollRequest
+		want string
+	}{
+		{"unknown template", EnrollRequest{Template: "Nope"}, "no template"},
+		{"subject on a CA-built template", EnrollRequest{Template: testca.TemplateUser, Subject: "CN=x"}, "drop -subject"},
+		{"dns on a CA-built template", EnrollRequest{Template: testca.TemplateUser, DNSNames: []string{"a.example"}}, "drop -dns"},
+		{"weaker key", EnrollRequest{Template: testca.TemplateWebServer, Subject: "CN=w", Key: "rsa1024"}, "unknown key"},
+		{"other algorithm", EnrollRequest{Template: testca.TemplateWebServer, Subject: "CN=w", Key: "p256"}, "asks for an RSA"},
+		{"bad dns", EnrollRequest{Template: testca.TemplateWebServer, DNSNames: []string{"bad name"}}, "not a DNS name"},
+		{"no subject", EnrollRequest{Template: testca.TemplateWebServer}, "needs a subject"},
+		{"unknown server", EnrollRequest{Server: "zz", Template: testca.TemplateUser}, "no such policy server"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.req.Context = store.User
+			if tt.req.Server == "" {
+				tt.req.Server = e.srv.CEPURL()
+			}
+			_, err := e.core.Enroll(context.Background(), tt.req)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+			if my := e.list(t, store.My); len(my) != 0 {
+				t.Errorf("My changed: %v", my)
+			}
+		})
+	}
+}
+
+func TestEnrollWebServerStrongerKey(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.addServer(t, testca.DefaultPassword)
+	res, err := e.core.Enroll(context.Background(), EnrollRequest{Context: store.User, Server: e.srv.CEPURL(),
+		Template: testca.TemplateWebServer, Subject: "CN=web.example", DNSNames: []string{"web.example"}, Key: "rsa3072"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.core.Store(store.User)
+	got, _ := s.Get(context.Background(), store.My, res.Thumbprint)
+	if got.KeySize != 3072 || !slices.Contains(got.Certificate.DNSNames, "web.example") {
+		t.Errorf("key %d, DNS %v", got.KeySize, got.Certificate.DNSNames)
+	}
+}
+
+func TestPendingApproveAndDeny(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.addServer(t, testca.DefaultPassword)
+
+	res := e.enroll(t, testca.TemplatePendAll)
+	if res.Status != StatusPending || res.RequestID == "" || len(e.list(t, store.Request)) != 1 {
+		t.Fatalf("enroll: %+v, Request %v", res, e.list(t, store.Request))
+	}
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomePending {
+		t.Fatalf("pulse before approval: %+v, %v", rep, err)
+	}
+	if _, err := e.ca.Approve(res.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.core.Pulse(ctx, store.User)
+	if err != nil || rep.Failed != 0 || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeOK {
+		t.Fatalf("pulse after approval: %+v, %v", rep, err)
+	}
+	if my, req := e.list(t, store.My), e.list(t, store.Request); len(my) != 1 || len(req) != 0 {
+		t.Fatalf("My %v, Request %v: want the certificate installed and the request gone", my, req)
+	}
+	s, _ := e.core.Store(store.User)
+	if got, _ := s.Get(ctx, store.My, rep.Requests[0].Thumbprint); !got.HasKey || got.Meta.RequestID != res.RequestID {
+		t.Errorf("installed entry %+v", got.Meta)
+	}
+
+	res = e.enroll(t, testca.TemplatePendAll)
+	if err := e.ca.Deny(res.RequestID, "not on the list"); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := e.core.RequestStatus(ctx, store.User)
+	if err != nil || len(outs) != 1 || outs[0].Outcome != OutcomeDenied || !strings.Contains(outs[0].Reason, "not on the list") {
+		t.Fatalf("status after deny: %+v, %v", outs, err)
+	}
+	if req := e.list(t, store.Request); len(req) != 0 {
+		t.Errorf("Request %v: the denied key must be removed", req)
+	}
+	recs := e.history(t)
+	last := recs[len(recs)-1]
+	if last.Action != ActionDeny || last.Outcome != OutcomeDenied || !strings.Contains(last.Reason, "not on the list") {
+		t.Errorf("history ends with %+v", last)
+	}
+}
+
+func TestKeyBasedRenewalWithoutSavedPassword(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	srv := e.addServer(t, "") // no saved password: renewal must not need one
+	res := e.enroll(t, testca.TemplateShortLived)
+	if _, err := e.core.Password(ctx, store.User, srv); !errors.Is(err, errNoPassword) {
+		t.Fatalf("a password is saved: %v", err)
+	}
+	dir := t.TempDir()
+	hook := Hook{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem"),
+		Command: []string{"sh", "-c", `echo "$CERTDESK_THUMBPRINT" > ` + filepath.Join(dir, "ran")}}
+	if err := e.core.SetHook(ctx, store.User, res.Thumbprint, hook); err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || rep.Due != 0 || len(rep.Renewals) != 0 {
+		t.Fatalf("fresh certificate: %+v, %v", rep, err)
+	}
+	e.clock.Advance(testca.DefaultShortValidity - testca.DefaultShortRenewal + time.Minute)
+	rep, err = e.core.Pulse(ctx, store.User)
+	if err != nil || rep.Failed != 0 || len(rep.Renewals) != 1 {
+		t.Fatalf("due certificate: %+v, %v", rep, err)
+	}
+	o := rep.Renewals[0]
+	if o.Outcome != OutcomeOK || o.Method != MethodKeyBased || o.NewThumbprint == "" {
+		t.Fatalf("renewal %+v", o)
+	}
+	if my := e.list(t, store.My); !slices.Contains(my, res.Thumbprint+"+a") || !slices.Contains(my, o.NewThumbprint) {
+		t.Errorf("My %v: want the old archived and the new one", my)
+	}
+	recs := e.history(t)
+	if !slices.ContainsFunc(recs, func(r Record) bool {
+		return r.Action == ActionRenew && r.Outcome == OutcomeOK && r.Thumbprint == o.NewThumbprint && strings.Contains(r.Reason, "key-based")
+	}) {
+		t.Errorf("history %+v lacks the key-based renewal", recs)
+	}
+	if len(o.Hooks) != 1 || !o.Hooks[0].OK {
+		t.Fatalf("hooks %+v", o.Hooks)
+	}
+	if ran, _ := os.ReadFile(filepath.Join(dir, "ran")); strings.TrimSpace(string(ran)) != o.NewThumbprint {
+		t.Errorf("hook ran with %q", ran)
+	}
+	if fi, err := os.Stat(hook.KeyFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file: %v %v", fi, err)
+	}
+	if hooks, _ := e.core.Hooks(store.User); hooks[o.NewThumbprint].CertFile == "" {
+		t.Errorf("hook did not follow the certificate: %+v", hooks)
+	}
+}

@@ -1,0 +1,191 @@
+package app
+
+import (
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/store"
+)
+
+// policyCachePath is where the policy of server id is cached: the
+// context's state directory, since it can always be fetched again.
+func policyCachePath(s *store.Store, id string) string {
+	return filepath.Join(s.StateDir(), "cache", "policy-"+id+".json")
+}
+
+// rootPool returns the roots a context trusts for TLS: the system pool
+// (or Options.SystemRoots) plus the context's Root store.
+func (c *Core) rootPool(ctx context.Context, s *store.Store) (*x509.CertPool, error) {
+	pool := c.roots.Clone()
+	es, err := s.List(ctx, store.Root, store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range es {
+		full, err := s.Get(ctx, store.Root, e.Thumbprint)
+		if err != nil {
+			return nil, err
+		}
+		pool.AddCert(full.Certificate)
+	}
+	return pool, nil
+}
+
+// credential is how one exchange authenticates.
+type credential struct {
+	user, password string
+	cert           *tls.Certificate // TLS client certificate (key-based renewal)
+}
+
+// clientCert makes the TLS client credential of a certificate and its key.
+func clientCert(cert *x509.Certificate, key crypto.Signer) *tls.Certificate {
+	return &tls.Certificate{Certificate: [][]byte{cert.Raw}, PrivateKey: key, Leaf: cert}
+}
+
+// client returns an enroll.Client for context s with the given credential:
+// TLS against the context's roots at the core's clock, the core's timeout.
+func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*enroll.Client, error) {
+	roots, err := c.rootPool(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	tc := &tls.Config{
+		RootCAs:    roots,
+		MinVersion: tls.VersionTLS12,
+		Time:       c.clock.Now,
+		// IIS asks for the client certificate by renegotiation (protocol.md §2.2).
+		Renegotiation: tls.RenegotiateOnceAsClient,
+	}
+	opts := []enroll.Option{enroll.WithClock(c.clock.Now), enroll.WithRandom(c.rand)}
+	if cred.cert != nil {
+		cert := cred.cert
+		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		opts = append(opts, enroll.WithClientCertificate(*cert)) // sets the client's AuthKind
+	}
+	if cred.user != "" {
+		opts = append(opts, enroll.WithUsernamePassword(cred.user, cred.password))
+	}
+	hc := &http.Client{Timeout: c.timeout, Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}}
+	return enroll.New(append(opts, enroll.WithHTTPClient(hc))...), nil
+}
+
+// serverCredential returns the credential for srv: password (the one given,
+// else the saved one), or anonymous. Certificate auth needs the caller's
+// certificate and is handled by renewal.
+func (c *Core) serverCredential(ctx context.Context, s *store.Store, srv Server, password string) (credential, error) {
+	switch srv.Auth {
+	case AuthPassword:
+		if password == "" {
+			p, err := c.Password(ctx, s.Context(), srv)
+			if err != nil {
+				return credential{}, err
+			}
+			password = p
+		}
+		return credential{user: srv.Username, password: password}, nil
+	case AuthCertificate:
+		if srv.ClientCert == "" {
+			return credential{}, fmt.Errorf("server %s uses certificate authentication but names no certificate", srv.URL)
+		}
+		e, err := s.Get(ctx, store.My, srv.ClientCert)
+		if err != nil {
+			return credential{}, err
+		}
+		key, err := s.Signer(ctx, store.My, srv.ClientCert)
+		if err != nil {
+			return credential{}, err
+		}
+		return credential{cert: clientCert(e.Certificate, key)}, nil
+	}
+	return credential{}, nil
+}
+
+// readPolicyCache returns the cached policy of a server, or a zero cache.
+// It never goes to the network: pulse decides from it.
+func readPolicyCache(s *store.Store, id string) (enroll.PolicyCache, error) {
+	var pc enroll.PolicyCache
+	data, err := os.ReadFile(policyCachePath(s, id))
+	if errors.Is(err, fs.ErrNotExist) {
+		return pc, nil
+	}
+	if err == nil {
+		err = json.Unmarshal(data, &pc)
+	}
+	if err != nil {
+		// A damaged cache is only a cache: fetch it again.
+		return enroll.PolicyCache{}, nil
+	}
+	return pc, nil
+}
+
+func writePolicyCache(s *store.Store, id string, pc enroll.PolicyCache) error {
+	path := policyCachePath(s, id)
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	data, err := json.Marshal(pc)
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(path, data, 0o600)
+}
+
+// Policies returns the enrollment policy of server ref in context cx from
+// the cache, fetching it when the cache is empty, when nextUpdateHours
+// have passed since lastUpdate, or when refresh is set. password, if not
+// empty, is used instead of the saved one (and not saved).
+func (c *Core) Policies(ctx context.Context, cx store.Context, ref, password string, refresh bool) (*enroll.Policies, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := c.Server(cx, ref)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := c.serverCredential(ctx, s, srv, password)
+	if err != nil {
+		return nil, err
+	}
+	return c.policies(ctx, s, srv, srv.URL, cred, refresh)
+}
+
+// policies is Policies for a resolved server, CEP URL and credential.
+// The key-based-renewal CEP has its own cache entry.
+func (c *Core) policies(ctx context.Context, s *store.Store, srv Server, cepURL string, cred credential, refresh bool) (*enroll.Policies, error) {
+	id := srv.ID
+	if cepURL != srv.URL {
+		id += "-kbr"
+	}
+	pc, err := readPolicyCache(s, id)
+	if err != nil {
+		return nil, err
+	}
+	if !refresh && !pc.Due(c.clock.Now()) && pc.URL == cepURL {
+		return pc.Policies, nil
+	}
+	if pc.URL != cepURL {
+		pc = enroll.PolicyCache{URL: cepURL}
+	}
+	cl, err := c.client(ctx, s, cred)
+	if err != nil {
+		return nil, err
+	}
+	if pc, err = cl.RefreshPolicies(ctx, pc); err != nil {
+		return nil, fmt.Errorf("get policies from %s: %w", cepURL, err)
+	}
+	if err := writePolicyCache(s, id, pc); err != nil {
+		return nil, err
+	}
+	return pc.Policies, nil
+}

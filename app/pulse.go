@@ -1,0 +1,213 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/store"
+)
+
+// RetryFile is the name of the renewal retry state inside a context's
+// state directory: thumbprint → RetryState. It lives beside the history,
+// not in the entries, so a failed renewal changes no store file.
+const RetryFile = "retry.json"
+
+// PulseReport is what one pulse did. Its JSON form is the stable shape of
+// "certdesk pulse -json" (docs/core.md).
+type PulseReport struct {
+	Context  string           `json:"context"`
+	Time     time.Time        `json:"time"`
+	Checked  int              `json:"checked"` // entries of My linked to a policy server
+	Due      int              `json:"due"`     // of which due now
+	Waiting  int              `json:"waiting"` // due but backing off, or failed permanently
+	Renewals []RenewalOutcome `json:"renewals"`
+	Requests []RequestOutcome `json:"requests"`
+	Failed   int              `json:"failed"` // renewals and polls that failed
+}
+
+// RenewalOutcome is one renewal attempt of a pulse.
+type RenewalOutcome struct {
+	Thumbprint    string    `json:"thumbprint"` // the certificate renewed
+	Subject       string    `json:"subject"`
+	Outcome       Outcome   `json:"outcome"` // ok, pending or failed
+	Method        string    `json:"method,omitempty"`
+	NewThumbprint string    `json:"newThumbprint,omitempty"`
+	NotAfter      time.Time `json:"notAfter,omitzero"` // of the new certificate
+	Reason        string    `json:"reason,omitempty"`
+	Permanent     bool      `json:"permanent,omitempty"`  // not retried automatically
+	NextAttempt   time.Time `json:"nextAttempt,omitzero"` // of a transient failure
+	Hooks         []HookRun `json:"hooks,omitempty"`
+}
+
+// Pulse checks context cx now (certutil -pulse): under the context lock it
+// polls pending requests, then renews every due certificate of My that a
+// policy server issued, and records each outcome. Deciding reads only the
+// store's index, the cached policies and the retry state, so a pulse with
+// nothing to do parses no certificate. The lock, taken before anything is
+// read, makes two pulses started together renew a certificate once: the
+// second sees the first's result.
+func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Unlock()
+	now := c.clock.Now()
+	rep := &PulseReport{Context: string(cx), Time: now.UTC(), Renewals: []RenewalOutcome{}, Requests: []RequestOutcome{}}
+	if rep.Requests, err = c.pollAll(ctx, tx); err != nil {
+		return nil, err
+	}
+	if rep.Requests == nil {
+		rep.Requests = []RequestOutcome{}
+	}
+	for _, o := range rep.Requests {
+		if o.Outcome == OutcomeFailed {
+			rep.Failed++
+		}
+	}
+	es, err := s.List(ctx, store.My, store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	retry, err := readRetry(s)
+	if err != nil {
+		return nil, err
+	}
+	periods := map[string]map[string]time.Duration{} // server → template → period
+	pol := c.Settings().RenewalPolicy()
+	for _, e := range es {
+		if e.Meta.PolicyServer == "" || !e.HasKey {
+			continue
+		}
+		rep.Checked++
+		v := Validity{Thumbprint: e.Thumbprint, NotBefore: e.NotBefore, NotAfter: e.NotAfter,
+			RenewalPeriod: renewalPeriod(s, periods, e.Meta)}
+		if !NeedsRenewal(v, pol, now) {
+			continue
+		}
+		rep.Due++
+		if !retry[e.Thumbprint].CanAttempt(now) {
+			rep.Waiting++
+			continue
+		}
+		c.publish(cx, Event{Kind: RenewalDue, Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})
+		o := c.renewEntry(ctx, tx, e, retry)
+		if o.Outcome == OutcomeFailed {
+			rep.Failed++
+		}
+		rep.Renewals = append(rep.Renewals, o)
+	}
+	if len(rep.Renewals) > 0 {
+		if err := writeRetry(s, retry); err != nil {
+			return rep, err
+		}
+	}
+	if len(rep.Renewals) == 0 && len(rep.Requests) == 0 {
+		_ = c.record(cx, Record{Action: ActionCheck, Outcome: OutcomeNothingDue})
+	}
+	return rep, nil
+}
+
+// renewalPeriod returns the template's renewal period from the server's
+// cached policy (read once per server per pulse), or 0 for the ratio.
+func renewalPeriod(s *store.Store, cache map[string]map[string]time.Duration, m store.Meta) time.Duration {
+	byName, ok := cache[m.PolicyServer]
+	if !ok {
+		byName = map[string]time.Duration{}
+		if pc, err := readPolicyCache(s, m.PolicyServer); err == nil && pc.Policies != nil {
+			for _, t := range pc.Policies.Templates {
+				byName[t.CommonName] = time.Duration(t.RenewalSeconds) * time.Second
+			}
+		}
+		cache[m.PolicyServer] = byName
+	}
+	return byName[m.TemplateName]
+}
+
+// RetryStates returns the renewal retry state of the certificates of cx
+// that failed to renew, by thumbprint.
+func (c *Core) RetryStates(cx store.Context) (map[string]RetryState, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	return readRetry(s)
+}
+
+// ResetRetry clears a certificate's failure so the next pulse tries it at
+// once (the person asked for a retry, or changed what it depended on).
+func (c *Core) ResetRetry(ctx context.Context, cx store.Context, thumbprint string) error {
+	s, err := c.Store(cx)
+	if err != nil {
+		return err
+	}
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Unlock()
+	retry, err := readRetry(s)
+	if err != nil {
+		return err
+	}
+	if _, ok := retry[thumbprint]; !ok {
+		return nil
+	}
+	retry[thumbprint] = retry[thumbprint].Reset()
+	return writeRetry(s, retry)
+}
+
+func readRetry(s *store.Store) (map[string]RetryState, error) {
+	m := map[string]RetryState{}
+	data, err := os.ReadFile(filepath.Join(s.StateDir(), RetryFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if json.Unmarshal(data, &m) != nil {
+		return map[string]RetryState{}, nil // a damaged file only loses backoff
+	}
+	return m, nil
+}
+
+func writeRetry(s *store.Store, m map[string]RetryState) error {
+	if err := os.MkdirAll(s.StateDir(), 0o700); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(s.StateDir(), RetryFile), data, 0o600)
+}
+
+// permanent reports whether a renewal failure will not go away by itself:
+// the CA refused (a fault with its HRESULT, a denial), the server refused
+// the credentials or has no endpoint for the template, the configuration
+// is missing something. Servers down, timeouts, 5xx answers and server-side
+// SOAP faults without a CA verdict are transient and retried with backoff.
+func permanent(err error) bool {
+	var f *enroll.Fault
+	switch {
+	case errors.As(err, &f):
+		return f.HasDetail || f.InvalidRequest || strings.HasSuffix(f.Code, "Sender")
+	case errors.Is(err, enroll.ErrCredentialsRefused), errors.Is(err, enroll.ErrNoEndpoint),
+		errors.Is(err, enroll.ErrInsecureCredentials), errors.Is(err, errNoServer),
+		errors.Is(err, errNoPassword), errors.Is(err, errTemplateGone):
+		return true
+	}
+	return false
+}

@@ -1,0 +1,220 @@
+package app
+
+import (
+	"context"
+	"crypto"
+	"errors"
+	"fmt"
+
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/store"
+)
+
+// Renewal methods, as reported in RenewalOutcome.Method.
+const (
+	MethodKeyBased = "key-based"
+	MethodPassword = "password"
+)
+
+// errTemplateGone: the server no longer offers the certificate's template.
+var errTemplateGone = errors.New("the policy server no longer offers the template")
+
+// Renew renews one certificate of My now, whether due or not (the GUI's
+// "Renew now"); a previous failure is forgotten first.
+func (c *Core) Renew(ctx context.Context, cx store.Context, thumbprint string) (RenewalOutcome, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return RenewalOutcome{}, err
+	}
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		return RenewalOutcome{}, err
+	}
+	defer tx.Unlock()
+	e, err := s.Get(ctx, store.My, thumbprint)
+	if err != nil {
+		return RenewalOutcome{}, err
+	}
+	if e.Meta.PolicyServer == "" {
+		return RenewalOutcome{}, fmt.Errorf("%s was not issued through a registered policy server; enroll a new certificate instead", thumbprint)
+	}
+	retry, err := readRetry(s)
+	if err != nil {
+		return RenewalOutcome{}, err
+	}
+	delete(retry, thumbprint)
+	o := c.renewEntry(ctx, tx, e, retry)
+	return o, writeRetry(s, retry)
+}
+
+// renewEntry renews e under the caller's lock and updates retry. It never
+// removes the old certificate before the new one is installed and
+// verified: the key matches (store.Add) and the chain builds; only then
+// is the old one archived.
+func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retry map[string]RetryState) RenewalOutcome {
+	s, cx := tx.Store(), tx.Store().Context()
+	o := RenewalOutcome{Thumbprint: e.Thumbprint, Subject: e.Subject}
+	if !c.claim(e.Thumbprint) {
+		o.Outcome, o.Reason = OutcomeFailed, "a renewal of this certificate is already running"
+		return o
+	}
+	defer c.release(e.Thumbprint)
+	full, err := s.Get(ctx, store.My, e.Thumbprint)
+	if err != nil {
+		o.Outcome, o.Reason = OutcomeFailed, err.Error()
+		return o
+	}
+	e = full
+	c.publish(cx, Event{Kind: RenewalStarted, Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})
+	method, resp, newKey, err := c.requestRenewal(ctx, s, e)
+	o.Method = method
+	if err == nil && resp.Pending() {
+		meta := store.Meta{FriendlyName: renewalOf + e.Thumbprint, TemplateName: e.Meta.TemplateName, TemplateOID: e.Meta.TemplateOID,
+			PolicyServer: e.Meta.PolicyServer, RequestID: resp.RequestID, PollURL: resp.PollURL}
+		if _, err = tx.AddRequest(ctx, newKey, e.Certificate.Subject, meta); err == nil {
+			// Waiting for the CA is not a failure; pulse polls instead of renewing again.
+			retry[e.Thumbprint] = RetryState{LastAttempt: c.clock.Now(), NextAttempt: c.clock.Now().Add(c.backoff.Max),
+				LastError: "renewal pending as request " + resp.RequestID}
+			o.Outcome, o.Reason = OutcomePending, fmt.Sprintf("request %s: %s", resp.RequestID, resp.Disposition)
+			_ = c.record(cx, Record{Action: ActionRenew, Outcome: OutcomePending, Thumbprint: e.Thumbprint, Subject: e.Subject, Reason: o.Reason})
+			return o
+		}
+	}
+	var ne store.Entry
+	if err == nil {
+		ne, err = c.replace(ctx, tx, e, resp, newKey)
+	}
+	if err != nil {
+		perm := permanent(err)
+		next, report := retry[e.Thumbprint].Failed(c.clock.Now(), e.Thumbprint, err.Error(), perm, c.backoff)
+		retry[e.Thumbprint] = next
+		o.Outcome, o.Reason, o.Permanent, o.NextAttempt = OutcomeFailed, err.Error(), perm, next.NextAttempt
+		if report {
+			_ = c.record(cx, Record{Action: ActionRenew, Outcome: OutcomeFailed, Thumbprint: e.Thumbprint, Subject: e.Subject, Reason: o.Reason})
+			c.publish(cx, Event{Kind: RenewalFailed, Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter, Err: err, Permanent: perm})
+		}
+		return o
+	}
+	delete(retry, e.Thumbprint)
+	o.Outcome, o.NewThumbprint, o.NotAfter = OutcomeOK, ne.Thumbprint, ne.NotAfter
+	_ = c.record(cx, Record{Action: ActionRenew, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,
+		Reason: fmt.Sprintf("%s renewal of %s; the old certificate is archived", method, e.Thumbprint)})
+	c.publish(cx, Event{Kind: RenewalSucceeded, Thumbprint: ne.Thumbprint, Subject: ne.Subject, NotAfter: ne.NotAfter})
+	c.publish(cx, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: ne.Thumbprint})
+	o.Hooks = c.runHooks(ctx, s, e.Thumbprint, ne)
+	return o
+}
+
+// requestRenewal asks the CA for the renewal of e: key-based when the
+// server advertises a certificate-authenticated CES for the template (or a
+// key-based-renewal CEP is registered), with the old certificate and key
+// as TLS client credential and CMS signer; else, or when that fails and a
+// password is saved, over the password CES with the same CMS request.
+func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry) (string, *enroll.Response, crypto.Signer, error) {
+	full := e
+	oldKey, err := s.Signer(ctx, store.My, e.Thumbprint)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	srv, err := c.Server(s.Context(), e.Meta.PolicyServer)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	kbr := credential{cert: clientCert(full.Certificate, oldKey)}
+	pwd, pwdErr := c.serverCredential(ctx, s, srv, "")
+	var pol *enroll.Policies
+	if srv.KBRURL != "" {
+		pol, err = c.renewalPolicies(ctx, s, srv, srv.KBRURL, kbr)
+	} else {
+		pol, err = c.renewalPolicies(ctx, s, srv, srv.URL, pwd)
+	}
+	if err != nil {
+		return "", nil, nil, err
+	}
+	t := pol.Template(e.Meta.TemplateName)
+	if t == nil {
+		return "", nil, nil, fmt.Errorf("%w %q", errTemplateGone, e.Meta.TemplateName)
+	}
+	var newKey crypto.Signer = oldKey
+	if !t.Flags.RequireSameKeyRenewal {
+		kt, err := chooseKey(t, "")
+		if err == nil {
+			newKey, err = enroll.GenerateKey(c.rand, kt)
+		}
+		if err != nil {
+			return "", nil, nil, err
+		}
+	}
+	req := enroll.RenewalRequest{OldCert: full.Certificate, OldKey: oldKey, NewKey: newKey, Template: t}
+	if uris := pol.Endpoints(t, enroll.AuthCertificate, true); len(uris) > 0 {
+		cl, err := c.client(ctx, s, kbr)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		resp, kerr := cl.Renew(ctx, uris, req)
+		if kerr == nil || pwdErr != nil || srv.Auth != AuthPassword {
+			return MethodKeyBased, resp, newKey, kerr
+		}
+		err = kerr
+	}
+	if pwdErr != nil || srv.Auth != AuthPassword {
+		if err != nil {
+			return MethodKeyBased, nil, nil, err
+		}
+		if pwdErr == nil {
+			pwdErr = fmt.Errorf("server %s offers no key-based renewal for %q", srv.URL, t.CommonName)
+		}
+		return MethodPassword, nil, nil, pwdErr
+	}
+	cl, cerr := c.client(ctx, s, pwd)
+	if cerr != nil {
+		return "", nil, nil, cerr
+	}
+	resp, perr := cl.Renew(ctx, pol.Endpoints(t, enroll.AuthUsernamePassword, true), req)
+	return MethodPassword, resp, newKey, perr
+}
+
+// renewalPolicies returns the cached policy, refreshing it when due; a
+// failed refresh falls back to the stale cache, since a renewal only needs
+// the template and endpoints it already knows (and there may be no
+// password to fetch the policy with).
+func (c *Core) renewalPolicies(ctx context.Context, s *store.Store, srv Server, cepURL string, cred credential) (*enroll.Policies, error) {
+	pol, err := c.policies(ctx, s, srv, cepURL, cred, false)
+	if err == nil {
+		return pol, nil
+	}
+	id := srv.ID
+	if cepURL != srv.URL {
+		id += "-kbr"
+	}
+	if pc, cerr := readPolicyCache(s, id); cerr == nil && pc.Policies != nil {
+		return pc.Policies, nil
+	}
+	return nil, err
+}
+
+// replace installs the renewed certificate, verifies it and archives the
+// old one. If the new certificate's chain does not build, the new entry is
+// purged and the old one stays as it was.
+func (c *Core) replace(ctx context.Context, tx *store.Tx, old store.Entry, resp *enroll.Response, key crypto.Signer) (store.Entry, error) {
+	s := tx.Store()
+	meta := old.Meta
+	meta.RequestID, meta.PollURL, meta.Archived = resp.RequestID, "", false
+	meta.Renewal, meta.ImportedAt = store.RenewalState{}, c.clock.Now().UTC()
+	ne, err := c.installTx(ctx, tx, resp.Certificate, resp.Chain, key, meta)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	ch, err := s.Chain(ctx, store.My, ne.Thumbprint, c.clock.Now())
+	if err == nil && !ch.Valid {
+		err = fmt.Errorf("the renewed certificate's chain does not build: %s", ch.Error)
+	}
+	if err != nil {
+		_ = tx.Purge(ctx, store.My, ne.Thumbprint)
+		return store.Entry{}, err
+	}
+	if err := tx.Delete(ctx, store.My, old.Thumbprint); err != nil {
+		return store.Entry{}, err
+	}
+	return ne, nil
+}

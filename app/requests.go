@@ -1,0 +1,249 @@
+package app
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/store"
+)
+
+// RequestOutcome is what became of one pending request at a poll. Its JSON
+// form appears in "certdesk request status -json" and in pulse's report.
+type RequestOutcome struct {
+	Request    string  `json:"request"` // thumbprint of the placeholder in Request
+	RequestID  string  `json:"requestID"`
+	Subject    string  `json:"subject"`
+	Outcome    Outcome `json:"outcome"`              // ok (installed), pending, denied, failed
+	Thumbprint string  `json:"thumbprint,omitempty"` // the installed certificate
+	Reason     string  `json:"reason,omitempty"`
+}
+
+// renewalOf is the friendly-name prefix of a pending renewal's placeholder;
+// the old certificate's thumbprint follows. It is what the person sees in
+// the Request store, and how the core knows what to archive on issuance.
+const renewalOf = "renewal of "
+
+// RequestStatus polls every pending request of context cx that came from
+// a policy server (QueryTokenStatus). Issued certificates are installed
+// into My and their Request entry removed; denied requests lose their key
+// and the history records the CA's reason. Pulse calls it too.
+func (c *Core) RequestStatus(ctx context.Context, cx store.Context) ([]RequestOutcome, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Unlock()
+	return c.pollAll(ctx, tx)
+}
+
+// pollAll is RequestStatus for a caller holding the context lock.
+func (c *Core) pollAll(ctx context.Context, tx *store.Tx) ([]RequestOutcome, error) {
+	s := tx.Store()
+	es, err := s.List(ctx, store.Request, store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	var out []RequestOutcome
+	for _, e := range es {
+		if e.Meta.RequestID == "" || e.Meta.PollURL == "" || e.Meta.PolicyServer == "" {
+			continue // offline requests wait for "request accept"
+		}
+		out = append(out, c.poll(ctx, tx, e))
+	}
+	return out, nil
+}
+
+// poll asks the CA about one pending request and acts on the answer.
+func (c *Core) poll(ctx context.Context, tx *store.Tx, e store.Entry) RequestOutcome {
+	s := tx.Store()
+	cx := s.Context()
+	o := RequestOutcome{Request: e.Thumbprint, RequestID: e.Meta.RequestID, Subject: e.Subject}
+	fail := func(err error) RequestOutcome {
+		o.Outcome, o.Reason = OutcomeFailed, err.Error()
+		_ = c.record(cx, Record{Action: ActionPoll, Outcome: OutcomeFailed, Thumbprint: e.Thumbprint, Subject: e.Subject, Reason: o.Reason})
+		return o
+	}
+	resp, err := c.pollCES(ctx, s, e)
+	var f *enroll.Fault
+	switch {
+	case errors.Is(err, enroll.ErrDenied) && errors.As(err, &f):
+		// The key of a denied request is useless: remove it, as certreq does.
+		if err := tx.Purge(ctx, store.Request, e.Thumbprint); err != nil {
+			return fail(err)
+		}
+		o.Outcome, o.Reason = OutcomeDenied, f.Reason
+		_ = c.record(cx, Record{Action: ActionDeny, Outcome: OutcomeDenied, Thumbprint: e.Thumbprint, Subject: e.Subject,
+			Reason: fmt.Sprintf("request %s denied: %s", e.Meta.RequestID, f.Reason)})
+		c.publish(cx, Event{Kind: StoreChanged, Store: string(store.Request), Thumbprint: e.Thumbprint})
+		return o
+	case err != nil:
+		return fail(err)
+	case resp.Pending():
+		o.Outcome = OutcomePending
+		_ = c.record(cx, Record{Action: ActionPoll, Outcome: OutcomePending, Thumbprint: e.Thumbprint, Subject: e.Subject, Reason: resp.Disposition})
+		return o
+	}
+	ne, err := c.acceptIssued(ctx, tx, e, resp.Certificate, resp.Chain)
+	if err != nil {
+		return fail(err)
+	}
+	o.Outcome, o.Thumbprint, o.Subject = OutcomeOK, ne.Thumbprint, ne.Subject
+	return o
+}
+
+// pollCES sends QueryTokenStatus with the server's credential.
+func (c *Core) pollCES(ctx context.Context, s *store.Store, e store.Entry) (*enroll.Response, error) {
+	srv, err := c.Server(s.Context(), e.Meta.PolicyServer)
+	if err != nil {
+		return nil, err
+	}
+	cred, err := c.serverCredential(ctx, s, srv, "")
+	if err != nil {
+		return nil, err
+	}
+	cl, err := c.client(ctx, s, cred)
+	if err != nil {
+		return nil, err
+	}
+	return cl.Poll(ctx, e.Meta.PollURL, e.Meta.RequestID)
+}
+
+// acceptIssued installs cert (issued for the key waiting in Request entry
+// req) into My, then removes the Request entry; for a pending renewal it
+// archives the certificate renewed. The key is matched by store.Add.
+func (c *Core) acceptIssued(ctx context.Context, tx *store.Tx, req store.Entry, cert *x509.Certificate, chain []*x509.Certificate) (store.Entry, error) {
+	s := tx.Store()
+	key, err := s.Signer(ctx, store.Request, req.Thumbprint)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	meta := req.Meta
+	meta.PollURL, meta.ImportedAt = "", c.clock.Now().UTC()
+	old, renewal := strings.CutPrefix(meta.FriendlyName, renewalOf)
+	if renewal {
+		meta.FriendlyName = ""
+	}
+	ne, err := c.installTx(ctx, tx, cert, chain, key, meta)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	if err := tx.Purge(ctx, store.Request, req.Thumbprint); err != nil {
+		return store.Entry{}, err
+	}
+	if renewal {
+		_ = tx.Delete(ctx, store.My, old) // archive; gone already is fine
+	}
+	cx := s.Context()
+	_ = c.record(cx, Record{Action: ActionInstall, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,
+		Reason: "request " + req.Meta.RequestID + " issued"})
+	c.publish(cx, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: ne.Thumbprint, Subject: ne.Subject, NotAfter: ne.NotAfter})
+	return ne, nil
+}
+
+// OfflineRequest describes a CSR for any CA (certreq -new).
+type OfflineRequest struct {
+	Subject  string // RFC 4514
+	DNSNames []string
+	Key      string // rsa2048 (default), rsa3072, rsa4096, p256, p384
+}
+
+// RequestNew makes a key and a CSR for r, keeps the key in the Request
+// store (placeholder certificate) and returns the CSR as PEM, to be taken
+// to any CA. RequestAccept installs the CA's answer.
+func (c *Core) RequestNew(ctx context.Context, cx store.Context, r OfflineRequest) ([]byte, store.Entry, error) {
+	if r.Subject == "" && len(r.DNSNames) == 0 {
+		return nil, store.Entry{}, errors.New("a request needs a subject or DNS names")
+	}
+	if _, err := enroll.ParseDN(r.Subject); err != nil {
+		return nil, store.Entry{}, fmt.Errorf("subject %q: %w", r.Subject, err)
+	}
+	for _, d := range r.DNSNames {
+		if len(d) > 253 || !dnsName.MatchString(d) {
+			return nil, store.Entry{}, fmt.Errorf("%q is not a DNS name", d)
+		}
+	}
+	name := r.Key
+	if name == "" {
+		name = "rsa2048"
+	}
+	kt, ok := keyNames[strings.ToLower(name)]
+	if !ok {
+		return nil, store.Entry{}, fmt.Errorf("unknown key %q: use rsa2048, rsa3072, rsa4096, p256 or p384", r.Key)
+	}
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, store.Entry{}, err
+	}
+	key, err := enroll.GenerateKey(c.rand, kt)
+	if err != nil {
+		return nil, store.Entry{}, err
+	}
+	subject := placeholderSubject(r.Subject, "offline")
+	der, err := x509.CreateCertificateRequest(c.rand, &x509.CertificateRequest{Subject: subject, DNSNames: r.DNSNames}, key)
+	if err != nil {
+		return nil, store.Entry{}, fmt.Errorf("create the request: %w", err)
+	}
+	e, err := s.AddRequest(ctx, key, subject, store.Meta{FriendlyName: "offline request"})
+	if err != nil {
+		return nil, store.Entry{}, err
+	}
+	_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomePending, Thumbprint: e.Thumbprint, Subject: e.Subject, Reason: "offline request created"})
+	c.publish(cx, Event{Kind: StoreChanged, Store: string(store.Request), Thumbprint: e.Thumbprint})
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE REQUEST", Bytes: der}), e, nil
+}
+
+// ErrNoMatchingRequest: a CA response certifies no key waiting in Request.
+var ErrNoMatchingRequest = errors.New("no pending request in the Request store matches the certificate's key")
+
+// RequestAccept installs a CA's response (CER, PEM or P7B; name is used in
+// messages) by matching its certificate to a key waiting in Request, as
+// certreq -accept does. The rest of the file is the chain.
+func (c *Core) RequestAccept(ctx context.Context, cx store.Context, name string, data []byte) (store.Entry, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	b, err := store.Parse(data, "")
+	if err != nil {
+		return store.Entry{}, &store.ImportError{File: name, Reason: err.Error(), Err: err}
+	}
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	defer tx.Unlock()
+	es, err := s.List(ctx, store.Request, store.ListOptions{})
+	if err != nil {
+		return store.Entry{}, err
+	}
+	for _, e := range es {
+		ph, err := s.Get(ctx, store.Request, e.Thumbprint)
+		if err != nil {
+			return store.Entry{}, err
+		}
+		for i, cert := range b.Certs {
+			if !samePublicKey(cert.PublicKey, ph.Certificate.PublicKey) {
+				continue
+			}
+			chain := append(append([]*x509.Certificate(nil), b.Certs[:i]...), b.Certs[i+1:]...)
+			return c.acceptIssued(ctx, tx, e, cert, chain)
+		}
+	}
+	return store.Entry{}, fmt.Errorf("%s: %w", name, ErrNoMatchingRequest)
+}
+
+// samePublicKey compares two public keys of any supported algorithm.
+func samePublicKey(a, b crypto.PublicKey) bool {
+	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
+	return ok && k.Equal(b)
+}

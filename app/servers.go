@@ -1,0 +1,262 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/store"
+)
+
+// ServersFile is the name of the policy-server list inside a context's
+// directory. It holds no secret.
+const ServersFile = "servers.json"
+
+// Auth is how certdesk authenticates to a policy server's CEP and CES.
+type Auth string
+
+// The authentication kinds of a policy server.
+const (
+	AuthPassword    Auth = "password"    // WS-Security username and password
+	AuthCertificate Auth = "certificate" // TLS client certificate (key-based renewal)
+	AuthAnonymous   Auth = "anonymous"
+)
+
+// Server is a registered policy server (CEP) of a context, as
+// Add-CertificateEnrollmentPolicyServer registers one on Windows. Its JSON
+// form is the shape of servers.json and of "certdesk server list -json".
+type Server struct {
+	ID           string `json:"id"` // 8 hex digits derived from the URL
+	URL          string `json:"url"`
+	Auth         Auth   `json:"auth"`
+	FriendlyName string `json:"friendlyName,omitempty"`
+	Username     string `json:"username,omitempty"`
+	AutoEnroll   bool   `json:"autoEnroll"`
+	// TrustedCA is the thumbprint of the CA file put into the context's
+	// Root store when the server was added (after the person confirmed).
+	TrustedCA string `json:"trustedCA,omitempty"`
+	// KBRURL is an optional key-based-renewal CEP (certificate auth).
+	KBRURL string `json:"kbrURL,omitempty"`
+	// ClientCert is the thumbprint in My presented by certificate auth.
+	ClientCert string `json:"clientCert,omitempty"`
+}
+
+// ServerOptions describe a server to add. Password, if set, goes to the
+// keyring (or the machine context's credential file), never to servers.json.
+type ServerOptions struct {
+	URL          string
+	Auth         Auth
+	FriendlyName string
+	Username     string
+	Password     string
+	AutoEnroll   bool
+	// CAFile is a CA certificate to trust for this server. It is imported
+	// into the context's Root store only when TrustCA is true: the caller
+	// must have shown it to the person and got a yes.
+	CAFile  string
+	TrustCA bool
+	KBRURL  string
+}
+
+// ServerID derives a server's id from its URL: short, stable, and the same
+// on every device that registers the same CEP.
+func ServerID(rawURL string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimRight(rawURL, "/"))))
+	return hex.EncodeToString(sum[:4])
+}
+
+// ErrCAFileNotTrusted is returned by AddServer when a CA file is given
+// without TrustCA; the message tells the caller what to confirm.
+var ErrCAFileNotTrusted = errors.New("the CA file is not trusted yet")
+
+// AddServer registers a policy server in context cx and returns it. It
+// checks the URL, saves the password to the keyring first (so a missing
+// keyring changes nothing), imports the CA file after confirmation, and
+// writes servers.json atomically. Adding a URL again replaces its entry.
+func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions) (Server, error) {
+	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
+		return Server{}, err
+	}
+	if o.KBRURL != "" {
+		if err := checkURL(o.KBRURL, false); err != nil {
+			return Server{}, err
+		}
+	}
+	switch o.Auth {
+	case AuthPassword:
+		if o.Username == "" {
+			return Server{}, errors.New("password authentication needs a username")
+		}
+	case AuthCertificate, AuthAnonymous:
+		if o.Password != "" {
+			return Server{}, fmt.Errorf("%s authentication takes no password", o.Auth)
+		}
+	default:
+		return Server{}, fmt.Errorf("unknown authentication %q: use password, certificate or anonymous", o.Auth)
+	}
+	srv := Server{ID: ServerID(o.URL), URL: o.URL, Auth: o.Auth, FriendlyName: o.FriendlyName,
+		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL}
+	s, err := c.Store(cx)
+	if err != nil {
+		return Server{}, err
+	}
+	if o.CAFile != "" {
+		b, err := caFile(o.CAFile)
+		if err != nil {
+			return Server{}, err
+		}
+		root := b.Certs[0]
+		if !o.TrustCA {
+			return Server{}, fmt.Errorf("%w: %s is %q (SHA-256 %X); confirm it to trust it", ErrCAFileNotTrusted,
+				o.CAFile, root.Subject.String(), sha256.Sum256(root.Raw))
+		}
+		if _, _, err := s.Add(ctx, store.Root, root, nil, store.Meta{FriendlyName: "CA of " + o.URL}); err != nil {
+			return Server{}, err
+		}
+		srv.TrustedCA = store.Thumbprint(root.Raw)
+	}
+	if o.Password != "" {
+		if err := c.SetPassword(ctx, cx, srv, o.Password); err != nil {
+			return Server{}, err
+		}
+	}
+	err = c.updateServers(cx, func(list []Server) ([]Server, error) {
+		for i := range list {
+			if list[i].ID == srv.ID {
+				list[i] = srv
+				return list, nil
+			}
+		}
+		return append(list, srv), nil
+	})
+	return srv, err
+}
+
+// Servers lists the policy servers of context cx.
+func (c *Core) Servers(cx store.Context) ([]Server, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	return readServers(filepath.Join(s.Dir(), ServersFile))
+}
+
+// Server finds a server of cx by id, URL or friendly name.
+func (c *Core) Server(cx store.Context, ref string) (Server, error) {
+	list, err := c.Servers(cx)
+	if err != nil {
+		return Server{}, err
+	}
+	for _, s := range list {
+		if s.ID == ref || s.URL == ref || (s.FriendlyName != "" && s.FriendlyName == ref) {
+			return s, nil
+		}
+	}
+	return Server{}, fmt.Errorf("%w %q in the %s context (see \"certdesk server list\")", errNoServer, ref, cx)
+}
+
+// RemoveServer unregisters a server and deletes its saved password and
+// policy cache. Certificates it issued stay; they are no longer renewed.
+func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) error {
+	srv, err := c.Server(cx, ref)
+	if err != nil {
+		return err
+	}
+	if err := c.DeletePassword(ctx, cx, srv); err != nil && !errors.Is(err, errNoPassword) {
+		return err
+	}
+	if s, err := c.Store(cx); err == nil {
+		_ = os.Remove(policyCachePath(s, srv.ID))
+	}
+	return c.updateServers(cx, func(list []Server) ([]Server, error) {
+		out := list[:0]
+		for _, s := range list {
+			if s.ID != srv.ID {
+				out = append(out, s)
+			}
+		}
+		return out, nil
+	})
+}
+
+// updateServers rewrites servers.json under the context lock, so a GUI and
+// a command line adding servers at once both keep theirs.
+func (c *Core) updateServers(cx store.Context, f func([]Server) ([]Server, error)) error {
+	s, err := c.Store(cx)
+	if err != nil {
+		return err
+	}
+	tx, err := s.Lock(context.Background())
+	if err != nil {
+		return err
+	}
+	defer tx.Unlock()
+	path := filepath.Join(s.Dir(), ServersFile)
+	list, err := readServers(path)
+	if err != nil {
+		return err
+	}
+	if list, err = f(list); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(list, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.Dir(), 0o700); err != nil {
+		return err
+	}
+	return writeFileAtomic(path, append(data, '\n'), 0o600)
+}
+
+func readServers(path string) ([]Server, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var list []Server
+	if err := json.Unmarshal(data, &list); err != nil {
+		return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
+	}
+	return list, nil
+}
+
+// checkURL accepts https URLs, and http only where no password travels.
+func checkURL(raw string, password bool) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return fmt.Errorf("%q is not an https URL", raw)
+	}
+	if password && u.Scheme != "https" {
+		return fmt.Errorf("%s: %w", raw, enroll.ErrInsecureCredentials)
+	}
+	return nil
+}
+
+// caFile reads a CA certificate file (PEM, DER or P7B).
+func caFile(path string) (*store.Bundle, error) {
+	data, err := store.ReadImportFile(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := store.Parse(data, "")
+	if err != nil {
+		return nil, &store.ImportError{File: path, Reason: err.Error(), Err: err}
+	}
+	if len(b.Certs) == 0 || !b.Certs[0].IsCA {
+		return nil, &store.ImportError{File: path, Reason: "the file holds no CA certificate", Err: store.ErrNoCertificates}
+	}
+	return b, nil
+}

@@ -1,0 +1,150 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"text/tabwriter"
+	"time"
+
+	"github.com/certdesk/certdesk/app"
+)
+
+// templateRow is one line of "certdesk templates -json" (docs/core.md).
+type templateRow struct {
+	Name            string `json:"name"`
+	OID             string `json:"oid,omitempty"`
+	Key             string `json:"key"`
+	ValiditySeconds uint64 `json:"validitySeconds"`
+	RenewalSeconds  uint64 `json:"renewalSeconds"`
+	Enroll          bool   `json:"enroll"` // this account may enroll and certdesk can
+	SuppliesSubject bool   `json:"suppliesSubject"`
+	SuppliesDNS     bool   `json:"suppliesDNS"`
+	KeyBasedRenewal bool   `json:"keyBasedRenewal"`
+	Pends           bool   `json:"pends"`
+}
+
+// runTemplates implements "certdesk templates [-context C] -server ID [-json]".
+func (c *cli) runTemplates(args []string) int {
+	fs := c.newFlags("templates")
+	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
+	server := fs.String("server", "", "policy server id, URL or name (certdesk server list)")
+	asJSON := fs.Bool("json", false, "print JSON (docs/core.md)")
+	refresh := fs.Bool("refresh", false, "fetch the policy even if the cached one is fresh")
+	pwStdin := fs.Bool("password-stdin", false, "use this password once instead of the saved one")
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 || *server == "" {
+		return c.usage("usage: certdesk templates [-context C] -server ID [-refresh] [-json]")
+	}
+	pw, err := c.readPassword("", *pwStdin)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	core, cx, err := openCore(*ctxName)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	pol, err := core.Policies(context.Background(), cx, *server, pw, *refresh)
+	if err != nil {
+		return c.fail(err)
+	}
+	rows := []templateRow{}
+	for _, t := range pol.Templates {
+		key := "?"
+		if kt, err := t.KeyType(); err == nil {
+			key = kt.String()
+		}
+		rows = append(rows, templateRow{Name: t.CommonName, OID: t.OID, Key: key, ValiditySeconds: t.ValiditySeconds,
+			RenewalSeconds: t.RenewalSeconds, Enroll: t.Usable(), SuppliesSubject: t.Flags.EnrolleeSuppliesSubject,
+			SuppliesDNS: t.Flags.EnrolleeSuppliesSubjectAltName, KeyBasedRenewal: t.Flags.AllowKeyBasedRenewal,
+			Pends: t.Flags.PendAllRequests})
+	}
+	if *asJSON {
+		return c.printJSON(rows)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TEMPLATE\tKEY\tVALIDITY\tRENEWAL\tENROLL\tSUBJECT\tNOTES")
+	for _, r := range rows {
+		subj := "from the CA"
+		if r.SuppliesSubject || r.SuppliesDNS {
+			subj = "you supply"
+		}
+		notes := ""
+		if r.KeyBasedRenewal {
+			notes += "key-based renewal "
+		}
+		if r.Pends {
+			notes += "needs approval"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", r.Name, r.Key, span(r.ValiditySeconds), span(r.RenewalSeconds), r.Enroll, subj, dash(notes))
+	}
+	if err := tw.Flush(); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+// span formats seconds as days, hours or minutes.
+func span(s uint64) string {
+	d := time.Duration(s) * time.Second
+	switch {
+	case s == 0:
+		return "-"
+	case d >= 48*time.Hour:
+		return fmt.Sprintf("%dd", d/(24*time.Hour))
+	case d >= 2*time.Hour:
+		return fmt.Sprintf("%dh", d/time.Hour)
+	}
+	return fmt.Sprintf("%dm", d/time.Minute)
+}
+
+// runEnroll implements "certdesk enroll [-context C] -server ID -template
+// NAME [-subject DN] [-dns NAME]... [-key K] [-password-stdin] [-json]".
+func (c *cli) runEnroll(args []string) int {
+	fs := c.newFlags("enroll")
+	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
+	var r app.EnrollRequest
+	var dns multiFlag
+	fs.StringVar(&r.Server, "server", "", "policy server id, URL or name")
+	fs.StringVar(&r.Template, "template", "", "template name (certdesk templates)")
+	fs.StringVar(&r.Subject, "subject", "", "subject DN, where the template lets you supply it")
+	fs.Var(&dns, "dns", "DNS name for the SAN (repeatable), where the template lets you supply it")
+	fs.StringVar(&r.Key, "key", "", "rsa2048|rsa3072|rsa4096|p256|p384 (only stronger than the template's)")
+	fs.StringVar(&r.FriendlyName, "name", "", "friendly name of the new entry")
+	pwStdin := fs.Bool("password-stdin", false, "use this password once instead of the saved one")
+	asJSON := fs.Bool("json", false, "print JSON (docs/core.md)")
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 || r.Server == "" || r.Template == "" {
+		return c.usage("usage: certdesk enroll [-context C] -server ID -template NAME [-subject DN] [-dns NAME]... [-key K] [-password-stdin] [-json]")
+	}
+	r.DNSNames = dns
+	pw, err := c.readPassword("", *pwStdin)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	r.Password = pw
+	core, cx, err := openCore(*ctxName)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	r.Context = cx
+	res, err := core.Enroll(context.Background(), r)
+	if err != nil {
+		return c.fail(err)
+	}
+	if *asJSON {
+		return c.printJSON(res)
+	}
+	if res.Status == app.StatusPending {
+		fmt.Fprintf(c.stdout, "pending: request %s (%s); the key waits in Request as %s; \"certdesk request status\" or the next pulse installs it\n",
+			res.RequestID, res.Disposition, res.Thumbprint)
+		return exitOK
+	}
+	fmt.Fprintf(c.stdout, "issued %s %s, valid until %s, in My\n", res.Thumbprint, res.Subject, res.NotAfter.Local().Format("2006-01-02 15:04"))
+	return exitOK
+}

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/certdesk/certdesk/app"
+)
+
+// runPulse implements "certdesk pulse [-context C] [-json]": exit 0 when
+// nothing failed, 1 when a renewal or a poll failed.
+func (c *cli) runPulse(args []string) int {
+	fs := c.newFlags("pulse")
+	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
+	asJSON := fs.Bool("json", false, "print the report as JSON (docs/core.md)")
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 {
+		return c.usage("pulse takes no arguments, got %q", pos[0])
+	}
+	core, cx, err := openCore(*ctxName)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	rep, err := core.Pulse(context.Background(), cx)
+	if err != nil {
+		return c.fail(err)
+	}
+	if *asJSON {
+		c.printJSON(rep)
+	} else {
+		if len(rep.Requests) > 0 {
+			c.printRequests(rep.Requests, false)
+		}
+		for _, o := range rep.Renewals {
+			switch o.Outcome {
+			case app.OutcomeOK:
+				fmt.Fprintf(c.stdout, "renewed %s (%s, %s renewal) → %s\n", o.Thumbprint, o.Subject, o.Method, o.NewThumbprint)
+				for _, h := range o.Hooks {
+					if !h.OK {
+						fmt.Fprintf(c.stderr, "certdesk: %s (the renewal is kept)\n", oneLine(h.Error))
+					}
+				}
+			case app.OutcomePending:
+				fmt.Fprintf(c.stdout, "renewal of %s pending: %s\n", o.Thumbprint, oneLine(o.Reason))
+			default:
+				retry := "not retried automatically"
+				if !o.Permanent {
+					retry = "retried after " + o.NextAttempt.Local().Format("2006-01-02 15:04")
+				}
+				fmt.Fprintf(c.stderr, "certdesk: renew %s (%s): %s; %s\n", o.Thumbprint, o.Subject, oneLine(o.Reason), retry)
+			}
+		}
+		fmt.Fprintf(c.stdout, "%s: %d checked, %d due, %d renewed, %d failed\n", rep.Context, rep.Checked, rep.Due, countOK(rep.Renewals), rep.Failed)
+	}
+	if rep.Failed > 0 {
+		return exitFail
+	}
+	return exitOK
+}
+
+func countOK(os []app.RenewalOutcome) int {
+	n := 0
+	for _, o := range os {
+		if o.Outcome == app.OutcomeOK {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/store"
+)
+
+const requestUsage = `usage:
+  certdesk request new    [-context C] -subject DN [-dns NAME]... [-key rsa2048|rsa3072|rsa4096|p256|p384] -out FILE [-json]
+  certdesk request accept [-context C] FILE [-json]     install a CA's answer (CER, PEM or P7B) with its waiting key
+  certdesk request status [-context C] [-json]          poll pending requests; exit 1 if a poll failed`
+
+// runRequest implements "certdesk request new|accept|status".
+func (c *cli) runRequest(args []string) int {
+	if len(args) == 0 {
+		fmt.Fprintln(c.stderr, requestUsage)
+		return exitUsage
+	}
+	fs := c.newFlags("request " + args[0])
+	fs.Usage = func() { fmt.Fprintln(c.stderr, requestUsage) }
+	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
+	asJSON := fs.Bool("json", false, "print JSON (docs/core.md)")
+	var r app.OfflineRequest
+	var dns multiFlag
+	var out string
+	if args[0] == "new" {
+		fs.StringVar(&r.Subject, "subject", "", "subject DN")
+		fs.Var(&dns, "dns", "DNS name (repeatable)")
+		fs.StringVar(&r.Key, "key", "", "key type (default rsa2048)")
+		fs.StringVar(&out, "out", "", "where to write the CSR (PEM)")
+	}
+	pos, code, ok := c.parseOrExit(fs, args[1:])
+	if !ok {
+		return code
+	}
+	core, cx, err := openCore(*ctxName)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	ctx := context.Background()
+	switch args[0] {
+	case "new":
+		if len(pos) != 0 || out == "" {
+			return c.usage("request new needs -out FILE\n%s", requestUsage)
+		}
+		r.DNSNames = dns
+		csr, e, err := core.RequestNew(ctx, cx, r)
+		if err != nil {
+			return c.fail(err)
+		}
+		if err := os.WriteFile(out, csr, 0o644); err != nil {
+			// The key is stored but useless without its CSR: remove it.
+			if s, serr := core.Store(cx); serr == nil {
+				_ = s.Purge(ctx, store.Request, e.Thumbprint)
+			}
+			return c.fail(fmt.Errorf("write %s: %w", out, err))
+		}
+		if *asJSON {
+			return c.printJSON(map[string]string{"request": e.Thumbprint, "subject": e.Subject, "csr": out})
+		}
+		fmt.Fprintf(c.stdout, "wrote %s; the key waits in Request as %s; install the CA's answer with \"certdesk request accept FILE\"\n", out, e.Thumbprint)
+		return exitOK
+	case "accept":
+		if len(pos) != 1 {
+			return c.usage("request accept needs one file\n%s", requestUsage)
+		}
+		data, err := store.ReadImportFile(pos[0])
+		if err != nil {
+			return c.fail(err)
+		}
+		e, err := core.RequestAccept(ctx, cx, pos[0], data)
+		if err != nil {
+			return c.fail(err)
+		}
+		if *asJSON {
+			return c.printJSON(e)
+		}
+		fmt.Fprintf(c.stdout, "installed %s %s with its key in My\n", e.Thumbprint, e.Subject)
+		return exitOK
+	case "status":
+		if len(pos) != 0 {
+			return c.usage("request status takes no arguments\n%s", requestUsage)
+		}
+		outs, err := core.RequestStatus(ctx, cx)
+		if err != nil {
+			return c.fail(err)
+		}
+		if outs == nil {
+			outs = []app.RequestOutcome{}
+		}
+		failed := c.printRequests(outs, *asJSON)
+		if failed > 0 {
+			return exitFail
+		}
+		return exitOK
+	}
+	return c.usage("unknown request verb %q\n%s", args[0], requestUsage)
+}
+
+// printRequests prints poll outcomes and returns how many failed.
+func (c *cli) printRequests(outs []app.RequestOutcome, asJSON bool) (failed int) {
+	for _, o := range outs {
+		if o.Outcome == app.OutcomeFailed {
+			failed++
+		}
+	}
+	if asJSON {
+		c.printJSON(outs)
+		return failed
+	}
+	if len(outs) == 0 {
+		fmt.Fprintln(c.stdout, "no pending requests")
+	}
+	for _, o := range outs {
+		switch o.Outcome {
+		case app.OutcomeOK:
+			fmt.Fprintf(c.stdout, "request %s issued: installed %s %s\n", o.RequestID, o.Thumbprint, o.Subject)
+		case app.OutcomePending:
+			fmt.Fprintf(c.stdout, "request %s still pending\n", o.RequestID)
+		case app.OutcomeDenied:
+			fmt.Fprintf(c.stdout, "request %s denied: %s (its key was removed)\n", o.RequestID, oneLine(o.Reason))
+		default:
+			fmt.Fprintf(c.stderr, "certdesk: request %s: %s\n", o.RequestID, oneLine(o.Reason))
+		}
+	}
+	return failed
+}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/store"
+)
+
+const serverUsage = `usage:
+  certdesk server add    [-context C] -url URL -auth password|certificate|anonymous [-name NAME]
+                         [-username U] [-password-stdin | -password-file F] [-autoenroll]
+                         [-ca-file F [-trust-ca]] [-kbr-url URL] [-json]
+  certdesk server list   [-context C] [-json]
+  certdesk server remove [-context C] ID
+The password goes to the OS keyring (the machine context: a root-only file), never
+to a file certdesk writes in clear. -ca-file names the CA to trust for the server;
+it is put into the context's Root store only with -trust-ca, after you have checked
+the fingerprint that "server add -ca-file F" prints without it.`
+
+// openCore builds the core over CERTDESK_ROOT or the platform defaults and
+// parses the context name.
+func openCore(ctxName string) (*app.Core, store.Context, error) {
+	cx, err := store.ParseContext(ctxName)
+	if err != nil {
+		return nil, "", err
+	}
+	core, err := app.New(app.Options{})
+	return core, cx, err
+}
+
+// multiFlag is a repeatable string flag (-dns a -dns b).
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// runServer implements "certdesk server add|list|remove".
+func (c *cli) runServer(args []string) int {
+	if len(args) == 0 || strings.TrimLeft(args[0], "-") == "h" || strings.TrimLeft(args[0], "-") == "help" {
+		fmt.Fprintln(c.stderr, serverUsage)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	fs := c.newFlags("server " + args[0])
+	fs.Usage = func() { fmt.Fprintln(c.stderr, serverUsage) }
+	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
+	asJSON := fs.Bool("json", false, "print JSON (docs/core.md)")
+	switch args[0] {
+	case "add":
+		var o app.ServerOptions
+		var auth string
+		fs.StringVar(&o.URL, "url", "", "CEP URL")
+		fs.StringVar(&auth, "auth", "", "password, certificate or anonymous")
+		fs.StringVar(&o.FriendlyName, "name", "", "friendly name")
+		fs.StringVar(&o.Username, "username", "", "user name (password authentication)")
+		pwStdin := fs.Bool("password-stdin", false, "read the password from standard input and save it in the keyring")
+		pwFile := fs.String("password-file", "", "read the password from the first line of this file")
+		fs.BoolVar(&o.AutoEnroll, "autoenroll", false, "renew this server's certificates automatically")
+		fs.StringVar(&o.CAFile, "ca-file", "", "CA certificate to trust for this server")
+		fs.BoolVar(&o.TrustCA, "trust-ca", false, "confirm: put -ca-file into the context's Root store")
+		fs.StringVar(&o.KBRURL, "kbr-url", "", "key-based-renewal CEP URL (certificate authentication)")
+		pos, code, ok := c.parseOrExit(fs, args[1:])
+		if !ok {
+			return code
+		}
+		if len(pos) != 0 || o.URL == "" || auth == "" {
+			return c.usage("server add needs -url and -auth\n%s", serverUsage)
+		}
+		o.Auth = app.Auth(auth)
+		pw, err := c.readPassword(*pwFile, *pwStdin)
+		if err != nil {
+			return c.usage("%s", err)
+		}
+		o.Password = pw
+		core, cx, err := openCore(*ctxName)
+		if err != nil {
+			return c.usage("%s", err)
+		}
+		srv, err := core.AddServer(context.Background(), cx, o)
+		if err != nil {
+			return c.fail(err)
+		}
+		if *asJSON {
+			return c.printJSON(srv)
+		}
+		fmt.Fprintf(c.stdout, "added policy server %s (%s)\n", srv.ID, srv.URL)
+		return exitOK
+	case "list", "remove":
+		pos, code, ok := c.parseOrExit(fs, args[1:])
+		if !ok {
+			return code
+		}
+		core, cx, err := openCore(*ctxName)
+		if err != nil {
+			return c.usage("%s", err)
+		}
+		if args[0] == "remove" {
+			if len(pos) != 1 {
+				return c.usage("server remove needs one server id\n%s", serverUsage)
+			}
+			if err := core.RemoveServer(context.Background(), cx, pos[0]); err != nil {
+				return c.fail(err)
+			}
+			fmt.Fprintf(c.stdout, "removed policy server %s\n", pos[0])
+			return exitOK
+		}
+		if len(pos) != 0 {
+			return c.usage("server list takes no arguments\n%s", serverUsage)
+		}
+		list, err := core.Servers(cx)
+		if err != nil {
+			return c.fail(err)
+		}
+		if *asJSON {
+			if list == nil {
+				list = []app.Server{}
+			}
+			return c.printJSON(list)
+		}
+		if len(list) == 0 {
+			fmt.Fprintf(c.stdout, "no policy servers in the %s context\n", cx)
+			return exitOK
+		}
+		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tAUTH\tUSER\tAUTOENROLL\tNAME\tURL")
+		for _, s := range list {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\n", s.ID, s.Auth, dash(s.Username), s.AutoEnroll, dash(s.FriendlyName), s.URL)
+		}
+		if err := tw.Flush(); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
+	}
+	return c.usage("unknown server verb %q\n%s", args[0], serverUsage)
+}

@@ -1,0 +1,82 @@
+package enroll
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPolicyCacheDue(t *testing.T) {
+	at := fixedNow
+	tests := []struct {
+		name string
+		pc   PolicyCache
+		now  time.Time
+		want bool
+	}{
+		{"empty", PolicyCache{}, at, true},
+		{"fresh, default 8h", PolicyCache{Policies: &Policies{}, Fetched: at}, at.Add(7 * time.Hour), false},
+		{"stale, default 8h", PolicyCache{Policies: &Policies{}, Fetched: at}, at.Add(8 * time.Hour), true},
+		{"server says 1h", PolicyCache{Policies: &Policies{NextUpdateHours: u32(1)}, Fetched: at}, at.Add(61 * time.Minute), true},
+		{"server says 0h", PolicyCache{Policies: &Policies{NextUpdateHours: u32(0)}, Fetched: at}, at, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.pc.Due(tt.now); got != tt.want {
+				t.Errorf("Due = %v", got)
+			}
+		})
+	}
+}
+
+// TestRefreshPolicies: the first fetch is full, the second sends lastUpdate
+// and keeps the cached templates on policiesNotChanged; the value survives
+// a JSON round trip (§10.20).
+func TestRefreshPolicies(t *testing.T) {
+	full := vector(t, "cepces-fixture-GetPoliciesResponse-body-3ext.xml")
+	same := []byte(`<GetPoliciesResponse xmlns="` + nsXCEP + `"><response><policyID>{DA239A97-1289-4B14-924F-B318D56ED254}</policyID><nextUpdateHours>2</nextUpdateHours><policiesNotChanged>true</policiesNotChanged></response></GetPoliciesResponse>`)
+	var sent []string
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		ans := full
+		if !strings.Contains(string(b), `<lastUpdate xsi:nil="true"/>`) {
+			ans = same
+		}
+		sent = append(sent, string(b))
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(string(ans))), Header: http.Header{}}, nil
+	})
+	now := fixedNow
+	c := New(WithHTTPClient(&http.Client{Transport: rt}), WithClock(func() time.Time { return now }))
+	pc, err := c.RefreshPolicies(context.Background(), PolicyCache{URL: "https://cep.example.test/CEP"})
+	if err != nil || len(pc.Policies.Templates) != 1 || !pc.Fetched.Equal(now) {
+		t.Fatalf("first refresh: %+v %v", pc, err)
+	}
+	js, err := json.Marshal(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back PolicyCache
+	if err := json.Unmarshal(js, &back); err != nil || !reflect.DeepEqual(back.Policies, pc.Policies) {
+		t.Fatalf("JSON round trip: %v\n%s", err, js)
+	}
+	now = now.Add(9 * time.Hour)
+	if !back.Due(now) {
+		t.Fatal("not due after 9h")
+	}
+	pc2, err := c.RefreshPolicies(context.Background(), back)
+	if err != nil || pc2.Policies.NotChanged || len(pc2.Policies.Templates) != 1 || *pc2.Policies.NextUpdateHours != 2 || !pc2.Fetched.Equal(now) {
+		t.Fatalf("second refresh: %+v %v", pc2.Policies, err)
+	}
+	if !strings.Contains(sent[1], "<lastUpdate>2026-11-25T14:00:00Z</lastUpdate>") {
+		t.Errorf("lastUpdate not sent: %s", sent[1])
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

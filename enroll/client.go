@@ -1,0 +1,200 @@
+package enroll
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"time"
+)
+
+// Client talks to CEP and CES endpoints. It is safe for concurrent use and
+// holds no state beyond its configuration and HTTP connection pool.
+type Client struct {
+	cfg config
+	hc  *http.Client
+}
+
+// New returns a Client. Without authentication options it is anonymous.
+func New(opts ...Option) *Client {
+	cfg := config{now: time.Now, rand: rand.Reader, maxBody: DefaultMaxResponseSize}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	hc := cfg.httpClient
+	if hc == nil {
+		tc := &tls.Config{
+			RootCAs:    cfg.roots,
+			MinVersion: tls.VersionTLS12,
+			// IIS asks for the client certificate only after reading the
+			// request, by TLS 1.2 renegotiation (protocol.md §2.2, §10.15).
+			Renegotiation: tls.RenegotiateOnceAsClient,
+		}
+		if cfg.clientCert != nil {
+			cert := cfg.clientCert
+			tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		}
+		// A custom TLSClientConfig keeps the transport on HTTP/1.1, which
+		// renegotiation needs.
+		hc = &http.Client{
+			Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment},
+			// A 307/308 would replay the body, password included, to wherever
+			// it points (possibly plain http); CES never redirects, so don't follow.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
+	}
+	return &Client{cfg: cfg, hc: hc}
+}
+
+// AuthKind returns the clientAuthentication code this client satisfies.
+func (c *Client) AuthKind() AuthKind {
+	switch {
+	case c.cfg.user != "":
+		return AuthUsernamePassword
+	case c.cfg.clientCert != nil:
+		return AuthCertificate
+	}
+	return AuthAnonymous
+}
+
+// GetPolicies fetches the enrollment policy from a CEP URL. A non-zero
+// lastUpdate lets the server answer policiesNotChanged; see PolicyCache.
+func (c *Client) GetPolicies(ctx context.Context, cepURL string, lastUpdate time.Time) (*Policies, error) {
+	body, err := c.post(ctx, cepURL, actionGetPolicies, getPoliciesBody(lastUpdate, c.cfg.clientVersion, c.cfg.serverVersion))
+	if err != nil {
+		return nil, err
+	}
+	return ParsePolicies(body)
+}
+
+// Endpoints returns the CES URIs that can serve t for the given auth kind,
+// in priority order (lower first; nil last; ties keep document order).
+// Renewal-only endpoints are included only for renewals (§6, §10.18).
+func (p *Policies) Endpoints(t *Template, kind AuthKind, renewal bool) []string {
+	var uris []CESURI
+	for _, ca := range p.CAs {
+		if t != nil && len(t.CAReferences) > 0 && !slices.Contains(t.CAReferences, ca.ReferenceID) {
+			continue
+		}
+		for _, u := range ca.URIs {
+			if u.Auth == kind && (renewal || !u.RenewalOnly) && u.URI != "" {
+				uris = append(uris, u)
+			}
+		}
+	}
+	prio := func(u CESURI) uint64 {
+		if u.Priority == nil {
+			return 1 << 32
+		}
+		return uint64(*u.Priority)
+	}
+	sort.SliceStable(uris, func(i, j int) bool { return prio(uris[i]) < prio(uris[j]) })
+	out := make([]string, 0, len(uris))
+	for _, u := range uris {
+		if !slices.Contains(out, u.URI) {
+			out = append(out, u.URI)
+		}
+	}
+	return out
+}
+
+// failover calls try for each URI in turn and moves on after connection
+// errors and 5xx answers without a SOAP fault (cepces only tries the first,
+// issue #35). A fault is the CA's answer and ends the loop.
+func failover(ctx context.Context, uris []string, try func(string) (*Response, error)) (*Response, error) {
+	if len(uris) == 0 {
+		return nil, ErrNoEndpoint
+	}
+	var errs []error
+	for _, u := range uris {
+		res, err := try(u)
+		if err == nil || !retryable(ctx, err) {
+			return res, err
+		}
+		errs = append(errs, err)
+	}
+	if len(errs) == 1 {
+		return nil, errs[0]
+	}
+	return nil, fmt.Errorf("%w (all %d enrollment servers failed)", errs[len(errs)-1], len(errs))
+}
+
+func retryable(ctx context.Context, err error) bool {
+	var f *Fault
+	var h *HTTPError
+	switch {
+	case ctx.Err() != nil, errors.As(err, &f), errors.Is(err, ErrInsecureCredentials):
+		return false
+	case errors.As(err, &h):
+		return h.StatusCode >= 500
+	}
+	var ue *url.Error
+	return errors.As(err, &ue) || errors.As(err, new(*UntrustedServerError))
+}
+
+// post sends one SOAP request and returns the body of a 200 answer. A SOAP
+// fault, whatever the status, becomes *Fault.
+func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byte, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return nil, fmt.Errorf("enroll: %q is not an http(s) URL", endpoint)
+	}
+	if c.cfg.user != "" && u.Scheme != "https" {
+		return nil, ErrInsecureCredentials
+	}
+	id, err := newUUID(c.cfg.rand)
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	writeEnvelope(&buf, header{action: action, messageID: "urn:uuid:" + id, to: endpoint,
+		user: c.cfg.user, password: c.cfg.password, now: c.cfg.now()}, body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, &buf)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: %w", err)
+	}
+	// SOAP 1.2: the action travels in wsa:Action, no SOAPAction header (§10.5).
+	req.Header.Set("Content-Type", contentType)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		if ue := untrusted(endpoint, err); ue != nil {
+			return nil, ue
+		}
+		return nil, fmt.Errorf("enroll: post to %s: %w", endpoint, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("enroll: read answer from %s: %w", endpoint, err)
+	}
+	if int64(len(data)) > c.cfg.maxBody {
+		return nil, fmt.Errorf("%w (over %d bytes from %s)", ErrResponseTooLarge, c.cfg.maxBody, endpoint)
+	}
+	if resp.StatusCode == http.StatusOK {
+		return data, nil
+	}
+	// WCF answers faults with HTTP 500 and a SOAP body (§10.5).
+	// Some proxies mislabel the body, so look for a fault whatever the type.
+	if d, start, _, err := payload(data); err == nil && start.Name.Space == nsSOAP && start.Name.Local == "Fault" {
+		return nil, decodeFault(d, start)
+	}
+	return nil, &HTTPError{URL: endpoint, StatusCode: resp.StatusCode, Status: resp.Status}
+}
+
+// newUUID returns a random (version 4) UUID read from r.
+func newUUID(r io.Reader) (string, error) {
+	var b [16]byte
+	if _, err := io.ReadFull(r, b[:]); err != nil {
+		return "", fmt.Errorf("enroll: read random message id: %w", err)
+	}
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+}

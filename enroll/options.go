@@ -1,0 +1,64 @@
+package enroll
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"io"
+	"net/http"
+	"time"
+)
+
+// DefaultMaxResponseSize caps response bodies. A GetPolicies answer with
+// hundreds of templates stays well under it.
+const DefaultMaxResponseSize = 4 << 20
+
+// Option configures a Client.
+type Option func(*config)
+
+type config struct {
+	roots          *x509.CertPool
+	clientCert     *tls.Certificate
+	user, password string
+	httpClient     *http.Client
+	now            func() time.Time
+	rand           io.Reader
+	maxBody        int64
+	clientVersion  int
+	serverVersion  int
+}
+
+// WithRootCAs sets the roots that server certificates must chain to; nil
+// means the system roots.
+func WithRootCAs(pool *x509.CertPool) Option { return func(c *config) { c.roots = pool } }
+
+// WithUsernamePassword authenticates with a WS-Security UsernameToken
+// (clientAuthentication 4). The password travels in clear inside TLS, so the
+// client refuses http:// URLs.
+func WithUsernamePassword(user, password string) Option {
+	return func(c *config) { c.user, c.password = user, password }
+}
+
+// WithClientCertificate presents cert in the TLS handshake
+// (clientAuthentication 8), e.g. the certificate being renewed.
+func WithClientCertificate(cert tls.Certificate) Option {
+	return func(c *config) { c.clientCert = &cert }
+}
+
+// WithHTTPClient replaces the HTTP client; WithRootCAs and
+// WithClientCertificate then have no effect on TLS.
+func WithHTTPClient(hc *http.Client) Option { return func(c *config) { c.httpClient = hc } }
+
+// WithClock sets the clock used for WS-Security timestamps.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithRandom sets the source for message ids (tests pass a fixed one).
+func WithRandom(r io.Reader) Option { return func(c *config) { c.rand = r } }
+
+// WithMaxResponseSize overrides DefaultMaxResponseSize.
+func WithMaxResponseSize(n int64) Option { return func(c *config) { c.maxBody = n } }
+
+// WithPolicyVersions sets the clientVersion and serverVersion sent in
+// GetPolicies. The default 0/0 shows all templates, as cepces found (§3.1).
+func WithPolicyVersions(client, server int) Option {
+	return func(c *config) { c.clientVersion, c.serverVersion = client, server }
+}

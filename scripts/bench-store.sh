@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# bench-store.sh: the store rows of "make bench". Run from the repo root
+# inside scripts/with-keyring.sh, after scripts/bench.sh has built
+# build/certdesk-cli. Prints markdown rows
+#   | what | figure | floor or peer | ratio | goal |
+# Figures are medians over several cold process runs (hyperfine when
+# installed, else a date +%s%N loop).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cli=$PWD/build/certdesk-cli
+[ -x "$cli" ] || CGO_ENABLED=0 go build -tags nogui -o "$cli" .
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/parsefloor" ./scripts/parsefloor
+
+# median_ms CMD...: median wall time of a cold run of CMD in milliseconds.
+# $prepare (if set) runs untimed before each run.
+median_ms() {
+	if command -v hyperfine >/dev/null; then
+		hyperfine -N -w 2 -r "${runs:-10}" ${prepare:+--prepare "$prepare"} --export-csv "$work/h.csv" "$*" >/dev/null 2>&1
+		awk -F, 'NR==2 { printf "%.1f", $4 * 1000 }' "$work/h.csv"
+		return
+	fi
+	local ts=()
+	for _ in $(seq "${runs:-10}"); do
+		[ -n "${prepare:-}" ] && sh -c "$prepare"
+		local t0=$(date +%s%N)
+		"$@" >/dev/null 2>&1
+		ts+=($(( ($(date +%s%N) - t0) / 1000 )))
+	done
+	printf '%s\n' "${ts[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1000 }'
+}
+
+row() { # what figure_ms peer_label peer_ms goal
+	awk -v w="$1" -v f="$2" -v pl="$3" -v p="$4" -v g="$5" \
+		'BEGIN { printf "| %s | %.1f ms | %s %.1f ms | %.2f× | %s |\n", w, f, pl, p, f / p, g }'
+}
+
+# (a) listing 10,000 certificates from the index vs reading and parsing
+# the same 10,000 DER files.
+CERTDESK_BENCH_ROOT="$work/list" CERTDESK_BENCH_DER="$work/der" CERTDESK_BENCH_N=10000 \
+	go test -count=1 -run '^TestGenerateBenchStore$' ./store >/dev/null
+n=$(CERTDESK_ROOT="$work/list" "$cli" store list -json | grep -o '"thumbprint"' | wc -l)
+[ "$n" = 10000 ] || { echo "bench-store: fixture lists $n entries, want 10000" >&2; exit 1; }
+floor=$(median_ms "$work/parsefloor" "$work/der")
+list=$(median_ms env CERTDESK_ROOT="$work/list" "$cli" store list -json)
+row "store list -json, 10,000 certificates (cold process)" "$list" "parsefloor (read + x509.ParseCertificate)" "$floor" "≤ 1.5×"
+
+# (b) importing one OpenSSL-made PFX (default AES-256/PBKDF2, leaf + key +
+# CA) into an existing user context from which the leaf is purged before
+# each run: decode, the key-encryption key read from the keyring, the key
+# sealed, durable writes; vs openssl pkcs12 -nodes into a file. (The very
+# first import of a context also creates the key in the keyring, once.)
+(
+	cd "$work"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -subj /CN=BenchRoot -days 365 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -keyout leaf.key -out leaf.csr -subj /CN=bench.example 2>/dev/null
+	openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out leaf.pem -days 90 2>/dev/null
+	printf 'bench-pass\n' >pw
+	openssl pkcs12 -export -in leaf.pem -inkey leaf.key -certfile ca.pem -out f.pfx -passout file:pw
+)
+peer=$(median_ms openssl pkcs12 -nodes -in "$work/f.pfx" -out "$work/out.pem" -passin "file:$work/pw")
+CERTDESK_ROOT="$work/imp" "$cli" store import -password-file "$work/pw" "$work/f.pfx" >/dev/null
+leaf=$(CERTDESK_ROOT="$work/imp" "$cli" store list | awk '/bench.example/ { print $1 }')
+prepare="env CERTDESK_ROOT=$work/imp $cli store purge $leaf" median_ms env CERTDESK_ROOT="$work/imp" "$cli" store import -password-file "$work/pw" "$work/f.pfx" >"$work/imp.ms"
+CERTDESK_ROOT="$work/imp" "$cli" store list | grep -q bench.example || { echo "bench-store: import did not store the leaf" >&2; exit 1; }
+row "store import PFX (cold process, durable write, keyring)" "$(cat "$work/imp.ms")" "openssl pkcs12 -nodes" "$peer" "≤ 2×"

@@ -1,0 +1,109 @@
+package store
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"software.sslmate.com/src/go-pkcs12"
+)
+
+// genStore writes n certificate-only entries into store My of a user
+// context under root, and (if derDir is set) the same certificates as DER
+// files for the parse floor. It writes entry files directly, without the
+// per-entry fsync, then builds the index once: a fixture, not a write path.
+func genStore(tb testing.TB, root string, n int, derDir string) {
+	tb.Helper()
+	s, err := Open(LocationAt(root), User)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir := s.storeDir(My)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		tb.Fatal(err)
+	}
+	p := newPKI(tb)
+	keys := []*ecdsa.PrivateKey{newKey(tb), newKey(tb), newKey(tb), newKey(tb)}
+	now := time.Now().UTC().Truncate(time.Second)
+	for i := range n {
+		leafKey := keys[i%len(keys)]
+		c := issue(tb, &x509.Certificate{
+			Subject:  pkix.Name{CommonName: fmt.Sprintf("host%05d.example.com", i), Organization: []string{"Example Corp"}, Country: []string{"DE"}},
+			DNSNames: []string{fmt.Sprintf("host%05d.example.com", i), fmt.Sprintf("alt%05d.example.com", i)},
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		}, p.inter, leafKey.Public(), p.interKey)
+		b, _ := json.Marshal(entryFile{Version: entryVersion, Cert: c.Raw, Meta: Meta{ImportedAt: now, FriendlyName: "bench " + strconv.Itoa(i)}})
+		t := Thumbprint(c.Raw)
+		if err := os.WriteFile(filepath.Join(dir, entryName(t)), b, 0o600); err != nil {
+			tb.Fatal(err)
+		}
+		if derDir != "" {
+			if err := os.WriteFile(filepath.Join(derDir, t+".cer"), c.Raw, 0o600); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	if _, err := repairIndex(My, dir); err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, indexName)); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// TestGenerateBenchStore builds the 10,000-certificate fixture for
+// scripts/bench-store.sh when CERTDESK_BENCH_ROOT is set; otherwise it
+// skips.
+func TestGenerateBenchStore(t *testing.T) {
+	root := os.Getenv("CERTDESK_BENCH_ROOT")
+	if root == "" {
+		t.Skip("CERTDESK_BENCH_ROOT not set")
+	}
+	n, _ := strconv.Atoi(os.Getenv("CERTDESK_BENCH_N"))
+	if n == 0 {
+		n = 10000
+	}
+	derDir := os.Getenv("CERTDESK_BENCH_DER")
+	os.MkdirAll(derDir, 0o700)
+	genStore(t, root, n, derDir)
+}
+
+// BenchmarkList10k lists a 10,000-entry store from its index.
+func BenchmarkList10k(b *testing.B) {
+	root := b.TempDir()
+	genStore(b, root, 10000, "")
+	s, _ := Open(LocationAt(root), User)
+	b.ResetTimer()
+	for b.Loop() {
+		es, err := s.List(context.Background(), My, ListOptions{})
+		if err != nil || len(es) != 10000 {
+			b.Fatal(len(es), err)
+		}
+	}
+}
+
+// BenchmarkPFXDecode is the decode step of an import alone: sniffing,
+// reading the algorithms, go-pkcs12 DecodeChain of a Modern2023 PFX
+// (2048 PBKDF2 iterations, as OpenSSL writes).
+func BenchmarkPFXDecode(b *testing.B) {
+	p := newPKI(b)
+	leaf, key := p.leaf(b, "bench.example")
+	pfx, err := pkcs12.Modern2023.WithIterations(2048).Encode(key, leaf, []*x509.Certificate{p.inter, p.root}, "pw")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := Parse(pfx, "pw"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

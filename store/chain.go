@@ -1,0 +1,151 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"crypto/x509"
+	"time"
+)
+
+// Expiry is a certificate's validity relative to a moment.
+type Expiry string
+
+// The expiry statuses.
+const (
+	Valid       Expiry = "valid"
+	Expiring    Expiry = "expiring" // valid, but ends within the window
+	Expired     Expiry = "expired"
+	NotYetValid Expiry = "not yet valid"
+)
+
+// ExpiryStatus classifies a validity period at now; within is the
+// "expiring soon" window (for example 30 days).
+func ExpiryStatus(notBefore, notAfter, now time.Time, within time.Duration) Expiry {
+	switch {
+	case now.Before(notBefore):
+		return NotYetValid
+	case now.After(notAfter):
+		return Expired
+	case notAfter.Sub(now) <= within:
+		return Expiring
+	}
+	return Valid
+}
+
+// ChainElement is one certificate of a built chain, leaf first.
+type ChainElement struct {
+	Thumbprint string `json:"thumbprint"`
+	Subject    string `json:"subject"`
+	Source     string `json:"source"` // the store it came from ("My", "CA", "Root", ...) or "system"
+	Expiry     Expiry `json:"expiry"`
+	// Status is "ok", or why this element breaks the chain: "expired",
+	// "not yet valid", "issuer not found", "untrusted root".
+	Status string `json:"status"`
+
+	Certificate *x509.Certificate `json:"-"`
+}
+
+// Chain is the result of building an entry's chain.
+type Chain struct {
+	Valid    bool           `json:"valid"`
+	Error    string         `json:"error,omitempty"` // why not, from crypto/x509
+	Elements []ChainElement `json:"elements"`
+}
+
+// Chain builds and validates the chain of entry thumbprint in store n at
+// now, against the context's Root store plus the system roots, with the
+// context's CA store (and the entry's own store, unless it is My, which can
+// be large and holds no CA certificates) as intermediates. When
+// validation fails it still walks issuers by name and signature, so each
+// element shows where the chain breaks.
+func (s *Store) Chain(ctx context.Context, n Name, thumbprint string, now time.Time) (*Chain, error) {
+	e, err := s.Get(ctx, n, thumbprint)
+	if err != nil {
+		return nil, err
+	}
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	src := map[string]string{} // thumbprint -> store
+	var candidates []*x509.Certificate
+	inters := x509.NewCertPool()
+	names := []Name{Root, CA}
+	if n != My && n != Root && n != CA {
+		names = append(names, n)
+	}
+	for _, sn := range names {
+		es, err := s.List(ctx, sn, ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		for _, le := range es {
+			ge, err := s.Get(ctx, sn, le.Thumbprint)
+			if err != nil {
+				continue
+			}
+			if _, dup := src[le.Thumbprint]; dup {
+				continue
+			}
+			src[le.Thumbprint] = string(sn)
+			candidates = append(candidates, ge.Certificate)
+			if sn == Root {
+				roots.AddCert(ge.Certificate)
+			} else {
+				inters.AddCert(ge.Certificate)
+			}
+		}
+	}
+	ch := &Chain{}
+	chains, verr := e.Certificate.Verify(x509.VerifyOptions{
+		Roots: roots, Intermediates: inters, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
+	})
+	var path []*x509.Certificate
+	if verr == nil {
+		ch.Valid, path = true, chains[0]
+	} else {
+		ch.Error = verr.Error()
+		path = walk(e.Certificate, candidates)
+	}
+	for i, c := range path {
+		t := Thumbprint(c.Raw)
+		el := ChainElement{Thumbprint: t, Subject: c.Subject.String(), Source: src[t], Certificate: c,
+			Expiry: ExpiryStatus(c.NotBefore, c.NotAfter, now, 0), Status: "ok"}
+		if el.Source == "" {
+			el.Source = "system"
+		}
+		if el.Expiry == Expired || el.Expiry == NotYetValid {
+			el.Status = string(el.Expiry)
+		} else if !ch.Valid && i == len(path)-1 {
+			if isSelfSigned(c) {
+				el.Status = "untrusted root"
+			} else {
+				el.Status = "issuer not found"
+			}
+		}
+		ch.Elements = append(ch.Elements, el)
+	}
+	return ch, nil
+}
+
+// walk follows issuers among candidates by name and signature, for a
+// chain that did not validate; it stops at a self-signed certificate, a
+// missing issuer or a loop.
+func walk(leaf *x509.Certificate, candidates []*x509.Certificate) []*x509.Certificate {
+	path := []*x509.Certificate{leaf}
+	for c := leaf; !isSelfSigned(c) && len(path) < 10; {
+		var next *x509.Certificate
+		for _, p := range candidates {
+			if bytes.Equal(p.RawSubject, c.RawIssuer) && c.CheckSignatureFrom(p) == nil && !bytes.Equal(p.Raw, c.Raw) {
+				next = p
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		path = append(path, next)
+		c = next
+	}
+	return path
+}

@@ -1,0 +1,337 @@
+package store
+
+import (
+	"context"
+	"crypto"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gofrs/flock"
+)
+
+// lockName is the per-context lock file every writer holds.
+const lockName = ".lock"
+
+// lockRetry is how often Lock polls a lock held by another process.
+const lockRetry = 10 * time.Millisecond
+
+// Tx is a write session holding the context's lock, from Lock until
+// Unlock. The core holds one across a renewal so that no other process
+// (the GUI, a scheduled pulse) writes the context meanwhile. Every method
+// leaves the disk consistent on return; a Tx is not safe for concurrent
+// use.
+type Tx struct {
+	s     *Store
+	fl    *flock.Flock
+	idx   map[Name][]Entry // indexes loaded by this Tx
+	dirty map[Name]bool    // stores whose index must be rewritten
+}
+
+// Lock waits for the context's file lock (or ctx) and returns the Tx that
+// holds it. Call Unlock when done. A Tx from the same process blocks a
+// second Lock like one from another process does.
+func (s *Store) Lock(ctx context.Context) (*Tx, error) {
+	if err := mkdirDurable(s.dir); err != nil {
+		return nil, s.opErr("lock", "", s.dir, err)
+	}
+	fl := flock.New(filepath.Join(s.dir, lockName), flock.SetPermissions(0o600))
+	ok, err := fl.TryLockContext(ctx, lockRetry)
+	if err == nil && !ok {
+		err = errors.New("lock not acquired")
+	}
+	if err != nil {
+		return nil, s.opErr("lock", "", fl.Path(), err)
+	}
+	return &Tx{s: s, fl: fl, idx: map[Name][]Entry{}, dirty: map[Name]bool{}}, nil
+}
+
+// Unlock writes any pending index and releases the lock. It is safe to
+// call more than once.
+func (tx *Tx) Unlock() error {
+	if tx.fl == nil {
+		return nil
+	}
+	err := tx.flush()
+	if uerr := tx.fl.Unlock(); err == nil {
+		err = uerr
+	}
+	tx.fl = nil
+	return err
+}
+
+// Store returns the Store the Tx writes to.
+func (tx *Tx) Store() *Store { return tx.s }
+
+// index returns the (repaired) index of store n.
+func (tx *Tx) index(n Name) ([]Entry, error) {
+	if es, ok := tx.idx[n]; ok {
+		return es, nil
+	}
+	es, err := repairIndex(n, tx.s.storeDir(n))
+	if err != nil {
+		return nil, err
+	}
+	tx.idx[n] = es
+	return es, nil
+}
+
+// markDirty creates the store directory and, once per Tx and store, the
+// durable dirty marker, before any entry of store n changes.
+func (tx *Tx) markDirty(n Name) error {
+	if tx.fl == nil {
+		return errors.New("store: Tx used after Unlock")
+	}
+	if tx.dirty[n] {
+		return nil
+	}
+	if _, err := tx.index(n); err != nil {
+		return err
+	}
+	dir := tx.s.storeDir(n)
+	if err := mkdirDurable(dir); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(dir, dirtyName), nil, 0o600); err != nil {
+		return err
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	tx.dirty[n] = true
+	return nil
+}
+
+// flush rewrites the index of every store this Tx changed.
+func (tx *Tx) flush() error {
+	for n := range tx.dirty {
+		if err := writeIndex(tx.s.storeDir(n), tx.idx[n]); err != nil {
+			return tx.s.opErr("write index", n, "", err)
+		}
+		delete(tx.dirty, n)
+	}
+	return nil
+}
+
+// put writes an entry file and updates the in-memory index.
+func (tx *Tx) put(n Name, ef *entryFile, cert *x509.Certificate) (Entry, error) {
+	if err := tx.markDirty(n); err != nil {
+		return Entry{}, err
+	}
+	b, err := json.Marshal(ef)
+	if err != nil {
+		return Entry{}, err
+	}
+	e := newEntry(n, cert, ef.Key != nil, ef.Meta)
+	// No directory fsync here: flush fsyncs the directory after renaming
+	// the index, which makes this rename durable too, before the marker
+	// goes and before the operation returns.
+	if err := writeFileRenamed(tx.s.storeDir(n), entryName(e.Thumbprint), b); err != nil {
+		return Entry{}, err
+	}
+	tx.setIndex(n, e.Thumbprint, &e)
+	e.Certificate = cert
+	return e, nil
+}
+
+// setIndex replaces (e != nil) or removes the index row of thumbprint t.
+func (tx *Tx) setIndex(n Name, t string, e *Entry) {
+	es := tx.idx[n]
+	for i := range es {
+		if es[i].Thumbprint == t {
+			if e == nil {
+				tx.idx[n] = append(es[:i], es[i+1:]...)
+			} else {
+				es[i] = *e
+			}
+			return
+		}
+	}
+	if e != nil {
+		tx.idx[n] = append(es, *e)
+		sortEntries(tx.idx[n])
+	}
+}
+
+// Change says what Add did.
+type Change string
+
+// The outcomes of Add.
+const (
+	Added     Change = "added"     // a new entry
+	Attached  Change = "attached"  // the key was added to an entry that had none
+	Unchanged Change = "unchanged" // the entry already existed as given
+)
+
+// Add puts cert (with key, if not nil) into store n with meta. Adding a
+// certificate that is already there changes nothing; adding it with a key
+// it lacked attaches the key; adding an archived one restores it (Added).
+// The key must match the certificate.
+func (tx *Tx) Add(ctx context.Context, n Name, cert *x509.Certificate, key crypto.PrivateKey, meta Meta) (Entry, Change, error) {
+	e, ch, err := tx.add(ctx, n, cert, key, meta)
+	if err == nil {
+		err = tx.flush()
+	}
+	if err != nil {
+		return Entry{}, "", tx.s.opErr("add", n, "", err)
+	}
+	return e, ch, nil
+}
+
+func (tx *Tx) add(ctx context.Context, n Name, cert *x509.Certificate, key crypto.PrivateKey, meta Meta) (Entry, Change, error) {
+	if key != nil && !keyMatches(key, cert) {
+		return Entry{}, "", errors.New("the private key does not match the certificate")
+	}
+	t := Thumbprint(cert.Raw)
+	old, _, err := readEntryFile(tx.s.storeDir(n), t)
+	switch {
+	case err == nil && old.Meta.Archived:
+		// Adding an archived (deleted) certificate again brings it back,
+		// with the key it had or the one given now.
+		old.Meta.Archived = false
+		if old.Key == nil && key != nil {
+			if old.Key, err = tx.sealKey(ctx, t, key); err != nil {
+				return Entry{}, "", err
+			}
+		}
+		e, err := tx.put(n, old, cert)
+		return e, Added, err
+	case err == nil && (old.Key != nil || key == nil):
+		e := newEntry(n, cert, old.Key != nil, old.Meta)
+		e.Certificate = cert
+		return e, Unchanged, nil
+	case err == nil:
+		meta, err = old.Meta, nil // attach: keep what is known about the entry
+	case !errors.Is(err, ErrNotFound):
+		return Entry{}, "", err
+	}
+	ef := &entryFile{Version: entryVersion, Cert: cert.Raw, Meta: meta}
+	if ef.Meta.ImportedAt.IsZero() {
+		ef.Meta.ImportedAt = tx.s.now().UTC().Truncate(time.Second)
+	}
+	if key != nil {
+		if ef.Key, err = tx.sealKey(ctx, t, key); err != nil {
+			return Entry{}, "", err
+		}
+	}
+	e, err := tx.put(n, ef, cert)
+	if old != nil {
+		return e, Attached, err
+	}
+	return e, Added, err
+}
+
+// UpdateMeta applies f to the metadata of an entry and writes it back,
+// atomically with respect to every other writer (the Tx holds the lock).
+func (tx *Tx) UpdateMeta(ctx context.Context, n Name, thumbprint string, f func(*Meta) error) (Entry, error) {
+	e, err := tx.updateMeta(n, thumbprint, f)
+	if err == nil {
+		err = tx.flush()
+	}
+	if err != nil {
+		return Entry{}, tx.s.opErr("update", n, "", err)
+	}
+	return e, nil
+}
+
+func (tx *Tx) updateMeta(n Name, thumbprint string, f func(*Meta) error) (Entry, error) {
+	t, err := NormalizeThumbprint(thumbprint)
+	if err != nil {
+		return Entry{}, err
+	}
+	ef, cert, err := readEntryFile(tx.s.storeDir(n), t)
+	if err != nil {
+		return Entry{}, err
+	}
+	if err := f(&ef.Meta); err != nil {
+		return Entry{}, err
+	}
+	return tx.put(n, ef, cert)
+}
+
+// Delete archives the entry: it stays on disk, hidden from List unless
+// IncludeArchived, as Windows keeps archived certificates. Purge removes it.
+func (tx *Tx) Delete(ctx context.Context, n Name, thumbprint string) error {
+	_, err := tx.UpdateMeta(ctx, n, thumbprint, func(m *Meta) error { m.Archived = true; return nil })
+	return err
+}
+
+// Purge removes the entry and its key from disk for good.
+func (tx *Tx) Purge(ctx context.Context, n Name, thumbprint string) error {
+	err := tx.purge(n, thumbprint)
+	if err == nil {
+		err = tx.flush()
+	}
+	if err != nil {
+		return tx.s.opErr("purge", n, "", err)
+	}
+	return nil
+}
+
+func (tx *Tx) purge(n Name, thumbprint string) error {
+	t, err := NormalizeThumbprint(thumbprint)
+	if err != nil {
+		return err
+	}
+	dir := tx.s.storeDir(n)
+	if _, err := os.Stat(filepath.Join(dir, entryName(t))); errors.Is(err, fs.ErrNotExist) {
+		return ErrNotFound
+	}
+	if err := tx.markDirty(n); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, entryName(t))); err != nil {
+		return err
+	}
+	tx.setIndex(n, t, nil)
+	return syncDir(dir)
+}
+
+// withTx runs f holding the lock; the convenience methods below use it.
+func (s *Store) withTx(ctx context.Context, f func(*Tx) error) error {
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		return err
+	}
+	err = f(tx)
+	if uerr := tx.Unlock(); err == nil {
+		err = uerr
+	}
+	return err
+}
+
+// Add is Tx.Add under a lock of its own.
+func (s *Store) Add(ctx context.Context, n Name, cert *x509.Certificate, key crypto.PrivateKey, meta Meta) (e Entry, ch Change, err error) {
+	err = s.withTx(ctx, func(tx *Tx) error { e, ch, err = tx.Add(ctx, n, cert, key, meta); return err })
+	return e, ch, err
+}
+
+// UpdateMeta is Tx.UpdateMeta under a lock of its own.
+func (s *Store) UpdateMeta(ctx context.Context, n Name, thumbprint string, f func(*Meta) error) (e Entry, err error) {
+	err = s.withTx(ctx, func(tx *Tx) error { e, err = tx.UpdateMeta(ctx, n, thumbprint, f); return err })
+	return e, err
+}
+
+// Delete is Tx.Delete (archive) under a lock of its own.
+func (s *Store) Delete(ctx context.Context, n Name, thumbprint string) error {
+	return s.withTx(ctx, func(tx *Tx) error { return tx.Delete(ctx, n, thumbprint) })
+}
+
+// Purge is Tx.Purge under a lock of its own.
+func (s *Store) Purge(ctx context.Context, n Name, thumbprint string) error {
+	return s.withTx(ctx, func(tx *Tx) error { return tx.Purge(ctx, n, thumbprint) })
+}
+
+// keyMatches reports whether key is the private half of cert's public key.
+func keyMatches(key crypto.PrivateKey, cert *x509.Certificate) bool {
+	s, ok := key.(crypto.Signer)
+	if !ok {
+		return false
+	}
+	pub, ok := s.Public().(interface{ Equal(crypto.PublicKey) bool })
+	return ok && pub.Equal(cert.PublicKey)
+}
