@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # release.sh: every target into dist/ ("make release"), stripped (-s -w),
 # with SHA256SUMS:
-#   certdesk-linux-amd64, certdesk-linux-arm64, certdesk-windows-amd64.exe  GUI
+#   certdesk-linux-amd64, certdesk-linux-arm64, certdesk-windows-amd64.exe,
+#   certdesk-windows-arm64.exe (zig cc, see cross.sh)  GUI
 #   certdesk-cli-<os>-<arch>  headless (-tags nogui, no cgo): linux amd64/arm64,
 #                             windows amd64/arm64, darwin arm64/amd64
 #   certdesk-linux-<arch>.tar.xz  fyne packages (package.sh)
@@ -21,7 +22,7 @@ for t in linux/amd64 linux/arm64 windows/amd64; do
 	[ "$os" = windows ] && ext=.exe
 	GOOS=$os GOARCH=$arch CGO_ENABLED=0 go build -tags nogui -ldflags "-s -w" -o "$dist/certdesk-cli-$os-$arch$ext" .
 done
-CROSS_OUT=$dist CROSS_TESTS=0 CROSS_LDFLAGS="-s -w" bash scripts/cross.sh
+CROSS_OUT=$dist CROSS_TESTS=0 CROSS_ZIG=1 CROSS_LDFLAGS="-s -w" bash scripts/cross.sh
 PKG_OUT=$dist bash scripts/package.sh
 
 (cd "$dist" && sha256sum -- * >SHA256SUMS)
