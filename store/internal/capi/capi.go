@@ -190,6 +190,13 @@ func NormalizeThumbprint(s string) (string, error) {
 	return t, nil
 }
 
+// openFlags returns the CertOpenStore flags to try in turn: read-write,
+// then read-only, so an unelevated process can still list LocalMachine.
+func openFlags(loc Location) []uint32 {
+	const readOnly = 0x00008000 // CERT_STORE_READONLY_FLAG
+	return []uint32{uint32(loc), uint32(loc) | readOnly}
+}
+
 // pfxFlags returns the PFXImportCertStore flags: keys go to the location's
 // key set, and stay exportable only when asked.
 func pfxFlags(loc Location, exportable bool) uint32 {

@@ -163,6 +163,13 @@ func TestNormalizeThumbprint(t *testing.T) {
 	}
 }
 
+func TestOpenFlags(t *testing.T) {
+	want := []uint32{0x00020000, 0x00028000}
+	if got := openFlags(LocalMachine); !reflect.DeepEqual(got, want) {
+		t.Fatalf("openFlags = %#x, want %#x", got, want)
+	}
+}
+
 func TestPFXFlags(t *testing.T) {
 	tests := []struct {
 		name       string

@@ -30,17 +30,24 @@ type Store struct {
 }
 
 // Open opens the system store name ("MY", "Root", "CA", "REQUEST", see
-// SystemName) at loc for reading and writing.
+// SystemName) at loc for reading and writing, or read-only where access is
+// denied (LocalMachine without elevation): then writes fail with ErrAccessDenied.
 func Open(loc Location, name string) (*Store, error) {
 	p, err := windows.UTF16PtrFromString(name)
 	if err != nil {
 		return nil, &Error{Op: "open", Loc: loc, Store: name, Err: err}
 	}
-	h, err := windows.CertOpenStore(windows.CERT_STORE_PROV_SYSTEM, 0, 0, uint32(loc), uintptr(unsafe.Pointer(p)))
-	if err != nil {
-		return nil, wrap("open", loc, name, code(err), err)
+	for _, flags := range openFlags(loc) {
+		var h windows.Handle
+		h, err = windows.CertOpenStore(windows.CERT_STORE_PROV_SYSTEM, 0, 0, flags, uintptr(unsafe.Pointer(p)))
+		if err == nil {
+			return &Store{h: h, loc: loc, store: name}, nil
+		}
+		if mapCode(code(err)) != ErrAccessDenied {
+			break
+		}
 	}
-	return &Store{h: h, loc: loc, store: name}, nil
+	return nil, wrap("open", loc, name, code(err), err)
 }
 
 // Close closes the store.
@@ -124,6 +131,12 @@ func (s *Store) ImportPFX(pfx []byte, password string, exportable bool) ([]strin
 	}
 	defer windows.CertCloseStore(tmp, 0)
 	var added []string
+	var ca *Store
+	defer func() {
+		if ca != nil {
+			ca.Close()
+		}
+	}()
 	var c *windows.CertContext
 	for {
 		c, err = windows.CertEnumCertificatesInStore(tmp, c)
@@ -138,11 +151,11 @@ func (s *Store) ImportPFX(pfx []byte, password string, exportable bool) ([]strin
 		case s.store:
 			added = append(added, Thumbprint(der))
 		default:
-			ca, err := Open(s.loc, "CA")
-			if err != nil {
-				return added, err
+			if ca == nil {
+				if ca, err = Open(s.loc, "CA"); err != nil {
+					return added, err
+				}
 			}
-			defer ca.Close()
 			dest = ca.h
 		}
 		if err := windows.CertAddCertificateContextToStore(dest, c, windows.CERT_STORE_ADD_REPLACE_EXISTING, nil); err != nil {
