@@ -46,7 +46,7 @@ retry() {
 	return 1
 }
 
-install() {
+install_deps() {
 	local sudo=
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	local pkgs=(
@@ -56,12 +56,12 @@ install() {
 		gcc-mingw-w64-x86-64
 	)
 	local added=0 missing=() p
-	if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+	if ! grep -qx arm64 <<<"$(dpkg --print-foreign-architectures)"; then
 		$sudo dpkg --add-architecture arm64
 		added=1
 	fi
 	for p in "${pkgs[@]}"; do
-		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q '^install ok installed' || missing+=("$p")
+		[[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == 'install ok installed' ]] || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && [ $added -eq 0 ] && return 0
 	echo "cross: installing ${missing[*]}"
@@ -165,7 +165,7 @@ test_amd64() {
 }
 
 t_all=$EPOCHREALTIME
-stage "install (apt, idempotent)" install
+stage "install (apt, idempotent)" install_deps
 [ "${CROSS_ONLY_INSTALL:-0}" = 1 ] && exit 0
 export LANG=en_US.UTF-8 REQUIRE_SECRET_SERVICE=1
 stage "linux/arm64 GUI (cgo)" build_linux_arm64
