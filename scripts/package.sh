@@ -3,7 +3,7 @@
 # (fyne.io/tools v1.7.4, installed into build/tools) for amd64 and arm64,
 # giving build/pkg/certdesk-linux-<arch>.tar.xz, each with the binary, the
 # .desktop file and the icon from FyneApp.toml. Installs what it needs via
-# cross.sh's install stage (arm64 headers and compiler) on first use.
+# setup-debian.sh and cross.sh's install stage (arm64 headers and compiler).
 # fyne package sets its own CGO_CFLAGS, so its first run redoes the go-gl cgo
 # step that a plain go build already cached (about 2.5 min for amd64).
 # PKG_OUT (default build/pkg) is where the packages go.
@@ -19,14 +19,13 @@ cp FyneApp.toml "$meta"
 trap 'cp "$meta" FyneApp.toml; rm -f "$meta" fyne_metadata_init.go certdesk certdesk.tar.xz' EXIT
 
 bash scripts/setup-debian.sh
-if ! "$tools/fyne" version 2>/dev/null | grep -q 'v1.7.4'; then
+if [[ $("$tools/fyne" version 2>/dev/null || true) != *v1.7.4* ]]; then
 	GOBIN=$tools go install fyne.io/tools/cmd/fyne@v1.7.4
 fi
-if ! command -v aarch64-linux-gnu-gcc >/dev/null; then
-	CROSS_ONLY_INSTALL=1 bash scripts/cross.sh
-fi
+CROSS_ONLY_INSTALL=1 bash scripts/cross.sh # the arm64 headers and compiler
 
-# pkg ARCH CC: packages for one architecture and checks the contents.
+# pkg ARCH CC TRIPLET: packages for one architecture (TRIPLET names its
+# multiarch pkg-config directory) and checks the contents.
 pkg() {
 	local arch=$1 cc=$2 t0=$EPOCHREALTIME f list
 	rm -f certdesk.tar.xz
