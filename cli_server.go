@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -83,6 +84,9 @@ func (c *cli) runServer(args []string) int {
 			return c.usage("%s", err)
 		}
 		srv, err := core.AddServer(context.Background(), cx, o)
+		if errors.Is(err, app.ErrCAFileNotTrusted) {
+			return c.fail(fmt.Errorf("%w: if the fingerprint is right, add -trust-ca", err))
+		}
 		if err != nil {
 			return c.fail(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/enroll/testca"
+	"github.com/certdesk/certdesk/internal/keyring"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -211,5 +212,52 @@ func TestKeyBasedRenewalWithoutSavedPassword(t *testing.T) {
 	}
 	if hooks, _ := e.core.Hooks(store.User); hooks[o.NewThumbprint].CertFile == "" {
 		t.Errorf("hook did not follow the certificate: %+v", hooks)
+	}
+}
+
+// TestKeyBasedRenewalThroughRegisteredKBRCEP: with a key-based-renewal CEP
+// registered, pulse asks it for the policy with the certificate itself.
+func TestKeyBasedRenewalThroughRegisteredKBRCEP(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	if _, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser,
+		CAFile: e.ca.RootFile(), TrustCA: true, KBRURL: e.srv.KBRCEPURL()}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.enroll(t, testca.TemplateShortLived)
+	e.clock.Advance(testca.DefaultShortValidity - testca.DefaultShortRenewal + time.Minute)
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomeOK || rep.Renewals[0].Method != MethodKeyBased {
+		t.Fatalf("pulse: %+v, %v", rep, err)
+	}
+	if my := e.list(t, store.My); !slices.Contains(my, res.Thumbprint+"+a") {
+		t.Errorf("My %v: the old certificate is not archived", my)
+	}
+}
+
+// unavailableKeyring is a keyring that is never there.
+type unavailableKeyring struct{}
+
+func (unavailableKeyring) Get(context.Context, string, string) (string, error) {
+	return "", keyring.ErrUnavailable
+}
+func (unavailableKeyring) Set(context.Context, string, string, string) error {
+	return keyring.ErrUnavailable
+}
+func (unavailableKeyring) Delete(context.Context, string, string) error {
+	return keyring.ErrUnavailable
+}
+
+func TestAddServerWithoutKeyringChangesNothing(t *testing.T) {
+	c, err := New(Options{Location: store.LocationAt(t.TempDir()), Keyring: unavailableKeyring{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.AddServer(context.Background(), store.User, ServerOptions{URL: "https://ca.example/CEP", Auth: AuthPassword, Username: "u", Password: "p"})
+	if !errors.Is(err, keyring.ErrUnavailable) || !strings.Contains(err.Error(), "gnome-keyring") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v, want the keyring sentence with its remedy", err)
+	}
+	if list, _ := c.Servers(store.User); len(list) != 0 {
+		t.Errorf("servers %v registered without their password", list)
 	}
 }

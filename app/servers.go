@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -109,25 +110,33 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 	if err != nil {
 		return Server{}, err
 	}
+	// Check everything before the first write, and write the secret
+	// first: a missing keyring must leave the Root store as it was.
+	var root *x509.Certificate
 	if o.CAFile != "" {
 		b, err := caFile(o.CAFile)
 		if err != nil {
 			return Server{}, err
 		}
-		root := b.Certs[0]
+		root = b.Certs[0]
 		if !o.TrustCA {
 			return Server{}, fmt.Errorf("%w: %s is %q (SHA-256 %X); confirm it to trust it", ErrCAFileNotTrusted,
 				o.CAFile, root.Subject.String(), sha256.Sum256(root.Raw))
 		}
-		if _, _, err := s.Add(ctx, store.Root, root, nil, store.Meta{FriendlyName: "CA of " + o.URL}); err != nil {
-			return Server{}, err
-		}
-		srv.TrustedCA = store.Thumbprint(root.Raw)
 	}
 	if o.Password != "" {
 		if err := c.SetPassword(ctx, cx, srv, o.Password); err != nil {
 			return Server{}, err
 		}
+	}
+	if root != nil {
+		if _, _, err := s.Add(ctx, store.Root, root, nil, store.Meta{FriendlyName: "CA of " + o.URL}); err != nil {
+			if o.Password != "" {
+				_ = c.DeletePassword(ctx, cx, srv)
+			}
+			return Server{}, err
+		}
+		srv.TrustedCA = store.Thumbprint(root.Raw)
 	}
 	err = c.updateServers(cx, func(list []Server) ([]Server, error) {
 		for i := range list {
