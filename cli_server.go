@@ -14,7 +14,7 @@ import (
 const serverUsage = `usage:
   certdesk server add    [-context C] -url URL -auth password|certificate|anonymous [-name NAME]
                          [-username U] [-password-stdin | -password-file F] [-autoenroll]
-                         [-ca-file F [-trust-ca]] [-kbr-url URL] [-json]
+                         [-ca-file F [-trust-ca]] [-kbr-url URL] [-cert THUMBPRINT] [-json]
   certdesk server list   [-context C] [-json]
   certdesk server remove [-context C] ID
 The password goes to the OS keyring (the machine context: a root-only file), never
@@ -66,6 +66,7 @@ func (c *cli) runServer(args []string) int {
 		fs.StringVar(&o.CAFile, "ca-file", "", "CA certificate to trust for this server")
 		fs.BoolVar(&o.TrustCA, "trust-ca", false, "confirm: put -ca-file into the context's Root store")
 		fs.StringVar(&o.KBRURL, "kbr-url", "", "key-based-renewal CEP URL (certificate authentication)")
+		fs.StringVar(&o.ClientCert, "cert", "", "thumbprint in My to present (certificate authentication)")
 		pos, code, ok := c.parseOrExit(fs, args[1:])
 		if !ok {
 			return code

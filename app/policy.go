@@ -97,17 +97,22 @@ func (c *Core) serverCredential(ctx context.Context, s *store.Store, srv Server,
 		if srv.ClientCert == "" {
 			return credential{}, fmt.Errorf("server %s uses certificate authentication but names no certificate", srv.URL)
 		}
-		e, err := s.Get(ctx, store.My, srv.ClientCert)
-		if err != nil {
-			return credential{}, err
-		}
-		key, err := s.Signer(ctx, store.My, srv.ClientCert)
-		if err != nil {
-			return credential{}, err
-		}
-		return credential{cert: clientCert(e.Certificate, key)}, nil
+		return c.certCredential(ctx, s, srv.ClientCert)
 	}
 	return credential{}, nil
+}
+
+// certCredential is the TLS client credential of a certificate in My.
+func (c *Core) certCredential(ctx context.Context, s *store.Store, thumbprint string) (credential, error) {
+	e, err := s.Get(ctx, store.My, thumbprint)
+	if err != nil {
+		return credential{}, err
+	}
+	key, err := s.Signer(ctx, store.My, thumbprint)
+	if err != nil {
+		return credential{}, err
+	}
+	return credential{cert: clientCert(e.Certificate, key)}, nil
 }
 
 // readPolicyCache returns the cached policy of a server, or a zero cache.

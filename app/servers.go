@@ -66,6 +66,8 @@ type ServerOptions struct {
 	CAFile  string
 	TrustCA bool
 	KBRURL  string
+	// ClientCert is the thumbprint in My presented by certificate auth.
+	ClientCert string
 }
 
 // ServerID derives a server's id from its URL: short, stable, and the same
@@ -98,6 +100,9 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 			return Server{}, errors.New("password authentication needs a username")
 		}
 	case AuthCertificate, AuthAnonymous:
+		if o.Auth == AuthCertificate && o.ClientCert == "" {
+			return Server{}, errors.New("certificate authentication needs the certificate to present (its thumbprint in My)")
+		}
 		if o.Password != "" {
 			return Server{}, fmt.Errorf("%s authentication takes no password", o.Auth)
 		}
@@ -105,10 +110,18 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 		return Server{}, fmt.Errorf("unknown authentication %q: use password, certificate or anonymous", o.Auth)
 	}
 	srv := Server{ID: ServerID(o.URL), URL: o.URL, Auth: o.Auth, FriendlyName: o.FriendlyName,
-		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL}
+		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL, ClientCert: o.ClientCert}
 	s, err := c.Store(cx)
 	if err != nil {
 		return Server{}, err
+	}
+	if o.ClientCert != "" {
+		if srv.ClientCert, err = store.NormalizeThumbprint(o.ClientCert); err != nil {
+			return Server{}, err
+		}
+		if _, err := s.Get(ctx, store.My, srv.ClientCert); err != nil {
+			return Server{}, err
+		}
 	}
 	// Check everything before the first write, and write the secret
 	// first: a missing keyring must leave the Root store as it was.
