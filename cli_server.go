@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -22,14 +24,27 @@ to a file certdesk writes in clear. -ca-file names the CA to trust for the serve
 it is put into the context's Root store only with -trust-ca, after you have checked
 the fingerprint that "server add -ca-file F" prints without it.`
 
-// openCore builds the core over CERTDESK_ROOT or the platform defaults and
-// parses the context name.
+// settingsFile holds the command line's settings (renewal ratio, ...)
+// in the data directory, since the command line has no Fyne preferences.
+const settingsFile = "settings.json"
+
+// openCore builds the core over CERTDESK_ROOT or the platform defaults,
+// with the settings of settings.json, and parses the context name.
 func openCore(ctxName string) (*app.Core, store.Context, error) {
 	cx, err := store.ParseContext(ctxName)
 	if err != nil {
 		return nil, "", err
 	}
-	core, err := app.New(app.Options{})
+	loc, err := store.LocationFromEnv(os.Getenv)
+	if err != nil {
+		return nil, "", err
+	}
+	// A damaged settings file means default settings, not a dead CLI.
+	var prefs app.Prefs
+	if p, err := app.OpenFilePrefs(filepath.Join(loc.Data, settingsFile)); err == nil {
+		prefs = p
+	}
+	core, err := app.New(app.Options{Location: loc, Prefs: prefs})
 	return core, cx, err
 }
 

@@ -261,3 +261,24 @@ func TestAddServerWithoutKeyringChangesNothing(t *testing.T) {
 		t.Errorf("servers %v registered without their password", list)
 	}
 }
+
+func TestSettingsFromPrefs(t *testing.T) {
+	p, err := OpenFilePrefs(filepath.Join(t.TempDir(), "settings.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultSettings()
+	s.RenewalRatio = 0.5
+	s.Save(p)
+	c, err := New(Options{Location: store.LocationAt(t.TempDir()), Prefs: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Settings().RenewalRatio; got != 0.5 {
+		t.Fatalf("ratio %v, want the saved 0.5", got)
+	}
+	s.RenewalRatio = 2
+	if err := c.SetSettings(s); err == nil {
+		t.Error("an invalid ratio was accepted")
+	}
+}

@@ -111,6 +111,16 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		rep.Renewals = append(rep.Renewals, o)
 	}
 	if len(rep.Renewals) > 0 {
+		// Forget the state of certificates that left My (renewed, deleted).
+		live := map[string]bool{}
+		for _, e := range es {
+			live[e.Thumbprint] = true
+		}
+		for t := range retry {
+			if !live[t] {
+				delete(retry, t)
+			}
+		}
 		if err := writeRetry(s, retry); err != nil {
 			return rep, err
 		}

@@ -151,7 +151,7 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 		}
 		srv.TrustedCA = store.Thumbprint(root.Raw)
 	}
-	err = c.updateServers(cx, func(list []Server) ([]Server, error) {
+	err = c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
 		for i := range list {
 			if list[i].ID == srv.ID {
 				list[i] = srv
@@ -199,7 +199,7 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 	if s, err := c.Store(cx); err == nil {
 		_ = os.Remove(policyCachePath(s, srv.ID))
 	}
-	return c.updateServers(cx, func(list []Server) ([]Server, error) {
+	return c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
 		out := list[:0]
 		for _, s := range list {
 			if s.ID != srv.ID {
@@ -212,12 +212,12 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 
 // updateServers rewrites servers.json under the context lock, so a GUI and
 // a command line adding servers at once both keep theirs.
-func (c *Core) updateServers(cx store.Context, f func([]Server) ([]Server, error)) error {
+func (c *Core) updateServers(ctx context.Context, cx store.Context, f func([]Server) ([]Server, error)) error {
 	s, err := c.Store(cx)
 	if err != nil {
 		return err
 	}
-	tx, err := s.Lock(context.Background())
+	tx, err := s.Lock(ctx)
 	if err != nil {
 		return err
 	}
