@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/enroll/testca"
 	"github.com/certdesk/certdesk/internal/keyring"
 	"github.com/certdesk/certdesk/store"
@@ -280,5 +281,33 @@ func TestSettingsFromPrefs(t *testing.T) {
 	s.RenewalRatio = 2
 	if err := c.SetSettings(s); err == nil {
 		t.Error("an invalid ratio was accepted")
+	}
+}
+
+func TestTestServerTrustsTheCAFileForOneCall(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	o := ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser, Password: testca.DefaultPassword}
+	var ue *enroll.UntrustedServerError
+	if _, err := e.core.TestServer(ctx, store.User, o); !errors.As(err, &ue) {
+		t.Fatalf("without the CA file: %v, want an untrusted server", err)
+	}
+	o.CAFile = e.ca.RootFile()
+	pol, err := e.core.TestServer(ctx, store.User, o)
+	if err != nil || pol.Template(testca.TemplateUser) == nil {
+		t.Fatalf("with the CA file: %v", err)
+	}
+	if roots := e.list(t, store.Root); len(roots) != 0 {
+		t.Errorf("TestServer trusted the CA for good: %v", roots)
+	}
+	srv := e.addServer(t, testca.DefaultPassword)
+	if !e.core.HasPassword(ctx, store.User, srv) {
+		t.Error("HasPassword false after saving one")
+	}
+	if err := e.core.SetAutoEnroll(ctx, store.User, srv.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.core.Server(store.User, srv.ID); !got.AutoEnroll {
+		t.Error("autoenroll not saved")
 	}
 }

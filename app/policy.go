@@ -45,6 +45,8 @@ func (c *Core) rootPool(ctx context.Context, s *store.Store) (*x509.CertPool, er
 type credential struct {
 	user, password string
 	cert           *tls.Certificate // TLS client certificate (key-based renewal)
+	// extraRoots are trusted for this exchange only (TestServer).
+	extraRoots []*x509.Certificate
 }
 
 // clientCert makes the TLS client credential of a certificate and its key.
@@ -58,6 +60,9 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 	roots, err := c.rootPool(ctx, s)
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range cred.extraRoots {
+		roots.AddCert(r)
 	}
 	tc := &tls.Config{
 		RootCAs:    roots,

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/store"
@@ -281,4 +282,60 @@ func caFile(path string) (*store.Bundle, error) {
 		return nil, &store.ImportError{File: path, Reason: "the file holds no CA certificate", Err: store.ErrNoCertificates}
 	}
 	return b, nil
+}
+
+// SetAutoEnroll turns a server's autoenrollment flag on or off.
+func (c *Core) SetAutoEnroll(ctx context.Context, cx store.Context, ref string, on bool) error {
+	srv, err := c.Server(cx, ref)
+	if err != nil {
+		return err
+	}
+	return c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
+		for i := range list {
+			if list[i].ID == srv.ID {
+				list[i].AutoEnroll = on
+			}
+		}
+		return list, nil
+	})
+}
+
+// TestServer fetches the policy of a server that is not registered yet,
+// with o's credential, trusting o.CAFile for this call only (the wizard's
+// "Test" button, before the person confirms the CA). Nothing is saved.
+func (c *Core) TestServer(ctx context.Context, cx store.Context, o ServerOptions) (*enroll.Policies, error) {
+	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
+		return nil, err
+	}
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	var cred credential
+	switch o.Auth {
+	case AuthPassword:
+		cred = credential{user: o.Username, password: o.Password}
+	case AuthCertificate:
+		if cred, err = c.certCredential(ctx, s, o.ClientCert); err != nil {
+			return nil, err
+		}
+	}
+	var extra []*x509.Certificate
+	if o.CAFile != "" {
+		b, err := caFile(o.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		extra = b.Certs[:1]
+	}
+	cred.extraRoots = extra
+	cl, err := c.client(ctx, s, cred)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := cl.GetPolicies(ctx, o.URL, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("get policies from %s: %w", o.URL, err)
+	}
+	return pol, nil
 }
