@@ -53,6 +53,16 @@ func (c *cli) runPulse(args []string) int {
 				fmt.Fprintf(c.stderr, "certdesk: renew %s (%s): %s; %s\n", o.Thumbprint, o.Subject, oneLine(o.Reason), retry)
 			}
 		}
+		for _, a := range rep.Enrollments {
+			switch a.Outcome {
+			case app.OutcomeOK:
+				fmt.Fprintf(c.stdout, "autoenrolled %s from %s: %s\n", a.Template, a.Server, a.Thumbprint)
+			case app.OutcomePending:
+				fmt.Fprintf(c.stdout, "autoenrollment of %s from %s pending: %s\n", a.Template, a.Server, oneLine(a.Reason))
+			default:
+				fmt.Fprintf(c.stderr, "certdesk: autoenroll %s from %s: %s\n", dash(a.Template), a.Server, oneLine(a.Reason))
+			}
+		}
 		fmt.Fprintf(c.stdout, "%s: %d checked, %d due, %d renewed, %d failed\n", rep.Context, rep.Checked, rep.Due, countOK(rep.Renewals), rep.Failed)
 	}
 	if rep.Failed > 0 {

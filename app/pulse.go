@@ -29,7 +29,9 @@ type PulseReport struct {
 	Waiting  int              `json:"waiting"` // due but backing off, or failed permanently
 	Renewals []RenewalOutcome `json:"renewals"`
 	Requests []RequestOutcome `json:"requests"`
-	Failed   int              `json:"failed"` // renewals and polls that failed
+	// Enrollments are autoenrollments (servers with autoenrollment on).
+	Enrollments []AutoEnrollment `json:"enrollments"`
+	Failed      int              `json:"failed"` // renewals, polls and enrollments that failed
 }
 
 // RenewalOutcome is one renewal attempt of a pulse.
@@ -64,7 +66,8 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 	}
 	defer tx.Unlock()
 	now := c.clock.Now()
-	rep := &PulseReport{Context: string(cx), Time: now.UTC(), Renewals: []RenewalOutcome{}, Requests: []RequestOutcome{}}
+	rep := &PulseReport{Context: string(cx), Time: now.UTC(), Renewals: []RenewalOutcome{}, Requests: []RequestOutcome{},
+		Enrollments: []AutoEnrollment{}}
 	if rep.Requests, err = c.pollAll(ctx, tx); err != nil {
 		return nil, err
 	}
@@ -110,14 +113,24 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		}
 		rep.Renewals = append(rep.Renewals, o)
 	}
-	if len(rep.Renewals) > 0 {
+	auto, err := c.autoEnroll(ctx, tx, es, retry)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range auto {
+		if a.Outcome == OutcomeFailed {
+			rep.Failed++
+		}
+		rep.Enrollments = append(rep.Enrollments, a)
+	}
+	if len(rep.Renewals) > 0 || len(auto) > 0 {
 		// Forget the state of certificates that left My (renewed, deleted).
 		live := map[string]bool{}
 		for _, e := range es {
 			live[e.Thumbprint] = true
 		}
 		for t := range retry {
-			if !live[t] {
+			if !live[t] && !isAutoKey(t) {
 				delete(retry, t)
 			}
 		}
@@ -125,7 +138,7 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 			return rep, err
 		}
 	}
-	if len(rep.Renewals) == 0 && len(rep.Requests) == 0 {
+	if len(rep.Renewals) == 0 && len(rep.Requests) == 0 && len(auto) == 0 {
 		_ = c.record(cx, Record{Action: ActionCheck, Outcome: OutcomeNothingDue})
 	}
 	return rep, nil
