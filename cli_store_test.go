@@ -225,3 +225,27 @@ func flipByte(b []byte, i int) []byte {
 	c[i] ^= 0xFF
 	return c
 }
+
+// TestStoreVerifyDamage: verify exits 1 with one line on stderr when an
+// entry file is damaged, and 0 after the damaged entry is purged.
+func TestStoreVerifyDamage(t *testing.T) {
+	root := setupRoot(t)
+	_, leaf, _ := testCert(t)
+	p := filepath.Join(t.TempDir(), "leaf.cer")
+	os.WriteFile(p, leaf.Raw, 0o600)
+	if code, _, e := runCLIStdin(t, "", "store", "import", p); code != 0 {
+		t.Fatal(e)
+	}
+	thumb := store.Thumbprint(leaf.Raw)
+	os.WriteFile(filepath.Join(root, "user", "stores", "My", thumb+".json"), []byte("garbage"), 0o600)
+	code, out, errs := runCLIStdin(t, "", "store", "verify", "-json")
+	if code != exitFail || strings.Count(errs, "\n") != 1 || !strings.Contains(out, `"damage": true`) {
+		t.Fatalf("verify: exit %d\n%s\n%s", code, out, errs)
+	}
+	if code, _, e := runCLIStdin(t, "", "store", "purge", thumb); code != 0 {
+		t.Fatal(e)
+	}
+	if code, _, e := runCLIStdin(t, "", "store", "verify"); code != 0 {
+		t.Fatalf("verify after purge: %d %s", code, e)
+	}
+}

@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"slices"
 	"sort"
-	"strings"
 	"time"
 )
 
@@ -44,7 +43,12 @@ func New(opts ...Option) *Client {
 		}
 		// A custom TLSClientConfig keeps the transport on HTTP/1.1, which
 		// renegotiation needs.
-		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}}
+		hc = &http.Client{
+			Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment},
+			// A 307/308 would replay the body, password included, to wherever
+			// it points (possibly plain http); CES never redirects, so don't follow.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	return &Client{cfg: cfg, hc: hc}
 }
@@ -177,10 +181,9 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 		return data, nil
 	}
 	// WCF answers faults with HTTP 500 and a SOAP body (§10.5).
-	if strings.Contains(resp.Header.Get("Content-Type"), "xml") {
-		if d, start, _, err := payload(data); err == nil && start.Name.Space == nsSOAP && start.Name.Local == "Fault" {
-			return nil, decodeFault(d, start)
-		}
+	// Some proxies mislabel the body, so look for a fault whatever the type.
+	if d, start, _, err := payload(data); err == nil && start.Name.Space == nsSOAP && start.Name.Local == "Fault" {
+		return nil, decodeFault(d, start)
 	}
 	return nil, &HTTPError{URL: endpoint, StatusCode: resp.StatusCode, Status: resp.Status}
 }

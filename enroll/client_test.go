@@ -9,7 +9,9 @@ import (
 	"encoding/pem"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -236,6 +238,9 @@ func TestCanned(t *testing.T) {
 		w.WriteHeader(500)
 		w.Write(fault)
 	})
+	mux.HandleFunc("/moved/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://ca.example.test/plain", http.StatusTemporaryRedirect)
+	})
 	mux.HandleFunc("/denied/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "no", http.StatusUnauthorized) })
 	mux.HandleFunc("/slow/", func(w http.ResponseWriter, r *http.Request) {
 		select {
@@ -244,7 +249,9 @@ func TestCanned(t *testing.T) {
 		}
 	})
 	mux.HandleFunc("/huge/", func(w http.ResponseWriter, r *http.Request) { w.Write(bytes.Repeat([]byte("x"), 5<<20)) })
-	srv := httptest.NewTLSServer(mux)
+	srv := httptest.NewUnstartedServer(mux)
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the untrusted-server case logs handshake errors
+	srv.StartTLS()
 	defer srv.Close()
 	down := httptest.NewServer(http.NotFoundHandler())
 	down.Close() // a CES that refuses connections
@@ -293,6 +300,13 @@ func TestCanned(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+	t.Run("redirect not followed", func(t *testing.T) {
+		_, err := c.GetPolicies(ctx, srv.URL+"/moved/", time.Time{})
+		var h *HTTPError
+		if !errors.As(err, &h) || h.StatusCode != http.StatusTemporaryRedirect {
+			t.Errorf("got %v", err)
+		}
+	})
 	t.Run("untrusted server", func(t *testing.T) {
 		_, err := New().GetPolicies(ctx, srv.URL+"/ok/", time.Time{})
 		var u *UntrustedServerError
@@ -320,27 +334,29 @@ func TestCanned(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
-	t.Run("client certificate presented", func(t *testing.T) {
-		var got []*x509.Certificate
-		ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			got = r.TLS.PeerCertificates
-			w.Write(issued)
-		}))
-		ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert, MaxVersion: tls.VersionTLS12}
-		ts.StartTLS()
-		defer ts.Close()
-		pool := x509.NewCertPool()
-		pool.AddCert(ts.Certificate())
-		old := loadCert(t, "old-cert.pem")
-		cc := New(WithRootCAs(pool), WithClientCertificate(tls.Certificate{Certificate: [][]byte{old.Raw}, PrivateKey: loadKey(t, "old-key.pem")}))
-		if cc.AuthKind() != AuthCertificate {
-			t.Error("AuthKind")
-		}
-		res, err := cc.Renew(ctx, []string{ts.URL}, RenewalRequest{OldCert: old, OldKey: loadKey(t, "old-key.pem"), NewKey: key})
-		if !errors.Is(err, ErrKeyMismatch) || res.Certificate == nil || len(got) != 1 || !got[0].Equal(old) {
-			t.Errorf("got %v, peer certs %d", err, len(got))
-		}
-	})
+	for _, v := range []uint16{tls.VersionTLS12, tls.VersionTLS13} {
+		t.Run(fmt.Sprintf("client certificate presented over %s", tls.VersionName(v)), func(t *testing.T) {
+			var got []*x509.Certificate
+			ts := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				got = r.TLS.PeerCertificates
+				w.Write(issued)
+			}))
+			ts.TLS = &tls.Config{ClientAuth: tls.RequestClientCert, MaxVersion: v}
+			ts.StartTLS()
+			defer ts.Close()
+			pool := x509.NewCertPool()
+			pool.AddCert(ts.Certificate())
+			old := loadCert(t, "old-cert.pem")
+			cc := New(WithRootCAs(pool), WithClientCertificate(tls.Certificate{Certificate: [][]byte{old.Raw}, PrivateKey: loadKey(t, "old-key.pem")}))
+			if cc.AuthKind() != AuthCertificate {
+				t.Error("AuthKind")
+			}
+			res, err := cc.Renew(ctx, []string{ts.URL}, RenewalRequest{OldCert: old, OldKey: loadKey(t, "old-key.pem"), NewKey: key})
+			if !errors.Is(err, ErrKeyMismatch) || res.Certificate == nil || len(got) != 1 || !got[0].Equal(old) {
+				t.Errorf("got %v, peer certs %d", err, len(got))
+			}
+		})
+	}
 }
 
 func TestEndpoints(t *testing.T) {

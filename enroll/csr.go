@@ -63,7 +63,18 @@ func (t *Template) KeyType() (KeyType, error) {
 	return KeyType{}, fmt.Errorf("enroll: template %s asks for a key this client cannot make (algorithm %q, at least %d bits)", t.CommonName, t.KeyAlgorithm, min)
 }
 
+// NewKey generates a key of the template's type (KeyType) from rand.
+func (t *Template) NewKey(rand io.Reader) (crypto.Signer, error) {
+	kt, err := t.KeyType()
+	if err != nil {
+		return nil, err
+	}
+	return GenerateKey(rand, kt)
+}
+
 // GenerateKey makes a key for spec from rand (the caller's generator).
+// Since Go 1.26 crypto/rsa and crypto/ecdsa ignore rand and always use a
+// secure source; tests wanting fixed keys use testing/cryptotest or load keys.
 func GenerateKey(rand io.Reader, spec KeyType) (crypto.Signer, error) {
 	switch {
 	case spec.Algorithm == x509.RSA && spec.Bits >= 2048 && spec.Bits <= 4096:

@@ -38,9 +38,17 @@ func TestKeyType(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.alg+"/"+tt.want, func(t *testing.T) {
-			kt, err := (&Template{KeyAlgorithm: tt.alg, MinimalKeyLength: tt.min}).KeyType()
+			tm := &Template{KeyAlgorithm: tt.alg, MinimalKeyLength: tt.min}
+			kt, err := tm.KeyType()
 			if (err != nil) != tt.wantErr || (err == nil && kt.String() != tt.want) {
 				t.Errorf("got %v %v", kt, err)
+			}
+			if err != nil || kt.Bits > 2048 && kt.Algorithm == x509.RSA {
+				return // RSA 3072/4096 generation is slow; checkKey covers sizes
+			}
+			key, err := tm.NewKey(rand.Reader)
+			if err != nil || checkKey(tm, key.Public()) != nil {
+				t.Errorf("NewKey: %v", err)
 			}
 		})
 	}

@@ -250,7 +250,7 @@ func TestE2EFaultInjection(t *testing.T) {
 				bad := enroll.New(enroll.WithRootCAs(roots), enroll.WithUsernamePassword(testca.DefaultUser, "wrong"))
 				_, err := bad.Enroll(ctx, uris, req)
 				var f *enroll.Fault
-				if !errors.As(err, &f) || !strings.Contains(f.Subcode, "FailedAuthentication") && !strings.Contains(f.Subcode, "InvalidSecurity") {
+				if !errors.As(err, &f) || !errors.Is(err, enroll.ErrCredentialsRefused) || !strings.HasPrefix(err.Error(), "enroll: the server refused these credentials") {
 					t.Errorf("got %v", err)
 				}
 				return

@@ -36,6 +36,7 @@ type HTTPError struct {
 	Status     string
 }
 
+// Error reports the status, or the refused credentials for 401 and 403.
 func (e *HTTPError) Error() string {
 	if e.credentials() {
 		return fmt.Sprintf("enroll: the server refused these credentials (%s at %s)", e.Status, e.URL)
@@ -62,6 +63,7 @@ type UntrustedServerError struct {
 	Err     error
 }
 
+// Error names the untrusted certificate's subject and issuer.
 func (e *UntrustedServerError) Error() string {
 	return fmt.Sprintf("enroll: the server's certificate is not trusted: %s presented %q issued by %q", e.URL, e.Subject, e.Issuer)
 }

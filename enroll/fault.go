@@ -35,6 +35,9 @@ func (f *Fault) Error() string {
 	if reason == "" {
 		reason = "no reason given"
 	}
+	if f.credentials() {
+		return fmt.Sprintf("enroll: the server refused these credentials (%s): %s", f.Subcode, reason)
+	}
 	if !f.HasDetail || f.ErrorCode == 0 {
 		return fmt.Sprintf("enroll: the server returned a fault (%s): %s", f.Code, reason)
 	}
@@ -49,12 +52,26 @@ func (f *Fault) Error() string {
 	return fmt.Sprintf("enroll: the CA %s the request with %s (0x%08X): %s", verb, name, f.HRESULT(), reason)
 }
 
-// Unwrap lets errors.Is(err, ErrDenied) detect a CA denial.
+// Unwrap lets errors.Is detect a CA denial (ErrDenied) and a WS-Security
+// rejection of the UsernameToken (ErrCredentialsRefused).
 func (f *Fault) Unwrap() error {
-	if f.InvalidRequest {
+	switch {
+	case f.InvalidRequest:
 		return ErrDenied
+	case f.credentials():
+		return ErrCredentialsRefused
 	}
 	return nil
+}
+
+// credentials reports the WS-Security subcodes WCF uses for a bad
+// UsernameToken (a fault, unlike IIS's HTTP 401).
+func (f *Fault) credentials() bool {
+	_, local, _ := strings.Cut(f.Subcode, ":")
+	if local == "" {
+		local = f.Subcode
+	}
+	return local == "FailedAuthentication" || local == "InvalidSecurity" || local == "InvalidSecurityToken"
 }
 
 // hresultNames is the table of protocol.md §4.5. ErrorCode arrives as a

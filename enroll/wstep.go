@@ -1,9 +1,11 @@
 package enroll
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/asn1"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -198,19 +200,63 @@ func (r *rawRSTR) convert() (*Response, error) {
 	// optional and, in captured traffic, sometimes truncated, so a broken one
 	// leaves Chain empty rather than failing an issued certificate.
 	for _, b := range r.BST {
-		der, err := base64.StdEncoding.DecodeString(squeeze(b.Text))
-		if err != nil {
-			continue
-		}
-		if p7, err := pkcs7.Parse(der); err == nil {
-			for _, c := range p7.Certificates {
-				if !c.Equal(res.Certificate) {
-					res.Chain = append(res.Chain, c)
-				}
-			}
+		if der, err := base64.StdEncoding.DecodeString(squeeze(b.Text)); err == nil {
+			res.Chain = append(res.Chain, chainFrom(der, res.Certificate)...)
 		}
 	}
 	return res, nil
+}
+
+// chainFrom returns the certificates of a CMS SignedData other than leaf.
+// AD CS sends DER, which encoding/asn1 reads directly; BER (indefinite
+// lengths, as some CryptoAPI blobs have) falls back to smallstep/pkcs7,
+// whose BER-to-DER pass is several times slower.
+func chainFrom(der []byte, leaf *x509.Certificate) []*x509.Certificate {
+	var ci struct {
+		Type    asn1.ObjectIdentifier
+		Content asn1.RawValue `asn1:"explicit,tag:0"`
+	}
+	var sd struct {
+		Version     int
+		Digests     asn1.RawValue
+		Encap       asn1.RawValue
+		Certs       asn1.RawValue `asn1:"optional,tag:0"`
+		CRLs        asn1.RawValue `asn1:"optional,tag:1"`
+		SignerInfos asn1.RawValue
+	}
+	var chain []*x509.Certificate
+	if rest, err := asn1.Unmarshal(der, &ci); err != nil || len(rest) > 0 {
+		return chainFromBER(der, leaf)
+	}
+	if rest, err := asn1.Unmarshal(ci.Content.Bytes, &sd); err != nil || len(rest) > 0 {
+		return chainFromBER(der, leaf)
+	}
+	for rest := sd.Certs.Bytes; len(rest) > 0; {
+		var raw asn1.RawValue
+		var err error
+		if rest, err = asn1.Unmarshal(rest, &raw); err != nil {
+			return chainFromBER(der, leaf)
+		}
+		if bytes.Equal(raw.FullBytes, leaf.Raw) {
+			continue
+		}
+		if c, err := x509.ParseCertificate(raw.FullBytes); err == nil {
+			chain = append(chain, c)
+		}
+	}
+	return chain
+}
+
+func chainFromBER(der []byte, leaf *x509.Certificate) []*x509.Certificate {
+	var chain []*x509.Certificate
+	if p7, err := pkcs7.Parse(der); err == nil {
+		for _, c := range p7.Certificates {
+			if !c.Equal(leaf) {
+				chain = append(chain, c)
+			}
+		}
+	}
+	return chain
 }
 
 // leafFrom sniffs the DER (ValueType is unreliable, §10.8): a certificate, or

@@ -1,9 +1,13 @@
 package enroll
 
 import (
+	"bytes"
 	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -188,5 +192,56 @@ func TestCRLFInBase64(t *testing.T) {
 	r, err := ParseResponse([]byte(body))
 	if err != nil || !r.Certificate.Equal(cert) {
 		t.Fatalf("got %+v %v", r, err)
+	}
+}
+
+// TestSniffVectors: the request blobs of the spec are told apart by content,
+// not ValueType (the spec's own Issue example labels a PKCS#10 #PKCS7).
+func TestSniffVectors(t *testing.T) {
+	if !isCMS(vector(t, "wstep-spec-renewal-request.cms.der")) || isCMS(vector(t, "wstep-spec-issue-request.p10.der")) || isCMS(vector(t, "wstep-spec-renewal-inner.p10.der")) {
+		t.Error("isCMS misclassifies the spec's request blobs")
+	}
+}
+
+// TestTemplateNameMatchesCepces: our 1.3.6.1.4.1.311.20.2 value is byte-equal
+// to the one in the independent client's request (cepces-user), and to the
+// one in Windows' own CSR (MS-WSTEP 4.1.1.1).
+func TestTemplateNameMatchesCepces(t *testing.T) {
+	re := regexp.MustCompile(`(?s)<[^>]*BinarySecurityToken[^>]*>([^<]+)<`)
+	m := re.FindSubmatch(vector(t, "cepces-client-user-RST-issue-request-template-ext.xml"))
+	if m == nil {
+		t.Fatal("no token in the cepces request")
+	}
+	der, err := base64.StdEncoding.DecodeString(squeeze(strings.ReplaceAll(string(m[1]), "&#xD;", "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, raw := range map[string][]byte{"cepces": der, "windows": vector(t, "wstep-spec-issue-request.p10.der")} {
+		csr, err := x509.ParseCertificateRequest(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var found bool
+		for _, e := range csr.Extensions {
+			if !e.Id.Equal(oidTemplateName) {
+				continue
+			}
+			found = true
+			var s asn1.RawValue
+			if _, err := asn1.Unmarshal(e.Value, &s); err != nil || s.Tag != 30 {
+				t.Fatalf("%s: not a BMPString: % x", name, e.Value)
+			}
+			runes := make([]rune, 0, len(s.Bytes)/2)
+			for i := 0; i+1 < len(s.Bytes); i += 2 {
+				runes = append(runes, rune(s.Bytes[i])<<8|rune(s.Bytes[i+1]))
+			}
+			exts, err := templateExtensions(&Template{CommonName: string(runes)})
+			if err != nil || !bytes.Equal(exts[0].Value, e.Value) {
+				t.Errorf("%s: ours % x, theirs % x", name, exts[0].Value, e.Value)
+			}
+		}
+		if !found {
+			t.Errorf("%s: no template name extension", name)
+		}
 	}
 }

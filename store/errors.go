@@ -84,6 +84,8 @@ var (
 	ErrEmpty = errors.New("the file is empty")
 	// ErrMalformed: the format was recognised but its structure is broken.
 	ErrMalformed = errors.New("the file is damaged or truncated")
-	// ErrUnsupportedData: e.g. an encrypted PEM private key.
-	ErrUnsupportedData = errors.New("the file holds data certdesk cannot use (for an encrypted PEM key, import a PFX instead)")
+	// ErrUnsupportedData: a well-formed file certdesk cannot use; the
+	// *ImportError's reason says which case (encrypted PEM key, PFX with
+	// several keys, certificates-only PFX).
+	ErrUnsupportedData = errors.New("the file holds data certdesk cannot use")
 )

@@ -93,30 +93,58 @@ func (s *Store) ImportFile(ctx context.Context, path string, opt ImportOptions) 
 // Import is all-or-nothing for bad input: the file is fully parsed and
 // matched before the first write, so a bad file leaves the store
 // unchanged.
-func (s *Store) Import(ctx context.Context, name string, data []byte, opt ImportOptions) (*ImportResult, error) {
-	fail := func(err error) error {
-		var ie *ImportError
-		if errors.As(err, &ie) {
-			return err
-		}
-		return &ImportError{File: name, Reason: reason(err), Err: err}
-	}
-	s.prefetchKEK(ctx, data)
-	b, err := Parse(data, opt.Password)
+func (s *Store) Import(ctx context.Context, name string, data []byte, opt ImportOptions) (res *ImportResult, err error) {
+	b, err := s.prepareImport(ctx, name, data, opt)
 	if err != nil {
-		return nil, fail(err)
+		return nil, err
 	}
-	if len(b.Keys) > 0 {
-		if err := s.checkKeyring(ctx); err != nil {
-			return nil, fail(err)
-		}
-	}
-	res := &ImportResult{File: name, Format: b.Format, PFXAlgorithms: b.PFXAlgorithms}
-	err = s.withTx(ctx, func(tx *Tx) error { return tx.importBundle(ctx, b, opt, res) })
+	err = s.withTx(ctx, func(tx *Tx) error { res, err = tx.importParsed(ctx, name, b, opt); return err })
 	if err != nil {
-		return nil, fail(err)
+		return nil, importErr(name, err) // a lock or index failure still names the file
 	}
 	return res, nil
+}
+
+// Import is Store.Import inside a Tx the caller holds (for example the
+// core installing an issued certificate during a renewal).
+func (tx *Tx) Import(ctx context.Context, name string, data []byte, opt ImportOptions) (*ImportResult, error) {
+	b, err := tx.s.prepareImport(ctx, name, data, opt)
+	if err != nil {
+		return nil, err
+	}
+	return tx.importParsed(ctx, name, b, opt)
+}
+
+// prepareImport parses the file and checks the keyring, before any lock
+// or write, so that bad input and a missing keyring change nothing.
+func (s *Store) prepareImport(ctx context.Context, name string, data []byte, opt ImportOptions) (*Bundle, error) {
+	s.prefetchKEK(ctx, data)
+	b, err := Parse(data, opt.Password)
+	if err == nil && len(b.Keys) > 0 {
+		err = s.checkKeyring(ctx)
+	}
+	if err != nil {
+		return nil, importErr(name, err)
+	}
+	return b, nil
+}
+
+// importParsed places a parsed bundle, holding the lock.
+func (tx *Tx) importParsed(ctx context.Context, name string, b *Bundle, opt ImportOptions) (*ImportResult, error) {
+	res := &ImportResult{File: name, Format: b.Format, PFXAlgorithms: b.PFXAlgorithms}
+	if err := tx.importBundle(ctx, b, opt, res); err != nil {
+		return nil, importErr(name, err)
+	}
+	return res, nil
+}
+
+// importErr wraps a cause as the one-sentence *ImportError.
+func importErr(name string, err error) error {
+	var ie *ImportError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return &ImportError{File: name, Reason: reason(err), Err: err}
 }
 
 // reason turns a cause into the clause after "import FILE: ".

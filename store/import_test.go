@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -143,12 +144,19 @@ func TestImportErrors(t *testing.T) {
 	leaf, key := p.leaf(t, "bad.example")
 	pfx, _ := pkcs12.Modern2023.Encode(key, leaf, nil, "right")
 	empty7, _ := pkcs7.DegenerateCertificate(nil)
+	dir := t.TempDir()
+	writeFile(t, dir, "ca.pem", pemCert(p.root))
+	openssl(t, dir, "pkcs12", "-export", "-nokeys", "-in", "ca.pem", "-out", "certs.pfx", "-passout", "pass:wrong")
+	certsOnly, _ := os.ReadFile(dir + "/certs.pfx")
+	encKey := pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{1}})
 	tests := []struct {
 		name string
 		data []byte
 		want error
 	}{
 		{"wrong password", pfx, ErrWrongPassword},
+		{"certificates-only pfx without trust attribute", certsOnly, ErrUnsupportedData},
+		{"encrypted pem key", encKey, ErrUnsupportedData},
 		{"truncated pfx", pfx[:len(pfx)/2], ErrMalformed},
 		{"corrupt pfx", flip(pfx, len(pfx)/2), ErrWrongPassword},
 		{"html", []byte("<!DOCTYPE html><html><body>login</body></html>"), ErrUnknownFormat},

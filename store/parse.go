@@ -7,6 +7,7 @@ import (
 	"encoding/asn1"
 	"encoding/pem"
 	"errors"
+	"strings"
 
 	"github.com/smallstep/pkcs7"
 	"software.sslmate.com/src/go-pkcs12"
@@ -120,16 +121,22 @@ func ParsePFX(data []byte, password string) (*Bundle, error) {
 	b := &Bundle{Format: FormatPFX, PFXAlgorithms: algs}
 	if err != nil {
 		// DecodeChain insists on exactly one key; a certificates-only PFX
-		// is a trust store.
+		// is read as a (Java-style) trust store, which is what we export.
 		certs, terr := pkcs12.DecodeTrustStore(data, password)
-		if errors.Is(terr, pkcs12.ErrIncorrectPassword) {
+		switch {
+		case errors.Is(terr, pkcs12.ErrIncorrectPassword):
 			return nil, ErrWrongPassword
+		case terr == nil && len(certs) > 0:
+			b.Certs = certs
+			return b, nil
+		case strings.Contains(err.Error(), "exactly one key bag"):
+			return nil, unsupported("the PFX holds more than one private key; export each certificate with its key separately")
+		case strings.Contains(err.Error(), "private key missing"):
+			// go-pkcs12 reads key-less PFX files only when their
+			// certificates carry Java's trusted-usage attribute.
+			return nil, unsupported("the PFX holds certificates but no private key; import those certificates as P7B or PEM instead")
 		}
-		if terr != nil || len(certs) == 0 {
-			return nil, ErrMalformed
-		}
-		b.Certs = certs
-		return b, nil
+		return nil, ErrMalformed
 	}
 	b.Keys = []crypto.PrivateKey{key}
 	// go-pkcs12 takes the first certificate as the leaf; Windows and
@@ -196,7 +203,7 @@ func ParsePEM(data []byte) (*Bundle, error) {
 			}
 			b.Keys = append(b.Keys, k)
 		case "ENCRYPTED PRIVATE KEY":
-			return nil, ErrUnsupportedData
+			return nil, unsupported("encrypted PEM private keys are not supported; import the key and certificate as a PFX instead")
 		}
 	}
 	if len(b.Certs) == 0 && len(b.Keys) == 0 {
@@ -213,4 +220,9 @@ func parseKey(typ string, der []byte) (crypto.PrivateKey, error) {
 		return x509.ParseECPrivateKey(der)
 	}
 	return x509.ParsePKCS8PrivateKey(der)
+}
+
+// unsupported is ErrUnsupportedData with the reason users read.
+func unsupported(reason string) error {
+	return &wrapped{msg: reason, errs: []error{ErrUnsupportedData}}
 }

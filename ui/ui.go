@@ -3,11 +3,337 @@
 package ui
 
 import (
+	"context"
+	"sync"
+	"time"
+
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
 )
 
-// New builds the content of the main window.
-func New(a fyne.App, w fyne.Window) fyne.CanvasObject {
-	return widget.NewLabel("certdesk")
+// New builds the content of the main window w of app a on top of core, and
+// registers the window's main menu, shortcuts and drop handler.
+func New(a fyne.App, w fyne.Window, core Core) fyne.CanvasObject {
+	v := newMainView(a, w, core, time.Now, &tasks{})
+	w.SetMainMenu(v.menu)
+	w.SetOnDropped(v.onDropped)
+	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyF5 {
+			v.refresh()
+		}
+	})
+	return v.content
+}
+
+// tasks runs work off the UI thread; wait lets tests join it.
+type tasks struct {
+	wg sync.WaitGroup
+	// inline runs work on the calling goroutine: Fyne's test driver runs
+	// fyne.Do callbacks on the goroutine that calls it, so tests that
+	// touch widgets while work is in flight would race.
+	inline bool
+}
+
+// run calls work in a goroutine and then, on the UI thread, the func work
+// returned (if not nil).
+func (t *tasks) run(work func() func()) {
+	if t.inline {
+		if done := work(); done != nil {
+			done()
+		}
+		return
+	}
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		if done := work(); done != nil {
+			fyne.Do(done)
+		}
+	}()
+}
+
+func (t *tasks) wait() { t.wg.Wait() }
+
+// mainView is the main window: toolbar, menu and the store browser.
+type mainView struct {
+	app      fyne.App
+	win      fyne.Window
+	core     Core
+	tasks    *tasks
+	browser  *browser
+	importer *importer
+	exporter *exporter // the form of the open Export dialog
+	wizard   *wizard   // the open Request certificate wizard
+	tray     *tray
+	tabs     *container.AppTabs
+	history  *historyView  // nil unless the core is a HistoryReader
+	settings *settingsView // nil unless the core is a Configurer
+	servers  *serversView  // nil unless the core is a ServerManager
+	requests *requestsView // nil unless the core is a Requester
+
+	importButton, exportButton, deleteButton, renewButton *widget.Button
+	requestButton, checkButton, refreshButton             *widget.Button
+
+	menu                                                    *fyne.MainMenu
+	importItem, exportItem, deleteItem, renewItem           *fyne.MenuItem
+	requestItem, checkItem, refreshItem, archivedItem, find *fyne.MenuItem
+	content                                                 fyne.CanvasObject
+}
+
+func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *tasks) *mainView {
+	v := &mainView{app: a, win: w, core: core, tasks: t}
+	v.browser = newBrowser(core, v.tasks, now, a.Clipboard())
+	v.browser.onSelect = v.updateActions
+	v.importer = &importer{core: core, win: w, tasks: v.tasks, changed: v.refresh,
+		where: func() (store.Context, []ContextInfo) { return v.browser.contextID, v.browser.contexts }}
+
+	button := func(label string, icon fyne.Resource, tapped func()) *widget.Button {
+		b := widget.NewButtonWithIcon(label, icon, tapped)
+		b.Importance = widget.LowImportance
+		return b
+	}
+	v.importButton = button("Import…", theme.FolderOpenIcon(), v.showImport)
+	v.exportButton = button("Export…", theme.DocumentSaveIcon(), v.showExport)
+	v.deleteButton = button("Delete", theme.DeleteIcon(), v.deleteSelected)
+	v.renewButton = button("Renew now", theme.MediaReplayIcon(), v.renewSelected)
+	v.requestButton = button("Request certificate…", theme.ContentAddIcon(), v.showRequest)
+	v.requestButton.Importance = widget.HighImportance
+	v.checkButton = button("Check now", theme.ConfirmIcon(), v.checkNow)
+	v.refreshButton = button("Refresh", theme.ViewRefreshIcon(), v.refresh)
+	toolbar := container.NewHBox(v.requestButton, widget.NewSeparator(),
+		v.importButton, v.exportButton, v.deleteButton, widget.NewSeparator(),
+		v.renewButton, v.checkButton, v.refreshButton)
+
+	ctrl := func(k fyne.KeyName) fyne.Shortcut {
+		return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
+	}
+	item := func(label string, k fyne.KeyName, action func()) *fyne.MenuItem {
+		it := fyne.NewMenuItem(label, action)
+		it.Shortcut = ctrl(k)
+		return it
+	}
+	v.importItem = item("Import…", fyne.KeyO, v.showImport)
+	v.exportItem = item("Export…", fyne.KeyE, v.showExport)
+	v.requestItem = item("Request certificate…", fyne.KeyN, v.showRequest)
+	v.renewItem = item("Renew now", fyne.KeyU, v.renewSelected)
+	v.deleteItem = item("Delete", fyne.KeyDelete, v.deleteSelected)
+	v.checkItem = item("Check now", fyne.KeyK, v.checkNow)
+	v.refreshItem = item("Refresh", fyne.KeyR, v.refresh)
+	v.find = item("Search", fyne.KeyF, func() { w.Canvas().Focus(v.browser.search) })
+	v.archivedItem = item("Show archived", fyne.KeyH, func() {
+		v.browser.archived.SetChecked(!v.browser.archived.Checked)
+	})
+	v.menu = fyne.NewMainMenu(
+		fyne.NewMenu("File", v.importItem, v.exportItem),
+		fyne.NewMenu("Certificate", v.requestItem, v.renewItem, v.deleteItem, fyne.NewMenuItemSeparator(), v.checkItem),
+		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem),
+	)
+
+	certificates := container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), nil, nil, nil, v.browser.content)
+	v.content = v.views(certificates)
+	v.tray = newTray(a, w, core, v.tasks, now, v.checkNow)
+	core.Subscribe(func(e Event) { fyne.Do(func() { v.handle(e) }) })
+	v.updateActions()
+	v.browser.reload()
+	v.tray.update()
+	return v
+}
+
+// views puts the certificates and every view the core supports in tabs;
+// a view reloads when its tab is chosen.
+func (v *mainView) views(certificates fyne.CanvasObject) fyne.CanvasObject {
+	current := func() store.Context { return v.browser.contextID }
+	reload := map[*container.TabItem]func(){}
+	v.tabs = container.NewAppTabs(container.NewTabItemWithIcon("Certificates", keyIcon, certificates))
+	add := func(title string, icon fyne.Resource, content fyne.CanvasObject, load func()) {
+		t := container.NewTabItemWithIcon(title, icon, content)
+		reload[t] = load
+		v.tabs.Append(t)
+	}
+	if r, ok := v.core.(Requester); ok {
+		v.requests = newRequestsView(v.core, r, v.win, v.tasks, current)
+		add("Pending requests", theme.HistoryIcon(), v.requests.content, v.requests.reload)
+	}
+	if s, ok := v.core.(ServerManager); ok {
+		v.servers = newServersView(s, v.win, v.tasks, current)
+		add("Policy servers", theme.StorageIcon(), v.servers.content, v.servers.reload)
+	}
+	if h, ok := v.core.(HistoryReader); ok {
+		v.history = newHistoryView(h, v.tasks, current)
+		add("History", theme.ListIcon(), v.history.content, v.history.reload)
+	}
+	if c, ok := v.core.(Configurer); ok {
+		v.settings = newSettingsView(c, v.tasks, current)
+		add("Settings", theme.SettingsIcon(), container.NewPadded(v.settings.content), v.settings.reload)
+	}
+	if len(v.tabs.Items) == 1 {
+		return certificates
+	}
+	v.tabs.OnSelected = func(t *container.TabItem) {
+		if load := reload[t]; load != nil {
+			load()
+		}
+	}
+	return v.tabs
+}
+
+// updateActions enables what makes sense for the current store and selection.
+func (v *mainView) updateActions() {
+	writable := !v.browser.readOnly()
+	r, selected := v.browser.current()
+	set := func(on bool, b *widget.Button, it *fyne.MenuItem) {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+		it.Disabled = !on
+	}
+	set(writable, v.importButton, v.importItem)
+	set(selected, v.exportButton, v.exportItem)
+	set(writable && selected, v.deleteButton, v.deleteItem)
+	set(writable && selected && r.HasKey, v.renewButton, v.renewItem)
+	set(writable, v.checkButton, v.checkItem)
+	_, canEnroll := v.core.(Enroller)
+	set(writable && canEnroll, v.requestButton, v.requestItem)
+	v.archivedItem.Checked = v.browser.archived.Checked
+	v.menu.Refresh()
+}
+
+func (v *mainView) refresh() { v.browser.reload() }
+
+// handle reacts to an event of the core, on the UI thread.
+func (v *mainView) handle(e Event) {
+	v.refresh()
+	v.tray.update()
+	if n := notification(e); n != nil {
+		v.app.SendNotification(n)
+	}
+}
+
+// deleteSelected asks, then deletes the selected entry.
+func (v *mainView) deleteSelected() {
+	r, ok := v.browser.current()
+	if !ok || v.browser.readOnly() {
+		return
+	}
+	ctxID, store := v.browser.contextID, v.browser.store
+	what := "It leaves " + storeLabel(store) + " of " + contextLabel(ctxID) + " and is no longer used or renewed. " +
+		"certdesk keeps it in the archive: tick “Show archived” to see it."
+	dialog.ShowConfirm("Delete “"+r.subject+"”?", what, func(yes bool) {
+		if !yes {
+			return
+		}
+		v.tasks.run(func() func() {
+			err := v.core.Delete(context.Background(), ctxID, store, r.Thumbprint)
+			return func() {
+				if err != nil {
+					showError(v.win, "The certificate could not be deleted.", err)
+				}
+				v.refresh()
+			}
+		})
+	}, v.win)
+}
+
+// renewSelected renews the selected entry now.
+func (v *mainView) renewSelected() {
+	r, ok := v.browser.current()
+	if !ok || !r.HasKey {
+		return
+	}
+	ctxID := v.browser.contextID
+	done := showBusy(v.win, "Renewing “"+r.subject+"”…")
+	v.tasks.run(func() func() {
+		err := v.core.Renew(context.Background(), ctxID, r.Thumbprint)
+		return func() {
+			done()
+			if err != nil {
+				showError(v.win, "“"+r.subject+"” could not be renewed.", err)
+				return
+			}
+			dialog.ShowInformation("Renewed", "“"+r.subject+"” was renewed; the old certificate is archived.", v.win)
+			v.refresh()
+		}
+	})
+}
+
+// checkNow runs a renewal check of the current context.
+func (v *mainView) checkNow() {
+	ctxID := v.browser.contextID
+	done := showBusy(v.win, "Checking the certificates of "+contextLabel(ctxID)+"…")
+	v.tasks.run(func() func() {
+		err := v.core.Pulse(context.Background(), ctxID)
+		return func() {
+			done()
+			if err != nil {
+				showError(v.win, "The check of "+contextLabel(ctxID)+" found a problem.", err)
+			}
+			v.refresh()
+		}
+	})
+}
+
+// showImport asks for a certificate file and imports it.
+func (v *mainView) showImport() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		r.Close()
+		v.importer.add([]fyne.URI{r.URI()})
+	}, v.win)
+	d.SetFilter(storage.NewExtensionFileFilter(importExtensions))
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+// showRequest opens the Request certificate wizard.
+func (v *mainView) showRequest() {
+	en, ok := v.core.(Enroller)
+	if !ok {
+		return
+	}
+	v.wizard = newWizard(en, v.win, v.tasks, v.browser.contextID, func(thumbprint string) {
+		v.browser.reveal(v.browser.contextID, store.My, thumbprint)
+	})
+	v.wizard.start()
+}
+
+// onDropped imports the files dropped anywhere on the window.
+func (v *mainView) onDropped(_ fyne.Position, uris []fyne.URI) {
+	v.importer.add(uris)
+}
+
+// showBusy shows a modal progress dialog and returns the func that hides it.
+func showBusy(w fyne.Window, text string) func() {
+	bar := widget.NewProgressBarInfinite()
+	d := dialog.NewCustomWithoutButtons(text, bar, w)
+	d.Show()
+	return func() {
+		bar.Stop()
+		d.Hide()
+	}
+}
+
+// showError says in one plain sentence what failed, with the error's own
+// text expandable for the technically minded.
+func showError(w fyne.Window, sentence string, err error) dialog.Dialog {
+	msg := widget.NewLabel(sentence)
+	msg.Wrapping = fyne.TextWrapWord
+	detail := widget.NewLabel(err.Error())
+	detail.Wrapping = fyne.TextWrapWord
+	detail.Selectable = true
+	content := container.NewVBox(msg, widget.NewAccordion(widget.NewAccordionItem("Technical details", detail)))
+	d := dialog.NewCustom("Something went wrong", "Close", content, w)
+	d.Resize(fyne.NewSize(480, 0))
+	d.Show()
+	return d
 }

@@ -1,0 +1,184 @@
+package enroll_test
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/enroll/testca"
+)
+
+// policies50 synthesises a GetPoliciesResponse with 50 templates from the
+// cepces lab vector by repeating its policy under new names.
+func policies50(b *testing.B) []byte {
+	dir, _ := os.Getwd()
+	for ; ; dir = filepath.Dir(dir) {
+		data, err := os.ReadFile(filepath.Join(dir, "shared", "vectors", "cepces-fixture-GetPoliciesResponse-body-3ext.xml"))
+		if err == nil {
+			policy := regexp.MustCompile(`<ns0:policy>.*</ns0:policy>`).Find(data)
+			var many bytes.Buffer
+			for i := range 50 {
+				many.Write(bytes.Replace(policy, []byte(">Machine<"), fmt.Appendf(nil, ">Template%02d<", i), 1))
+			}
+			return bytes.Replace(data, policy, many.Bytes(), 1)
+		}
+		if dir == filepath.Dir(dir) {
+			b.Skip("shared/vectors not found")
+		}
+	}
+}
+
+func BenchmarkParsePolicies50(b *testing.B) {
+	data := policies50(b)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		p, err := enroll.ParsePolicies(data)
+		if err != nil || len(p.Templates) != 50 {
+			b.Fatal(p, err)
+		}
+	}
+}
+
+// BenchmarkTokenize50 is the floor for BenchmarkParsePolicies50: reading
+// the same document's tokens with encoding/xml and doing nothing else.
+func BenchmarkTokenize50(b *testing.B) {
+	data := policies50(b)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		d := xml.NewDecoder(bytes.NewReader(data))
+		for {
+			if _, err := d.Token(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+// keeper is a transport that keeps the last response body.
+type keeper struct {
+	base http.RoundTripper
+	last []byte
+}
+
+func (k *keeper) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := k.base.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	k.last, err = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(k.last))
+	return resp, err
+}
+
+type canned []byte
+
+func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
+	io.Copy(io.Discard, r.Body)
+	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(c))}, nil
+}
+
+// benchEnroll measures a full enrollment against an in-process testca over
+// HTTPS (ns/op; key generation excluded) and, separately, the client's own
+// work: the same Enroll (CSR, envelope, parse, key check) against the same
+// answer served in-process without network or CA signing.
+func benchEnroll(b *testing.B, template string) {
+	ca, err := testca.New(testca.Config{Dir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := ca.Start("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(ca.Root())
+	k := &keeper{base: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+	auth := enroll.WithUsernamePassword(testca.DefaultUser, testca.DefaultPassword)
+	c := enroll.New(enroll.WithHTTPClient(&http.Client{Transport: k}), auth)
+	ctx := context.Background()
+	p, err := c.GetPolicies(ctx, srv.CEPURL(), time.Time{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tm := p.Template(template)
+	kt, _ := tm.KeyType()
+	uris := p.Endpoints(tm, c.AuthKind(), false)
+	var own, sign, keygen time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		start := time.Now()
+		key, err := enroll.GenerateKey(rand.Reader, kt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		keygen += time.Since(start)
+		req := enroll.Request{Template: tm, Key: key}
+		b.StartTimer()
+		if _, err := c.Enroll(ctx, uris, req); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		local := enroll.New(enroll.WithHTTPClient(&http.Client{Transport: canned(k.last)}), auth)
+		start = time.Now()
+		if _, err := local.Enroll(ctx, uris, req); err != nil {
+			b.Fatal(err)
+		}
+		own += time.Since(start)
+		// The CSR signature is the caller's key at work, like key
+		// generation; time one to report the protocol work without it.
+		digest := sha256.Sum256(k.last[:256])
+		start = time.Now()
+		if _, err := key.Sign(rand.Reader, digest[:], crypto.SHA256); err != nil {
+			b.Fatal(err)
+		}
+		sign += time.Since(start)
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(own.Nanoseconds())/float64(b.N), "client-ns/op")
+	b.ReportMetric(100*float64(own)/float64(b.Elapsed()), "client-%")
+	b.ReportMetric(100*float64(own-sign)/float64(b.Elapsed()), "proto-%")
+	// The issue's measure: the client's own work as a share of a whole
+	// enrollment, key generation included.
+	b.ReportMetric(float64(keygen.Nanoseconds())/float64(b.N), "keygen-ns/op")
+	b.ReportMetric(100*float64(own)/float64(b.Elapsed()+keygen), "client-%-full")
+}
+
+func BenchmarkEnrollP256(b *testing.B)    { benchEnroll(b, "UserP256") }
+func BenchmarkEnrollRSA2048(b *testing.B) { benchEnroll(b, "User") }
+
+// BenchmarkParseResponse parses an issued RSTRC with a three-certificate
+// CMC chain (the MS-WSTEP example).
+func BenchmarkParseResponse(b *testing.B) {
+	dir, _ := os.Getwd()
+	var data []byte
+	for ; data == nil; dir = filepath.Dir(dir) {
+		data, _ = os.ReadFile(filepath.Join(dir, "shared", "vectors", "wstep-spec-4.1.1.2-RSTRC-issued-response.xml"))
+		if dir == filepath.Dir(dir) && data == nil {
+			b.Skip("shared/vectors not found")
+		}
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := enroll.ParseResponse(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,466 @@
+package ui
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// The columns of the certificate table.
+const (
+	colSubject = iota
+	colIssuer
+	colExpires
+	colStatus
+	colTemplate
+	colKey
+	numCols
+)
+
+var colTitles = [numCols]string{"Issued to", "Issued by", "Expires", "Status", "Template", "Key"}
+var colWidths = [numCols]float32{230, 190, 230, 110, 130, 50}
+
+// row is an entry with everything the table shows worked out once, so
+// filtering and sorting 10,000 rows stay fast.
+type row struct {
+	store.Entry
+	subject, issuer, expires, template string
+	status                             Status
+	search                             string // lower-case text the search box matches
+}
+
+func newRow(e store.Entry, now time.Time) row {
+	r := row{Entry: e, subject: e.SubjectCN, issuer: e.IssuerCN, template: e.Meta.TemplateName}
+	if r.subject == "" {
+		r.subject = e.Subject
+	}
+	if r.issuer == "" {
+		r.issuer = e.Issuer
+	}
+	if r.template == "" {
+		r.template = e.Meta.TemplateOID
+	}
+	r.expires = e.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(e.NotAfter, now)
+	r.status = statusOf(e.NotBefore, e.NotAfter, e.Meta.Archived, now)
+	r.search = strings.ToLower(strings.Join(append([]string{
+		e.Subject, e.Issuer, e.Thumbprint, e.SHA256, r.template, e.Meta.FriendlyName}, e.SANs...), "\n"))
+	return r
+}
+
+// browser is the store browser: the tree of contexts and stores, the table
+// of the selected store with search and sorting, and the details of the
+// selected certificate.
+type browser struct {
+	core    Core
+	tasks   *tasks
+	now     func() time.Time
+	details *details
+
+	tree     *widget.Tree
+	table    *widget.Table
+	search   *widget.Entry
+	archived *widget.Check
+	hint     *fyne.Container // the read-only banner
+	summary  *widget.Label
+	content  fyne.CanvasObject
+
+	// onSelect is called on the UI thread when the selection or the
+	// writability of the current store changes.
+	onSelect func()
+
+	contexts  []ContextInfo
+	contextID store.Context
+	store     store.Name
+	all, rows []row
+	sortCol   int
+	sortDesc  bool
+	selected  string // thumbprint of the selected row
+	revealing string // thumbprint to select once loaded
+}
+
+// newBrowser builds the browser; call reload to fill it.
+func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipboard) *browser {
+	b := &browser{core: core, tasks: t, now: now, details: newDetails(clipboard),
+		contextID: store.User, store: store.My, sortCol: colExpires}
+
+	b.tree = widget.NewTree(b.treeChildren, b.treeBranch, b.treeCreate, b.treeUpdate)
+	b.tree.OnSelected = b.treeSelected
+
+	b.table = widget.NewTableWithHeaders(
+		func() (int, int) { return len(b.rows), numCols },
+		b.cellCreate, b.cellUpdate)
+	b.table.ShowHeaderColumn = false
+	b.table.CreateHeader = func() fyne.CanvasObject {
+		h := widget.NewButton("", nil)
+		h.Alignment = widget.ButtonAlignLeading
+		h.IconPlacement = widget.ButtonIconTrailingText
+		h.Importance = widget.LowImportance
+		return h
+	}
+	b.table.UpdateHeader = b.headerUpdate
+	for i, w := range colWidths {
+		b.table.SetColumnWidth(i, w)
+	}
+	b.table.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(b.rows) {
+			b.selectRow(b.rows[id.Row])
+		}
+	}
+
+	b.search = widget.NewEntry()
+	b.search.SetPlaceHolder("Search subject, issuer, SAN, thumbprint or template")
+	b.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	b.search.OnChanged = func(string) { b.applyFilter() }
+	b.archived = widget.NewCheck("Show archived", func(bool) { b.applyFilter() })
+	b.summary = widget.NewLabel("")
+	b.summary.Importance = widget.LowImportance
+
+	hintText := widget.NewLabel("These certificates are read-only: start certdesk as administrator (root) to change them.")
+	hintText.Wrapping = fyne.TextWrapWord
+	b.hint = container.NewBorder(nil, nil, widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), nil, hintText)
+	b.hint.Hide()
+
+	top := container.NewVBox(b.hint, container.NewBorder(nil, nil, nil, container.NewHBox(b.archived, b.summary), b.search))
+	centre := container.NewVSplit(container.NewBorder(top, nil, nil, nil, b.table), b.details.content)
+	centre.Offset = 0.5
+	split := container.NewHSplit(b.tree, centre)
+	split.Offset = 0.2
+	b.content = split
+	return b
+}
+
+// reload fetches the contexts and the current store from the core.
+func (b *browser) reload() {
+	ctxID, n := b.contextID, b.store
+	b.tasks.run(func() func() {
+		ctx := context.Background()
+		contexts, err := b.core.Contexts(ctx)
+		if err != nil {
+			return func() { b.summary.SetText("The stores could not be read: " + err.Error()) }
+		}
+		entries, err := b.core.List(ctx, ctxID, n)
+		now := b.now()
+		rows := make([]row, len(entries))
+		for i, e := range entries {
+			rows[i] = newRow(e, now)
+		}
+		return func() {
+			b.contexts = contexts
+			b.tree.Refresh()
+			b.tree.OpenAllBranches()
+			b.tree.Select(string(ctxID) + "/" + string(n))
+			if ctxID != b.contextID || n != b.store {
+				return // the user moved on while this loaded
+			}
+			b.all = rows
+			if err != nil {
+				b.all = nil
+				b.summary.SetText("This store could not be read: " + err.Error())
+			}
+			b.hint.Hidden = !b.readOnly()
+			b.hint.Refresh()
+			b.applyFilter()
+		}
+	})
+}
+
+// open shows a store of a context.
+func (b *browser) open(contextID store.Context, n store.Name) {
+	if contextID == b.contextID && n == b.store {
+		return
+	}
+	b.contextID, b.store = contextID, n
+	b.all, b.rows, b.selected = nil, nil, ""
+	b.table.UnselectAll()
+	b.details.clear()
+	b.reload()
+}
+
+// reveal shows a store and selects the entry with the thumbprint.
+func (b *browser) reveal(contextID store.Context, n store.Name, thumbprint string) {
+	b.search.SetText("")
+	b.revealing = thumbprint
+	if contextID == b.contextID && n == b.store {
+		b.reload()
+	} else {
+		b.open(contextID, n)
+	}
+}
+
+// readOnly reports whether the current context may not be changed.
+func (b *browser) readOnly() bool {
+	for _, c := range b.contexts {
+		if c.ID == b.contextID {
+			return c.ReadOnly
+		}
+	}
+	return false
+}
+
+// current returns the selected row, if any.
+func (b *browser) current() (row, bool) {
+	for _, r := range b.rows {
+		if r.Thumbprint == b.selected && b.selected != "" {
+			return r, true
+		}
+	}
+	return row{}, false
+}
+
+// applyFilter recomputes the shown rows from the search text, the archived
+// toggle and the sort order.
+func (b *browser) applyFilter() {
+	q := strings.ToLower(strings.TrimSpace(b.search.Text))
+	rows := make([]row, 0, len(b.all))
+	for _, r := range b.all {
+		if r.Meta.Archived && !b.archived.Checked {
+			continue
+		}
+		if q != "" && !strings.Contains(r.search, q) {
+			continue
+		}
+		rows = append(rows, r)
+	}
+	slices.SortStableFunc(rows, b.compare)
+	b.rows = rows
+
+	// Keep the selection (or select the entry to reveal) if it is shown.
+	b.table.UnselectAll()
+	target := b.selected
+	if b.revealing != "" {
+		target, b.revealing = b.revealing, ""
+	}
+	b.selected = ""
+	for i, r := range rows {
+		if target != "" && r.Thumbprint == target {
+			b.table.Select(widget.TableCellID{Row: i, Col: 0})
+			b.table.ScrollTo(widget.TableCellID{Row: i, Col: 0})
+			break
+		}
+	}
+	if b.selected == "" {
+		b.details.clear()
+	}
+	n := strconv.Itoa(len(rows))
+	switch {
+	case len(rows) == len(b.all):
+		b.summary.SetText(plural(len(rows), "certificate"))
+	default:
+		b.summary.SetText(n + " of " + strconv.Itoa(len(b.all)))
+	}
+	b.table.Refresh()
+	if b.onSelect != nil {
+		b.onSelect()
+	}
+}
+
+func (b *browser) compare(x, y row) int {
+	var c int
+	switch b.sortCol {
+	case colSubject:
+		c = cmp.Compare(strings.ToLower(x.subject), strings.ToLower(y.subject))
+	case colIssuer:
+		c = cmp.Compare(strings.ToLower(x.issuer), strings.ToLower(y.issuer))
+	case colExpires:
+		c = x.NotAfter.Compare(y.NotAfter)
+	case colStatus:
+		c = cmp.Compare(x.status, y.status)
+	case colTemplate:
+		c = cmp.Compare(strings.ToLower(x.template), strings.ToLower(y.template))
+	case colKey:
+		c = cmp.Compare(btoi(y.HasKey), btoi(x.HasKey))
+	}
+	if c == 0 && b.sortCol != colExpires {
+		c = x.NotAfter.Compare(y.NotAfter)
+	}
+	if b.sortDesc {
+		return -c
+	}
+	return c
+}
+
+func btoi(v bool) int {
+	if v {
+		return 1
+	}
+	return 0
+}
+
+// sortBy sorts by a column; sorting by the same column again reverses.
+func (b *browser) sortBy(col int) {
+	if b.sortCol == col {
+		b.sortDesc = !b.sortDesc
+	} else {
+		b.sortCol, b.sortDesc = col, false
+	}
+	b.applyFilter()
+}
+
+// selectRow shows the details of r once the core returned its
+// certificate and chain.
+func (b *browser) selectRow(r row) {
+	b.selected = r.Thumbprint
+	if b.onSelect != nil {
+		b.onSelect()
+	}
+	ctxID, n := b.contextID, b.store
+	b.tasks.run(func() func() {
+		ctx := context.Background()
+		e, err := b.core.Get(ctx, ctxID, n, r.Thumbprint)
+		if err != nil {
+			return func() { b.details.clear(); b.summary.SetText(err.Error()) }
+		}
+		chain, err := b.core.Chain(ctx, ctxID, n, r.Thumbprint)
+		if err != nil {
+			chain = &store.Chain{Error: err.Error()}
+		}
+		return func() {
+			if b.selected == r.Thumbprint {
+				b.details.show(e.Certificate, chain, b.now())
+			}
+		}
+	})
+}
+
+func (b *browser) cellCreate() fyne.CanvasObject {
+	l := widget.NewLabel("")
+	l.Truncation = fyne.TextTruncateEllipsis
+	icon := widget.NewIcon(keyIcon)
+	return container.NewStack(l, container.NewCenter(icon))
+}
+
+func (b *browser) cellUpdate(id widget.TableCellID, o fyne.CanvasObject) {
+	stack := o.(*fyne.Container)
+	l := stack.Objects[0].(*widget.Label)
+	icon := stack.Objects[1].(*fyne.Container)
+	if id.Row >= len(b.rows) {
+		return
+	}
+	r := b.rows[id.Row]
+	text, imp := "", widget.MediumImportance
+	switch id.Col {
+	case colSubject:
+		text = r.subject
+	case colIssuer:
+		text = r.issuer
+	case colExpires:
+		text = r.expires
+	case colStatus:
+		text, imp = r.status.String(), r.status.importance()
+	case colTemplate:
+		text = r.template
+	}
+	icon.Hidden = id.Col != colKey || !r.HasKey
+	if l.Text != text || l.Importance != imp {
+		l.Text, l.Importance = text, imp
+		l.Refresh()
+	}
+}
+
+func (b *browser) headerUpdate(id widget.TableCellID, o fyne.CanvasObject) {
+	h := o.(*widget.Button)
+	if id.Col < 0 || id.Col >= numCols {
+		return
+	}
+	h.SetText(colTitles[id.Col])
+	switch {
+	case id.Col != b.sortCol:
+		h.SetIcon(nil)
+	case b.sortDesc:
+		h.SetIcon(theme.MenuDropUpIcon())
+	default:
+		h.SetIcon(theme.MenuDropDownIcon())
+	}
+	col := id.Col
+	h.OnTapped = func() { b.sortBy(col) }
+}
+
+// Tree node ids are a context id, or "context/store".
+func (b *browser) treeChildren(uid widget.TreeNodeID) []widget.TreeNodeID {
+	var ids []widget.TreeNodeID
+	if uid == "" {
+		for _, c := range b.contexts {
+			ids = append(ids, string(c.ID))
+		}
+		return ids
+	}
+	for _, c := range b.contexts {
+		if string(c.ID) == uid {
+			for _, s := range c.Stores {
+				ids = append(ids, uid+"/"+string(s.Name))
+			}
+		}
+	}
+	return ids
+}
+
+func (b *browser) treeBranch(uid widget.TreeNodeID) bool {
+	return !strings.Contains(uid, "/")
+}
+
+func (b *browser) treeCreate(bool) fyne.CanvasObject {
+	return container.NewHBox(widget.NewIcon(nil), widget.NewLabel(""))
+}
+
+func (b *browser) treeUpdate(uid widget.TreeNodeID, branch bool, o fyne.CanvasObject) {
+	box := o.(*fyne.Container)
+	icon, label := box.Objects[0].(*widget.Icon), box.Objects[1].(*widget.Label)
+	ctxID, n, _ := strings.Cut(uid, "/")
+	for _, c := range b.contexts {
+		if string(c.ID) != ctxID {
+			continue
+		}
+		if branch {
+			label.SetText(contextLabel(c.ID))
+			switch {
+			case c.ReadOnly:
+				icon.SetResource(theme.NewDisabledResource(theme.ComputerIcon()))
+				label.SetText(contextLabel(c.ID) + " (read-only)")
+			case c.ID == "machine":
+				icon.SetResource(theme.ComputerIcon())
+			case c.ID == "user":
+				icon.SetResource(theme.AccountIcon())
+			default:
+				icon.SetResource(theme.FileApplicationIcon())
+			}
+			return
+		}
+		for _, s := range c.Stores {
+			if string(s.Name) == n {
+				icon.SetResource(storeIcon(s.Name))
+				label.SetText(storeLabel(s.Name) + " (" + strconv.Itoa(s.Count) + ")")
+			}
+		}
+	}
+}
+
+func storeIcon(name store.Name) fyne.Resource {
+	switch name {
+	case store.My:
+		return keyIcon
+	case store.Root:
+		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	case store.Request:
+		return theme.HistoryIcon()
+	}
+	return theme.FolderIcon()
+}
+
+func (b *browser) treeSelected(uid widget.TreeNodeID) {
+	ctxID, n, ok := strings.Cut(uid, "/")
+	if !ok {
+		b.tree.OpenBranch(uid)
+		return
+	}
+	b.open(store.Context(ctxID), store.Name(n))
+}

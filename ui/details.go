@@ -1,0 +1,201 @@
+package ui
+
+import (
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/x509"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// details shows one certificate: general facts, every extension decoded,
+// and its chain.
+type details struct {
+	general    *fyne.Container
+	extensions *fyne.Container
+	chain      *fyne.Container
+	tabs       *container.AppTabs
+	empty      *widget.Label
+	content    *fyne.Container
+	copySHA1   *widget.Button
+	copySHA256 *widget.Button
+
+	// sha1 and sha256 are the thumbprints the copy buttons put on the
+	// clipboard, without spaces.
+	sha1, sha256 string
+}
+
+// newDetails builds an empty details view; the copy buttons use clipboard.
+func newDetails(clipboard fyne.Clipboard) *details {
+	d := &details{
+		general:    container.NewVBox(),
+		extensions: container.NewVBox(),
+		chain:      container.NewVBox(),
+		empty:      widget.NewLabel("Select a certificate to see its details."),
+	}
+	d.empty.Alignment = fyne.TextAlignCenter
+	d.copySHA1 = copyButton(func() { clipboard.SetContent(d.sha1) })
+	d.copySHA256 = copyButton(func() { clipboard.SetContent(d.sha256) })
+	d.tabs = container.NewAppTabs(
+		container.NewTabItemWithIcon("General", theme.InfoIcon(), container.NewVScroll(d.general)),
+		container.NewTabItemWithIcon("Extensions", theme.ListIcon(), container.NewVScroll(d.extensions)),
+		container.NewTabItemWithIcon("Chain", theme.StorageIcon(), container.NewVScroll(d.chain)),
+	)
+	d.tabs.Hide()
+	d.content = container.NewStack(container.NewCenter(d.empty), d.tabs)
+	return d
+}
+
+// clear shows the "select a certificate" hint.
+func (d *details) clear() {
+	d.tabs.Hide()
+	d.empty.Show()
+	d.sha1, d.sha256 = "", ""
+}
+
+// show fills the view with cert and its chain (leaf first) as of now.
+func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time) {
+	s1, s256 := sha1.Sum(cert.Raw), sha256.Sum256(cert.Raw)
+	d.sha1, d.sha256 = formatHex(s1[:], 0), formatHex(s256[:], 0)
+	st := statusOf(cert.NotBefore, cert.NotAfter, false, now)
+
+	status := valueLabel(st.String())
+	status.Importance = st.importance()
+	validUntil := formatDate(cert.NotAfter) + " (" + formatExpiry(cert.NotAfter, now) + ")"
+	d.general.Objects = []fyne.CanvasObject{container.New(layout.NewFormLayout(),
+		keyLabel("Issued to"), valueLabel(commonName(cert.Subject)),
+		keyLabel("Issued by"), valueLabel(commonName(cert.Issuer)),
+		keyLabel("Status"), status,
+		keyLabel("Valid from"), valueLabel(formatDate(cert.NotBefore)),
+		keyLabel("Valid until"), valueLabel(validUntil),
+		keyLabel("Subject"), valueLabel(formatDN(cert.Subject)),
+		keyLabel("Issuer"), valueLabel(formatDN(cert.Issuer)),
+		keyLabel("Public key"), valueLabel(formatKey(cert.PublicKey)),
+		keyLabel("Signature"), valueLabel(cert.SignatureAlgorithm.String()),
+		keyLabel("Serial number"), valueLabel(formatHex(cert.SerialNumber.Bytes(), 1)),
+		keyLabel("SHA-1"), withButton(valueLabel(formatHex(s1[:], 2)), d.copySHA1),
+		keyLabel("SHA-256"), withButton(valueLabel(formatHex(s256[:], 2)), d.copySHA256),
+	)}
+
+	d.extensions.Objects = nil
+	for _, ext := range cert.Extensions {
+		title, lines := describeExtension(cert, ext)
+		heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		d.extensions.Add(tight(heading, valueLabel(strings.Join(lines, "\n"))))
+		d.extensions.Add(widget.NewSeparator())
+	}
+	if len(cert.Extensions) == 0 {
+		d.extensions.Add(widget.NewLabel("This certificate has no extensions."))
+	}
+
+	d.chain.Objects = nil
+	switch {
+	case chain == nil || len(chain.Elements) == 0:
+		d.chain.Add(valueLabel("The chain of this certificate could not be built."))
+	case chain.Valid:
+		d.chain.Add(valueLabel("The chain is valid and ends in a trusted root."))
+	default:
+		l := valueLabel("The chain is not valid.")
+		l.Importance = widget.DangerImportance
+		d.chain.Add(l)
+	}
+	if chain != nil && chain.Error != "" {
+		d.chain.Add(valueLabel(chain.Error))
+	}
+	d.chain.Add(widget.NewSeparator())
+	if chain != nil {
+		// Root first, as certificate tools usually draw the path.
+		for i := len(chain.Elements) - 1; i >= 0; i-- {
+			d.chain.Add(chainRow(chain.Elements[i], len(chain.Elements)-1-i, i == 0))
+		}
+	}
+
+	d.empty.Hide()
+	d.tabs.Show()
+	d.general.Refresh()
+	d.extensions.Refresh()
+	d.chain.Refresh()
+}
+
+// chainRow is one chain element, indented by its depth below the root.
+func chainRow(el store.ChainElement, depth int, leaf bool) fyne.CanvasObject {
+	var icon fyne.Resource = theme.NewSuccessThemedResource(theme.ConfirmIcon())
+	verdict := valueLabel(chainStatus(el.Status))
+	if el.Status != "ok" {
+		icon = theme.NewErrorThemedResource(theme.ErrorIcon())
+		verdict.Importance = widget.DangerImportance
+	}
+	name := "(no subject)"
+	if el.Certificate != nil {
+		name = commonName(el.Certificate.Subject)
+	}
+	title := widget.NewLabelWithStyle(name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	text := tight(title, verdict)
+	if !leaf { // the leaf is the certificate shown, from the store shown
+		source := valueLabel("From " + chainSource(el.Source))
+		source.Importance = widget.LowImportance
+		text.Add(source)
+	}
+	pad := container.NewGridWrap(fyne.NewSize(float32(depth)*theme.IconInlineSize()*1.5, 1), layout.NewSpacer())
+	return container.NewBorder(nil, nil, container.NewHBox(pad, widget.NewIcon(icon)), nil, text)
+}
+
+// tight stacks labels closer than a VBox does, so a title and its value
+// read as one item.
+func tight(objects ...fyne.CanvasObject) *fyne.Container {
+	return container.New(layout.NewCustomPaddedVBoxLayout(-2*theme.Padding()), objects...)
+}
+
+// chainStatus turns a store.ChainElement status into a sentence.
+func chainStatus(s string) string {
+	switch s {
+	case "ok":
+		return "Valid"
+	case "expired":
+		return "This certificate has expired."
+	case "not yet valid":
+		return "This certificate is not valid yet."
+	case "issuer not found":
+		return "Its issuer was not found in any store."
+	case "untrusted root":
+		return "This root is not trusted: it is not in Trusted Root."
+	}
+	return s
+}
+
+// chainSource names where a chain element was found.
+func chainSource(src string) string {
+	if src == "system" {
+		return "the system's trusted roots"
+	}
+	return storeLabel(store.Name(src))
+}
+
+func copyButton(tapped func()) *widget.Button {
+	b := widget.NewButtonWithIcon("", theme.ContentCopyIcon(), tapped)
+	b.Importance = widget.LowImportance
+	return b
+}
+
+func withButton(o fyne.CanvasObject, b *widget.Button) fyne.CanvasObject {
+	return container.NewBorder(nil, nil, nil, b, o)
+}
+
+func keyLabel(s string) *widget.Label {
+	return widget.NewLabelWithStyle(s, fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+}
+
+func valueLabel(s string) *widget.Label {
+	l := widget.NewLabel(s)
+	l.Wrapping = fyne.TextWrapWord
+	l.Selectable = true
+	return l
+}

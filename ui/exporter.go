@@ -1,0 +1,197 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// exportFormat is a choice of the Export dialog.
+type exportFormat struct {
+	label  string
+	format store.Format
+	ext    string
+}
+
+// exportFormats are the choices of the Export dialog, in order.
+var exportFormats = []exportFormat{
+	{"PFX / PKCS#12 (certificate, private key and chain)", store.FormatPFX, ".pfx"},
+	{"PEM (text, for Linux and OpenSSL)", store.FormatPEM, ".pem"},
+	{"DER (binary .cer)", store.FormatDER, ".cer"},
+	{"PKCS#7 (.p7b, certificate and chain)", store.FormatP7B, ".p7b"},
+}
+
+// exportProfiles are the PFX profiles, named by who must read the file.
+var exportProfiles = []struct {
+	label   string
+	profile store.Profile
+}{
+	{"Modern: Windows 10 1709+, macOS, OpenSSL 3 (recommended)", store.Modern},
+	{"Compatible: older Windows, Java 8, OpenSSL 1.x", store.Compatible},
+	{"PBMAC1: newest tools only (OpenSSL 3.4+)", store.PBMAC1},
+}
+
+// exporter is the form of the Export dialog for one entry.
+type exporter struct {
+	entry    row
+	format   *widget.Select
+	profile  *widget.RadioGroup
+	password *widget.Entry
+	confirm  *widget.Entry
+	chain    *widget.Check
+	items    []*widget.FormItem
+}
+
+func newExporter(r row) *exporter {
+	ex := &exporter{entry: r}
+	var labels, profiles []string
+	for _, f := range exportFormats {
+		labels = append(labels, f.label)
+	}
+	for _, p := range exportProfiles {
+		profiles = append(profiles, p.label)
+	}
+	ex.profile = widget.NewRadioGroup(profiles, nil)
+	ex.profile.Required = true
+	ex.profile.SetSelected(profiles[0])
+	ex.password = widget.NewPasswordEntry()
+	ex.password.Validator = func(s string) error {
+		if ex.pfx() && ex.entry.HasKey && s == "" {
+			return errors.New("enter a password to protect the private key")
+		}
+		return nil
+	}
+	ex.confirm = widget.NewPasswordEntry()
+	ex.confirm.Validator = func(s string) error {
+		if ex.pfx() && s != ex.password.Text {
+			return errors.New("the passwords do not match")
+		}
+		return nil
+	}
+	ex.password.OnChanged = func(string) { ex.confirm.Validate() }
+	ex.chain = widget.NewCheck("Include the chain", nil)
+	ex.chain.SetChecked(true)
+	ex.format = widget.NewSelect(labels, func(string) { ex.update() })
+	if r.HasKey {
+		ex.format.SetSelected(labels[0])
+	} else {
+		ex.format.SetSelected(labels[2])
+	}
+	ex.items = []*widget.FormItem{
+		widget.NewFormItem("Format", ex.format),
+		widget.NewFormItem("PFX profile", ex.profile),
+		widget.NewFormItem("Password", ex.password),
+		widget.NewFormItem("Confirm", ex.confirm),
+		widget.NewFormItem("", ex.chain),
+	}
+	ex.items[2].HintText = "Protects the private key in the file"
+	return ex
+}
+
+// pfx reports whether the PFX format is chosen.
+func (ex *exporter) pfx() bool { return ex.choice().format == store.FormatPFX }
+
+// choice returns the chosen format.
+func (ex *exporter) choice() exportFormat {
+	for _, f := range exportFormats {
+		if f.label == ex.format.Selected {
+			return f
+		}
+	}
+	return exportFormats[2]
+}
+
+// update enables what the chosen format uses.
+func (ex *exporter) update() {
+	for _, w := range []fyne.Disableable{ex.profile, ex.password, ex.confirm} {
+		if ex.pfx() {
+			w.Enable()
+		} else {
+			w.Disable()
+		}
+	}
+	if ex.choice().format == store.FormatDER {
+		ex.chain.Disable()
+	} else {
+		ex.chain.Enable()
+	}
+	ex.password.Validate()
+	ex.confirm.Validate()
+}
+
+// options returns the store's export options for the form.
+func (ex *exporter) options() store.ExportOptions {
+	opt := store.ExportOptions{Format: ex.choice().format, Chain: ex.chain.Checked && ex.choice().format != store.FormatDER}
+	if ex.pfx() {
+		opt.Password = ex.password.Text
+		for _, p := range exportProfiles {
+			if p.label == ex.profile.Selected {
+				opt.Profile = p.profile
+			}
+		}
+	}
+	return opt
+}
+
+// fileName suggests a file name from the subject.
+func (ex *exporter) fileName() string {
+	name := strings.Map(func(r rune) rune {
+		if strings.ContainsRune(`/\:*?"<>| `, r) {
+			return '_'
+		}
+		return r
+	}, ex.entry.subject)
+	return name + ex.choice().ext
+}
+
+// showExport asks how to export the selected entry, then where to.
+func (v *mainView) showExport() {
+	r, ok := v.browser.current()
+	if !ok {
+		return
+	}
+	ex := newExporter(r)
+	v.exporter = ex
+	d := dialog.NewForm("Export “"+r.subject+"”", "Save…", "Cancel", ex.items, func(ok bool) {
+		if !ok {
+			return
+		}
+		save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err == nil && w != nil {
+				v.export(ex, w)
+			}
+		}, v.win)
+		save.SetFileName(ex.fileName())
+		save.Resize(fyne.NewSize(800, 560))
+		save.Show()
+	}, v.win)
+	d.Resize(fyne.NewSize(620, d.MinSize().Height))
+	d.Show()
+}
+
+// export writes the entry to w as the form says.
+func (v *mainView) export(ex *exporter, w fyne.URIWriteCloser) {
+	ctxID, n, opt := v.browser.contextID, v.browser.store, ex.options()
+	v.tasks.run(func() func() {
+		data, err := v.core.Export(context.Background(), ctxID, n, ex.entry.Thumbprint, opt)
+		if err == nil {
+			_, err = w.Write(data)
+		}
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		return func() {
+			if err != nil {
+				showError(v.win, "“"+ex.entry.subject+"” could not be exported.", err)
+				return
+			}
+			dialog.ShowInformation("Exported", "“"+ex.entry.subject+"” was saved as "+w.URI().Name()+".", v.win)
+		}
+	})
+}

@@ -1,0 +1,279 @@
+package ui
+
+import (
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// expiringSoon is how close to NotAfter a certificate counts as "expiring
+// soon" (the first of the default notification days, 30/14/7/1).
+const expiringSoon = 30 * 24 * time.Hour
+
+// Status is the state of a certificate shown in the browser.
+type Status int
+
+// The statuses, in the order the browser sorts them.
+const (
+	StatusValid Status = iota
+	StatusExpiringSoon
+	StatusNotYetValid
+	StatusExpired
+	StatusArchived
+)
+
+// String returns the status as shown to the user.
+func (s Status) String() string {
+	switch s {
+	case StatusValid:
+		return "Valid"
+	case StatusExpiringSoon:
+		return "Expiring soon"
+	case StatusNotYetValid:
+		return "Not yet valid"
+	case StatusExpired:
+		return "Expired"
+	case StatusArchived:
+		return "Archived"
+	}
+	return "Unknown"
+}
+
+// ColorName is the theme colour the status is drawn in.
+func (s Status) ColorName() fyne.ThemeColorName {
+	switch s {
+	case StatusValid:
+		return theme.ColorNameSuccess
+	case StatusExpiringSoon:
+		return theme.ColorNameWarning
+	case StatusExpired:
+		return theme.ColorNameError
+	case StatusNotYetValid:
+		return theme.ColorNamePrimary
+	}
+	return theme.ColorNameDisabled
+}
+
+// importance maps the status to the label importance with its colour.
+func (s Status) importance() widget.Importance {
+	switch s {
+	case StatusValid:
+		return widget.SuccessImportance
+	case StatusExpiringSoon:
+		return widget.WarningImportance
+	case StatusExpired:
+		return widget.DangerImportance
+	case StatusNotYetValid:
+		return widget.HighImportance
+	}
+	return widget.LowImportance
+}
+
+// statusOf returns the status of a certificate valid from notBefore to
+// notAfter at now.
+func statusOf(notBefore, notAfter time.Time, archived bool, now time.Time) Status {
+	switch {
+	case archived:
+		return StatusArchived
+	case now.After(notAfter):
+		return StatusExpired
+	case now.Before(notBefore):
+		return StatusNotYetValid
+	case notAfter.Sub(now) <= expiringSoon:
+		return StatusExpiringSoon
+	}
+	return StatusValid
+}
+
+// commonName returns the name a person recognises a certificate by: the CN,
+// else the organisation or unit, else the whole DN.
+func commonName(n pkix.Name) string {
+	switch {
+	case n.CommonName != "":
+		return n.CommonName
+	case len(n.Organization) > 0:
+		return n.Organization[0]
+	case len(n.OrganizationalUnit) > 0:
+		return n.OrganizationalUnit[0]
+	}
+	return formatDN(n)
+}
+
+// formatDN returns a distinguished name in RFC 4514 order with spaces
+// after the separators, or "(empty)".
+func formatDN(n pkix.Name) string {
+	s := n.String()
+	if s == "" {
+		return "(empty)"
+	}
+	// Split only on unescaped commas so "O=A\, Inc." stays whole.
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(s[i])
+		if s[i] == '\\' && i+1 < len(s) {
+			i++
+			b.WriteByte(s[i])
+		} else if s[i] == ',' {
+			b.WriteByte(' ')
+		}
+	}
+	return b.String()
+}
+
+// formatDate formats t in local time to the minute.
+func formatDate(t time.Time) string {
+	return t.Local().Format("2006-01-02 15:04")
+}
+
+// formatExpiry says when notAfter is relative to now: "in 12 days",
+// "in 5 hours", "expired 3 days ago".
+func formatExpiry(notAfter, now time.Time) string {
+	d := notAfter.Sub(now)
+	if d >= 0 {
+		return "in " + formatSpan(d)
+	}
+	return "expired " + formatSpan(-d) + " ago"
+}
+
+// formatSpan formats a positive duration in whole days, hours or minutes.
+func formatSpan(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour:
+		return plural(int(d/(24*time.Hour)), "day")
+	case d >= time.Hour:
+		return plural(int(d/time.Hour), "hour")
+	case d >= time.Minute:
+		return plural(int(d/time.Minute), "minute")
+	}
+	return "under a minute"
+}
+
+func plural(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return fmt.Sprintf("%d %ss", n, unit)
+}
+
+// formatHex returns b as upper-case hex in groups of group bytes separated
+// by spaces; group 0 means no grouping.
+func formatHex(b []byte, group int) string {
+	h := fmt.Sprintf("%X", b)
+	if group <= 0 {
+		return h
+	}
+	var sb strings.Builder
+	for i := 0; i < len(h); i += 2 * group {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(h[i:min(i+2*group, len(h))])
+	}
+	return sb.String()
+}
+
+// formatKey describes a public key: "RSA 2048", "ECDSA P-256", "Ed25519".
+func formatKey(pub any) string {
+	switch k := pub.(type) {
+	case *rsa.PublicKey:
+		return fmt.Sprintf("RSA %d", k.N.BitLen())
+	case *ecdsa.PublicKey:
+		return "ECDSA " + k.Curve.Params().Name
+	case ed25519.PublicKey:
+		return "Ed25519"
+	}
+	return "Unknown"
+}
+
+// contextLabel is the tree label of a context id: "Machine", "User",
+// "App: <id>".
+func contextLabel(id store.Context) string {
+	switch {
+	case id == store.Machine:
+		return "Machine"
+	case id == store.User:
+		return "User"
+	case id.AppID() != "":
+		return "App: " + id.AppID()
+	}
+	return string(id)
+}
+
+// storeLabel is the display name of a store name.
+func storeLabel(name store.Name) string {
+	switch name {
+	case store.My:
+		return "Personal"
+	case store.Root:
+		return "Trusted Root"
+	case store.CA:
+		return "Intermediate"
+	case store.Request:
+		return "Pending Requests"
+	}
+	return string(name)
+}
+
+// oidNames names OIDs shown in extensions: key purposes, Microsoft
+// purposes and well-known policies.
+var oidNames = map[string]string{
+	"2.5.29.37.0":             "Any purpose",
+	"1.3.6.1.5.5.7.3.1":       "Server Authentication",
+	"1.3.6.1.5.5.7.3.2":       "Client Authentication",
+	"1.3.6.1.5.5.7.3.3":       "Code Signing",
+	"1.3.6.1.5.5.7.3.4":       "Secure Email",
+	"1.3.6.1.5.5.7.3.5":       "IP Security End System",
+	"1.3.6.1.5.5.7.3.6":       "IP Security Tunnel",
+	"1.3.6.1.5.5.7.3.7":       "IP Security User",
+	"1.3.6.1.5.5.7.3.8":       "Time Stamping",
+	"1.3.6.1.5.5.7.3.9":       "OCSP Signing",
+	"1.3.6.1.5.5.7.3.17":      "IKE Intermediate",
+	"1.3.6.1.4.1.311.20.2.2":  "Smart Card Logon",
+	"1.3.6.1.4.1.311.20.2.1":  "Certificate Request Agent",
+	"1.3.6.1.4.1.311.10.3.4":  "Encrypting File System",
+	"1.3.6.1.4.1.311.10.3.12": "Document Signing",
+	"1.3.6.1.4.1.311.10.3.3":  "Microsoft Server Gated Crypto",
+	"1.3.6.1.4.1.311.21.5":    "Private Key Archival",
+	"1.3.6.1.4.1.311.21.6":    "Key Recovery Agent",
+	"1.3.6.1.5.2.3.5":         "KDC Authentication",
+	"2.5.29.32.0":             "All issuance policies",
+	"2.23.140.1.2.1":          "Domain validated",
+	"2.23.140.1.2.2":          "Organization validated",
+	"2.23.140.1.1":            "Extended validation",
+}
+
+// formatOID returns "Name (oid)" when the OID has a known name, else the OID.
+func formatOID(oid string) string {
+	if n, ok := oidNames[oid]; ok {
+		return n + " (" + oid + ")"
+	}
+	return oid
+}
+
+// keyUsageNames is in bit order (x509.KeyUsageDigitalSignature is bit 0).
+var keyUsageNames = []string{
+	"Digital Signature", "Non-Repudiation", "Key Encipherment", "Data Encipherment",
+	"Key Agreement", "Certificate Signing", "CRL Signing", "Encipher Only", "Decipher Only",
+}
+
+// formatKeyUsage lists the bits set in ku.
+func formatKeyUsage(ku x509.KeyUsage) []string {
+	var out []string
+	for i, n := range keyUsageNames {
+		if ku&(1<<i) != 0 {
+			out = append(out, n)
+		}
+	}
+	return out
+}

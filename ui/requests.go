@@ -1,0 +1,244 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// requestsView lists the pending requests of the context: poll now,
+// install a response file, create an offline request.
+type requestsView struct {
+	core    Core
+	req     Requester
+	win     fyne.Window
+	tasks   *tasks
+	context func() store.Context
+
+	list                   *widget.List
+	poll, install, offline *widget.Button
+	status                 *widget.Label
+	content                fyne.CanvasObject
+	entries                []store.Entry
+	csr                    *csrForm // the open offline request dialog
+}
+
+func newRequestsView(core Core, req Requester, w fyne.Window, t *tasks, context func() store.Context) *requestsView {
+	r := &requestsView{core: core, req: req, win: w, tasks: t, context: context}
+	r.list = widget.NewList(func() int { return len(r.entries) },
+		func() fyne.CanvasObject {
+			return container.NewVBox(widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), widget.NewLabel(""))
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			e := r.entries[id]
+			box := o.(*fyne.Container)
+			box.Objects[0].(*widget.Label).SetText(newRow(e, e.Meta.ImportedAt).subject)
+			box.Objects[1].(*widget.Label).SetText(requestDetail(e))
+		})
+	r.poll = widget.NewButton("Check now", r.pollNow)
+	r.install = widget.NewButton("Install response…", r.showInstall)
+	r.offline = widget.NewButton("New offline request…", r.showOffline)
+	r.status = widget.NewLabel("")
+	r.status.Wrapping = fyne.TextWrapWord
+	r.content = container.NewBorder(container.NewHBox(r.poll, r.install, r.offline), r.status, nil, nil, r.list)
+	return r
+}
+
+// requestDetail is the second line of a pending request.
+func requestDetail(e store.Entry) string {
+	var parts []string
+	if e.Meta.RequestID != "" {
+		parts = append(parts, "Request "+e.Meta.RequestID)
+	} else {
+		parts = append(parts, "Offline request")
+	}
+	if e.Meta.TemplateName != "" {
+		parts = append(parts, e.Meta.TemplateName)
+	}
+	if !e.Meta.ImportedAt.IsZero() {
+		parts = append(parts, "since "+formatDate(e.Meta.ImportedAt))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// reload lists the Request store.
+func (r *requestsView) reload() {
+	c := r.context()
+	r.tasks.run(func() func() {
+		es, err := r.core.List(context.Background(), c, store.Request)
+		return func() {
+			r.entries = r.entries[:0]
+			for _, e := range es {
+				if !e.Meta.Archived {
+					r.entries = append(r.entries, e)
+				}
+			}
+			r.list.Refresh()
+			switch {
+			case err != nil:
+				r.status.SetText("The pending requests could not be read: " + err.Error())
+			case len(r.entries) == 0:
+				r.status.SetText("No request is waiting for a CA.")
+			default:
+				r.status.SetText(plural(len(r.entries), "request") + " waiting.")
+			}
+		}
+	})
+}
+
+// pollNow asks the CAs about every pending request.
+func (r *requestsView) pollNow() {
+	c := r.context()
+	r.status.SetText("Asking the CAs…")
+	r.tasks.run(func() func() {
+		outs, err := r.req.PollRequests(context.Background(), c)
+		return func() {
+			if err != nil {
+				showError(r.win, "The pending requests could not be checked.", err)
+			}
+			r.reload()
+			if err == nil {
+				dialog.ShowInformation("Pending requests", describeOutcomes(outs), r.win)
+			}
+		}
+	})
+}
+
+// describeOutcomes says what a poll found.
+func describeOutcomes(outs []RequestOutcome) string {
+	if len(outs) == 0 {
+		return "No request was waiting."
+	}
+	var lines []string
+	for _, o := range outs {
+		what := fmt.Sprintf("Request %s (%s): ", o.RequestID, o.Subject)
+		switch o.Outcome {
+		case "ok":
+			what += "issued and installed in Personal."
+		case "pending":
+			what += "still waiting for approval."
+		case "denied":
+			what += "denied by the CA"
+		default:
+			what += "could not be checked"
+		}
+		if o.Reason != "" && o.Outcome != "ok" && o.Outcome != "pending" {
+			what += ": " + o.Reason + "."
+		} else if o.Outcome != "ok" && o.Outcome != "pending" {
+			what += "."
+		}
+		lines = append(lines, what)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// showInstall asks for a CA's response file and installs it.
+func (r *requestsView) showInstall() {
+	d := dialog.NewFileOpen(func(rc fyne.URIReadCloser, err error) {
+		if err != nil || rc == nil {
+			return
+		}
+		rc.Close()
+		r.installFile(rc.URI())
+	}, r.win)
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".cer", ".crt", ".pem", ".p7b", ".der"}))
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+// installFile installs the response in u.
+func (r *requestsView) installFile(u fyne.URI) {
+	c := r.context()
+	r.tasks.run(func() func() {
+		data, err := readURI(u)
+		var e store.Entry
+		if err == nil {
+			e, err = r.req.AcceptResponse(context.Background(), c, u.Name(), data)
+		}
+		return func() {
+			if err != nil {
+				showError(r.win, "“"+u.Name()+"” could not be installed.", err)
+				return
+			}
+			dialog.ShowInformation("Installed", "“"+newRow(e, e.NotBefore).subject+"” was installed in Personal with its key.", r.win)
+			r.reload()
+		}
+	})
+}
+
+// csrForm is the New offline request dialog.
+type csrForm struct {
+	commonName, dnsNames *widget.Entry
+	key                  *widget.Select
+}
+
+func (f *csrForm) request() OfflineRequest {
+	o := OfflineRequest{DNSNames: splitLines(f.dnsNames.Text), Key: keyCodes[f.key.Selected]}
+	if cn := strings.TrimSpace(f.commonName.Text); cn != "" {
+		o.Subject = "CN=" + cn
+	}
+	return o
+}
+
+// showOffline asks for the subject and key of a CSR, then where to save it.
+func (r *requestsView) showOffline() {
+	f := &csrForm{commonName: widget.NewEntry(), dnsNames: widget.NewMultiLineEntry(),
+		key: widget.NewSelect([]string{"RSA 2048", "RSA 3072", "RSA 4096", "ECDSA P-256", "ECDSA P-384"}, nil)}
+	f.key.SetSelected("RSA 2048")
+	f.commonName.Validator = func(s string) error {
+		if strings.ContainsAny(s, ",=+;<>\"\\") {
+			return errors.New("the name may not contain , = + ; < > \" or \\")
+		}
+		return nil
+	}
+	f.dnsNames.Validator = validateDNSNames
+	r.csr = f
+	c := r.context()
+	d := dialog.NewForm("New offline request", "Create…", "Cancel", []*widget.FormItem{
+		widget.NewFormItem("Name (CN)", f.commonName), widget.NewFormItem("DNS names", f.dnsNames), widget.NewFormItem("Key", f.key),
+	}, func(ok bool) {
+		if !ok {
+			return
+		}
+		save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+			if err == nil && w != nil {
+				r.createCSR(c, f.request(), w)
+			}
+		}, r.win)
+		save.SetFileName("request.csr")
+		save.Resize(fyne.NewSize(800, 560))
+		save.Show()
+	}, r.win)
+	d.Resize(fyne.NewSize(560, d.MinSize().Height))
+	d.Show()
+}
+
+// createCSR makes the request and writes its CSR to w.
+func (r *requestsView) createCSR(c store.Context, o OfflineRequest, w fyne.URIWriteCloser) {
+	r.tasks.run(func() func() {
+		csr, err := r.req.NewRequest(context.Background(), c, o)
+		if err == nil {
+			_, err = w.Write(csr)
+		}
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		return func() {
+			if err != nil {
+				showError(r.win, "The request could not be created.", err)
+				return
+			}
+			dialog.ShowInformation("Request created", "Take "+w.URI().Name()+" to your CA. When it answers, install the response here; the key waits in Pending Requests.", r.win)
+			r.reload()
+		}
+	})
+}

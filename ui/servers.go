@@ -1,0 +1,232 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// serversView lists the policy servers of the context: add, edit, remove,
+// test, autoenrollment on or off, and whether a credential is saved.
+type serversView struct {
+	core    ServerManager
+	win     fyne.Window
+	tasks   *tasks
+	context func() store.Context
+
+	list                    *widget.List
+	add, edit, remove, test *widget.Button
+	autoEnroll              *widget.Check
+	status                  *widget.Label
+	content                 fyne.CanvasObject
+	servers                 []Server
+	selected                int
+	form                    *serverForm // the open Add or Edit dialog
+	quiet                   bool
+}
+
+func newServersView(core ServerManager, w fyne.Window, t *tasks, context func() store.Context) *serversView {
+	s := &serversView{core: core, win: w, tasks: t, context: context, selected: -1}
+	s.list = widget.NewList(func() int { return len(s.servers) },
+		func() fyne.CanvasObject {
+			name := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+			detail := widget.NewLabel("")
+			detail.Importance = widget.LowImportance
+			detail.Truncation = fyne.TextTruncateEllipsis
+			return container.NewVBox(name, detail)
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			box := o.(*fyne.Container)
+			sv := s.servers[id]
+			box.Objects[0].(*widget.Label).SetText(serverLabel(sv))
+			box.Objects[1].(*widget.Label).SetText(serverDetail(sv))
+		})
+	s.list.OnSelected = func(id widget.ListItemID) { s.choose(id) }
+	s.add = widget.NewButton("Add…", func() { s.showForm(Server{}) })
+	s.edit = widget.NewButton("Edit…", func() { s.showForm(s.servers[s.selected]) })
+	s.remove = widget.NewButton("Remove", s.removeSelected)
+	s.test = widget.NewButton("Test", s.testSelected)
+	s.autoEnroll = widget.NewCheck("Renew and enroll automatically", s.setAutoEnroll)
+	s.status = widget.NewLabel("")
+	s.status.Wrapping = fyne.TextWrapWord
+	bar := container.NewHBox(s.add, s.edit, s.remove, s.test, s.autoEnroll)
+	s.content = container.NewBorder(bar, s.status, nil, nil, s.list)
+	s.choose(-1)
+	return s
+}
+
+// serverDetail is the second line of a server in the list.
+func serverDetail(s Server) string {
+	parts := []string{s.URL}
+	if s.Username != "" {
+		parts = append(parts, "as "+s.Username)
+	}
+	if s.Auth == AuthPassword {
+		if s.PasswordSaved {
+			parts = append(parts, "password saved in the keyring")
+		} else {
+			parts = append(parts, "password asked each time")
+		}
+	}
+	if s.AutoEnroll {
+		parts = append(parts, "automatic renewal on")
+	}
+	return strings.Join(parts, " · ")
+}
+
+// choose selects server i (or none with -1) and enables what applies.
+func (s *serversView) choose(i int) {
+	s.selected = i
+	for _, b := range []*widget.Button{s.edit, s.remove, s.test} {
+		if i < 0 {
+			b.Disable()
+		} else {
+			b.Enable()
+		}
+	}
+	s.quiet = true
+	if i < 0 {
+		s.autoEnroll.SetChecked(false)
+		s.autoEnroll.Disable()
+	} else {
+		s.autoEnroll.SetChecked(s.servers[i].AutoEnroll)
+		s.autoEnroll.Enable()
+	}
+	s.quiet = false
+}
+
+// reload reads the servers of the context.
+func (s *serversView) reload() {
+	c := s.context()
+	s.tasks.run(func() func() {
+		servers, err := s.core.Servers(context.Background(), c)
+		return func() {
+			s.servers = servers
+			s.list.UnselectAll()
+			s.choose(-1)
+			s.list.Refresh()
+			if err != nil {
+				s.status.SetText("The policy servers could not be read: " + err.Error())
+			} else if len(servers) == 0 {
+				s.status.SetText("No policy server yet: add the one your administrator gave you.")
+			} else {
+				s.status.SetText("")
+			}
+		}
+	})
+}
+
+// act runs a server operation and reloads, reporting failure as sentence.
+func (s *serversView) act(sentence string, op func(context.Context) error) {
+	s.tasks.run(func() func() {
+		err := op(context.Background())
+		return func() {
+			if err != nil {
+				showError(s.win, sentence, err)
+			}
+			s.reload()
+		}
+	})
+}
+
+func (s *serversView) removeSelected() {
+	sv, c := s.servers[s.selected], s.context()
+	dialog.ShowConfirm("Remove “"+serverLabel(sv)+"”?",
+		"Certificates from this server stay, but they will no longer be renewed automatically.", func(ok bool) {
+			if ok {
+				s.act("The server could not be removed.", func(ctx context.Context) error { return s.core.RemoveServer(ctx, c, sv.ID) })
+			}
+		}, s.win)
+}
+
+func (s *serversView) testSelected() {
+	sv, c := s.servers[s.selected], s.context()
+	s.status.SetText("Connecting to " + sv.URL + "…")
+	s.tasks.run(func() func() {
+		n, err := s.core.TestServer(context.Background(), c, ServerOptions{URL: sv.URL, Auth: sv.Auth, Username: sv.Username})
+		return func() {
+			if err != nil {
+				s.status.SetText("The server did not answer as expected: " + err.Error())
+				return
+			}
+			s.status.SetText("Connected: " + serverLabel(sv) + " offers " + plural(n, "template") + ".")
+		}
+	})
+}
+
+func (s *serversView) setAutoEnroll(on bool) {
+	if s.quiet || s.selected < 0 {
+		return
+	}
+	sv, c := s.servers[s.selected], s.context()
+	s.act("Automatic renewal could not be changed.", func(ctx context.Context) error { return s.core.SetAutoEnroll(ctx, c, sv.ID, on) })
+}
+
+// serverForm is the Add or Edit dialog of a server.
+type serverForm struct {
+	url, name, username, password *widget.Entry
+	auth                          *widget.Select
+	save, autoEnroll              *widget.Check
+}
+
+func (f *serverForm) options() ServerOptions {
+	o := ServerOptions{URL: strings.TrimSpace(f.url.Text), FriendlyName: f.name.Text, Username: f.username.Text,
+		Password: f.password.Text, SavePassword: f.save.Checked, AutoEnroll: f.autoEnroll.Checked}
+	for k, l := range authLabels {
+		if l == f.auth.Selected {
+			o.Auth = k
+		}
+	}
+	return o
+}
+
+// showForm asks for a new server, or new settings of sv.
+func (s *serversView) showForm(sv Server) {
+	f := &serverForm{url: widget.NewEntry(), name: widget.NewEntry(), username: widget.NewEntry(), password: widget.NewPasswordEntry(),
+		save: widget.NewCheck("Save in the keyring", nil), autoEnroll: widget.NewCheck("Renew and enroll automatically", nil)}
+	f.url.Validator = func(v string) error {
+		if !strings.HasPrefix(v, "https://") {
+			return errors.New("the address must start with https://")
+		}
+		return nil
+	}
+	f.auth = widget.NewSelect([]string{authLabels[AuthPassword], authLabels[AuthCertificate], authLabels[AuthAnonymous]}, nil)
+	f.auth.SetSelected(authLabels[AuthPassword])
+	f.save.SetChecked(true)
+	title := "Add a policy server"
+	if sv.URL != "" {
+		title = "Edit " + serverLabel(sv)
+		f.url.SetText(sv.URL)
+		f.url.Disable()
+		f.name.SetText(sv.FriendlyName)
+		f.username.SetText(sv.Username)
+		f.auth.SetSelected(authLabels[sv.Auth])
+		f.save.SetChecked(sv.PasswordSaved)
+		f.autoEnroll.SetChecked(sv.AutoEnroll)
+		f.password.SetPlaceHolder("Unchanged")
+	}
+	s.form = f
+	c := s.context()
+	d := dialog.NewForm(title, "Save", "Cancel", []*widget.FormItem{
+		widget.NewFormItem("Address", f.url), widget.NewFormItem("Name", f.name),
+		widget.NewFormItem("Sign in with", f.auth), widget.NewFormItem("User name", f.username),
+		widget.NewFormItem("Password", f.password), widget.NewFormItem("", f.save), widget.NewFormItem("", f.autoEnroll),
+	}, func(ok bool) {
+		if ok {
+			o := f.options()
+			s.act("The server could not be saved.", func(ctx context.Context) error {
+				_, err := s.core.AddServer(ctx, c, o)
+				return err
+			})
+		}
+	}, s.win)
+	d.Resize(fyne.NewSize(620, d.MinSize().Height))
+	d.Show()
+}

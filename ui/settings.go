@@ -1,0 +1,159 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+var checkIntervals = []time.Duration{time.Hour, 4 * time.Hour, 8 * time.Hour, 12 * time.Hour, 24 * time.Hour}
+
+// settingsView edits the core's settings and the OS schedule.
+type settingsView struct {
+	core    Configurer
+	tasks   *tasks
+	context func() store.Context
+
+	interval    *widget.Select
+	ratio       *widget.Entry
+	notifyDays  *widget.Entry
+	startInTray *widget.Check
+	schedule    *widget.Check
+	status      *widget.Label
+	form        *widget.Form
+	content     fyne.CanvasObject
+	loading     bool // set while the schedule check box shows the core's state
+}
+
+func newSettingsView(core Configurer, t *tasks, context func() store.Context) *settingsView {
+	s := &settingsView{core: core, tasks: t, context: context}
+	var intervals []string
+	for _, d := range checkIntervals {
+		intervals = append(intervals, "Every "+plural(int(d/time.Hour), "hour"))
+	}
+	s.interval = widget.NewSelect(intervals, nil)
+	s.ratio = widget.NewEntry()
+	s.ratio.Validator = func(v string) error {
+		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), "%"))
+		if err != nil || n < 10 || n > 95 {
+			return errors.New("enter a percentage from 10 to 95")
+		}
+		return nil
+	}
+	s.notifyDays = widget.NewEntry()
+	s.notifyDays.Validator = func(v string) error { _, err := parseDays(v); return err }
+	s.startInTray = widget.NewCheck("Start hidden in the system tray", nil)
+	s.schedule = widget.NewCheck("Check for renewals even when certdesk is not running", s.setSchedule)
+	s.status = widget.NewLabel("")
+	s.status.Wrapping = fyne.TextWrapWord
+	s.form = widget.NewForm(
+		widget.NewFormItem("Check for renewals", s.interval),
+		widget.NewFormItem("Renew after", s.ratio),
+		widget.NewFormItem("Tell me", s.notifyDays),
+		widget.NewFormItem("", s.startInTray),
+		widget.NewFormItem("", s.schedule))
+	s.form.Items[1].HintText = "Of a certificate's lifetime, when its template sets no renewal period"
+	s.form.Items[2].HintText = "Days before expiry, for example 30, 14, 7, 1"
+	s.form.SubmitText = "Save"
+	s.form.OnSubmit = s.submit
+	s.content = container.NewVBox(s.form, s.status)
+	return s
+}
+
+// parseDays parses "30, 14, 7, 1" into descending days.
+func parseDays(v string) ([]int, error) {
+	var days []int
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > 365 {
+			return nil, fmt.Errorf("“%s” is not a number of days from 1 to 365", f)
+		}
+		days = append(days, n)
+	}
+	slices.Sort(days)
+	slices.Reverse(days)
+	return slices.Compact(days), nil
+}
+
+// reload shows the core's settings and schedule.
+func (s *settingsView) reload() {
+	st := s.core.Settings()
+	s.interval.SetSelectedIndex(0)
+	for i, d := range checkIntervals {
+		if d == st.CheckInterval {
+			s.interval.SetSelectedIndex(i)
+		}
+	}
+	s.ratio.SetText(strconv.Itoa(int(st.RenewalRatio*100+0.5)) + "%")
+	var days []string
+	for _, d := range st.NotifyDays {
+		days = append(days, strconv.Itoa(d))
+	}
+	s.notifyDays.SetText(strings.Join(days, ", "))
+	s.startInTray.SetChecked(st.StartInTray)
+	c := s.context()
+	s.tasks.run(func() func() {
+		on, err := s.core.ScheduleInstalled(context.Background(), c)
+		return func() {
+			s.loading = true
+			s.schedule.SetChecked(on)
+			s.loading = false
+			if err != nil {
+				s.schedule.Disable()
+				s.status.SetText("The OS schedule is not available here: " + err.Error())
+			}
+		}
+	})
+}
+
+// submit saves the form (it is valid: the form checks first).
+func (s *settingsView) submit() {
+	days, _ := parseDays(s.notifyDays.Text)
+	pct, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(s.ratio.Text), "%"))
+	st := s.core.Settings()
+	st.CheckInterval = checkIntervals[s.interval.SelectedIndex()]
+	st.RenewalRatio = float64(pct) / 100
+	st.NotifyDays = days
+	st.StartInTray = s.startInTray.Checked
+	if err := s.core.SetSettings(st); err != nil {
+		s.status.SetText("The settings could not be saved: " + err.Error())
+		return
+	}
+	s.status.SetText("Saved.")
+}
+
+// setSchedule installs or removes the OS job when the box is toggled.
+func (s *settingsView) setSchedule(on bool) {
+	if s.loading {
+		return
+	}
+	c := s.context()
+	s.schedule.Disable()
+	s.tasks.run(func() func() {
+		err := s.core.SetSchedule(context.Background(), c, on)
+		return func() {
+			s.schedule.Enable()
+			switch {
+			case err != nil:
+				s.loading = true
+				s.schedule.SetChecked(!on)
+				s.loading = false
+				s.status.SetText("The OS schedule could not be changed: " + err.Error())
+			case on:
+				s.status.SetText("The OS now checks for renewals on schedule.")
+			default:
+				s.status.SetText("The OS schedule was removed.")
+			}
+		}
+	})
+}

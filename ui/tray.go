@@ -1,0 +1,122 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// trayWindow is how soon an expiry makes the tray speak up.
+const trayWindow = 14 * 24 * time.Hour
+
+// tray is the system tray menu and the desktop notifications: a status
+// line, Check now, Open and Quit; closing the window keeps certdesk in the
+// tray while autoenrollment is on.
+type tray struct {
+	app   fyne.App
+	win   fyne.Window
+	core  Core
+	tasks *tasks
+	now   func() time.Time
+
+	status *fyne.MenuItem
+	menu   *fyne.Menu
+	// keep is true when closing the window only hides it.
+	keep bool
+	told bool // the person was told that certdesk stays in the tray
+}
+
+func newTray(a fyne.App, w fyne.Window, core Core, t *tasks, now func() time.Time, checkNow func()) *tray {
+	tr := &tray{app: a, win: w, core: core, tasks: t, now: now}
+	tr.status = fyne.NewMenuItem("Checking certificates…", nil)
+	tr.status.Disabled = true
+	tr.menu = fyne.NewMenu("certdesk", tr.status, fyne.NewMenuItemSeparator(),
+		fyne.NewMenuItem("Check now", checkNow),
+		fyne.NewMenuItem("Open certdesk", func() { w.Show(); w.RequestFocus() }))
+	if d, ok := a.(desktop.App); ok {
+		d.SetSystemTrayMenu(tr.menu) // Fyne adds Quit
+		if a.Icon() != nil {
+			d.SetSystemTrayIcon(a.Icon())
+		}
+		w.SetCloseIntercept(tr.closed)
+	}
+	return tr
+}
+
+// closed hides the window while autoenrollment needs certdesk running.
+func (tr *tray) closed() {
+	if !tr.keep {
+		tr.app.Quit()
+		return
+	}
+	tr.win.Hide()
+	if !tr.told {
+		tr.told = true
+		tr.app.SendNotification(fyne.NewNotification("certdesk is still running",
+			"It renews your certificates in the background. Open it again from the tray."))
+	}
+}
+
+// update recounts what expires soon and whether to stay in the tray.
+func (tr *tray) update() {
+	tr.tasks.run(func() func() {
+		ctx := context.Background()
+		entries, err := tr.core.List(ctx, store.User, store.My)
+		now := tr.now()
+		soon := 0
+		for _, e := range entries {
+			if !e.Meta.Archived && e.NotAfter.Sub(now) < trayWindow {
+				soon++
+			}
+		}
+		keep := false
+		if en, ok := tr.core.(Enroller); ok {
+			servers, _ := en.Servers(ctx, store.User)
+			for _, s := range servers {
+				keep = keep || s.AutoEnroll
+			}
+		}
+		return func() {
+			tr.keep = keep
+			tr.status.Label = trayStatus(soon, err)
+			tr.menu.Refresh()
+		}
+	})
+}
+
+// trayStatus is the tray's status line.
+func trayStatus(soon int, err error) string {
+	switch {
+	case err != nil:
+		return "The certificates could not be read"
+	case soon == 0:
+		return "No certificate expires within 14 days"
+	case soon == 1:
+		return "1 certificate expires within 14 days"
+	}
+	return fmt.Sprintf("%d certificates expire within 14 days", soon)
+}
+
+// notification is what the desktop is told about an event, or nil.
+func notification(e Event) *fyne.Notification {
+	switch e.Kind {
+	case RenewalSucceeded:
+		return fyne.NewNotification("Certificate renewed",
+			fmt.Sprintf("“%s” was renewed and is valid until %s.", e.Subject, formatDate(e.NotAfter)))
+	case RenewalFailed:
+		msg := fmt.Sprintf("“%s” could not be renewed", e.Subject)
+		if e.Err != nil {
+			msg += ": " + e.Err.Error()
+		}
+		return fyne.NewNotification("Renewal failed", msg)
+	case NotificationWindow:
+		return fyne.NewNotification("Certificate expires soon",
+			fmt.Sprintf("“%s” expires in %s, on %s.", e.Subject, plural(e.Days, "day"), formatDate(e.NotAfter)))
+	}
+	return nil
+}

@@ -1,0 +1,166 @@
+package ui
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+func TestHistoryView(t *testing.T) {
+	v, c, _, _ := newTestMain(t)
+	c.more.history = []HistoryRecord{
+		{Time: testNow, Subject: "kiosk01", Action: "renew", Outcome: "ok"},
+		{Time: testNow.Add(-time.Hour), Subject: "vpn", Action: "renew", Outcome: "failed", Reason: "the server is down"},
+		{Time: testNow.Add(-2 * time.Hour), Subject: "kiosk01", Action: "check", Outcome: "nothing-due"},
+	}
+	v.history.reload()
+	if len(v.history.records) != 3 {
+		t.Errorf("%d records at first", len(v.history.records))
+	}
+	tests := []struct {
+		filter string
+		want   int
+	}{{"Failed", 1}, {"Succeeded", 1}, {"Denied", 0}, {"All outcomes", 3}}
+	for _, tt := range tests {
+		t.Run(tt.filter, func(t *testing.T) {
+			v.history.filter.SetSelected(tt.filter)
+			if len(v.history.records) != tt.want || v.history.summary.Text != plural(tt.want, "record") {
+				t.Errorf("%d records, summary %q", len(v.history.records), v.history.summary.Text)
+			}
+		})
+	}
+	v.history.filter.SetSelected("Failed")
+	cell := widget.NewLabel("")
+	v.history.update(widget.TableCellID{Row: 0, Col: 3}, cell)
+	if cell.Text != "Failed" || cell.Importance != widget.DangerImportance {
+		t.Errorf("outcome cell %q %v", cell.Text, cell.Importance)
+	}
+}
+
+func TestSettingsView(t *testing.T) {
+	v, c, _, _ := newTestMain(t)
+	c.more.settings = Settings{CheckInterval: 8 * time.Hour, RenewalRatio: 0.8, NotifyDays: []int{30, 14, 7, 1}}
+	s := v.settings
+	s.reload()
+	if s.interval.Selected != "Every 8 hours" || s.ratio.Text != "80%" || s.notifyDays.Text != "30, 14, 7, 1" || s.schedule.Checked {
+		t.Fatalf("form shows %q %q %q %v", s.interval.Selected, s.ratio.Text, s.notifyDays.Text, s.schedule.Checked)
+	}
+	tests := []struct {
+		name, ratio, days string
+		valid             bool
+	}{
+		{"valid", "75%", "7, 30, 1", true},
+		{"ratio too high", "99", "30", false},
+		{"bad day", "80", "30, soon", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.ratio.SetText(tt.ratio)
+			s.notifyDays.SetText(tt.days)
+			if valid := s.form.Validate() == nil; valid != tt.valid {
+				t.Errorf("valid = %v", valid)
+			}
+		})
+	}
+	s.ratio.SetText("75%")
+	s.notifyDays.SetText("7, 30, 1")
+	s.interval.SetSelected("Every 4 hours")
+	s.startInTray.SetChecked(true)
+	s.submit()
+	want := Settings{CheckInterval: 4 * time.Hour, RenewalRatio: 0.75, NotifyDays: []int{30, 7, 1}, StartInTray: true}
+	if !reflect.DeepEqual(c.more.settings, want) || s.status.Text != "Saved." {
+		t.Errorf("saved %+v, status %q", c.more.settings, s.status.Text)
+	}
+	test.Tap(s.schedule)
+	if !c.more.scheduled || !strings.Contains(s.status.Text, "on schedule") {
+		t.Errorf("schedule %v, status %q", c.more.scheduled, s.status.Text)
+	}
+	c.err = errors.New("systemd is not running")
+	test.Tap(s.schedule)
+	if !s.schedule.Checked || !strings.Contains(s.status.Text, "systemd is not running") {
+		t.Errorf("failed removal: checked %v, status %q", s.schedule.Checked, s.status.Text)
+	}
+}
+
+func TestServersView(t *testing.T) {
+	v, c, w, _ := newTestMain(t)
+	c.enroll.servers = []Server{corpServer}
+	s := v.servers
+	s.reload()
+	if len(s.servers) != 1 || !s.edit.Disabled() {
+		t.Fatalf("%d servers, edit enabled %v", len(s.servers), !s.edit.Disabled())
+	}
+	if got := serverDetail(corpServer); got != "https://cep.corp.example.com/CEP · as kiosk · password saved in the keyring" {
+		t.Errorf("detail %q", got)
+	}
+	s.list.Select(0)
+	test.Tap(s.autoEnroll)
+	if !c.enroll.servers[0].AutoEnroll {
+		t.Error("autoenrollment not switched on")
+	}
+	s.list.Select(0)
+	test.Tap(s.test)
+	if !strings.Contains(s.status.Text, "offers 0 templates") {
+		t.Errorf("test says %q", s.status.Text)
+	}
+	test.Tap(s.add)
+	s.form.url.SetText("https://cep2.example.com/CEP")
+	s.form.username.SetText("u")
+	tapOverlayButton(t, w, "Save")
+	if len(c.enroll.servers) != 2 {
+		t.Fatalf("add: %s", c.recorded())
+	}
+	s.list.Select(0)
+	test.Tap(s.remove)
+	tapOverlayButton(t, w, "Yes")
+	if len(s.servers) != 1 || s.servers[0].URL != "https://cep2.example.com/CEP" {
+		t.Errorf("after remove: %+v", s.servers)
+	}
+}
+
+func TestRequestsView(t *testing.T) {
+	v, c, w, f := newTestMain(t)
+	pending := entryOf(f.ecLeaf, true)
+	pending.Meta.RequestID = "42"
+	pending.Meta.TemplateName = "User"
+	c.put("user", "Request", false, pending)
+	r := v.requests
+	r.reload()
+	if len(r.entries) != 1 || requestDetail(r.entries[0]) != "Request 42 · User" {
+		t.Fatalf("entries %d, detail %q", len(r.entries), requestDetail(r.entries[0]))
+	}
+	c.more.outcomes = []RequestOutcome{{RequestID: "42", Subject: "Kiosk User", Outcome: "denied", Reason: "no permission"}}
+	test.Tap(r.poll)
+	wantDialog(t, w, "Request 42 (Kiosk User): denied by the CA: no permission.")
+	tapOverlayButton(t, w, "OK")
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "answer.cer"), f.rsaLeaf.Raw, 0o600)
+	c.more.accepted = entryOf(f.rsaLeaf, true)
+	r.installFile(storage.NewFileURI(filepath.Join(dir, "answer.cer")))
+	wantDialog(t, w, "“kiosk01.corp.example.com” was installed in Personal")
+	tapOverlayButton(t, w, "OK")
+
+	c.more.csr = []byte("-----BEGIN CERTIFICATE REQUEST-----\n")
+	test.Tap(r.offline)
+	r.csr.commonName.SetText("kiosk02")
+	r.csr.dnsNames.SetText("kiosk02.corp.example.com")
+	r.csr.key.SetSelected("ECDSA P-256")
+	out := storage.NewFileURI(filepath.Join(dir, "kiosk02.csr"))
+	wr, _ := storage.Writer(out)
+	r.createCSR("user", r.csr.request(), wr)
+	if got, _ := os.ReadFile(filepath.Join(dir, "kiosk02.csr")); string(got) != string(c.more.csr) {
+		t.Errorf("CSR file holds %q", got)
+	}
+	if !strings.Contains(c.recorded(), "NewRequest CN=kiosk02 [kiosk02.corp.example.com] p256") {
+		t.Errorf("calls %q", c.recorded())
+	}
+}

@@ -1,0 +1,169 @@
+package ui
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+var (
+	corpServer = Server{ID: "a1b2c3d4", URL: "https://cep.corp.example.com/CEP", FriendlyName: "Example Corp", Auth: AuthPassword, Username: "kiosk", PasswordSaved: true}
+	userTmpl   = Template{Name: "User", Validity: 365 * day, KeyAlgorithm: "RSA", MinKeyBits: 3072}
+	webTmpl    = Template{Name: "WebServer", Validity: 90 * day, KeyAlgorithm: "ECDSA", MinKeyBits: 256, SubjectSupplied: true}
+)
+
+// startWizard opens the wizard over the fake core of newTestMain.
+func startWizard(t *testing.T, e fakeEnroll) (*mainView, *fakeCore, *wizard) {
+	t.Helper()
+	v, c, _, _ := newTestMain(t)
+	c.enroll = e
+	test.Tap(v.requestButton)
+	if v.wizard == nil || v.wizard.serverPick == nil {
+		t.Fatal("the wizard did not open on the server step")
+	}
+	return v, c, v.wizard
+}
+
+func TestWizardIssued(t *testing.T) {
+	v, c, z := startWizard(t, fakeEnroll{servers: []Server{corpServer}, templates: []Template{userTmpl, webTmpl}})
+	kiosk := v.browser.rows[1]
+	c.enroll.result = &EnrollResult{Status: "issued", Thumbprint: kiosk.Thumbprint, Subject: "Kiosk User", NotAfter: testNow.Add(365 * day)}
+	if z.serverPick.Selected != "Example Corp (User name and password)" {
+		t.Errorf("server %q", z.serverPick.Selected)
+	}
+	test.Tap(z.next)
+	if z.title.Text != "Template" || z.templatePick.Selected != "User" {
+		t.Fatalf("step %q, template %q", z.title.Text, z.templatePick.Selected)
+	}
+	if !strings.Contains(z.templateInfo.Text, "Valid for 365 days") || !strings.Contains(z.templateInfo.Text, "RSA, at least 3072 bits") {
+		t.Errorf("template info %q", z.templateInfo.Text)
+	}
+	test.Tap(z.next)
+	if z.title.Text != "Key" || !reflect.DeepEqual(z.keyPick.Options, []string{"RSA 3072", "RSA 4096"}) {
+		t.Fatalf("step %q, keys %q", z.title.Text, z.keyPick.Options)
+	}
+	z.keyPick.SetSelected("RSA 4096")
+	test.Tap(z.next)
+	want := EnrollRequest{Context: "user", Server: "a1b2c3d4", Template: "User", Key: "rsa4096"}
+	if len(c.enroll.requests) != 1 || !reflect.DeepEqual(c.enroll.requests[0], want) {
+		t.Errorf("requests %+v, want %+v", c.enroll.requests, want)
+	}
+	if z.title.Text != "Done" || !strings.Contains(z.result.Text, "“Kiosk User” was issued") {
+		t.Fatalf("result %q: %q", z.title.Text, z.status.Text)
+	}
+	test.Tap(z.openDetails)
+	if r, ok := v.browser.current(); !ok || r.Thumbprint != kiosk.Thumbprint {
+		t.Errorf("the new certificate is not selected")
+	}
+}
+
+func TestWizardSubjectValidatedAsTyped(t *testing.T) {
+	_, c, z := startWizard(t, fakeEnroll{servers: []Server{corpServer}, templates: []Template{webTmpl},
+		result: &EnrollResult{Status: "pending", RequestID: "42"}})
+	test.Tap(z.next)
+	test.Tap(z.next)
+	if z.title.Text != "Name of the certificate" || !z.next.Disabled() {
+		t.Fatalf("step %q, next disabled %v", z.title.Text, z.next.Disabled())
+	}
+	tests := []struct {
+		name, cn, dns, problem string
+	}{
+		{"name with comma", "a,b", "", "The name may not contain"},
+		{"name as a DN", "CN=x", "", "The name may not contain"},
+		{"bad dns", "kiosk01", "kiosk01.corp.example.com\nbad_name!", "“bad_name!” is not a DNS name."},
+		{"valid", "kiosk01.corp.example.com", "kiosk01.corp.example.com\n*.kiosk.example.com", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			z.commonName.SetText("")
+			z.dnsNames.SetText("")
+			test.Type(z.commonName, tt.cn)
+			test.Type(z.dnsNames, tt.dns)
+			if !strings.Contains(z.status.Text, tt.problem) || z.next.Disabled() != (tt.problem != "") {
+				t.Errorf("status %q, next disabled %v", z.status.Text, z.next.Disabled())
+			}
+		})
+	}
+	z.dnsNames.SetText("")
+	z.commonName.SetText("")
+	if z.status.Text != "Enter the name of the certificate." || !z.next.Disabled() {
+		t.Errorf("emptied name: status %q", z.status.Text)
+	}
+	z.commonName.SetText("kiosk01.corp.example.com")
+	z.dnsNames.SetText("kiosk01.corp.example.com\n*.kiosk.example.com")
+	test.Tap(z.next)
+	if !reflect.DeepEqual(z.keyPick.Options, []string{"ECDSA P-256", "ECDSA P-384"}) {
+		t.Errorf("keys %q", z.keyPick.Options)
+	}
+	test.Tap(z.next)
+	r := c.enroll.requests[0]
+	if r.Subject != "CN=kiosk01.corp.example.com" || !reflect.DeepEqual(r.DNSNames, []string{"kiosk01.corp.example.com", "*.kiosk.example.com"}) || r.Key != "p256" {
+		t.Errorf("request %+v", r)
+	}
+	if !strings.Contains(z.result.Text, "request 42 is waiting") || z.openDetails.Visible() {
+		t.Errorf("pending result %q", z.result.Text)
+	}
+}
+
+func TestWizardAddServerAndError(t *testing.T) {
+	_, c, z := startWizard(t, fakeEnroll{templates: []Template{userTmpl}, err: errors.New("enroll: CA denied the request: 0x80094012 (CERTSRV_E_TEMPLATE_DENIED)")})
+	if z.serverPick.Selected != addServer {
+		t.Fatalf("with no server the wizard offers %q", z.serverPick.Selected)
+	}
+	test.Type(z.url, "http://cep.example.com")
+	test.Tap(z.next)
+	if !strings.Contains(z.status.Text, "must start with https://") {
+		t.Errorf("status %q", z.status.Text)
+	}
+	z.url.SetText("https://cep.example.com/CEP")
+	test.Type(z.username, "kiosk")
+	test.Type(z.newPassword, "pw")
+	test.Tap(z.test)
+	if !strings.Contains(z.status.Text, "Connected: the server offers 1 template.") {
+		t.Errorf("test connection says %q", z.status.Text)
+	}
+	test.Tap(z.next)
+	if got := c.recorded(); !strings.Contains(got, "AddServer https://cep.example.com/CEP password kiosk") || !strings.Contains(got, "Templates new ") {
+		t.Errorf("calls %q", got)
+	}
+	test.Tap(z.next)
+	test.Tap(z.next)
+	if z.title.Text != "Something went wrong" {
+		t.Fatalf("step %q", z.title.Text)
+	}
+	if got := strings.Join(labelTexts(z.body), " "); !strings.Contains(got, "The CA did not issue the certificate.") || !strings.Contains(got, "CERTSRV_E_TEMPLATE_DENIED") {
+		t.Errorf("error step says %q", got)
+	}
+}
+
+func TestWizardCancelWhileWaiting(t *testing.T) {
+	v, c, z := startWizard(t, fakeEnroll{servers: []Server{corpServer}, templates: []Template{userTmpl}, block: true})
+	test.Tap(z.next)
+	test.Tap(z.next)
+	z.tasks = &tasks{} // let Enroll run (and block) off the test goroutine
+	test.Tap(z.next)
+	if z.title.Text != "Requesting" || z.cancel.Disabled() {
+		t.Fatalf("step %q", z.title.Text)
+	}
+	test.Tap(z.cancel)
+	z.tasks.wait()
+	if len(c.enroll.requests) != 1 || v.win.Canvas().Overlays().Top() != nil {
+		t.Errorf("cancel: %d requests, dialog visible %v", len(c.enroll.requests), v.win.Canvas().Overlays().Top() != nil)
+	}
+}
+
+// labelTexts lists the texts of the labels under o.
+func labelTexts(o fyne.CanvasObject) []string {
+	var out []string
+	for _, x := range test.LaidOutObjects(o) {
+		if l, ok := x.(*widget.Label); ok {
+			out = append(out, l.Text)
+		}
+	}
+	return out
+}
