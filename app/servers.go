@@ -199,6 +199,7 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 	}
 	if s, err := c.Store(cx); err == nil {
 		_ = os.Remove(policyCachePath(s, srv.ID))
+		_ = os.Remove(policyCachePath(s, srv.ID+"-kbr"))
 	}
 	return c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
 		out := list[:0]
