@@ -263,6 +263,10 @@ func checkURL(raw string, password bool) error {
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("%q is not an https URL", raw)
 	}
+	if u.User != nil {
+		// servers.json is not a place for credentials.
+		return fmt.Errorf("%s: put the user name and password in -username and the keyring, not in the URL", u.Redacted())
+	}
 	if password && u.Scheme != "https" {
 		return fmt.Errorf("%s: %w", raw, enroll.ErrInsecureCredentials)
 	}
