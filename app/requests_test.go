@@ -138,7 +138,7 @@ func TestAddServerRejects(t *testing.T) {
 		{"credentials in the URL", ServerOptions{URL: "https://u:secret@ca.example/CEP", Auth: AuthAnonymous}, "not in the URL"},
 		{"unknown auth", ServerOptions{URL: "https://ca.example/CEP", Auth: "kerberos"}, "unknown authentication"},
 		{"password for anonymous", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous, Password: "x"}, "takes no password"},
-		{"CA not confirmed", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous, CAFile: ca}, "confirm it"},
+		{"CA not confirmed", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous, CAFile: ca}, "fingerprint"},
 		{"CA file missing", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous, CAFile: ca + ".nope", TrustCA: true}, "nope"},
 	}
 	for _, tt := range tests {

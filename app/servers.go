@@ -134,7 +134,7 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 		}
 		root = b.Certs[0]
 		if !o.TrustCA {
-			return Server{}, fmt.Errorf("%w: %s is %q (SHA-256 %X); confirm it to trust it", ErrCAFileNotTrusted,
+			return Server{}, fmt.Errorf("%w: %s is %q with SHA-256 fingerprint %X", ErrCAFileNotTrusted,
 				o.CAFile, root.Subject.String(), sha256.Sum256(root.Raw))
 		}
 	}
