@@ -26,7 +26,7 @@ type PulseReport struct {
 	Time     time.Time        `json:"time"`
 	Checked  int              `json:"checked"` // entries of My linked to a policy server
 	Due      int              `json:"due"`     // of which due now
-	Waiting  int              `json:"waiting"` // due but backing off, or failed permanently
+	Waiting  int              `json:"waiting"` // due but backing off, failed permanently, or renewal pending
 	Renewals []RenewalOutcome `json:"renewals"`
 	Requests []RequestOutcome `json:"requests"`
 	// Enrollments are autoenrollments (servers with autoenrollment on).
@@ -98,6 +98,10 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 	if err != nil {
 		return nil, err
 	}
+	renewing, err := pendingRenewals(ctx, s)
+	if err != nil {
+		return nil, err
+	}
 	periods := map[string]map[string]time.Duration{} // server → template → period
 	var next time.Time                               // the earliest renewal time not reached yet
 	for _, e := range es {
@@ -116,7 +120,7 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 			continue
 		}
 		rep.Due++
-		if !retry[e.Thumbprint].CanAttempt(now) {
+		if renewing[e.Thumbprint] || !retry[e.Thumbprint].CanAttempt(now) {
 			rep.Waiting++
 			continue
 		}
@@ -163,6 +167,22 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		}
 	}
 	return rep, nil
+}
+
+// pendingRenewals returns the certificates of My whose renewal waits in
+// Request for the CA.
+func pendingRenewals(ctx context.Context, s *store.Store) (map[string]bool, error) {
+	reqs, err := s.List(ctx, store.Request, store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]bool{}
+	for _, r := range reqs {
+		if old, ok := strings.CutPrefix(r.Meta.FriendlyName, renewalOf); ok {
+			m[old] = true
+		}
+	}
+	return m, nil
 }
 
 // renewalPeriod returns the template's renewal period from the server's

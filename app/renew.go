@@ -72,9 +72,9 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 		meta := store.Meta{FriendlyName: renewalOf + e.Thumbprint, TemplateName: e.Meta.TemplateName, TemplateOID: e.Meta.TemplateOID,
 			PolicyServer: e.Meta.PolicyServer, RequestID: resp.RequestID, PollURL: resp.PollURL}
 		if _, err = tx.AddRequest(ctx, newKey, e.Certificate.Subject, meta); err == nil {
-			// Waiting for the CA is not a failure; pulse polls instead of renewing again.
-			retry[e.Thumbprint] = RetryState{LastAttempt: c.clock.Now(), NextAttempt: c.clock.Now().Add(c.backoff.Max),
-				LastError: "renewal pending as request " + resp.RequestID}
+			// Waiting for the CA is not a failure: pulse polls the request
+			// and does not renew this certificate again meanwhile.
+			delete(retry, e.Thumbprint)
 			o.Outcome, o.Reason = OutcomePending, fmt.Sprintf("request %s: %s", resp.RequestID, resp.Disposition)
 			_ = c.record(cx, Record{Action: ActionRenew, Outcome: OutcomePending, Thumbprint: e.Thumbprint, Subject: e.Subject, Reason: o.Reason})
 			return o
