@@ -105,6 +105,8 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 	if err != nil {
 		return nil, err
 	}
+	// Endpoints in the CA's priority order, renewal-only ones left out:
+	// the enroll client fails over between them (cepces tries only one).
 	resp, err := cl.Enroll(ctx, pol.Endpoints(t, cl.AuthKind(), false),
 		enroll.Request{Template: t, Key: key, Subject: r.Subject, DNSNames: r.DNSNames})
 	if err != nil {

@@ -82,6 +82,8 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		}
 	}
 	pol := c.Settings().RenewalPolicy()
+	// Pending requests were just polled over the network; the summary only
+	// short-cuts the case where nothing at all is to be done.
 	if len(rep.Requests) == 0 {
 		if sum, ok := c.freshSummary(s, now, pol); ok {
 			rep.Checked = sum.Checked

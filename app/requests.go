@@ -74,6 +74,8 @@ func (c *Core) poll(ctx context.Context, tx *store.Tx, e store.Entry) RequestOut
 		return o
 	}
 	resp, err := c.pollCES(ctx, s, e)
+	// Decide by what came back, not by status texts (protocol.md §4.4):
+	// a fault that denies, a pending answer, or a certificate.
 	var f *enroll.Fault
 	switch {
 	case errors.Is(err, enroll.ErrDenied) && errors.As(err, &f):
@@ -237,6 +239,8 @@ func (c *Core) RequestAccept(ctx context.Context, cx store.Context, name string,
 	if err != nil {
 		return store.Entry{}, err
 	}
+	// The placeholder is self-signed with the waiting key, so its public
+	// key is the one the CA's certificate must carry.
 	for _, e := range es {
 		ph, err := s.Get(ctx, store.Request, e.Thumbprint)
 		if err != nil {

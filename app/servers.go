@@ -242,6 +242,9 @@ func (c *Core) updateServers(ctx context.Context, cx store.Context, f func([]Ser
 	return writeFileAtomic(path, append(data, '\n'), 0o600)
 }
 
+// readServers reads servers.json; a missing file is no servers, a
+// damaged one an error naming it (it is the person's configuration, not a
+// cache to drop silently).
 func readServers(path string) ([]Server, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
