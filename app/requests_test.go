@@ -63,6 +63,25 @@ func TestOfflineRequestSignedByOpenSSL(t *testing.T) {
 	if req.Thumbprint == e.Thumbprint {
 		t.Error("the placeholder was installed instead of the issued certificate")
 	}
+
+	// The same as a DER P7B with the CA certificate (certreq's usual file).
+	csr, _, err = c.RequestNew(ctx, store.User, OfflineRequest{Subject: "CN=wifi.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path("req2.csr"), csr, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	openssl("x509", "-req", "-in", path("req2.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial",
+		"-out", path("issued2.pem"), "-days", "30")
+	openssl("crl2pkcs7", "-nocrl", "-certfile", path("ca.pem"), "-certfile", path("issued2.pem"), "-outform", "DER", "-out", path("issued2.p7b"))
+	e2, err := c.RequestAccept(ctx, store.User, "issued2.p7b", mustRead(t, path("issued2.p7b")))
+	if err != nil || !e2.HasKey || e2.Subject != "CN=wifi.example" {
+		t.Fatalf("accept P7B: %+v, %v", e2, err)
+	}
+	if roots, _ := s.List(ctx, store.Root, store.ListOptions{}); len(roots) != 0 {
+		t.Errorf("the CA's self-signed root was trusted by accepting a response: %v", roots)
+	}
 }
 
 func mustRead(t *testing.T, p string) []byte {
