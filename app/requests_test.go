@@ -202,4 +202,7 @@ func TestSharedUserCertificates(t *testing.T) {
 	if err := c.SetSharedUserCertificates(store.User, true); err == nil {
 		t.Error("the user context cannot share with itself")
 	}
+	if cxs, err := c.Contexts(); err != nil || len(cxs) != 3 || cxs[2] != app {
+		t.Errorf("contexts %v, %v", cxs, err)
+	}
 }
