@@ -7,12 +7,13 @@ import (
 	"github.com/certdesk/certdesk/app"
 )
 
-// runPulse implements "certdesk pulse [-context C] [-json]": exit 0 when
-// nothing failed, 1 when a renewal or a poll failed.
+// runPulse implements "certdesk pulse [-context C] [-retry] [-json]": exit
+// 0 when nothing failed, 1 when a renewal, a poll or an enrollment failed.
 func (c *cli) runPulse(args []string) int {
 	fs := c.newFlags("pulse")
 	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
 	asJSON := fs.Bool("json", false, "print the report as JSON (docs/core.md)")
+	retry := fs.Bool("retry", false, "first forget every backoff and permanent failure (after fixing their cause)")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
@@ -23,6 +24,17 @@ func (c *cli) runPulse(args []string) int {
 	core, cx, err := openCore(*ctxName)
 	if err != nil {
 		return c.usage("%s", err)
+	}
+	if *retry {
+		states, err := core.RetryStates(cx)
+		if err != nil {
+			return c.fail(err)
+		}
+		for k := range states {
+			if err := core.ResetRetry(context.Background(), cx, k); err != nil {
+				return c.fail(err)
+			}
+		}
 	}
 	rep, err := core.Pulse(context.Background(), cx)
 	if err != nil {
