@@ -54,9 +54,9 @@ type RenewalOutcome struct {
 // store's index, the cached policies and the retry state, so a pulse with
 // nothing to do parses no certificate; and while the index and policies
 // are unchanged since a pulse that found nothing due, and its earliest
-// renewal time is not reached, not even the index is read (summary.go). The lock, taken before anything is
-// read, makes two pulses started together renew a certificate once: the
-// second sees the first's result.
+// renewal time is not reached, not even the index is read (summary.go).
+// The lock, taken before anything is read, makes two pulses started
+// together renew a certificate once: the second sees the first's result.
 func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error) {
 	s, err := c.Store(cx)
 	if err != nil {

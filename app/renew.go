@@ -111,7 +111,6 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 // as TLS client credential and CMS signer; else, or when that fails and a
 // password is saved, over the password CES with the same CMS request.
 func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry) (string, *enroll.Response, crypto.Signer, error) {
-	full := e
 	oldKey, err := s.Signer(ctx, store.My, e.Thumbprint)
 	if err != nil {
 		return "", nil, nil, err
@@ -122,7 +121,7 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	}
 	// Key-based renewal authenticates with the certificate being renewed:
 	// TLS client certificate and CMS signer (protocol.md §5).
-	kbr := credential{cert: clientCert(full.Certificate, oldKey)}
+	kbr := credential{cert: clientCert(e.Certificate, oldKey)}
 	pwd, pwdErr := c.serverCredential(ctx, s, srv, "")
 	var pol *enroll.Policies
 	if srv.KBRURL != "" {
@@ -149,7 +148,7 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 			return "", nil, nil, err
 		}
 	}
-	req := enroll.RenewalRequest{OldCert: full.Certificate, OldKey: oldKey, NewKey: newKey, Template: t}
+	req := enroll.RenewalRequest{OldCert: e.Certificate, OldKey: oldKey, NewKey: newKey, Template: t}
 	// The saved password is the fallback only for password servers; a
 	// missing one is not an error while key-based renewal works.
 	canPassword := srv.Auth == AuthPassword && pwdErr == nil
