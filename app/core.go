@@ -93,7 +93,10 @@ type Core struct {
 	settings Settings
 	stores   map[store.Context]*store.Store
 	busy     map[string]bool // thumbprints being renewed by this process
-	loop     *loop
+	// rootsOnce loads the system pool on first use: reading it costs more
+	// than a whole pulse with nothing due, which never needs it.
+	rootsOnce sync.Once
+	loop      *loop
 }
 
 // New returns a Core configured by o.
@@ -119,15 +122,6 @@ func New(o Options) (*Core, error) {
 	}
 	if c.keyring == nil {
 		c.keyring = osKeyring{}
-	}
-	if c.roots == nil {
-		// A system without a readable pool still trusts the contexts'
-		// Root stores, which is what a workgroup device mostly needs.
-		if p, err := x509.SystemCertPool(); err == nil {
-			c.roots = p
-		} else {
-			c.roots = x509.NewCertPool()
-		}
 	}
 	if c.timeout <= 0 {
 		c.timeout = DefaultHTTPTimeout
@@ -255,3 +249,20 @@ func (c *Core) release(thumbprint string) {
 // errNoServer is wrapped when an entry or a call names a server that is
 // not registered.
 var errNoServer = errors.New("no such policy server")
+
+// systemRoots returns Options.SystemRoots, or the system pool loaded on
+// first use. A system without a readable pool still trusts the contexts'
+// Root stores, which is what a workgroup device mostly needs.
+func (c *Core) systemRoots() *x509.CertPool {
+	c.rootsOnce.Do(func() {
+		if c.roots != nil {
+			return
+		}
+		if p, err := x509.SystemCertPool(); err == nil {
+			c.roots = p
+		} else {
+			c.roots = x509.NewCertPool()
+		}
+	})
+	return c.roots
+}

@@ -26,7 +26,7 @@ func policyCachePath(s *store.Store, id string) string {
 // rootPool returns the roots a context trusts for TLS: the system pool
 // (or Options.SystemRoots) plus the context's Root store.
 func (c *Core) rootPool(ctx context.Context, s *store.Store) (*x509.CertPool, error) {
-	pool := c.roots.Clone()
+	pool := c.systemRoots().Clone()
 	es, err := s.List(ctx, store.Root, store.ListOptions{})
 	if err != nil {
 		return nil, err

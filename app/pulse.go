@@ -52,9 +52,7 @@ type RenewalOutcome struct {
 // polls pending requests, then renews every due certificate of My that a
 // policy server issued, and records each outcome. Deciding reads only the
 // store's index, the cached policies and the retry state, so a pulse with
-// nothing to do parses no certificate; and while the index and policies
-// are unchanged since a pulse that found nothing due, and its earliest
-// renewal time is not reached, not even the index is read (summary.go).
+// nothing to do parses no certificate.
 // The lock, taken before anything is read, makes two pulses started
 // together renew a certificate once: the second sees the first's result.
 func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error) {
@@ -82,16 +80,6 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		}
 	}
 	pol := c.Settings().RenewalPolicy()
-	// Pending requests were just polled over the network; the summary only
-	// short-cuts the case where nothing at all is to be done.
-	if len(rep.Requests) == 0 {
-		if sum, ok := c.freshSummary(s, now, pol); ok {
-			rep.Checked = sum.Checked
-			_ = c.record(cx, Record{Action: ActionCheck, Outcome: OutcomeNothingDue})
-			return rep, nil
-		}
-	}
-	index, indexOK := stamp(myIndex(s)) // before List: a later rewrite must not match
 	es, err := s.List(ctx, store.My, store.ListOptions{})
 	if err != nil {
 		return nil, err
@@ -105,7 +93,6 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		return nil, err
 	}
 	periods := map[string]map[string]time.Duration{} // server → template → period
-	var next time.Time                               // the earliest renewal time not reached yet
 	for _, e := range es {
 		// A linked entry without its key is still checked: if it is due,
 		// pulse says why it cannot renew instead of ignoring it.
@@ -116,9 +103,6 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		v := Validity{Thumbprint: e.Thumbprint, NotBefore: e.NotBefore, NotAfter: e.NotAfter,
 			RenewalPeriod: renewalPeriod(s, periods, e.Meta)}
 		if !NeedsRenewal(v, pol, now) {
-			if at := RenewAt(v, pol); next.IsZero() || at.Before(next) {
-				next = at
-			}
 			continue
 		}
 		rep.Due++
@@ -160,13 +144,6 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 	}
 	if len(rep.Renewals) == 0 && len(rep.Requests) == 0 && len(auto) == 0 {
 		_ = c.record(cx, Record{Action: ActionCheck, Outcome: OutcomeNothingDue})
-		if rep.Due == 0 && indexOK {
-			ids := map[string]bool{}
-			for id := range periods {
-				ids[id] = true
-			}
-			c.saveSummary(s, index, ids, pol, next, rep.Checked)
-		}
 	}
 	return rep, nil
 }

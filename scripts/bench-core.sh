@@ -6,8 +6,7 @@
 # The fixture is the store package's 10,000-certificate generator with
 # every entry linked to a registered policy server whose cached policy
 # gives the template a renewal period, none due: pulse must decide about
-# each one, from the index alone, or from the summary of the previous pulse
-# while the index is unchanged. The floor is scripts/parsefloor (read and
+# each one, from the index alone. The floor is scripts/parsefloor (read and
 # x509.ParseCertificate the same 10,000 DER files). Figures are medians of
 # cold process runs (hyperfine when installed, else a date +%s%N loop).
 set -euo pipefail
@@ -46,9 +45,7 @@ CERTDESK_BENCH_ROOT="$root" CERTDESK_BENCH_META_OUT="$work/meta.json" \
 	go test -count=1 -run '^TestGenerateBenchCore$' ./app >/dev/null
 CERTDESK_BENCH_ROOT="$root" CERTDESK_BENCH_DER="$work/der" CERTDESK_BENCH_N=10000 CERTDESK_BENCH_META="$(cat "$work/meta.json")" \
 	go test -count=1 -run '^TestGenerateBenchStore$' ./store >/dev/null
-# An index younger than 2 s is "racy" (docs/core.md): let it age, as any
-# real store has between two scheduled pulses.
-sleep 2
+
 out=$(CERTDESK_ROOT="$root" "$cli" pulse)
 case "$out" in
 "user: 10000 checked, 0 due, 0 renewed, 0 failed") ;;
@@ -57,7 +54,3 @@ esac
 floor=$(median_ms "$work/parsefloor" "$work/der")
 pulse=$(median_ms env CERTDESK_ROOT="$root" "$cli" pulse)
 row "pulse, 10,000 certificates, nothing due (cold process)" "$pulse" "parsefloor (read + x509.ParseCertificate)" "$floor" "≤ 0.3×"
-# The same after a store change: no valid summary, so pulse reads the
-# whole index (still no certificate parsed) and writes a new summary.
-full=$(prepare="rm -f $root/state/user/pulse.json" median_ms env CERTDESK_ROOT="$root" "$cli" pulse)
-row "pulse as above, first after a store change (reads the index)" "$full" "parsefloor" "$floor" "≤ 0.3×"
