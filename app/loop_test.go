@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -88,5 +89,78 @@ func TestSchedulerSurvivesAFailingPulse(t *testing.T) {
 	c.Stop()
 	if ev.Err == nil {
 		t.Error("failed event without error")
+	}
+}
+
+// TestSchedulerSurvivesAPanic: a panic inside a renewal (here, in the
+// hook runner) is reported as RenewalFailed, the lock is released, and
+// the next round runs.
+func TestSchedulerSurvivesAPanic(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.addServer(t, "")
+	res := e.enroll(t, testca.TemplateShortLived)
+	ctx := context.Background()
+	if err := e.core.SetHook(ctx, store.User, res.Thumbprint, Hook{Command: []string{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(testca.DefaultShortValidity - testca.DefaultShortRenewal + time.Minute)
+	ticks := make(chan time.Time)
+	c, err := New(Options{Location: e.core.Location(), Clock: e.clock, SystemRoots: x509.NewCertPool(),
+		After: func(time.Duration) <-chan time.Time { return ticks },
+		Run:   func(context.Context, string, ...string) ([]byte, error) { panic("hook runner broke") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan Event, 64)
+	defer c.Subscribe(func(ev Event) { events <- ev })()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	ev := wait(t, events, RenewalFailed)
+	if ev.Err == nil || !strings.Contains(ev.Err.Error(), "hook runner broke") {
+		t.Fatalf("failed event %+v", ev)
+	}
+	// The lock was released: another core can pulse the context.
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := e.core.Pulse(cctx, store.User); err != nil {
+		t.Fatalf("pulse after the panic: %v", err)
+	}
+	ticks <- e.clock.Now() // the loop still runs
+	c.Stop()
+}
+
+func TestCheckNowAnnouncesEachWindowOnce(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.addServer(t, testca.DefaultPassword)
+	res := e.enroll(t, testca.TemplateUser) // 365 days, renewed 45 days before expiry
+	events := make(chan Event, 64)
+	defer e.core.Subscribe(func(ev Event) {
+		if ev.Kind == NotificationWindow {
+			events <- ev
+		}
+	})()
+	ctx := context.Background()
+	e.core.CheckNow(ctx)
+	if len(events) != 0 {
+		t.Fatalf("a fresh certificate was announced: %+v", <-events)
+	}
+	// 20 days before expiry: due for renewal too, but make the renewal
+	// fail (no server) to keep the certificate and see its window.
+	e.srv.Close()
+	e.clock.Advance(365*24*time.Hour - 20*24*time.Hour)
+	e.core.CheckNow(ctx)
+	if ev := <-events; ev.Days != 30 || ev.Thumbprint != res.Thumbprint {
+		t.Fatalf("event %+v, want the 30-day window", ev)
+	}
+	e.core.CheckNow(ctx)
+	if len(events) != 0 {
+		t.Fatalf("announced twice: %+v", <-events)
+	}
+	e.clock.Advance(10 * 24 * time.Hour)
+	e.core.CheckNow(ctx)
+	if ev := <-events; ev.Days != 14 {
+		t.Fatalf("event %+v, want the 14-day window", ev)
 	}
 }

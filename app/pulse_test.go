@@ -250,3 +250,132 @@ func TestPermanentClassification(t *testing.T) {
 		})
 	}
 }
+
+// TestRenewalFallsBackToPassword: the certificate CES refuses (here a TLS
+// proxy drops the client certificate), a password is saved, so the
+// renewal goes over the password CES. Without the CA trusted, the renewed
+// certificate's chain does not build: it is not installed and the old one
+// stays as it was.
+func TestRenewalFallsBackToPassword(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("CA trusted %v", trusted), func(t *testing.T) { renewThroughProxy(t, trusted) })
+	}
+}
+
+func renewThroughProxy(t *testing.T, trusted bool) {
+	ctx := context.Background()
+	e := newEnv(t, envOpt{})
+	var fail atomic.Bool
+	p := faultProxy(t, e.ca, "https://"+e.srv.Addr().String(), &fail)
+	roots := x509.NewCertPool()
+	roots.AddCert(p.Certificate())
+	c, err := New(Options{Location: e.core.Location(), Clock: e.clock, SystemRoots: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.core = c
+	url := p.URL + testca.PathCEP
+	o := ServerOptions{URL: url, Auth: AuthPassword, Username: testca.DefaultUser, Password: testca.DefaultPassword}
+	if trusted {
+		o.CAFile, o.TrustCA = e.ca.RootFile(), true
+	}
+	if _, err := c.AddServer(ctx, store.User, o); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Enroll(ctx, EnrollRequest{Context: store.User, Server: url, Template: testca.TemplateShortLived})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(testca.DefaultShortValidity - testca.DefaultShortRenewal + time.Minute)
+	rep, err := c.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 1 {
+		t.Fatalf("pulse: %+v, %v", rep, err)
+	}
+	o2 := rep.Renewals[0]
+	if !trusted {
+		if o2.Outcome != OutcomeFailed || !strings.Contains(o2.Reason, "chain does not build") {
+			t.Fatalf("renewal %+v, want refused for its chain", o2)
+		}
+		if my := e.list(t, store.My); len(my) != 1 || my[0] != res.Thumbprint {
+			t.Errorf("My %v, want the old certificate alone, not archived", my)
+		}
+		return
+	}
+	if o2.Outcome != OutcomeOK || o2.Method != MethodPassword {
+		t.Fatalf("renewal %+v, want a password renewal", o2)
+	}
+}
+
+// TestPendingKeyBasedRenewal: the CA pends the renewal; the old
+// certificate stays until the new one is approved, then pulse installs it
+// (polling with the old certificate, no password) and archives the old.
+// A denied renewal is reported and not asked again.
+func TestPendingKeyBasedRenewal(t *testing.T) {
+	for _, approve := range []bool{true, false} {
+		t.Run(map[bool]string{true: "approved", false: "denied"}[approve], func(t *testing.T) { pendingRenewal(t, approve) })
+	}
+}
+
+func pendingRenewal(t *testing.T, approve bool) {
+	e := newEnv(t, envOpt{ca: func(c *testca.Config) { longShort(c); c.Pending = true }})
+	ctx := context.Background()
+	e.addServer(t, "")
+	res := e.enroll(t, testca.TemplateShortLived) // pends too: approve, then poll with a saved password
+	if _, err := e.ca.Approve(res.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := e.core.Server(store.User, e.srv.CEPURL())
+	if err := e.core.SetPassword(ctx, store.User, srv, testca.DefaultPassword); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeOK {
+		t.Fatalf("first issuance: %+v, %v", rep, err)
+	}
+	if err := e.core.DeletePassword(ctx, store.User, srv); err != nil {
+		t.Fatal(err)
+	}
+	old := rep.Requests[0].Thumbprint
+	e.clock.Advance(time.Hour + time.Minute)
+	rep, err = e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomePending || rep.Failed != 0 {
+		t.Fatalf("renewal: %+v, %v", rep, err)
+	}
+	pending, _ := e.ca.Pending()
+	if len(pending) != 1 {
+		t.Fatalf("CA pending %v", pending)
+	}
+	// Still pending: the old certificate stays, nothing is renewed twice.
+	e.clock.Advance(10 * time.Minute)
+	rep, err = e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 0 || rep.Waiting != 1 || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomePending {
+		t.Fatalf("pulse while pending: %+v, %v", rep, err)
+	}
+	if !approve {
+		if err := e.ca.Deny(pending[0].ID, "renewals are frozen"); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = e.core.Pulse(ctx, store.User)
+		if err != nil || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeDenied || len(rep.Renewals) != 0 {
+			t.Fatalf("after denial: %+v, %v", rep, err)
+		}
+		if rep, _ = e.core.Pulse(ctx, store.User); len(rep.Renewals) != 0 || rep.Waiting != 1 {
+			t.Fatalf("a denied renewal was asked again: %+v", rep)
+		}
+		if my := e.list(t, store.My); len(my) != 1 || my[0] != old {
+			t.Errorf("My %v, want the old certificate as it was", my)
+		}
+		return
+	}
+	if _, err := e.ca.Approve(pending[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeOK {
+		t.Fatalf("after approval: %+v, %v", rep, err)
+	}
+	my := e.list(t, store.My)
+	if !slices.Contains(my, old+"+a") || !slices.Contains(my, rep.Requests[0].Thumbprint) || len(e.list(t, store.Request)) != 0 {
+		t.Errorf("My %v, Request %v: want old archived, new installed, no request", my, e.list(t, store.Request))
+	}
+}

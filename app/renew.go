@@ -72,9 +72,9 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 		meta := store.Meta{FriendlyName: renewalOf + e.Thumbprint, TemplateName: e.Meta.TemplateName, TemplateOID: e.Meta.TemplateOID,
 			PolicyServer: e.Meta.PolicyServer, RequestID: resp.RequestID, PollURL: resp.PollURL}
 		if _, err = tx.AddRequest(ctx, newKey, e.Certificate.Subject, meta); err == nil {
-			// Waiting for the CA is not a failure; pulse polls instead of renewing again.
-			retry[e.Thumbprint] = RetryState{LastAttempt: c.clock.Now(), NextAttempt: c.clock.Now().Add(c.backoff.Max),
-				LastError: "renewal pending as request " + resp.RequestID}
+			// Waiting for the CA is not a failure: pulse polls the request
+			// and does not renew this certificate again meanwhile.
+			delete(retry, e.Thumbprint)
 			o.Outcome, o.Reason = OutcomePending, fmt.Sprintf("request %s: %s", resp.RequestID, resp.Disposition)
 			_ = c.record(cx, Record{Action: ActionRenew, Outcome: OutcomePending, Thumbprint: e.Thumbprint, Subject: e.Subject, Reason: o.Reason})
 			return o
@@ -111,7 +111,6 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 // as TLS client credential and CMS signer; else, or when that fails and a
 // password is saved, over the password CES with the same CMS request.
 func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry) (string, *enroll.Response, crypto.Signer, error) {
-	full := e
 	oldKey, err := s.Signer(ctx, store.My, e.Thumbprint)
 	if err != nil {
 		return "", nil, nil, err
@@ -120,7 +119,9 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	if err != nil {
 		return "", nil, nil, err
 	}
-	kbr := credential{cert: clientCert(full.Certificate, oldKey)}
+	// Key-based renewal authenticates with the certificate being renewed:
+	// TLS client certificate and CMS signer (protocol.md §5).
+	kbr := credential{cert: clientCert(e.Certificate, oldKey)}
 	pwd, pwdErr := c.serverCredential(ctx, s, srv, "")
 	var pol *enroll.Policies
 	if srv.KBRURL != "" {
@@ -135,6 +136,8 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	if t == nil {
 		return "", nil, nil, fmt.Errorf("%w %q", errTemplateGone, e.Meta.TemplateName)
 	}
+	// A fresh key each renewal, as Windows does, unless the template
+	// demands the same key (privateKeyFlags 0x80).
 	var newKey crypto.Signer = oldKey
 	if !t.Flags.RequireSameKeyRenewal {
 		kt, err := chooseKey(t, "")
@@ -145,33 +148,33 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 			return "", nil, nil, err
 		}
 	}
-	req := enroll.RenewalRequest{OldCert: full.Certificate, OldKey: oldKey, NewKey: newKey, Template: t}
+	req := enroll.RenewalRequest{OldCert: e.Certificate, OldKey: oldKey, NewKey: newKey, Template: t}
+	// The saved password is the fallback only for password servers; a
+	// missing one is not an error while key-based renewal works.
+	canPassword := srv.Auth == AuthPassword && pwdErr == nil
 	if uris := pol.Endpoints(t, enroll.AuthCertificate, true); len(uris) > 0 {
 		cl, err := c.client(ctx, s, kbr)
 		if err != nil {
 			return "", nil, nil, err
 		}
-		resp, kerr := cl.Renew(ctx, uris, req)
-		if kerr == nil || pwdErr != nil || srv.Auth != AuthPassword {
-			return MethodKeyBased, resp, newKey, kerr
+		resp, err := cl.Renew(ctx, uris, req)
+		if err == nil || !canPassword {
+			return MethodKeyBased, resp, newKey, err
 		}
-		err = kerr
-	}
-	if pwdErr != nil || srv.Auth != AuthPassword {
-		if err != nil {
-			return MethodKeyBased, nil, nil, err
+		// Fall through: e.g. the certificate CES is down but the password
+		// CES is not. The password's error is the one reported.
+	} else if !canPassword {
+		if pwdErr != nil && srv.Auth == AuthPassword {
+			return MethodPassword, nil, nil, fmt.Errorf("server %s offers no key-based renewal for %q: %w", srv.URL, t.CommonName, pwdErr)
 		}
-		if pwdErr == nil {
-			pwdErr = fmt.Errorf("server %s offers no key-based renewal for %q", srv.URL, t.CommonName)
-		}
-		return MethodPassword, nil, nil, pwdErr
+		return "", nil, nil, fmt.Errorf("server %s offers no key-based renewal for %q: %w", srv.URL, t.CommonName, enroll.ErrNoEndpoint)
 	}
-	cl, cerr := c.client(ctx, s, pwd)
-	if cerr != nil {
-		return "", nil, nil, cerr
+	cl, err := c.client(ctx, s, pwd)
+	if err != nil {
+		return "", nil, nil, err
 	}
-	resp, perr := cl.Renew(ctx, pol.Endpoints(t, enroll.AuthUsernamePassword, true), req)
-	return MethodPassword, resp, newKey, perr
+	resp, err := cl.Renew(ctx, pol.Endpoints(t, enroll.AuthUsernamePassword, true), req)
+	return MethodPassword, resp, newKey, err
 }
 
 // renewalPolicies returns the cached policy, refreshing it when due; a

@@ -112,7 +112,9 @@ func (s *Store) List(ctx context.Context, n Name, opt ListOptions) ([]Entry, err
 	if opt.IncludeArchived {
 		return all, nil
 	}
-	out := all[:0:0]
+	// Filter in place: the slice was just decoded and is ours, and
+	// growing a copy would move every (large) entry several times.
+	out := all[:0]
 	for _, e := range all {
 		if !e.Meta.Archived {
 			out = append(out, e)
