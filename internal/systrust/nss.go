@@ -130,6 +130,30 @@ func (n *NSS) Remove(ctx context.Context, der []byte) error {
 	return err
 }
 
+// BrowserDBs returns the NSS databases of the browsers under home: the
+// shared ~/.pki/nssdb first, always (NSS creates it on first use), then every
+// other one that exists (snap Chromium, Firefox profiles: a directory with a
+// cert9.db). Use each as NSS.Dir to reach every browser.
+func BrowserDBs(home string) ([]string, error) {
+	globs, err := browserGlobs()
+	if err != nil {
+		return nil, err
+	}
+	dbs := []string{filepath.Join(home, globs[0])}
+	for _, g := range globs[1:] {
+		matches, err := filepath.Glob(filepath.Join(home, g))
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range matches {
+			if exists(filepath.Join(m, "cert9.db")) {
+				dbs = append(dbs, m)
+			}
+		}
+	}
+	return dbs, nil
+}
+
 func (n *NSS) dir() (string, error) {
 	if n.Dir != "" {
 		return n.Dir, nil

@@ -17,11 +17,24 @@ var anchorTable = []Anchors{
 // systemAnchors returns the candidate system trust stores of this OS.
 func systemAnchors() ([]Anchors, error) { return anchorTable, nil }
 
+// browserTable lists, relative to the home directory, where browsers keep
+// NSS databases: the shared one (Chromium, Chrome, most Electron apps) first,
+// then snap Chromium and Firefox profiles (globs).
+var browserTable = []string{
+	".pki/nssdb",
+	"snap/chromium/current/.pki/nssdb",
+	".mozilla/firefox/*",
+	"snap/firefox/common/.mozilla/firefox/*",
+}
+
+// browserGlobs returns the browser NSS database locations of this OS.
+func browserGlobs() ([]string, error) { return browserTable, nil }
+
 // defaultNSSDir returns the shared NSS database of the user: ~/.pki/nssdb.
 func defaultNSSDir() (string, error) {
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return "", err
 	}
-	return filepath.Join(home, ".pki", "nssdb"), nil
+	return filepath.Join(home, browserTable[0]), nil
 }

@@ -212,3 +212,31 @@ func TestNSSIdentityReal(t *testing.T) {
 		t.Fatalf("%d keys after removing one identity, want 1", k)
 	}
 }
+
+func TestBrowserDBs(t *testing.T) {
+	home := t.TempDir()
+	for _, d := range []string{
+		"snap/chromium/current/.pki/nssdb",      // snap Chromium, with a database
+		".mozilla/firefox/abcd.default-release", // Firefox profile, with a database
+		".mozilla/firefox/efgh.old",             // a profile without one: left out
+	} {
+		if err := os.MkdirAll(filepath.Join(home, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(d, ".old") {
+			os.WriteFile(filepath.Join(home, d, "cert9.db"), nil, 0o600)
+		}
+	}
+	got, err := BrowserDBs(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		filepath.Join(home, ".pki/nssdb"),
+		filepath.Join(home, "snap/chromium/current/.pki/nssdb"),
+		filepath.Join(home, ".mozilla/firefox/abcd.default-release"),
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("BrowserDBs = %q, want %q", got, want)
+	}
+}

@@ -9,3 +9,6 @@ func systemAnchors() ([]Anchors, error) { return nil, ErrUnsupported }
 // defaultNSSDir returns ErrUnsupported: the shared ~/.pki/nssdb is a Linux
 // convention; elsewhere browsers read the native stores.
 func defaultNSSDir() (string, error) { return "", ErrUnsupported }
+
+// browserGlobs returns ErrUnsupported: browsers elsewhere read the native stores.
+func browserGlobs() ([]string, error) { return nil, ErrUnsupported }
