@@ -39,7 +39,7 @@ func (n *NSS) AddRoot(ctx context.Context, der []byte) error {
 	if err != nil {
 		return err
 	}
-	return withTemp(func(tmp string) error {
+	err = withTemp(func(tmp string) error {
 		f := filepath.Join(tmp, "root.pem")
 		if err := os.WriteFile(f, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
 			return err
@@ -47,6 +47,7 @@ func (n *NSS) AddRoot(ctx context.Context, der []byte) error {
 		_, err := n.run(ctx, "certutil", "-A", "-d", "sql:"+dir, "-n", name(der), "-t", "C,,", "-i", f)
 		return err
 	})
+	return wrap(err, "adding the root to %s", dir)
 }
 
 // AddIdentity imports an identity (certificate, key and any chain) from a
@@ -83,13 +84,13 @@ func (n *NSS) AddIdentity(ctx context.Context, der, pfx []byte, password string)
 	}
 	nick, err := n.isolate(ctx, dir, der)
 	if err != nil {
-		return err
+		return wrap(err, "finding the imported certificate in %s", dir)
 	}
 	if nick == name(der) {
 		return nil
 	}
 	_, err = n.run(ctx, "certutil", "--rename", "-d", "sql:"+dir, "-n", nick, "--new-n", name(der))
-	return err
+	return wrap(err, "naming the identity in %s", dir)
 }
 
 // Contains reports whether the database holds the certificate.
@@ -102,7 +103,7 @@ func (n *NSS) Contains(ctx context.Context, der []byte) (bool, error) {
 		return false, nil
 	}
 	nick, err := n.find(ctx, dir, der)
-	return nick != "", err
+	return nick != "", wrap(err, "listing %s", dir)
 }
 
 // Remove deletes the certificate and, for an identity, its private key.
@@ -117,7 +118,7 @@ func (n *NSS) Remove(ctx context.Context, der []byte) error {
 	}
 	nick, err := n.isolate(ctx, dir, der)
 	if err != nil {
-		return err
+		return wrap(err, "removing from %s", dir)
 	}
 	db := "sql:" + dir
 	// -F deletes a key with its certificate; for a certificate without a
@@ -127,7 +128,7 @@ func (n *NSS) Remove(ctx context.Context, der []byte) error {
 		return nil
 	}
 	_, err = n.run(ctx, "certutil", "-D", "-d", db, "-n", nick)
-	return err
+	return wrap(err, "removing from %s", dir)
 }
 
 // BrowserDBs returns the NSS databases of the browsers under home: the
@@ -251,7 +252,16 @@ func (n *NSS) isolate(ctx context.Context, dir string, der []byte) (string, erro
 		}
 		moved = append(moved, tmp)
 	}
-	return "", fmt.Errorf("systrust: could not single out the certificate among those named %q", nick)
+	return "", fmt.Errorf("could not single out the certificate among those named %q", nick)
+}
+
+// wrap prefixes err with "systrust: " and what was being done; ErrNotInNSS
+// and nil pass unchanged.
+func wrap(err error, format string, args ...any) error {
+	if err == nil || err == ErrNotInNSS {
+		return err
+	}
+	return fmt.Errorf("systrust: "+format+": %w", append(args, err)...)
 }
 
 // listLine is one row of "certutil -L": a nickname, then trust flags.

@@ -33,7 +33,8 @@ var ErrUnsupported = errors.New("systrust: not supported on this system")
 type Runner func(ctx context.Context, name string, args ...string) ([]byte, error)
 
 // ExecRunner is the default Runner: it runs the program with os/exec and
-// turns a failure into an error naming the program and its first output line.
+// turns a failure into an error naming the program and its first output
+// line ("certutil: <line>: exit status 255").
 func ExecRunner(ctx context.Context, name string, args ...string) ([]byte, error) {
 	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
 	if err != nil {
@@ -42,9 +43,9 @@ func ExecRunner(ctx context.Context, name string, args ...string) ([]byte, error
 			msg = msg[:i]
 		}
 		if msg == "" {
-			return out, fmt.Errorf("systrust: %s: %w", name, err)
+			return out, fmt.Errorf("%s: %w", name, err)
 		}
-		return out, fmt.Errorf("systrust: %s: %s: %w", name, msg, err)
+		return out, fmt.Errorf("%s: %s: %w", name, msg, err)
 	}
 	return out, nil
 }
@@ -174,7 +175,7 @@ func detect(table []Anchors, isDir func(string) bool, lookPath func(string) bool
 			return a, nil
 		}
 	}
-	return Anchors{}, fmt.Errorf("systrust: no known system trust store found (install ca-certificates or p11-kit): %w", ErrUnsupported)
+	return Anchors{}, fmt.Errorf("%w: no known system trust store (install ca-certificates or p11-kit)", ErrUnsupported)
 }
 
 func isDir(p string) bool {
