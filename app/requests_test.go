@@ -153,6 +153,8 @@ func TestAddServerRejects(t *testing.T) {
 	}{
 		{"not a URL", ServerOptions{URL: "ca.example", Auth: AuthAnonymous}, "not an https URL"},
 		{"password over http", ServerOptions{URL: "http://ca.example/CEP", Auth: AuthPassword, Username: "u"}, "plain http"},
+		{"anonymous over http", ServerOptions{URL: "http://ca.example/CEP", Auth: AuthAnonymous}, "must use https"},
+		{"key-based renewal CEP over http", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous, KBRURL: "http://ca.example/KBR"}, "must use https"},
 		{"no username", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthPassword}, "needs a username"},
 		{"credentials in the URL", ServerOptions{URL: "https://u:secret@ca.example/CEP", Auth: AuthAnonymous}, "not in the URL"},
 		{"unknown auth", ServerOptions{URL: "https://ca.example/CEP", Auth: "kerberos"}, "unknown authentication"},

@@ -270,8 +270,13 @@ func checkURL(raw string, password bool) error {
 		// servers.json is not a place for credentials.
 		return fmt.Errorf("%s: put the user name and password in -username and the keyring, not in the URL", u.Redacted())
 	}
-	if password && u.Scheme != "https" {
-		return fmt.Errorf("%s: %w", raw, enroll.ErrInsecureCredentials)
+	if u.Scheme != "https" {
+		if password {
+			return fmt.Errorf("%s: %w", raw, enroll.ErrInsecureCredentials)
+		}
+		// Without TLS neither the server nor the policy it hands out
+		// could be verified, whatever the authentication.
+		return fmt.Errorf("%s is plain http; policy servers must use https", raw)
 	}
 	return nil
 }

@@ -43,13 +43,14 @@ func New(opts ...Option) *Client {
 		}
 		// A custom TLSClientConfig keeps the transport on HTTP/1.1, which
 		// renegotiation needs.
-		hc = &http.Client{
-			Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment},
-			// A 307/308 would replay the body, password included, to wherever
-			// it points (possibly plain http); CES never redirects, so don't follow.
-			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
-		}
+		hc = &http.Client{Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}}
 	}
+	// A 307/308 would replay the body, password included, to wherever it
+	// points (possibly plain http); CEP/CES never redirect, so never follow,
+	// whoever built the HTTP client.
+	own := *hc
+	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	hc = &own
 	return &Client{cfg: cfg, hc: hc}
 }
 
@@ -146,8 +147,13 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("enroll: %q is not an http(s) URL", endpoint)
 	}
-	if c.cfg.user != "" && u.Scheme != "https" {
-		return nil, ErrInsecureCredentials
+	// HTTPS only (MS-WSTEP mandates it): over plain http neither the
+	// server nor the policy it hands out could be verified.
+	if u.Scheme != "https" {
+		if c.cfg.user != "" {
+			return nil, ErrInsecureCredentials
+		}
+		return nil, fmt.Errorf("enroll: %s is plain http; certdesk talks to CEP and CES only over verified HTTPS", endpoint)
 	}
 	id, err := newUUID(c.cfg.rand)
 	if err != nil {

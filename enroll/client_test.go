@@ -307,6 +307,23 @@ func TestCanned(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
+	t.Run("redirect not followed with the caller's HTTP client", func(t *testing.T) {
+		// A caller-built client (as the core builds one) follows redirects
+		// by default; the password must not be replayed to plain http.
+		hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}}}
+		own := New(WithHTTPClient(hc), WithUsernamePassword("alice", "pw"))
+		_, err := own.GetPolicies(ctx, srv.URL+"/moved/", time.Time{})
+		var h *HTTPError
+		if !errors.As(err, &h) || h.StatusCode != http.StatusTemporaryRedirect || hc.CheckRedirect != nil {
+			t.Errorf("got %v (caller's client changed: %v)", err, hc.CheckRedirect != nil)
+		}
+	})
+	t.Run("anonymous over plain http refused", func(t *testing.T) {
+		_, err := New().GetPolicies(ctx, "http://ca.example.test/CEP", time.Time{})
+		if err == nil || !strings.Contains(err.Error(), "only over verified HTTPS") {
+			t.Errorf("got %v", err)
+		}
+	})
 	t.Run("untrusted server", func(t *testing.T) {
 		_, err := New().GetPolicies(ctx, srv.URL+"/ok/", time.Time{})
 		var u *UntrustedServerError
