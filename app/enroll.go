@@ -91,12 +91,24 @@ func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, erro
 	return c.submit(ctx, s, nil, srv, cred, pol, t, kt, r)
 }
 
-// submit generates the key, sends the request and stores the outcome. The
-// network exchange happens before the lock is taken, unless the caller
-// (pulse's autoenrollment) already holds it as tx.
+// submit generates the key, sends the request and stores the outcome,
+// under the context lock (taken here unless the caller, pulse's
+// autoenrollment, holds it as tx). Everything that could keep the key from
+// being stored is checked before the request goes out: once the CA has
+// issued, a key that cannot be kept is a certificate lost.
 func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Server, cred credential, pol *enroll.Policies,
 	t *enroll.Template, kt enroll.KeyType, r EnrollRequest) (*EnrollResult, error) {
 	cx := s.Context()
+	if err := s.CheckKeyring(ctx); err != nil {
+		return nil, err
+	}
+	if tx == nil {
+		var err error
+		if tx, err = s.Lock(ctx); err != nil {
+			return nil, err
+		}
+		defer tx.Unlock()
+	}
 	key, err := enroll.GenerateKey(c.rand, kt)
 	if err != nil {
 		return nil, err
@@ -112,12 +124,6 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 	if err != nil {
 		_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})
 		return nil, fmt.Errorf("enroll for %q at %s: %w", t.CommonName, srv.URL, err)
-	}
-	if tx == nil {
-		if tx, err = s.Lock(ctx); err != nil {
-			return nil, err
-		}
-		defer tx.Unlock()
 	}
 	meta := store.Meta{FriendlyName: r.FriendlyName, TemplateName: t.CommonName, TemplateOID: t.OID,
 		PolicyServer: srv.ID, RequestID: resp.RequestID, PollURL: resp.PollURL}

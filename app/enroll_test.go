@@ -311,3 +311,31 @@ func TestTestServerTrustsTheCAFileForOneCall(t *testing.T) {
 		t.Error("autoenroll not saved")
 	}
 }
+
+// TestEnrollWithoutKeyringSendsNothing: when the key could not be kept (no
+// Secret Service reachable: no session bus address, as in an SSH session),
+// enrollment fails before the CA is asked, so no certificate is issued and lost.
+func TestEnrollWithoutKeyringSendsNothing(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	c := newCore(t, t.TempDir(), e.clock, 0)
+	s, _ := c.Store(store.User)
+	if _, err := c.AddServer(ctx, store.User, ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword,
+		Username: testca.DefaultUser, CAFile: e.ca.RootFile(), TrustCA: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The process's bus connection is cached by godbus, so a bogus address
+	// would not be noticed: an unset one is refused by internal/keyring.
+	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
+	_, err := c.Enroll(ctx, EnrollRequest{Context: store.User, Server: e.srv.CEPURL(),
+		Template: testca.TemplateUser, Password: testca.DefaultPassword})
+	if !errors.Is(err, store.ErrKeyringUnavailable) && !errors.Is(err, keyring.ErrUnavailable) {
+		t.Fatalf("err = %v, want the keyring error", err)
+	}
+	if n := e.issuedCount(t); n != 0 {
+		t.Errorf("the CA issued %d certificates for a key that could not be kept", n)
+	}
+	if my, _ := s.List(ctx, store.My, store.ListOptions{IncludeArchived: true}); len(my) != 0 {
+		t.Errorf("My holds %v", my)
+	}
+}

@@ -276,6 +276,14 @@ func (s *Store) prefetchKEK(ctx context.Context, data []byte) {
 	go s.readKEK(ctx, pf)
 }
 
+// CheckKeyring reports whether a private key could be stored in this
+// context now: it fails with the keyring error a write would meet (nil
+// under file protection). Callers check before work that cannot be undone,
+// such as asking a CA to issue a certificate for a fresh key.
+func (s *Store) CheckKeyring(ctx context.Context) error {
+	return s.checkKeyring(ctx)
+}
+
 // checkKeyring fails early, before the lock file or any directory is
 // created, when keys must be sealed and the keyring is out of reach.
 func (s *Store) checkKeyring(ctx context.Context) error {
