@@ -64,6 +64,12 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 		o.Outcome, o.Reason = OutcomeFailed, err.Error()
 		return o
 	}
+	if full.Meta.Archived {
+		// Renewed (or deleted) meanwhile, e.g. by a pulse this call
+		// waited for: renewing it again would leave two live certificates.
+		o.Outcome, o.Reason = OutcomeFailed, "the certificate was already renewed or deleted"
+		return o
+	}
 	e = full
 	c.publish(cx, Event{Kind: RenewalStarted, Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})
 	method, resp, newKey, err := c.requestRenewal(ctx, s, e)
@@ -197,10 +203,8 @@ func (c *Core) renewalPolicies(ctx context.Context, s *store.Store, srv Server, 
 }
 
 // replace installs the renewed certificate, verifies it and archives the
-// old one. If the new certificate's chain does not build, the new entry is
-// purged and the old one stays as it was.
+// old one (retire).
 func (c *Core) replace(ctx context.Context, tx *store.Tx, old store.Entry, resp *enroll.Response, key crypto.Signer) (store.Entry, error) {
-	s := tx.Store()
 	meta := old.Meta
 	meta.RequestID, meta.PollURL, meta.Archived = resp.RequestID, "", false
 	meta.Renewal, meta.ImportedAt = store.RenewalState{}, c.clock.Now().UTC()
@@ -208,16 +212,34 @@ func (c *Core) replace(ctx context.Context, tx *store.Tx, old store.Entry, resp 
 	if err != nil {
 		return store.Entry{}, err
 	}
+	return ne, c.retire(ctx, tx, old.Thumbprint, ne)
+}
+
+// retire finishes a renewal under the caller's lock, for an immediate and
+// a pending one alike: only once the renewed certificate ne (its key
+// already matched by store.Add) has a chain that builds is the certificate
+// old archived, and a server that authenticated with old as its TLS client
+// certificate is pointed at ne. If the chain does not build, ne is purged
+// and old stays as it was.
+func (c *Core) retire(ctx context.Context, tx *store.Tx, old string, ne store.Entry) error {
+	s := tx.Store()
 	ch, err := s.Chain(ctx, store.My, ne.Thumbprint, c.clock.Now())
 	if err == nil && !ch.Valid {
 		err = fmt.Errorf("the renewed certificate's chain does not build: %s", ch.Error)
 	}
 	if err != nil {
 		_ = tx.Purge(ctx, store.My, ne.Thumbprint)
-		return store.Entry{}, err
+		return err
 	}
-	if err := tx.Delete(ctx, store.My, old.Thumbprint); err != nil {
-		return store.Entry{}, err
+	if err := tx.Delete(ctx, store.My, old); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
 	}
-	return ne, nil
+	return rewriteServers(s, func(list []Server) ([]Server, error) {
+		for i := range list {
+			if list[i].ClientCert == old {
+				list[i].ClientCert = ne.Thumbprint
+			}
+		}
+		return list, nil
+	})
 }

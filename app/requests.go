@@ -132,8 +132,9 @@ func (c *Core) pollCES(ctx context.Context, s *store.Store, e store.Entry) (*enr
 }
 
 // acceptIssued installs cert (issued for the key waiting in Request entry
-// req) into My, then removes the Request entry; for a pending renewal it
-// archives the certificate renewed. The key is matched by store.Add.
+// req) into My, then removes the Request entry; a pending renewal is
+// finished like an immediate one (retire, then the deploy hooks). The key
+// is matched by store.Add.
 func (c *Core) acceptIssued(ctx context.Context, tx *store.Tx, req store.Entry, cert *x509.Certificate, chain []*x509.Certificate) (store.Entry, error) {
 	s := tx.Store()
 	key, err := s.Signer(ctx, store.Request, req.Thumbprint)
@@ -150,11 +151,18 @@ func (c *Core) acceptIssued(ctx context.Context, tx *store.Tx, req store.Entry, 
 	if err != nil {
 		return store.Entry{}, err
 	}
+	if renewal {
+		// On failure the new entry is gone and the request stays, to be
+		// polled (and checked) again.
+		if err := c.retire(ctx, tx, old, ne); err != nil {
+			return store.Entry{}, err
+		}
+	}
 	if err := tx.Purge(ctx, store.Request, req.Thumbprint); err != nil {
 		return store.Entry{}, err
 	}
 	if renewal {
-		_ = tx.Delete(ctx, store.My, old) // archive; gone already is fine
+		c.runHooks(ctx, s, old, ne)
 	}
 	cx := s.Context()
 	_ = c.record(cx, Record{Action: ActionInstall, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,

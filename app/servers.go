@@ -224,6 +224,12 @@ func (c *Core) updateServers(ctx context.Context, cx store.Context, f func([]Ser
 		return err
 	}
 	defer tx.Unlock()
+	return rewriteServers(s, f)
+}
+
+// rewriteServers applies f to the context's server list and writes it
+// back atomically; the caller holds the context lock.
+func rewriteServers(s *store.Store, f func([]Server) ([]Server, error)) error {
 	path := filepath.Join(s.Dir(), ServersFile)
 	list, err := readServers(path)
 	if err != nil {
