@@ -69,6 +69,20 @@ const (
 	blobPlain  = "none"
 )
 
+// wellFormed checks what can be checked without the key-encryption key: a
+// known protection, a GCM nonce and room for its tag, or a plain key that
+// parses. Verify reports a blob failing it as damage.
+func (b *keyBlob) wellFormed() bool {
+	switch b.Protection {
+	case blobSealed:
+		return len(b.Nonce) == 12 && len(b.Data) > 16
+	case blobPlain:
+		_, err := x509.ParsePKCS8PrivateKey(b.Data)
+		return err == nil
+	}
+	return false
+}
+
 // Protection returns how the context protects new private keys.
 func (s *Store) Protection() (Protection, error) {
 	pf, err := s.readProtection()

@@ -228,7 +228,7 @@ func decodeEntry(b []byte, t string) (*entryFile, *x509.Certificate, error) {
 		return nil, nil, ErrCorrupt
 	}
 	cert, err := x509.ParseCertificate(ef.Cert)
-	if err != nil || Thumbprint(ef.Cert) != t {
+	if err != nil || Thumbprint(ef.Cert) != t || (ef.Key != nil && !ef.Key.wellFormed()) {
 		return nil, nil, ErrCorrupt
 	}
 	return &ef, cert, nil

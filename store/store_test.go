@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -227,6 +228,44 @@ func TestChain(t *testing.T) {
 			ch, err := s.Chain(ctx, My, e.Thumbprint, time.Now())
 			if err != nil || ch.Valid != tt.valid || len(ch.Elements) != tt.n || ch.Elements[tt.n-1].Status != tt.lastStat {
 				t.Fatalf("Chain = %+v, %v", ch, err)
+			}
+		})
+	}
+}
+
+// TestVerifyDamagedKey: a key blob that cannot be a key (unknown
+// protection, a nonce of the wrong size, a plain key that does not parse)
+// is damage, found by Verify before an export trips over it.
+func TestVerifyDamagedKey(t *testing.T) {
+	tests := []struct {
+		name string
+		blob string
+	}{
+		{"unknown protection", `{"protection":"bogus","data":"AAAA"}`},
+		{"short nonce", `{"protection":"aes-256-gcm","nonce":"AAAA","data":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"}`},
+		{"plain garbage", `{"protection":"none","data":"AAAA"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, _ := newTestStore(t)
+			p := newPKI(t)
+			leaf, key := p.leaf(t, "k")
+			if _, _, err := s.Add(ctx, My, leaf, key, Meta{}); err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(s.storeDir(My), entryName(Thumbprint(leaf.Raw)))
+			var ef map[string]json.RawMessage
+			b, _ := os.ReadFile(path)
+			if err := json.Unmarshal(b, &ef); err != nil || ef["key"] == nil {
+				t.Fatalf("entry file without a key: %s", b)
+			}
+			ef["key"] = json.RawMessage(tt.blob)
+			b, _ = json.Marshal(ef)
+			os.WriteFile(path, b, 0o600)
+			r, err := s.Verify(ctx)
+			if err != nil || !r.Damaged() {
+				t.Fatalf("Verify = %+v, %v; want the key reported", r, err)
 			}
 		})
 	}
