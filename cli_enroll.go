@@ -122,6 +122,9 @@ func (c *cli) runEnroll(args []string) int {
 	if len(pos) != 0 || r.Server == "" || r.Template == "" {
 		return c.usage("usage: certdesk enroll [-context C] -server ID -template NAME [-subject DN] [-dns NAME]... [-key K] [-password-stdin] [-json]")
 	}
+	if r.Key != "" && !app.IsKeyName(r.Key) {
+		return c.usage("unknown -key %q (rsa2048, rsa3072, rsa4096, p256 or p384)", r.Key)
+	}
 	r.DNSNames = dns
 	pw, err := c.readPassword("", *pwStdin)
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
@@ -37,6 +36,9 @@ func (c *cli) runRequest(args []string) int {
 	if !ok {
 		return code
 	}
+	if r.Key != "" && !app.IsKeyName(r.Key) {
+		return c.usage("unknown -key %q (rsa2048, rsa3072, rsa4096, p256 or p384)", r.Key)
+	}
 	core, cx, err := openCore(*ctxName)
 	if err != nil {
 		return c.usage("%s", err)
@@ -52,12 +54,12 @@ func (c *cli) runRequest(args []string) int {
 		if err != nil {
 			return c.fail(err)
 		}
-		if err := os.WriteFile(out, csr, 0o644); err != nil {
+		if err := writeOutput(out, csr, 0o644); err != nil {
 			// The key is stored but useless without its CSR: remove it.
 			if s, serr := core.Store(cx); serr == nil {
 				_ = s.Purge(ctx, store.Request, e.Thumbprint)
 			}
-			return c.fail(fmt.Errorf("write %s: %w", out, err))
+			return c.fail(err)
 		}
 		if *asJSON {
 			return c.printJSON(map[string]string{"request": e.Thumbprint, "subject": e.Subject, "csr": out})

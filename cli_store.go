@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -283,6 +282,11 @@ func (c *cli) storeExport(args []string) int {
 	if !ok {
 		return code
 	}
+	switch store.Profile(*profile) {
+	case store.Compatible, store.Modern, store.PBMAC1:
+	default:
+		return c.usage("unknown -profile %q (compatible, modern or pbmac1)", *profile)
+	}
 	fmts := map[string]store.Format{"pfx": store.FormatPFX, "p12": store.FormatPFX, "pem": store.FormatPEM, "der": store.FormatDER, "cer": store.FormatDER, "p7b": store.FormatP7B}
 	fm, okf := fmts[*format]
 	if !okf || *out == "" {
@@ -297,8 +301,8 @@ func (c *cli) storeExport(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	if err := os.WriteFile(*out, b, 0o600); err != nil {
-		return c.fail(fmt.Errorf("write %s: %w", *out, errors.Unwrap(err)))
+	if err := writeOutput(*out, b, 0o600); err != nil {
+		return c.fail(err)
 	}
 	return exitOK
 }
@@ -358,6 +362,11 @@ func (c *cli) storeProtect(args []string) int {
 	s, _, _, code, ok := c.parseStore(f, args, 0)
 	if !ok {
 		return code
+	}
+	switch store.Protection(*mode) {
+	case "", store.ProtectKeyring, store.ProtectFile:
+	default:
+		return c.usage("unknown -mode %q (keyring or file)", *mode)
 	}
 	if *mode == "" {
 		p, err := s.Protection()

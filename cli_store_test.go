@@ -249,3 +249,58 @@ func TestStoreVerifyDamage(t *testing.T) {
 		t.Fatalf("verify after purge: %d %s", code, e)
 	}
 }
+
+// TestStoreExportReplacesLooseFile: exporting a key over an existing
+// world-readable file leaves a 0600 file, never the key at the old mode.
+func TestStoreExportReplacesLooseFile(t *testing.T) {
+	setupRoot(t)
+	_, leaf, key := testCert(t)
+	dir := t.TempDir()
+	der, _ := x509.MarshalPKCS8PrivateKey(key)
+	in := filepath.Join(dir, "in.pem")
+	os.WriteFile(in, append(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Raw}),
+		pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})...), 0o600)
+	if code, _, e := runCLIStdin(t, "", "store", "import", in); code != 0 {
+		t.Fatal(e)
+	}
+	out := filepath.Join(dir, "out.pem")
+	os.WriteFile(out, []byte("old"), 0o644)
+	os.Chmod(out, 0o644)
+	if code, _, e := runCLIStdin(t, "", "store", "export", "-format", "pem", "-key", "-out", out, store.Thumbprint(leaf.Raw)); code != 0 {
+		t.Fatal(e)
+	}
+	fi, err := os.Stat(out)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("exported key file mode %v, %v; want 0600", fi.Mode(), err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".out.pem.*")); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// TestBadValuesAreUsage: a misspelt value is bad usage (exit 2) and
+// creates nothing.
+func TestBadValuesAreUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+	}{
+		{"export profile", []string{"store", "export", "-format", "pfx", "-profile", "fast", "-out", "x.pfx", strings.Repeat("A", 40)}},
+		{"protect mode", []string{"store", "protect", "-mode", "bogus"}},
+		{"enroll key", []string{"enroll", "-server", "s", "-template", "User", "-key", "rsa1024"}},
+		{"request key", []string{"request", "new", "-subject", "CN=x", "-key", "dsa", "-out", "x.csr"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := t.TempDir()
+			t.Setenv("CERTDESK_ROOT", root)
+			code, _, e := runCLIStdin(t, "", tt.args...)
+			if code != exitUsage || strings.Count(e, "\n") != 1 {
+				t.Fatalf("exit %d, stderr %q; want 2 and one line", code, e)
+			}
+			if des, _ := os.ReadDir(root); len(des) != 0 {
+				t.Errorf("created %v", des)
+			}
+		})
+	}
+}

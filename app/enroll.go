@@ -183,6 +183,14 @@ var keyNames = map[string]enroll.KeyType{
 	"p384": {Algorithm: x509.ECDSA, Bits: 384},
 }
 
+// IsKeyName reports whether s is one of the -key spellings (rsa2048,
+// rsa3072, rsa4096, p256, p384), so the command line can refuse a typo as
+// bad usage before anything is opened.
+func IsKeyName(s string) bool {
+	_, ok := keyNames[strings.ToLower(s)]
+	return ok
+}
+
 // chooseKey returns the template's key, or the asked one when it is the
 // same algorithm and at least as strong: a CA refuses weaker keys
 // (CERTSRV_E_KEY_LENGTH) and other algorithms (NTE_BAD_ALGID) anyway, but

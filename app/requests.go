@@ -185,7 +185,8 @@ func (c *Core) RequestNew(ctx context.Context, cx store.Context, r OfflineReques
 	if r.Subject == "" && len(r.DNSNames) == 0 {
 		return nil, store.Entry{}, errors.New("a request needs a subject or DNS names")
 	}
-	if _, err := enroll.ParseDN(r.Subject); err != nil {
+	rawSubject, err := enroll.ParseDN(r.Subject)
+	if err != nil {
 		return nil, store.Entry{}, fmt.Errorf("subject %q: %w", r.Subject, err)
 	}
 	for _, d := range r.DNSNames {
@@ -209,12 +210,17 @@ func (c *Core) RequestNew(ctx context.Context, cx store.Context, r OfflineReques
 	if err != nil {
 		return nil, store.Entry{}, err
 	}
-	subject := placeholderSubject(r.Subject, "offline")
-	der, err := x509.CreateCertificateRequest(c.rand, &x509.CertificateRequest{Subject: subject, DNSNames: r.DNSNames}, key)
+	// The CSR carries exactly the subject asked for (none with -dns only);
+	// the made-up name is only the Request entry's display name.
+	csr := &x509.CertificateRequest{DNSNames: r.DNSNames}
+	if r.Subject != "" {
+		csr.RawSubject = rawSubject
+	}
+	der, err := x509.CreateCertificateRequest(c.rand, csr, key)
 	if err != nil {
 		return nil, store.Entry{}, fmt.Errorf("create the request: %w", err)
 	}
-	e, err := s.AddRequest(ctx, key, subject, store.Meta{FriendlyName: "offline request"})
+	e, err := s.AddRequest(ctx, key, placeholderSubject(r.Subject, "offline"), store.Meta{FriendlyName: "offline request"})
 	if err != nil {
 		return nil, store.Entry{}, err
 	}

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"os"
 	"os/exec"
@@ -206,5 +208,40 @@ func TestSharedUserCertificates(t *testing.T) {
 	}
 	if cxs, err := c.Contexts(); err != nil || len(cxs) != 3 || cxs[2] != app {
 		t.Errorf("contexts %v, %v", cxs, err)
+	}
+}
+
+// TestOfflineRequestSubjectIsExact: the CSR carries the subject asked for
+// and none with DNS names only; the made-up display name of the Request
+// entry never reaches the CA.
+func TestOfflineRequestSubjectIsExact(t *testing.T) {
+	needKeyring(t)
+	tests := []struct {
+		name string
+		r    OfflineRequest
+		want string
+	}{
+		{"DNS names only", OfflineRequest{DNSNames: []string{"host.example"}}, ""},
+		{"subject in order", OfflineRequest{Subject: "CN=vpn.example,O=Example"}, "CN=vpn.example,O=Example"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCore(t, t.TempDir(), SystemClock{}, 0)
+			csrPEM, e, err := c.RequestNew(context.Background(), store.User, tt.r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := pem.Decode(csrPEM)
+			csr, err := x509.ParseCertificateRequest(b.Bytes)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := csr.Subject.String(); got != tt.want {
+				t.Errorf("CSR subject %q, want %q", got, tt.want)
+			}
+			if e.Subject == "" {
+				t.Error("the Request entry has no display name")
+			}
+		})
 	}
 }
