@@ -154,7 +154,11 @@ func (c *Core) acceptIssued(ctx context.Context, tx *store.Tx, req store.Entry, 
 		return store.Entry{}, err
 	}
 	if renewal {
+		oe, gerr := s.Get(ctx, store.My, old)
 		_ = tx.Delete(ctx, store.My, old) // archive; gone already is fine
+		if gerr == nil {
+			c.republish(ctx, s, oe, ne)
+		}
 	}
 	cx := s.Context()
 	_ = c.record(cx, Record{Action: ActionInstall, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,

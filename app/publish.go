@@ -1,0 +1,370 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/certdesk/certdesk/internal/systrust"
+	"github.com/certdesk/certdesk/store"
+)
+
+// PublishedFile, in a context's directory, records where certificates of
+// the context were published (thumbprint → Publication), so the CLI and
+// the GUI can say "trusted system-wide" / "available to browsers" and a
+// renewal can publish the successor. It holds no secret.
+const PublishedFile = "published.json"
+
+// ActionPublish is the history action of publishing a renewed
+// certificate in place of the one it replaced.
+const ActionPublish Action = "publish"
+
+// Target is a place outside certdesk's stores where other programs look
+// for certificates.
+type Target string
+
+// The publication targets.
+const (
+	// TargetSystem is the distribution's system-wide trust store, for
+	// Root and CA certificates of the machine context (needs root).
+	TargetSystem Target = "system"
+	// TargetBrowsers is every NSS database of the user's browsers
+	// (~/.pki/nssdb, snap Chromium, Firefox profiles): Root
+	// certificates as trusted roots, My certificates with their key as
+	// client identities.
+	TargetBrowsers Target = "browsers"
+)
+
+// ParseTarget parses "system" or "browsers".
+func ParseTarget(s string) (Target, error) {
+	switch t := Target(s); t {
+	case TargetSystem, TargetBrowsers:
+		return t, nil
+	}
+	return "", fmt.Errorf("unknown target %q: use system or browsers", s)
+}
+
+// Publication says where one certificate is published. Its JSON form is
+// the shape of published.json and of "publication" in "store show -json".
+type Publication struct {
+	Store    store.Name `json:"store"`
+	System   bool       `json:"system,omitempty"`   // an anchor in the system trust store
+	Browsers []string   `json:"browsers,omitempty"` // NSS database directories holding it
+	At       time.Time  `json:"at"`                 // last change
+}
+
+// Empty reports whether the certificate is published nowhere.
+func (p Publication) Empty() bool { return !p.System && len(p.Browsers) == 0 }
+
+// ErrNeedsRoot is returned when publishing to (or removing from) the
+// system trust store without root rights.
+var ErrNeedsRoot = errors.New("changing the system-wide trust store needs root: run the command as root (sudo certdesk ...)")
+
+// ErrPublishUnsupported is returned where this system has no trust store
+// or browser database certdesk can write (systrust.ErrUnsupported).
+var ErrPublishUnsupported = errors.New("this system has no trust store certdesk can publish to (Linux with ca-certificates or p11-kit for system-wide trust, libnss3-tools for browsers); on Windows and macOS import the certificate into the native store instead")
+
+// Publish makes certificate thumbprint of store n of context cx available
+// outside certdesk: TargetSystem writes a machine Root or CA certificate
+// as a system-wide trust anchor; TargetBrowsers adds a user Root
+// certificate as a trusted root, or a user My certificate with its key as
+// a client identity, to every browser NSS database. The identity travels
+// as a PKCS#12 made by the store's export under a one-time random password
+// that never reaches argv (systrust hands it to pk12util in a private
+// temporary file). Publishing again is not an error.
+func (c *Core) Publish(ctx context.Context, cx store.Context, n store.Name, thumbprint string, t Target) (Publication, error) {
+	s, tx, e, err := c.publishable(ctx, cx, n, thumbprint, t)
+	if err != nil {
+		return Publication{}, err
+	}
+	defer tx.Unlock()
+	p, err := c.publishEntry(ctx, s, n, e, t)
+	c.publish(cx, Event{Kind: StoreChanged, Store: string(n), Thumbprint: e.Thumbprint})
+	return p, err
+}
+
+// Unpublish undoes Publish: it removes the system anchor, or the
+// certificate (and for an identity its key) from every browser database
+// it was published to and every one found now. Removing what is not
+// published is not an error.
+func (c *Core) Unpublish(ctx context.Context, cx store.Context, n store.Name, thumbprint string, t Target) error {
+	s, tx, e, err := c.publishable(ctx, cx, n, thumbprint, t)
+	if err != nil {
+		return err
+	}
+	defer tx.Unlock()
+	err = c.unpublishEntry(ctx, s, n, e.Thumbprint, e.Certificate.Raw, t)
+	c.publish(cx, Event{Kind: StoreChanged, Store: string(n), Thumbprint: e.Thumbprint})
+	return err
+}
+
+// Published returns where the certificates of cx are published, by
+// thumbprint, as recorded by Publish (read from published.json, no
+// external tool runs).
+func (c *Core) Published(cx store.Context) (map[string]Publication, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	return readPublished(s)
+}
+
+// publishable checks that t suits cx and n, finds the entry and takes the
+// context lock (the caller unlocks tx).
+func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, thumbprint string, t Target) (*store.Store, *store.Tx, store.Entry, error) {
+	switch {
+	case t == TargetSystem && (cx != store.Machine || (n != store.Root && n != store.CA)):
+		return nil, nil, store.Entry{}, fmt.Errorf("system-wide trust is for the Root and CA stores of the machine context, not %s/%s", cx, n)
+	case t == TargetBrowsers && (cx != store.User || (n != store.Root && n != store.My)):
+		return nil, nil, store.Entry{}, fmt.Errorf("browsers take the Root and My stores of the user context, not %s/%s", cx, n)
+	case t != TargetSystem && t != TargetBrowsers:
+		return nil, nil, store.Entry{}, fmt.Errorf("unknown target %q: use system or browsers", t)
+	}
+	if t == TargetSystem {
+		// Ask the platform first, so Windows and macOS hear "unsupported"
+		// rather than "needs root"; then the rights, before any change.
+		if _, err := c.systemTrust().Path(nil); err != nil {
+			return nil, nil, store.Entry{}, publishErr(err)
+		}
+		if c.euid() != 0 {
+			return nil, nil, store.Entry{}, ErrNeedsRoot
+		}
+	}
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, nil, store.Entry{}, err
+	}
+	e, err := s.Get(ctx, n, thumbprint)
+	if err != nil {
+		return nil, nil, store.Entry{}, err
+	}
+	if t == TargetBrowsers && n == store.My && !e.HasKey {
+		return nil, nil, store.Entry{}, fmt.Errorf("certificate %s has no private key: browsers need one for client authentication", e.Thumbprint)
+	}
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		return nil, nil, store.Entry{}, err
+	}
+	return s, tx, e, nil
+}
+
+// publishEntry publishes e under the caller's lock and records it. What
+// succeeded is recorded even when a later browser database fails, so
+// Unpublish can undo it.
+func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e store.Entry, t Target) (Publication, error) {
+	der := e.Certificate.Raw
+	var done []string
+	var err error
+	switch t {
+	case TargetSystem:
+		err = c.systemTrust().Trust(ctx, der)
+	case TargetBrowsers:
+		var dirs []string
+		if dirs, err = c.browserDBs(); err != nil {
+			break
+		}
+		var pfx []byte
+		var pw string
+		if n == store.My {
+			if pfx, pw, err = c.identityPFX(ctx, s, n, e.Thumbprint); err != nil {
+				break
+			}
+		}
+		for _, d := range dirs {
+			db := &systrust.NSS{Dir: d}
+			if n == store.My {
+				err = db.AddIdentity(ctx, der, pfx, pw)
+			} else {
+				err = db.AddRoot(ctx, der)
+			}
+			if err != nil {
+				break
+			}
+			done = append(done, d)
+		}
+	}
+	var p Publication
+	uerr := c.updatePublished(s, func(m map[string]Publication) {
+		p = m[e.Thumbprint]
+		p.Store = n
+		if t == TargetSystem && err == nil {
+			p.System = true
+		}
+		for _, d := range done {
+			if !slices.Contains(p.Browsers, d) {
+				p.Browsers = append(p.Browsers, d)
+			}
+		}
+		p.At = c.clock.Now().UTC()
+		setPublication(m, e.Thumbprint, p)
+	})
+	if err != nil {
+		return p, publishErr(err)
+	}
+	return p, uerr
+}
+
+// unpublishEntry removes the certificate der (thumbprint) from t under
+// the caller's lock and updates the record.
+func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name, thumbprint string, der []byte, t Target) error {
+	m, err := readPublished(s)
+	if err != nil {
+		return err
+	}
+	p := m[thumbprint]
+	var left []string
+	switch t {
+	case TargetSystem:
+		err = c.systemTrust().Untrust(ctx, der)
+	case TargetBrowsers:
+		// The databases recorded, and those found now: a profile created
+		// after publishing, or a lost record, still gets cleaned.
+		dirs, derr := c.browserDBs()
+		for _, d := range p.Browsers {
+			if !slices.Contains(dirs, d) {
+				dirs = append(dirs, d)
+			}
+		}
+		for _, d := range dirs {
+			rerr := (&systrust.NSS{Dir: d}).Remove(ctx, der)
+			switch {
+			case rerr == nil, errors.Is(rerr, systrust.ErrNotInNSS):
+			default:
+				left = append(left, d)
+				err = errors.Join(err, rerr)
+			}
+		}
+		if err == nil && derr != nil && len(p.Browsers) == 0 {
+			err = derr
+		}
+	}
+	uerr := c.updatePublished(s, func(m map[string]Publication) {
+		p := m[thumbprint]
+		if p.Store == "" {
+			p.Store = n
+		}
+		if t == TargetSystem && err == nil {
+			p.System = false
+		}
+		if t == TargetBrowsers {
+			p.Browsers = slices.DeleteFunc(p.Browsers, func(d string) bool { return !slices.Contains(left, d) })
+		}
+		p.At = c.clock.Now().UTC()
+		setPublication(m, thumbprint, p)
+	})
+	if err != nil {
+		return publishErr(err)
+	}
+	return uerr
+}
+
+// republish follows a renewal: if the old certificate was published to
+// browsers, the new one (already installed in My) is published there and
+// the old one removed. A failure goes to the history; the renewal stays.
+// The caller holds the context lock.
+func (c *Core) republish(ctx context.Context, s *store.Store, old store.Entry, ne store.Entry) {
+	m, err := readPublished(s)
+	if err != nil || len(m[old.Thumbprint].Browsers) == 0 {
+		return
+	}
+	_, err = c.publishEntry(ctx, s, store.My, ne, TargetBrowsers)
+	if err == nil {
+		err = c.unpublishEntry(ctx, s, store.My, old.Thumbprint, old.Certificate.Raw, TargetBrowsers)
+	}
+	rec := Record{Action: ActionPublish, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,
+		Reason: "published to browsers in place of " + old.Thumbprint}
+	if err != nil {
+		rec.Outcome, rec.Reason = OutcomeFailed, "publishing the renewed certificate to browsers: "+err.Error()
+	}
+	_ = c.record(s.Context(), rec)
+}
+
+// identityPFX exports the entry with its key and chain under a one-time
+// random password, for pk12util.
+func (c *Core) identityPFX(ctx context.Context, s *store.Store, n store.Name, thumbprint string) ([]byte, string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return nil, "", err
+	}
+	pw := base64.RawURLEncoding.EncodeToString(b)
+	pfx, err := s.Export(ctx, n, thumbprint, store.ExportOptions{Format: store.FormatPFX, Profile: store.Modern, Password: pw, Chain: true})
+	return pfx, pw, err
+}
+
+// publishErr maps systrust's sentinels to one sentence for the person.
+func publishErr(err error) error {
+	switch {
+	case errors.Is(err, systrust.ErrUnsupported):
+		return ErrPublishUnsupported
+	case errors.Is(err, fs.ErrPermission):
+		return fmt.Errorf("%w (%v)", ErrNeedsRoot, err)
+	}
+	return err
+}
+
+func (c *Core) systemTrust() *systrust.System {
+	if c.sysTrust != nil {
+		return c.sysTrust
+	}
+	return &systrust.System{}
+}
+
+// browserDBs returns the NSS databases to publish to.
+func (c *Core) browserDBs() ([]string, error) {
+	if c.nssDirs != nil {
+		return c.nssDirs()
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return nil, fmt.Errorf("finding the browsers' certificate databases: %w", err)
+	}
+	return systrust.BrowserDBs(home)
+}
+
+func setPublication(m map[string]Publication, thumbprint string, p Publication) {
+	if p.Empty() {
+		delete(m, thumbprint)
+	} else {
+		m[thumbprint] = p
+	}
+}
+
+func readPublished(s *store.Store) (map[string]Publication, error) {
+	m := map[string]Publication{}
+	data, err := os.ReadFile(filepath.Join(s.Dir(), PublishedFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	if err == nil {
+		err = json.Unmarshal(data, &m)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", PublishedFile, err)
+	}
+	return m, nil
+}
+
+// updatePublished rewrites published.json; the caller holds the context lock.
+func (c *Core) updatePublished(s *store.Store, f func(map[string]Publication)) error {
+	m, err := readPublished(s)
+	if err != nil {
+		return err
+	}
+	f(m)
+	data, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(s.Dir(), 0o700); err != nil {
+		return err
+	}
+	return writeFileAtomic(filepath.Join(s.Dir(), PublishedFile), data, 0o600)
+}
