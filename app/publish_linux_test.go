@@ -1,0 +1,215 @@
+package app
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk/enroll/testca"
+	"github.com/certdesk/certdesk/internal/systrust"
+	"github.com/certdesk/certdesk/store"
+)
+
+// needTools skips unless the commands are installed (setup-debian.sh
+// installs them, so make test and CI always run these tests).
+func needTools(t *testing.T, cmds ...string) {
+	t.Helper()
+	for _, c := range cmds {
+		if _, err := exec.LookPath(c); err != nil {
+			t.Skipf("%s is not installed (Debian: ca-certificates, libnss3-tools, openssl)", c)
+		}
+	}
+}
+
+// nssList returns certutil -L of the database in dir.
+func nssList(t *testing.T, dir string) string {
+	t.Helper()
+	out, err := exec.Command("certutil", "-L", "-d", "sql:"+dir).CombinedOutput()
+	if err != nil {
+		t.Fatalf("certutil -L -d sql:%s: %v: %s", dir, err, out)
+	}
+	return string(out)
+}
+
+// nssKeys returns how many private keys the database in dir holds.
+func nssKeys(dir string) int {
+	out, _ := exec.Command("certutil", "-K", "-d", "sql:"+dir).CombinedOutput()
+	return strings.Count(string(out), "\n<")
+}
+
+// TestPublishSystemReal changes this machine's trust store for real (root
+// only): a leaf of a fresh root verifies against the system bundle after
+// Publish and no longer after Unpublish; a cleanup undoes it on failure.
+func TestPublishSystemReal(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("changing the system trust store needs root")
+	}
+	needTools(t, "update-ca-certificates", "openssl")
+	// The lock systrust's own test takes: one bundle, many test processes.
+	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "certdesk-systrust.lock"), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Close() })
+
+	ctx := context.Background()
+	c := pubCore(t)
+	p := newPubPKI(t, "publish.test")
+	anchor, err := (&systrust.System{}).Path(p.root.Raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := os.Stat(anchor); err == nil {
+			os.Remove(anchor)
+			exec.Command("update-ca-certificates").Run()
+		}
+	})
+	leafPEM := filepath.Join(t.TempDir(), "leaf.pem")
+	os.WriteFile(leafPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.leaf.Raw}), 0o600)
+	verify := func() error {
+		return exec.Command("openssl", "verify", "-CAfile", "/etc/ssl/certs/ca-certificates.crt", leafPEM).Run()
+	}
+	th := add(t, c, store.Machine, store.Root, p.root, nil)
+	if verify() == nil {
+		t.Fatal("leaf verified before its root was published")
+	}
+	if pub, err := c.Publish(ctx, store.Machine, store.Root, th, TargetSystem); err != nil || !pub.System {
+		t.Fatalf("Publish = %+v, %v", pub, err)
+	}
+	if err := verify(); err != nil {
+		t.Fatalf("leaf does not verify after Publish: %v", err)
+	}
+	if err := c.Unpublish(ctx, store.Machine, store.Root, th, TargetSystem); err != nil {
+		t.Fatal(err)
+	}
+	if verify() == nil {
+		t.Fatal("leaf still verifies after Unpublish")
+	}
+	if m, _ := c.Published(store.Machine); len(m) != 0 {
+		t.Fatalf("Published after Unpublish = %+v", m)
+	}
+}
+
+// TestPublishBrowsersReal publishes a user root and an identity to two
+// temporary NSS databases (never the real home) and removes them again.
+func TestPublishBrowsersReal(t *testing.T) {
+	needTools(t, "certutil", "pk12util")
+	ctx := context.Background()
+	dirs := []string{filepath.Join(t.TempDir(), "nssdb"), filepath.Join(t.TempDir(), "firefox")}
+	c := pubCore(t, dirs...)
+	p := newPubPKI(t, "browser.test")
+	root := add(t, c, store.User, store.Root, p.root, nil)
+	leaf := add(t, c, store.User, store.My, p.leaf, p.key)
+
+	for _, st := range []struct {
+		name  string
+		n     store.Name
+		thumb string
+	}{{"root", store.Root, root}, {"identity", store.My, leaf}} {
+		pub, err := c.Publish(ctx, store.User, st.n, st.thumb, TargetBrowsers)
+		if err != nil || len(pub.Browsers) != 2 {
+			t.Fatalf("%s: Publish = %+v, %v", st.name, pub, err)
+		}
+		for _, d := range dirs {
+			if l := nssList(t, d); !strings.Contains(l, "certdesk-"+st.thumb) {
+				t.Fatalf("%s: %s does not list it:\n%s", st.name, d, l)
+			}
+		}
+	}
+	for _, d := range dirs {
+		if n := nssKeys(d); n != 1 {
+			t.Fatalf("%s holds %d keys, want the identity's", d, n)
+		}
+		trust := map[string]string{}
+		for _, line := range strings.Split(nssList(t, d), "\n") {
+			if f := strings.Fields(line); len(f) == 2 {
+				trust[f[0]] = f[1]
+			}
+		}
+		if trust["certdesk-"+root] != "C,," || trust["certdesk-"+leaf] != "u,u,u" {
+			t.Fatalf("trust flags in %s: %v, want the root C,, and the identity u,u,u", d, trust)
+		}
+	}
+	m, err := c.Published(store.User)
+	if err != nil || len(m[root].Browsers) != 2 || m[leaf].Store != store.My {
+		t.Fatalf("Published = %+v, %v", m, err)
+	}
+	// Publishing again changes nothing.
+	if _, err := c.Publish(ctx, store.User, store.My, leaf, TargetBrowsers); err != nil {
+		t.Fatalf("second Publish: %v", err)
+	}
+	for _, st := range []struct {
+		n     store.Name
+		thumb string
+	}{{store.Root, root}, {store.My, leaf}} {
+		if err := c.Unpublish(ctx, store.User, st.n, st.thumb, TargetBrowsers); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range dirs {
+		if l := nssList(t, d); strings.Contains(l, "certdesk-") {
+			t.Fatalf("%s still lists:\n%s", d, l)
+		}
+		if n := nssKeys(d); n != 0 {
+			t.Fatalf("%s still holds %d keys", d, n)
+		}
+	}
+	if m, _ := c.Published(store.User); len(m) != 0 {
+		t.Fatalf("Published after Unpublish = %+v", m)
+	}
+	// Unpublishing what is not published is not an error.
+	if err := c.Unpublish(ctx, store.User, store.Root, root, TargetBrowsers); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRenewalRepublishes: a renewed certificate that had been published
+// to browsers is published in its place and the archived one removed.
+func TestRenewalRepublishes(t *testing.T) {
+	needTools(t, "certutil", "pk12util")
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.addServer(t, "")
+	res := e.enroll(t, testca.TemplateShortLived)
+	dir := filepath.Join(t.TempDir(), "nssdb")
+	c, err := New(Options{Location: e.core.Location(), Clock: e.clock, SystemRoots: x509.NewCertPool(),
+		BrowserDBs: func() ([]string, error) { return []string{dir}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(ctx, store.User, store.My, res.Thumbprint, TargetBrowsers); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(testca.DefaultShortValidity - testca.DefaultShortRenewal + time.Minute)
+	rep, err := c.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomeOK {
+		t.Fatalf("pulse %+v, %v", rep, err)
+	}
+	ne := rep.Renewals[0].NewThumbprint
+	l := nssList(t, dir)
+	if !strings.Contains(l, "certdesk-"+ne) || strings.Contains(l, "certdesk-"+res.Thumbprint) {
+		t.Fatalf("after renewal the database lists:\n%s\nwant %s and not %s", l, ne, res.Thumbprint)
+	}
+	if n := nssKeys(dir); n != 1 {
+		t.Fatalf("database holds %d keys, want the new one only", n)
+	}
+	m, _ := c.Published(store.User)
+	if _, old := m[res.Thumbprint]; old || len(m[ne].Browsers) != 1 {
+		t.Fatalf("Published = %+v", m)
+	}
+	recs := e.history(t)
+	if last := recs[len(recs)-1]; last.Action != ActionPublish || last.Outcome != OutcomeOK || last.Thumbprint != ne {
+		t.Fatalf("history ends with %+v", last)
+	}
+}
