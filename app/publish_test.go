@@ -39,7 +39,7 @@ func newPubPKI(t *testing.T, cn string) pubPKI {
 	root, _ := x509.ParseCertificate(der)
 	lt := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: cn}, DNSNames: []string{cn},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(0, 3, 0)}
+		NotBefore:   now.Add(-time.Hour), NotAfter: now.AddDate(0, 3, 0)}
 	der, err = x509.CreateCertificate(rand.Reader, lt, root, lk.Public(), rk)
 	if err != nil {
 		t.Fatal(err)
@@ -168,7 +168,10 @@ func TestPublishSystemFake(t *testing.T) {
 	c := pubCore(t)
 	c.euid = func() int { return 0 }
 	c.sysTrust = &systrust.System{Anchors: &systrust.Anchors{Name: "test", Dir: t.TempDir(), Ext: ".crt", Update: []string{"update-ca-certificates"}},
-		Run: func(_ context.Context, name string, _ ...string) ([]byte, error) { cmds = append(cmds, name); return nil, nil }}
+		Run: func(_ context.Context, name string, _ ...string) ([]byte, error) {
+			cmds = append(cmds, name)
+			return nil, nil
+		}}
 	p := newPubPKI(t, "fake.test")
 	ctx := context.Background()
 	for _, n := range []store.Name{store.Root, store.CA} {
