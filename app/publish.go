@@ -117,16 +117,26 @@ func (c *Core) Published(cx store.Context) (map[string]Publication, error) {
 	return readPublished(s)
 }
 
+// CheckTarget reports whether certificates of store n of context cx can
+// be published to t: the machine context's Root and CA to the system, the
+// user context's Root and My to browsers.
+func CheckTarget(cx store.Context, n store.Name, t Target) error {
+	switch {
+	case t == TargetSystem && (cx != store.Machine || (n != store.Root && n != store.CA)):
+		return fmt.Errorf("system-wide trust is for the Root and CA stores of the machine context, not %s/%s", cx, n)
+	case t == TargetBrowsers && (cx != store.User || (n != store.Root && n != store.My)):
+		return fmt.Errorf("browsers take the Root and My stores of the user context, not %s/%s", cx, n)
+	case t != TargetSystem && t != TargetBrowsers:
+		return fmt.Errorf("unknown target %q: use system or browsers", t)
+	}
+	return nil
+}
+
 // publishable checks that t suits cx and n, finds the entry and takes the
 // context lock (the caller unlocks tx).
 func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, thumbprint string, t Target) (*store.Store, *store.Tx, store.Entry, error) {
-	switch {
-	case t == TargetSystem && (cx != store.Machine || (n != store.Root && n != store.CA)):
-		return nil, nil, store.Entry{}, fmt.Errorf("system-wide trust is for the Root and CA stores of the machine context, not %s/%s", cx, n)
-	case t == TargetBrowsers && (cx != store.User || (n != store.Root && n != store.My)):
-		return nil, nil, store.Entry{}, fmt.Errorf("browsers take the Root and My stores of the user context, not %s/%s", cx, n)
-	case t != TargetSystem && t != TargetBrowsers:
-		return nil, nil, store.Entry{}, fmt.Errorf("unknown target %q: use system or browsers", t)
+	if err := CheckTarget(cx, n, t); err != nil {
+		return nil, nil, store.Entry{}, err
 	}
 	if t == TargetSystem {
 		// Ask the platform first, so Windows and macOS hear "unsupported"
