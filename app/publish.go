@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -58,7 +59,24 @@ type Publication struct {
 	Store    store.Name `json:"store"`
 	System   bool       `json:"system,omitempty"`   // an anchor in the system trust store
 	Browsers []string   `json:"browsers,omitempty"` // NSS database directories holding it
-	At       time.Time  `json:"at"`                 // last change
+	// Chain lists the thumbprints of the chain certificates an
+	// identity's PKCS#12 carried; Added, per database, those of them that
+	// were not there before and so are certdesk's to remove.
+	Chain []string            `json:"chain,omitempty"`
+	Added map[string][]string `json:"added,omitempty"`
+	At    time.Time           `json:"at"` // last change
+}
+
+// addChain records chain certificates ths as added to database d.
+func (p *Publication) addChain(d string, ths ...string) {
+	if p.Added == nil {
+		p.Added = map[string][]string{}
+	}
+	for _, th := range ths {
+		if !slices.Contains(p.Added[d], th) {
+			p.Added[d] = append(p.Added[d], th)
+		}
+	}
 }
 
 // Empty reports whether the certificate is published nowhere.
@@ -172,6 +190,8 @@ func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, 
 func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e store.Entry, t Target) (Publication, error) {
 	der := e.Certificate.Raw
 	var done []string
+	var chain []*x509.Certificate
+	added := map[string][]string{}
 	var err error
 	switch t {
 	case TargetSystem:
@@ -184,6 +204,7 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 		var pfx []byte
 		var pw string
 		if n == store.My {
+			chain = c.chainOf(ctx, s, e.Thumbprint)
 			if pfx, pw, err = c.identityPFX(ctx, s, n, e.Thumbprint); err != nil {
 				break
 			}
@@ -191,7 +212,19 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 		for _, d := range dirs {
 			db := &systrust.NSS{Dir: d}
 			if n == store.My {
-				err = db.AddIdentity(ctx, der, pfx, pw)
+				// pk12util also imports the chain the PKCS#12 carries
+				// (Chromium needs the intermediates to offer the identity
+				// to a server naming its root); note which certificates
+				// were not there before, so removal takes them out again.
+				var fresh []string
+				for _, ce := range chain {
+					if ok, cerr := db.Contains(ctx, ce.Raw); cerr == nil && !ok {
+						fresh = append(fresh, store.Thumbprint(ce.Raw))
+					}
+				}
+				if err = db.AddIdentity(ctx, der, pfx, pw); err == nil && len(fresh) > 0 {
+					added[d] = fresh
+				}
 			} else {
 				err = db.AddRoot(ctx, der)
 			}
@@ -213,6 +246,14 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 				p.Browsers = append(p.Browsers, d)
 			}
 		}
+		for _, ce := range chain {
+			if th := store.Thumbprint(ce.Raw); !slices.Contains(p.Chain, th) {
+				p.Chain = append(p.Chain, th)
+			}
+		}
+		for d, ths := range added {
+			p.addChain(d, ths...)
+		}
 		p.At = c.clock.Now().UTC()
 		setPublication(m, e.Thumbprint, p)
 	})
@@ -223,7 +264,10 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 }
 
 // unpublishEntry removes the certificate der (thumbprint) from t under
-// the caller's lock and updates the record.
+// the caller's lock and updates the record. For an identity, the chain
+// certificates its publication brought into a database go too, unless a
+// published root is one of them or another published identity carries
+// them: that one then owns them.
 func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name, thumbprint string, der []byte, t Target) error {
 	m, err := readPublished(s)
 	if err != nil {
@@ -243,11 +287,33 @@ func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name,
 				dirs = append(dirs, d)
 			}
 		}
+		var chain map[string][]byte
+		if len(p.Added) > 0 {
+			chain = map[string][]byte{}
+			for _, ce := range c.chainOf(ctx, s, thumbprint) {
+				chain[store.Thumbprint(ce.Raw)] = ce.Raw
+			}
+		}
 		for _, d := range dirs {
-			rerr := (&systrust.NSS{Dir: d}).Remove(ctx, der)
-			switch {
-			case rerr == nil, errors.Is(rerr, systrust.ErrNotInNSS):
-			default:
+			db := &systrust.NSS{Dir: d}
+			rerr := db.Remove(ctx, der)
+			if rerr == nil || errors.Is(rerr, systrust.ErrNotInNSS) {
+				rerr = nil
+				for _, th := range p.Added[d] {
+					if owner := chainOwner(m, thumbprint, d, th); owner != "" {
+						if owner != th {
+							o := m[owner]
+							o.addChain(d, th)
+							m[owner] = o
+						}
+					} else if cd, ok := chain[th]; ok {
+						if cerr := db.Remove(ctx, cd); cerr != nil && !errors.Is(cerr, systrust.ErrNotInNSS) {
+							rerr = errors.Join(rerr, cerr)
+						}
+					}
+				}
+			}
+			if rerr != nil {
 				left = append(left, d)
 				err = errors.Join(err, rerr)
 			}
@@ -256,8 +322,13 @@ func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name,
 			err = derr
 		}
 	}
-	uerr := c.updatePublished(s, func(m map[string]Publication) {
-		p := m[thumbprint]
+	// Write back m with the ownership moves above.
+	uerr := c.updatePublished(s, func(cur map[string]Publication) {
+		clear(cur)
+		for k, v := range m {
+			cur[k] = v
+		}
+		p := cur[thumbprint]
 		if p.Store == "" {
 			p.Store = n
 		}
@@ -266,14 +337,53 @@ func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name,
 		}
 		if t == TargetBrowsers {
 			p.Browsers = slices.DeleteFunc(p.Browsers, func(d string) bool { return !slices.Contains(left, d) })
+			for d := range p.Added {
+				if !slices.Contains(left, d) {
+					delete(p.Added, d)
+				}
+			}
+			if len(p.Browsers) == 0 {
+				p.Chain, p.Added = nil, nil
+			}
 		}
 		p.At = c.clock.Now().UTC()
-		setPublication(m, thumbprint, p)
+		setPublication(cur, thumbprint, p)
 	})
 	if err != nil {
 		return publishErr(err)
 	}
 	return uerr
+}
+
+// chainOwner returns who keeps chain certificate th in database d when
+// identity except leaves: th itself if it is a published root there,
+// else another published identity whose chain carries it, else "".
+func chainOwner(m map[string]Publication, except, d, th string) string {
+	if slices.Contains(m[th].Browsers, d) {
+		return th
+	}
+	for k, o := range m {
+		if k != except && slices.Contains(o.Browsers, d) && slices.Contains(o.Chain, th) {
+			return k
+		}
+	}
+	return ""
+}
+
+// chainOf returns the chain certificates (issuer first, leaf excluded)
+// that the store's PFX export of a My entry carries.
+func (c *Core) chainOf(ctx context.Context, s *store.Store, thumbprint string) []*x509.Certificate {
+	ch, err := s.Chain(ctx, store.My, thumbprint, c.clock.Now())
+	if err != nil || len(ch.Elements) < 2 {
+		return nil
+	}
+	var out []*x509.Certificate
+	for _, el := range ch.Elements[1:] {
+		if el.Certificate != nil {
+			out = append(out, el.Certificate)
+		}
+	}
+	return out
 }
 
 // republish follows a renewal: if the old certificate was published to

@@ -2,8 +2,10 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,6 +44,20 @@ func nssList(t *testing.T, dir string) string {
 func nssKeys(dir string) int {
 	out, _ := exec.Command("certutil", "-K", "-d", "sql:"+dir).CombinedOutput()
 	return strings.Count(string(out), "\n<")
+}
+
+// nssCerts returns the nicknames of the certificates in dir with their
+// trust flags.
+func nssCerts(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, line := range strings.Split(nssList(t, dir), "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 2 && strings.Count(f[len(f)-1], ",") == 2 && !strings.Contains(line, "SSL,S/MIME") {
+			m[strings.Join(f[:len(f)-1], " ")] = f[len(f)-1]
+		}
+	}
+	return m
 }
 
 // TestPublishSystemReal changes this machine's trust store for real (root
@@ -191,6 +207,10 @@ func TestRenewalRepublishes(t *testing.T) {
 	if _, err := c.Publish(ctx, store.User, store.My, res.Thumbprint, TargetBrowsers); err != nil {
 		t.Fatal(err)
 	}
+	before := len(nssCerts(t, dir)) // the certificate and its chain
+	if before < 2 {
+		t.Fatalf("the identity came without its chain:\n%s", nssList(t, dir))
+	}
 	e.clock.Advance(testca.DefaultShortValidity - testca.DefaultShortRenewal + time.Minute)
 	rep, err := c.Pulse(ctx, store.User)
 	if err != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomeOK {
@@ -208,8 +228,101 @@ func TestRenewalRepublishes(t *testing.T) {
 	if _, old := m[res.Thumbprint]; old || len(m[ne].Browsers) != 1 {
 		t.Fatalf("Published = %+v", m)
 	}
+	if n := len(nssCerts(t, dir)); n != before {
+		t.Fatalf("database holds %d certificates after renewal, want %d (the chain stays):\n%s", n, before, nssList(t, dir))
+	}
 	recs := e.history(t)
 	if last := recs[len(recs)-1]; last.Action != ActionPublish || last.Outcome != OutcomeOK || last.Thumbprint != ne {
 		t.Fatalf("history ends with %+v", last)
 	}
+	// The chain moved to the successor: removing it empties the database.
+	if err := c.Unpublish(ctx, store.User, store.My, ne, TargetBrowsers); err != nil {
+		t.Fatal(err)
+	}
+	if l := nssCerts(t, dir); len(l) != 0 {
+		t.Fatalf("left after Unpublish: %v", l)
+	}
+}
+
+// TestPublishIdentityChainReal: two identities under one intermediate
+// bring the intermediate and root into the database; the chain stays
+// while either is published (or the root is published itself) and goes
+// with the last of them, so removal leaves the database as it was.
+func TestPublishIdentityChainReal(t *testing.T) {
+	needTools(t, "certutil", "pk12util")
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "nssdb")
+	c := pubCore(t, dir)
+	p := newPubPKI(t, "chain.test")
+	// The "root" of pubPKI serves as intermediate under a fresh root.
+	top := newPubPKI(t, "top.test")
+	inter := reissue(t, p.root, top)
+	rootT := add(t, c, store.User, store.Root, top.root, nil)
+	add(t, c, store.User, store.CA, inter, nil)
+	a := add(t, c, store.User, store.My, p.leaf, p.key)
+	q := newPubPKI(t, "chain2.test")
+	leaf2 := reissueLeaf(t, q, p)
+	b := add(t, c, store.User, store.My, leaf2, q.key)
+
+	steps := []struct {
+		name   string
+		do     func() error
+		nCerts int
+		want   map[string]string // nickname → trust, checked when given
+	}{
+		{"publish a", func() error { _, err := c.Publish(ctx, store.User, store.My, a, TargetBrowsers); return err }, 3,
+			map[string]string{"certdesk-" + a: "u,u,u"}},
+		{"publish b", func() error { _, err := c.Publish(ctx, store.User, store.My, b, TargetBrowsers); return err }, 4, nil},
+		{"unpublish a keeps b's chain", func() error { return c.Unpublish(ctx, store.User, store.My, a, TargetBrowsers) }, 3,
+			map[string]string{"certdesk-" + b: "u,u,u"}},
+		{"publish the root", func() error { _, err := c.Publish(ctx, store.User, store.Root, rootT, TargetBrowsers); return err }, 3, nil},
+		{"unpublish b keeps the published root", func() error { return c.Unpublish(ctx, store.User, store.My, b, TargetBrowsers) }, 1, nil},
+		{"unpublish the root", func() error { return c.Unpublish(ctx, store.User, store.Root, rootT, TargetBrowsers) }, 0, nil},
+	}
+	for _, st := range steps {
+		if err := st.do(); err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		got := nssCerts(t, dir)
+		if len(got) != st.nCerts {
+			t.Fatalf("%s: database holds %d certificates, want %d:\n%s", st.name, len(got), st.nCerts, nssList(t, dir))
+		}
+		for nick, trust := range st.want {
+			if got[nick] != trust {
+				t.Fatalf("%s: %s has trust %q, want %q", st.name, nick, got[nick], trust)
+			}
+		}
+	}
+	if k := nssKeys(dir); k != 0 {
+		t.Fatalf("%d keys left", k)
+	}
+	if m, _ := c.Published(store.User); len(m) != 0 {
+		t.Fatalf("Published = %+v", m)
+	}
+}
+
+// reissue returns cert re-signed by top's root as a CA (an intermediate).
+func reissue(t *testing.T, cert *x509.Certificate, top pubPKI) *x509.Certificate {
+	t.Helper()
+	tmpl := *cert
+	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+	der, err := x509.CreateCertificate(rand.Reader, &tmpl, top.root, cert.PublicKey, top.rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return c
+}
+
+// reissueLeaf returns q's leaf issued by p's root (the intermediate).
+func reissueLeaf(t *testing.T, q, p pubPKI) *x509.Certificate {
+	t.Helper()
+	tmpl := *q.leaf
+	tmpl.SerialNumber = big.NewInt(time.Now().UnixNano())
+	der, err := x509.CreateCertificate(rand.Reader, &tmpl, p.root, q.key.Public(), p.rootKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _ := x509.ParseCertificate(der)
+	return c
 }

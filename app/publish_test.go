@@ -23,6 +23,7 @@ import (
 type pubPKI struct {
 	root, leaf *x509.Certificate
 	key        *ecdsa.PrivateKey
+	rootKey    *ecdsa.PrivateKey
 }
 
 func newPubPKI(t *testing.T, cn string) pubPKI {
@@ -45,7 +46,7 @@ func newPubPKI(t *testing.T, cn string) pubPKI {
 		t.Fatal(err)
 	}
 	leaf, _ := x509.ParseCertificate(der)
-	return pubPKI{root: root, leaf: leaf, key: lk}
+	return pubPKI{root: root, leaf: leaf, key: lk, rootKey: rk}
 }
 
 // pubCore is a core over a temporary location whose user context
