@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"time"
@@ -426,6 +427,8 @@ func publishErr(err error) error {
 		return ErrPublishUnsupported
 	case errors.Is(err, fs.ErrPermission):
 		return fmt.Errorf("%w (%v)", ErrNeedsRoot, err)
+	case errors.Is(err, exec.ErrNotFound):
+		return fmt.Errorf("a tool certdesk needs is not installed (Debian: ca-certificates, libnss3-tools; Fedora: ca-certificates, nss-tools): %w", err)
 	}
 	return err
 }

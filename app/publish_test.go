@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,7 @@ func TestPublishErr(t *testing.T) {
 	}{
 		{"unsupported", fmt.Errorf("%w: no known system trust store", systrust.ErrUnsupported), ErrPublishUnsupported},
 		{"permission", fmt.Errorf("systrust: writing the anchor: %w", fs.ErrPermission), ErrNeedsRoot},
+		{"tool missing", fmt.Errorf("systrust: importing: pk12util: %w", &exec.Error{Name: "pk12util", Err: exec.ErrNotFound}), exec.ErrNotFound},
 		{"other", errors.New("certutil: bad database"), nil},
 	}
 	for _, tt := range tests {
