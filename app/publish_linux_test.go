@@ -326,3 +326,58 @@ func reissueLeaf(t *testing.T, q, p pubPKI) *x509.Certificate {
 	c, _ := x509.ParseCertificate(der)
 	return c
 }
+
+// TestPendingRenewalRepublishes: when a pending renewal is approved and
+// pulse installs it, the browser publication moves to it too.
+func TestPendingRenewalRepublishes(t *testing.T) {
+	needTools(t, "certutil", "pk12util")
+	e := newEnv(t, envOpt{ca: func(c *testca.Config) { longShort(c); c.Pending = true }})
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "nssdb")
+	c, err := New(Options{Location: e.core.Location(), Clock: e.clock, SystemRoots: x509.NewCertPool(),
+		BrowserDBs: func() ([]string, error) { return []string{dir}, nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.core = c
+	e.addServer(t, "")
+	res := e.enroll(t, testca.TemplateShortLived)
+	if _, err := e.ca.Approve(res.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := c.Server(store.User, e.srv.CEPURL())
+	if err := c.SetPassword(ctx, store.User, srv, testca.DefaultPassword); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.DeletePassword(ctx, store.User, srv) })
+	rep, err := c.Pulse(ctx, store.User)
+	if err != nil || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeOK {
+		t.Fatalf("first issuance: %+v, %v", rep, err)
+	}
+	old := rep.Requests[0].Thumbprint
+	if _, err := c.Publish(ctx, store.User, store.My, old, TargetBrowsers); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(time.Hour + time.Minute)
+	if rep, err = c.Pulse(ctx, store.User); err != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomePending {
+		t.Fatalf("renewal: %+v, %v", rep, err)
+	}
+	pending, _ := e.ca.Pending()
+	if len(pending) != 1 {
+		t.Fatalf("CA pending %v", pending)
+	}
+	if _, err := e.ca.Approve(pending[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err = c.Pulse(ctx, store.User); err != nil || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeOK {
+		t.Fatalf("after approval: %+v, %v", rep, err)
+	}
+	ne := rep.Requests[0].Thumbprint
+	got := nssCerts(t, dir)
+	if got["certdesk-"+ne] != "u,u,u" || got["certdesk-"+old] != "" {
+		t.Fatalf("after the pending renewal the database holds %v, want %s and not %s", got, ne, old)
+	}
+	if m, _ := c.Published(store.User); len(m[ne].Browsers) != 1 || len(m) != 1 {
+		t.Fatalf("Published = %+v", m)
+	}
+}
