@@ -66,6 +66,9 @@ type Publication struct {
 	Chain []string            `json:"chain,omitempty"`
 	Added map[string][]string `json:"added,omitempty"`
 	At    time.Time           `json:"at"` // last change
+	// Certificate is the DER published, so Unpublish still works after
+	// the entry was purged from the store.
+	Certificate []byte `json:"certificate,omitempty"`
 }
 
 // addChain records chain certificates ths as added to database d.
@@ -100,7 +103,7 @@ var ErrPublishUnsupported = errors.New("this system has no trust store certdesk 
 // that never reaches argv (systrust hands it to pk12util in a private
 // temporary file). Publishing again is not an error.
 func (c *Core) Publish(ctx context.Context, cx store.Context, n store.Name, thumbprint string, t Target) (Publication, error) {
-	s, tx, e, err := c.publishable(ctx, cx, n, thumbprint, t)
+	s, tx, e, err := c.publishable(ctx, cx, n, thumbprint, t, true)
 	if err != nil {
 		return Publication{}, err
 	}
@@ -115,7 +118,7 @@ func (c *Core) Publish(ctx context.Context, cx store.Context, n store.Name, thum
 // it was published to and every one found now. Removing what is not
 // published is not an error.
 func (c *Core) Unpublish(ctx context.Context, cx store.Context, n store.Name, thumbprint string, t Target) error {
-	s, tx, e, err := c.publishable(ctx, cx, n, thumbprint, t)
+	s, tx, e, err := c.publishable(ctx, cx, n, thumbprint, t, false)
 	if err != nil {
 		return err
 	}
@@ -151,9 +154,10 @@ func CheckTarget(cx store.Context, n store.Name, t Target) error {
 	return nil
 }
 
-// publishable checks that t suits cx and n, finds the entry and takes the
+// publishable checks that t suits cx and n, finds the entry (to unpublish,
+// one purged from the store is taken from the record) and takes the
 // context lock (the caller unlocks tx).
-func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, thumbprint string, t Target) (*store.Store, *store.Tx, store.Entry, error) {
+func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, thumbprint string, t Target, publish bool) (*store.Store, *store.Tx, store.Entry, error) {
 	if err := CheckTarget(cx, n, t); err != nil {
 		return nil, nil, store.Entry{}, err
 	}
@@ -172,10 +176,17 @@ func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, 
 		return nil, nil, store.Entry{}, err
 	}
 	e, err := s.Get(ctx, n, thumbprint)
+	if errors.Is(err, store.ErrNotFound) && !publish {
+		// Purged while published: the record still holds the certificate,
+		// so the publication can be undone.
+		if rec, ok := recorded(s, n, thumbprint); ok {
+			e, err = rec, nil
+		}
+	}
 	if err != nil {
 		return nil, nil, store.Entry{}, err
 	}
-	if t == TargetBrowsers && n == store.My && !e.HasKey {
+	if publish && t == TargetBrowsers && n == store.My && !e.HasKey {
 		return nil, nil, store.Entry{}, fmt.Errorf("certificate %s has no private key: browsers need one for client authentication", e.Thumbprint)
 	}
 	tx, err := s.Lock(ctx)
@@ -183,6 +194,25 @@ func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, 
 		return nil, nil, store.Entry{}, err
 	}
 	return s, tx, e, nil
+}
+
+// recorded returns the certificate published from store n as an entry,
+// if the record has it.
+func recorded(s *store.Store, n store.Name, thumbprint string) (store.Entry, bool) {
+	th, err := store.NormalizeThumbprint(thumbprint)
+	if err != nil {
+		return store.Entry{}, false
+	}
+	m, err := readPublished(s)
+	p, ok := m[th]
+	if err != nil || !ok || p.Store != n || len(p.Certificate) == 0 {
+		return store.Entry{}, false
+	}
+	cert, err := x509.ParseCertificate(p.Certificate)
+	if err != nil {
+		return store.Entry{}, false
+	}
+	return store.Entry{Thumbprint: th, Certificate: cert}, true
 }
 
 // publishEntry publishes e under the caller's lock and records it. What
@@ -238,7 +268,7 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 	var p Publication
 	uerr := c.updatePublished(s, func(m map[string]Publication) {
 		p = m[e.Thumbprint]
-		p.Store = n
+		p.Store, p.Certificate = n, der
 		if t == TargetSystem && err == nil {
 			p.System = true
 		}

@@ -103,16 +103,18 @@ func TestPublishRejects(t *testing.T) {
 		target Target
 		euid   int
 		want   string
+		// unpublishOK: Unpublish has nothing to undo rather than failing.
+		unpublishOK bool
 	}{
-		{"system from user context", store.User, store.Root, root, TargetSystem, 0, "machine context"},
-		{"system from machine My", store.Machine, store.My, mroot, TargetSystem, 0, "Root and CA stores"},
-		{"browsers from machine", store.Machine, store.Root, mroot, TargetBrowsers, 0, "user context"},
-		{"browsers from CA", store.User, store.CA, root, TargetBrowsers, 0, "Root and My stores"},
-		{"unknown target", store.User, store.Root, root, "desktop", 0, "unknown target"},
-		{"not found", store.User, store.Root, strings.Repeat("AB", 20), TargetBrowsers, 0, "no such entry"},
-		{"bad thumbprint", store.User, store.Root, "xyz", TargetBrowsers, 0, "thumbprint"},
-		{"identity without key", store.User, store.My, leafNoKey, TargetBrowsers, 0, "no private key"},
-		{"system as a user", store.Machine, store.Root, mroot, TargetSystem, 1000, "needs root"},
+		{"system from user context", store.User, store.Root, root, TargetSystem, 0, "machine context", false},
+		{"system from machine My", store.Machine, store.My, mroot, TargetSystem, 0, "Root and CA stores", false},
+		{"browsers from machine", store.Machine, store.Root, mroot, TargetBrowsers, 0, "user context", false},
+		{"browsers from CA", store.User, store.CA, root, TargetBrowsers, 0, "Root and My stores", false},
+		{"unknown target", store.User, store.Root, root, "desktop", 0, "unknown target", false},
+		{"not found", store.User, store.Root, strings.Repeat("AB", 20), TargetBrowsers, 0, "no such entry", false},
+		{"bad thumbprint", store.User, store.Root, "xyz", TargetBrowsers, 0, "thumbprint", false},
+		{"identity without key", store.User, store.My, leafNoKey, TargetBrowsers, 0, "no private key", true},
+		{"system as a user", store.Machine, store.Root, mroot, TargetSystem, 1000, "needs root", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -121,7 +123,11 @@ func TestPublishRejects(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Publish: %v, want an error containing %q", err, tt.want)
 			}
-			if uerr := c.Unpublish(context.Background(), tt.cx, tt.n, tt.thumb, tt.target); uerr == nil || uerr.Error() != err.Error() {
+			uerr := c.Unpublish(context.Background(), tt.cx, tt.n, tt.thumb, tt.target)
+			switch {
+			case tt.unpublishOK && uerr != nil:
+				t.Fatalf("Unpublish: %v, want nothing to undo", uerr)
+			case !tt.unpublishOK && (uerr == nil || uerr.Error() != err.Error()):
 				t.Fatalf("Unpublish: %v, want %v", uerr, err)
 			}
 			if ran != 0 {
@@ -198,5 +204,27 @@ func TestPublishSystemFake(t *testing.T) {
 	}
 	if len(cmds) != 4 {
 		t.Fatalf("update ran %d times, want 4: %q", len(cmds), cmds)
+	}
+
+	// Purged while published: Unpublish takes the certificate from the record.
+	th := store.Thumbprint(p.root.Raw)
+	if _, err := c.Publish(ctx, store.Machine, store.Root, th, TargetSystem); err != nil {
+		t.Fatal(err)
+	}
+	s, _ := c.Store(store.Machine)
+	if err := s.Purge(ctx, store.Root, th); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Unpublish(ctx, store.Machine, store.Root, strings.ToLower(th), TargetSystem); err != nil {
+		t.Fatalf("Unpublish after purge: %v", err)
+	}
+	if ok, _ := c.sysTrust.Trusted(p.root.Raw); ok {
+		t.Fatal("anchor left after Unpublish of a purged certificate")
+	}
+	if m, _ := c.Published(store.Machine); len(m) != 0 {
+		t.Fatalf("Published = %+v", m)
+	}
+	if _, err := c.Publish(ctx, store.Machine, store.Root, th, TargetSystem); err == nil {
+		t.Fatal("published a purged certificate")
 	}
 }
