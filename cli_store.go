@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -23,6 +24,12 @@ const storeUsage = `usage:
   certdesk store purge   [-context C] [-store S] THUMBPRINT     remove for good
   certdesk store verify  [-context C] [-json]                   integrity check; exit 1 on damage
   certdesk store protect [-context C] -mode keyring|file        how private keys are protected at rest
+  certdesk store publish   -to system|browsers [-context C] [-store S] THUMBPRINT [-json]
+  certdesk store unpublish -to system|browsers [-context C] [-store S] THUMBPRINT
+                         system: a machine Root or CA certificate becomes trusted system-wide
+                         (default -context machine -store Root; needs root);
+                         browsers: a user Root certificate (trusted root) or My certificate with
+                         its key (client identity) goes into every browser NSS database
 Contexts: user (default), machine, app:<id>. Stores: My (default), Root, CA, Request, or any name.
 CERTDESK_ROOT=DIR keeps every context under DIR.
 Private keys in user and app contexts are encrypted with a key kept in the OS
@@ -35,6 +42,7 @@ var storeVerbs = map[string]func(c *cli, args []string) int{
 	"list": (*cli).storeList, "show": (*cli).storeShow, "import": (*cli).storeImport,
 	"export": (*cli).storeExport, "delete": (*cli).storeDelete, "purge": (*cli).storePurge,
 	"verify": (*cli).storeVerify, "protect": (*cli).storeProtect,
+	"publish": (*cli).storePublish, "unpublish": (*cli).storeUnpublish,
 }
 
 // runStore implements "certdesk store ..." (issue #2).
@@ -159,11 +167,12 @@ func (c *cli) storeList(args []string) int {
 }
 
 // showResult is the -json shape of "store show": the entry, its expiry
-// status (30-day window) and its chain.
+// status (30-day window), its chain and where it is published.
 type showResult struct {
 	store.Entry
-	Expiry store.Expiry `json:"expiry"`
-	Chain  *store.Chain `json:"chain"`
+	Expiry      store.Expiry     `json:"expiry"`
+	Chain       *store.Chain     `json:"chain"`
+	Publication *app.Publication `json:"publication,omitempty"`
 }
 
 func (c *cli) storeShow(args []string) int {
@@ -181,7 +190,8 @@ func (c *cli) storeShow(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	r := showResult{Entry: e, Expiry: store.ExpiryStatus(e.NotBefore, e.NotAfter, now, 30*24*time.Hour), Chain: ch}
+	r := showResult{Entry: e, Expiry: store.ExpiryStatus(e.NotBefore, e.NotAfter, now, 30*24*time.Hour), Chain: ch,
+		Publication: publication(s.Context(), n, e.Thumbprint)}
 	if *f.json {
 		return c.printJSON(r)
 	}
@@ -201,6 +211,9 @@ func (c *cli) storeShow(args []string) int {
 	}
 	if e.Meta.TemplateName != "" {
 		fmt.Fprintf(w, "Template:    %s %s\n", e.Meta.TemplateName, e.Meta.TemplateOID)
+	}
+	if r.Publication != nil {
+		fmt.Fprintf(w, "Published:   %s\n", publicationText(*r.Publication))
 	}
 	status := "valid"
 	if !ch.Valid {

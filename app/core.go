@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/keyring"
+	"github.com/certdesk/certdesk/internal/systrust"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -68,6 +69,13 @@ type Options struct {
 	After func(d time.Duration) <-chan time.Time
 	// Run runs deploy-hook commands; nil means os/exec.
 	Run CommandRunner
+	// SystemTrust is where Publish puts machine Root and CA certificates;
+	// nil means the distribution's detected trust store.
+	SystemTrust *systrust.System
+	// BrowserDBs lists the NSS databases Publish puts user certificates
+	// in; nil means systrust.BrowserDBs of the home directory. Tests pass
+	// temporary databases.
+	BrowserDBs func() ([]string, error)
 }
 
 // Core is certdesk's use-case layer: what the command line and the GUI
@@ -88,6 +96,10 @@ type Core struct {
 	prefs   Prefs
 	after   func(time.Duration) <-chan time.Time
 	loopCtx []store.Context
+	// Publication targets (publish.go); euid tells whether we are root.
+	sysTrust *systrust.System
+	nssDirs  func() ([]string, error)
+	euid     func() int
 
 	mu       sync.Mutex
 	settings Settings
@@ -106,6 +118,7 @@ func New(o Options) (*Core, error) {
 		roots: o.SystemRoots, timeout: o.HTTPTimeout, backoff: o.Backoff,
 		settings: o.Settings, run: o.Run, prefs: o.Prefs, after: o.After, loopCtx: o.Contexts,
 		stores: map[store.Context]*store.Store{}, busy: map[string]bool{},
+		sysTrust: o.SystemTrust, nssDirs: o.BrowserDBs, euid: os.Geteuid,
 	}
 	if c.loc == (store.Location{}) {
 		loc, err := store.LocationFromEnv(os.Getenv)

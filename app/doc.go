@@ -14,7 +14,7 @@
 // # Files
 //
 // Beside the store's own files, the core keeps in the context directory
-// servers.json, hooks.json, app.json and (machine context) credentials/;
+// servers.json, hooks.json, published.json, app.json and (machine context) credentials/;
 // in the state directory history.jsonl, retry.json, notified.json and cache/. None holds a
 // password of a user or app context: those live in the OS keyring.
 // docs/core.md describes them.

@@ -108,6 +108,7 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 	c.publish(cx, Event{Kind: RenewalSucceeded, Thumbprint: ne.Thumbprint, Subject: ne.Subject, NotAfter: ne.NotAfter})
 	c.publish(cx, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: ne.Thumbprint})
 	o.Hooks = c.runHooks(ctx, s, e.Thumbprint, ne)
+	c.republish(ctx, s, e, ne)
 	return o
 }
 

@@ -163,6 +163,9 @@ func (c *Core) acceptIssued(ctx context.Context, tx *store.Tx, req store.Entry, 
 	}
 	if renewal {
 		c.runHooks(ctx, s, old, ne)
+		if oe, err := s.Get(ctx, store.My, old); err == nil { // archived, still readable
+			c.republish(ctx, s, oe, ne)
+		}
 	}
 	cx := s.Context()
 	_ = c.record(cx, Record{Action: ActionInstall, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,

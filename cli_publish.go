@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/store"
+)
+
+// storePublish implements "certdesk store publish -to system|browsers".
+func (c *cli) storePublish(args []string) int { return c.publishVerb("publish", args) }
+
+// storeUnpublish implements "certdesk store unpublish -to system|browsers".
+func (c *cli) storeUnpublish(args []string) int { return c.publishVerb("unpublish", args) }
+
+// publishVerb parses the shared flags of publish and unpublish. Without
+// -context and -store, the target picks them: system means machine/Root,
+// browsers user/My, so "sudo certdesk store publish -to system THUMB" and
+// "certdesk store publish -to browsers THUMB" do the usual thing.
+func (c *cli) publishVerb(verb string, args []string) int {
+	f := c.storeFlags(verb)
+	to := f.fs.String("to", "", "system (machine Root/CA: trusted system-wide) or browsers (user Root/My: browser NSS databases)")
+	pos, code, ok := c.parseOrExit(f.fs, args)
+	if !ok {
+		return code
+	}
+	if len(pos) != 1 {
+		return c.usage("wrong number of arguments\n%s", storeUsage)
+	}
+	t, err := app.ParseTarget(*to)
+	if err != nil {
+		return c.usage("%s: give -to system or -to browsers", verb)
+	}
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if t == app.TargetSystem {
+		if !set["context"] {
+			*f.context = string(store.Machine)
+		}
+		if !set["store"] {
+			*f.name = string(store.Root)
+		}
+	}
+	cx, err := store.ParseContext(*f.context)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	n, err := store.ParseName(*f.name)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	if err := app.CheckTarget(cx, n, t); err != nil {
+		return c.usage("%s", err)
+	}
+	core, _, err := openCore(string(cx))
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	ctx := context.Background()
+	if verb == "unpublish" {
+		if err := core.Unpublish(ctx, cx, n, pos[0], t); err != nil {
+			return c.fail(err)
+		}
+		return exitOK
+	}
+	p, err := core.Publish(ctx, cx, n, pos[0], t)
+	if err != nil {
+		return c.fail(err)
+	}
+	if *f.json {
+		return c.printJSON(p)
+	}
+	fmt.Fprintln(c.stdout, publicationText(p))
+	return exitOK
+}
+
+// publicationText says where a certificate is published, for people:
+// "trusted system-wide; available to browsers (2 databases)".
+func publicationText(p app.Publication) string {
+	var parts []string
+	if p.System {
+		parts = append(parts, "trusted system-wide")
+	}
+	switch len(p.Browsers) {
+	case 0:
+	case 1:
+		parts = append(parts, "available to browsers ("+p.Browsers[0]+")")
+	default:
+		parts = append(parts, fmt.Sprintf("available to browsers (%d databases: %s)", len(p.Browsers), strings.Join(p.Browsers, ", ")))
+	}
+	if len(parts) == 0 {
+		return "not published"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// publication returns where entry thumbprint of store n of cx is
+// published, if anywhere; reading the record is best effort (store show
+// still works without it).
+func publication(cx store.Context, n store.Name, thumbprint string) *app.Publication {
+	core, _, err := openCore(string(cx))
+	if err != nil {
+		return nil
+	}
+	m, err := core.Published(cx)
+	if err != nil {
+		return nil
+	}
+	if p, ok := m[thumbprint]; ok && p.Store == n {
+		return &p
+	}
+	return nil
+}
