@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -13,7 +16,7 @@ import (
 const serverUsage = `usage:
   certdesk server add    [-context C] -url URL -auth password|certificate|anonymous [-name NAME]
                          [-username U] [-password-stdin | -password-file F] [-autoenroll]
-                         [-ca-file F [-trust-ca]] [-kbr-url URL] [-json]
+                         [-ca-file F [-trust-ca]] [-kbr-url URL] [-cert THUMBPRINT] [-json]
   certdesk server list   [-context C] [-json]
   certdesk server remove [-context C] ID
 The password goes to the OS keyring (the machine context: a root-only file), never
@@ -21,14 +24,27 @@ to a file certdesk writes in clear. -ca-file names the CA to trust for the serve
 it is put into the context's Root store only with -trust-ca, after you have checked
 the fingerprint that "server add -ca-file F" prints without it.`
 
-// openCore builds the core over CERTDESK_ROOT or the platform defaults and
-// parses the context name.
+// settingsFile holds the command line's settings (renewal ratio, ...)
+// in the data directory, since the command line has no Fyne preferences.
+const settingsFile = "settings.json"
+
+// openCore builds the core over CERTDESK_ROOT or the platform defaults,
+// with the settings of settings.json, and parses the context name.
 func openCore(ctxName string) (*app.Core, store.Context, error) {
 	cx, err := store.ParseContext(ctxName)
 	if err != nil {
 		return nil, "", err
 	}
-	core, err := app.New(app.Options{})
+	loc, err := store.LocationFromEnv(os.Getenv)
+	if err != nil {
+		return nil, "", err
+	}
+	// A damaged settings file means default settings, not a dead CLI.
+	var prefs app.Prefs
+	if p, err := app.OpenFilePrefs(filepath.Join(loc.Data, settingsFile)); err == nil {
+		prefs = p
+	}
+	core, err := app.New(app.Options{Location: loc, Prefs: prefs})
 	return core, cx, err
 }
 
@@ -65,6 +81,7 @@ func (c *cli) runServer(args []string) int {
 		fs.StringVar(&o.CAFile, "ca-file", "", "CA certificate to trust for this server")
 		fs.BoolVar(&o.TrustCA, "trust-ca", false, "confirm: put -ca-file into the context's Root store")
 		fs.StringVar(&o.KBRURL, "kbr-url", "", "key-based-renewal CEP URL (certificate authentication)")
+		fs.StringVar(&o.ClientCert, "cert", "", "thumbprint in My to present (certificate authentication)")
 		pos, code, ok := c.parseOrExit(fs, args[1:])
 		if !ok {
 			return code
@@ -83,6 +100,9 @@ func (c *cli) runServer(args []string) int {
 			return c.usage("%s", err)
 		}
 		srv, err := core.AddServer(context.Background(), cx, o)
+		if errors.Is(err, app.ErrCAFileNotTrusted) {
+			return c.fail(fmt.Errorf("%w: if the fingerprint is right, add -trust-ca", err))
+		}
 		if err != nil {
 			return c.fail(err)
 		}

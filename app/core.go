@@ -53,8 +53,12 @@ type Options struct {
 	SystemRoots *x509.CertPool
 	// HTTPTimeout bounds each CEP/CES exchange; 0 means DefaultHTTPTimeout.
 	HTTPTimeout time.Duration
-	// Settings; a zero CheckInterval means DefaultSettings.
+	// Settings; a zero CheckInterval means those in Prefs, else
+	// DefaultSettings.
 	Settings Settings
+	// Prefs, if set and Settings is zero, supplies the settings
+	// (LoadSettings); SetSettings saves to it.
+	Prefs Prefs
 	// Backoff for transient renewal failures; zero means DefaultBackoff.
 	Backoff Backoff
 	// Contexts the in-process scheduler (Start) checks; nil means user.
@@ -81,6 +85,7 @@ type Core struct {
 	backoff Backoff
 	bus     Bus
 	run     CommandRunner
+	prefs   Prefs
 	after   func(time.Duration) <-chan time.Time
 	loopCtx []store.Context
 
@@ -96,7 +101,7 @@ func New(o Options) (*Core, error) {
 	c := &Core{
 		loc: o.Location, clock: o.Clock, rand: o.Rand, keyring: o.Keyring,
 		roots: o.SystemRoots, timeout: o.HTTPTimeout, backoff: o.Backoff,
-		settings: o.Settings, run: o.Run, after: o.After, loopCtx: o.Contexts,
+		settings: o.Settings, run: o.Run, prefs: o.Prefs, after: o.After, loopCtx: o.Contexts,
 		stores: map[store.Context]*store.Store{}, busy: map[string]bool{},
 	}
 	if c.loc == (store.Location{}) {
@@ -130,7 +135,11 @@ func New(o Options) (*Core, error) {
 	if c.backoff == (Backoff{}) {
 		c.backoff = DefaultBackoff()
 	}
-	if c.settings.CheckInterval == 0 {
+	switch {
+	case c.settings.CheckInterval != 0:
+	case c.prefs != nil:
+		c.settings = LoadSettings(c.prefs)
+	default:
 		c.settings = DefaultSettings()
 	}
 	if c.after == nil {
@@ -162,8 +171,9 @@ func (c *Core) Settings() Settings {
 	return c.settings
 }
 
-// SetSettings replaces the settings after validating them; the scheduler
-// picks up a new interval at its next wait.
+// SetSettings replaces the settings after validating them and writes them
+// to Options.Prefs, if any (saving a FilePrefs is the caller's call); the
+// scheduler picks up a new interval at its next wait.
 func (c *Core) SetSettings(s Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -171,6 +181,9 @@ func (c *Core) SetSettings(s Settings) error {
 	c.mu.Lock()
 	c.settings = s
 	c.mu.Unlock()
+	if c.prefs != nil {
+		s.Save(c.prefs)
+	}
 	return nil
 }
 

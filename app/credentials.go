@@ -99,3 +99,10 @@ func (c *Core) DeletePassword(ctx context.Context, cx store.Context, srv Server)
 	}
 	return err
 }
+
+// HasPassword reports whether a password is saved for srv (false also when
+// the keyring cannot be asked).
+func (c *Core) HasPassword(ctx context.Context, cx store.Context, srv Server) bool {
+	_, err := c.Password(ctx, cx, srv)
+	return err == nil
+}

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/enroll/testca"
+	"github.com/certdesk/certdesk/internal/keyring"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -211,5 +213,101 @@ func TestKeyBasedRenewalWithoutSavedPassword(t *testing.T) {
 	}
 	if hooks, _ := e.core.Hooks(store.User); hooks[o.NewThumbprint].CertFile == "" {
 		t.Errorf("hook did not follow the certificate: %+v", hooks)
+	}
+}
+
+// TestKeyBasedRenewalThroughRegisteredKBRCEP: with a key-based-renewal CEP
+// registered, pulse asks it for the policy with the certificate itself.
+func TestKeyBasedRenewalThroughRegisteredKBRCEP(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	if _, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser,
+		CAFile: e.ca.RootFile(), TrustCA: true, KBRURL: e.srv.KBRCEPURL()}); err != nil {
+		t.Fatal(err)
+	}
+	res := e.enroll(t, testca.TemplateShortLived)
+	e.clock.Advance(testca.DefaultShortValidity - testca.DefaultShortRenewal + time.Minute)
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomeOK || rep.Renewals[0].Method != MethodKeyBased {
+		t.Fatalf("pulse: %+v, %v", rep, err)
+	}
+	if my := e.list(t, store.My); !slices.Contains(my, res.Thumbprint+"+a") {
+		t.Errorf("My %v: the old certificate is not archived", my)
+	}
+}
+
+// unavailableKeyring is a keyring that is never there.
+type unavailableKeyring struct{}
+
+func (unavailableKeyring) Get(context.Context, string, string) (string, error) {
+	return "", keyring.ErrUnavailable
+}
+func (unavailableKeyring) Set(context.Context, string, string, string) error {
+	return keyring.ErrUnavailable
+}
+func (unavailableKeyring) Delete(context.Context, string, string) error {
+	return keyring.ErrUnavailable
+}
+
+func TestAddServerWithoutKeyringChangesNothing(t *testing.T) {
+	c, err := New(Options{Location: store.LocationAt(t.TempDir()), Keyring: unavailableKeyring{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.AddServer(context.Background(), store.User, ServerOptions{URL: "https://ca.example/CEP", Auth: AuthPassword, Username: "u", Password: "p"})
+	if !errors.Is(err, keyring.ErrUnavailable) || !strings.Contains(err.Error(), "gnome-keyring") || strings.Contains(err.Error(), "\n") {
+		t.Fatalf("err = %v, want the keyring sentence with its remedy", err)
+	}
+	if list, _ := c.Servers(store.User); len(list) != 0 {
+		t.Errorf("servers %v registered without their password", list)
+	}
+}
+
+func TestSettingsFromPrefs(t *testing.T) {
+	p, err := OpenFilePrefs(filepath.Join(t.TempDir(), "settings.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := DefaultSettings()
+	s.RenewalRatio = 0.5
+	s.Save(p)
+	c, err := New(Options{Location: store.LocationAt(t.TempDir()), Prefs: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Settings().RenewalRatio; got != 0.5 {
+		t.Fatalf("ratio %v, want the saved 0.5", got)
+	}
+	s.RenewalRatio = 2
+	if err := c.SetSettings(s); err == nil {
+		t.Error("an invalid ratio was accepted")
+	}
+}
+
+func TestTestServerTrustsTheCAFileForOneCall(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	o := ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser, Password: testca.DefaultPassword}
+	var ue *enroll.UntrustedServerError
+	if _, err := e.core.TestServer(ctx, store.User, o); !errors.As(err, &ue) {
+		t.Fatalf("without the CA file: %v, want an untrusted server", err)
+	}
+	o.CAFile = e.ca.RootFile()
+	pol, err := e.core.TestServer(ctx, store.User, o)
+	if err != nil || pol.Template(testca.TemplateUser) == nil {
+		t.Fatalf("with the CA file: %v", err)
+	}
+	if roots := e.list(t, store.Root); len(roots) != 0 {
+		t.Errorf("TestServer trusted the CA for good: %v", roots)
+	}
+	srv := e.addServer(t, testca.DefaultPassword)
+	if !e.core.HasPassword(ctx, store.User, srv) {
+		t.Error("HasPassword false after saving one")
+	}
+	if err := e.core.SetAutoEnroll(ctx, store.User, srv.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.core.Server(store.User, srv.ID); !got.AutoEnroll {
+		t.Error("autoenroll not saved")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -89,4 +90,43 @@ func TestSchedulerSurvivesAFailingPulse(t *testing.T) {
 	if ev.Err == nil {
 		t.Error("failed event without error")
 	}
+}
+
+// TestSchedulerSurvivesAPanic: a panic inside a renewal (here, in the
+// hook runner) is reported as RenewalFailed, the lock is released, and
+// the next round runs.
+func TestSchedulerSurvivesAPanic(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.addServer(t, "")
+	res := e.enroll(t, testca.TemplateShortLived)
+	ctx := context.Background()
+	if err := e.core.SetHook(ctx, store.User, res.Thumbprint, Hook{Command: []string{"x"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(testca.DefaultShortValidity - testca.DefaultShortRenewal + time.Minute)
+	ticks := make(chan time.Time)
+	c, err := New(Options{Location: e.core.Location(), Clock: e.clock, SystemRoots: x509.NewCertPool(),
+		After: func(time.Duration) <-chan time.Time { return ticks },
+		Run:   func(context.Context, string, ...string) ([]byte, error) { panic("hook runner broke") }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := make(chan Event, 64)
+	defer c.Subscribe(func(ev Event) { events <- ev })()
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Stop()
+	ev := wait(t, events, RenewalFailed)
+	if ev.Err == nil || !strings.Contains(ev.Err.Error(), "hook runner broke") {
+		t.Fatalf("failed event %+v", ev)
+	}
+	// The lock was released: another core can pulse the context.
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := e.core.Pulse(cctx, store.User); err != nil {
+		t.Fatalf("pulse after the panic: %v", err)
+	}
+	ticks <- e.clock.Now() // the loop still runs
+	c.Stop()
 }

@@ -45,6 +45,8 @@ func (c *Core) rootPool(ctx context.Context, s *store.Store) (*x509.CertPool, er
 type credential struct {
 	user, password string
 	cert           *tls.Certificate // TLS client certificate (key-based renewal)
+	// extraRoots are trusted for this exchange only (TestServer).
+	extraRoots []*x509.Certificate
 }
 
 // clientCert makes the TLS client credential of a certificate and its key.
@@ -58,6 +60,9 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 	roots, err := c.rootPool(ctx, s)
 	if err != nil {
 		return nil, err
+	}
+	for _, r := range cred.extraRoots {
+		roots.AddCert(r)
 	}
 	tc := &tls.Config{
 		RootCAs:    roots,
@@ -97,17 +102,22 @@ func (c *Core) serverCredential(ctx context.Context, s *store.Store, srv Server,
 		if srv.ClientCert == "" {
 			return credential{}, fmt.Errorf("server %s uses certificate authentication but names no certificate", srv.URL)
 		}
-		e, err := s.Get(ctx, store.My, srv.ClientCert)
-		if err != nil {
-			return credential{}, err
-		}
-		key, err := s.Signer(ctx, store.My, srv.ClientCert)
-		if err != nil {
-			return credential{}, err
-		}
-		return credential{cert: clientCert(e.Certificate, key)}, nil
+		return c.certCredential(ctx, s, srv.ClientCert)
 	}
 	return credential{}, nil
+}
+
+// certCredential is the TLS client credential of a certificate in My.
+func (c *Core) certCredential(ctx context.Context, s *store.Store, thumbprint string) (credential, error) {
+	e, err := s.Get(ctx, store.My, thumbprint)
+	if err != nil {
+		return credential{}, err
+	}
+	key, err := s.Signer(ctx, store.My, thumbprint)
+	if err != nil {
+		return credential{}, err
+	}
+	return credential{cert: clientCert(e.Certificate, key)}, nil
 }
 
 // readPolicyCache returns the cached policy of a server, or a zero cache.

@@ -87,7 +87,9 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 	periods := map[string]map[string]time.Duration{} // server → template → period
 	pol := c.Settings().RenewalPolicy()
 	for _, e := range es {
-		if e.Meta.PolicyServer == "" || !e.HasKey {
+		// A linked entry without its key is still checked: if it is due,
+		// pulse says why it cannot renew instead of ignoring it.
+		if e.Meta.PolicyServer == "" {
 			continue
 		}
 		rep.Checked++
@@ -109,6 +111,16 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		rep.Renewals = append(rep.Renewals, o)
 	}
 	if len(rep.Renewals) > 0 {
+		// Forget the state of certificates that left My (renewed, deleted).
+		live := map[string]bool{}
+		for _, e := range es {
+			live[e.Thumbprint] = true
+		}
+		for t := range retry {
+			if !live[t] {
+				delete(retry, t)
+			}
+		}
 		if err := writeRetry(s, retry); err != nil {
 			return rep, err
 		}
@@ -206,7 +218,7 @@ func permanent(err error) bool {
 		return f.HasDetail || f.InvalidRequest || strings.HasSuffix(f.Code, "Sender")
 	case errors.Is(err, enroll.ErrCredentialsRefused), errors.Is(err, enroll.ErrNoEndpoint),
 		errors.Is(err, enroll.ErrInsecureCredentials), errors.Is(err, errNoServer),
-		errors.Is(err, errNoPassword), errors.Is(err, errTemplateGone):
+		errors.Is(err, errNoPassword), errors.Is(err, errTemplateGone), errors.Is(err, store.ErrNoKey):
 		return true
 	}
 	return false

@@ -250,3 +250,58 @@ func TestPermanentClassification(t *testing.T) {
 		})
 	}
 }
+
+// TestRenewalFallsBackToPassword: the certificate CES refuses (here a TLS
+// proxy drops the client certificate), a password is saved, so the
+// renewal goes over the password CES. Without the CA trusted, the renewed
+// certificate's chain does not build: it is not installed and the old one
+// stays as it was.
+func TestRenewalFallsBackToPassword(t *testing.T) {
+	for _, trusted := range []bool{false, true} {
+		t.Run(fmt.Sprintf("CA trusted %v", trusted), func(t *testing.T) { renewThroughProxy(t, trusted) })
+	}
+}
+
+func renewThroughProxy(t *testing.T, trusted bool) {
+	ctx := context.Background()
+	e := newEnv(t, envOpt{})
+	var fail atomic.Bool
+	p := faultProxy(t, e.ca, "https://"+e.srv.Addr().String(), &fail)
+	roots := x509.NewCertPool()
+	roots.AddCert(p.Certificate())
+	c, err := New(Options{Location: e.core.Location(), Clock: e.clock, SystemRoots: roots})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.core = c
+	url := p.URL + testca.PathCEP
+	o := ServerOptions{URL: url, Auth: AuthPassword, Username: testca.DefaultUser, Password: testca.DefaultPassword}
+	if trusted {
+		o.CAFile, o.TrustCA = e.ca.RootFile(), true
+	}
+	if _, err := c.AddServer(ctx, store.User, o); err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Enroll(ctx, EnrollRequest{Context: store.User, Server: url, Template: testca.TemplateShortLived})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(testca.DefaultShortValidity - testca.DefaultShortRenewal + time.Minute)
+	rep, err := c.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 1 {
+		t.Fatalf("pulse: %+v, %v", rep, err)
+	}
+	o2 := rep.Renewals[0]
+	if !trusted {
+		if o2.Outcome != OutcomeFailed || !strings.Contains(o2.Reason, "chain does not build") {
+			t.Fatalf("renewal %+v, want refused for its chain", o2)
+		}
+		if my := e.list(t, store.My); len(my) != 1 || my[0] != res.Thumbprint {
+			t.Errorf("My %v, want the old certificate alone, not archived", my)
+		}
+		return
+	}
+	if o2.Outcome != OutcomeOK || o2.Method != MethodPassword {
+		t.Fatalf("renewal %+v, want a password renewal", o2)
+	}
+}

@@ -120,6 +120,8 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	if err != nil {
 		return "", nil, nil, err
 	}
+	// Key-based renewal authenticates with the certificate being renewed:
+	// TLS client certificate and CMS signer (protocol.md §5).
 	kbr := credential{cert: clientCert(full.Certificate, oldKey)}
 	pwd, pwdErr := c.serverCredential(ctx, s, srv, "")
 	var pol *enroll.Policies
@@ -135,6 +137,8 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	if t == nil {
 		return "", nil, nil, fmt.Errorf("%w %q", errTemplateGone, e.Meta.TemplateName)
 	}
+	// A fresh key each renewal, as Windows does, unless the template
+	// demands the same key (privateKeyFlags 0x80).
 	var newKey crypto.Signer = oldKey
 	if !t.Flags.RequireSameKeyRenewal {
 		kt, err := chooseKey(t, "")
@@ -146,32 +150,32 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 		}
 	}
 	req := enroll.RenewalRequest{OldCert: full.Certificate, OldKey: oldKey, NewKey: newKey, Template: t}
+	// The saved password is the fallback only for password servers; a
+	// missing one is not an error while key-based renewal works.
+	canPassword := srv.Auth == AuthPassword && pwdErr == nil
 	if uris := pol.Endpoints(t, enroll.AuthCertificate, true); len(uris) > 0 {
 		cl, err := c.client(ctx, s, kbr)
 		if err != nil {
 			return "", nil, nil, err
 		}
-		resp, kerr := cl.Renew(ctx, uris, req)
-		if kerr == nil || pwdErr != nil || srv.Auth != AuthPassword {
-			return MethodKeyBased, resp, newKey, kerr
+		resp, err := cl.Renew(ctx, uris, req)
+		if err == nil || !canPassword {
+			return MethodKeyBased, resp, newKey, err
 		}
-		err = kerr
-	}
-	if pwdErr != nil || srv.Auth != AuthPassword {
-		if err != nil {
-			return MethodKeyBased, nil, nil, err
+		// Fall through: e.g. the certificate CES is down but the password
+		// CES is not. The password's error is the one reported.
+	} else if !canPassword {
+		if pwdErr != nil && srv.Auth == AuthPassword {
+			return MethodPassword, nil, nil, fmt.Errorf("server %s offers no key-based renewal for %q: %w", srv.URL, t.CommonName, pwdErr)
 		}
-		if pwdErr == nil {
-			pwdErr = fmt.Errorf("server %s offers no key-based renewal for %q", srv.URL, t.CommonName)
-		}
-		return MethodPassword, nil, nil, pwdErr
+		return "", nil, nil, fmt.Errorf("server %s offers no key-based renewal for %q: %w", srv.URL, t.CommonName, enroll.ErrNoEndpoint)
 	}
-	cl, cerr := c.client(ctx, s, pwd)
-	if cerr != nil {
-		return "", nil, nil, cerr
+	cl, err := c.client(ctx, s, pwd)
+	if err != nil {
+		return "", nil, nil, err
 	}
-	resp, perr := cl.Renew(ctx, pol.Endpoints(t, enroll.AuthUsernamePassword, true), req)
-	return MethodPassword, resp, newKey, perr
+	resp, err := cl.Renew(ctx, pol.Endpoints(t, enroll.AuthUsernamePassword, true), req)
+	return MethodPassword, resp, newKey, err
 }
 
 // renewalPolicies returns the cached policy, refreshing it when due; a

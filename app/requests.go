@@ -107,7 +107,14 @@ func (c *Core) pollCES(ctx context.Context, s *store.Store, e store.Entry) (*enr
 	if err != nil {
 		return nil, err
 	}
-	cred, err := c.serverCredential(ctx, s, srv, "")
+	var cred credential
+	if old, ok := strings.CutPrefix(e.Meta.FriendlyName, renewalOf); ok {
+		// A pending key-based renewal is polled as it was asked: with
+		// the certificate being renewed, so no password is needed.
+		cred, err = c.certCredential(ctx, s, old)
+	} else {
+		cred, err = c.serverCredential(ctx, s, srv, "")
+	}
 	if err != nil {
 		return nil, err
 	}

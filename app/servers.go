@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/store"
@@ -65,6 +67,8 @@ type ServerOptions struct {
 	CAFile  string
 	TrustCA bool
 	KBRURL  string
+	// ClientCert is the thumbprint in My presented by certificate auth.
+	ClientCert string
 }
 
 // ServerID derives a server's id from its URL: short, stable, and the same
@@ -97,6 +101,9 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 			return Server{}, errors.New("password authentication needs a username")
 		}
 	case AuthCertificate, AuthAnonymous:
+		if o.Auth == AuthCertificate && o.ClientCert == "" {
+			return Server{}, errors.New("certificate authentication needs the certificate to present (its thumbprint in My)")
+		}
 		if o.Password != "" {
 			return Server{}, fmt.Errorf("%s authentication takes no password", o.Auth)
 		}
@@ -104,32 +111,48 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 		return Server{}, fmt.Errorf("unknown authentication %q: use password, certificate or anonymous", o.Auth)
 	}
 	srv := Server{ID: ServerID(o.URL), URL: o.URL, Auth: o.Auth, FriendlyName: o.FriendlyName,
-		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL}
+		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL, ClientCert: o.ClientCert}
 	s, err := c.Store(cx)
 	if err != nil {
 		return Server{}, err
 	}
+	if o.ClientCert != "" {
+		if srv.ClientCert, err = store.NormalizeThumbprint(o.ClientCert); err != nil {
+			return Server{}, err
+		}
+		if _, err := s.Get(ctx, store.My, srv.ClientCert); err != nil {
+			return Server{}, err
+		}
+	}
+	// Check everything before the first write, and write the secret
+	// first: a missing keyring must leave the Root store as it was.
+	var root *x509.Certificate
 	if o.CAFile != "" {
 		b, err := caFile(o.CAFile)
 		if err != nil {
 			return Server{}, err
 		}
-		root := b.Certs[0]
+		root = b.Certs[0]
 		if !o.TrustCA {
 			return Server{}, fmt.Errorf("%w: %s is %q (SHA-256 %X); confirm it to trust it", ErrCAFileNotTrusted,
 				o.CAFile, root.Subject.String(), sha256.Sum256(root.Raw))
 		}
-		if _, _, err := s.Add(ctx, store.Root, root, nil, store.Meta{FriendlyName: "CA of " + o.URL}); err != nil {
-			return Server{}, err
-		}
-		srv.TrustedCA = store.Thumbprint(root.Raw)
 	}
 	if o.Password != "" {
 		if err := c.SetPassword(ctx, cx, srv, o.Password); err != nil {
 			return Server{}, err
 		}
 	}
-	err = c.updateServers(cx, func(list []Server) ([]Server, error) {
+	if root != nil {
+		if _, _, err := s.Add(ctx, store.Root, root, nil, store.Meta{FriendlyName: "CA of " + o.URL}); err != nil {
+			if o.Password != "" {
+				_ = c.DeletePassword(ctx, cx, srv)
+			}
+			return Server{}, err
+		}
+		srv.TrustedCA = store.Thumbprint(root.Raw)
+	}
+	err = c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
 		for i := range list {
 			if list[i].ID == srv.ID {
 				list[i] = srv
@@ -177,7 +200,7 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 	if s, err := c.Store(cx); err == nil {
 		_ = os.Remove(policyCachePath(s, srv.ID))
 	}
-	return c.updateServers(cx, func(list []Server) ([]Server, error) {
+	return c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
 		out := list[:0]
 		for _, s := range list {
 			if s.ID != srv.ID {
@@ -190,12 +213,12 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 
 // updateServers rewrites servers.json under the context lock, so a GUI and
 // a command line adding servers at once both keep theirs.
-func (c *Core) updateServers(cx store.Context, f func([]Server) ([]Server, error)) error {
+func (c *Core) updateServers(ctx context.Context, cx store.Context, f func([]Server) ([]Server, error)) error {
 	s, err := c.Store(cx)
 	if err != nil {
 		return err
 	}
-	tx, err := s.Lock(context.Background())
+	tx, err := s.Lock(ctx)
 	if err != nil {
 		return err
 	}
@@ -259,4 +282,60 @@ func caFile(path string) (*store.Bundle, error) {
 		return nil, &store.ImportError{File: path, Reason: "the file holds no CA certificate", Err: store.ErrNoCertificates}
 	}
 	return b, nil
+}
+
+// SetAutoEnroll turns a server's autoenrollment flag on or off.
+func (c *Core) SetAutoEnroll(ctx context.Context, cx store.Context, ref string, on bool) error {
+	srv, err := c.Server(cx, ref)
+	if err != nil {
+		return err
+	}
+	return c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
+		for i := range list {
+			if list[i].ID == srv.ID {
+				list[i].AutoEnroll = on
+			}
+		}
+		return list, nil
+	})
+}
+
+// TestServer fetches the policy of a server that is not registered yet,
+// with o's credential, trusting o.CAFile for this call only (the wizard's
+// "Test" button, before the person confirms the CA). Nothing is saved.
+func (c *Core) TestServer(ctx context.Context, cx store.Context, o ServerOptions) (*enroll.Policies, error) {
+	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
+		return nil, err
+	}
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	var cred credential
+	switch o.Auth {
+	case AuthPassword:
+		cred = credential{user: o.Username, password: o.Password}
+	case AuthCertificate:
+		if cred, err = c.certCredential(ctx, s, o.ClientCert); err != nil {
+			return nil, err
+		}
+	}
+	var extra []*x509.Certificate
+	if o.CAFile != "" {
+		b, err := caFile(o.CAFile)
+		if err != nil {
+			return nil, err
+		}
+		extra = b.Certs[:1]
+	}
+	cred.extraRoots = extra
+	cl, err := c.client(ctx, s, cred)
+	if err != nil {
+		return nil, err
+	}
+	pol, err := cl.GetPolicies(ctx, o.URL, time.Time{})
+	if err != nil {
+		return nil, fmt.Errorf("get policies from %s: %w", o.URL, err)
+	}
+	return pol, nil
 }

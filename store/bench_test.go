@@ -18,9 +18,10 @@ import (
 
 // genStore writes n certificate-only entries into store My of a user
 // context under root, and (if derDir is set) the same certificates as DER
-// files for the parse floor. It writes entry files directly, without the
+// files for the parse floor; every entry gets meta (plus a friendly
+// name). It writes entry files directly, without the
 // per-entry fsync, then builds the index once: a fixture, not a write path.
-func genStore(tb testing.TB, root string, n int, derDir string) {
+func genStore(tb testing.TB, root string, n int, derDir string, meta Meta) {
 	tb.Helper()
 	s, err := Open(LocationAt(root), User)
 	if err != nil {
@@ -40,7 +41,9 @@ func genStore(tb testing.TB, root string, n int, derDir string) {
 			DNSNames: []string{fmt.Sprintf("host%05d.example.com", i), fmt.Sprintf("alt%05d.example.com", i)},
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		}, p.inter, leafKey.Public(), p.interKey)
-		b, _ := json.Marshal(entryFile{Version: entryVersion, Cert: c.Raw, Meta: Meta{ImportedAt: now, FriendlyName: "bench " + strconv.Itoa(i)}})
+		m := meta
+		m.ImportedAt, m.FriendlyName = now, "bench "+strconv.Itoa(i)
+		b, _ := json.Marshal(entryFile{Version: entryVersion, Cert: c.Raw, Meta: m})
 		t := Thumbprint(c.Raw)
 		if err := os.WriteFile(filepath.Join(dir, entryName(t)), b, 0o600); err != nil {
 			tb.Fatal(err)
@@ -73,13 +76,21 @@ func TestGenerateBenchStore(t *testing.T) {
 	}
 	derDir := os.Getenv("CERTDESK_BENCH_DER")
 	os.MkdirAll(derDir, 0o700)
-	genStore(t, root, n, derDir)
+	// CERTDESK_BENCH_META (JSON of Meta) links the entries to a policy
+	// server for the core's pulse benchmark (scripts/bench-core.sh).
+	var meta Meta
+	if m := os.Getenv("CERTDESK_BENCH_META"); m != "" {
+		if err := json.Unmarshal([]byte(m), &meta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	genStore(t, root, n, derDir, meta)
 }
 
 // BenchmarkList10k lists a 10,000-entry store from its index.
 func BenchmarkList10k(b *testing.B) {
 	root := b.TempDir()
-	genStore(b, root, 10000, "")
+	genStore(b, root, 10000, "", Meta{})
 	s, _ := Open(LocationAt(root), User)
 	b.ResetTimer()
 	for b.Loop() {

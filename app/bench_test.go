@@ -1,0 +1,125 @@
+package app
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/store"
+)
+
+// genPulseStore writes n certificates with keys into My of the user
+// context under root, each linked to one registered policy server and its
+// template (so pulse has to decide about every one), none due. It adds
+// them one by one through the store (an index write each), so it is for
+// small n; scripts/bench-core.sh uses the store's generator for 10,000.
+func genPulseStore(tb testing.TB, root string, n int) {
+	tb.Helper()
+	ctx := context.Background()
+	c, err := New(Options{Location: store.LocationAt(root), SystemRoots: x509.NewCertPool()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, _ := c.Store(store.User)
+	// File protection: the fixture is about pulse, not the keyring.
+	if err := s.SetProtection(ctx, store.ProtectFile); err != nil {
+		tb.Fatal(err)
+	}
+	srv := benchServer(tb, c)
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	now := time.Now()
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Bench CA"}, NotBefore: now.Add(-time.Hour),
+		NotAfter: now.AddDate(5, 0, 0), IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, _ := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, caKey.Public(), caKey)
+	ca, _ := x509.ParseCertificate(caDER)
+	var keys []*ecdsa.PrivateKey
+	for range 4 {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		keys = append(keys, k)
+	}
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer tx.Unlock()
+	for i := range n {
+		name := fmt.Sprintf("host%05d.example.com", i)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i) + 2), Subject: pkix.Name{CommonName: name, Organization: []string{"Example Corp"}},
+			DNSNames: []string{name}, NotBefore: now.Add(-time.Hour), NotAfter: now.AddDate(1, 0, 0),
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		k := keys[i%len(keys)]
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, k.Public(), caKey)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cert, _ := x509.ParseCertificate(der)
+		if _, _, err := tx.Add(ctx, store.My, cert, k, benchMeta(srv)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// benchServer registers the fixture's policy server in the user context
+// under root, with a cached policy whose template has a renewal period.
+func benchServer(tb testing.TB, c *Core) Server {
+	tb.Helper()
+	ctx := context.Background()
+	s, _ := c.Store(store.User)
+	srv, err := c.AddServer(ctx, store.User, ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	period := uint32(8)
+	if err := writePolicyCache(s, srv.ID, enroll.PolicyCache{URL: srv.URL, Fetched: time.Now(), Policies: &enroll.Policies{
+		NextUpdateHours: &period, Templates: []enroll.Template{{CommonName: "Bench", RenewalSeconds: 42 * 24 * 3600}}}}); err != nil {
+		tb.Fatal(err)
+	}
+	return srv
+}
+
+func benchMeta(srv Server) store.Meta { return store.Meta{TemplateName: "Bench", PolicyServer: srv.ID} }
+
+// TestGenerateBenchCore prepares the fixture of scripts/bench-core.sh in
+// CERTDESK_BENCH_ROOT: the policy server and its cached policy. It writes
+// the entries' metadata as JSON to CERTDESK_BENCH_META_OUT, for the store
+// package's generator (TestGenerateBenchStore with CERTDESK_BENCH_META)
+// to link its 10,000 certificates to the server.
+func TestGenerateBenchCore(t *testing.T) {
+	root := os.Getenv("CERTDESK_BENCH_ROOT")
+	if root == "" {
+		t.Skip("CERTDESK_BENCH_ROOT not set")
+	}
+	c, err := New(Options{Location: store.LocationAt(root), SystemRoots: x509.NewCertPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(benchMeta(benchServer(t, c)))
+	if err := os.WriteFile(os.Getenv("CERTDESK_BENCH_META_OUT"), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// BenchmarkPulseNothingDue1k is a warm pulse over 1,000 certificates of
+// which none is due: the index, one policy cache, the retry state.
+func BenchmarkPulseNothingDue1k(b *testing.B) {
+	root := b.TempDir()
+	genPulseStore(b, root, 1000)
+	c, _ := New(Options{Location: store.LocationAt(root), SystemRoots: x509.NewCertPool()})
+	b.ResetTimer()
+	for b.Loop() {
+		rep, err := c.Pulse(context.Background(), store.User)
+		if err != nil || rep.Checked != 1000 || rep.Due != 0 {
+			b.Fatal(rep, err)
+		}
+	}
+}
