@@ -65,6 +65,7 @@ type browser struct {
 	tasks   *tasks
 	now     func() time.Time
 	details *details
+	loaded  func(entries int) // after each load of a store, on the UI thread
 
 	tree     *widget.Tree
 	table    *widget.Table
@@ -170,6 +171,9 @@ func (b *browser) reload() {
 			b.hint.Hidden = !b.readOnly()
 			b.hint.Refresh()
 			b.applyFilter()
+			if b.loaded != nil {
+				b.loaded(len(b.all))
+			}
 		}
 	})
 }

@@ -18,32 +18,33 @@ var errNoCore = errors.New("renewal is not available in this build")
 // which the app core is not wired in: Renew and Pulse are unavailable and
 // nothing is ever announced through Subscribe.
 type StoreCore struct {
-	loc  store.Location
-	opts []store.Option
-
-	mu     sync.Mutex
-	stores map[store.Context]*store.Store
+	loc store.Location
+	// opener opens a context's store; NewStoreCore's caches them, the app
+	// core's adapter uses the core's own.
+	opener func(store.Context) (*store.Store, error)
 }
 
 var _ Core = (*StoreCore)(nil)
 
 // NewStoreCore returns a StoreCore over the contexts at loc.
 func NewStoreCore(loc store.Location, opts ...store.Option) *StoreCore {
-	return &StoreCore{loc: loc, opts: opts, stores: map[store.Context]*store.Store{}}
+	var mu sync.Mutex
+	stores := map[store.Context]*store.Store{}
+	return &StoreCore{loc: loc, opener: func(ctx store.Context) (*store.Store, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s, ok := stores[ctx]; ok {
+			return s, nil
+		}
+		s, err := store.Open(loc, ctx, opts...)
+		if err == nil {
+			stores[ctx] = s
+		}
+		return s, err
+	}}
 }
 
-func (c *StoreCore) open(ctx store.Context) (*store.Store, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.stores[ctx]; ok {
-		return s, nil
-	}
-	s, err := store.Open(c.loc, ctx, c.opts...)
-	if err == nil {
-		c.stores[ctx] = s
-	}
-	return s, err
-}
+func (c *StoreCore) open(ctx store.Context) (*store.Store, error) { return c.opener(ctx) }
 
 // Contexts lists machine, user and every app context found on disk.
 func (c *StoreCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
