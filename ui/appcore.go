@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/certdesk/certdesk/app"
@@ -97,7 +98,7 @@ func (c *AppCore) Pulse(ctx context.Context, id store.Context) error {
 	}
 	for _, o := range r.Renewals {
 		if o.Outcome == app.OutcomeFailed {
-			return fmt.Errorf("%d renewals or polls failed; “%s”: %s", r.Failed, o.Subject, o.Reason)
+			return fmt.Errorf("%d renewals or polls failed; “%s”: %s", r.Failed, dnCommonName(o.Subject), o.Reason)
 		}
 	}
 	for _, o := range r.Requests {
@@ -117,9 +118,36 @@ func (c *AppCore) Subscribe(fn func(Event)) func() {
 		if !ok {
 			return
 		}
-		fn(Event{Kind: k, Context: store.Context(e.Context), Store: store.Name(e.Store), Subject: e.Subject,
+		fn(Event{Kind: k, Context: store.Context(e.Context), Store: store.Name(e.Store), Subject: dnCommonName(e.Subject),
 			NotAfter: e.NotAfter, Days: e.Days, Err: e.Err})
 	})
+}
+
+// dnCommonName returns the first CN of an RFC 4514 name, or the name itself
+// when it has none (the core's records and results carry whole names; the
+// UI speaks of certificates by their common name).
+func dnCommonName(dn string) string {
+	var parts []string
+	start, escaped := 0, false
+	for i, r := range dn {
+		switch {
+		case escaped:
+			escaped = false
+		case r == '\\':
+			escaped = true
+		case r == ',' || r == '+':
+			parts = append(parts, dn[start:i])
+			start = i + 1
+		}
+	}
+	parts = append(parts, dn[start:])
+	for _, p := range parts {
+		k, v, ok := strings.Cut(p, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "CN") {
+			return strings.NewReplacer(`\\`, `\`, `\,`, ",", `\+`, "+", `\=`, "=", `\;`, ";", `\"`, `"`).Replace(strings.TrimSpace(v))
+		}
+	}
+	return dn
 }
 
 // Servers lists the policy servers of a context, with whether a password
@@ -209,7 +237,7 @@ func (c *AppCore) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, e
 	if err != nil {
 		return nil, err
 	}
-	return &EnrollResult{Status: res.Status, Thumbprint: res.Thumbprint, Subject: res.Subject,
+	return &EnrollResult{Status: res.Status, Thumbprint: res.Thumbprint, Subject: dnCommonName(res.Subject),
 		NotAfter: res.NotAfter, RequestID: res.RequestID}, nil
 }
 
@@ -235,7 +263,7 @@ func (c *AppCore) History(_ context.Context, id store.Context, outcome string) (
 	}
 	out := make([]HistoryRecord, len(rs))
 	for i, r := range rs {
-		out[len(rs)-1-i] = HistoryRecord{Time: r.Time, Subject: r.Subject, Action: string(r.Action),
+		out[len(rs)-1-i] = HistoryRecord{Time: r.Time, Subject: dnCommonName(r.Subject), Action: string(r.Action),
 			Outcome: string(r.Outcome), Reason: r.Reason}
 	}
 	return out, nil
@@ -259,7 +287,7 @@ func (c *AppCore) SetSettings(s Settings) error {
 // ScheduleInstalled reports whether the OS runs pulse for a context.
 func (c *AppCore) ScheduleInstalled(ctx context.Context, id store.Context) (bool, error) {
 	if c.schedule == nil {
-		return false, nil
+		return false, errNoSchedule
 	}
 	st, err := c.schedule.Status(ctx, string(id))
 	return st.Installed, err
@@ -287,7 +315,7 @@ func (c *AppCore) PollRequests(ctx context.Context, id store.Context) ([]Request
 	}
 	out := make([]RequestOutcome, len(outcomes))
 	for i, o := range outcomes {
-		out[i] = RequestOutcome{RequestID: o.RequestID, Subject: o.Subject, Outcome: string(o.Outcome), Reason: o.Reason}
+		out[i] = RequestOutcome{RequestID: o.RequestID, Subject: dnCommonName(o.Subject), Outcome: string(o.Outcome), Reason: o.Reason}
 	}
 	return out, nil
 }

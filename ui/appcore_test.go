@@ -294,3 +294,18 @@ func TestDemoStarts(t *testing.T) {
 		t.Errorf("the demo installed an OS schedule")
 	}
 }
+
+func TestDNCommonName(t *testing.T) {
+	for dn, want := range map[string]string{
+		"CN=demo@certdesk.test,OU=Users": "demo@certdesk.test",
+		`OU=Users,CN=a\,b`:               "a,b",
+		"CN=kiosk01.demo.test":           "kiosk01.demo.test",
+		"O=Example":                      "O=Example",
+		"kiosk01":                        "kiosk01",
+		"cn=x+OU=y":                      "x",
+	} {
+		if got := dnCommonName(dn); got != want {
+			t.Errorf("dnCommonName(%q) = %q, want %q", dn, got, want)
+		}
+	}
+}
