@@ -25,5 +25,9 @@ lint:
 	go vet ./...
 	go tool staticcheck ./...
 
+# screenshots drives "certdesk --demo" under Xvfb and saves docs/screenshots/*.png.
+screenshots: build
+	bash scripts/screenshots.sh build/certdesk docs/screenshots
+
 clean:
 	rm -rf build
