@@ -36,7 +36,7 @@ type row struct {
 	store.Entry
 	subject, issuer, expires, template string
 	status                             Status
-	search                             string // lower-case text the search box matches
+	search                             string // searchText, once made
 }
 
 func newRow(e store.Entry, now time.Time) row {
@@ -52,9 +52,17 @@ func newRow(e store.Entry, now time.Time) row {
 	}
 	r.expires = e.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(e.NotAfter, now)
 	r.status = statusOf(e.NotBefore, e.NotAfter, e.Meta.Archived, now)
-	r.search = strings.ToLower(strings.Join(append([]string{
-		e.Subject, e.Issuer, e.Thumbprint, e.SHA256, r.template, e.Meta.FriendlyName}, e.SANs...), "\n"))
 	return r
+}
+
+// searchText is the lower-case text the search box matches, made on the
+// first search rather than for every row of a large store at start-up.
+func (r *row) searchText() string {
+	if r.search == "" {
+		r.search = strings.ToLower(strings.Join(append([]string{
+			r.Subject, r.Issuer, r.Thumbprint, r.SHA256, r.template, r.Meta.FriendlyName}, r.SANs...), "\n"))
+	}
+	return r.search
 }
 
 // browser is the store browser: the tree of contexts and stores, the table
@@ -145,11 +153,33 @@ func (b *browser) reload() {
 	ctxID, n := b.contextID, b.store
 	b.tasks.run(func() func() {
 		ctx := context.Background()
-		contexts, err := b.core.Contexts(ctx)
-		if err != nil {
-			return func() { b.summary.SetText("The stores could not be read: " + err.Error()) }
-		}
 		entries, err := b.core.List(ctx, ctxID, n)
+		var contexts []ContextInfo
+		var cerr error
+		if ce, ok := b.core.(interface {
+			contextsExcept(context.Context, store.Context, store.Name) ([]ContextInfo, error)
+		}); ok && err == nil {
+			// Count the shown store from its entries, not from a second read.
+			contexts, cerr = ce.contextsExcept(ctx, ctxID, n)
+			count := 0
+			for _, e := range entries {
+				if !e.Meta.Archived {
+					count++
+				}
+			}
+			for i := range contexts {
+				for j := range contexts[i].Stores {
+					if contexts[i].Stores[j].Count < 0 {
+						contexts[i].Stores[j].Count = count
+					}
+				}
+			}
+		} else {
+			contexts, cerr = b.core.Contexts(ctx)
+		}
+		if cerr != nil {
+			return func() { b.summary.SetText("The stores could not be read: " + cerr.Error()) }
+		}
 		now := b.now()
 		rows := make([]row, len(entries))
 		for i, e := range entries {
@@ -225,17 +255,24 @@ func (b *browser) current() (row, bool) {
 // toggle and the sort order.
 func (b *browser) applyFilter() {
 	q := strings.ToLower(strings.TrimSpace(b.search.Text))
-	rows := make([]row, 0, len(b.all))
-	for _, r := range b.all {
+	// Sort pointers, then copy each row once: rows are large, and a
+	// 10,000-row store is sorted at start-up.
+	shown := make([]*row, 0, len(b.all))
+	for i := range b.all {
+		r := &b.all[i]
 		if r.Meta.Archived && !b.archived.Checked {
 			continue
 		}
-		if q != "" && !strings.Contains(r.search, q) {
+		if q != "" && !strings.Contains(r.searchText(), q) {
 			continue
 		}
-		rows = append(rows, r)
+		shown = append(shown, r)
 	}
-	slices.SortStableFunc(rows, b.compare)
+	slices.SortStableFunc(shown, b.compare)
+	rows := make([]row, len(shown))
+	for i, r := range shown {
+		rows[i] = *r
+	}
 	b.rows = rows
 
 	// Keep the selection (or select the entry to reveal) if it is shown.
@@ -268,7 +305,7 @@ func (b *browser) applyFilter() {
 	}
 }
 
-func (b *browser) compare(x, y row) int {
+func (b *browser) compare(x, y *row) int {
 	var c int
 	switch b.sortCol {
 	case colSubject:

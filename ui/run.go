@@ -54,9 +54,13 @@ func Run(a fyne.App, core *app.Core, schedule *app.Scheduler) error {
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	if err := core.Start(ctx); err != nil {
-		return err
-	}
+	// The scheduler's first check (a pulse at once) starts when the first
+	// store is on screen.
+	v.afterFirstLoad(func(int) {
+		if err := core.Start(ctx); err != nil {
+			fyne.LogError("start the renewal scheduler", err)
+		}
+	})
 	defer core.Stop()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
@@ -82,21 +86,19 @@ func Run(a fyne.App, core *app.Core, schedule *app.Scheduler) error {
 // generated while that frame is painted.
 func firstFrame(a fyne.App, v *mainView) fyne.CanvasObject {
 	probe := container.NewWithoutLayout()
-	var once, painted sync.Once
-	v.browser.loaded = func(entries int) {
-		once.Do(func() {
-			r := canvas.NewRaster(func(w, h int) image.Image {
-				painted.Do(func() {
-					fmt.Printf("first frame: %.1f ms, %d entries\n", float64(time.Since(started).Microseconds())/1000, entries)
-					go fyne.Do(a.Quit)
-				})
-				img := image.NewRGBA(image.Rect(0, 0, 1, 1))
-				img.Set(0, 0, color.Transparent)
-				return img
+	var painted sync.Once
+	v.afterFirstLoad(func(entries int) {
+		r := canvas.NewRaster(func(w, h int) image.Image {
+			painted.Do(func() {
+				fmt.Printf("first frame: %.1f ms, %d entries\n", float64(time.Since(started).Microseconds())/1000, entries)
+				go fyne.Do(a.Quit)
 			})
-			r.Resize(fyne.NewSize(1, 1))
-			probe.Add(r)
+			img := image.NewRGBA(image.Rect(0, 0, 1, 1))
+			img.Set(0, 0, color.Transparent)
+			return img
 		})
-	}
+		r.Resize(fyne.NewSize(1, 1))
+		probe.Add(r)
+	})
 	return container.NewStack(v.content, probe)
 }

@@ -48,6 +48,13 @@ func (c *StoreCore) open(ctx store.Context) (*store.Store, error) { return c.ope
 
 // Contexts lists machine, user and every app context found on disk.
 func (c *StoreCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
+	return c.contextsExcept(ctx, "", "")
+}
+
+// contextsExcept is Contexts without counting store n of context skip
+// (its Count is -1): the browser counts the store it shows from its own
+// List instead of reading a large index twice.
+func (c *StoreCore) contextsExcept(ctx context.Context, skip store.Context, skipName store.Name) ([]ContextInfo, error) {
 	ids := []store.Context{store.User, store.Machine}
 	apps, _ := os.ReadDir(filepath.Join(c.loc.Data, "apps"))
 	for _, d := range apps {
@@ -67,6 +74,10 @@ func (c *StoreCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
 		}
 		info := ContextInfo{ID: id, ReadOnly: id == store.Machine && !writable(s.Dir())}
 		for _, n := range names {
+			if id == skip && n == skipName {
+				info.Stores = append(info.Stores, StoreInfo{Name: n, Count: -1})
+				continue
+			}
 			es, err := s.List(ctx, n, store.ListOptions{})
 			if err != nil {
 				return nil, err
