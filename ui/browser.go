@@ -33,13 +33,13 @@ var colWidths = [numCols]float32{230, 190, 230, 110, 130, 50}
 // row is an entry with everything the table shows worked out once, so
 // filtering and sorting 10,000 rows stay fast.
 type row struct {
-	store.Entry
-	subject, issuer, expires, template string
-	status                             Status
-	search                             string // searchText, once made
+	*store.Entry              // into the slice List returned, not a copy
+	subject, issuer, template string
+	status                    Status
+	search                    string // searchText, once made
 }
 
-func newRow(e store.Entry, now time.Time) row {
+func newRow(e *store.Entry, now time.Time) row {
 	r := row{Entry: e, subject: e.SubjectCN, issuer: e.IssuerCN, template: e.Meta.TemplateName}
 	if r.subject == "" {
 		r.subject = e.Subject
@@ -50,7 +50,6 @@ func newRow(e store.Entry, now time.Time) row {
 	if r.template == "" {
 		r.template = e.Meta.TemplateOID
 	}
-	r.expires = e.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(e.NotAfter, now)
 	r.status = statusOf(e.NotBefore, e.NotAfter, e.Meta.Archived, now)
 	return r
 }
@@ -90,7 +89,8 @@ type browser struct {
 	contexts  []ContextInfo
 	contextID store.Context
 	store     store.Name
-	all, rows []row
+	all       []row
+	rows      []*row // the shown rows of all, filtered and sorted
 	sortCol   int
 	sortDesc  bool
 	selected  string // thumbprint of the selected row
@@ -122,7 +122,7 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 	}
 	b.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(b.rows) {
-			b.selectRow(b.rows[id.Row])
+			b.selectRow(*b.rows[id.Row])
 		}
 	}
 
@@ -182,8 +182,8 @@ func (b *browser) reload() {
 		}
 		now := b.now()
 		rows := make([]row, len(entries))
-		for i, e := range entries {
-			rows[i] = newRow(e, now)
+		for i := range entries {
+			rows[i] = newRow(&entries[i], now)
 		}
 		return func() {
 			b.contexts = contexts
@@ -245,7 +245,7 @@ func (b *browser) readOnly() bool {
 func (b *browser) current() (row, bool) {
 	for _, r := range b.rows {
 		if r.Thumbprint == b.selected && b.selected != "" {
-			return r, true
+			return *r, true
 		}
 	}
 	return row{}, false
@@ -255,8 +255,8 @@ func (b *browser) current() (row, bool) {
 // toggle and the sort order.
 func (b *browser) applyFilter() {
 	q := strings.ToLower(strings.TrimSpace(b.search.Text))
-	// Sort pointers, then copy each row once: rows are large, and a
-	// 10,000-row store is sorted at start-up.
+	// Sort pointers: rows are large, and a 10,000-row store is sorted at
+	// start-up.
 	shown := make([]*row, 0, len(b.all))
 	for i := range b.all {
 		r := &b.all[i]
@@ -269,10 +269,7 @@ func (b *browser) applyFilter() {
 		shown = append(shown, r)
 	}
 	slices.SortStableFunc(shown, b.compare)
-	rows := make([]row, len(shown))
-	for i, r := range shown {
-		rows[i] = *r
-	}
+	rows := shown
 	b.rows = rows
 
 	// Keep the selection (or select the entry to reveal) if it is shown.
@@ -395,7 +392,8 @@ func (b *browser) cellUpdate(id widget.TableCellID, o fyne.CanvasObject) {
 	case colIssuer:
 		text = r.issuer
 	case colExpires:
-		text = r.expires
+		// Made for the visible cells only, and current at each redraw.
+		text = r.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(r.NotAfter, b.now())
 	case colStatus:
 		text, imp = r.status.String(), r.status.importance()
 	case colTemplate:

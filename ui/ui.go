@@ -88,6 +88,30 @@ type mainView struct {
 
 	firstLoaded int                 // entries of the first store loaded; -1 before
 	onFirstLoad []func(entries int) // what waits for the first load
+	// held, unless nil, keeps background work (the tray's count, the
+	// scheduler) until Run releases it after the first painted frame.
+	held *[]func()
+}
+
+// background runs fn now, or once the first frame is painted (Run).
+func (v *mainView) background(fn func()) {
+	if v.held != nil {
+		*v.held = append(*v.held, fn)
+		return
+	}
+	fn()
+}
+
+// release runs the held background work, from now on at once.
+func (v *mainView) release() {
+	if v.held == nil {
+		return
+	}
+	held := *v.held
+	v.held = nil
+	for _, fn := range held {
+		fn()
+	}
 }
 
 func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *tasks) *mainView {
@@ -167,7 +191,7 @@ func (v *mainView) storeLoaded(entries int) {
 		return
 	}
 	v.firstLoaded = entries
-	v.tray.update()
+	v.background(v.tray.update)
 	for _, fn := range v.onFirstLoad {
 		fn(entries)
 	}
