@@ -116,6 +116,13 @@ func TestCoreCLIFlow(t *testing.T) {
 	if code != exitFail || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.Contains(stderr, "retried after") {
 		t.Fatalf("pulse with the server down: %d %q", code, stderr)
 	}
+	// Within the backoff the next pulse waits; -retry tries at once.
+	if code, out, _ := runCLIStdin(t, "", "pulse", "-json"); code != exitOK || !strings.Contains(out, `"waiting": 1`) {
+		t.Fatalf("pulse within the backoff: %d %s", code, out)
+	}
+	if code, _, _ := runCLIStdin(t, "", "pulse", "-retry"); code != exitFail {
+		t.Fatalf("pulse -retry with the server down: %d", code)
+	}
 	if code, out, _ := runCLIStdin(t, "", "history", "-outcome", "failed"); code != exitOK || !strings.Contains(out, "renew") {
 		t.Errorf("history: %s", out)
 	}

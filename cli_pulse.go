@@ -7,12 +7,13 @@ import (
 	"github.com/certdesk/certdesk/app"
 )
 
-// runPulse implements "certdesk pulse [-context C] [-json]": exit 0 when
-// nothing failed, 1 when a renewal or a poll failed.
+// runPulse implements "certdesk pulse [-context C] [-retry] [-json]": exit
+// 0 when nothing failed, 1 when a renewal, a poll or an enrollment failed.
 func (c *cli) runPulse(args []string) int {
 	fs := c.newFlags("pulse")
 	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
 	asJSON := fs.Bool("json", false, "print the report as JSON (docs/core.md)")
+	retry := fs.Bool("retry", false, "first forget every backoff and permanent failure (after fixing their cause)")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
@@ -23,6 +24,17 @@ func (c *cli) runPulse(args []string) int {
 	core, cx, err := openCore(*ctxName)
 	if err != nil {
 		return c.usage("%s", err)
+	}
+	if *retry {
+		states, err := core.RetryStates(cx)
+		if err != nil {
+			return c.fail(err)
+		}
+		for k := range states {
+			if err := core.ResetRetry(context.Background(), cx, k); err != nil {
+				return c.fail(err)
+			}
+		}
 	}
 	rep, err := core.Pulse(context.Background(), cx)
 	if err != nil {
@@ -51,6 +63,16 @@ func (c *cli) runPulse(args []string) int {
 					retry = "retried after " + o.NextAttempt.Local().Format("2006-01-02 15:04")
 				}
 				fmt.Fprintf(c.stderr, "certdesk: renew %s (%s): %s; %s\n", o.Thumbprint, o.Subject, oneLine(o.Reason), retry)
+			}
+		}
+		for _, a := range rep.Enrollments {
+			switch a.Outcome {
+			case app.OutcomeOK:
+				fmt.Fprintf(c.stdout, "autoenrolled %s from %s: %s\n", a.Template, a.Server, a.Thumbprint)
+			case app.OutcomePending:
+				fmt.Fprintf(c.stdout, "autoenrollment of %s from %s pending: %s\n", a.Template, a.Server, oneLine(a.Reason))
+			default:
+				fmt.Fprintf(c.stderr, "certdesk: autoenroll %s from %s: %s\n", dash(a.Template), a.Server, oneLine(a.Reason))
 			}
 		}
 		fmt.Fprintf(c.stdout, "%s: %d checked, %d due, %d renewed, %d failed\n", rep.Context, rep.Checked, rep.Due, countOK(rep.Renewals), rep.Failed)

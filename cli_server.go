@@ -101,7 +101,7 @@ func (c *cli) runServer(args []string) int {
 		}
 		srv, err := core.AddServer(context.Background(), cx, o)
 		if errors.Is(err, app.ErrCAFileNotTrusted) {
-			return c.fail(fmt.Errorf("%w: if the fingerprint is right, add -trust-ca", err))
+			return c.fail(fmt.Errorf("%w; if that is your CA's fingerprint, repeat with -trust-ca", err))
 		}
 		if err != nil {
 			return c.fail(err)

@@ -15,7 +15,7 @@
 //
 // Beside the store's own files, the core keeps in the context directory
 // servers.json, hooks.json, app.json and (machine context) credentials/;
-// in the state directory history.jsonl, retry.json and cache/. None holds a
+// in the state directory history.jsonl, retry.json, pulse.json, notified.json and cache/. None holds a
 // password of a user or app context: those live in the OS keyring.
 // docs/core.md describes them.
 package app

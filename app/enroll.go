@@ -88,6 +88,15 @@ func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, erro
 	if err != nil {
 		return nil, err
 	}
+	return c.submit(ctx, s, nil, srv, cred, pol, t, kt, r)
+}
+
+// submit generates the key, sends the request and stores the outcome. The
+// network exchange happens before the lock is taken, unless the caller
+// (pulse's autoenrollment) already holds it as tx.
+func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Server, cred credential, pol *enroll.Policies,
+	t *enroll.Template, kt enroll.KeyType, r EnrollRequest) (*EnrollResult, error) {
+	cx := s.Context()
 	key, err := enroll.GenerateKey(c.rand, kt)
 	if err != nil {
 		return nil, err
@@ -96,51 +105,49 @@ func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, erro
 	if err != nil {
 		return nil, err
 	}
+	// Endpoints in the CA's priority order, renewal-only ones left out:
+	// the enroll client fails over between them (cepces tries only one).
 	resp, err := cl.Enroll(ctx, pol.Endpoints(t, cl.AuthKind(), false),
 		enroll.Request{Template: t, Key: key, Subject: r.Subject, DNSNames: r.DNSNames})
 	if err != nil {
-		_ = c.record(r.Context, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})
+		_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})
 		return nil, fmt.Errorf("enroll for %q at %s: %w", t.CommonName, srv.URL, err)
+	}
+	if tx == nil {
+		if tx, err = s.Lock(ctx); err != nil {
+			return nil, err
+		}
+		defer tx.Unlock()
 	}
 	meta := store.Meta{FriendlyName: r.FriendlyName, TemplateName: t.CommonName, TemplateOID: t.OID,
 		PolicyServer: srv.ID, RequestID: resp.RequestID, PollURL: resp.PollURL}
 	res := &EnrollResult{Template: t.CommonName, Server: srv.ID, RequestID: resp.RequestID, Disposition: resp.Disposition}
 	if resp.Pending() {
-		e, err := s.AddRequest(ctx, key, placeholderSubject(r.Subject, t.CommonName), meta)
+		e, err := tx.AddRequest(ctx, key, placeholderSubject(r.Subject, t.CommonName), meta)
 		if err != nil {
 			return nil, err
 		}
 		res.Status, res.Store, res.Thumbprint, res.Subject = StatusPending, string(store.Request), e.Thumbprint, e.Subject
-		_ = c.record(r.Context, Record{Action: ActionEnroll, Outcome: OutcomePending, Thumbprint: e.Thumbprint,
+		_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomePending, Thumbprint: e.Thumbprint,
 			Subject: e.Subject, Reason: fmt.Sprintf("request %s: %s", resp.RequestID, resp.Disposition)})
-		c.publish(r.Context, Event{Kind: StoreChanged, Store: string(store.Request), Thumbprint: e.Thumbprint})
+		c.publish(cx, Event{Kind: StoreChanged, Store: string(store.Request), Thumbprint: e.Thumbprint})
 		return res, nil
 	}
 	meta.PollURL = ""
-	e, err := c.install(ctx, s, resp, key, meta)
+	e, err := c.installTx(ctx, tx, resp.Certificate, resp.Chain, key, meta)
 	if err != nil {
 		return nil, err
 	}
 	res.Status, res.Store, res.Thumbprint, res.Subject, res.NotAfter = StatusIssued, string(store.My), e.Thumbprint, e.Subject, e.NotAfter
-	_ = c.record(r.Context, Record{Action: ActionEnroll, Outcome: OutcomeOK, Thumbprint: e.Thumbprint, Subject: e.Subject})
-	c.publish(r.Context, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})
+	_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeOK, Thumbprint: e.Thumbprint, Subject: e.Subject})
+	c.publish(cx, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})
 	return res, nil
 }
 
-// install puts an issued certificate with its key into My and the
-// intermediates of its chain into CA, under the context lock. Roots are
+// installTx puts an issued certificate with its key into My and the
+// intermediates of its chain into CA; the caller holds the lock. Roots are
 // never added here: a root is trusted only when the person trusted it
 // (server add -trust-ca, store import -trust-roots).
-func (c *Core) install(ctx context.Context, s *store.Store, resp *enroll.Response, key crypto.PrivateKey, meta store.Meta) (store.Entry, error) {
-	tx, err := s.Lock(ctx)
-	if err != nil {
-		return store.Entry{}, err
-	}
-	defer tx.Unlock()
-	return c.installTx(ctx, tx, resp.Certificate, resp.Chain, key, meta)
-}
-
-// installTx is install for a caller already holding the lock.
 func (c *Core) installTx(ctx context.Context, tx *store.Tx, cert *x509.Certificate, chain []*x509.Certificate, key crypto.PrivateKey, meta store.Meta) (store.Entry, error) {
 	// My first: a certificate that does not match its key (a broken
 	// CA) must leave every store as it was.

@@ -129,6 +129,8 @@ func (c *Core) runHooks(ctx context.Context, s *store.Store, old string, ne stor
 
 // deploy writes the files of h for the entry and runs its command.
 func (c *Core) deploy(ctx context.Context, s *store.Store, thumbprint string, h Hook) error {
+	// 0600 by default: the key file is the private key in clear, and a VPN
+	// client usually runs as the same user or root.
 	mode := fs.FileMode(0o600)
 	if h.Mode != "" {
 		mode, _ = parseMode(h.Mode)
@@ -138,6 +140,8 @@ func (c *Core) deploy(ctx context.Context, s *store.Store, thumbprint string, h 
 		return err
 	}
 	certPEM := pemCert(e.Certificate)
+	// The chain file carries what the store knows (CA and Root), not the
+	// system roots: clients that want a chain file want the private PKI's.
 	var chainPEM []byte
 	if ch, err := s.Chain(ctx, store.My, thumbprint, c.clock.Now()); err == nil && len(ch.Elements) > 1 {
 		for _, el := range ch.Elements[1:] {
@@ -177,6 +181,8 @@ func (c *Core) deploy(ctx context.Context, s *store.Store, thumbprint string, h 
 	if len(h.Command) == 0 {
 		return nil
 	}
+	// No shell: the command is argv, so a thumbprint or path can never be
+	// interpreted as shell syntax. The environment names what changed.
 	run := c.run
 	if run == nil {
 		run = func(ctx context.Context, name string, args ...string) ([]byte, error) {
@@ -186,6 +192,8 @@ func (c *Core) deploy(ctx context.Context, s *store.Store, thumbprint string, h 
 		}
 	}
 	if out, err := run(ctx, h.Command[0], h.Command[1:]...); err != nil {
+		// A little of the command's output says why; all of it could
+		// flood the history and the one-line error.
 		msg := strings.TrimSpace(string(bytes.TrimSpace(out)))
 		if len(msg) > 200 {
 			msg = msg[:200] + "…"

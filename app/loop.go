@@ -63,8 +63,10 @@ func (c *Core) Stop() {
 	}
 }
 
-// CheckNow pulses every scheduler context once and returns the reports of
-// those that ran; a failed or panicking pulse is published as RenewalFailed.
+// CheckNow pulses every scheduler context once, then publishes the
+// notification windows certificates entered (NotificationWindow, once per
+// window), and returns the reports of the pulses that ran; a failed or
+// panicking pulse is published as RenewalFailed.
 func (c *Core) CheckNow(ctx context.Context) []*PulseReport {
 	var out []*PulseReport
 	for _, cx := range c.loopCtx {
@@ -73,6 +75,9 @@ func (c *Core) CheckNow(ctx context.Context) []*PulseReport {
 		}
 		if rep := c.safePulse(ctx, cx); rep != nil {
 			out = append(out, rep)
+		}
+		if err := c.notify(ctx, cx); err != nil && ctx.Err() == nil {
+			c.publish(cx, Event{Kind: RenewalFailed, Err: err})
 		}
 	}
 	return out

@@ -130,3 +130,37 @@ func TestSchedulerSurvivesAPanic(t *testing.T) {
 	ticks <- e.clock.Now() // the loop still runs
 	c.Stop()
 }
+
+func TestCheckNowAnnouncesEachWindowOnce(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.addServer(t, testca.DefaultPassword)
+	res := e.enroll(t, testca.TemplateUser) // 365 days, renewed 45 days before expiry
+	events := make(chan Event, 64)
+	defer e.core.Subscribe(func(ev Event) {
+		if ev.Kind == NotificationWindow {
+			events <- ev
+		}
+	})()
+	ctx := context.Background()
+	e.core.CheckNow(ctx)
+	if len(events) != 0 {
+		t.Fatalf("a fresh certificate was announced: %+v", <-events)
+	}
+	// 20 days before expiry: due for renewal too, but make the renewal
+	// fail (no server) to keep the certificate and see its window.
+	e.srv.Close()
+	e.clock.Advance(365*24*time.Hour - 20*24*time.Hour)
+	e.core.CheckNow(ctx)
+	if ev := <-events; ev.Days != 30 || ev.Thumbprint != res.Thumbprint {
+		t.Fatalf("event %+v, want the 30-day window", ev)
+	}
+	e.core.CheckNow(ctx)
+	if len(events) != 0 {
+		t.Fatalf("announced twice: %+v", <-events)
+	}
+	e.clock.Advance(10 * 24 * time.Hour)
+	e.core.CheckNow(ctx)
+	if ev := <-events; ev.Days != 14 {
+		t.Fatalf("event %+v, want the 14-day window", ev)
+	}
+}

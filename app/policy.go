@@ -181,6 +181,8 @@ func (c *Core) policies(ctx context.Context, s *store.Store, srv Server, cepURL 
 	if err != nil {
 		return nil, err
 	}
+	// A cache for another URL (the server was re-added with a new one) is
+	// not this server's policy any more.
 	if !refresh && !pc.Due(c.clock.Now()) && pc.URL == cepURL {
 		return pc.Policies, nil
 	}

@@ -26,10 +26,12 @@ type PulseReport struct {
 	Time     time.Time        `json:"time"`
 	Checked  int              `json:"checked"` // entries of My linked to a policy server
 	Due      int              `json:"due"`     // of which due now
-	Waiting  int              `json:"waiting"` // due but backing off, or failed permanently
+	Waiting  int              `json:"waiting"` // due but backing off, failed permanently, or renewal pending
 	Renewals []RenewalOutcome `json:"renewals"`
 	Requests []RequestOutcome `json:"requests"`
-	Failed   int              `json:"failed"` // renewals and polls that failed
+	// Enrollments are autoenrollments (servers with autoenrollment on).
+	Enrollments []AutoEnrollment `json:"enrollments"`
+	Failed      int              `json:"failed"` // renewals, polls and enrollments that failed
 }
 
 // RenewalOutcome is one renewal attempt of a pulse.
@@ -50,9 +52,11 @@ type RenewalOutcome struct {
 // polls pending requests, then renews every due certificate of My that a
 // policy server issued, and records each outcome. Deciding reads only the
 // store's index, the cached policies and the retry state, so a pulse with
-// nothing to do parses no certificate. The lock, taken before anything is
-// read, makes two pulses started together renew a certificate once: the
-// second sees the first's result.
+// nothing to do parses no certificate; and while the index and policies
+// are unchanged since a pulse that found nothing due, and its earliest
+// renewal time is not reached, not even the index is read (summary.go).
+// The lock, taken before anything is read, makes two pulses started
+// together renew a certificate once: the second sees the first's result.
 func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error) {
 	s, err := c.Store(cx)
 	if err != nil {
@@ -64,7 +68,8 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 	}
 	defer tx.Unlock()
 	now := c.clock.Now()
-	rep := &PulseReport{Context: string(cx), Time: now.UTC(), Renewals: []RenewalOutcome{}, Requests: []RequestOutcome{}}
+	rep := &PulseReport{Context: string(cx), Time: now.UTC(), Renewals: []RenewalOutcome{}, Requests: []RequestOutcome{},
+		Enrollments: []AutoEnrollment{}}
 	if rep.Requests, err = c.pollAll(ctx, tx); err != nil {
 		return nil, err
 	}
@@ -76,6 +81,17 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 			rep.Failed++
 		}
 	}
+	pol := c.Settings().RenewalPolicy()
+	// Pending requests were just polled over the network; the summary only
+	// short-cuts the case where nothing at all is to be done.
+	if len(rep.Requests) == 0 {
+		if sum, ok := c.freshSummary(s, now, pol); ok {
+			rep.Checked = sum.Checked
+			_ = c.record(cx, Record{Action: ActionCheck, Outcome: OutcomeNothingDue})
+			return rep, nil
+		}
+	}
+	index, indexOK := stamp(myIndex(s)) // before List: a later rewrite must not match
 	es, err := s.List(ctx, store.My, store.ListOptions{})
 	if err != nil {
 		return nil, err
@@ -84,8 +100,12 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 	if err != nil {
 		return nil, err
 	}
+	renewing, err := pendingRenewals(ctx, s)
+	if err != nil {
+		return nil, err
+	}
 	periods := map[string]map[string]time.Duration{} // server → template → period
-	pol := c.Settings().RenewalPolicy()
+	var next time.Time                               // the earliest renewal time not reached yet
 	for _, e := range es {
 		// A linked entry without its key is still checked: if it is due,
 		// pulse says why it cannot renew instead of ignoring it.
@@ -96,10 +116,13 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		v := Validity{Thumbprint: e.Thumbprint, NotBefore: e.NotBefore, NotAfter: e.NotAfter,
 			RenewalPeriod: renewalPeriod(s, periods, e.Meta)}
 		if !NeedsRenewal(v, pol, now) {
+			if at := RenewAt(v, pol); next.IsZero() || at.Before(next) {
+				next = at
+			}
 			continue
 		}
 		rep.Due++
-		if !retry[e.Thumbprint].CanAttempt(now) {
+		if renewing[e.Thumbprint] || !retry[e.Thumbprint].CanAttempt(now) {
 			rep.Waiting++
 			continue
 		}
@@ -110,14 +133,24 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		}
 		rep.Renewals = append(rep.Renewals, o)
 	}
-	if len(rep.Renewals) > 0 {
+	auto, err := c.autoEnroll(ctx, tx, es, retry)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range auto {
+		if a.Outcome == OutcomeFailed {
+			rep.Failed++
+		}
+		rep.Enrollments = append(rep.Enrollments, a)
+	}
+	if len(rep.Renewals) > 0 || len(auto) > 0 {
 		// Forget the state of certificates that left My (renewed, deleted).
 		live := map[string]bool{}
 		for _, e := range es {
 			live[e.Thumbprint] = true
 		}
 		for t := range retry {
-			if !live[t] {
+			if !live[t] && !isAutoKey(t) {
 				delete(retry, t)
 			}
 		}
@@ -125,10 +158,33 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 			return rep, err
 		}
 	}
-	if len(rep.Renewals) == 0 && len(rep.Requests) == 0 {
+	if len(rep.Renewals) == 0 && len(rep.Requests) == 0 && len(auto) == 0 {
 		_ = c.record(cx, Record{Action: ActionCheck, Outcome: OutcomeNothingDue})
+		if rep.Due == 0 && indexOK {
+			ids := map[string]bool{}
+			for id := range periods {
+				ids[id] = true
+			}
+			c.saveSummary(s, index, ids, pol, next, rep.Checked)
+		}
 	}
 	return rep, nil
+}
+
+// pendingRenewals returns the certificates of My whose renewal waits in
+// Request for the CA.
+func pendingRenewals(ctx context.Context, s *store.Store) (map[string]bool, error) {
+	reqs, err := s.List(ctx, store.Request, store.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]bool{}
+	for _, r := range reqs {
+		if old, ok := strings.CutPrefix(r.Meta.FriendlyName, renewalOf); ok {
+			m[old] = true
+		}
+	}
+	return m, nil
 }
 
 // renewalPeriod returns the template's renewal period from the server's

@@ -305,3 +305,77 @@ func renewThroughProxy(t *testing.T, trusted bool) {
 		t.Fatalf("renewal %+v, want a password renewal", o2)
 	}
 }
+
+// TestPendingKeyBasedRenewal: the CA pends the renewal; the old
+// certificate stays until the new one is approved, then pulse installs it
+// (polling with the old certificate, no password) and archives the old.
+// A denied renewal is reported and not asked again.
+func TestPendingKeyBasedRenewal(t *testing.T) {
+	for _, approve := range []bool{true, false} {
+		t.Run(map[bool]string{true: "approved", false: "denied"}[approve], func(t *testing.T) { pendingRenewal(t, approve) })
+	}
+}
+
+func pendingRenewal(t *testing.T, approve bool) {
+	e := newEnv(t, envOpt{ca: func(c *testca.Config) { longShort(c); c.Pending = true }})
+	ctx := context.Background()
+	e.addServer(t, "")
+	res := e.enroll(t, testca.TemplateShortLived) // pends too: approve, then poll with a saved password
+	if _, err := e.ca.Approve(res.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := e.core.Server(store.User, e.srv.CEPURL())
+	if err := e.core.SetPassword(ctx, store.User, srv, testca.DefaultPassword); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeOK {
+		t.Fatalf("first issuance: %+v, %v", rep, err)
+	}
+	if err := e.core.DeletePassword(ctx, store.User, srv); err != nil {
+		t.Fatal(err)
+	}
+	old := rep.Requests[0].Thumbprint
+	e.clock.Advance(time.Hour + time.Minute)
+	rep, err = e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomePending || rep.Failed != 0 {
+		t.Fatalf("renewal: %+v, %v", rep, err)
+	}
+	pending, _ := e.ca.Pending()
+	if len(pending) != 1 {
+		t.Fatalf("CA pending %v", pending)
+	}
+	// Still pending: the old certificate stays, nothing is renewed twice.
+	e.clock.Advance(10 * time.Minute)
+	rep, err = e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 0 || rep.Waiting != 1 || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomePending {
+		t.Fatalf("pulse while pending: %+v, %v", rep, err)
+	}
+	if !approve {
+		if err := e.ca.Deny(pending[0].ID, "renewals are frozen"); err != nil {
+			t.Fatal(err)
+		}
+		rep, err = e.core.Pulse(ctx, store.User)
+		if err != nil || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeDenied || len(rep.Renewals) != 0 {
+			t.Fatalf("after denial: %+v, %v", rep, err)
+		}
+		if rep, _ = e.core.Pulse(ctx, store.User); len(rep.Renewals) != 0 || rep.Waiting != 1 {
+			t.Fatalf("a denied renewal was asked again: %+v", rep)
+		}
+		if my := e.list(t, store.My); len(my) != 1 || my[0] != old {
+			t.Errorf("My %v, want the old certificate as it was", my)
+		}
+		return
+	}
+	if _, err := e.ca.Approve(pending[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeOK {
+		t.Fatalf("after approval: %+v, %v", rep, err)
+	}
+	my := e.list(t, store.My)
+	if !slices.Contains(my, old+"+a") || !slices.Contains(my, rep.Requests[0].Thumbprint) || len(e.list(t, store.Request)) != 0 {
+		t.Errorf("My %v, Request %v: want old archived, new installed, no request", my, e.list(t, store.Request))
+	}
+}

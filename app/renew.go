@@ -72,9 +72,9 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 		meta := store.Meta{FriendlyName: renewalOf + e.Thumbprint, TemplateName: e.Meta.TemplateName, TemplateOID: e.Meta.TemplateOID,
 			PolicyServer: e.Meta.PolicyServer, RequestID: resp.RequestID, PollURL: resp.PollURL}
 		if _, err = tx.AddRequest(ctx, newKey, e.Certificate.Subject, meta); err == nil {
-			// Waiting for the CA is not a failure; pulse polls instead of renewing again.
-			retry[e.Thumbprint] = RetryState{LastAttempt: c.clock.Now(), NextAttempt: c.clock.Now().Add(c.backoff.Max),
-				LastError: "renewal pending as request " + resp.RequestID}
+			// Waiting for the CA is not a failure: pulse polls the request
+			// and does not renew this certificate again meanwhile.
+			delete(retry, e.Thumbprint)
 			o.Outcome, o.Reason = OutcomePending, fmt.Sprintf("request %s: %s", resp.RequestID, resp.Disposition)
 			_ = c.record(cx, Record{Action: ActionRenew, Outcome: OutcomePending, Thumbprint: e.Thumbprint, Subject: e.Subject, Reason: o.Reason})
 			return o
@@ -111,7 +111,6 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 // as TLS client credential and CMS signer; else, or when that fails and a
 // password is saved, over the password CES with the same CMS request.
 func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry) (string, *enroll.Response, crypto.Signer, error) {
-	full := e
 	oldKey, err := s.Signer(ctx, store.My, e.Thumbprint)
 	if err != nil {
 		return "", nil, nil, err
@@ -122,7 +121,7 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	}
 	// Key-based renewal authenticates with the certificate being renewed:
 	// TLS client certificate and CMS signer (protocol.md §5).
-	kbr := credential{cert: clientCert(full.Certificate, oldKey)}
+	kbr := credential{cert: clientCert(e.Certificate, oldKey)}
 	pwd, pwdErr := c.serverCredential(ctx, s, srv, "")
 	var pol *enroll.Policies
 	if srv.KBRURL != "" {
@@ -149,7 +148,7 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 			return "", nil, nil, err
 		}
 	}
-	req := enroll.RenewalRequest{OldCert: full.Certificate, OldKey: oldKey, NewKey: newKey, Template: t}
+	req := enroll.RenewalRequest{OldCert: e.Certificate, OldKey: oldKey, NewKey: newKey, Template: t}
 	// The saved password is the fallback only for password servers; a
 	// missing one is not an error while key-based renewal works.
 	canPassword := srv.Auth == AuthPassword && pwdErr == nil

@@ -74,6 +74,8 @@ func (c *Core) poll(ctx context.Context, tx *store.Tx, e store.Entry) RequestOut
 		return o
 	}
 	resp, err := c.pollCES(ctx, s, e)
+	// Decide by what came back, not by status texts (protocol.md §4.4):
+	// a fault that denies, a pending answer, or a certificate.
 	var f *enroll.Fault
 	switch {
 	case errors.Is(err, enroll.ErrDenied) && errors.As(err, &f):
@@ -82,6 +84,10 @@ func (c *Core) poll(ctx context.Context, tx *store.Tx, e store.Entry) RequestOut
 			return fail(err)
 		}
 		o.Outcome, o.Reason = OutcomeDenied, f.Reason
+		if old, ok := strings.CutPrefix(e.Meta.FriendlyName, renewalOf); ok {
+			// A denied renewal is not asked again by every pulse.
+			c.markDenied(s, old, f)
+		}
 		_ = c.record(cx, Record{Action: ActionDeny, Outcome: OutcomeDenied, Thumbprint: e.Thumbprint, Subject: e.Subject,
 			Reason: fmt.Sprintf("request %s denied: %s", e.Meta.RequestID, f.Reason)})
 		c.publish(cx, Event{Kind: StoreChanged, Store: string(store.Request), Thumbprint: e.Thumbprint})
@@ -233,6 +239,8 @@ func (c *Core) RequestAccept(ctx context.Context, cx store.Context, name string,
 	if err != nil {
 		return store.Entry{}, err
 	}
+	// The placeholder is self-signed with the waiting key, so its public
+	// key is the one the CA's certificate must carry.
 	for _, e := range es {
 		ph, err := s.Get(ctx, store.Request, e.Thumbprint)
 		if err != nil {
@@ -253,4 +261,15 @@ func (c *Core) RequestAccept(ctx context.Context, cx store.Context, name string,
 func samePublicKey(a, b crypto.PublicKey) bool {
 	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && k.Equal(b)
+}
+
+// markDenied records the denial of old's renewal as a permanent failure;
+// the caller holds the lock.
+func (c *Core) markDenied(s *store.Store, old string, f *enroll.Fault) {
+	retry, err := readRetry(s)
+	if err != nil {
+		return
+	}
+	retry[old], _ = retry[old].Failed(c.clock.Now(), old, "renewal denied: "+f.Reason, true, c.backoff)
+	_ = writeRetry(s, retry)
 }

@@ -63,6 +63,25 @@ func TestOfflineRequestSignedByOpenSSL(t *testing.T) {
 	if req.Thumbprint == e.Thumbprint {
 		t.Error("the placeholder was installed instead of the issued certificate")
 	}
+
+	// The same as a DER P7B with the CA certificate (certreq's usual file).
+	csr, _, err = c.RequestNew(ctx, store.User, OfflineRequest{Subject: "CN=wifi.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path("req2.csr"), csr, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	openssl("x509", "-req", "-in", path("req2.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial",
+		"-out", path("issued2.pem"), "-days", "30")
+	openssl("crl2pkcs7", "-nocrl", "-certfile", path("ca.pem"), "-certfile", path("issued2.pem"), "-outform", "DER", "-out", path("issued2.p7b"))
+	e2, err := c.RequestAccept(ctx, store.User, "issued2.p7b", mustRead(t, path("issued2.p7b")))
+	if err != nil || !e2.HasKey || e2.Subject != "CN=wifi.example" {
+		t.Fatalf("accept P7B: %+v, %v", e2, err)
+	}
+	if roots, _ := s.List(ctx, store.Root, store.ListOptions{}); len(roots) != 0 {
+		t.Errorf("the CA's self-signed root was trusted by accepting a response: %v", roots)
+	}
 }
 
 func mustRead(t *testing.T, p string) []byte {
@@ -135,16 +154,17 @@ func TestAddServerRejects(t *testing.T) {
 		{"not a URL", ServerOptions{URL: "ca.example", Auth: AuthAnonymous}, "not an https URL"},
 		{"password over http", ServerOptions{URL: "http://ca.example/CEP", Auth: AuthPassword, Username: "u"}, "plain http"},
 		{"no username", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthPassword}, "needs a username"},
+		{"credentials in the URL", ServerOptions{URL: "https://u:secret@ca.example/CEP", Auth: AuthAnonymous}, "not in the URL"},
 		{"unknown auth", ServerOptions{URL: "https://ca.example/CEP", Auth: "kerberos"}, "unknown authentication"},
 		{"password for anonymous", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous, Password: "x"}, "takes no password"},
-		{"CA not confirmed", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous, CAFile: ca}, "confirm it"},
+		{"CA not confirmed", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous, CAFile: ca}, "fingerprint"},
 		{"CA file missing", ServerOptions{URL: "https://ca.example/CEP", Auth: AuthAnonymous, CAFile: ca + ".nope", TrustCA: true}, "nope"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := c.AddServer(context.Background(), store.User, tt.o)
-			if err == nil || !strings.Contains(err.Error(), tt.want) {
-				t.Fatalf("err = %v, want %q", err, tt.want)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || strings.Contains(err.Error(), "secret") {
+				t.Fatalf("err = %v, want %q (and no secret)", err, tt.want)
 			}
 			if list, _ := c.Servers(store.User); len(list) != 0 {
 				t.Errorf("servers %v after a refused add", list)
@@ -181,5 +201,8 @@ func TestSharedUserCertificates(t *testing.T) {
 	}
 	if err := c.SetSharedUserCertificates(store.User, true); err == nil {
 		t.Error("the user context cannot share with itself")
+	}
+	if cxs, err := c.Contexts(); err != nil || len(cxs) != 3 || cxs[2] != app {
+		t.Errorf("contexts %v, %v", cxs, err)
 	}
 }

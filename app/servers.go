@@ -134,7 +134,7 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 		}
 		root = b.Certs[0]
 		if !o.TrustCA {
-			return Server{}, fmt.Errorf("%w: %s is %q (SHA-256 %X); confirm it to trust it", ErrCAFileNotTrusted,
+			return Server{}, fmt.Errorf("%w: %s is %q with SHA-256 fingerprint %X", ErrCAFileNotTrusted,
 				o.CAFile, root.Subject.String(), sha256.Sum256(root.Raw))
 		}
 	}
@@ -199,6 +199,7 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 	}
 	if s, err := c.Store(cx); err == nil {
 		_ = os.Remove(policyCachePath(s, srv.ID))
+		_ = os.Remove(policyCachePath(s, srv.ID+"-kbr"))
 	}
 	return c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
 		out := list[:0]
@@ -241,6 +242,9 @@ func (c *Core) updateServers(ctx context.Context, cx store.Context, f func([]Ser
 	return writeFileAtomic(path, append(data, '\n'), 0o600)
 }
 
+// readServers reads servers.json; a missing file is no servers, a
+// damaged one an error naming it (it is the person's configuration, not a
+// cache to drop silently).
 func readServers(path string) ([]Server, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -261,6 +265,10 @@ func checkURL(raw string, password bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("%q is not an https URL", raw)
+	}
+	if u.User != nil {
+		// servers.json is not a place for credentials.
+		return fmt.Errorf("%s: put the user name and password in -username and the keyring, not in the URL", u.Redacted())
 	}
 	if password && u.Scheme != "https" {
 		return fmt.Errorf("%s: %w", raw, enroll.ErrInsecureCredentials)

@@ -104,3 +104,19 @@ func (c *Core) List(ctx context.Context, cx store.Context, n store.Name, opt sto
 	}
 	return items, nil
 }
+
+// Contexts lists the contexts there are: user, machine, and every
+// application context that has a directory under the data location.
+func (c *Core) Contexts() ([]store.Context, error) {
+	out := []store.Context{store.User, store.Machine}
+	des, err := os.ReadDir(filepath.Join(c.loc.Data, "apps"))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	for _, d := range des {
+		if cx, err := store.AppContext(d.Name()); err == nil && d.IsDir() {
+			out = append(out, cx)
+		}
+	}
+	return out, nil
+}

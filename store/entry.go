@@ -100,6 +100,11 @@ func newEntry(name Name, cert *x509.Certificate, hasKey bool, meta Meta) Entry {
 		Meta:       meta,
 	}
 	e.KeyType, e.KeySize = keyInfo(cert)
+	if meta.TemplateName == "" && meta.TemplateOID == "" {
+		// Certificates from AD CS name their template; keep it so imported
+		// ones show and renew like enrolled ones.
+		e.Meta.TemplateName, e.Meta.TemplateOID = CertificateTemplate(cert)
+	}
 	for _, d := range cert.DNSNames {
 		e.SANs = append(e.SANs, "DNS:"+d)
 	}
