@@ -40,7 +40,8 @@ var errNoSchedule = errors.New("this session does not install an OS schedule (th
 // NewAppCore returns the UI's view of core; schedule (nil for none) is the
 // OS scheduler behind the settings' "check when certdesk is closed".
 func NewAppCore(core *app.Core, schedule *app.Scheduler) *AppCore {
-	return &AppCore{StoreCore: &StoreCore{loc: core.Location(), opener: core.Store}, core: core, schedule: schedule}
+	return &AppCore{StoreCore: &StoreCore{loc: core.Location(), opener: core.Store, contexts: core.Contexts},
+		core: core, schedule: schedule}
 }
 
 // List returns a store's entries, archived ones included; an app context's

@@ -22,6 +22,9 @@ type StoreCore struct {
 	// opener opens a context's store; NewStoreCore's caches them, the app
 	// core's adapter uses the core's own.
 	opener func(store.Context) (*store.Store, error)
+	// contexts lists the contexts there are (the app core's Contexts, or
+	// scanContexts).
+	contexts func() ([]store.Context, error)
 }
 
 var _ Core = (*StoreCore)(nil)
@@ -30,7 +33,9 @@ var _ Core = (*StoreCore)(nil)
 func NewStoreCore(loc store.Location, opts ...store.Option) *StoreCore {
 	var mu sync.Mutex
 	stores := map[store.Context]*store.Store{}
-	return &StoreCore{loc: loc, opener: func(ctx store.Context) (*store.Store, error) {
+	c := &StoreCore{loc: loc}
+	c.contexts = c.scanContexts
+	c.opener = func(ctx store.Context) (*store.Store, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if s, ok := stores[ctx]; ok {
@@ -41,7 +46,20 @@ func NewStoreCore(loc store.Location, opts ...store.Option) *StoreCore {
 			stores[ctx] = s
 		}
 		return s, err
-	}}
+	}
+	return c
+}
+
+// scanContexts lists user, machine and every app context found on disk.
+func (c *StoreCore) scanContexts() ([]store.Context, error) {
+	ids := []store.Context{store.User, store.Machine}
+	apps, _ := os.ReadDir(filepath.Join(c.loc.Data, "apps"))
+	for _, d := range apps {
+		if id, err := store.AppContext(d.Name()); err == nil && d.IsDir() {
+			ids = append(ids, id)
+		}
+	}
+	return ids, nil
 }
 
 func (c *StoreCore) open(ctx store.Context) (*store.Store, error) { return c.opener(ctx) }
@@ -55,12 +73,9 @@ func (c *StoreCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
 // (its Count is -1): the browser counts the store it shows from its own
 // List instead of reading a large index twice.
 func (c *StoreCore) contextsExcept(ctx context.Context, skip store.Context, skipName store.Name) ([]ContextInfo, error) {
-	ids := []store.Context{store.User, store.Machine}
-	apps, _ := os.ReadDir(filepath.Join(c.loc.Data, "apps"))
-	for _, d := range apps {
-		if id, err := store.AppContext(d.Name()); err == nil && d.IsDir() {
-			ids = append(ids, id)
-		}
+	ids, err := c.contexts()
+	if err != nil {
+		return nil, err
 	}
 	var out []ContextInfo
 	for _, id := range ids {
