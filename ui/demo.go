@@ -156,7 +156,7 @@ func (d *Demo) Describe() string {
   policy server:            %s (CEP %s)
   account:                  %s  password: %s (kept in memory only)
   sample file to drop:      %s  password: %s
-  a ShortLived certificate renews itself every few minutes; checks run every %v
+  autoenrollment is on; a ShortLived certificate renews itself every few minutes; checks run every %v
 `, d.Location.Data, d.Policy.FriendlyName, d.Server.CEPURL(), DemoUser, DemoPassword, d.PFX, DemoPFXPassword, DemoCheckInterval)
 }
 
