@@ -309,3 +309,36 @@ func TestDNCommonName(t *testing.T) {
 		}
 	}
 }
+
+// TestRealWizardSlowTemplatesCancellable: Cancel while a slow server is
+// asked for its templates closes the wizard at once and abandons the call.
+func TestRealWizardSlowTemplatesCancellable(t *testing.T) {
+	e := newRealEnv(t)
+	z := e.addServerInWizard(t)
+	test.Tap(z.cancel)
+	const delay = 8 * time.Second
+	e.srv.SetDelay(delay)
+	defer e.srv.SetDelay(0)
+	e.v.tasks.inline = false
+
+	test.Tap(e.v.requestButton)
+	e.v.tasks.wait() // the servers come from the local list
+	z = e.v.wizard
+	if z.title.Text != "Policy server" {
+		t.Fatalf("step %q", z.title.Text)
+	}
+	t0 := time.Now()
+	test.Tap(z.next) // asks the slow server for its templates
+	if d := time.Since(t0); d > time.Second || !z.next.Disabled() {
+		t.Fatalf("Next took %v (disabled while loading: %v)", d, z.next.Disabled())
+	}
+	time.Sleep(300 * time.Millisecond)
+	test.Tap(z.cancel)
+	e.v.tasks.wait()
+	if d := time.Since(t0); d >= delay/2 {
+		t.Errorf("the templates call ran on for %v after Cancel", d)
+	}
+	if z.title.Text != "Policy server" || !strings.HasPrefix(z.status.Text, "Asking ") {
+		t.Errorf("a closed wizard moved on to %q: %q", z.title.Text, z.status.Text)
+	}
+}
