@@ -38,7 +38,8 @@ const FirstFrameEnv = "CERTDESK_FIRST_FRAME"
 // scheduler (a check at once, then every Settings.CheckInterval; its
 // events reach the views through fyne.Do) — starts once the first store
 // is painted, so it does not compete with the first frame. With
-// Settings.StartInTray the window starts hidden in the system tray.
+// Settings.StartInTray the window starts hidden in the system tray, where
+// there is one.
 // SIGINT and SIGTERM quit cleanly.
 func Run(a fyne.App, core *app.Core, schedule *app.Scheduler) error {
 	noSystemTray = runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == ""
@@ -99,7 +100,7 @@ func Run(a fyne.App, core *app.Core, schedule *app.Scheduler) error {
 		case <-ctx.Done():
 		}
 	}()
-	if core.Settings().StartInTray && !bench {
+	if core.Settings().StartInTray && !bench && !noSystemTray {
 		// Nothing is painted while hidden: start the background now.
 		v.release()
 		a.Run()
