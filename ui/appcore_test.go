@@ -279,6 +279,9 @@ func TestDemoStarts(t *testing.T) {
 	if err := ac.Renew(context.Background(), store.User, my[0].Thumbprint); err != nil {
 		t.Fatalf("renew now: %v", err)
 	}
+	if err := ac.Pulse(context.Background(), store.User); err != nil {
+		t.Fatalf("check now: %v", err)
+	}
 	data, err := os.ReadFile(d.PFX)
 	if err != nil {
 		t.Fatal(err)
@@ -340,5 +343,33 @@ func TestRealWizardSlowTemplatesCancellable(t *testing.T) {
 	}
 	if z.title.Text != "Policy server" || !strings.HasPrefix(z.status.Text, "Asking ") {
 		t.Errorf("a closed wizard moved on to %q: %q", z.title.Text, z.status.Text)
+	}
+}
+
+// TestAppCoreEvents: the core's events reach the UI translated, and the
+// kinds the UI does not show are dropped.
+func TestAppCoreEvents(t *testing.T) {
+	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Keyring: &memoryKeyring{m: map[string]string{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []Event
+	stop := NewAppCore(core, nil).Subscribe(func(e Event) { got = append(got, e) })
+	core.Bus().Publish(app.Event{Kind: app.RenewalDue, Context: "user", Subject: "CN=due"})
+	core.Bus().Publish(app.Event{Kind: app.RenewalSucceeded, Context: "user", Store: "My", Subject: "CN=kiosk01,O=Example"})
+	core.Bus().Publish(app.Event{Kind: app.NotificationWindow, Context: "user", Subject: "CN=vpn", Days: 7})
+	stop()
+	core.Bus().Publish(app.Event{Kind: app.StoreChanged, Context: "user", Store: "My"})
+	want := []Event{
+		{Kind: RenewalSucceeded, Context: store.User, Store: store.My, Subject: "kiosk01"},
+		{Kind: NotificationWindow, Context: store.User, Subject: "vpn", Days: 7},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("events %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("event %d: %+v, want %+v", i, got[i], want[i])
+		}
 	}
 }
