@@ -373,3 +373,32 @@ func TestAppCoreEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestRealRenewNowAndCheckNow: the toolbar's Renew now renews the issued
+// certificate through the CA (the old one archived), and Check now runs a
+// pulse without complaint.
+func TestRealRenewNowAndCheckNow(t *testing.T) {
+	e := newRealEnv(t)
+	z := e.addServerInWizard(t)
+	z.templatePick.SetSelected(testca.TemplateUser)
+	test.Tap(z.next)
+	test.Tap(z.next)
+	test.Tap(z.openDetails)
+	old, ok := e.v.browser.current()
+	if !ok || !e.v.renewButton.Visible() || e.v.renewButton.Disabled() {
+		t.Fatalf("the issued certificate is not selected with Renew now enabled")
+	}
+	test.Tap(e.v.renewButton)
+	if txt := overlayText(t, e.w); !strings.Contains(txt, "was renewed; the old certificate is archived") {
+		t.Fatalf("after Renew now: %s", txt)
+	}
+	tapOverlayButton(t, e.w, "OK")
+	my := e.entries(t, store.My)
+	if len(my) != 1 || my[0].Thumbprint == old.Thumbprint {
+		t.Fatalf("My holds %+v; want one new certificate", my)
+	}
+	test.Tap(e.v.checkButton)
+	if e.w.Canvas().Overlays().Top() != nil {
+		t.Errorf("Check now left a dialog: %s", overlayText(t, e.w))
+	}
+}
