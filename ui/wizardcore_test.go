@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -38,6 +40,28 @@ func needKeyring(t *testing.T) {
 	t.Skipf("no Secret Service (run under scripts/with-keyring.sh): %v", err)
 }
 
+// The tests of this file run a real core against testca over HTTPS. Its
+// HTTP client goroutines read crypto/rand while they close, with no
+// happens-before edge to anything a later test does, so a later test's
+// cryptotest.SetGlobalRandom (newFixtures) would be reported by the race
+// detector. Go runs test files in name order: this file's name keeps it
+// after every file that calls newFixtures.
+
+// waitHTTPClosed waits until the HTTP client connections of the core have
+// seen the server close: their goroutines send a TLS alert with
+// crypto/rand, which must not overlap a later test's
+// cryptotest.SetGlobalRandom.
+func waitHTTPClosed(t *testing.T) {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if !bytes.Contains(buf[:runtime.Stack(buf, true)], []byte("net/http.(*persistConn)")) {
+			return
+		}
+	}
+	t.Log("HTTP client connections still open after 5 s")
+}
+
 // realEnv is the main window over a real app.Core (real stores, the real
 // OS keyring) and an in-process testca over HTTPS on loopback whose root
 // the user context trusts.
@@ -59,7 +83,10 @@ func newRealEnv(t *testing.T) *realEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { srv.Close() })
+	t.Cleanup(func() {
+		srv.Close()
+		waitHTTPClosed(t)
+	})
 	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), HTTPTimeout: 20 * time.Second})
 	if err != nil {
 		t.Fatal(err)
