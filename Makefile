@@ -38,5 +38,9 @@ package:
 release:
 	@bash scripts/release.sh
 
+# screenshots drives "certdesk --demo" under Xvfb and saves docs/screenshots/*.png.
+screenshots: build
+	bash scripts/screenshots.sh build/certdesk docs/screenshots
+
 clean:
 	rm -rf build

@@ -3,31 +3,52 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"os"
+	"path/filepath"
 
-	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/assets"
-	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/ui"
 )
 
 // appID is the Fyne application id; it must match FyneApp.toml.
 const appID = "io.github.certdesk"
 
-// runGUI opens the main window; with demo it first starts the embedded
-// test CEP/CES (issue #5).
+// runGUI opens the main window over the core of CERTDESK_ROOT or the
+// platform's locations; with demo, over the embedded test CA's throwaway
+// root instead (ui.StartDemo).
 func runGUI(c *cli, demo bool) int {
-	loc, err := store.LocationFromEnv(os.Getenv)
-	if err != nil {
-		return c.fail(err)
-	}
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon)
-	w := a.NewWindow("certdesk")
-	w.SetContent(ui.New(a, w, ui.NewStoreCore(loc)))
-	w.Resize(fyne.NewSize(1200, 760))
-	w.ShowAndRun()
+	var core *app.Core
+	schedule := &app.Scheduler{}
+	if demo {
+		d, err := ui.StartDemo(context.Background())
+		if err != nil {
+			return c.fail(err)
+		}
+		defer d.Close()
+		fmt.Fprint(c.stdout, d.Describe())
+		core, schedule = d.Core, nil
+	} else {
+		if root := os.Getenv("CERTDESK_ROOT"); root != "" {
+			abs, err := filepath.Abs(root) // the OS job must look where the GUI looks
+			if err != nil {
+				return c.fail(err)
+			}
+			schedule.Env = []string{"CERTDESK_ROOT=" + abs}
+		}
+		var err error
+		if core, err = app.New(app.Options{Prefs: a.Preferences()}); err != nil {
+			return c.fail(err)
+		}
+	}
+	if err := ui.Run(a, core, schedule); err != nil {
+		return c.fail(err)
+	}
 	return exitOK
 }

@@ -27,4 +27,4 @@ scripts/with-keyring.sh go test -count=1 -race $pkgs
 scripts/with-keyring.sh go test -count=1 .
 
 echo "== real window under Xvfb"
-bash scripts/smoke-gui.sh build/certdesk
+shots=$(mktemp -d); bash scripts/screenshots.sh build/certdesk "$shots" && rm -rf "$shots"

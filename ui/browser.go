@@ -33,13 +33,13 @@ var colWidths = [numCols]float32{230, 190, 230, 110, 130, 50}
 // row is an entry with everything the table shows worked out once, so
 // filtering and sorting 10,000 rows stay fast.
 type row struct {
-	store.Entry
-	subject, issuer, expires, template string
-	status                             Status
-	search                             string // lower-case text the search box matches
+	*store.Entry              // into the slice List returned, not a copy
+	subject, issuer, template string
+	status                    Status
+	search                    string // searchText, once made
 }
 
-func newRow(e store.Entry, now time.Time) row {
+func newRow(e *store.Entry, now time.Time) row {
 	r := row{Entry: e, subject: e.SubjectCN, issuer: e.IssuerCN, template: e.Meta.TemplateName}
 	if r.subject == "" {
 		r.subject = e.Subject
@@ -50,11 +50,18 @@ func newRow(e store.Entry, now time.Time) row {
 	if r.template == "" {
 		r.template = e.Meta.TemplateOID
 	}
-	r.expires = e.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(e.NotAfter, now)
 	r.status = statusOf(e.NotBefore, e.NotAfter, e.Meta.Archived, now)
-	r.search = strings.ToLower(strings.Join(append([]string{
-		e.Subject, e.Issuer, e.Thumbprint, e.SHA256, r.template, e.Meta.FriendlyName}, e.SANs...), "\n"))
 	return r
+}
+
+// searchText is the lower-case text the search box matches, made on the
+// first search rather than for every row of a large store at start-up.
+func (r *row) searchText() string {
+	if r.search == "" {
+		r.search = strings.ToLower(strings.Join(append([]string{
+			r.Subject, r.Issuer, r.Thumbprint, r.SHA256, r.template, r.Meta.FriendlyName}, r.SANs...), "\n"))
+	}
+	return r.search
 }
 
 // browser is the store browser: the tree of contexts and stores, the table
@@ -65,6 +72,7 @@ type browser struct {
 	tasks   *tasks
 	now     func() time.Time
 	details *details
+	loaded  func(entries int) // after each load of a store, on the UI thread
 
 	tree     *widget.Tree
 	table    *widget.Table
@@ -81,7 +89,8 @@ type browser struct {
 	contexts  []ContextInfo
 	contextID store.Context
 	store     store.Name
-	all, rows []row
+	all       []row
+	rows      []*row // the shown rows of all, filtered and sorted
 	sortCol   int
 	sortDesc  bool
 	selected  string // thumbprint of the selected row
@@ -113,7 +122,7 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 	}
 	b.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(b.rows) {
-			b.selectRow(b.rows[id.Row])
+			b.selectRow(*b.rows[id.Row])
 		}
 	}
 
@@ -144,15 +153,37 @@ func (b *browser) reload() {
 	ctxID, n := b.contextID, b.store
 	b.tasks.run(func() func() {
 		ctx := context.Background()
-		contexts, err := b.core.Contexts(ctx)
-		if err != nil {
-			return func() { b.summary.SetText("The stores could not be read: " + err.Error()) }
-		}
 		entries, err := b.core.List(ctx, ctxID, n)
+		var contexts []ContextInfo
+		var cerr error
+		if ce, ok := b.core.(interface {
+			contextsExcept(context.Context, store.Context, store.Name) ([]ContextInfo, error)
+		}); ok && err == nil {
+			// Count the shown store from its entries, not from a second read.
+			contexts, cerr = ce.contextsExcept(ctx, ctxID, n)
+			count := 0
+			for _, e := range entries {
+				if !e.Meta.Archived {
+					count++
+				}
+			}
+			for i := range contexts {
+				for j := range contexts[i].Stores {
+					if contexts[i].Stores[j].Count < 0 {
+						contexts[i].Stores[j].Count = count
+					}
+				}
+			}
+		} else {
+			contexts, cerr = b.core.Contexts(ctx)
+		}
+		if cerr != nil {
+			return func() { b.summary.SetText("The stores could not be read: " + cerr.Error()) }
+		}
 		now := b.now()
 		rows := make([]row, len(entries))
-		for i, e := range entries {
-			rows[i] = newRow(e, now)
+		for i := range entries {
+			rows[i] = newRow(&entries[i], now)
 		}
 		return func() {
 			b.contexts = contexts
@@ -170,6 +201,9 @@ func (b *browser) reload() {
 			b.hint.Hidden = !b.readOnly()
 			b.hint.Refresh()
 			b.applyFilter()
+			if b.loaded != nil {
+				b.loaded(len(b.all))
+			}
 		}
 	})
 }
@@ -211,7 +245,7 @@ func (b *browser) readOnly() bool {
 func (b *browser) current() (row, bool) {
 	for _, r := range b.rows {
 		if r.Thumbprint == b.selected && b.selected != "" {
-			return r, true
+			return *r, true
 		}
 	}
 	return row{}, false
@@ -221,17 +255,21 @@ func (b *browser) current() (row, bool) {
 // toggle and the sort order.
 func (b *browser) applyFilter() {
 	q := strings.ToLower(strings.TrimSpace(b.search.Text))
-	rows := make([]row, 0, len(b.all))
-	for _, r := range b.all {
+	// Sort pointers: rows are large, and a 10,000-row store is sorted at
+	// start-up.
+	shown := make([]*row, 0, len(b.all))
+	for i := range b.all {
+		r := &b.all[i]
 		if r.Meta.Archived && !b.archived.Checked {
 			continue
 		}
-		if q != "" && !strings.Contains(r.search, q) {
+		if q != "" && !strings.Contains(r.searchText(), q) {
 			continue
 		}
-		rows = append(rows, r)
+		shown = append(shown, r)
 	}
-	slices.SortStableFunc(rows, b.compare)
+	slices.SortStableFunc(shown, b.compare)
+	rows := shown
 	b.rows = rows
 
 	// Keep the selection (or select the entry to reveal) if it is shown.
@@ -264,7 +302,7 @@ func (b *browser) applyFilter() {
 	}
 }
 
-func (b *browser) compare(x, y row) int {
+func (b *browser) compare(x, y *row) int {
 	var c int
 	switch b.sortCol {
 	case colSubject:
@@ -354,7 +392,8 @@ func (b *browser) cellUpdate(id widget.TableCellID, o fyne.CanvasObject) {
 	case colIssuer:
 		text = r.issuer
 	case colExpires:
-		text = r.expires
+		// Made for the visible cells only, and current at each redraw.
+		text = r.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(r.NotAfter, b.now())
 	case colStatus:
 		text, imp = r.status.String(), r.status.importance()
 	case colTemplate:

@@ -25,6 +25,7 @@ type settingsView struct {
 	context func() store.Context
 
 	interval    *widget.Select
+	intervals   []time.Duration // the interval choices, checkIntervals and perhaps the current one
 	ratio       *widget.Entry
 	notifyDays  *widget.Entry
 	startInTray *widget.Check
@@ -37,9 +38,10 @@ type settingsView struct {
 
 func newSettingsView(core Configurer, t *tasks, context func() store.Context) *settingsView {
 	s := &settingsView{core: core, tasks: t, context: context}
+	s.intervals = checkIntervals
 	var intervals []string
 	for _, d := range checkIntervals {
-		intervals = append(intervals, "Every "+plural(int(d/time.Hour), "hour"))
+		intervals = append(intervals, intervalLabel(d))
 	}
 	s.interval = widget.NewSelect(intervals, nil)
 	s.ratio = widget.NewEntry()
@@ -85,15 +87,28 @@ func parseDays(v string) ([]int, error) {
 	return slices.Compact(days), nil
 }
 
+// intervalLabel names a check interval: "Every 8 hours", "Every 30 seconds".
+func intervalLabel(d time.Duration) string {
+	if d < time.Minute {
+		return "Every " + plural(int(d/time.Second), "second")
+	}
+	return "Every " + formatSpan(d)
+}
+
 // reload shows the core's settings and schedule.
 func (s *settingsView) reload() {
 	st := s.core.Settings()
-	s.interval.SetSelectedIndex(0)
-	for i, d := range checkIntervals {
-		if d == st.CheckInterval {
-			s.interval.SetSelectedIndex(i)
-		}
+	// An interval set elsewhere (the demo's 30 seconds) stays a choice.
+	s.intervals = slices.Clone(checkIntervals)
+	if !slices.Contains(s.intervals, st.CheckInterval) && st.CheckInterval > 0 {
+		s.intervals = append(s.intervals, st.CheckInterval)
 	}
+	var labels []string
+	for _, d := range s.intervals {
+		labels = append(labels, intervalLabel(d))
+	}
+	s.interval.SetOptions(labels)
+	s.interval.SetSelectedIndex(max(0, slices.Index(s.intervals, st.CheckInterval)))
 	s.ratio.SetText(strconv.Itoa(int(st.RenewalRatio*100+0.5)) + "%")
 	var days []string
 	for _, d := range st.NotifyDays {
@@ -121,7 +136,7 @@ func (s *settingsView) submit() {
 	days, _ := parseDays(s.notifyDays.Text)
 	pct, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(s.ratio.Text), "%"))
 	st := s.core.Settings()
-	st.CheckInterval = checkIntervals[s.interval.SelectedIndex()]
+	st.CheckInterval = s.intervals[max(0, s.interval.SelectedIndex())]
 	st.RenewalRatio = float64(pct) / 100
 	st.NotifyDays = days
 	st.StartInTray = s.startInTray.Checked

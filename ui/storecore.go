@@ -18,41 +18,64 @@ var errNoCore = errors.New("renewal is not available in this build")
 // which the app core is not wired in: Renew and Pulse are unavailable and
 // nothing is ever announced through Subscribe.
 type StoreCore struct {
-	loc  store.Location
-	opts []store.Option
-
-	mu     sync.Mutex
-	stores map[store.Context]*store.Store
+	loc store.Location
+	// opener opens a context's store; NewStoreCore's caches them, the app
+	// core's adapter uses the core's own.
+	opener func(store.Context) (*store.Store, error)
+	// contexts lists the contexts there are (the app core's Contexts, or
+	// scanContexts).
+	contexts func() ([]store.Context, error)
 }
 
 var _ Core = (*StoreCore)(nil)
 
 // NewStoreCore returns a StoreCore over the contexts at loc.
 func NewStoreCore(loc store.Location, opts ...store.Option) *StoreCore {
-	return &StoreCore{loc: loc, opts: opts, stores: map[store.Context]*store.Store{}}
+	var mu sync.Mutex
+	stores := map[store.Context]*store.Store{}
+	c := &StoreCore{loc: loc}
+	c.contexts = c.scanContexts
+	c.opener = func(ctx store.Context) (*store.Store, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if s, ok := stores[ctx]; ok {
+			return s, nil
+		}
+		s, err := store.Open(loc, ctx, opts...)
+		if err == nil {
+			stores[ctx] = s
+		}
+		return s, err
+	}
+	return c
 }
 
-func (c *StoreCore) open(ctx store.Context) (*store.Store, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if s, ok := c.stores[ctx]; ok {
-		return s, nil
-	}
-	s, err := store.Open(c.loc, ctx, c.opts...)
-	if err == nil {
-		c.stores[ctx] = s
-	}
-	return s, err
-}
-
-// Contexts lists machine, user and every app context found on disk.
-func (c *StoreCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
+// scanContexts lists user, machine and every app context found on disk.
+func (c *StoreCore) scanContexts() ([]store.Context, error) {
 	ids := []store.Context{store.User, store.Machine}
 	apps, _ := os.ReadDir(filepath.Join(c.loc.Data, "apps"))
 	for _, d := range apps {
 		if id, err := store.AppContext(d.Name()); err == nil && d.IsDir() {
 			ids = append(ids, id)
 		}
+	}
+	return ids, nil
+}
+
+func (c *StoreCore) open(ctx store.Context) (*store.Store, error) { return c.opener(ctx) }
+
+// Contexts lists machine, user and every app context found on disk.
+func (c *StoreCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
+	return c.contextsExcept(ctx, "", "")
+}
+
+// contextsExcept is Contexts without counting store n of context skip
+// (its Count is -1): the browser counts the store it shows from its own
+// List instead of reading a large index twice.
+func (c *StoreCore) contextsExcept(ctx context.Context, skip store.Context, skipName store.Name) ([]ContextInfo, error) {
+	ids, err := c.contexts()
+	if err != nil {
+		return nil, err
 	}
 	var out []ContextInfo
 	for _, id := range ids {
@@ -66,6 +89,10 @@ func (c *StoreCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
 		}
 		info := ContextInfo{ID: id, ReadOnly: id == store.Machine && !writable(s.Dir())}
 		for _, n := range names {
+			if id == skip && n == skipName {
+				info.Stores = append(info.Stores, StoreInfo{Name: n, Count: -1})
+				continue
+			}
 			es, err := s.List(ctx, n, store.ListOptions{})
 			if err != nil {
 				return nil, err

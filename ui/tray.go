@@ -31,6 +31,11 @@ type tray struct {
 	told bool // the person was told that certdesk stays in the tray
 }
 
+// noSystemTray is set by Run where no system tray can exist (a Linux
+// session without a D-Bus session bus): Fyne's tray would fail there, and a
+// window hidden to a tray that does not exist could never come back.
+var noSystemTray bool
+
 func newTray(a fyne.App, w fyne.Window, core Core, t *tasks, now func() time.Time, checkNow func()) *tray {
 	tr := &tray{app: a, win: w, core: core, tasks: t, now: now}
 	tr.status = fyne.NewMenuItem("Checking certificates…", nil)
@@ -38,7 +43,7 @@ func newTray(a fyne.App, w fyne.Window, core Core, t *tasks, now func() time.Tim
 	tr.menu = fyne.NewMenu("certdesk", tr.status, fyne.NewMenuItemSeparator(),
 		fyne.NewMenuItem("Check now", checkNow),
 		fyne.NewMenuItem("Open certdesk", func() { w.Show(); w.RequestFocus() }))
-	if d, ok := a.(desktop.App); ok {
+	if d, ok := a.(desktop.App); ok && !noSystemTray {
 		d.SetSystemTrayMenu(tr.menu) // Fyne adds Quit
 		if a.Icon() != nil {
 			d.SetSystemTrayIcon(a.Icon())

@@ -85,10 +85,37 @@ type mainView struct {
 	importItem, exportItem, deleteItem, renewItem           *fyne.MenuItem
 	requestItem, checkItem, refreshItem, archivedItem, find *fyne.MenuItem
 	content                                                 fyne.CanvasObject
+
+	firstLoaded int                 // entries of the first store loaded; -1 before
+	onFirstLoad []func(entries int) // what waits for the first load
+	// held, unless nil, keeps background work (the tray's count, the
+	// scheduler) until Run releases it after the first painted frame.
+	held *[]func()
+}
+
+// background runs fn now, or once the first frame is painted (Run).
+func (v *mainView) background(fn func()) {
+	if v.held != nil {
+		*v.held = append(*v.held, fn)
+		return
+	}
+	fn()
+}
+
+// release runs the held background work, from now on at once.
+func (v *mainView) release() {
+	if v.held == nil {
+		return
+	}
+	held := *v.held
+	v.held = nil
+	for _, fn := range held {
+		fn()
+	}
 }
 
 func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *tasks) *mainView {
-	v := &mainView{app: a, win: w, core: core, tasks: t}
+	v := &mainView{app: a, win: w, core: core, tasks: t, firstLoaded: -1}
 	v.browser = newBrowser(core, v.tasks, now, a.Clipboard())
 	v.browser.onSelect = v.updateActions
 	v.importer = &importer{core: core, win: w, tasks: v.tasks, changed: v.refresh,
@@ -141,9 +168,34 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.tray = newTray(a, w, core, v.tasks, now, v.checkNow)
 	core.Subscribe(func(e Event) { fyne.Do(func() { v.handle(e) }) })
 	v.updateActions()
+	v.browser.loaded = v.storeLoaded
 	v.browser.reload()
-	v.tray.update()
 	return v
+}
+
+// afterFirstLoad runs fn on the UI thread once the first store's rows are
+// shown (at once if they are): work that can wait, such as the tray's
+// count or the scheduler's first check, does not compete with the first
+// frame.
+func (v *mainView) afterFirstLoad(fn func(entries int)) {
+	if v.firstLoaded >= 0 {
+		fn(v.firstLoaded)
+		return
+	}
+	v.onFirstLoad = append(v.onFirstLoad, fn)
+}
+
+// storeLoaded is called after each load of the browser's store.
+func (v *mainView) storeLoaded(entries int) {
+	if v.firstLoaded >= 0 {
+		return
+	}
+	v.firstLoaded = entries
+	v.background(v.tray.update)
+	for _, fn := range v.onFirstLoad {
+		fn(entries)
+	}
+	v.onFirstLoad = nil
 }
 
 // views puts the certificates and every view the core supports in tabs;

@@ -46,6 +46,10 @@ type wizard struct {
 	onNext  func()
 	status  *widget.Label // errors and progress of the current step
 	stopped context.CancelFunc
+	// ctx ends when the wizard closes: Cancel also abandons a slow server's
+	// answer to any step, not only the request.
+	ctx     context.Context
+	stopAll context.CancelFunc
 
 	servers      []Server
 	serverPick   *widget.RadioGroup
@@ -76,6 +80,7 @@ type wizard struct {
 // newWizard builds the wizard for context ctxID; call start to show it.
 func newWizard(en Enroller, w fyne.Window, t *tasks, ctxID store.Context, issued func(string)) *wizard {
 	z := &wizard{en: en, win: w, tasks: t, ctxID: ctxID, issued: issued}
+	z.ctx, z.stopAll = context.WithCancel(context.Background())
 	z.title = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	z.status = widget.NewLabel("")
 	z.status.Wrapping = fyne.TextWrapWord
@@ -96,7 +101,10 @@ func (z *wizard) start() {
 	z.dialog.Show()
 	z.busy("Loading the policy servers…")
 	z.tasks.run(func() func() {
-		servers, err := z.en.Servers(context.Background(), z.ctxID)
+		servers, err := z.en.Servers(z.ctx, z.ctxID)
+		if z.ctx.Err() != nil {
+			return nil // the wizard was closed
+		}
 		return func() {
 			if err != nil {
 				z.fail("The policy servers could not be read.", err)
@@ -112,6 +120,7 @@ func (z *wizard) close() {
 	if z.stopped != nil {
 		z.stopped()
 	}
+	z.stopAll()
 	z.dialog.Hide()
 }
 
@@ -241,7 +250,10 @@ func (z *wizard) testServer() {
 	z.test.Disable()
 	z.say("Connecting to " + o.URL + "…")
 	z.tasks.run(func() func() {
-		n, err := z.en.TestServer(context.Background(), z.ctxID, o)
+		n, err := z.en.TestServer(z.ctx, z.ctxID, o)
+		if z.ctx.Err() != nil {
+			return nil // the wizard was closed
+		}
 		return func() {
 			z.test.Enable()
 			if err != nil {
@@ -267,7 +279,10 @@ func (z *wizard) serverChosen() {
 	o := z.serverOptions()
 	z.busy("Adding " + o.URL + "…")
 	z.tasks.run(func() func() {
-		s, err := z.en.AddServer(context.Background(), z.ctxID, o)
+		s, err := z.en.AddServer(z.ctx, z.ctxID, o)
+		if z.ctx.Err() != nil {
+			return nil // the wizard was closed
+		}
 		return func() {
 			if err != nil {
 				z.next.Enable()
@@ -289,7 +304,10 @@ func (z *wizard) serverChosen() {
 func (z *wizard) loadTemplates(password string) {
 	z.busy("Asking " + serverLabel(z.server) + " for its templates…")
 	z.tasks.run(func() func() {
-		ts, err := z.en.Templates(context.Background(), z.ctxID, z.server.ID, password)
+		ts, err := z.en.Templates(z.ctx, z.ctxID, z.server.ID, password)
+		if z.ctx.Err() != nil {
+			return nil // the wizard was closed
+		}
 		return func() {
 			if err != nil {
 				z.next.Enable()
@@ -480,7 +498,7 @@ func (z *wizard) request() EnrollRequest {
 // submit sends the request, showing progress with a working Cancel.
 func (z *wizard) submit() {
 	r := z.request()
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(z.ctx)
 	z.stopped = cancel
 	bar := widget.NewProgressBarInfinite()
 	z.step("Requesting", container.NewVBox(valueLabel("Asking "+serverLabel(z.server)+" for a "+z.template.Name+" certificate…"), bar), nil, nil)
