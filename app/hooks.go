@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -215,34 +213,9 @@ func parseMode(s string) (fs.FileMode, error) {
 	return fs.FileMode(m), nil
 }
 
-func readHooks(s *store.Store) (map[string]Hook, error) {
-	m := map[string]Hook{}
-	data, err := os.ReadFile(filepath.Join(s.Dir(), HooksFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return m, nil
-	}
-	if err == nil {
-		err = json.Unmarshal(data, &m)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", HooksFile, err)
-	}
-	return m, nil
-}
+func readHooks(s *store.Store) (map[string]Hook, error) { return readConfigMap[Hook](s, HooksFile) }
 
-// updateHooks rewrites hooks.json; the caller holds the context lock.
+// updateHooks rewrites HooksFile; the caller holds the context lock.
 func (c *Core) updateHooks(s *store.Store, f func(map[string]Hook)) error {
-	m, err := readHooks(s)
-	if err != nil {
-		return err
-	}
-	f(m)
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(s.Dir(), 0o700); err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(s.Dir(), HooksFile), data, 0o600)
+	return updateConfigMap(s, HooksFile, f)
 }

@@ -5,13 +5,11 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -491,33 +489,10 @@ func setPublication(m map[string]Publication, thumbprint string, p Publication) 
 }
 
 func readPublished(s *store.Store) (map[string]Publication, error) {
-	m := map[string]Publication{}
-	data, err := os.ReadFile(filepath.Join(s.Dir(), PublishedFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return m, nil
-	}
-	if err == nil {
-		err = json.Unmarshal(data, &m)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", PublishedFile, err)
-	}
-	return m, nil
+	return readConfigMap[Publication](s, PublishedFile)
 }
 
-// updatePublished rewrites published.json; the caller holds the context lock.
+// updatePublished rewrites PublishedFile; the caller holds the context lock.
 func (c *Core) updatePublished(s *store.Store, f func(map[string]Publication)) error {
-	m, err := readPublished(s)
-	if err != nil {
-		return err
-	}
-	f(m)
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(s.Dir(), 0o700); err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(s.Dir(), PublishedFile), data, 0o600)
+	return updateConfigMap(s, PublishedFile, f)
 }
