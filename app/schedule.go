@@ -219,21 +219,24 @@ func (j pulseJob) systemdService() string {
 }
 
 // systemdTimer returns the timer that starts the service 5 minutes after
-// boot and every 8 hours after its last run, spread by up to 30 minutes.
+// boot and at fixed wall-clock times every 8 hours, spread by up to 30
+// minutes. A calendar timer, not OnUnitActiveSec: only OnCalendar= honours
+// Persistent=true, which runs a check missed while the device slept or was
+// off as soon as it is back.
 func (j pulseJob) systemdTimer() string {
 	return fmt.Sprintf(`[Unit]
 Description=certdesk renewal check of the %s context every %s
 
 [Timer]
 OnBootSec=%s
-OnUnitActiveSec=%s
+OnCalendar=*-*-* 00/%d:00:00
 RandomizedDelaySec=%s
 Persistent=true
 Unit=%s.service
 
 [Install]
 WantedBy=timers.target
-`, j.context, systemdSpan(scheduleInterval), systemdSpan(scheduleBootDelay), systemdSpan(scheduleInterval), systemdSpan(scheduleJitter), j.name())
+`, j.context, systemdSpan(scheduleInterval), systemdSpan(scheduleBootDelay), int(scheduleInterval/time.Hour), systemdSpan(scheduleJitter), j.name())
 }
 
 // systemdSpan writes whole minutes or hours the way systemd.time(7) reads

@@ -90,7 +90,7 @@ func TestSystemdUnitsContent(t *testing.T) {
 	if strings.Contains(svc, "network-online") {
 		t.Error("user service depends on network-online.target, which user managers lack")
 	}
-	for _, want := range []string{"OnBootSec=5min\n", "OnUnitActiveSec=8h\n", "RandomizedDelaySec=30min\n", "Persistent=true\n", "Unit=certdesk-pulse-user.service\n", "WantedBy=timers.target\n"} {
+	for _, want := range []string{"OnBootSec=5min\n", "OnCalendar=*-*-* 00/8:00:00\n", "RandomizedDelaySec=30min\n", "Persistent=true\n", "Unit=certdesk-pulse-user.service\n", "WantedBy=timers.target\n"} {
 		if !strings.Contains(tmr, want) {
 			t.Errorf("timer lacks %q:\n%s", want, tmr)
 		}
