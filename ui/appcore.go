@@ -15,7 +15,8 @@ import (
 )
 
 // AppCore adapts certdesk's core (*app.Core) to the UI's interfaces: Core,
-// Enroller, ServerManager, HistoryReader, Configurer and Requester. It only
+// Enroller, ServerManager, HistoryReader, Configurer, Requester and
+// Publisher. It only
 // translates types; every decision stays in the core. The store operations
 // go through the core's own opened stores.
 type AppCore struct {
@@ -32,6 +33,7 @@ var (
 	_ HistoryReader = (*AppCore)(nil)
 	_ Configurer    = (*AppCore)(nil)
 	_ Requester     = (*AppCore)(nil)
+	_ Publisher     = (*AppCore)(nil)
 )
 
 // errNoSchedule is what the settings say where no OS schedule is offered.
@@ -335,4 +337,29 @@ func (c *AppCore) AcceptResponse(ctx context.Context, id store.Context, file str
 func (c *AppCore) NewRequest(ctx context.Context, id store.Context, r OfflineRequest) ([]byte, error) {
 	csr, _, err := c.core.RequestNew(ctx, id, app.OfflineRequest{Subject: r.Subject, DNSNames: r.DNSNames, Key: r.Key})
 	return csr, err
+}
+
+// CanPublish reports whether the core's CheckTarget allows the store and
+// target.
+func (c *AppCore) CanPublish(id store.Context, n store.Name, target string) bool {
+	return app.CheckTarget(id, n, app.Target(target)) == nil
+}
+
+// Publish publishes an entry to a target.
+func (c *AppCore) Publish(ctx context.Context, id store.Context, n store.Name, thumbprint, target string) error {
+	_, err := c.core.Publish(ctx, id, n, thumbprint, app.Target(target))
+	return err
+}
+
+// Publication says where an entry is published, as the core recorded it.
+func (c *AppCore) Publication(_ context.Context, id store.Context, n store.Name, thumbprint string) (Publication, error) {
+	all, err := c.core.Published(id)
+	if err != nil {
+		return Publication{}, err
+	}
+	p, ok := all[thumbprint]
+	if !ok || p.Store != n {
+		return Publication{}, nil
+	}
+	return Publication{System: p.System, Browsers: len(p.Browsers)}, nil
 }

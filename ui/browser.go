@@ -362,9 +362,14 @@ func (b *browser) selectRow(r row) {
 		if err != nil {
 			chain = &store.Chain{Error: err.Error()}
 		}
+		published := ""
+		if p, ok := b.core.(Publisher); ok {
+			pub, err := p.Publication(ctx, ctxID, n, r.Thumbprint)
+			published = publicationText(pub, err)
+		}
 		return func() {
 			if b.selected == r.Thumbprint {
-				b.details.show(e.Certificate, chain, b.now())
+				b.details.show(e.Certificate, chain, b.now(), published)
 			}
 		}
 	})

@@ -214,3 +214,29 @@ type OfflineRequest struct {
 	DNSNames []string
 	Key      string // "rsa2048", "rsa3072", "rsa4096", "p256" or "p384"
 }
+
+// The targets a Publisher publishes to.
+const (
+	TargetSystem   = "system"   // the machine's Root and CA: trusted system-wide
+	TargetBrowsers = "browsers" // the user's Root and My (with key): every browser's NSS database
+)
+
+// Publisher is the optional part of a Core that publishes certificates
+// outside certdesk, to the system's trust store or to the browsers. The
+// Trust system-wide and Add to browsers actions need it.
+type Publisher interface {
+	// CanPublish reports whether entries of store n of context c can go
+	// to target (TargetSystem or TargetBrowsers).
+	CanPublish(c store.Context, n store.Name, target string) bool
+	// Publish makes an entry available at target; publishing again is
+	// not an error.
+	Publish(ctx context.Context, c store.Context, n store.Name, thumbprint, target string) error
+	// Publication says where an entry of store n is published.
+	Publication(ctx context.Context, c store.Context, n store.Name, thumbprint string) (Publication, error)
+}
+
+// Publication is where an entry is published.
+type Publication struct {
+	System   bool // trusted system-wide
+	Browsers int  // the browser databases holding it
+}

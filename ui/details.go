@@ -61,8 +61,9 @@ func (d *details) clear() {
 	d.sha1, d.sha256 = "", ""
 }
 
-// show fills the view with cert and its chain (leaf first) as of now.
-func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time) {
+// show fills the view with cert and its chain (leaf first) as of now;
+// published, unless empty, says where it is published.
+func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time, published string) {
 	s1, s256 := sha1.Sum(cert.Raw), sha256.Sum256(cert.Raw)
 	d.sha1, d.sha256 = formatHex(s1[:], 0), formatHex(s256[:], 0)
 	st := statusOf(cert.NotBefore, cert.NotAfter, false, now)
@@ -70,10 +71,15 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 	status := valueLabel(st.String())
 	status.Importance = st.importance()
 	validUntil := formatDate(cert.NotAfter) + " (" + formatExpiry(cert.NotAfter, now) + ")"
-	d.general.Objects = []fyne.CanvasObject{container.New(layout.NewFormLayout(),
+	form := []fyne.CanvasObject{
 		keyLabel("Issued to"), valueLabel(commonName(cert.Subject)),
 		keyLabel("Issued by"), valueLabel(commonName(cert.Issuer)),
 		keyLabel("Status"), status,
+	}
+	if published != "" {
+		form = append(form, keyLabel("Published"), valueLabel(published))
+	}
+	d.general.Objects = []fyne.CanvasObject{container.New(layout.NewFormLayout(), append(form,
 		keyLabel("Valid from"), valueLabel(formatDate(cert.NotBefore)),
 		keyLabel("Valid until"), valueLabel(validUntil),
 		keyLabel("Subject"), valueLabel(formatDN(cert.Subject)),
@@ -83,7 +89,7 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 		keyLabel("Serial number"), valueLabel(formatHex(cert.SerialNumber.Bytes(), 1)),
 		keyLabel("SHA-1"), withButton(valueLabel(formatHex(s1[:], 2)), d.copySHA1),
 		keyLabel("SHA-256"), withButton(valueLabel(formatHex(s256[:], 2)), d.copySHA256),
-	)}
+	)...)}
 
 	d.extensions.Objects = nil
 	for _, ext := range cert.Extensions {
@@ -198,4 +204,20 @@ func valueLabel(s string) *widget.Label {
 	l.Wrapping = fyne.TextWrapWord
 	l.Selectable = true
 	return l
+}
+
+// publicationText says where an entry is published, or "" when nowhere:
+// "trusted system-wide; available to browsers".
+func publicationText(p Publication, err error) string {
+	if err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	var parts []string
+	if p.System {
+		parts = append(parts, "trusted system-wide")
+	}
+	if p.Browsers > 0 {
+		parts = append(parts, "available to browsers")
+	}
+	return strings.Join(parts, "; ")
 }

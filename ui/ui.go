@@ -4,6 +4,7 @@ package ui
 
 import (
 	"context"
+	"encoding/hex"
 	"sync"
 	"time"
 
@@ -84,6 +85,7 @@ type mainView struct {
 	menu                                                    *fyne.MainMenu
 	importItem, exportItem, deleteItem, renewItem           *fyne.MenuItem
 	requestItem, checkItem, refreshItem, archivedItem, find *fyne.MenuItem
+	trustSystemItem, browsersItem                           *fyne.MenuItem
 	content                                                 fyne.CanvasObject
 
 	firstLoaded int                 // entries of the first store loaded; -1 before
@@ -152,6 +154,8 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.renewItem = item("Renew now", fyne.KeyU, v.renewSelected)
 	v.deleteItem = item("Delete", fyne.KeyDelete, v.deleteSelected)
 	v.checkItem = item("Check now", fyne.KeyK, v.checkNow)
+	v.trustSystemItem = fyne.NewMenuItem("Trust system-wide…", func() { v.publishSelected(TargetSystem) })
+	v.browsersItem = fyne.NewMenuItem("Add to browsers…", func() { v.publishSelected(TargetBrowsers) })
 	v.refreshItem = item("Refresh", fyne.KeyR, v.refresh)
 	v.find = item("Search", fyne.KeyF, func() { w.Canvas().Focus(v.browser.search) })
 	v.archivedItem = item("Show archived", fyne.KeyH, func() {
@@ -159,7 +163,8 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	})
 	v.menu = fyne.NewMainMenu(
 		fyne.NewMenu("File", v.importItem, v.exportItem),
-		fyne.NewMenu("Certificate", v.requestItem, v.renewItem, v.deleteItem, fyne.NewMenuItemSeparator(), v.checkItem),
+		fyne.NewMenu("Certificate", v.requestItem, v.renewItem, v.deleteItem, fyne.NewMenuItemSeparator(),
+			v.trustSystemItem, v.browsersItem, fyne.NewMenuItemSeparator(), v.checkItem),
 		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem),
 	)
 
@@ -255,6 +260,8 @@ func (v *mainView) updateActions() {
 	set(writable, v.checkButton, v.checkItem)
 	_, canEnroll := v.core.(Enroller)
 	set(writable && canEnroll, v.requestButton, v.requestItem)
+	v.trustSystemItem.Disabled = !(writable && selected && v.canPublish(r, TargetSystem))
+	v.browsersItem.Disabled = !(writable && selected && v.canPublish(r, TargetBrowsers))
 	v.archivedItem.Checked = v.browser.archived.Checked
 	v.menu.Refresh()
 }
@@ -315,6 +322,59 @@ func (v *mainView) renewSelected() {
 			v.refresh()
 		}
 	})
+}
+
+// canPublish reports whether the core can publish r, of the browser's
+// store, to target: browsers take an identity only with its key.
+func (v *mainView) canPublish(r row, target string) bool {
+	p, ok := v.core.(Publisher)
+	if !ok || !p.CanPublish(v.browser.contextID, v.browser.store, target) {
+		return false
+	}
+	return target != TargetBrowsers || v.browser.store != store.My || r.HasKey
+}
+
+// publishSelected asks, then publishes the selected entry to target.
+func (v *mainView) publishSelected(target string) {
+	r, ok := v.browser.current()
+	p, isPublisher := v.core.(Publisher)
+	if !ok || !isPublisher || v.browser.readOnly() || !v.canPublish(r, target) {
+		return
+	}
+	ctxID, n := v.browser.contextID, v.browser.store
+	thumb := "SHA-1 thumbprint " + r.Thumbprint + "."
+	if b, err := hex.DecodeString(r.Thumbprint); err == nil {
+		thumb = "SHA-1 thumbprint " + formatHex(b, 2) + "."
+	}
+	title, what, failed := "Trust “"+r.subject+"” system-wide?",
+		"Every program on this device will trust certificates it issues. ",
+		"“"+r.subject+"” could not be trusted system-wide."
+	switch {
+	case target == TargetBrowsers && n == store.My:
+		title, what = "Make “"+r.subject+"” available to your browsers?",
+			"Your browsers will be able to use this certificate and its private key to sign you in to websites. "
+		failed = "“" + r.subject + "” could not be added to the browsers."
+	case target == TargetBrowsers:
+		title, what = "Trust “"+r.subject+"” in your browsers?",
+			"Your browsers will trust the websites and certificates it issues. "
+		failed = "“" + r.subject + "” could not be added to the browsers."
+	}
+	dialog.ShowConfirm(title, what+thumb, func(yes bool) {
+		if !yes {
+			return
+		}
+		done := showBusy(v.win, "Publishing “"+r.subject+"”…")
+		v.tasks.run(func() func() {
+			err := p.Publish(context.Background(), ctxID, n, r.Thumbprint, target)
+			return func() {
+				done()
+				if err != nil {
+					showError(v.win, failed, err)
+				}
+				v.refresh()
+			}
+		})
+	}, v.win)
 }
 
 // checkNow runs a renewal check of the current context.
