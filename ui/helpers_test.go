@@ -422,6 +422,7 @@ type fakeMore struct {
 	outcomes  []RequestOutcome
 	csr       []byte
 	accepted  store.Entry
+	published map[string]Publication // by "context/store/thumbprint"
 }
 
 var (
@@ -515,4 +516,42 @@ func (c *fakeCore) AcceptResponse(_ context.Context, _ store.Context, file strin
 
 func (c *fakeCore) NewRequest(_ context.Context, _ store.Context, r OfflineRequest) ([]byte, error) {
 	return c.more.csr, c.mutate(fmt.Sprint("NewRequest ", r.Subject, " ", r.DNSNames, " ", r.Key))
+}
+
+var _ Publisher = (*fakeCore)(nil)
+
+// CanPublish follows the core's CheckTarget.
+func (c *fakeCore) CanPublish(id store.Context, n store.Name, target string) bool {
+	switch target {
+	case TargetSystem:
+		return id == store.Machine && (n == store.Root || n == store.CA)
+	case TargetBrowsers:
+		return id == store.User && (n == store.Root || n == store.My)
+	}
+	return false
+}
+
+func (c *fakeCore) Publish(_ context.Context, id store.Context, n store.Name, thumbprint, target string) error {
+	if err := c.mutate("Publish " + key(id, n) + " " + thumbprint + " " + target); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.more.published == nil {
+		c.more.published = map[string]Publication{}
+	}
+	p := c.more.published[key(id, n)+"/"+thumbprint]
+	if target == TargetSystem {
+		p.System = true
+	} else {
+		p.Browsers = 2
+	}
+	c.more.published[key(id, n)+"/"+thumbprint] = p
+	return nil
+}
+
+func (c *fakeCore) Publication(_ context.Context, id store.Context, n store.Name, thumbprint string) (Publication, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.more.published[key(id, n)+"/"+thumbprint], nil
 }
