@@ -13,28 +13,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 go build -o "$work/parsefloor" ./scripts/parsefloor
 
-# median_ms CMD...: median wall time of a cold run of CMD in milliseconds.
-# $prepare (if set) runs untimed before each run.
-median_ms() {
-	if command -v hyperfine >/dev/null; then
-		hyperfine -N -w 2 -r "${runs:-10}" ${prepare:+--prepare "$prepare"} --export-csv "$work/h.csv" "$*" >/dev/null 2>&1
-		awk -F, 'NR==2 { printf "%.1f", $4 * 1000 }' "$work/h.csv"
-		return
-	fi
-	local ts=()
-	for _ in $(seq "${runs:-10}"); do
-		[ -n "${prepare:-}" ] && sh -c "$prepare"
-		local t0=$(date +%s%N)
-		"$@" >/dev/null 2>&1
-		ts+=($(( ($(date +%s%N) - t0) / 1000 )))
-	done
-	printf '%s\n' "${ts[@]}" | sort -n | awk '{ a[NR] = $1 } END { printf "%.1f", a[int((NR + 1) / 2)] / 1000 }'
-}
-
-row() { # what figure_ms peer_label peer_ms goal
-	awk -v w="$1" -v f="$2" -v pl="$3" -v p="$4" -v g="$5" \
-		'BEGIN { printf "| %s | %.1f ms | %s %.1f ms | %.2f× | %s |\n", w, f, pl, p, f / p, g }'
-}
+. scripts/benchlib.sh
 
 # (a) listing 10,000 certificates from the index vs reading and parsing
 # the same 10,000 DER files.
