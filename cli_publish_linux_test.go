@@ -5,11 +5,11 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
+	"github.com/certdesk/certdesk/internal/systrust/systrusttest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/certdesk/certdesk/internal/systrust"
@@ -106,14 +106,7 @@ func TestPublishCLISystem(t *testing.T) {
 		t.Skip("changing the system trust store needs root")
 	}
 	needCmds(t, "update-ca-certificates", "openssl")
-	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "certdesk-systrust.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lock.Close() })
+	systrusttest.Lock(t)
 	setupRoot(t)
 	ca, leaf, _ := testCert(t)
 	caT := store.Thumbprint(ca.Raw)

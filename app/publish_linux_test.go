@@ -5,12 +5,12 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/certdesk/certdesk/internal/systrust/systrusttest"
 	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -69,14 +69,7 @@ func TestPublishSystemReal(t *testing.T) {
 	}
 	needTools(t, "update-ca-certificates", "openssl")
 	// The lock systrust's own test takes: one bundle, many test processes.
-	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "certdesk-systrust.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lock.Close() })
+	systrusttest.Lock(t)
 
 	ctx := context.Background()
 	c := pubCore(t)

@@ -4,11 +4,11 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/pem"
+	"github.com/certdesk/certdesk/internal/systrust/systrusttest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -44,14 +44,7 @@ func TestSystemTrustReal(t *testing.T) {
 	// Serialise with other test processes (go test runs packages in parallel,
 	// and several worktrees share this machine): update-ca-certificates
 	// rebuilds one bundle.
-	lock, err := os.OpenFile(filepath.Join(os.TempDir(), "certdesk-systrust.lock"), os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { lock.Close() })
+	systrusttest.Lock(t)
 
 	ctx := context.Background()
 	pki := newPKI(t, "leaf.test")
