@@ -5,6 +5,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+	"github.com/certdesk/certdesk/store"
 	"net"
 	"strings"
 )
@@ -77,7 +78,7 @@ func describeExtension(c *x509.Certificate, ext pkix.Extension) (title string, l
 			lines = []string{name}
 		}
 	case "1.3.6.1.4.1.311.21.7":
-		var ti templateInfo
+		var ti store.TemplateInfo
 		if _, err = asn1.Unmarshal(ext.Value, &ti); err == nil {
 			lines = []string{"Template: " + ti.ID.String(), fmt.Sprintf("Version: %d.%d", ti.Major, ti.Minor)}
 		}
@@ -91,35 +92,6 @@ func describeExtension(c *x509.Certificate, ext pkix.Extension) (title string, l
 		title += " (critical)"
 	}
 	return title, lines
-}
-
-// templateInfo is Microsoft's certificate template extension
-// (1.3.6.1.4.1.311.21.7).
-type templateInfo struct {
-	ID    asn1.ObjectIdentifier
-	Major int `asn1:"optional"`
-	Minor int `asn1:"optional"`
-}
-
-// templateOf returns the template a certificate was issued from, by name
-// (1.3.6.1.4.1.311.20.2) or else by OID (1.3.6.1.4.1.311.21.7).
-func templateOf(c *x509.Certificate) string {
-	var byOID string
-	for _, ext := range c.Extensions {
-		switch ext.Id.String() {
-		case "1.3.6.1.4.1.311.20.2":
-			var name string
-			if _, err := asn1.Unmarshal(ext.Value, &name); err == nil {
-				return name
-			}
-		case "1.3.6.1.4.1.311.21.7":
-			var ti templateInfo
-			if _, err := asn1.Unmarshal(ext.Value, &ti); err == nil {
-				byOID = ti.ID.String()
-			}
-		}
-	}
-	return byOID
 }
 
 func describeBasicConstraints(c *x509.Certificate) []string {

@@ -103,7 +103,7 @@ func newFixtures(t *testing.T) *fixtures {
 	other[0] = 0xa0 // [0] IMPLICIT otherName
 	san, _ := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true,
 		Bytes: append(other, append([]byte{0x81, 22}, "kiosk@corp.example.com"...)...)})
-	tmplInfo, _ := asn1.Marshal(templateInfo{ID: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 8, 7, 1}, Major: 100, Minor: 4})
+	tmplInfo, _ := asn1.Marshal(store.TemplateInfo{ID: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 8, 7, 1}, Major: 100, Minor: 4})
 	ecTmpl := &x509.Certificate{
 		SerialNumber:       big.NewInt(42),
 		Subject:            pkix.Name{CommonName: "Kiosk User", Organization: []string{"Example Corp"}},
@@ -168,11 +168,7 @@ func entryOf(c *x509.Certificate, hasKey bool) store.Entry {
 	for _, ip := range c.IPAddresses {
 		e.SANs = append(e.SANs, "IP:"+ip.String())
 	}
-	if t := templateOf(c); strings.HasPrefix(t, "1.") {
-		e.Meta.TemplateOID = t
-	} else {
-		e.Meta.TemplateName = t
-	}
+	e.Meta.TemplateName, e.Meta.TemplateOID = store.CertificateTemplate(c)
 	return e
 }
 
