@@ -279,3 +279,17 @@ func (c *Core) systemRoots() *x509.CertPool {
 	})
 	return c.roots
 }
+
+// lock opens context cx and takes its lock, which every writer of the
+// context's files holds; the caller releases it with tx.Unlock.
+func (c *Core) lock(ctx context.Context, cx store.Context) (*store.Store, *store.Tx, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err := s.Lock(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, tx, nil
+}

@@ -56,11 +56,7 @@ type RenewalOutcome struct {
 // The lock, taken before anything is read, makes two pulses started
 // together renew a certificate once: the second sees the first's result.
 func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error) {
-	s, err := c.Store(cx)
-	if err != nil {
-		return nil, err
-	}
-	tx, err := s.Lock(ctx)
+	s, tx, err := c.lock(ctx, cx)
 	if err != nil {
 		return nil, err
 	}
@@ -193,11 +189,7 @@ func (c *Core) RetryStates(cx store.Context) (map[string]RetryState, error) {
 // ResetRetry clears a certificate's failure so the next pulse tries it at
 // once (the person asked for a retry, or changed what it depended on).
 func (c *Core) ResetRetry(ctx context.Context, cx store.Context, thumbprint string) error {
-	s, err := c.Store(cx)
-	if err != nil {
-		return err
-	}
-	tx, err := s.Lock(ctx)
+	s, tx, err := c.lock(ctx, cx)
 	if err != nil {
 		return err
 	}

@@ -22,11 +22,7 @@ var errTemplateGone = errors.New("the policy server no longer offers the templat
 // Renew renews one certificate of My now, whether due or not (the GUI's
 // "Renew now"); a previous failure is forgotten first.
 func (c *Core) Renew(ctx context.Context, cx store.Context, thumbprint string) (RenewalOutcome, error) {
-	s, err := c.Store(cx)
-	if err != nil {
-		return RenewalOutcome{}, err
-	}
-	tx, err := s.Lock(ctx)
+	s, tx, err := c.lock(ctx, cx)
 	if err != nil {
 		return RenewalOutcome{}, err
 	}

@@ -34,11 +34,7 @@ const renewalOf = "renewal of "
 // into My and their Request entry removed; denied requests lose their key
 // and the history records the CA's reason. Pulse calls it too.
 func (c *Core) RequestStatus(ctx context.Context, cx store.Context) ([]RequestOutcome, error) {
-	s, err := c.Store(cx)
-	if err != nil {
-		return nil, err
-	}
-	tx, err := s.Lock(ctx)
+	_, tx, err := c.lock(ctx, cx)
 	if err != nil {
 		return nil, err
 	}

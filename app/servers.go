@@ -215,11 +215,7 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 // updateServers rewrites servers.json under the context lock, so a GUI and
 // a command line adding servers at once both keep theirs.
 func (c *Core) updateServers(ctx context.Context, cx store.Context, f func([]Server) ([]Server, error)) error {
-	s, err := c.Store(cx)
-	if err != nil {
-		return err
-	}
-	tx, err := s.Lock(ctx)
+	s, tx, err := c.lock(ctx, cx)
 	if err != nil {
 		return err
 	}
