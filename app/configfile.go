@@ -7,15 +7,16 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-
-	"github.com/certdesk/certdesk/store"
 )
 
-// readConfigMap reads a JSON object file of the context directory (hooks,
-// publications), keyed by thumbprint; a missing file is an empty map.
-func readConfigMap[T any](s *store.Store, name string) (map[string]T, error) {
+// The small JSON files keyed by thumbprint that the core keeps beside a
+// context's stores (hooks, publications) or in its state directory (retry
+// state).
+
+// readConfigMap reads file name in dir; a missing file is an empty map.
+func readConfigMap[T any](dir, name string) (map[string]T, error) {
 	m := map[string]T{}
-	data, err := os.ReadFile(filepath.Join(s.Dir(), name))
+	data, err := os.ReadFile(filepath.Join(dir, name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
 	}
@@ -28,20 +29,25 @@ func readConfigMap[T any](s *store.Store, name string) (map[string]T, error) {
 	return m, nil
 }
 
-// updateConfigMap applies f to such a file and rewrites it atomically;
-// the caller holds the context lock.
-func updateConfigMap[T any](s *store.Store, name string, f func(map[string]T)) error {
-	m, err := readConfigMap[T](s, name)
-	if err != nil {
-		return err
-	}
-	f(m)
+// writeConfigMap writes m to file name in dir atomically, 0600.
+func writeConfigMap[T any](dir, name string, m map[string]T) error {
 	data, err := json.MarshalIndent(m, "", "  ")
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(s.Dir(), 0o700); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(s.Dir(), name), data, 0o600)
+	return writeFileAtomic(filepath.Join(dir, name), data, 0o600)
+}
+
+// updateConfigMap applies f to such a file and writes it back; the caller
+// holds the context lock.
+func updateConfigMap[T any](dir, name string, f func(map[string]T)) error {
+	m, err := readConfigMap[T](dir, name)
+	if err != nil {
+		return err
+	}
+	f(m)
+	return writeConfigMap(dir, name, m)
 }

@@ -213,9 +213,11 @@ func parseMode(s string) (fs.FileMode, error) {
 	return fs.FileMode(m), nil
 }
 
-func readHooks(s *store.Store) (map[string]Hook, error) { return readConfigMap[Hook](s, HooksFile) }
+func readHooks(s *store.Store) (map[string]Hook, error) {
+	return readConfigMap[Hook](s.Dir(), HooksFile)
+}
 
 // updateHooks rewrites HooksFile; the caller holds the context lock.
 func (c *Core) updateHooks(s *store.Store, f func(map[string]Hook)) error {
-	return updateConfigMap(s, HooksFile, f)
+	return updateConfigMap(s.Dir(), HooksFile, f)
 }

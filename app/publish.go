@@ -489,10 +489,10 @@ func setPublication(m map[string]Publication, thumbprint string, p Publication) 
 }
 
 func readPublished(s *store.Store) (map[string]Publication, error) {
-	return readConfigMap[Publication](s, PublishedFile)
+	return readConfigMap[Publication](s.Dir(), PublishedFile)
 }
 
 // updatePublished rewrites PublishedFile; the caller holds the context lock.
 func (c *Core) updatePublished(s *store.Store, f func(map[string]Publication)) error {
-	return updateConfigMap(s, PublishedFile, f)
+	return updateConfigMap(s.Dir(), PublishedFile, f)
 }

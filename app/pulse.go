@@ -2,11 +2,8 @@ package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -206,29 +203,16 @@ func (c *Core) ResetRetry(ctx context.Context, cx store.Context, thumbprint stri
 }
 
 func readRetry(s *store.Store) (map[string]RetryState, error) {
-	m := map[string]RetryState{}
-	data, err := os.ReadFile(filepath.Join(s.StateDir(), RetryFile))
-	if errors.Is(err, fs.ErrNotExist) {
-		return m, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	if json.Unmarshal(data, &m) != nil {
+	m, err := readConfigMap[RetryState](s.StateDir(), RetryFile)
+	var pe *fs.PathError
+	if err != nil && !errors.As(err, &pe) {
 		return map[string]RetryState{}, nil // a damaged file only loses backoff
 	}
-	return m, nil
+	return m, err
 }
 
 func writeRetry(s *store.Store, m map[string]RetryState) error {
-	if err := os.MkdirAll(s.StateDir(), 0o700); err != nil {
-		return err
-	}
-	data, err := json.MarshalIndent(m, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(filepath.Join(s.StateDir(), RetryFile), data, 0o600)
+	return writeConfigMap(s.StateDir(), RetryFile, m)
 }
 
 // permanent reports whether a renewal failure will not go away by itself:
