@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,32 +16,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 	"software.sslmate.com/src/go-pkcs12"
 
-	"github.com/certdesk/certdesk/internal/keyring"
 	"github.com/certdesk/certdesk/store"
 )
-
-// memKeyring is an in-memory OS keyring.
-type memKeyring struct {
-	mu sync.Mutex
-	m  map[string]string
-}
-
-func (k *memKeyring) Get(_ context.Context, service, user string) (string, error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	v, ok := k.m[service+"/"+user]
-	if !ok {
-		return "", keyring.ErrNotFound
-	}
-	return v, nil
-}
-
-func (k *memKeyring) Set(_ context.Context, service, user, secret string) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.m[service+"/"+user] = secret
-	return nil
-}
 
 // newStoreMain builds the main window over real stores in a temporary
 // directory, and writes the file fixtures there: client.pfx (the RSA leaf,
@@ -63,7 +38,7 @@ func newStoreMain(t *testing.T) (*mainView, fyne.Window, *StoreCore, string, *fi
 		}
 	}
 	a := test.NewTempApp(t)
-	core := NewStoreCore(store.LocationAt(filepath.Join(dir, "root")), store.WithKeyring(&memKeyring{m: map[string]string{}}))
+	core := NewStoreCore(store.LocationAt(filepath.Join(dir, "root")), store.WithKeyring(&memoryKeyring{m: map[string]string{}}))
 	w := test.NewTempWindow(t, nil)
 	v := newMainView(a, w, core, func() time.Time { return testNow }, &tasks{inline: true})
 	w.SetContent(v.content)
