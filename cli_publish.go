@@ -81,7 +81,10 @@ func (c *cli) publishVerb(verb string, args []string) int {
 // "trusted system-wide; available to browsers (2 databases)".
 func publicationText(p app.Publication) string {
 	var parts []string
-	if p.System {
+	switch {
+	case p.System && p.Native:
+		parts = append(parts, "in the system certificate store")
+	case p.System:
 		parts = append(parts, "trusted system-wide")
 	}
 	switch len(p.Browsers) {
@@ -113,4 +116,13 @@ func publication(cx store.Context, n store.Name, thumbprint string) *app.Publica
 		return &p
 	}
 	return nil
+}
+
+// nativeList lists the operating system's own store n of cx.
+func nativeList(cx store.Context, n store.Name) ([]store.Entry, error) {
+	core, _, err := openCore(string(cx))
+	if err != nil {
+		return nil, err
+	}
+	return core.NativeList(context.Background(), cx, n)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"encoding/pem"
-	"github.com/certdesk/certdesk/internal/systrust/systrusttest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/certdesk/certdesk/internal/systrust"
+	"github.com/certdesk/certdesk/internal/systrust/systrusttest"
 	"github.com/certdesk/certdesk/store"
 	"software.sslmate.com/src/go-pkcs12"
 )
@@ -141,5 +141,17 @@ func TestPublishCLISystem(t *testing.T) {
 	}
 	if verify() == nil {
 		t.Fatal("leaf still verifies after unpublish")
+	}
+}
+
+// TestStoreListSystemLinux: Linux has no native store to list; the CLI
+// says so in one line and exits 1.
+func TestStoreListSystemLinux(t *testing.T) {
+	setupRoot(t)
+	for _, args := range [][]string{{"store", "list", "-system"}, {"store", "list", "-system", "-context", "machine", "-store", "Root", "-json"}} {
+		code, out, errs := runCLIStdin(t, "", args...)
+		if code != 1 || out != "" || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, "no such native certificate store") {
+			t.Fatalf("%q: exit %d\nstdout: %s\nstderr: %s", args, code, out, errs)
+		}
 	}
 }

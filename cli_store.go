@@ -15,7 +15,8 @@ import (
 )
 
 const storeUsage = `usage:
-  certdesk store list    [-context C] [-store S] [-all] [-json]
+  certdesk store list    [-context C] [-store S] [-all] [-system] [-json]
+                         -system: the operating system's own store (Windows, macOS)
   certdesk store show    [-context C] [-store S] THUMBPRINT [-json]
   certdesk store import  [-context C] [-store S] [-password-file F | -password-stdin] [-trust-roots] [-json] FILE...
   certdesk store export  [-context C] [-store S] THUMBPRINT -format pfx|pem|der|p7b [-profile compatible|modern|pbmac1]
@@ -29,7 +30,9 @@ const storeUsage = `usage:
                          system: a machine Root or CA certificate becomes trusted system-wide
                          (default -context machine -store Root; needs root);
                          browsers: a user Root certificate (trusted root) or My certificate with
-                         its key (client identity) goes into every browser NSS database
+                         its key (client identity) goes into every browser NSS database;
+                         on Windows and macOS, system is the native store of the same context
+                         and name (user or machine; My with key, Root, CA), which browsers read
 Contexts: user (default), machine, app:<id>. Stores: My (default), Root, CA, Request, or any name.
 CERTDESK_ROOT=DIR keeps every context under DIR.
 Private keys in user and app contexts are encrypted with a key kept in the OS
@@ -128,11 +131,18 @@ func (c *cli) printJSON(v any) int {
 func (c *cli) storeList(args []string) int {
 	f := c.storeFlags("list")
 	all := f.fs.Bool("all", false, "include archived (deleted) entries")
+	system := f.fs.Bool("system", false, "list the operating system's own store instead (Windows: certmgr.msc's; macOS: the keychain)")
 	s, n, _, code, ok := c.parseStore(f, args, 0)
 	if !ok {
 		return code
 	}
-	es, err := s.List(context.Background(), n, store.ListOptions{IncludeArchived: *all})
+	var es []store.Entry
+	var err error
+	if *system {
+		es, err = nativeList(s.Context(), n)
+	} else {
+		es, err = s.List(context.Background(), n, store.ListOptions{IncludeArchived: *all})
+	}
 	if err != nil {
 		return c.fail(err)
 	}

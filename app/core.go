@@ -76,6 +76,12 @@ type Options struct {
 	// in; nil means systrust.BrowserDBs of the home directory. Tests pass
 	// temporary databases.
 	BrowserDBs func() ([]string, error)
+	// NativeStore opens the operating system's own stores, which Publish
+	// uses for TargetSystem on Windows and macOS; nil means
+	// store.OpenSystem there. Setting it makes the core behave as on those
+	// systems, which is how the tests on Linux run that logic against a
+	// stand-in for crypt32 and the keychain.
+	NativeStore NativeOpener
 }
 
 // Core is certdesk's use-case layer: what the command line and the GUI
@@ -97,9 +103,11 @@ type Core struct {
 	after   func(time.Duration) <-chan time.Time
 	loopCtx []store.Context
 	// Publication targets (publish.go); euid tells whether we are root.
-	sysTrust *systrust.System
-	nssDirs  func() ([]string, error)
-	euid     func() int
+	sysTrust  *systrust.System
+	nssDirs   func() ([]string, error)
+	euid      func() int
+	native    NativeOpener
+	hasNative bool // TargetSystem is the native store (native.go)
 
 	mu       sync.Mutex
 	settings Settings
@@ -119,6 +127,7 @@ func New(o Options) (*Core, error) {
 		settings: o.Settings, run: o.Run, prefs: o.Prefs, after: o.After, loopCtx: o.Contexts,
 		stores: map[store.Context]*store.Store{}, busy: map[string]bool{},
 		sysTrust: o.SystemTrust, nssDirs: o.BrowserDBs, euid: os.Geteuid,
+		native: o.NativeStore, hasNative: nativeOS || o.NativeStore != nil,
 	}
 	if c.loc == (store.Location{}) {
 		loc, err := store.LocationFromEnv(os.Getenv)

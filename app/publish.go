@@ -56,7 +56,8 @@ func ParseTarget(s string) (Target, error) {
 // the shape of published.json and of "publication" in "store show -json".
 type Publication struct {
 	Store    store.Name `json:"store"`
-	System   bool       `json:"system,omitempty"`   // an anchor in the system trust store
+	System   bool       `json:"system,omitempty"`   // an anchor in the system trust store, or in the native store (Native)
+	Native   bool       `json:"native,omitempty"`   // System means the Windows store or macOS keychain of the context
 	Browsers []string   `json:"browsers,omitempty"` // NSS database directories holding it
 	// Chain lists the thumbprints of the chain certificates an
 	// identity's PKCS#12 carried; Added, per database, those of them that
@@ -90,7 +91,7 @@ var ErrNeedsRoot = errors.New("changing the system-wide trust store needs root: 
 
 // ErrPublishUnsupported is returned where this system has no trust store
 // or browser database certdesk can write (systrust.ErrUnsupported).
-var ErrPublishUnsupported = errors.New("this system has no trust store certdesk can publish to (Linux with ca-certificates or p11-kit for system-wide trust, libnss3-tools for browsers); on Windows and macOS import the certificate into the native store instead")
+var ErrPublishUnsupported = errors.New("this system has no trust store certdesk can publish to (Linux with ca-certificates or p11-kit for system-wide trust, libnss3-tools for browsers)")
 
 // Publish makes certificate thumbprint of store n of context cx available
 // outside certdesk: TargetSystem writes a machine Root or CA certificate
@@ -138,9 +139,24 @@ func (c *Core) Published(cx store.Context) (map[string]Publication, error) {
 }
 
 // CheckTarget reports whether certificates of store n of context cx can
-// be published to t: the machine context's Root and CA to the system, the
-// user context's Root and My to browsers.
+// be published to t on this system: on Linux the machine context's Root
+// and CA to the system, the user context's Root and My to browsers; on
+// Windows and macOS the user and machine contexts' My, Root and CA to the
+// native store of the same name (TargetSystem).
 func CheckTarget(cx store.Context, n store.Name, t Target) error {
+	return checkTarget(cx, n, t, nativeOS)
+}
+
+// CheckTarget is the package's CheckTarget for this core, which may stand
+// in for a system with native stores (Options.NativeStore).
+func (c *Core) CheckTarget(cx store.Context, n store.Name, t Target) error {
+	return checkTarget(cx, n, t, c.hasNative)
+}
+
+func checkTarget(cx store.Context, n store.Name, t Target, native bool) error {
+	if native {
+		return checkNative(cx, n, t)
+	}
 	switch {
 	case t == TargetSystem && (cx != store.Machine || (n != store.Root && n != store.CA)):
 		return fmt.Errorf("system-wide trust is for the Root and CA stores of the machine context, not %s/%s", cx, n)
@@ -156,10 +172,10 @@ func CheckTarget(cx store.Context, n store.Name, t Target) error {
 // one purged from the store is taken from the record) and takes the
 // context lock (the caller unlocks tx).
 func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, thumbprint string, t Target, publish bool) (*store.Store, *store.Tx, store.Entry, error) {
-	if err := CheckTarget(cx, n, t); err != nil {
+	if err := c.CheckTarget(cx, n, t); err != nil {
 		return nil, nil, store.Entry{}, err
 	}
-	if t == TargetSystem {
+	if t == TargetSystem && !c.hasNative {
 		// Ask the platform first, so Windows and macOS hear "unsupported"
 		// rather than "needs root"; then the rights, before any change.
 		if _, err := c.systemTrust().Path(nil); err != nil {
@@ -184,8 +200,8 @@ func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, 
 	if err != nil {
 		return nil, nil, store.Entry{}, err
 	}
-	if publish && t == TargetBrowsers && n == store.My && !e.HasKey {
-		return nil, nil, store.Entry{}, fmt.Errorf("certificate %s has no private key: browsers need one for client authentication", e.Thumbprint)
+	if publish && n == store.My && !e.HasKey {
+		return nil, nil, store.Entry{}, fmt.Errorf("certificate %s has no private key: programs need one to use it for authentication", e.Thumbprint)
 	}
 	tx, err := s.Lock(ctx)
 	if err != nil {
@@ -222,10 +238,12 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 	var chain []*x509.Certificate
 	added := map[string][]string{}
 	var err error
-	switch t {
-	case TargetSystem:
+	switch {
+	case t == TargetSystem && c.hasNative:
+		err = c.publishNative(ctx, s, n, e)
+	case t == TargetSystem:
 		err = c.systemTrust().Trust(ctx, der)
-	case TargetBrowsers:
+	case t == TargetBrowsers:
 		var dirs []string
 		if dirs, err = c.browserDBs(); err != nil {
 			break
@@ -268,7 +286,7 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 		p = m[e.Thumbprint]
 		p.Store, p.Certificate = n, der
 		if t == TargetSystem && err == nil {
-			p.System = true
+			p.System, p.Native = true, c.hasNative
 		}
 		for _, d := range done {
 			if !slices.Contains(p.Browsers, d) {
@@ -304,10 +322,12 @@ func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name,
 	}
 	p := m[thumbprint]
 	var left []string
-	switch t {
-	case TargetSystem:
+	switch {
+	case t == TargetSystem && c.hasNative:
+		err = c.unpublishNative(ctx, s.Context(), n, thumbprint)
+	case t == TargetSystem:
 		err = c.systemTrust().Untrust(ctx, der)
-	case TargetBrowsers:
+	case t == TargetBrowsers:
 		// The databases recorded, and those found now: a profile created
 		// after publishing, or a lost record, still gets cleaned.
 		dirs, derr := c.browserDBs()
@@ -362,7 +382,7 @@ func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name,
 			p.Store = n
 		}
 		if t == TargetSystem && err == nil {
-			p.System = false
+			p.System, p.Native = false, false
 		}
 		if t == TargetBrowsers {
 			p.Browsers = slices.DeleteFunc(p.Browsers, func(d string) bool { return !slices.Contains(left, d) })
@@ -415,37 +435,54 @@ func (c *Core) chainOf(ctx context.Context, s *store.Store, thumbprint string) [
 	return out
 }
 
-// republish follows a renewal: if the old certificate was published to
-// browsers, the new one (already installed in My) is published there and
-// the old one removed. A failure goes to the history; the renewal stays.
-// The caller holds the context lock.
+// republish follows a renewal: wherever the old certificate was
+// published (browsers; on Windows and macOS the native store), the new one
+// (already installed in My) is published and the old one removed. A
+// failure goes to the history; the renewal stays. The caller holds the
+// context lock.
 func (c *Core) republish(ctx context.Context, s *store.Store, old store.Entry, ne store.Entry) {
 	m, err := readPublished(s)
-	if err != nil || len(m[old.Thumbprint].Browsers) == 0 {
+	if err != nil {
 		return
 	}
-	_, err = c.publishEntry(ctx, s, store.My, ne, TargetBrowsers)
-	if err == nil {
-		err = c.unpublishEntry(ctx, s, store.My, old.Thumbprint, old.Certificate.Raw, TargetBrowsers)
+	p := m[old.Thumbprint]
+	for _, t := range []Target{TargetBrowsers, TargetSystem} {
+		if (t == TargetBrowsers && len(p.Browsers) == 0) || (t == TargetSystem && !p.System) {
+			continue
+		}
+		where := map[Target]string{TargetBrowsers: "browsers", TargetSystem: "the system certificate store"}[t]
+		_, err = c.publishEntry(ctx, s, store.My, ne, t)
+		if err == nil {
+			err = c.unpublishEntry(ctx, s, store.My, old.Thumbprint, old.Certificate.Raw, t)
+		}
+		rec := Record{Action: ActionPublish, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,
+			Reason: "published to " + where + " in place of " + old.Thumbprint}
+		if err != nil {
+			rec.Outcome, rec.Reason = OutcomeFailed, "publishing the renewed certificate to "+where+": "+err.Error()
+		}
+		_ = c.record(s.Context(), rec)
 	}
-	rec := Record{Action: ActionPublish, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,
-		Reason: "published to browsers in place of " + old.Thumbprint}
-	if err != nil {
-		rec.Outcome, rec.Reason = OutcomeFailed, "publishing the renewed certificate to browsers: "+err.Error()
-	}
-	_ = c.record(s.Context(), rec)
 }
 
 // identityPFX exports the entry with its key and chain under a one-time
 // random password, for pk12util.
 func (c *Core) identityPFX(ctx context.Context, s *store.Store, n store.Name, thumbprint string) ([]byte, string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
+	pw, err := oneTimePassword()
+	if err != nil {
 		return nil, "", err
 	}
-	pw := base64.RawURLEncoding.EncodeToString(b)
 	pfx, err := s.Export(ctx, n, thumbprint, store.ExportOptions{Format: store.FormatPFX, Profile: store.Modern, Password: pw, Chain: true})
 	return pfx, pw, err
+}
+
+// oneTimePassword is a random password for one PKCS#12 handed to
+// another program.
+func oneTimePassword() (string, error) {
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // publishErr maps systrust's sentinels to one sentence for the person.

@@ -1,0 +1,102 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// nativeOS says whether this operating system has native certificate
+// stores (store.OpenSystem): the crypt32 system stores on Windows, the
+// keychains on macOS. There, TargetSystem means the native store of the
+// same context and name, so certmgr.msc, Keychain Access and every program
+// that reads them (Edge, Chrome, Safari) see what certdesk published.
+var nativeOS = runtime.GOOS == "windows" || runtime.GOOS == "darwin"
+
+// NativeOpener opens the native store n of context c; store.OpenSystem is
+// the real one.
+type NativeOpener func(c store.Context, n store.Name) (store.System, error)
+
+// openNative opens the native store n of cx.
+func (c *Core) openNative(cx store.Context, n store.Name) (store.System, error) {
+	open := c.native
+	if open == nil {
+		open = store.OpenSystem
+	}
+	return open(cx, n)
+}
+
+// NativeList lists the native store n of context cx, the certificates
+// certmgr.msc or Keychain Access shows there. Where the system has none
+// (Linux, application contexts) the error wraps store.ErrUnsupported.
+func (c *Core) NativeList(ctx context.Context, cx store.Context, n store.Name) ([]store.Entry, error) {
+	if !c.hasNative || (cx != store.User && cx != store.Machine) {
+		return nil, &store.OpError{Op: "open", Context: cx, Store: n, Err: store.ErrUnsupported}
+	}
+	sys, err := c.openNative(cx, n)
+	if err != nil {
+		return nil, err
+	}
+	defer sys.Close()
+	return sys.List(ctx)
+}
+
+// publishNative adds entry e of store n to the native store of the same
+// name: a Root or CA certificate as such, a My certificate with its key
+// and chain as a PKCS#12 under a one-time random password, in the
+// Compatible profile every Windows and macOS version imports (the
+// password protects only these bytes in memory).
+func (c *Core) publishNative(ctx context.Context, s *store.Store, n store.Name, e store.Entry) error {
+	sys, err := c.openNative(s.Context(), n)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	if n != store.My {
+		return sys.Add(ctx, e.Certificate)
+	}
+	pw, err := oneTimePassword()
+	if err != nil {
+		return err
+	}
+	pfx, err := s.Export(ctx, n, e.Thumbprint, store.ExportOptions{Format: store.FormatPFX, Profile: store.Compatible, Password: pw, Chain: true})
+	if err != nil {
+		return err
+	}
+	return sys.ImportPFX(ctx, pfx, pw)
+}
+
+// unpublishNative removes the certificate from the native store; one that
+// is not there any more is not an error.
+func (c *Core) unpublishNative(ctx context.Context, cx store.Context, n store.Name, thumbprint string) error {
+	sys, err := c.openNative(cx, n)
+	if err != nil {
+		return err
+	}
+	defer sys.Close()
+	if err := sys.Delete(ctx, thumbprint); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+// checkNative is CheckTarget where native stores exist: the system target
+// is the native store of the user or machine context, for My (with key),
+// Root and CA; browsers read that store too, so they are not a target of
+// their own.
+func checkNative(cx store.Context, n store.Name, t Target) error {
+	switch {
+	case t == TargetBrowsers:
+		return errors.New("browsers on this system use its certificate store: publish -to system instead")
+	case t != TargetSystem:
+		return fmt.Errorf("unknown target %q: use system or browsers", t)
+	case cx != store.User && cx != store.Machine:
+		return fmt.Errorf("the system certificate store is for the user and machine contexts, not %s", cx)
+	case n != store.My && n != store.Root && n != store.CA:
+		return fmt.Errorf("the system certificate store takes the My, Root and CA stores, not %s", n)
+	}
+	return nil
+}
