@@ -27,8 +27,8 @@ type System interface {
 	// Add adds a certificate without a key (Root, CA). Windows asks the
 	// user before adding to CurrentUser\Root; macOS asks for authorisation.
 	Add(ctx context.Context, cert *x509.Certificate) error
-	// Delete removes the certificate with the thumbprint (a macOS My
-	// entry together with its key).
+	// Delete removes the certificate with the thumbprint (a My entry
+	// together with its key: the keychain identity, the Windows CNG key).
 	Delete(ctx context.Context, thumbprint string) error
 	// ImportPFX imports a PFX's certificate with its key (Windows:
 	// PFXImportCertStore, intermediates into CA; macOS: security import).

@@ -48,8 +48,11 @@ func (w *winSystem) Add(ctx context.Context, cert *x509.Certificate) error {
 	return nativeErr(w.s.Add(cert.Raw))
 }
 
+// Delete removes a My certificate together with its CNG key, as the macOS
+// keychain does; certdesk only deletes what it imported, so the key is
+// its own copy.
 func (w *winSystem) Delete(ctx context.Context, thumbprint string) error {
-	return nativeErr(w.s.Delete(thumbprint))
+	return nativeErr(w.s.Delete(thumbprint, w.n == My))
 }
 
 // ImportPFX imports with a non-exportable key, as the Windows wizard does by default.

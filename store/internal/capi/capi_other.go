@@ -20,7 +20,7 @@ func (s *Store) List(ListOptions) ([]Cert, error) { return nil, ErrUnsupported }
 func (s *Store) Add([]byte) error { return ErrUnsupported }
 
 // Delete returns ErrUnsupported.
-func (s *Store) Delete(string) error { return ErrUnsupported }
+func (s *Store) Delete(string, bool) error { return ErrUnsupported }
 
 // ImportPFX returns ErrUnsupported.
 func (s *Store) ImportPFX([]byte, string, bool) ([]string, error) { return nil, ErrUnsupported }

@@ -11,6 +11,9 @@ import (
 var (
 	crypt32     = windows.NewLazySystemDLL("crypt32.dll")
 	procGetProp = crypt32.NewProc("CertGetCertificateContextProperty")
+	ncrypt      = windows.NewLazySystemDLL("ncrypt.dll")
+	procDelKey  = ncrypt.NewProc("NCryptDeleteKey")
+	procFreeKey = ncrypt.NewProc("NCryptFreeObject")
 )
 
 // Certificate context property ids.
@@ -91,9 +94,9 @@ func (s *Store) Add(der []byte) error {
 	return wrap("add", s.loc, s.store, code(err), err)
 }
 
-// Delete removes the certificate with the thumbprint. Its key container is
-// left alone, as certmgr does.
-func (s *Store) Delete(thumbprint string) error {
+// Delete removes the certificate with the thumbprint. Its key is left
+// alone, as certmgr does, unless withKey: then its CNG key goes too.
+func (s *Store) Delete(thumbprint string, withKey bool) error {
 	t, err := NormalizeThumbprint(thumbprint)
 	if err != nil {
 		return &Error{Op: "delete", Loc: s.loc, Store: s.store, Err: err}
@@ -105,11 +108,37 @@ func (s *Store) Delete(thumbprint string) error {
 			return &Error{Op: "delete", Loc: s.loc, Store: s.store, Err: ErrNotFound}
 		}
 		if Thumbprint(unsafe.Slice(c.EncodedCert, c.Length)) == t {
+			if withKey && hasProp(c, propKeyProvInfo) {
+				if err := deleteKey(c); err != nil {
+					windows.CertFreeCertificateContext(c)
+					return wrap("delete", s.loc, s.store, code(err), err)
+				}
+			}
 			// CertDeleteCertificateFromStore frees c, which also ends the enumeration.
 			err = windows.CertDeleteCertificateFromStore(c)
 			return wrap("delete", s.loc, s.store, code(err), err)
 		}
 	}
+}
+
+// deleteKey deletes the CNG key of c (NCryptDeleteKey frees the handle).
+// A key held by a legacy CryptoAPI provider is left, as certmgr.msc
+// leaves every key.
+func deleteKey(c *windows.CertContext) error {
+	var h windows.Handle
+	var spec uint32
+	var free bool
+	err := windows.CryptAcquireCertificatePrivateKey(c, windows.CRYPT_ACQUIRE_ONLY_NCRYPT_KEY_FLAG|windows.CRYPT_ACQUIRE_SILENT_FLAG, nil, &h, &spec, &free)
+	if err != nil || spec != windows.CERT_NCRYPT_KEY_SPEC {
+		return nil // no CNG key to delete (or not reachable silently)
+	}
+	if r, _, _ := procDelKey.Call(uintptr(h), 0); r != 0 {
+		if free {
+			procFreeKey.Call(uintptr(h))
+		}
+		return windows.Errno(r)
+	}
+	return nil
 }
 
 // ImportPFX imports a PFX into the store as the Windows import wizard does
