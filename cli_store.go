@@ -23,6 +23,7 @@ const storeUsage = `usage:
                          [-chain] [-key] -out FILE [-password-file F | -password-stdin]
   certdesk store delete  [-context C] [-store S] THUMBPRINT     archive (hidden from list; list -all shows it)
   certdesk store purge   [-context C] [-store S] THUMBPRINT     remove for good
+                         both first unpublish it (see publish below)
   certdesk store verify  [-context C] [-json]                   integrity check; exit 1 on damage
   certdesk store protect [-context C] -mode keyring|file        how private keys are protected at rest
   certdesk store publish   -to system|browsers [-context C] [-store S] THUMBPRINT [-json]
@@ -336,7 +337,11 @@ func (c *cli) storeDelete(args []string) int {
 	if !ok {
 		return code
 	}
-	if err := s.Delete(context.Background(), n, pos[0]); err != nil {
+	core, cx, err := openCore(string(s.Context()))
+	if err == nil {
+		err = core.Delete(context.Background(), cx, n, pos[0])
+	}
+	if err != nil {
 		return c.fail(err)
 	}
 	return exitOK
@@ -348,7 +353,11 @@ func (c *cli) storePurge(args []string) int {
 	if !ok {
 		return code
 	}
-	if err := s.Purge(context.Background(), n, pos[0]); err != nil {
+	core, cx, err := openCore(string(s.Context()))
+	if err == nil {
+		err = core.Purge(context.Background(), cx, n, pos[0])
+	}
+	if err != nil {
 		return c.fail(err)
 	}
 	return exitOK

@@ -374,3 +374,26 @@ func TestPendingRenewalRepublishes(t *testing.T) {
 		t.Fatalf("Published = %+v", m)
 	}
 }
+
+// TestDeleteUnpublishesBrowsersReal: deleting a certificate published to
+// a browser database removes it (and its key) from the database too.
+func TestDeleteUnpublishesBrowsersReal(t *testing.T) {
+	needTools(t, "certutil", "pk12util")
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "nssdb")
+	c := pubCore(t, dir)
+	p := newPubPKI(t, "delete-browser.test")
+	leaf := add(t, c, store.User, store.My, p.leaf, p.key)
+	if _, err := c.Publish(ctx, store.User, store.My, leaf, TargetBrowsers); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Delete(ctx, store.User, store.My, leaf); err != nil {
+		t.Fatal(err)
+	}
+	if l := nssCerts(t, dir); len(l) != 0 || nssKeys(dir) != 0 {
+		t.Fatalf("left in the database after Delete: %v, %d keys", l, nssKeys(dir))
+	}
+	if m, _ := c.Published(store.User); len(m) != 0 {
+		t.Fatalf("Published = %+v", m)
+	}
+}
