@@ -351,6 +351,11 @@ func (c *AppCore) Publish(ctx context.Context, id store.Context, n store.Name, t
 	return err
 }
 
+// Unpublish removes an entry from a target it was published to.
+func (c *AppCore) Unpublish(ctx context.Context, id store.Context, n store.Name, thumbprint, target string) error {
+	return c.core.Unpublish(ctx, id, n, thumbprint, app.Target(target))
+}
+
 // Publication says where an entry is published, as the core recorded it.
 func (c *AppCore) Publication(_ context.Context, id store.Context, n store.Name, thumbprint string) (Publication, error) {
 	all, err := c.core.Published(id)

@@ -95,6 +95,12 @@ type browser struct {
 	sortDesc  bool
 	selected  string // thumbprint of the selected row
 	revealing string // thumbprint to select once loaded
+
+	// pub is where the entry pubOf ("context/store/thumbprint") is
+	// published, as its details last fetched it; pubOf is "" when the
+	// fetch failed or the core is no Publisher.
+	pub   Publication
+	pubOf string
 }
 
 // newBrowser builds the browser; call reload to fill it.
@@ -251,6 +257,15 @@ func (b *browser) current() (row, bool) {
 	return row{}, false
 }
 
+// publication returns where r, of the current store, is published, and
+// whether that is known: its details fetched it without error.
+func (b *browser) publication(r row) (Publication, bool) {
+	if b.pubOf == "" || b.pubOf != string(b.contextID)+"/"+string(b.store)+"/"+r.Thumbprint {
+		return Publication{}, false
+	}
+	return b.pub, true
+}
+
 // applyFilter recomputes the shown rows from the search text, the archived
 // toggle and the sort order.
 func (b *browser) applyFilter() {
@@ -362,14 +377,23 @@ func (b *browser) selectRow(r row) {
 		if err != nil {
 			chain = &store.Chain{Error: err.Error()}
 		}
-		published := ""
+		published, pubOf := "", ""
+		var pub Publication
 		if p, ok := b.core.(Publisher); ok {
-			pub, err := p.Publication(ctx, ctxID, n, r.Thumbprint)
+			pub, err = p.Publication(ctx, ctxID, n, r.Thumbprint)
 			published = publicationText(pub, err)
+			if err == nil {
+				pubOf = string(ctxID) + "/" + string(n) + "/" + r.Thumbprint
+			}
 		}
 		return func() {
-			if b.selected == r.Thumbprint {
-				b.details.show(e.Certificate, chain, b.now(), published)
+			if b.selected != r.Thumbprint || b.contextID != ctxID || b.store != n {
+				return
+			}
+			b.details.show(e.Certificate, chain, b.now(), published)
+			b.pub, b.pubOf = pub, pubOf
+			if b.onSelect != nil {
+				b.onSelect() // the actions follow the publication
 			}
 		}
 	})

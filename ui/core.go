@@ -222,8 +222,9 @@ const (
 )
 
 // Publisher is the optional part of a Core that publishes certificates
-// outside certdesk, to the system's trust store or to the browsers. The
-// Trust system-wide and Add to browsers actions need it.
+// outside certdesk, to the system's trust store or to the browsers, and
+// removes them from there. The Trust system-wide and Add to browsers
+// actions and their undo actions need it.
 type Publisher interface {
 	// CanPublish reports whether entries of store n of context c can go
 	// to target (TargetSystem or TargetBrowsers).
@@ -231,6 +232,9 @@ type Publisher interface {
 	// Publish makes an entry available at target; publishing again is
 	// not an error.
 	Publish(ctx context.Context, c store.Context, n store.Name, thumbprint, target string) error
+	// Unpublish undoes Publish: the entry is no longer available at
+	// target. Removing what is not published is not an error.
+	Unpublish(ctx context.Context, c store.Context, n store.Name, thumbprint, target string) error
 	// Publication says where an entry of store n is published.
 	Publication(ctx context.Context, c store.Context, n store.Name, thumbprint string) (Publication, error)
 }

@@ -546,6 +546,27 @@ func (c *fakeCore) Publish(_ context.Context, id store.Context, n store.Name, th
 	return nil
 }
 
+func (c *fakeCore) Unpublish(_ context.Context, id store.Context, n store.Name, thumbprint, target string) error {
+	if err := c.mutate("Unpublish " + key(id, n) + " " + thumbprint + " " + target); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k := key(id, n) + "/" + thumbprint
+	p := c.more.published[k]
+	if target == TargetSystem {
+		p.System = false
+	} else {
+		p.Browsers = 0
+	}
+	if p == (Publication{}) {
+		delete(c.more.published, k)
+	} else {
+		c.more.published[k] = p
+	}
+	return nil
+}
+
 func (c *fakeCore) Publication(_ context.Context, id store.Context, n store.Name, thumbprint string) (Publication, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

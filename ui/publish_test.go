@@ -172,3 +172,206 @@ func TestAppCorePublisher(t *testing.T) {
 		t.Errorf("Publication of nothing published = %+v, %v", p, err)
 	}
 }
+
+// setPublished records p as where the entry of node ("context/store") with
+// thumbprint is published, as if it had been published before.
+func (c *fakeCore) setPublished(node, thumbprint string, p Publication) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.more.published == nil {
+		c.more.published = map[string]Publication{}
+	}
+	c.more.published[node+"/"+thumbprint] = p
+}
+
+// publishItems says which of the four publication items are enabled:
+// trust system-wide, stop trusting, add to browsers, remove from browsers.
+func publishItems(v *mainView) [4]bool {
+	return [4]bool{!v.trustSystemItem.Disabled, !v.untrustSystemItem.Disabled,
+		!v.browsersItem.Disabled, !v.unbrowsersItem.Disabled}
+}
+
+func TestUnpublishEnabled(t *testing.T) {
+	tests := []struct {
+		name     string
+		node     string
+		row      int
+		readOnly bool
+		pub      Publication
+		want     [4]bool
+	}{
+		{"machine root not published", "machine/Root", 0, false, Publication{}, [4]bool{true, false, false, false}},
+		{"machine root trusted", "machine/Root", 0, false, Publication{System: true}, [4]bool{false, true, false, false}},
+		{"machine root trusted, read-only", "machine/Root", 0, true, Publication{System: true}, [4]bool{}},
+		{"user identity not published", "user/My", 1, false, Publication{}, [4]bool{false, false, true, false}},
+		{"user identity in browsers", "user/My", 1, false, Publication{Browsers: 2}, [4]bool{false, false, false, true}},
+		{"user root in browsers", "user/Root", 0, false, Publication{Browsers: 1}, [4]bool{false, false, false, true}},
+		{"user certificate without key", "user/My", 0, false, Publication{Browsers: 2}, [4]bool{}},
+		{"machine identity", "machine/My", 0, false, Publication{System: true, Browsers: 2}, [4]bool{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, c, _ := newPublishMain(t, tt.readOnly)
+			selectIn(v, tt.node, tt.row)
+			r, ok := v.browser.current()
+			if !ok {
+				t.Fatal("nothing selected")
+			}
+			c.setPublished(tt.node, r.Thumbprint, tt.pub)
+			// Away and back: selecting the row fetches its publication
+			// anew, with no reload of the store after it.
+			v.browser.tree.Select("user/CA")
+			v.tasks.wait()
+			selectIn(v, tt.node, tt.row)
+			if got := publishItems(v); got != tt.want {
+				t.Errorf("trust, stop trusting, add to browsers, remove from browsers enabled = %v, want %v", got, tt.want)
+			}
+		})
+	}
+
+	t.Run("before and after publishing", func(t *testing.T) {
+		v, _, w := newPublishMain(t, false)
+		if got := publishItems(v); got != [4]bool{} {
+			t.Errorf("enabled without a selection: %v", got)
+		}
+		selectIn(v, "machine/Root", 0)
+		if got, want := publishItems(v), [4]bool{true, false, false, false}; got != want {
+			t.Errorf("before publishing: %v, want %v", got, want)
+		}
+		v.trustSystemItem.Action()
+		tapOverlayButton(t, w, "Yes")
+		v.tasks.wait()
+		if got, want := publishItems(v), [4]bool{false, true, false, false}; got != want {
+			t.Errorf("after publishing: %v, want %v", got, want)
+		}
+		// The same certificate in the user's Root is not published.
+		selectIn(v, "user/Root", 0)
+		if got, want := publishItems(v), [4]bool{false, false, true, false}; got != want {
+			t.Errorf("the same certificate in user/Root: %v, want %v", got, want)
+		}
+	})
+
+	t.Run("menu", func(t *testing.T) {
+		v, _, _ := newPublishMain(t, false)
+		var labels []string
+		for _, m := range v.menu.Items {
+			if m.Label == "Certificate" {
+				for _, it := range m.Items {
+					labels = append(labels, it.Label)
+				}
+			}
+		}
+		want := "Trust system-wide… | Stop trusting system-wide… | Add to browsers… | Remove from browsers…"
+		if got := strings.Join(labels, " | "); !strings.Contains(got, want) {
+			t.Errorf("Certificate menu %q, want %q in it", got, want)
+		}
+	})
+}
+
+func TestUnpublish(t *testing.T) {
+	tests := []struct {
+		name, node    string
+		row           int
+		undo, publish func(v *mainView) *fyne.MenuItem
+		target        string
+		pub           Publication
+		published     string // the details' Published line before
+		err           error
+		confirm       []string // in the confirmation
+		failed        string   // in the error dialog
+	}{
+		{"system", "machine/Root", 0,
+			func(v *mainView) *fyne.MenuItem { return v.untrustSystemItem },
+			func(v *mainView) *fyne.MenuItem { return v.trustSystemItem }, "system",
+			Publication{System: true}, "Published | trusted system-wide", nil,
+			[]string{"Stop trusting “Example Corp Root CA” system-wide?",
+				"Programs on this device will no longer trust certificates it issues. SHA-1 thumbprint D788 6972 "}, ""},
+		{"browsers identity", "user/My", 1,
+			func(v *mainView) *fyne.MenuItem { return v.unbrowsersItem },
+			func(v *mainView) *fyne.MenuItem { return v.browsersItem }, "browsers",
+			Publication{Browsers: 2}, "Published | available to browsers", nil,
+			[]string{"Remove “kiosk01.corp.example.com” from your browsers?", "will no longer offer this certificate"}, ""},
+		{"browsers root", "user/Root", 0,
+			func(v *mainView) *fyne.MenuItem { return v.unbrowsersItem },
+			func(v *mainView) *fyne.MenuItem { return v.browsersItem }, "browsers",
+			Publication{Browsers: 1}, "Published | available to browsers", nil,
+			[]string{"Remove “Example Corp Root CA” from your browsers?", "will no longer trust the websites"}, ""},
+		{"system fails", "machine/Root", 0,
+			func(v *mainView) *fyne.MenuItem { return v.untrustSystemItem },
+			func(v *mainView) *fyne.MenuItem { return v.trustSystemItem }, "system",
+			Publication{System: true}, "Published | trusted system-wide", errFake,
+			[]string{"Stop trusting “Example Corp Root CA” system-wide?"},
+			"certdesk could not stop trusting “Example Corp Root CA” system-wide."},
+		{"browsers fails", "user/My", 1,
+			func(v *mainView) *fyne.MenuItem { return v.unbrowsersItem },
+			func(v *mainView) *fyne.MenuItem { return v.browsersItem }, "browsers",
+			Publication{Browsers: 2}, "Published | available to browsers", errFake,
+			[]string{"Remove “kiosk01.corp.example.com” from your browsers?"},
+			"“kiosk01.corp.example.com” could not be removed from the browsers."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v, c, w := newPublishMain(t, false)
+			selectIn(v, tt.node, tt.row)
+			r, ok := v.browser.current()
+			if !ok {
+				t.Fatal("nothing selected")
+			}
+			c.setPublished(tt.node, r.Thumbprint, tt.pub)
+			c.err = tt.err
+			v.refresh()
+			v.tasks.wait()
+			stillPublished := func(when string) {
+				t.Helper()
+				ctxID, n, _ := strings.Cut(tt.node, "/")
+				if got, _ := c.Publication(context.Background(), store.Context(ctxID), store.Name(n), r.Thumbprint); got != tt.pub {
+					t.Errorf("%s: publication %+v, want %+v", when, got, tt.pub)
+				}
+				if got := generalText(v.browser.details); !strings.Contains(got, tt.published) {
+					t.Errorf("%s: details say %q, want %q", when, got, tt.published)
+				}
+				if tt.undo(v).Disabled || !tt.publish(v).Disabled {
+					t.Errorf("%s: undo enabled %v, publish enabled %v", when, !tt.undo(v).Disabled, !tt.publish(v).Disabled)
+				}
+			}
+			stillPublished("before")
+
+			tt.undo(v).Action()
+			got := overlayText(t, w)
+			for _, want := range append(tt.confirm, "SHA-1 thumbprint") {
+				if !strings.Contains(got, want) {
+					t.Errorf("confirmation says %q, want %q in it", got, want)
+				}
+			}
+			tapOverlayButton(t, w, "No")
+			if got := c.recorded(); got != "" {
+				t.Fatalf("the core was called after No: %q", got)
+			}
+			stillPublished("after No")
+
+			tt.undo(v).Action()
+			tapOverlayButton(t, w, "Yes")
+			v.tasks.wait()
+			if got, want := c.recorded(), "Unpublish "+tt.node+" "+r.Thumbprint+" "+tt.target; got != want {
+				t.Errorf("core calls %q, want %q", got, want)
+			}
+			if tt.err != nil {
+				if got := overlayText(t, w); !strings.Contains(got, tt.failed) {
+					t.Errorf("error dialog says %q, want %q", got, tt.failed)
+				}
+				stillPublished("after the failure")
+				return
+			}
+			ctxID, n, _ := strings.Cut(tt.node, "/")
+			if got, _ := c.Publication(context.Background(), store.Context(ctxID), store.Name(n), r.Thumbprint); got != (Publication{}) {
+				t.Errorf("publication after removing: %+v", got)
+			}
+			if got := generalText(v.browser.details); strings.Contains(got, "Published") {
+				t.Errorf("details after removing: %q", got)
+			}
+			if !tt.undo(v).Disabled || tt.publish(v).Disabled {
+				t.Errorf("after removing: undo enabled %v, publish enabled %v", !tt.undo(v).Disabled, !tt.publish(v).Disabled)
+			}
+		})
+	}
+}

@@ -86,6 +86,7 @@ type mainView struct {
 	importItem, exportItem, deleteItem, renewItem           *fyne.MenuItem
 	requestItem, checkItem, refreshItem, archivedItem, find *fyne.MenuItem
 	trustSystemItem, browsersItem                           *fyne.MenuItem
+	untrustSystemItem, unbrowsersItem                       *fyne.MenuItem // the undo of the two above
 	content                                                 fyne.CanvasObject
 
 	firstLoaded int                 // entries of the first store loaded; -1 before
@@ -154,8 +155,10 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.renewItem = item("Renew now", fyne.KeyU, v.renewSelected)
 	v.deleteItem = item("Delete", fyne.KeyDelete, v.deleteSelected)
 	v.checkItem = item("Check now", fyne.KeyK, v.checkNow)
-	v.trustSystemItem = fyne.NewMenuItem("Trust system-wide…", func() { v.publishSelected(TargetSystem) })
-	v.browsersItem = fyne.NewMenuItem("Add to browsers…", func() { v.publishSelected(TargetBrowsers) })
+	v.trustSystemItem = fyne.NewMenuItem("Trust system-wide…", func() { v.publishSelected(TargetSystem, false) })
+	v.untrustSystemItem = fyne.NewMenuItem("Stop trusting system-wide…", func() { v.publishSelected(TargetSystem, true) })
+	v.browsersItem = fyne.NewMenuItem("Add to browsers…", func() { v.publishSelected(TargetBrowsers, false) })
+	v.unbrowsersItem = fyne.NewMenuItem("Remove from browsers…", func() { v.publishSelected(TargetBrowsers, true) })
 	v.refreshItem = item("Refresh", fyne.KeyR, v.refresh)
 	v.find = item("Search", fyne.KeyF, func() { w.Canvas().Focus(v.browser.search) })
 	v.archivedItem = item("Show archived", fyne.KeyH, func() {
@@ -164,7 +167,8 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.menu = fyne.NewMainMenu(
 		fyne.NewMenu("File", v.importItem, v.exportItem),
 		fyne.NewMenu("Certificate", v.requestItem, v.renewItem, v.deleteItem, fyne.NewMenuItemSeparator(),
-			v.trustSystemItem, v.browsersItem, fyne.NewMenuItemSeparator(), v.checkItem),
+			v.trustSystemItem, v.untrustSystemItem, v.browsersItem, v.unbrowsersItem,
+			fyne.NewMenuItemSeparator(), v.checkItem),
 		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem),
 	)
 
@@ -260,8 +264,10 @@ func (v *mainView) updateActions() {
 	set(writable, v.checkButton, v.checkItem)
 	_, canEnroll := v.core.(Enroller)
 	set(writable && canEnroll, v.requestButton, v.requestItem)
-	v.trustSystemItem.Disabled = !(writable && selected && v.canPublish(r, TargetSystem))
-	v.browsersItem.Disabled = !(writable && selected && v.canPublish(r, TargetBrowsers))
+	v.trustSystemItem.Disabled = !(selected && v.publishAllowed(r, TargetSystem, false))
+	v.untrustSystemItem.Disabled = !(selected && v.publishAllowed(r, TargetSystem, true))
+	v.browsersItem.Disabled = !(selected && v.publishAllowed(r, TargetBrowsers, false))
+	v.unbrowsersItem.Disabled = !(selected && v.publishAllowed(r, TargetBrowsers, true))
 	v.archivedItem.Checked = v.browser.archived.Checked
 	v.menu.Refresh()
 }
@@ -334,11 +340,25 @@ func (v *mainView) canPublish(r row, target string) bool {
 	return target != TargetBrowsers || v.browser.store != store.My || r.HasKey
 }
 
-// publishSelected asks, then publishes the selected entry to target.
-func (v *mainView) publishSelected(target string) {
+// publishAllowed reports whether r, of the browser's store, may be
+// published to target now or, when undo, removed from there: the store is
+// writable, the core can publish it there, and it is published there
+// (undo) or not known to be (publish). The details fetched where it is.
+func (v *mainView) publishAllowed(r row, target string, undo bool) bool {
+	if v.browser.readOnly() || !v.canPublish(r, target) {
+		return false
+	}
+	pub, known := v.browser.publication(r)
+	there := known && (target == TargetSystem && pub.System || target == TargetBrowsers && pub.Browsers > 0)
+	return there == undo
+}
+
+// publishSelected asks, then publishes the selected entry to target or,
+// when undo, removes it from there.
+func (v *mainView) publishSelected(target string, undo bool) {
 	r, ok := v.browser.current()
 	p, isPublisher := v.core.(Publisher)
-	if !ok || !isPublisher || v.browser.readOnly() || !v.canPublish(r, target) {
+	if !ok || !isPublisher || !v.publishAllowed(r, target, undo) {
 		return
 	}
 	ctxID, n := v.browser.contextID, v.browser.store
@@ -346,35 +366,64 @@ func (v *mainView) publishSelected(target string) {
 	if b, err := hex.DecodeString(r.Thumbprint); err == nil {
 		thumb = "SHA-1 thumbprint " + formatHex(b, 2) + "."
 	}
-	title, what, failed := "Trust “"+r.subject+"” system-wide?",
-		"Every program on this device will trust certificates it issues. ",
-		"“"+r.subject+"” could not be trusted system-wide."
-	switch {
-	case target == TargetBrowsers && n == store.My:
-		title, what = "Make “"+r.subject+"” available to your browsers?",
-			"Your browsers will be able to use this certificate and its private key to sign you in to websites. "
-		failed = "“" + r.subject + "” could not be added to the browsers."
-	case target == TargetBrowsers:
-		title, what = "Trust “"+r.subject+"” in your browsers?",
-			"Your browsers will trust the websites and certificates it issues. "
-		failed = "“" + r.subject + "” could not be added to the browsers."
+	m := publishText(r.subject, target, n == store.My, undo)
+	do := p.Publish
+	if undo {
+		do = p.Unpublish
 	}
-	dialog.ShowConfirm(title, what+thumb, func(yes bool) {
+	dialog.ShowConfirm(m.title, m.what+thumb, func(yes bool) {
 		if !yes {
 			return
 		}
-		done := showBusy(v.win, "Publishing “"+r.subject+"”…")
+		done := showBusy(v.win, m.busy)
 		v.tasks.run(func() func() {
-			err := p.Publish(context.Background(), ctxID, n, r.Thumbprint, target)
+			err := do(context.Background(), ctxID, n, r.Thumbprint, target)
 			return func() {
 				done()
 				if err != nil {
-					showError(v.win, failed, err)
+					showError(v.win, m.failed, err)
 				}
 				v.refresh()
 			}
 		})
 	}, v.win)
+}
+
+// publishMessages are what publishing, or its undo, says: the
+// confirmation's title and text (before the thumbprint), the progress and
+// the sentence on failure.
+type publishMessages struct{ title, what, busy, failed string }
+
+// publishText words the publication of the certificate subject to target
+// (an identity with its key when identity), or its undo.
+func publishText(subject, target string, identity, undo bool) publishMessages {
+	q := "“" + subject + "”"
+	switch {
+	case target == TargetSystem && !undo:
+		return publishMessages{"Trust " + q + " system-wide?",
+			"Every program on this device will trust certificates it issues. ",
+			"Publishing " + q + "…", q + " could not be trusted system-wide."}
+	case target == TargetSystem:
+		return publishMessages{"Stop trusting " + q + " system-wide?",
+			"Programs on this device will no longer trust certificates it issues. ",
+			"Removing " + q + "…", "certdesk could not stop trusting " + q + " system-wide."}
+	case !undo && identity:
+		return publishMessages{"Make " + q + " available to your browsers?",
+			"Your browsers will be able to use this certificate and its private key to sign you in to websites. ",
+			"Publishing " + q + "…", q + " could not be added to the browsers."}
+	case !undo:
+		return publishMessages{"Trust " + q + " in your browsers?",
+			"Your browsers will trust the websites and certificates it issues. ",
+			"Publishing " + q + "…", q + " could not be added to the browsers."}
+	case identity:
+		return publishMessages{"Remove " + q + " from your browsers?",
+			"Your browsers will no longer offer this certificate and its private key to sign you in to websites. ",
+			"Removing " + q + "…", q + " could not be removed from the browsers."}
+	default:
+		return publishMessages{"Remove " + q + " from your browsers?",
+			"Your browsers will no longer trust the websites and certificates it issues. ",
+			"Removing " + q + "…", q + " could not be removed from the browsers."}
+	}
 }
 
 // checkNow runs a renewal check of the current context.
