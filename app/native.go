@@ -20,6 +20,10 @@ var nativeOS = runtime.GOOS == "windows" || runtime.GOOS == "darwin"
 // the real one.
 type NativeOpener func(c store.Context, n store.Name) (store.System, error)
 
+// NativeStores reports whether TargetSystem means the native stores
+// (Windows, macOS, or a core given Options.NativeStore).
+func (c *Core) NativeStores() bool { return c.hasNative }
+
 // openNative opens the native store n of cx.
 func (c *Core) openNative(cx store.Context, n store.Name) (store.System, error) {
 	open := c.native

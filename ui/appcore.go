@@ -342,7 +342,17 @@ func (c *AppCore) NewRequest(ctx context.Context, id store.Context, r OfflineReq
 // CanPublish reports whether the core's CheckTarget allows the store and
 // target.
 func (c *AppCore) CanPublish(id store.Context, n store.Name, target string) bool {
-	return app.CheckTarget(id, n, app.Target(target)) == nil
+	return c.core.CheckTarget(id, n, app.Target(target)) == nil
+}
+
+// NativeSystem reports whether the core publishes TargetSystem to the
+// OS's own certificate store.
+func (c *AppCore) NativeSystem() bool { return c.core.NativeStores() }
+
+// Delete archives an entry after the core takes it back from wherever it
+// is published.
+func (c *AppCore) Delete(ctx context.Context, id store.Context, n store.Name, thumbprint string) error {
+	return c.core.Delete(ctx, id, n, thumbprint)
 }
 
 // Publish publishes an entry to a target.
@@ -366,5 +376,5 @@ func (c *AppCore) Publication(_ context.Context, id store.Context, n store.Name,
 	if !ok || p.Store != n {
 		return Publication{}, nil
 	}
-	return Publication{System: p.System, Browsers: len(p.Browsers)}, nil
+	return Publication{System: p.System, Native: p.Native, Browsers: len(p.Browsers)}, nil
 }

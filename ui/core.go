@@ -235,12 +235,18 @@ type Publisher interface {
 	// Unpublish undoes Publish: the entry is no longer available at
 	// target. Removing what is not published is not an error.
 	Unpublish(ctx context.Context, c store.Context, n store.Name, thumbprint, target string) error
+	// NativeSystem reports whether TargetSystem is the operating
+	// system's own certificate store (Windows, macOS: certmgr.msc's
+	// stores, the keychains), which browsers read too, rather than
+	// Linux's system-wide trust anchors.
+	NativeSystem() bool
 	// Publication says where an entry of store n is published.
 	Publication(ctx context.Context, c store.Context, n store.Name, thumbprint string) (Publication, error)
 }
 
 // Publication is where an entry is published.
 type Publication struct {
-	System   bool // trusted system-wide
+	System   bool // trusted system-wide, or in the native store (Native)
+	Native   bool // System means the OS's certificate store (Windows, macOS)
 	Browsers int  // the browser databases holding it
 }

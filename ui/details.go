@@ -213,7 +213,10 @@ func publicationText(p Publication, err error) string {
 		return "unknown (" + err.Error() + ")"
 	}
 	var parts []string
-	if p.System {
+	switch {
+	case p.System && p.Native:
+		parts = append(parts, "in the system certificate store")
+	case p.System:
 		parts = append(parts, "trusted system-wide")
 	}
 	if p.Browsers > 0 {

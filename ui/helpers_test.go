@@ -419,6 +419,7 @@ type fakeMore struct {
 	csr       []byte
 	accepted  store.Entry
 	published map[string]Publication // by "context/store/thumbprint"
+	native    bool                   // TargetSystem is the OS's store, as on Windows and macOS
 }
 
 var (
@@ -518,6 +519,10 @@ var _ Publisher = (*fakeCore)(nil)
 
 // CanPublish follows the core's CheckTarget.
 func (c *fakeCore) CanPublish(id store.Context, n store.Name, target string) bool {
+	if c.NativeSystem() {
+		return target == TargetSystem && (id == store.User || id == store.Machine) &&
+			(n == store.My || n == store.Root || n == store.CA)
+	}
 	switch target {
 	case TargetSystem:
 		return id == store.Machine && (n == store.Root || n == store.CA)
@@ -538,7 +543,7 @@ func (c *fakeCore) Publish(_ context.Context, id store.Context, n store.Name, th
 	}
 	p := c.more.published[key(id, n)+"/"+thumbprint]
 	if target == TargetSystem {
-		p.System = true
+		p.System, p.Native = true, c.more.native
 	} else {
 		p.Browsers = 2
 	}
@@ -555,7 +560,7 @@ func (c *fakeCore) Unpublish(_ context.Context, id store.Context, n store.Name, 
 	k := key(id, n) + "/" + thumbprint
 	p := c.more.published[k]
 	if target == TargetSystem {
-		p.System = false
+		p.System, p.Native = false, false
 	} else {
 		p.Browsers = 0
 	}
@@ -565,6 +570,12 @@ func (c *fakeCore) Unpublish(_ context.Context, id store.Context, n store.Name, 
 		c.more.published[k] = p
 	}
 	return nil
+}
+
+func (c *fakeCore) NativeSystem() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.more.native
 }
 
 func (c *fakeCore) Publication(_ context.Context, id store.Context, n store.Name, thumbprint string) (Publication, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
@@ -167,6 +168,9 @@ func TestAppCorePublisher(t *testing.T) {
 		if got := ac.CanPublish(tt.c, tt.n, tt.target); got != tt.want {
 			t.Errorf("CanPublish(%s, %s, %s) = %v", tt.c, tt.n, tt.target, got)
 		}
+	}
+	if ac.NativeSystem() {
+		t.Error("NativeSystem on Linux")
 	}
 	if p, err := ac.Publication(context.Background(), store.User, store.Root, "00"); err != nil || p != (Publication{}) {
 		t.Errorf("Publication of nothing published = %+v, %v", p, err)
@@ -374,4 +378,80 @@ func TestUnpublish(t *testing.T) {
 			}
 		})
 	}
+}
+
+// menuLabels returns the labels of the Certificate menu.
+func menuLabels(v *mainView) string {
+	var out []string
+	for _, it := range v.menu.Items[1].Items {
+		out = append(out, it.Label)
+	}
+	return strings.Join(out, "|")
+}
+
+// TestPublishNativeSystem: where the system target is the OS's own store
+// (Windows, macOS), the menu says so, offers no browser items, takes a
+// personal certificate, and the details say where it went.
+func TestPublishNativeSystem(t *testing.T) {
+	_, c, w, _ := newTestMain(t)
+	if l := menuLabels(newMainView(fyne.CurrentApp(), w, c, func() time.Time { return testNow }, &tasks{inline: true})); !strings.Contains(l, "Trust system-wide…") || !strings.Contains(l, "Add to browsers…") {
+		t.Fatalf("Linux menu: %s", l)
+	}
+	c.mu.Lock()
+	c.more.native = true
+	c.mu.Unlock()
+	v := newMainView(fyne.CurrentApp(), w, c, func() time.Time { return testNow }, &tasks{inline: true})
+	w.SetContent(v.content)
+	v.tasks.wait()
+	if l := menuLabels(v); !strings.Contains(l, "|Add to system store…|Remove from system store…|") || strings.Contains(l, "browsers") {
+		t.Fatalf("native menu: %s", l)
+	}
+	selectIn(v, "user/My", 1)
+	r, _ := v.browser.current()
+	if got := publishItems(v); !got[0] || got[1] {
+		t.Fatalf("items for an unpublished personal certificate: %v", got)
+	}
+	v.trustSystemItem.Action()
+	if got := overlayText(t, w); !strings.Contains(got, "Add “"+r.subject+"” to the system certificate store?") || !strings.Contains(got, "private key") {
+		t.Fatalf("confirmation says %q", got)
+	}
+	tapOverlayButton(t, w, "Yes")
+	v.tasks.wait()
+	if got := generalText(v.browser.details); !strings.Contains(got, "Published | in the system certificate store") {
+		t.Fatalf("details say %q", got)
+	}
+	v.untrustSystemItem.Action()
+	if got := overlayText(t, w); !strings.Contains(got, "Remove “"+r.subject+"” from the system certificate store?") {
+		t.Fatalf("confirmation says %q", got)
+	}
+	tapOverlayButton(t, w, "Yes")
+	v.tasks.wait()
+	want := "Publish user/My " + r.Thumbprint + " system; Unpublish user/My " + r.Thumbprint + " system"
+	if got := c.recorded(); got != want {
+		t.Fatalf("core calls %q, want %q", got, want)
+	}
+	if got := generalText(v.browser.details); strings.Contains(got, "Published") {
+		t.Fatalf("details after removal say %q", got)
+	}
+}
+
+// TestDeletePublishedSays: deleting a published certificate says that it
+// also leaves where it is published; an unpublished one does not.
+func TestDeletePublishedSays(t *testing.T) {
+	v, c, w, _ := newTestMain(t)
+	selectIn(v, "user/My", 1)
+	v.deleteItem.Action()
+	if got := overlayText(t, w); strings.Contains(got, "published") {
+		t.Fatalf("unpublished: confirmation says %q", got)
+	}
+	tapOverlayButton(t, w, "No")
+	r, _ := v.browser.current()
+	c.setPublished("user/My", r.Thumbprint, Publication{Browsers: 1})
+	selectIn(v, "user/My", 0)
+	selectIn(v, "user/My", 1)
+	v.deleteItem.Action()
+	if got := overlayText(t, w); !strings.Contains(got, "It is also taken out of where it is published (available to browsers).") {
+		t.Fatalf("published: confirmation says %q", got)
+	}
+	tapOverlayButton(t, w, "No")
 }

@@ -87,7 +87,10 @@ type mainView struct {
 	requestItem, checkItem, refreshItem, archivedItem, find *fyne.MenuItem
 	trustSystemItem, browsersItem                           *fyne.MenuItem
 	untrustSystemItem, unbrowsersItem                       *fyne.MenuItem // the undo of the two above
-	content                                                 fyne.CanvasObject
+	// nativeSystem: TargetSystem is the OS's own certificate store
+	// (Windows, macOS), which browsers read too.
+	nativeSystem bool
+	content      fyne.CanvasObject
 
 	firstLoaded int                 // entries of the first store loaded; -1 before
 	onFirstLoad []func(entries int) // what waits for the first load
@@ -164,11 +167,16 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.archivedItem = item("Show archived", fyne.KeyH, func() {
 		v.browser.archived.SetChecked(!v.browser.archived.Checked)
 	})
+	publishItems := []*fyne.MenuItem{v.trustSystemItem, v.untrustSystemItem, v.browsersItem, v.unbrowsersItem}
+	if p, ok := core.(Publisher); ok && p.NativeSystem() {
+		v.nativeSystem = true
+		v.trustSystemItem.Label, v.untrustSystemItem.Label = "Add to system store…", "Remove from system store…"
+		publishItems = publishItems[:2]
+	}
+	certItems := append([]*fyne.MenuItem{v.requestItem, v.renewItem, v.deleteItem, fyne.NewMenuItemSeparator()}, publishItems...)
 	v.menu = fyne.NewMainMenu(
 		fyne.NewMenu("File", v.importItem, v.exportItem),
-		fyne.NewMenu("Certificate", v.requestItem, v.renewItem, v.deleteItem, fyne.NewMenuItemSeparator(),
-			v.trustSystemItem, v.untrustSystemItem, v.browsersItem, v.unbrowsersItem,
-			fyne.NewMenuItemSeparator(), v.checkItem),
+		fyne.NewMenu("Certificate", append(certItems, fyne.NewMenuItemSeparator(), v.checkItem)...),
 		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem),
 	)
 
@@ -292,6 +300,9 @@ func (v *mainView) deleteSelected() {
 	ctxID, store := v.browser.contextID, v.browser.store
 	what := "It leaves " + storeLabel(store) + " of " + contextLabel(ctxID) + " and is no longer used or renewed. " +
 		"certdesk keeps it in the archive: tick “Show archived” to see it."
+	if p, ok := v.browser.publication(r); ok && (p.System || p.Browsers > 0) {
+		what += " It is also taken out of where it is published (" + publicationText(p, nil) + ")."
+	}
 	dialog.ShowConfirm("Delete “"+r.subject+"”?", what, func(yes bool) {
 		if !yes {
 			return
@@ -366,7 +377,7 @@ func (v *mainView) publishSelected(target string, undo bool) {
 	if b, err := hex.DecodeString(r.Thumbprint); err == nil {
 		thumb = "SHA-1 thumbprint " + formatHex(b, 2) + "."
 	}
-	m := publishText(r.subject, target, n == store.My, undo)
+	m := publishText(r.subject, target, n == store.My, undo, v.nativeSystem)
 	do := p.Publish
 	if undo {
 		do = p.Unpublish
@@ -396,9 +407,21 @@ type publishMessages struct{ title, what, busy, failed string }
 
 // publishText words the publication of the certificate subject to target
 // (an identity with its key when identity), or its undo.
-func publishText(subject, target string, identity, undo bool) publishMessages {
+func publishText(subject, target string, identity, undo, native bool) publishMessages {
 	q := "“" + subject + "”"
 	switch {
+	case target == TargetSystem && native && undo:
+		return publishMessages{"Remove " + q + " from the system certificate store?",
+			"Programs that use the system store will no longer see it. ",
+			"Removing " + q + "…", q + " could not be removed from the system certificate store."}
+	case target == TargetSystem && native && identity:
+		return publishMessages{"Add " + q + " to the system certificate store?",
+			"Browsers, mail and VPN clients will be able to use this certificate and its private key to sign you in. ",
+			"Publishing " + q + "…", q + " could not be added to the system certificate store."}
+	case target == TargetSystem && native:
+		return publishMessages{"Add " + q + " to the system certificate store?",
+			"Programs that use the system store will trust certificates it issues. ",
+			"Publishing " + q + "…", q + " could not be added to the system certificate store."}
 	case target == TargetSystem && !undo:
 		return publishMessages{"Trust " + q + " system-wide?",
 			"Every program on this device will trust certificates it issues. ",
