@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # cross.sh: the cross-platform stage of CI ("make cross"). Installs, idempotently,
-# the arm64 multiarch GL/X11 headers, gcc-aarch64-linux-gnu, qemu-user-static and
-# mingw-w64, then builds and checks every non-native target:
+# the arm64 multiarch GL/X11 headers, gcc-aarch64-linux-gnu, qemu-user-static,
+# mingw-w64 and wine64, then builds and checks every non-native target:
 #   linux/arm64    GUI binary with cgo, which must start and render its window
 #                  under qemu-aarch64-static in Xvfb; tests of the pure-Go packages
 #                  as arm64 binaries under qemu (and natively, for the timing)
-#   windows/amd64  GUI binary with mingw-w64, GUI subsystem (-H=windowsgui)
+#   windows/amd64  GUI binary with mingw-w64, GUI subsystem (-H=windowsgui);
+#                  under Wine (scripts/wine.sh): the crypt32 store tests, the CLI
+#                  publishing to CurrentUser\CA, and the GUI's --demo enrolling
 #   windows/arm64, darwin/arm64, darwin/amd64
 #                  CGO_ENABLED=0 go vet and go build -tags nogui of every package
 # Any failure fails the script. Prints each binary's size and each stage's time.
@@ -54,7 +56,7 @@ install_deps() {
 		gcc-aarch64-linux-gnu libc6-dev:arm64 qemu-user-static
 		libgl1-mesa-dev:arm64 libx11-dev:arm64 libxcursor-dev:arm64 libxrandr-dev:arm64
 		libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64
-		gcc-mingw-w64-x86-64
+		gcc-mingw-w64-x86-64 wine64
 	)
 	local added=0 missing=() p
 	bash scripts/setup-debian.sh # Xvfb, xdotool, ImageMagick for smoke_arm64
@@ -201,6 +203,8 @@ if [ "$tests" != 0 ]; then
 	stage "linux/amd64 same tests, native" test_amd64
 fi
 stage "windows/amd64 GUI (cgo, mingw-w64)" build_windows_amd64
+[ "$tests" = 0 ] || stage "windows/amd64 under Wine: crypt32, CLI, GUI demo" \
+	env WINE_GUI="$out/certdesk-windows-amd64.exe" bash scripts/wine.sh
 [ "${CROSS_ZIG:-0}" = 1 ] && stage "windows/arm64 GUI (cgo, zig cc)" build_windows_arm64
 stage "windows/arm64 vet+build (no cgo)" build_pure windows arm64
 stage "darwin/arm64 vet+build (no cgo)" build_pure darwin arm64

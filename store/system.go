@@ -99,6 +99,26 @@ func nativeErr(err error) error {
 	return err
 }
 
+// pfxFailure explains a native PFX import failure that came without a
+// reason (Wine's crypt32 fails a wrong password so): where certdesk's own
+// parser finds the password wrong or the data damaged, that is the error.
+// Any other failure, or one the OS already explained, stays as it was.
+func pfxFailure(err error, data []byte, password string) error {
+	if err == nil {
+		return nil
+	}
+	for _, known := range []error{capi.ErrAccessDenied, capi.ErrCancelled, capi.ErrExists, capi.ErrUnsupported,
+		capi.ErrWrongPassword, capi.ErrBadData, capi.ErrNotFound} {
+		if errors.Is(err, known) {
+			return err
+		}
+	}
+	if _, perr := ParsePFX(data, password); errors.Is(perr, ErrWrongPassword) || errors.Is(perr, ErrMalformed) {
+		return perr
+	}
+	return err
+}
+
 // oneTimePFX re-encrypts a PFX under a fresh random password with the
 // Compatible profile (3DES, SHA-1 MAC), which every macOS keychain reads.
 // security(1) takes the password in argv, so the one it sees protects only

@@ -109,3 +109,38 @@ func TestOneTimePFX(t *testing.T) {
 		t.Fatalf("wrong password: %v", err)
 	}
 }
+
+// TestPFXFailure: a native import failure without a reason is explained
+// by certdesk's own parser (wrong password, damaged data); one with a
+// reason, or about a PFX the parser accepts, stays as it was.
+func TestPFXFailure(t *testing.T) {
+	p := newPKI(t)
+	leaf, key := p.leaf(t, "bob.test")
+	pfx, err := pkcs12.LegacyDES.Encode(key, leaf, nil, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	vague := errors.New("capi: import CurrentUser\\MY: invalid argument")
+	denied := nativeErr(capi.ErrAccessDenied)
+	tests := []struct {
+		name     string
+		err      error
+		data     []byte
+		password string
+		want     error
+	}{
+		{"success", nil, pfx, "pw", nil},
+		{"vague, wrong password", vague, pfx, "nope", ErrWrongPassword},
+		{"vague, damaged", vague, pfx[:len(pfx)/2], "pw", ErrMalformed},
+		{"vague, PFX fine", vague, pfx, "pw", vague},
+		{"explained", denied, pfx, "nope", capi.ErrAccessDenied},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := pfxFailure(tt.err, tt.data, tt.password)
+			if (tt.want == nil) != (got == nil) || (tt.want != nil && !errors.Is(got, tt.want)) {
+				t.Fatalf("pfxFailure = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

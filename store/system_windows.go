@@ -58,7 +58,7 @@ func (w *winSystem) Delete(ctx context.Context, thumbprint string) error {
 // ImportPFX imports with a non-exportable key, as the Windows wizard does by default.
 func (w *winSystem) ImportPFX(ctx context.Context, data []byte, password string) error {
 	_, err := w.s.ImportPFX(data, password, false)
-	return nativeErr(err)
+	return pfxFailure(nativeErr(err), data, password)
 }
 
 func (w *winSystem) Close() error { return w.s.Close() }

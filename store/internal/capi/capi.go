@@ -62,6 +62,7 @@ const (
 	codeASN1Bad         = 0x8009310B // CRYPT_E_ASN1_BADTAG
 	codeBadData         = 0x80090005 // NTE_BAD_DATA
 	codeInvalidArg      = 0x80070057 // E_INVALIDARG
+	codeNone            = 0          // failed without setting a last error (Wine's refusal of flags)
 )
 
 // mapCode turns a crypt32 error code into one of the package's errors, or
@@ -197,9 +198,12 @@ func openFlags(loc Location) []uint32 {
 	return []uint32{uint32(loc), uint32(loc) | readOnly}
 }
 
-// pfxFlags returns the PFXImportCertStore flags: keys go to the location's
-// key set, and stay exportable only when asked.
-func pfxFlags(loc Location, exportable bool) uint32 {
+// pfxFlags returns the PFXImportCertStore flags to try in turn: keys go
+// to the location's key set, exportable only when asked, first always in
+// a CNG provider (which ECDSA and RSA-PSS keys need) with the PFX's
+// extended properties, then, where those flags are refused as an invalid
+// argument (older crypt32 implementations, Wine), without them.
+func pfxFlags(loc Location, exportable bool) []uint32 {
 	const (
 		cryptExportable  = 0x00000001 // CRYPT_EXPORTABLE
 		cryptUserKeyset  = 0x00001000 // CRYPT_USER_KEYSET
@@ -207,35 +211,54 @@ func pfxFlags(loc Location, exportable bool) uint32 {
 		pkcs12AlwaysCNG  = 0x00000200 // PKCS12_ALWAYS_CNG_KSP: modern keys (ECDSA, RSA-PSS)
 		pkcs12IncludeExt = 0x00000010 // PKCS12_INCLUDE_EXTENDED_PROPERTIES
 	)
-	f := uint32(pkcs12AlwaysCNG | pkcs12IncludeExt)
+	f := uint32(cryptUserKeyset)
 	if loc == LocalMachine {
-		f |= cryptMachKeyset
-	} else {
-		f |= cryptUserKeyset
+		f = cryptMachKeyset
 	}
 	if exportable {
 		f |= cryptExportable
 	}
-	return f
+	return []uint32{f | pkcs12AlwaysCNG | pkcs12IncludeExt, f}
 }
 
-// placement says where a certificate from an imported PFX goes, as the
+// retryPFX reports whether a PFXImportCertStore failure with code means
+// the flags were refused, so the next set in pfxFlags is worth trying.
+func retryPFX(code uint32) bool {
+	return code == codeInvalidArg || code == 87 /* ERROR_INVALID_PARAMETER */ || code == codeNone
+}
+
+// pfxCert is a certificate PFXImportCertStore returned.
+type pfxCert struct {
+	der    []byte
+	hasKey bool // CERT_KEY_PROV_INFO_PROP_ID is set
+}
+
+// placements says where each certificate from an imported PFX goes, as the
 // Windows import wizard does: one with a key into the target store,
 // intermediates into CA, self-signed roots nowhere (trusting a root is a
-// separate, explicit step that prompts the user). "" means skip.
-func placement(der []byte, hasKey bool, target string) string {
-	if hasKey {
-		return target
+// separate, explicit step that prompts the user). "" means skip. Windows
+// marks only the certificate matching the key; Wine marks the whole
+// chain, so where an end-entity certificate has the key, CA certificates
+// marked too are placed as if they had none.
+func placements(certs []pfxCert, target string) []string {
+	parsed := make([]*x509.Certificate, len(certs))
+	leafKeyed := false
+	for i, c := range certs {
+		parsed[i], _ = x509.ParseCertificate(c.der)
+		if parsed[i] != nil && c.hasKey && !parsed[i].IsCA {
+			leafKeyed = true
+		}
 	}
-	c, err := x509.ParseCertificate(der)
-	if err != nil {
-		return ""
+	out := make([]string, len(certs))
+	for i, c := range parsed {
+		switch {
+		case c == nil:
+		case certs[i].hasKey && !(leafKeyed && c.IsCA):
+			out[i] = target
+		case c.CheckSignatureFrom(c) == nil && string(c.RawIssuer) == string(c.RawSubject):
+		case c.IsCA:
+			out[i] = "CA"
+		}
 	}
-	if c.CheckSignatureFrom(c) == nil && string(c.RawIssuer) == string(c.RawSubject) {
-		return ""
-	}
-	if c.IsCA {
-		return "CA"
-	}
-	return ""
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"math/big"
 	"reflect"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -175,39 +176,45 @@ func TestPFXFlags(t *testing.T) {
 		name       string
 		loc        Location
 		exportable bool
-		want       uint32
+		want       []uint32
 	}{
-		{"user", CurrentUser, false, 0x200 | 0x10 | 0x1000},
-		{"user exportable", CurrentUser, true, 0x200 | 0x10 | 0x1000 | 0x1},
-		{"machine", LocalMachine, false, 0x200 | 0x10 | 0x20},
+		{"user", CurrentUser, false, []uint32{0x200 | 0x10 | 0x1000, 0x1000}},
+		{"user exportable", CurrentUser, true, []uint32{0x200 | 0x10 | 0x1000 | 0x1, 0x1000 | 0x1}},
+		{"machine", LocalMachine, false, []uint32{0x200 | 0x10 | 0x20, 0x20}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := pfxFlags(tt.loc, tt.exportable); got != tt.want {
+			if got := pfxFlags(tt.loc, tt.exportable); !slices.Equal(got, tt.want) {
 				t.Fatalf("pfxFlags = %#x, want %#x", got, tt.want)
 			}
 		})
 	}
+	// Only a refusal of the flags moves on to the next set; a wrong
+	// password or bad data does not.
+	for code, want := range map[uint32]bool{codeInvalidArg: true, 87: true, codeNone: true, codeInvalidPassword: false, codeBadData: false, codeAccessDenied: false} {
+		if retryPFX(code) != want {
+			t.Errorf("retryPFX(%#x) = %v", code, !want)
+		}
+	}
 }
 
-func TestPlacement(t *testing.T) {
+func TestPlacements(t *testing.T) {
 	root, inter, leaf := chain(t)
 	tests := []struct {
-		name   string
-		der    []byte
-		hasKey bool
-		want   string
+		name  string
+		certs []pfxCert
+		want  []string
 	}{
-		{"leaf with key goes to the target", leaf, true, "MY"},
-		{"intermediate goes to CA", inter, false, "CA"},
-		{"root is not trusted implicitly", root, false, ""},
-		{"leaf without key is skipped", leaf, false, ""},
-		{"garbage is skipped", []byte("x"), false, ""},
+		{"Windows: the key on the leaf", []pfxCert{{leaf, true}, {inter, false}, {root, false}}, []string{"MY", "CA", ""}},
+		{"Wine: the key on the whole chain", []pfxCert{{leaf, true}, {inter, true}, {root, true}}, []string{"MY", "CA", ""}},
+		{"a CA's own backup keeps its key", []pfxCert{{inter, true}, {root, false}}, []string{"MY", ""}},
+		{"leaf without key is skipped", []pfxCert{{leaf, false}, {inter, false}}, []string{"", "CA"}},
+		{"garbage is skipped", []pfxCert{{[]byte("x"), true}, {leaf, true}}, []string{"", "MY"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := placement(tt.der, tt.hasKey, "MY"); got != tt.want {
-				t.Fatalf("placement = %q, want %q", got, tt.want)
+			if got := placements(tt.certs, "MY"); !slices.Equal(got, tt.want) {
+				t.Fatalf("placements = %q, want %q", got, tt.want)
 			}
 		})
 	}

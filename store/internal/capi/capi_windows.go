@@ -2,6 +2,7 @@ package capi
 
 import (
 	"errors"
+	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/windows"
@@ -11,6 +12,7 @@ import (
 var (
 	crypt32     = windows.NewLazySystemDLL("crypt32.dll")
 	procGetProp = crypt32.NewProc("CertGetCertificateContextProperty")
+	procControl = crypt32.NewProc("CertControlStore")
 	ncrypt      = windows.NewLazySystemDLL("ncrypt.dll")
 	procDelKey  = ncrypt.NewProc("NCryptDeleteKey")
 	procFreeKey = ncrypt.NewProc("NCryptFreeObject")
@@ -90,7 +92,9 @@ func (s *Store) Add(der []byte) error {
 		return wrap("add", s.loc, s.store, code(err), err)
 	}
 	defer windows.CertFreeCertificateContext(c)
-	err = windows.CertAddCertificateContextToStore(s.h, c, windows.CERT_STORE_ADD_REPLACE_EXISTING, nil)
+	if err = windows.CertAddCertificateContextToStore(s.h, c, windows.CERT_STORE_ADD_REPLACE_EXISTING, nil); err == nil {
+		err = s.commit()
+	}
 	return wrap("add", s.loc, s.store, code(err), err)
 }
 
@@ -115,10 +119,26 @@ func (s *Store) Delete(thumbprint string, withKey bool) error {
 				}
 			}
 			// CertDeleteCertificateFromStore frees c, which also ends the enumeration.
-			err = windows.CertDeleteCertificateFromStore(c)
+			if err = windows.CertDeleteCertificateFromStore(c); err == nil {
+				err = s.commit()
+			}
 			return wrap("delete", s.loc, s.store, code(err), err)
 		}
 	}
+}
+
+// commit writes the store's changes through (CERT_STORE_CTRL_COMMIT with
+// CERT_STORE_CTRL_COMMIT_FORCE_FLAG), so another handle, process or
+// certmgr.msc sees them at once. Windows writes a system store's changes
+// at once anyway; Wine's registry store writes additions only on close and
+// never counts a deletion as a change, so without the force it would
+// never write one.
+func (s *Store) commit() error {
+	const ctrlCommit, force = 3, 1 // CERT_STORE_CTRL_COMMIT, CERT_STORE_CTRL_COMMIT_FORCE_FLAG
+	if r, _, err := procControl.Call(uintptr(s.h), force, ctrlCommit, 0); r == 0 {
+		return err
+	}
+	return nil
 }
 
 // deleteKey deletes the CNG key of c (NCryptDeleteKey frees the handle).
@@ -154,7 +174,12 @@ func (s *Store) ImportPFX(pfx []byte, password string, exportable bool) ([]strin
 		return nil, &Error{Op: "import", Loc: s.loc, Store: s.store, Err: err}
 	}
 	blob := windows.CryptDataBlob{Size: uint32(len(pfx)), Data: &pfx[0]}
-	tmp, err := windows.PFXImportCertStore(&blob, pw, pfxFlags(s.loc, exportable))
+	var tmp windows.Handle
+	for _, flags := range pfxFlags(s.loc, exportable) {
+		if tmp, err = windows.PFXImportCertStore(&blob, pw, flags); err == nil || !retryPFX(code(err)) {
+			break
+		}
+	}
 	if err != nil {
 		return nil, wrap("import", s.loc, s.store, code(err), err)
 	}
@@ -166,28 +191,48 @@ func (s *Store) ImportPFX(pfx []byte, password string, exportable bool) ([]strin
 			ca.Close()
 		}
 	}()
+	// Read the certificates first: where each goes depends on the others.
+	var certs []pfxCert
 	var c *windows.CertContext
 	for {
-		c, err = windows.CertEnumCertificatesInStore(tmp, c)
-		if err != nil {
+		if c, err = windows.CertEnumCertificatesInStore(tmp, c); err != nil {
+			break
+		}
+		certs = append(certs, pfxCert{der: append([]byte(nil), unsafe.Slice(c.EncodedCert, c.Length)...), hasKey: hasProp(c, propKeyProvInfo)})
+	}
+	where := placements(certs, s.store)
+	for i := 0; ; i++ {
+		if c, err = windows.CertEnumCertificatesInStore(tmp, c); err != nil || i >= len(where) {
+			if c != nil {
+				windows.CertFreeCertificateContext(c)
+			}
+			if ca != nil {
+				if err := ca.commit(); err != nil {
+					return added, wrap("import", s.loc, "CA", code(err), err)
+				}
+			}
+			if err := s.commit(); err != nil {
+				return added, wrap("import", s.loc, s.store, code(err), err)
+			}
 			return added, nil
 		}
-		der := unsafe.Slice(c.EncodedCert, c.Length)
 		dest := s.h
-		switch placement(der, hasProp(c, propKeyProvInfo), s.store) {
+		switch where[i] {
 		case "":
 			continue
 		case s.store:
-			added = append(added, Thumbprint(der))
+			added = append(added, Thumbprint(certs[i].der))
 		default:
 			if ca == nil {
 				if ca, err = Open(s.loc, "CA"); err != nil {
+					windows.CertFreeCertificateContext(c)
 					return added, err
 				}
 			}
 			dest = ca.h
 		}
 		if err := windows.CertAddCertificateContextToStore(dest, c, windows.CERT_STORE_ADD_REPLACE_EXISTING, nil); err != nil {
+			windows.CertFreeCertificateContext(c)
 			return added, wrap("import", s.loc, s.store, code(err), err)
 		}
 	}
@@ -218,6 +263,10 @@ func utf16Prop(c *windows.CertContext, id uint32) []uint16 {
 // code returns the Windows error code of err, or 0.
 func code(err error) uint32 {
 	var e windows.Errno
+	if errors.Is(err, syscall.EINVAL) {
+		// x/sys/windows reports a failure that set no last error as EINVAL.
+		return codeNone
+	}
 	if errors.As(err, &e) {
 		return uint32(e)
 	}

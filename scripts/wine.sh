@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# wine.sh: runs certdesk's Windows code for real under Wine 8 (Debian's
+# wine64), in a throwaway prefix: crypt32's system stores through the store
+# and core tests that change them (CERTDESK_NATIVE_TEST=1), and the
+# windows/amd64 command line publishing to and listing the CurrentUser
+# stores. Wine is an independent implementation of crypt32, not Windows:
+# what passes here still has to be tried on Windows (docs/platforms.md).
+# Needs wine64 and gcc-mingw-w64-x86-64 (scripts/cross.sh installs both).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+wine=/usr/lib/wine/wine64
+gui=${WINE_GUI:+$(realpath "$WINE_GUI")}
+tmp=$(mktemp -d)
+export WINEPREFIX=$tmp/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" DISPLAY=
+trap 'rc=$?; set +e; WINEPREFIX=$WINEPREFIX /usr/lib/wine/wineserver -k 2>/dev/null; rm -rf "$tmp"; exit $rc' EXIT
+
+# Go 1.24+ needs bcryptprimitives.dll (ProcessPrng), which Wine 8 lacks.
+x86_64-w64-mingw32-gcc -shared -O2 -o "$tmp/bcryptprimitives.dll" \
+	scripts/wine/bcryptprimitives.c scripts/wine/bcryptprimitives.def -ladvapi32
+"$wine" wineboot -i >/dev/null 2>&1
+cp "$tmp/bcryptprimitives.dll" "$WINEPREFIX/drive_c/windows/system32/"
+
+# run NAME EXE ARGS...: runs a Windows binary, failing on its failure.
+# (The wrong-password case prints Wine's "GnuTLS error: Decryption has failed.")
+run() {
+	local name=$1
+	shift
+	echo "-- wine: $name" >&2
+	"$wine" "$@"
+}
+
+for p in store app store/internal/capi; do
+	GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go test -c -o "$tmp/$(basename "$p").test.exe" "./$p"
+done
+export CERTDESK_NATIVE_TEST=1
+run "store: crypt32 round trip" "$tmp/store.test.exe" -test.run 'Windows|OpenSystem|Native|PFXFailure' -test.v |
+	grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
+run "core: publish to the CurrentUser stores" "$tmp/app.test.exe" -test.run 'PublishNativeWindows|NativeCheckTarget' -test.v |
+	grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
+run "capi: shared logic" "$tmp/capi.test.exe" | tail -1
+
+# The command line, as a script on Windows would use it.
+GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -tags nogui -o "$tmp/certdesk.exe" .
+cd "$tmp"
+# An intermediate CA certificate made by OpenSSL, for CurrentUser\CA.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj '/CN=certdesk Wine test root' \
+	-keyout root.key -out root.pem 2>/dev/null
+openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj '/CN=certdesk Wine test CA' \
+	-keyout ca.key -out ca.csr 2>/dev/null
+printf 'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n' >ca.ext
+openssl x509 -req -in ca.csr -CA root.pem -CAkey root.key -CAcreateserial -days 2 -extfile ca.ext -out ca.pem 2>/dev/null
+th=$(openssl x509 -in ca.pem -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
+export CERTDESK_ROOT='C:\certdesk'
+cli() { "$wine" certdesk.exe "$@" | tr -d '\r'; }
+cli store import -store CA ca.pem >/dev/null
+cli store publish -to system -context user -store CA "$th" >/dev/null
+cli store list -system -context user -store CA | grep -q "^$th " || { echo "wine: $th not in CurrentUser\\CA after publish" >&2; exit 1; }
+cli store show -store CA "$th" | grep -q 'Published: *in the system certificate store'
+cli store delete -store CA "$th"
+if cli store list -system -context user -store CA | grep -q "^$th "; then
+	echo "wine: $th still in CurrentUser\\CA after delete" >&2
+	exit 1
+fi
+echo "-- wine: CLI publish, list -system, delete: ok"
+
+# The windows/amd64 GUI (WINE_GUI, built by cross.sh) in --demo mode, in
+# Xvfb: it must render and, against its embedded test CA over HTTPS,
+# autoenroll; the headless CLI then lists what it enrolled. WINE_SHOT, if
+# set, receives the screenshot (docs/screenshots/windows-wine.png).
+[ -n "$gui" ] || exit 0
+disp=:$((500 + RANDOM % 400))
+Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
+xpid=$!
+trap 'rc=$?; set +e; /usr/lib/wine/wineserver -k 2>/dev/null; kill "$xpid"; wait "$xpid"; rm -rf "$tmp"; exit $rc' EXIT
+sleep 1
+unset CERTDESK_ROOT
+DISPLAY=$disp "$wine" "$gui" --demo >demo.log 2>&1 &
+root= keys=0 c=0
+for i in $(seq 90); do
+	sleep 1
+	[ -n "$root" ] || root=$(sed -n 's/^ *stores (removed on exit): *//p' demo.log | tr -d '\r')
+	[ -n "$root" ] || continue
+	keys=$(CERTDESK_ROOT=$root "$wine" certdesk.exe store list -json 2>/dev/null | grep -o '"hasKey":true' | wc -l || true)
+	[ "$keys" -ge 2 ] || continue
+	DISPLAY=$disp /usr/bin/import -window root shot.png 2>/dev/null || continue
+	c=$(/usr/bin/convert shot.png -format %k info:)
+	[ "$c" -gt 10 ] && break
+done
+echo "-- wine: GUI --demo: $keys certificates with keys enrolled, window $c colours after ${i}s" >&2
+if [ "$keys" -lt 2 ] || [ "$c" -le 10 ]; then
+	cat demo.log >&2
+	exit 1
+fi
+[ -z "${WINE_SHOT:-}" ] || cp shot.png "$WINE_SHOT"
