@@ -104,3 +104,45 @@ func checkNative(cx store.Context, n store.Name, t Target) error {
 	}
 	return nil
 }
+
+// NativeGet returns the certificate with the thumbprint from the native
+// store n of cx.
+func (c *Core) NativeGet(ctx context.Context, cx store.Context, n store.Name, thumbprint string) (store.Entry, error) {
+	th, err := store.NormalizeThumbprint(thumbprint)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	es, err := c.NativeList(ctx, cx, n)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	for _, e := range es {
+		if e.Thumbprint == th {
+			return e, nil
+		}
+	}
+	return store.Entry{}, &store.OpError{Op: "get", Context: cx, Store: n, Err: store.ErrNotFound}
+}
+
+// NativeChain builds the chain of a native store's certificate now, from
+// the same context's native Root (trusted) and CA stores plus the system
+// roots, as certmgr.msc would show it.
+func (c *Core) NativeChain(ctx context.Context, cx store.Context, n store.Name, thumbprint string) (*store.Chain, error) {
+	e, err := c.NativeGet(ctx, cx, n, thumbprint)
+	if err != nil {
+		return nil, err
+	}
+	var sets []store.ChainSet
+	for _, sn := range []store.Name{store.Root, store.CA} {
+		es, err := c.NativeList(ctx, cx, sn)
+		if err != nil {
+			continue // the OS has no such store here
+		}
+		set := store.ChainSet{Source: string(sn), Trusted: sn == store.Root}
+		for _, x := range es {
+			set.Certs = append(set.Certs, x.Certificate)
+		}
+		sets = append(sets, set)
+	}
+	return store.BuildChain(e.Certificate, c.clock.Now(), sets...), nil
+}

@@ -348,3 +348,34 @@ func TestRenewalRepublishesNative(t *testing.T) {
 		t.Fatalf("history ends with %+v", last)
 	}
 }
+
+// TestNativeChain: a certificate of the native My store gets its chain
+// from the native Root store, as certmgr.msc shows it; an unknown one is
+// not found.
+func TestNativeChain(t *testing.T) {
+	c, _ := nativeCore(t)
+	ctx := context.Background()
+	p := newPubPKI(t, "native-chain.test")
+	leaf := add(t, c, store.User, store.My, p.leaf, p.key)
+	if _, err := c.Publish(ctx, store.User, store.My, leaf, TargetSystem); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := c.NativeChain(ctx, store.User, store.My, leaf)
+	if err != nil || ch.Valid || len(ch.Elements) != 1 {
+		t.Fatalf("without the root: %+v, %v", ch, err)
+	}
+	root := add(t, c, store.User, store.Root, p.root, nil)
+	if _, err := c.Publish(ctx, store.User, store.Root, root, TargetSystem); err != nil {
+		t.Fatal(err)
+	}
+	ch, err = c.NativeChain(ctx, store.User, store.My, strings.ToLower(leaf))
+	if err != nil || !ch.Valid || len(ch.Elements) != 2 || ch.Elements[1].Source != "Root" {
+		t.Fatalf("with the root: %+v, %v", ch, err)
+	}
+	if e, err := c.NativeGet(ctx, store.User, store.My, leaf); err != nil || !e.Certificate.Equal(p.leaf) || !e.HasKey {
+		t.Fatalf("NativeGet = %+v, %v", e, err)
+	}
+	if _, err := c.NativeGet(ctx, store.User, store.My, root); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("NativeGet of a certificate not in My: %v", err)
+	}
+}

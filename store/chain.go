@@ -63,41 +63,65 @@ func (s *Store) Chain(ctx context.Context, n Name, thumbprint string, now time.T
 	if err != nil {
 		return nil, err
 	}
-	roots, err := x509.SystemCertPool()
-	if err != nil {
-		roots = x509.NewCertPool()
-	}
-	src := map[string]string{} // thumbprint -> store
-	var candidates []*x509.Certificate
-	inters := x509.NewCertPool()
 	names := []Name{Root, CA}
 	if n != My && n != Root && n != CA {
 		names = append(names, n)
 	}
+	var sets []ChainSet
 	for _, sn := range names {
 		es, err := s.List(ctx, sn, ListOptions{})
 		if err != nil {
 			return nil, err
 		}
+		set := ChainSet{Source: string(sn), Trusted: sn == Root}
 		for _, le := range es {
-			ge, err := s.Get(ctx, sn, le.Thumbprint)
-			if err != nil {
+			if ge, err := s.Get(ctx, sn, le.Thumbprint); err == nil {
+				set.Certs = append(set.Certs, ge.Certificate)
+			}
+		}
+		sets = append(sets, set)
+	}
+	return BuildChain(e.Certificate, now, sets...), nil
+}
+
+// ChainSet is a set of certificates BuildChain may use, named by where
+// they come from (a store name); Trusted ones are roots.
+type ChainSet struct {
+	Source  string
+	Trusted bool
+	Certs   []*x509.Certificate
+}
+
+// BuildChain builds and validates leaf's chain at now against the system
+// roots plus the trusted sets, with the other sets as intermediates (the
+// first set naming a certificate is its source). When validation fails it
+// still walks issuers by name and signature, so each element shows where
+// the chain breaks.
+func BuildChain(leaf *x509.Certificate, now time.Time, sets ...ChainSet) *Chain {
+	roots, err := x509.SystemCertPool()
+	if err != nil {
+		roots = x509.NewCertPool()
+	}
+	src := map[string]string{} // thumbprint -> source
+	var candidates []*x509.Certificate
+	inters := x509.NewCertPool()
+	for _, set := range sets {
+		for _, c := range set.Certs {
+			t := Thumbprint(c.Raw)
+			if _, dup := src[t]; dup {
 				continue
 			}
-			if _, dup := src[le.Thumbprint]; dup {
-				continue
-			}
-			src[le.Thumbprint] = string(sn)
-			candidates = append(candidates, ge.Certificate)
-			if sn == Root {
-				roots.AddCert(ge.Certificate)
+			src[t] = set.Source
+			candidates = append(candidates, c)
+			if set.Trusted {
+				roots.AddCert(c)
 			} else {
-				inters.AddCert(ge.Certificate)
+				inters.AddCert(c)
 			}
 		}
 	}
 	ch := &Chain{}
-	chains, verr := e.Certificate.Verify(x509.VerifyOptions{
+	chains, verr := leaf.Verify(x509.VerifyOptions{
 		Roots: roots, Intermediates: inters, CurrentTime: now, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	})
 	var path []*x509.Certificate
@@ -105,7 +129,7 @@ func (s *Store) Chain(ctx context.Context, n Name, thumbprint string, now time.T
 		ch.Valid, path = true, chains[0]
 	} else {
 		ch.Error = verr.Error()
-		path = walk(e.Certificate, candidates)
+		path = walk(leaf, candidates)
 	}
 	for i, c := range path {
 		t := Thumbprint(c.Raw)
@@ -125,7 +149,7 @@ func (s *Store) Chain(ctx context.Context, n Name, thumbprint string, now time.T
 		}
 		ch.Elements = append(ch.Elements, el)
 	}
-	return ch, nil
+	return ch
 }
 
 // walk follows issuers among candidates by name and signature, for a

@@ -22,7 +22,8 @@ var ErrUnsupported = errors.New("this operating system has no such native certif
 // security(1). certdesk's file stores (Open) stay the default; the core
 // uses System to show and change what the OS itself trusts and holds.
 type System interface {
-	// List returns the store's entries; Meta holds only the friendly name.
+	// List returns the store's entries with their parsed Certificate;
+	// Meta holds only the friendly name.
 	List(ctx context.Context) ([]Entry, error)
 	// Add adds a certificate without a key (Root, CA). Windows asks the
 	// user before adding to CurrentUser\Root; macOS asks for authorisation.
@@ -63,7 +64,9 @@ func nativeEntries(n Name, certs []nativeCert) []Entry {
 		if err != nil {
 			continue
 		}
-		out = append(out, newEntry(n, cert, c.hasKey, Meta{FriendlyName: c.friendlyName}))
+		e := newEntry(n, cert, c.hasKey, Meta{FriendlyName: c.friendlyName})
+		e.Certificate = cert
+		out = append(out, e)
 	}
 	return out
 }

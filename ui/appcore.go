@@ -49,6 +49,9 @@ func NewAppCore(core *app.Core, schedule *app.Scheduler) *AppCore {
 // List returns a store's entries, archived ones included; an app context's
 // My also shows the user's certificates it may use.
 func (c *AppCore) List(ctx context.Context, id store.Context, n store.Name) ([]store.Entry, error) {
+	if base, ok := nativeBase(id); ok {
+		return c.core.NativeList(ctx, base, n)
+	}
 	if n != store.My || !strings.HasPrefix(string(id), "app:") {
 		// Only an app context's My can show shared entries: skip the
 		// core's copy into items, which a 10,000-entry store feels.
@@ -67,6 +70,9 @@ func (c *AppCore) List(ctx context.Context, id store.Context, n store.Name) ([]s
 
 // Chain builds an entry's chain at the core's time.
 func (c *AppCore) Chain(ctx context.Context, id store.Context, n store.Name, thumbprint string) (*store.Chain, error) {
+	if base, ok := nativeBase(id); ok {
+		return c.core.NativeChain(ctx, base, n, thumbprint)
+	}
 	s, err := c.core.Store(id)
 	if err != nil {
 		return nil, err
@@ -77,6 +83,9 @@ func (c *AppCore) Chain(ctx context.Context, id store.Context, n store.Name, thu
 // Renew renews an entry of My now; a renewal that did not install a new
 // certificate is an error saying why.
 func (c *AppCore) Renew(ctx context.Context, id store.Context, thumbprint string) error {
+	if _, ok := nativeBase(id); ok {
+		return errNativeReadOnly
+	}
 	o, err := c.core.Renew(ctx, id, thumbprint)
 	if err != nil {
 		return err
@@ -352,6 +361,9 @@ func (c *AppCore) NativeSystem() bool { return c.core.NativeStores() }
 // Delete archives an entry after the core takes it back from wherever it
 // is published.
 func (c *AppCore) Delete(ctx context.Context, id store.Context, n store.Name, thumbprint string) error {
+	if _, ok := nativeBase(id); ok {
+		return errNativeReadOnly
+	}
 	return c.core.Delete(ctx, id, n, thumbprint)
 }
 

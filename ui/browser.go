@@ -79,6 +79,7 @@ type browser struct {
 	search   *widget.Entry
 	archived *widget.Check
 	hint     *fyne.Container // the read-only banner
+	hintText *widget.Label
 	summary  *widget.Label
 	content  fyne.CanvasObject
 
@@ -140,9 +141,9 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 	b.summary = widget.NewLabel("")
 	b.summary.Importance = widget.LowImportance
 
-	hintText := widget.NewLabel("These certificates are read-only: start certdesk as administrator (root) to change them.")
-	hintText.Wrapping = fyne.TextWrapWord
-	b.hint = container.NewBorder(nil, nil, widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), nil, hintText)
+	b.hintText = widget.NewLabel(readOnlyHint)
+	b.hintText.Wrapping = fyne.TextWrapWord
+	b.hint = container.NewBorder(nil, nil, widget.NewIcon(theme.NewWarningThemedResource(theme.WarningIcon())), nil, b.hintText)
 	b.hint.Hide()
 
 	top := container.NewVBox(b.hint, container.NewBorder(nil, nil, nil, container.NewHBox(b.archived, b.summary), b.search))
@@ -204,6 +205,10 @@ func (b *browser) reload() {
 				b.all = nil
 				b.summary.SetText("This store could not be read: " + err.Error())
 			}
+			b.hintText.SetText(readOnlyHint)
+			if b.native() {
+				b.hintText.SetText(nativeHint)
+			}
 			b.hint.Hidden = !b.readOnly()
 			b.hint.Refresh()
 			b.applyFilter()
@@ -246,6 +251,33 @@ func (b *browser) readOnly() bool {
 	}
 	return false
 }
+
+// workContext is the context the current one stands for: certdesk's own
+// for a view of the OS's stores. Enrolment, imports, servers, requests and
+// history go there.
+func (b *browser) workContext() store.Context {
+	if base, ok := nativeBase(b.contextID); ok {
+		return base
+	}
+	return b.contextID
+}
+
+// native reports whether the current context is a view of the OS's stores.
+func (b *browser) native() bool {
+	for _, c := range b.contexts {
+		if c.ID == b.contextID {
+			return c.Native
+		}
+	}
+	return false
+}
+
+// The read-only banner's texts.
+const (
+	readOnlyHint = "These certificates are read-only: start certdesk as administrator (root) to change them."
+	nativeHint   = "These are the operating system's own certificates, as certmgr.msc or Keychain Access shows them. " +
+		"To add one, select it in certdesk's stores and choose Certificate ▸ Add to system store…"
+)
 
 // current returns the selected row, if any.
 func (b *browser) current() (row, bool) {
@@ -491,6 +523,8 @@ func (b *browser) treeUpdate(uid widget.TreeNodeID, branch bool, o fyne.CanvasOb
 		if branch {
 			label.SetText(contextLabel(c.ID))
 			switch {
+			case c.Native:
+				icon.SetResource(theme.StorageIcon())
 			case c.ReadOnly:
 				icon.SetResource(theme.NewDisabledResource(theme.ComputerIcon()))
 				label.SetText(contextLabel(c.ID) + " (read-only)")

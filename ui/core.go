@@ -40,6 +40,9 @@ type Core interface {
 type ContextInfo struct {
 	ID       store.Context
 	ReadOnly bool // this process may not change the context
+	// Native: a read-only view of the operating system's own stores
+	// (certmgr.msc's, the keychains) of the context ID names.
+	Native bool
 	Stores   []StoreInfo
 }
 

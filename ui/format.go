@@ -199,6 +199,9 @@ func formatKey(pub any) string {
 // contextLabel is the tree label of a context id: "Machine", "User",
 // "App: <id>".
 func contextLabel(id store.Context) string {
+	if base, ok := nativeBase(id); ok {
+		return "System store: " + contextLabel(base)
+	}
 	switch {
 	case id == store.Machine:
 		return "Machine"

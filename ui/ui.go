@@ -125,7 +125,7 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.browser = newBrowser(core, v.tasks, now, a.Clipboard())
 	v.browser.onSelect = v.updateActions
 	v.importer = &importer{core: core, win: w, tasks: v.tasks, changed: v.refresh,
-		where: func() (store.Context, []ContextInfo) { return v.browser.contextID, v.browser.contexts }}
+		where: func() (store.Context, []ContextInfo) { return v.browser.workContext(), v.browser.contexts }}
 
 	button := func(label string, icon fyne.Resource, tapped func()) *widget.Button {
 		b := widget.NewButtonWithIcon(label, icon, tapped)
@@ -218,7 +218,7 @@ func (v *mainView) storeLoaded(entries int) {
 // views puts the certificates and every view the core supports in tabs;
 // a view reloads when its tab is chosen.
 func (v *mainView) views(certificates fyne.CanvasObject) fyne.CanvasObject {
-	current := func() store.Context { return v.browser.contextID }
+	current := func() store.Context { return v.browser.workContext() }
 	reload := map[*container.TabItem]func(){}
 	v.tabs = container.NewAppTabs(container.NewTabItemWithIcon("Certificates", keyIcon, certificates))
 	add := func(title string, icon fyne.Resource, content fyne.CanvasObject, load func()) {
@@ -451,7 +451,7 @@ func publishText(subject, target string, identity, undo, native bool) publishMes
 
 // checkNow runs a renewal check of the current context.
 func (v *mainView) checkNow() {
-	ctxID := v.browser.contextID
+	ctxID := v.browser.workContext()
 	done := showBusy(v.win, "Checking the certificates of "+contextLabel(ctxID)+"…")
 	v.tasks.run(func() func() {
 		err := v.core.Pulse(context.Background(), ctxID)
@@ -485,8 +485,9 @@ func (v *mainView) showRequest() {
 	if !ok {
 		return
 	}
-	v.wizard = newWizard(en, v.win, v.tasks, v.browser.contextID, func(thumbprint string) {
-		v.browser.reveal(v.browser.contextID, store.My, thumbprint)
+	ctxID := v.browser.workContext()
+	v.wizard = newWizard(en, v.win, v.tasks, ctxID, func(thumbprint string) {
+		v.browser.reveal(ctxID, store.My, thumbprint)
 	})
 	v.wizard.start()
 }

@@ -1,0 +1,94 @@
+package ui
+
+import (
+	"context"
+	"encoding/pem"
+	"errors"
+	"strings"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// The store browser shows the operating system's own stores (Windows:
+// certmgr.msc's CurrentUser and LocalMachine stores; macOS: the login and
+// System keychains) as read-only contexts "system:user" and
+// "system:machine" beside certdesk's own, where the core has them.
+const nativePrefix = "system:"
+
+// nativeBase returns the certdesk context whose OS stores id shows.
+func nativeBase(id store.Context) (store.Context, bool) {
+	base, ok := strings.CutPrefix(string(id), nativePrefix)
+	return store.Context(base), ok
+}
+
+// errNativeReadOnly is what changing a native store from its view says.
+var errNativeReadOnly = errors.New("certdesk only shows the system store here: add certificates to it from certdesk's own stores (Certificate ▸ Add to system store…) and remove them from certmgr.msc or Keychain Access")
+
+// Contexts lists certdesk's contexts, then the OS's stores.
+func (c *AppCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
+	return c.contextsExcept(ctx, "", "")
+}
+
+// contextsExcept is StoreCore's, followed by the native views of the user
+// and machine contexts with the stores the OS has (Windows: My, Root, CA,
+// Request; macOS: My, Root, CA).
+func (c *AppCore) contextsExcept(ctx context.Context, skip store.Context, skipName store.Name) ([]ContextInfo, error) {
+	out, err := c.StoreCore.contextsExcept(ctx, skip, skipName)
+	if err != nil || !c.core.NativeStores() {
+		return out, err
+	}
+	for _, base := range []store.Context{store.User, store.Machine} {
+		info := ContextInfo{ID: store.Context(nativePrefix + string(base)), ReadOnly: true, Native: true}
+		for _, n := range store.StandardNames {
+			if info.ID == skip && n == skipName {
+				info.Stores = append(info.Stores, StoreInfo{Name: n, Count: -1})
+				continue
+			}
+			es, err := c.core.NativeList(ctx, base, n)
+			if err != nil {
+				continue // a store this OS does not have, or may not read
+			}
+			info.Stores = append(info.Stores, StoreInfo{Name: n, Count: len(es)})
+		}
+		if len(info.Stores) > 0 {
+			out = append(out, info)
+		}
+	}
+	return out, nil
+}
+
+// Get returns an entry with its certificate, from the OS's store too.
+func (c *AppCore) Get(ctx context.Context, id store.Context, n store.Name, thumbprint string) (store.Entry, error) {
+	if base, ok := nativeBase(id); ok {
+		return c.core.NativeGet(ctx, base, n, thumbprint)
+	}
+	return c.StoreCore.Get(ctx, id, n, thumbprint)
+}
+
+// Import imports into certdesk's stores; the OS's are read-only here.
+func (c *AppCore) Import(ctx context.Context, id store.Context, file string, data []byte, opt store.ImportOptions) (*store.ImportResult, error) {
+	if _, ok := nativeBase(id); ok {
+		return nil, errNativeReadOnly
+	}
+	return c.StoreCore.Import(ctx, id, file, data, opt)
+}
+
+// Export encodes an entry; from the OS's store only the certificate, as
+// DER or PEM (its key stays with the OS).
+func (c *AppCore) Export(ctx context.Context, id store.Context, n store.Name, thumbprint string, opt store.ExportOptions) ([]byte, error) {
+	base, ok := nativeBase(id)
+	if !ok {
+		return c.StoreCore.Export(ctx, id, n, thumbprint, opt)
+	}
+	e, err := c.core.NativeGet(ctx, base, n, thumbprint)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case opt.Key || (opt.Format != store.FormatDER && opt.Format != store.FormatPEM):
+		return nil, errors.New("from the system store certdesk exports the certificate alone, as DER or PEM: its private key stays with the operating system")
+	case opt.Format == store.FormatDER:
+		return e.Certificate.Raw, nil
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: e.Certificate.Raw}), nil
+}
