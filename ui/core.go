@@ -43,7 +43,7 @@ type ContextInfo struct {
 	// Native: a read-only view of the operating system's own stores
 	// (certmgr.msc's, the keychains) of the context ID names.
 	Native bool
-	Stores   []StoreInfo
+	Stores []StoreInfo
 }
 
 // StoreInfo is a store of a context with the number of (unarchived)
