@@ -57,11 +57,14 @@ cli store publish -to system -context user -store CA "$th" >/dev/null
 cli store list -system -context user -store CA | grep -q "^$th " || { echo "wine: $th not in CurrentUser\\CA after publish" >&2; exit 1; }
 cli store show -store CA "$th" | grep -q 'Published: *in the system certificate store'
 cli store delete -store CA "$th"
+# Wine fills CurrentUser\Root from the host's bundle: certdesk reads it all.
+roots=$(cli store list -system -context user -store Root -json | grep -o '"thumbprint"' | wc -l)
+[ "$roots" -gt 10 ] || { echo "wine: store list -system -store Root found $roots roots" >&2; exit 1; }
 if cli store list -system -context user -store CA | grep -q "^$th "; then
 	echo "wine: $th still in CurrentUser\\CA after delete" >&2
 	exit 1
 fi
-echo "-- wine: CLI publish, list -system, delete: ok"
+echo "-- wine: CLI publish, list -system, delete: ok; $roots roots listed from CurrentUser\\Root"
 
 # The windows/amd64 GUI (WINE_GUI, built by cross.sh) in --demo mode, in
 # Xvfb: it must render and, against its embedded test CA over HTTPS,

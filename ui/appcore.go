@@ -380,6 +380,9 @@ func (c *AppCore) Unpublish(ctx context.Context, id store.Context, n store.Name,
 
 // Publication says where an entry is published, as the core recorded it.
 func (c *AppCore) Publication(_ context.Context, id store.Context, n store.Name, thumbprint string) (Publication, error) {
+	if _, ok := nativeBase(id); ok {
+		return Publication{}, nil // the OS's own store is where things are published to
+	}
 	all, err := c.core.Published(id)
 	if err != nil {
 		return Publication{}, err

@@ -276,7 +276,7 @@ func (b *browser) native() bool {
 const (
 	readOnlyHint = "These certificates are read-only: start certdesk as administrator (root) to change them."
 	nativeHint   = "These are the operating system's own certificates, as certmgr.msc or Keychain Access shows them. " +
-		"To add one, select it in certdesk's stores and choose Certificate ▸ Add to system store…"
+		"To add one, select it in certdesk's stores and choose Certificate menu, Add to system store…"
 )
 
 // current returns the selected row, if any.

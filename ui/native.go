@@ -22,7 +22,7 @@ func nativeBase(id store.Context) (store.Context, bool) {
 }
 
 // errNativeReadOnly is what changing a native store from its view says.
-var errNativeReadOnly = errors.New("certdesk only shows the system store here: add certificates to it from certdesk's own stores (Certificate ▸ Add to system store…) and remove them from certmgr.msc or Keychain Access")
+var errNativeReadOnly = errors.New("certdesk only shows the system store here: add certificates to it from certdesk's own stores (Certificate menu, Add to system store…) and remove them from certmgr.msc or Keychain Access")
 
 // Contexts lists certdesk's contexts, then the OS's stores.
 func (c *AppCore) Contexts(ctx context.Context) ([]ContextInfo, error) {

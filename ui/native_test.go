@@ -108,7 +108,7 @@ func TestNativeStoresView(t *testing.T) {
 	if !v.importButton.Disabled() || !v.deleteButton.Disabled() || v.exportButton.Disabled() {
 		t.Fatal("import/delete enabled or export disabled on the system store")
 	}
-	if got := generalText(b.details); !strings.Contains(got, f.root.Subject.CommonName) {
+	if got := generalText(b.details); !strings.Contains(got, f.root.Subject.CommonName) || strings.Contains(got, "Published") {
 		t.Fatalf("details %q", got)
 	}
 	ch, err := ac.Chain(context.Background(), "system:user", store.Root, store.Thumbprint(f.root.Raw))
