@@ -146,6 +146,7 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 	}
 	res.Status, res.Store, res.Thumbprint, res.Subject, res.NotAfter = StatusIssued, string(store.My), e.Thumbprint, e.Subject, e.NotAfter
 	_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeOK, Thumbprint: e.Thumbprint, Subject: e.Subject})
+	c.publishIssued(ctx, s, e.Thumbprint)
 	c.publish(cx, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})
 	return res, nil
 }

@@ -146,3 +146,24 @@ func (c *Core) NativeChain(ctx context.Context, cx store.Context, n store.Name, 
 	}
 	return store.BuildChain(e.Certificate, c.clock.Now(), sets...), nil
 }
+
+// publishIssued adds a newly issued certificate (entry th of My) to the
+// native store when the settings ask for it (Settings.PublishIssued, on
+// Windows and macOS). A failure goes to the history; the certificate
+// stays installed. The caller holds the context lock.
+func (c *Core) publishIssued(ctx context.Context, s *store.Store, th string) {
+	cx := s.Context()
+	if !c.hasNative || !c.Settings().PublishIssued || (cx != store.User && cx != store.Machine) {
+		return
+	}
+	e, err := s.Get(ctx, store.My, th)
+	if err == nil {
+		_, err = c.publishEntry(ctx, s, store.My, e, TargetSystem)
+	}
+	rec := Record{Action: ActionPublish, Outcome: OutcomeOK, Thumbprint: th, Subject: e.Subject,
+		Reason: "added to the system certificate store"}
+	if err != nil {
+		rec.Outcome, rec.Reason = OutcomeFailed, "adding the certificate to the system certificate store: "+err.Error()
+	}
+	_ = c.record(cx, rec)
+}

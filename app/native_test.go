@@ -379,3 +379,66 @@ func TestNativeChain(t *testing.T) {
 		t.Fatalf("NativeGet of a certificate not in My: %v", err)
 	}
 }
+
+// TestPublishIssuedNative: with Settings.PublishIssued, an enrollment
+// through the test CA lands in the (stand-in) native store with its key
+// and the history says so; without it, nothing is published.
+func TestPublishIssuedNative(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.addServer(t, "")
+	f := newFakeNative()
+	c, err := New(Options{Location: e.core.Location(), Clock: e.clock, SystemRoots: x509.NewCertPool(), NativeStore: f.open})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enroll := func() string {
+		t.Helper()
+		res, err := c.Enroll(ctx, EnrollRequest{Context: store.User, Server: e.srv.CEPURL(), Template: testca.TemplateUser, Password: testca.DefaultPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Thumbprint
+	}
+	s, _ := c.Store(store.User)
+	der := func(th string) []byte {
+		t.Helper()
+		x, err := s.Get(ctx, store.My, th)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return x.Certificate.Raw
+	}
+
+	off := enroll()
+	if ok, _ := f.has(store.User, store.My, der(off)); ok {
+		t.Fatal("published without the setting")
+	}
+	st := c.Settings()
+	st.PublishIssued = true
+	if err := c.SetSettings(st); err != nil {
+		t.Fatal(err)
+	}
+	on := enroll()
+	if ok, key := f.has(store.User, store.My, der(on)); !ok || !key {
+		t.Fatalf("with the setting: in the native store %v, with key %v", ok, key)
+	}
+	if m, _ := c.Published(store.User); !m[on].Native {
+		t.Fatalf("Published = %+v", m)
+	}
+	recs := e.history(t)
+	if last := recs[len(recs)-1]; last.Action != ActionPublish || last.Outcome != OutcomeOK || last.Thumbprint != on {
+		t.Fatalf("history ends with %+v", last)
+	}
+
+	// A failing native store keeps the certificate and records why.
+	f.fail = errors.New("access denied to the Windows store")
+	failed := enroll()
+	if _, err := s.Get(ctx, store.My, failed); err != nil {
+		t.Fatalf("the certificate went with the failed publication: %v", err)
+	}
+	recs = e.history(t)
+	if last := recs[len(recs)-1]; last.Outcome != OutcomeFailed || !strings.Contains(last.Reason, "access denied") {
+		t.Fatalf("history ends with %+v", last)
+	}
+}

@@ -166,6 +166,9 @@ func (c *Core) acceptIssued(ctx context.Context, tx *store.Tx, req store.Entry, 
 	cx := s.Context()
 	_ = c.record(cx, Record{Action: ActionInstall, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,
 		Reason: "request " + req.Meta.RequestID + " issued"})
+	if !renewal {
+		c.publishIssued(ctx, s, ne.Thumbprint)
+	}
 	c.publish(cx, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: ne.Thumbprint, Subject: ne.Subject, NotAfter: ne.NotAfter})
 	return ne, nil
 }

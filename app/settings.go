@@ -39,6 +39,7 @@ const (
 	prefNotifyDays     = "notifyDays"
 	prefStartInTray    = "startInTray"
 	prefDefaultContext = "defaultContext"
+	prefPublishIssued  = "publishIssued" // "on", "off"; unset means the default
 )
 
 // Prefs is where settings persist: a method subset of fyne.Preferences, so
@@ -68,6 +69,11 @@ type Settings struct {
 	StartInTray bool
 	// DefaultContext shown first: "user", "machine" or "app:<id>".
 	DefaultContext string
+	// PublishIssued adds each newly issued certificate of the user and
+	// machine contexts, with its key, to the operating system's own store
+	// (Windows, macOS; see Core.Publish), where Edge, Chrome, Safari, mail
+	// and VPN clients look. Renewals follow whatever was published.
+	PublishIssued bool
 }
 
 // DefaultSettings returns the settings of a fresh install.
@@ -78,6 +84,7 @@ func DefaultSettings() Settings {
 		NotifyDays:     DefaultNotifyDays(),
 		StartInTray:    DefaultStartInTray,
 		DefaultContext: DefaultContext,
+		PublishIssued:  nativeOS,
 	}
 }
 
@@ -124,6 +131,12 @@ func LoadSettings(p Prefs) Settings {
 	if c := p.String(prefDefaultContext); c != "" {
 		s.DefaultContext = c
 	}
+	switch p.String(prefPublishIssued) {
+	case "on":
+		s.PublishIssued = true
+	case "off":
+		s.PublishIssued = false
+	}
 	return s
 }
 
@@ -134,6 +147,7 @@ func (s Settings) Save(p Prefs) {
 	p.SetString(prefNotifyDays, formatDays(s.NotifyDays))
 	p.SetBool(prefStartInTray, s.StartInTray)
 	p.SetString(prefDefaultContext, s.DefaultContext)
+	p.SetString(prefPublishIssued, map[bool]string{true: "on", false: "off"}[s.PublishIssued])
 }
 
 // formatDays writes days as "30,14,7,1", or "none" for an empty list (the

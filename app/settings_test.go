@@ -34,6 +34,8 @@ func TestLoadSettings(t *testing.T) {
 				s.CheckInterval, s.RenewalRatio, s.NotifyDays, s.StartInTray, s.DefaultContext = time.Hour, 0.66, []int{10, 2}, true, "machine"
 			}},
 		{"no notifications", mapPrefs{prefNotifyDays: "none"}, func(s *Settings) { s.NotifyDays = []int{} }},
+		{"publish issued on", mapPrefs{prefPublishIssued: "on"}, func(s *Settings) { s.PublishIssued = true }},
+		{"publish issued off", mapPrefs{prefPublishIssued: "off"}, func(s *Settings) { s.PublishIssued = false }},
 		{"interval too short ignored", mapPrefs{prefCheckInterval: 1}, func(*Settings) {}},
 		{"ratio out of range ignored", mapPrefs{prefRenewalRatio: 1.5}, func(*Settings) {}},
 		{"bad days ignored", mapPrefs{prefNotifyDays: "30,x"}, func(*Settings) {}},
@@ -76,7 +78,8 @@ func TestSettingsValidate(t *testing.T) {
 }
 
 func TestSettingsRoundTrip(t *testing.T) {
-	s := Settings{CheckInterval: 2 * time.Hour, RenewalRatio: 0.7, NotifyDays: []int{}, StartInTray: true, DefaultContext: "app:demo"}
+	s := Settings{CheckInterval: 2 * time.Hour, RenewalRatio: 0.7, NotifyDays: []int{}, StartInTray: true, DefaultContext: "app:demo",
+		PublishIssued: !nativeOS} // the opposite of the default, so it must be saved to come back
 	if got := s.RenewalPolicy().Ratio; got != 0.7 {
 		t.Errorf("RenewalPolicy().Ratio = %v", got)
 	}

@@ -290,13 +290,14 @@ func (c *AppCore) History(_ context.Context, id store.Context, outcome string) (
 func (c *AppCore) Settings() Settings {
 	s := c.core.Settings()
 	return Settings{CheckInterval: s.CheckInterval, RenewalRatio: s.RenewalRatio,
-		NotifyDays: slices.Clone(s.NotifyDays), StartInTray: s.StartInTray}
+		NotifyDays: slices.Clone(s.NotifyDays), StartInTray: s.StartInTray, PublishIssued: s.PublishIssued}
 }
 
 // SetSettings validates and saves the settings.
 func (c *AppCore) SetSettings(s Settings) error {
 	cur := c.core.Settings()
 	cur.CheckInterval, cur.RenewalRatio, cur.StartInTray = s.CheckInterval, s.RenewalRatio, s.StartInTray
+	cur.PublishIssued = s.PublishIssued
 	cur.NotifyDays = slices.Clone(s.NotifyDays)
 	return c.core.SetSettings(cur)
 }

@@ -183,6 +183,9 @@ type Settings struct {
 	RenewalRatio  float64 // of the lifetime, for certificates without a template renewal period
 	NotifyDays    []int   // days before expiry at which the person is told
 	StartInTray   bool
+	// PublishIssued adds newly issued certificates to the OS's own store
+	// (offered where Publisher.NativeSystem says there is one).
+	PublishIssued bool
 }
 
 // ServerManager is the optional part of a Core behind the policy servers

@@ -79,6 +79,7 @@ func StartDemo(ctx context.Context) (d *Demo, err error) {
 	}
 	settings := app.DefaultSettings()
 	settings.CheckInterval = DemoCheckInterval
+	settings.PublishIssued = false // the demo never changes the OS's stores by itself
 	d.Options = app.Options{Location: d.Location, Keyring: d.keyring, Settings: settings,
 		HTTPTimeout: 20 * time.Second, Contexts: []store.Context{store.User}}
 	if d.Core, err = app.New(d.Options); err != nil {

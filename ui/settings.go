@@ -29,6 +29,7 @@ type settingsView struct {
 	ratio       *widget.Entry
 	notifyDays  *widget.Entry
 	startInTray *widget.Check
+	publish     *widget.Check // nil where the OS has no store of its own
 	schedule    *widget.Check
 	status      *widget.Label
 	form        *widget.Form
@@ -64,6 +65,11 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 		widget.NewFormItem("Tell me", s.notifyDays),
 		widget.NewFormItem("", s.startInTray),
 		widget.NewFormItem("", s.schedule))
+	if p, ok := core.(Publisher); ok && p.NativeSystem() {
+		s.publish = widget.NewCheck("Add new certificates to the system store", nil)
+		s.form.AppendItem(widget.NewFormItem("", s.publish))
+		s.form.Items[len(s.form.Items)-1].HintText = "Where browsers, mail and VPN clients look (certmgr.msc, Keychain Access)"
+	}
 	s.form.Items[1].HintText = "Of a certificate's lifetime, when its template sets no renewal period"
 	s.form.Items[2].HintText = "Days before expiry, for example 30, 14, 7, 1"
 	s.form.SubmitText = "Save"
@@ -116,6 +122,9 @@ func (s *settingsView) reload() {
 	}
 	s.notifyDays.SetText(strings.Join(days, ", "))
 	s.startInTray.SetChecked(st.StartInTray)
+	if s.publish != nil {
+		s.publish.SetChecked(st.PublishIssued)
+	}
 	c := s.context()
 	s.tasks.run(func() func() {
 		on, err := s.core.ScheduleInstalled(context.Background(), c)
@@ -140,6 +149,9 @@ func (s *settingsView) submit() {
 	st.RenewalRatio = float64(pct) / 100
 	st.NotifyDays = days
 	st.StartInTray = s.startInTray.Checked
+	if s.publish != nil {
+		st.PublishIssued = s.publish.Checked
+	}
 	if err := s.core.SetSettings(st); err != nil {
 		s.status.SetText("The settings could not be saved: " + err.Error())
 		return

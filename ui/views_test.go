@@ -12,6 +12,8 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 func TestHistoryView(t *testing.T) {
@@ -78,6 +80,9 @@ func TestSettingsView(t *testing.T) {
 	want := Settings{CheckInterval: 4 * time.Hour, RenewalRatio: 0.75, NotifyDays: []int{30, 7, 1}, StartInTray: true}
 	if !reflect.DeepEqual(c.more.settings, want) || s.status.Text != "Saved." {
 		t.Errorf("saved %+v, status %q", c.more.settings, s.status.Text)
+	}
+	if s.publish != nil {
+		t.Error("a system store choice without a system store")
 	}
 	test.Tap(s.schedule)
 	if !c.more.scheduled || !strings.Contains(s.status.Text, "on schedule") {
@@ -162,5 +167,24 @@ func TestRequestsView(t *testing.T) {
 	}
 	if !strings.Contains(c.recorded(), "NewRequest CN=kiosk02 [kiosk02.corp.example.com] p256") {
 		t.Errorf("calls %q", c.recorded())
+	}
+}
+
+// TestSettingsPublishIssued: where the OS has its own store the settings
+// offer to add new certificates to it, and save the choice.
+func TestSettingsPublishIssued(t *testing.T) {
+	_, c, w, _ := newTestMain(t)
+	c.more.native = true
+	c.more.settings = Settings{CheckInterval: 8 * time.Hour, RenewalRatio: 0.8, NotifyDays: []int{30}, PublishIssued: true}
+	s := newSettingsView(c, &tasks{inline: true}, func() store.Context { return store.User })
+	w.SetContent(s.content)
+	s.reload()
+	if s.publish == nil || !s.publish.Checked {
+		t.Fatal("the system store choice is missing or does not show the setting")
+	}
+	s.publish.SetChecked(false)
+	s.submit()
+	if c.more.settings.PublishIssued || s.status.Text != "Saved." {
+		t.Fatalf("saved %+v, status %q", c.more.settings, s.status.Text)
 	}
 }
