@@ -185,13 +185,14 @@ func TestPublishNative(t *testing.T) {
 	root := add(t, c, store.User, store.Root, p.root, nil)
 	leaf := add(t, c, store.User, store.My, p.leaf, p.key)
 	mca := add(t, c, store.Machine, store.CA, p.root, nil)
-
-	for _, x := range []struct {
+	published := []struct {
 		cx store.Context
 		n  store.Name
 		th string
 		c  *x509.Certificate
-	}{{store.User, store.Root, root, p.root}, {store.Machine, store.CA, mca, p.root}, {store.User, store.My, leaf, p.leaf}} {
+	}{{store.User, store.Root, root, p.root}, {store.Machine, store.CA, mca, p.root}, {store.User, store.My, leaf, p.leaf}}
+
+	for _, x := range published {
 		pub, err := c.Publish(ctx, x.cx, x.n, x.th, TargetSystem)
 		if err != nil || !pub.System || !pub.Native || pub.Store != x.n {
 			t.Fatalf("%s/%s: Publish = %+v, %v", x.cx, x.n, pub, err)
@@ -230,12 +231,7 @@ func TestPublishNative(t *testing.T) {
 		t.Fatal("a failed Unpublish cleared the record")
 	}
 
-	for _, x := range []struct {
-		cx store.Context
-		n  store.Name
-		th string
-		c  *x509.Certificate
-	}{{store.User, store.Root, root, p.root}, {store.Machine, store.CA, mca, p.root}, {store.User, store.My, leaf, p.leaf}} {
+	for _, x := range published {
 		for range 2 { // the second has nothing to undo
 			if err := c.Unpublish(ctx, x.cx, x.n, x.th, TargetSystem); err != nil {
 				t.Fatalf("%s/%s: Unpublish: %v", x.cx, x.n, err)
