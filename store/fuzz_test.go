@@ -20,7 +20,7 @@ func seeds(f *testing.F) [][]byte {
 	pfx2, _ := pkcs12.Modern2026.Encode(key, leaf, nil, "pw")
 	p7, _ := pkcs7.DegenerateCertificate(leaf.Raw)
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.New(rand.NewSource(1)))
-	return [][]byte{pfx, pfx2, p7, leaf.Raw, concat(pemCert(leaf), pemKey(f, ec)), []byte("<html>"), {0x30, 0x80}, nil}
+	return [][]byte{pfx, pfx2, toBER(pfx, 64), p7, leaf.Raw, concat(pemCert(leaf), pemKey(f, ec)), []byte("<html>"), {0x30, 0x80}, nil}
 }
 
 func FuzzSniffAndParse(f *testing.F) {

@@ -29,13 +29,19 @@ const (
 // (an HTML page saved as .cer is common). It looks at the PEM armour or at
 // the first element inside the outer DER SEQUENCE: an INTEGER starts a
 // PFX (version 3), an OID a PKCS#7 ContentInfo, a SEQUENCE a certificate's
-// TBSCertificate.
+// TBSCertificate. A BER (indefinite-length) SEQUENCE starting with an
+// INTEGER is a PFX too.
 func Sniff(data []byte) Format {
 	if bytes.Contains(data[:min(len(data), 64<<10)], []byte("-----BEGIN ")) {
 		return FormatPEM
 	}
 	var outer asn1.RawValue
 	if _, err := asn1.Unmarshal(data, &outer); err != nil || outer.Tag != asn1.TagSequence || !outer.IsCompound {
+		// BER: an indefinite-length SEQUENCE starting with an INTEGER is
+		// a PFX as NSS writes it.
+		if len(data) > 4 && data[0] == 0x30 && data[1] == 0x80 && data[2] == asn1.TagInteger {
+			return FormatPFX
+		}
 		return FormatUnknown
 	}
 	var first asn1.RawValue
@@ -108,12 +114,29 @@ func truncatedDER(data []byte) bool {
 }
 
 // ParsePFX decodes a PKCS#12 file with go-pkcs12 and reports the
-// algorithms it used. A PFX without a key (a trust store) is accepted.
+// algorithms it used. A PFX without a key (a trust store) is accepted. A
+// BER file (as NSS writes) that go-pkcs12 cannot read is re-encoded as
+// DER and read again.
 func ParsePFX(data []byte, password string) (*Bundle, error) {
-	algs, err := PFXAlgorithms(data)
+	b, err := parseDERPFX(data, password)
+	if err == ErrMalformed {
+		if p := berFallback(data); p != nil {
+			return parseBERPFX(p, password)
+		}
+	}
+	return b, err
+}
+
+func parseDERPFX(data []byte, password string) (*Bundle, error) {
+	algs, err := pfxAlgorithms(data)
 	if err != nil {
 		return nil, ErrMalformed
 	}
+	return decodePFX(data, password, algs)
+}
+
+// decodePFX decodes a DER PFX whose algorithms are algs.
+func decodePFX(data []byte, password, algs string) (*Bundle, error) {
 	key, leaf, cas, err := pkcs12.DecodeChain(data, password)
 	if errors.Is(err, pkcs12.ErrIncorrectPassword) {
 		return nil, ErrWrongPassword

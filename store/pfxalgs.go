@@ -101,8 +101,19 @@ func algName(oid asn1.ObjectIdentifier) string {
 // PFXAlgorithms reads the AlgorithmIdentifiers of a PFX and describes them
 // the way a person compares them with a target's requirements, e.g.
 // "AES-256-CBC/PBKDF2-SHA256, MAC HMAC-SHA256", "3DES, MAC HMAC-SHA1" or
-// "certificates RC2-40, key 3DES, MAC HMAC-SHA1".
-func PFXAlgorithms(der []byte) (string, error) {
+// "certificates RC2-40, key 3DES, MAC HMAC-SHA1". A BER PFX is read in
+// its DER re-encoding.
+func PFXAlgorithms(data []byte) (string, error) {
+	algs, err := pfxAlgorithms(data)
+	if err != nil {
+		if p, perr := readBERPFX(data); perr == nil && p.normalize() == nil {
+			return pfxAlgorithms(p.der)
+		}
+	}
+	return algs, err
+}
+
+func pfxAlgorithms(der []byte) (string, error) {
 	var pfx pfxPDU
 	if rest, err := asn1.Unmarshal(der, &pfx); err != nil || len(rest) > 0 {
 		return "", errors.New("not a DER PKCS#12 file")

@@ -1,0 +1,483 @@
+package store
+
+// BER PKCS#12 files, as NSS writes them (Firefox, Chromium on Linux,
+// pk12util): indefinite lengths, constructed OCTET STRINGs. go-pkcs12 reads
+// DER only, so such a file is re-encoded as DER first. The MAC covers the
+// AuthenticatedSafe octets as they are in the file, which re-encoding
+// changes: it is checked here over the original octets, and the DER copy,
+// which never leaves memory, gets a fresh MAC under the same password.
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha1"
+	"crypto/sha256"
+	"crypto/sha512"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"errors"
+	"hash"
+)
+
+// berMaxDepth bounds the nesting the normaliser follows; a PFX needs
+// about ten levels (certificates sit inside OCTET STRINGs, unparsed).
+const berMaxDepth = 32
+
+var errBER = errors.New("malformed BER")
+
+// berToDER re-encodes one BER element, with nothing after it, as DER:
+// definite minimal lengths, and universal string types (OCTET STRING, BIT
+// STRING, character strings) that were constructed from chunks made
+// primitive. It leaves SET OF order alone. DER input comes back unchanged.
+func berToDER(b []byte) ([]byte, error) {
+	if len(b) > MaxImportSize {
+		return nil, errBER
+	}
+	id, content, rest, err := berElem(b, 0)
+	if err != nil || len(rest) > 0 {
+		return nil, errBER
+	}
+	return appendTLV(nil, id, content), nil
+}
+
+// berElem decodes the first element of b: its identifier octets, its
+// contents re-encoded as DER, and what follows it.
+func berElem(b []byte, depth int) (id, content, rest []byte, err error) {
+	if depth > berMaxDepth {
+		return nil, nil, nil, errBER
+	}
+	id, n, hdr, err := berHeader(b)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if id[0]&0x20 == 0 { // primitive: contents as they are
+		return id, b[hdr : hdr+n], b[hdr+n:], nil
+	}
+	in, indefinite := b[hdr:], n < 0
+	if !indefinite {
+		in = in[:n]
+	}
+	// Universal string types may be split into chunks of the same type.
+	flatten := len(id) == 1 && id[0]&0xc0 == 0 && stringTag(id[0]&0x1f)
+	bitString := id[0]&0x1f == asn1.TagBitString
+	var out []byte
+	unused := byte(0)
+	for {
+		if indefinite && len(in) >= 2 && in[0] == 0 && in[1] == 0 {
+			in = in[2:] // end-of-contents
+			break
+		}
+		if !indefinite && len(in) == 0 {
+			break
+		}
+		cid, cc, crest, err := berElem(in, depth+1)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		in = crest
+		switch {
+		case !flatten:
+			out = appendTLV(out, cid, cc)
+		case len(cid) != 1 || cid[0] != id[0]&^0x20:
+			return nil, nil, nil, errBER // a chunk of another type
+		case bitString:
+			// Each chunk starts with its count of unused bits; only
+			// the last may have any.
+			if len(cc) == 0 || cc[0] > 7 || unused != 0 {
+				return nil, nil, nil, errBER
+			}
+			unused = cc[0]
+			out = append(out, cc[1:]...)
+		default:
+			out = append(out, cc...)
+		}
+	}
+	if flatten {
+		id = []byte{id[0] &^ 0x20}
+		if bitString {
+			out = append([]byte{unused}, out...)
+		}
+	}
+	if indefinite {
+		return id, out, in, nil
+	}
+	return id, out, b[hdr+n:], nil
+}
+
+// berHeader reads an identifier and a length; n is -1 for an indefinite
+// length, which only constructed elements may have.
+func berHeader(b []byte) (id []byte, n, hdr int, err error) {
+	if len(b) < 2 || b[0] == 0 { // too short, or end-of-contents out of place
+		return nil, 0, 0, errBER
+	}
+	i := 1
+	if b[0]&0x1f == 0x1f { // high tag number: base-128, at most 4 octets
+		for ; i < len(b) && b[i]&0x80 != 0; i++ {
+			if i == 4 {
+				return nil, 0, 0, errBER
+			}
+		}
+		i++
+	}
+	if i >= len(b) {
+		return nil, 0, 0, errBER
+	}
+	id, l := b[:i], b[i]
+	i++
+	switch {
+	case l < 0x80:
+		n = int(l)
+	case l == 0x80:
+		if id[0]&0x20 == 0 {
+			return nil, 0, 0, errBER
+		}
+		return id, -1, i, nil
+	default:
+		k := int(l & 0x7f)
+		if k > 4 || i+k > len(b) {
+			return nil, 0, 0, errBER
+		}
+		for _, c := range b[i : i+k] {
+			n = n<<8 | int(c)
+		}
+		i += k
+	}
+	if n < 0 || n > len(b)-i { // n < 0: overflow where int has 32 bits
+		return nil, 0, 0, errBER
+	}
+	return id, n, i, nil
+}
+
+// stringTag reports the universal types BER may send in chunks.
+func stringTag(t byte) bool {
+	switch t {
+	case asn1.TagBitString, asn1.TagOctetString, asn1.TagUTF8String, asn1.TagNumericString, asn1.TagPrintableString,
+		asn1.TagT61String, 21, asn1.TagIA5String, asn1.TagUTCTime, asn1.TagGeneralizedTime, 25, 26,
+		asn1.TagGeneralString, 28, asn1.TagBMPString:
+		return true
+	}
+	return false
+}
+
+// appendTLV appends a DER element with identifier id and contents c.
+func appendTLV(dst, id, c []byte) []byte {
+	dst = append(dst, id...)
+	switch n := len(c); {
+	case n < 0x80:
+		dst = append(dst, byte(n))
+	case n < 1<<8:
+		dst = append(dst, 0x81, byte(n))
+	case n < 1<<16:
+		dst = append(dst, 0x82, byte(n>>8), byte(n))
+	case n < 1<<24:
+		dst = append(dst, 0x83, byte(n>>16), byte(n>>8), byte(n))
+	default:
+		dst = append(dst, 0x84, byte(n>>24), byte(n>>16), byte(n>>8), byte(n))
+	}
+	return append(dst, c...)
+}
+
+// tlv is one DER element with a one-octet identifier.
+func tlv(id byte, parts ...[]byte) []byte {
+	return appendTLV(nil, []byte{id}, bytes.Join(parts, nil))
+}
+
+// derElems splits DER contents into their elements.
+func derElems(b []byte) ([]asn1.RawValue, error) {
+	var els []asn1.RawValue
+	for len(b) > 0 {
+		var v asn1.RawValue
+		var err error
+		if b, err = asn1.Unmarshal(b, &v); err != nil {
+			return nil, err
+		}
+		els = append(els, v)
+	}
+	return els, nil
+}
+
+// unmarshalAll is asn1.Unmarshal that refuses trailing data.
+func unmarshalAll(b []byte, v any) error {
+	rest, err := asn1.Unmarshal(b, v)
+	if err == nil && len(rest) > 0 {
+		err = errBER
+	}
+	return err
+}
+
+// berPFX is a PFX read as BER: its outer structure first, then (by
+// normalize) the AuthenticatedSafe re-encoded as DER.
+type berPFX struct {
+	version  int
+	authSafe []byte        // the AuthenticatedSafe octets as in the file: what the MAC covers
+	mac      asn1.RawValue // the MacData (normalised), if any
+	safeDER  []byte        // the AuthenticatedSafe in DER, once normalised
+	der      []byte        // the whole PFX in DER with the file's MacData, once normalised
+}
+
+// readBERPFX reads the outer PFX structure of BER (or DER) data.
+func readBERPFX(data []byte) (*berPFX, error) {
+	outer, err := berToDER(data)
+	if err != nil {
+		return nil, err
+	}
+	var pfx struct {
+		Version  int
+		AuthSafe contentInfo
+		MacData  asn1.RawValue `asn1:"optional"`
+	}
+	if err := unmarshalAll(outer, &pfx); err != nil {
+		return nil, err
+	}
+	if !pfx.AuthSafe.ContentType.Equal(oidData) {
+		return nil, errors.New("PKCS#12 file is not password-integrity protected")
+	}
+	p := &berPFX{version: pfx.Version, mac: pfx.MacData}
+	if err := unmarshalAll(pfx.AuthSafe.Content.Bytes, &p.authSafe); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// normalize re-encodes the AuthenticatedSafe as DER: itself, each data
+// ContentInfo's SafeContents and each EncryptedData's encryptedContent.
+// Encrypted SafeContents are left as they are (NSS encrypts DER).
+func (p *berPFX) normalize() error {
+	safe, err := berToDER(p.authSafe)
+	if err != nil {
+		return err
+	}
+	var seq asn1.RawValue
+	if err := unmarshalAll(safe, &seq); err != nil {
+		return err
+	}
+	cis, err := derElems(seq.Bytes)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	for _, raw := range cis {
+		var ci contentInfo
+		if err := unmarshalAll(raw.FullBytes, &ci); err != nil {
+			return err
+		}
+		switch {
+		case ci.ContentType.Equal(oidData):
+			var sc []byte
+			if err := unmarshalAll(ci.Content.Bytes, &sc); err != nil {
+				return err
+			}
+			if sc, err = berToDER(sc); err != nil {
+				return err
+			}
+			raw.FullBytes = contentInfoDER(oidData, tlv(0x04, sc))
+		case ci.ContentType.Equal(oidEncryptedData):
+			ed, err := flattenEncryptedContent(ci.Content.Bytes)
+			if err != nil {
+				return err
+			}
+			raw.FullBytes = contentInfoDER(oidEncryptedData, ed)
+		}
+		out = append(out, raw.FullBytes...)
+	}
+	p.safeDER = tlv(0x30, out)
+	p.der = p.withMAC(p.mac.FullBytes)
+	return nil
+}
+
+// flattenEncryptedContent makes an EncryptedData's encryptedContent
+// ([0] IMPLICIT OCTET STRING, which BER may send constructed) primitive.
+func flattenEncryptedContent(ed []byte) ([]byte, error) {
+	var seq asn1.RawValue
+	if err := unmarshalAll(ed, &seq); err != nil {
+		return nil, err
+	}
+	els, err := derElems(seq.Bytes) // version, encryptedContentInfo, [1] attributes
+	if err != nil || len(els) < 2 {
+		return nil, errBER
+	}
+	eci, err := derElems(els[1].Bytes) // contentType, algorithm, [0] encryptedContent
+	if err != nil {
+		return nil, err
+	}
+	if len(eci) == 3 && eci[2].Class == asn1.ClassContextSpecific && eci[2].Tag == 0 && eci[2].IsCompound {
+		chunks, err := derElems(eci[2].Bytes)
+		if err != nil {
+			return nil, err
+		}
+		var c []byte
+		for _, ch := range chunks {
+			if ch.Class != asn1.ClassUniversal || ch.Tag != asn1.TagOctetString || ch.IsCompound {
+				return nil, errBER
+			}
+			c = append(c, ch.Bytes...)
+		}
+		eci[2].FullBytes = tlv(0x80, c)
+	}
+	els[1].FullBytes = tlv(0x30, fullBytes(eci)...)
+	return tlv(0x30, fullBytes(els)...), nil
+}
+
+func fullBytes(els []asn1.RawValue) [][]byte {
+	out := make([][]byte, len(els))
+	for i, e := range els {
+		out[i] = e.FullBytes
+	}
+	return out
+}
+
+func contentInfoDER(oid asn1.ObjectIdentifier, content []byte) []byte {
+	o, _ := asn1.Marshal(oid)
+	return tlv(0x30, o, tlv(0xa0, content))
+}
+
+// withMAC is the PFX in DER with the given MacData (nil for none).
+func (p *berPFX) withMAC(mac []byte) []byte {
+	v, _ := asn1.Marshal(p.version)
+	return tlv(0x30, v, contentInfoDER(oidData, tlv(0x04, p.safeDER)), mac)
+}
+
+// remac checks the file's MAC over the original AuthenticatedSafe octets
+// and returns the DER PFX with a new MAC (HMAC-SHA256, fresh salt, one
+// iteration) under the same password, for go-pkcs12 to read. The MAC is
+// checked before anything inside it is parsed: altered content is a MAC
+// failure, reported as ErrWrongPassword like go-pkcs12 does.
+func (p *berPFX) remac(password string) ([]byte, error) {
+	if len(p.mac.FullBytes) == 0 { // go-pkcs12 decides (it accepts only an empty password)
+		return p.der, nil
+	}
+	var m macData
+	if err := unmarshalAll(p.mac.FullBytes, &m); err != nil {
+		return nil, ErrMalformed
+	}
+	oid := m.Mac.Algorithm.Algorithm
+	if oid.Equal(oidPBMAC1) {
+		return nil, unsupported("the PFX is BER-encoded and protected by a PBMAC1 integrity check, which certdesk reads only in DER-encoded PFX files")
+	}
+	h, v := macHash(oid)
+	if h == nil {
+		return nil, unsupported("the PFX's integrity check uses MAC algorithm " + algName(oid) + ", which certdesk does not support")
+	}
+	pw, ok := bmpPassword(password)
+	if !ok {
+		return nil, ErrWrongPassword
+	}
+	if !hmac.Equal(pkcs12MAC(h, v, pw, m.MacSalt, m.Iterations, p.authSafe), m.Mac.Digest) {
+		// As go-pkcs12 does: some writers MAC an empty password as no
+		// octets at all, without the terminating zero.
+		if password != "" || !hmac.Equal(pkcs12MAC(h, v, nil, m.MacSalt, m.Iterations, p.authSafe), m.Mac.Digest) {
+			return nil, ErrWrongPassword
+		}
+		pw = nil
+	}
+	if p.safeDER == nil {
+		return nil, ErrMalformed
+	}
+	salt := make([]byte, 16)
+	if _, err := rand.Read(salt); err != nil {
+		return nil, err
+	}
+	var nm macData
+	nm.Mac.Algorithm = pkix.AlgorithmIdentifier{Algorithm: oidSHA256, Parameters: asn1.NullRawValue}
+	nm.Mac.Digest = pkcs12MAC(sha256.New, 64, pw, salt, 1, p.safeDER)
+	nm.MacSalt, nm.Iterations = salt, 1
+	mac, err := asn1.Marshal(nm)
+	if err != nil {
+		return nil, err
+	}
+	return p.withMAC(mac), nil
+}
+
+var (
+	oidSHA1   = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
+	oidSHA256 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
+	oidSHA384 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
+	oidSHA512 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+)
+
+// macHash returns the hash of a classic PKCS#12 MAC and its block size
+// in octets (v in RFC 7292 appendix B), or nil.
+func macHash(oid asn1.ObjectIdentifier) (func() hash.Hash, int) {
+	switch {
+	case oid.Equal(oidSHA1):
+		return sha1.New, 64
+	case oid.Equal(oidSHA256):
+		return sha256.New, 64
+	case oid.Equal(oidSHA384):
+		return sha512.New384, 128
+	case oid.Equal(oidSHA512):
+		return sha512.New, 128
+	}
+	return nil, 0
+}
+
+// bmpPassword is a password as PKCS#12 feeds it to its KDF: UCS-2 big
+// endian with a terminating zero (RFC 7292 appendix B.1). Characters
+// outside the Basic Multilingual Plane cannot be written so.
+func bmpPassword(s string) ([]byte, bool) {
+	b := make([]byte, 0, 2*len(s)+2)
+	for _, r := range s {
+		if r > 0xffff {
+			return nil, false
+		}
+		b = append(b, byte(r>>8), byte(r))
+	}
+	return append(b, 0, 0), true
+}
+
+// pkcs12MAC is the classic PKCS#12 MAC of msg: HMAC keyed with the RFC
+// 7292 appendix B.2 KDF (ID 3, the integrity purpose). The key is one hash
+// output long, so the KDF's first block is all it takes.
+func pkcs12MAC(h func() hash.Hash, v int, password, salt []byte, iterations int, msg []byte) []byte {
+	d := h()
+	d.Write(bytes.Repeat([]byte{3}, v)) // D, the diversifier
+	d.Write(kdfRepeat(salt, v))         // S
+	d.Write(kdfRepeat(password, v))     // P
+	key := d.Sum(nil)
+	for i := 1; i < iterations; i++ {
+		d.Reset()
+		d.Write(key)
+		key = d.Sum(key[:0])
+	}
+	m := hmac.New(h, key)
+	m.Write(msg)
+	return m.Sum(nil)
+}
+
+// kdfRepeat repeats p to the next multiple of v octets (empty stays empty).
+func kdfRepeat(p []byte, v int) []byte {
+	if len(p) == 0 {
+		return nil
+	}
+	n := v * ((len(p) + v - 1) / v)
+	return bytes.Repeat(p, n/len(p)+1)[:n]
+}
+
+// parseBERPFX reads a PFX that go-pkcs12 could not: its MAC checked over
+// the file's octets and renewed over the DER re-encoding, which is then
+// decoded as any DER PFX.
+func parseBERPFX(p *berPFX, password string) (*Bundle, error) {
+	der, err := p.remac(password)
+	if err != nil {
+		return nil, err
+	}
+	algs, err := pfxAlgorithms(p.der)
+	if err != nil {
+		return nil, ErrMalformed
+	}
+	return decodePFX(der, password, algs)
+}
+
+// berFallback returns data read as BER when go-pkcs12 found it malformed
+// and it is not DER, or nil.
+func berFallback(data []byte) *berPFX {
+	p, err := readBERPFX(data)
+	if err != nil {
+		return nil
+	}
+	if p.normalize() == nil && bytes.Equal(p.der, data) {
+		return nil // DER, and broken
+	}
+	return p
+}
