@@ -17,12 +17,17 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"hash"
 )
 
 // berMaxDepth bounds the nesting the normaliser follows; a PFX needs
 // about ten levels (certificates sit inside OCTET STRINGs, unparsed).
 const berMaxDepth = 32
+
+// maxMACIterations bounds the MAC key derivation of a BER PFX, so a
+// crafted file cannot stall an import: eight times NSS's default (600,000).
+const maxMACIterations = 5_000_000
 
 var errBER = errors.New("malformed BER")
 
@@ -354,6 +359,9 @@ func (p *berPFX) remac(password string) ([]byte, error) {
 	oid := m.Mac.Algorithm.Algorithm
 	if oid.Equal(oidPBMAC1) {
 		return nil, unsupported("the PFX is BER-encoded and protected by a PBMAC1 integrity check, which certdesk reads only in DER-encoded PFX files")
+	}
+	if m.Iterations < 1 || m.Iterations > maxMACIterations {
+		return nil, unsupported(fmt.Sprintf("the PFX's integrity check asks for %d iterations; certdesk accepts 1 to %d", m.Iterations, maxMACIterations))
 	}
 	h, v := macHash(oid)
 	if h == nil {

@@ -282,6 +282,10 @@ func TestBERPFXMAC(t *testing.T) {
 	sha224 := append([]byte{}, modern...)
 	i := bytes.LastIndex(sha224, unhex("0609608648016503040201"))
 	sha224[i+10] = 4 // the MAC's SHA-256 OID becomes SHA-224's
+	// The MAC's iteration count is the file's last INTEGER: 32768 becomes 8,388,607.
+	greedy, _ := pkcs12.Modern2023.WithIterations(0x8000).Encode(key, leaf, nil, "pw")
+	i = bytes.LastIndex(greedy, []byte{2, 3, 0, 0x80, 0})
+	copy(greedy[i+2:], []byte{0x7f, 0xff, 0xff})
 	tests := []struct {
 		name     string
 		data     []byte
@@ -290,6 +294,7 @@ func TestBERPFXMAC(t *testing.T) {
 		msg      string
 	}{
 		{"HMAC-SHA256", modern, "pw", nil, ""},
+		{"too many MAC iterations", greedy, "pw", ErrUnsupportedData, "8388607 iterations"},
 		{"HMAC-SHA1", legacy, "pw", nil, ""},
 		{"wrong password", modern, "wrong", ErrWrongPassword, ""},
 		{"PBMAC1", pbmac1, "pw", ErrUnsupportedData, "PBMAC1"},
