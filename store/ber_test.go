@@ -18,6 +18,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/smallstep/pkcs7"
 	"software.sslmate.com/src/go-pkcs12"
 )
 
@@ -403,4 +404,23 @@ func FuzzBERToDER(f *testing.F) {
 			t.Fatalf("DER certificate changed: %x -> %x", data, out)
 		}
 	})
+}
+
+// TestBERP7B: a certs-only PKCS#7 in BER is sniffed and read like its DER
+// form (smallstep/pkcs7 reads BER itself).
+func TestBERP7B(t *testing.T) {
+	p := newPKI(t)
+	leaf, _ := p.leaf(t, "berp7b.example")
+	der, err := pkcs7.DegenerateCertificate(append(append([]byte{}, leaf.Raw...), p.inter.Raw...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ber := toBER(der, 16)
+	if bytes.Equal(ber, der) || ber[1] != 0x80 || Sniff(ber) != FormatP7B {
+		t.Fatalf("BER form %x… sniffed as %q", ber[:4], Sniff(ber))
+	}
+	b, err := Parse(ber, "")
+	if err != nil || len(b.Certs) != 2 || !b.Certs[0].Equal(leaf) {
+		t.Fatalf("Parse = %+v, %v", b, err)
+	}
 }

@@ -29,8 +29,7 @@ const (
 // (an HTML page saved as .cer is common). It looks at the PEM armour or at
 // the first element inside the outer DER SEQUENCE: an INTEGER starts a
 // PFX (version 3), an OID a PKCS#7 ContentInfo, a SEQUENCE a certificate's
-// TBSCertificate. A BER (indefinite-length) SEQUENCE starting with an
-// INTEGER is a PFX too.
+// TBSCertificate. BER (indefinite-length) PFX and PKCS#7 are told the same way.
 func Sniff(data []byte) Format {
 	if bytes.Contains(data[:min(len(data), 64<<10)], []byte("-----BEGIN ")) {
 		return FormatPEM
@@ -38,9 +37,14 @@ func Sniff(data []byte) Format {
 	var outer asn1.RawValue
 	if _, err := asn1.Unmarshal(data, &outer); err != nil || outer.Tag != asn1.TagSequence || !outer.IsCompound {
 		// BER: an indefinite-length SEQUENCE starting with an INTEGER is
-		// a PFX as NSS writes it.
-		if len(data) > 4 && data[0] == 0x30 && data[1] == 0x80 && data[2] == asn1.TagInteger {
-			return FormatPFX
+		// a PFX as NSS writes it, one starting with an OID a PKCS#7.
+		if len(data) > 4 && data[0] == 0x30 && data[1] == 0x80 {
+			switch data[2] {
+			case asn1.TagInteger:
+				return FormatPFX
+			case asn1.TagOID:
+				return FormatP7B
+			}
 		}
 		return FormatUnknown
 	}
@@ -186,6 +190,11 @@ func ParseDER(data []byte) (*Bundle, error) {
 
 // ParseP7B parses a DER PKCS#7 certs-only bundle.
 func ParseP7B(data []byte) (*Bundle, error) {
+	if len(data) > 1 && data[1] == 0x80 { // BER: indefinite lengths
+		if d, err := berToDER(data); err == nil {
+			data = d
+		}
+	}
 	p7, err := pkcs7.Parse(data)
 	if err != nil {
 		return nil, ErrMalformed
