@@ -196,6 +196,9 @@ func TestImportNSSPFX(t *testing.T) {
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			if testing.Short() && i > 0 {
+				t.Skip("-short: one NSS file is enough (each costs NSS's 600,000 KDF iterations several times)")
+			}
 			cn := "nss" + string(rune('a'+i)) + ".example"
 			leaf, key := p.leaf(t, cn)
 			var priv crypto.PrivateKey = key
