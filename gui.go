@@ -12,6 +12,7 @@ import (
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/assets"
+	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/ui"
 )
 
@@ -42,8 +43,10 @@ func runGUI(c *cli, demo bool) int {
 			}
 			schedule.Env = []string{"CERTDESK_ROOT=" + abs}
 		}
+		// The settings live in settings.json, where the command line and
+		// the scheduled pulse read them too.
 		var err error
-		if core, err = app.New(app.Options{Prefs: a.Preferences()}); err != nil {
+		if core, _, err = openCore(string(store.User)); err != nil {
 			return c.fail(err)
 		}
 	}

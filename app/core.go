@@ -188,8 +188,8 @@ func (c *Core) Settings() Settings {
 }
 
 // SetSettings replaces the settings after validating them and writes them
-// to Options.Prefs, if any (saving a FilePrefs is the caller's call); the
-// scheduler picks up a new interval at its next wait.
+// to Options.Prefs, if any, saving prefs that keep a file (FilePrefs) at
+// once; the scheduler picks up a new interval at its next wait.
 func (c *Core) SetSettings(s Settings) error {
 	if err := s.Validate(); err != nil {
 		return err
@@ -199,6 +199,9 @@ func (c *Core) SetSettings(s Settings) error {
 	c.mu.Unlock()
 	if c.prefs != nil {
 		s.Save(c.prefs)
+		if f, ok := c.prefs.(interface{ Save() error }); ok {
+			return f.Save()
+		}
 	}
 	return nil
 }

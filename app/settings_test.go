@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/certdesk/certdesk/store"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -120,5 +121,32 @@ func TestOpenFilePrefsErrors(t *testing.T) {
 	p, err := OpenFilePrefs(filepath.Join(dir, "missing.json"))
 	if err != nil || p.String("x") != "" || p.Int("x") != 0 || p.Bool("x") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// TestSetSettingsWritesFile: a core over FilePrefs (the GUI's and the
+// command line's settings.json) writes the file when settings change, so
+// the scheduled pulse sees what the person chose in the GUI.
+func TestSetSettingsWritesFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "settings.json")
+	fp, err := OpenFilePrefs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{Location: store.LocationAt(t.TempDir()), Prefs: fp})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Settings()
+	s.RenewalRatio, s.PublishIssued = 0.6, !s.PublishIssued
+	if err := c.SetSettings(s); err != nil {
+		t.Fatal(err)
+	}
+	back, err := OpenFilePrefs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := LoadSettings(back); got.RenewalRatio != 0.6 || got.PublishIssued != s.PublishIssued {
+		t.Fatalf("settings.json holds %+v", got)
 	}
 }

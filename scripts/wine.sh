@@ -5,14 +5,15 @@
 # windows/amd64 command line publishing to and listing the CurrentUser
 # stores. Wine is an independent implementation of crypt32, not Windows:
 # what passes here still has to be tried on Windows (docs/platforms.md).
-# Needs wine64 and gcc-mingw-w64-x86-64 (scripts/cross.sh installs both).
+# Needs wine64 and gcc-mingw-w64-x86-64 (scripts/cross.sh installs both) and
+# Xvfb, ImageMagick and OpenSSL (scripts/setup-debian.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 wine=/usr/lib/wine/wine64
 gui=${WINE_GUI:+$(realpath "$WINE_GUI")}
 tmp=$(mktemp -d)
 export WINEPREFIX=$tmp/prefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml=" DISPLAY=
-trap 'rc=$?; set +e; WINEPREFIX=$WINEPREFIX /usr/lib/wine/wineserver -k 2>/dev/null; rm -rf "$tmp"; exit $rc' EXIT
+trap 'rc=$?; set +e; /usr/lib/wine/wineserver -k 2>/dev/null; /usr/lib/wine/wineserver -w 2>/dev/null; rm -rf "$tmp"; exit $rc' EXIT
 
 # Go 1.24+ needs bcryptprimitives.dll (ProcessPrng), which Wine 8 lacks.
 x86_64-w64-mingw32-gcc -shared -O2 -o "$tmp/bcryptprimitives.dll" \
@@ -52,18 +53,24 @@ openssl x509 -req -in ca.csr -CA root.pem -CAkey root.key -CAcreateserial -days 
 th=$(openssl x509 -in ca.pem -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
 export CERTDESK_ROOT='C:\certdesk'
 cli() { "$wine" certdesk.exe "$@" | tr -d '\r'; }
+# (Outputs are captured before grep: grep -q closing a pipe early would
+# fail the pipeline under pipefail and turn a check around.)
 cli store import -store CA ca.pem >/dev/null
 cli store publish -to system -context user -store CA "$th" >/dev/null
-cli store list -system -context user -store CA | grep -q "^$th " || { echo "wine: $th not in CurrentUser\\CA after publish" >&2; exit 1; }
-cli store show -store CA "$th" | grep -q 'Published: *in the system certificate store'
+out=$(cli store list -system -context user -store CA)
+grep -q "^$th " <<<"$out" || { echo "wine: $th not in CurrentUser\\CA after publish" >&2; exit 1; }
+out=$(cli store show -store CA "$th")
+grep -q 'Published: *in the system certificate store' <<<"$out" || { echo "wine: store show: $out" >&2; exit 1; }
 cli store delete -store CA "$th"
-# Wine fills CurrentUser\Root from the host's bundle: certdesk reads it all.
-roots=$(cli store list -system -context user -store Root -json | grep -o '"thumbprint"' | wc -l)
-[ "$roots" -gt 10 ] || { echo "wine: store list -system -store Root found $roots roots" >&2; exit 1; }
-if cli store list -system -context user -store CA | grep -q "^$th "; then
+out=$(cli store list -system -context user -store CA)
+if grep -q "^$th " <<<"$out"; then
 	echo "wine: $th still in CurrentUser\\CA after delete" >&2
 	exit 1
 fi
+# Wine fills CurrentUser\Root from the host's bundle: certdesk reads it all.
+out=$(cli store list -system -context user -store Root -json)
+roots=$(grep -o '"thumbprint"' <<<"$out" | wc -l)
+[ "$roots" -gt 10 ] || { echo "wine: store list -system -store Root found $roots roots" >&2; exit 1; }
 echo "-- wine: CLI publish, list -system, delete: ok; $roots roots listed from CurrentUser\\Root"
 
 # The windows/amd64 GUI (WINE_GUI, built by cross.sh) in --demo mode, in
@@ -74,7 +81,7 @@ echo "-- wine: CLI publish, list -system, delete: ok; $roots roots listed from C
 disp=:$((500 + RANDOM % 400))
 Xvfb "$disp" -screen 0 1280x800x24 -nolisten tcp >/dev/null 2>&1 &
 xpid=$!
-trap 'rc=$?; set +e; /usr/lib/wine/wineserver -k 2>/dev/null; kill "$xpid"; wait "$xpid"; rm -rf "$tmp"; exit $rc' EXIT
+trap 'rc=$?; set +e; /usr/lib/wine/wineserver -k 2>/dev/null; /usr/lib/wine/wineserver -w 2>/dev/null; kill "$xpid"; wait "$xpid"; rm -rf "$tmp"; exit $rc' EXIT
 sleep 1
 unset CERTDESK_ROOT
 DISPLAY=$disp "$wine" "$gui" --demo >demo.log 2>&1 &
@@ -86,7 +93,7 @@ for i in $(seq 90); do
 	keys=$(CERTDESK_ROOT=$root "$wine" certdesk.exe store list -json 2>/dev/null | grep -o '"hasKey":true' | wc -l || true)
 	[ "$keys" -ge 2 ] || continue
 	DISPLAY=$disp /usr/bin/import -window root shot.png 2>/dev/null || continue
-	c=$(/usr/bin/convert shot.png -format %k info:)
+	c=$(/usr/bin/convert shot.png -format %k info: 2>/dev/null || echo 0)
 	[ "$c" -gt 10 ] && break
 done
 echo "-- wine: GUI --demo: $keys certificates with keys enrolled, window $c colours after ${i}s" >&2
