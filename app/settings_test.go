@@ -1,13 +1,14 @@
 package app
 
 import (
-	"github.com/certdesk/certdesk/store"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 // mapPrefs is the map-backed Prefs fake, behaving like fyne.Preferences:
