@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 
 	"github.com/certdesk/certdesk/store"
 )
@@ -48,29 +49,48 @@ func (c *Core) NativeList(ctx context.Context, cx store.Context, n store.Name) (
 	return sys.List(ctx)
 }
 
+// nativeOutcome says what publishNative found and did.
+type nativeOutcome struct {
+	found  bool // the certificate was in the native store already: left as it was
+	landed bool // it is in the native store now, even if a later step failed
+}
+
 // publishNative adds entry e of store n to the native store of the same
 // name: a Root or CA certificate as such, a My certificate with its key
 // and chain as a PKCS#12 under a one-time random password, in the
 // Compatible profile every Windows and macOS version imports (the
-// password protects only these bytes in memory).
-func (c *Core) publishNative(ctx context.Context, s *store.Store, n store.Name, e store.Entry) error {
+// password protects only these bytes in memory). A certificate already
+// there (put there by someone else, or by an earlier publication) is left
+// as it is, so its own key stays linked.
+func (c *Core) publishNative(ctx context.Context, s *store.Store, n store.Name, e store.Entry) (nativeOutcome, error) {
 	sys, err := c.openNative(s.Context(), n)
 	if err != nil {
-		return err
+		return nativeOutcome{}, err
 	}
 	defer sys.Close()
+	present := func() bool {
+		es, err := sys.List(ctx)
+		return err == nil && slices.ContainsFunc(es, func(x store.Entry) bool { return x.Thumbprint == e.Thumbprint })
+	}
+	if present() {
+		return nativeOutcome{found: true, landed: true}, nil
+	}
 	if n != store.My {
-		return sys.Add(ctx, e.Certificate)
+		err = sys.Add(ctx, e.Certificate)
+	} else {
+		var pw string
+		var pfx []byte
+		if pw, err = oneTimePassword(); err == nil {
+			pfx, err = s.Export(ctx, n, e.Thumbprint, store.ExportOptions{Format: store.FormatPFX, Profile: store.Compatible, Password: pw, Chain: true})
+		}
+		if err == nil {
+			err = sys.ImportPFX(ctx, pfx, pw)
+		}
 	}
-	pw, err := oneTimePassword()
 	if err != nil {
-		return err
+		return nativeOutcome{landed: present()}, err
 	}
-	pfx, err := s.Export(ctx, n, e.Thumbprint, store.ExportOptions{Format: store.FormatPFX, Profile: store.Compatible, Password: pw, Chain: true})
-	if err != nil {
-		return err
-	}
-	return sys.ImportPFX(ctx, pfx, pw)
+	return nativeOutcome{landed: true}, nil
 }
 
 // unpublishNative removes the certificate from the native store; one that

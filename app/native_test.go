@@ -23,12 +23,15 @@ import (
 // damaged data and a missing key fail as they would) and places its
 // contents as the Windows import wizard does: the leaf with its key in
 // the store, intermediates in CA, roots nowhere. fail, if set, is the
-// error of the next call.
+// error of the next change (Add, Delete, ImportPFX); failAfter is the
+// error of the next Add or ImportPFX after it made its change (a commit
+// that fails, say).
 type fakeNative struct {
-	mu     sync.Mutex
-	stores map[string]map[string]store.Entry // "context/name" → thumbprint → entry
-	pfxs   []*store.Bundle                   // every PKCS#12 imported, decoded
-	fail   error
+	mu        sync.Mutex
+	stores    map[string]map[string]store.Entry // "context/name" → thumbprint → entry
+	pfxs      []*store.Bundle                   // every PKCS#12 imported, decoded
+	fail      error
+	failAfter error
 }
 
 func newFakeNative() *fakeNative {
@@ -76,9 +79,6 @@ type fakeSystem struct {
 func (s *fakeSystem) List(context.Context) ([]store.Entry, error) {
 	s.f.mu.Lock()
 	defer s.f.mu.Unlock()
-	if err := s.f.take(); err != nil {
-		return nil, err
-	}
 	var out []store.Entry
 	for _, e := range s.f.stores[string(s.cx)+"/"+string(s.n)] {
 		out = append(out, e)
@@ -94,7 +94,9 @@ func (s *fakeSystem) Add(_ context.Context, c *x509.Certificate) error {
 		return err
 	}
 	s.f.put(s.cx, s.n, c, false)
-	return nil
+	err := s.f.failAfter
+	s.f.failAfter = nil
+	return err
 }
 
 func (s *fakeSystem) Delete(_ context.Context, th string) error {
@@ -131,7 +133,9 @@ func (s *fakeSystem) ImportPFX(_ context.Context, data []byte, password string) 
 			s.f.put(s.cx, store.CA, c, false)
 		}
 	}
-	return nil
+	err = s.f.failAfter
+	s.f.failAfter = nil
+	return err
 }
 
 func (s *fakeSystem) Close() error { return nil }
@@ -436,5 +440,61 @@ func TestPublishIssuedNative(t *testing.T) {
 	recs = e.history(t)
 	if last := recs[len(recs)-1]; last.Outcome != OutcomeFailed || !strings.Contains(last.Reason, "access denied") {
 		t.Fatalf("history ends with %+v", last)
+	}
+}
+
+// TestPublishNativeEdges: a certificate already in the native store is
+// left there by unpublish; a publication that failed after landing is
+// recorded, so it can be undone; an archived certificate is not
+// published.
+func TestPublishNativeEdges(t *testing.T) {
+	c, f := nativeCore(t)
+	ctx := context.Background()
+	p := newPubPKI(t, "edges.test")
+	root := add(t, c, store.User, store.Root, p.root, nil)
+	leaf := add(t, c, store.User, store.My, p.leaf, p.key)
+
+	// Someone else put the root there first.
+	f.mu.Lock()
+	f.put(store.User, store.Root, p.root, false)
+	f.mu.Unlock()
+	if pub, err := c.Publish(ctx, store.User, store.Root, root, TargetSystem); err != nil || !pub.Found || !pub.System {
+		t.Fatalf("Publish over an existing one = %+v, %v", pub, err)
+	}
+	if err := c.Unpublish(ctx, store.User, store.Root, root, TargetSystem); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := f.has(store.User, store.Root, p.root.Raw); !ok {
+		t.Fatal("unpublish removed a certificate certdesk had not put there")
+	}
+	if m, _ := c.Published(store.User); len(m) != 0 {
+		t.Fatalf("Published = %+v", m)
+	}
+
+	// The import lands, then a later step fails: recorded, and undone by Unpublish.
+	f.failAfter = errors.New("commit failed")
+	if _, err := c.Publish(ctx, store.User, store.My, leaf, TargetSystem); err == nil {
+		t.Fatal("Publish succeeded")
+	}
+	if m, _ := c.Published(store.User); !m[leaf].System || m[leaf].Found {
+		t.Fatalf("a landed publication was not recorded: %+v", m)
+	}
+	if err := c.Unpublish(ctx, store.User, store.My, leaf, TargetSystem); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := f.has(store.User, store.My, p.leaf.Raw); ok {
+		t.Fatal("the landed identity stayed in the native store")
+	}
+
+	// Archived: refused, nothing changes.
+	s, _ := c.Store(store.User)
+	if err := s.Delete(ctx, store.My, leaf); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Publish(ctx, store.User, store.My, leaf, TargetSystem); err == nil || !strings.Contains(err.Error(), "archived") {
+		t.Fatalf("publishing an archived certificate: %v", err)
+	}
+	if ok, _ := f.has(store.User, store.My, p.leaf.Raw); ok {
+		t.Fatal("an archived certificate was published")
 	}
 }

@@ -55,10 +55,13 @@ func ParseTarget(s string) (Target, error) {
 // Publication says where one certificate is published. Its JSON form is
 // the shape of published.json and of "publication" in "store show -json".
 type Publication struct {
-	Store    store.Name `json:"store"`
-	System   bool       `json:"system,omitempty"`   // an anchor in the system trust store, or in the native store (Native)
-	Native   bool       `json:"native,omitempty"`   // System means the Windows store or macOS keychain of the context
-	Browsers []string   `json:"browsers,omitempty"` // NSS database directories holding it
+	Store  store.Name `json:"store"`
+	System bool       `json:"system,omitempty"` // an anchor in the system trust store, or in the native store (Native)
+	Native bool       `json:"native,omitempty"` // System means the Windows store or macOS keychain of the context
+	// Found: the certificate was in the native store before certdesk
+	// published it, so unpublishing leaves it there.
+	Found    bool     `json:"found,omitempty"`
+	Browsers []string `json:"browsers,omitempty"` // NSS database directories holding it
 	// Chain lists the thumbprints of the chain certificates an
 	// identity's PKCS#12 carried; Added, per database, those of them that
 	// were not there before and so are certdesk's to remove.
@@ -207,6 +210,17 @@ func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, 
 	if err != nil {
 		return nil, nil, store.Entry{}, err
 	}
+	if publish {
+		// Read again under the lock: a renewal may have archived it since,
+		// and an archived certificate is published nowhere.
+		if e, err = s.Get(ctx, n, thumbprint); err == nil && e.Meta.Archived {
+			err = fmt.Errorf("certificate %s is archived (deleted or replaced by a renewal): archived certificates are not published", e.Thumbprint)
+		}
+		if err != nil {
+			tx.Unlock()
+			return nil, nil, store.Entry{}, err
+		}
+	}
 	return s, tx, e, nil
 }
 
@@ -238,9 +252,10 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 	var chain []*x509.Certificate
 	added := map[string][]string{}
 	var err error
+	var native nativeOutcome
 	switch {
 	case t == TargetSystem && c.hasNative:
-		err = c.publishNative(ctx, s, n, e)
+		native, err = c.publishNative(ctx, s, n, e)
 	case t == TargetSystem:
 		err = c.systemTrust().Trust(ctx, der)
 	case t == TargetBrowsers:
@@ -285,7 +300,9 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 	uerr := c.updatePublished(s, func(m map[string]Publication) {
 		p = m[e.Thumbprint]
 		p.Store, p.Certificate = n, der
-		if t == TargetSystem && err == nil {
+		if t == TargetSystem && (err == nil || native.landed) {
+			// Recorded even when a later step failed, so it can be undone.
+			p.Found = p.Found || (native.found && !p.System)
 			p.System, p.Native = true, c.hasNative
 		}
 		for _, d := range done {
@@ -323,6 +340,8 @@ func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name,
 	p := m[thumbprint]
 	var left []string
 	switch {
+	case t == TargetSystem && c.hasNative && p.Found:
+		// Not certdesk's to remove: only the record goes.
 	case t == TargetSystem && c.hasNative:
 		err = c.unpublishNative(ctx, s.Context(), n, thumbprint)
 	case t == TargetSystem:
@@ -382,7 +401,7 @@ func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name,
 			p.Store = n
 		}
 		if t == TargetSystem && err == nil {
-			p.System, p.Native = false, false
+			p.System, p.Native, p.Found = false, false, false
 		}
 		if t == TargetBrowsers {
 			p.Browsers = slices.DeleteFunc(p.Browsers, func(d string) bool { return !slices.Contains(left, d) })
@@ -450,15 +469,13 @@ func (c *Core) republish(ctx context.Context, s *store.Store, old store.Entry, n
 		if (t == TargetBrowsers && len(p.Browsers) == 0) || (t == TargetSystem && !p.System) {
 			continue
 		}
-		where := map[Target]string{TargetBrowsers: "browsers", TargetSystem: "the system certificate store"}[t]
-		_, err = c.publishEntry(ctx, s, store.My, ne, t)
-		if err == nil {
-			err = c.unpublishEntry(ctx, s, store.My, old.Thumbprint, old.Certificate.Raw, t)
-		}
+		where := c.targetName(t)
 		rec := Record{Action: ActionPublish, Outcome: OutcomeOK, Thumbprint: ne.Thumbprint, Subject: ne.Subject,
 			Reason: "published to " + where + " in place of " + old.Thumbprint}
-		if err != nil {
+		if _, err = c.publishEntry(ctx, s, store.My, ne, t); err != nil {
 			rec.Outcome, rec.Reason = OutcomeFailed, "publishing the renewed certificate to "+where+": "+err.Error()
+		} else if err = c.unpublishEntry(ctx, s, store.My, old.Thumbprint, old.Certificate.Raw, t); err != nil {
+			rec.Outcome, rec.Reason = OutcomeFailed, "the renewed certificate is published to "+where+", but taking out "+old.Thumbprint+" failed: "+err.Error()
 		}
 		_ = c.record(s.Context(), rec)
 	}
@@ -473,6 +490,18 @@ func (c *Core) identityPFX(ctx context.Context, s *store.Store, n store.Name, th
 	}
 	pfx, err := s.Export(ctx, n, thumbprint, store.ExportOptions{Format: store.FormatPFX, Profile: store.Modern, Password: pw, Chain: true})
 	return pfx, pw, err
+}
+
+// targetName names t for people: "the browsers", "the system trust
+// store" (Linux) or "the system certificate store" (Windows, macOS).
+func (c *Core) targetName(t Target) string {
+	switch {
+	case t == TargetBrowsers:
+		return "the browsers"
+	case c.hasNative:
+		return "the system certificate store"
+	}
+	return "the system trust store"
 }
 
 // oneTimePassword is a random password for one PKCS#12 handed to

@@ -53,7 +53,7 @@ func (c *Core) remove(ctx context.Context, cx store.Context, n store.Name, thumb
 				continue
 			}
 			if err := c.unpublishEntry(ctx, s, n, e.Thumbprint, e.Certificate.Raw, t); err != nil {
-				return fmt.Errorf("%s was not deleted: taking it back from %s failed: %w", e.Thumbprint, t, err)
+				return fmt.Errorf("%s was not deleted, because taking it out of %s failed: %w", e.Thumbprint, c.targetName(t), err)
 			}
 		}
 	}

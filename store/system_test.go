@@ -120,7 +120,7 @@ func TestPFXFailure(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vague := errors.New("capi: import CurrentUser\\MY: invalid argument")
+	vague := errors.New("Windows store CurrentUser\\MY: import: invalid argument")
 	denied := nativeErr(capi.ErrAccessDenied)
 	tests := []struct {
 		name     string

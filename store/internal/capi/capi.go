@@ -95,7 +95,7 @@ type Error struct {
 
 // Error returns "capi: OP LOCATION\STORE: REASON".
 func (e *Error) Error() string {
-	return fmt.Sprintf(`capi: %s %s\%s: %v`, e.Op, e.Loc, e.Store, e.Err)
+	return fmt.Sprintf(`Windows store %s\%s: %s: %v`, e.Loc, e.Store, e.Op, e.Err)
 }
 
 // Unwrap returns the cause.

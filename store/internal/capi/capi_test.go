@@ -112,7 +112,7 @@ func TestWrap(t *testing.T) {
 			}
 		})
 	}
-	if got := (&Error{Op: "delete", Loc: LocalMachine, Store: "MY", Err: ErrNotFound}).Error(); got != `capi: delete LocalMachine\MY: no such certificate in the Windows store` {
+	if got := (&Error{Op: "delete", Loc: LocalMachine, Store: "MY", Err: ErrNotFound}).Error(); got != `Windows store LocalMachine\MY: delete: no such certificate in the Windows store` {
 		t.Fatalf("message = %q", got)
 	}
 	if wrap("add", CurrentUser, "MY", 0, nil) != nil {
