@@ -38,7 +38,7 @@ run "store: crypt32 round trip" "$tmp/store.test.exe" -test.run 'Windows|OpenSys
 	grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
 run "core: publish to the CurrentUser stores" "$tmp/app.test.exe" -test.run 'PublishNativeWindows|NativeCheckTarget' -test.v |
 	grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
-run "capi: shared logic" "$tmp/capi.test.exe" | tail -1
+run "capi: shared logic, and keys follow their certificates" "$tmp/capi.test.exe" | tail -1
 
 # The command line, as a script on Windows would use it.
 GOOS=windows GOARCH=amd64 CGO_ENABLED=0 go build -tags nogui -o "$tmp/certdesk.exe" .

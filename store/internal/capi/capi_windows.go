@@ -10,12 +10,14 @@ import (
 
 // crypt32 calls that golang.org/x/sys/windows does not wrap.
 var (
-	crypt32     = windows.NewLazySystemDLL("crypt32.dll")
-	procGetProp = crypt32.NewProc("CertGetCertificateContextProperty")
-	procControl = crypt32.NewProc("CertControlStore")
-	ncrypt      = windows.NewLazySystemDLL("ncrypt.dll")
-	procDelKey  = ncrypt.NewProc("NCryptDeleteKey")
-	procFreeKey = ncrypt.NewProc("NCryptFreeObject")
+	crypt32      = windows.NewLazySystemDLL("crypt32.dll")
+	procGetProp  = crypt32.NewProc("CertGetCertificateContextProperty")
+	procControl  = crypt32.NewProc("CertControlStore")
+	ncrypt       = windows.NewLazySystemDLL("ncrypt.dll")
+	procOpenKSP  = ncrypt.NewProc("NCryptOpenStorageProvider")
+	procOpenKey  = ncrypt.NewProc("NCryptOpenKey")
+	procDelKey   = ncrypt.NewProc("NCryptDeleteKey")
+	procFreeNObj = ncrypt.NewProc("NCryptFreeObject")
 )
 
 // Certificate context property ids.
@@ -112,15 +114,15 @@ func (s *Store) Delete(thumbprint string, withKey bool) error {
 			return &Error{Op: "delete", Loc: s.loc, Store: s.store, Err: ErrNotFound}
 		}
 		if Thumbprint(unsafe.Slice(c.EncodedCert, c.Length)) == t {
-			if withKey && hasProp(c, propKeyProvInfo) {
-				if err := deleteKey(c); err != nil {
-					windows.CertFreeCertificateContext(c)
-					return wrap("delete", s.loc, s.store, code(err), err)
-				}
-			}
+			// The key's whereabouts go with the certificate: read them first,
+			// delete the key only once the certificate is gone.
+			k, keyed := keyOf(c)
 			// CertDeleteCertificateFromStore frees c, which also ends the enumeration.
 			if err = windows.CertDeleteCertificateFromStore(c); err == nil {
 				err = s.commit()
+			}
+			if err == nil && withKey && keyed && !s.keyInUse(k) {
+				err = k.delete()
 			}
 			return wrap("delete", s.loc, s.store, code(err), err)
 		}
@@ -141,24 +143,109 @@ func (s *Store) commit() error {
 	return nil
 }
 
-// deleteKey deletes the CNG key of c (NCryptDeleteKey frees the handle).
-// A key held by a legacy CryptoAPI provider is left, as certmgr.msc
-// leaves every key.
-func deleteKey(c *windows.CertContext) error {
-	var h windows.Handle
-	var spec uint32
-	var free bool
-	err := windows.CryptAcquireCertificatePrivateKey(c, windows.CRYPT_ACQUIRE_ONLY_NCRYPT_KEY_FLAG|windows.CRYPT_ACQUIRE_SILENT_FLAG, nil, &h, &spec, &free)
-	if err != nil || spec != windows.CERT_NCRYPT_KEY_SPEC {
-		return nil // no CNG key to delete (or not reachable silently)
+// keyProvInfo is CRYPT_KEY_PROV_INFO, the CERT_KEY_PROV_INFO_PROP_ID
+// property: where a certificate's private key lives.
+type keyProvInfo struct {
+	container, provider *uint16
+	provType, flags     uint32
+	nParams             uint32
+	params              uintptr
+	keySpec             uint32
+}
+
+// keyRef names a private key: a CNG key (provType 0) or a legacy
+// CryptoAPI container.
+type keyRef struct {
+	container, provider string
+	provType, flags     uint32
+}
+
+// keyOf reads where c's private key lives; false if it has none.
+func keyOf(c *windows.CertContext) (keyRef, bool) {
+	var size uint32
+	r, _, _ := procGetProp.Call(uintptr(unsafe.Pointer(c)), propKeyProvInfo, 0, uintptr(unsafe.Pointer(&size)))
+	if r == 0 || uintptr(size) < unsafe.Sizeof(keyProvInfo{}) {
+		return keyRef{}, false
 	}
-	if r, _, _ := procDelKey.Call(uintptr(h), 0); r != 0 {
-		if free {
-			procFreeKey.Call(uintptr(h))
+	buf := make([]uint64, (size+7)/8) // 8-aligned; its strings point into it
+	r, _, _ = procGetProp.Call(uintptr(unsafe.Pointer(c)), propKeyProvInfo, uintptr(unsafe.Pointer(&buf[0])), uintptr(unsafe.Pointer(&size)))
+	if r == 0 {
+		return keyRef{}, false
+	}
+	info := (*keyProvInfo)(unsafe.Pointer(&buf[0]))
+	return keyRef{container: windows.UTF16PtrToString(info.container), provider: windows.UTF16PtrToString(info.provider),
+		provType: info.provType, flags: info.flags}, true
+}
+
+// delete deletes the key: NCryptDeleteKey for a CNG key, CryptAcquireContext
+// with CRYPT_DELETEKEYSET for a legacy container.
+func (k keyRef) delete() error {
+	machine := k.flags & windows.CRYPT_MACHINE_KEYSET
+	container, err := windows.UTF16PtrFromString(k.container)
+	if err != nil {
+		return err
+	}
+	var provider *uint16
+	if k.provider != "" {
+		if provider, err = windows.UTF16PtrFromString(k.provider); err != nil {
+			return err
 		}
+	}
+	if k.provType != 0 {
+		var h windows.Handle
+		return windows.CryptAcquireContext(&h, container, provider, k.provType, windows.CRYPT_DELETEKEYSET|machine)
+	}
+	var ksp, key uintptr
+	if r, _, _ := procOpenKSP.Call(uintptr(unsafe.Pointer(&ksp)), uintptr(unsafe.Pointer(provider)), 0); r != 0 {
+		return windows.Errno(r)
+	}
+	defer procFreeNObj.Call(ksp)
+	const ncryptMachineKey = 0x20 // NCRYPT_MACHINE_KEY_FLAG
+	var flags uintptr
+	if machine != 0 {
+		flags = ncryptMachineKey
+	}
+	if r, _, _ := procOpenKey.Call(ksp, uintptr(unsafe.Pointer(&key)), uintptr(unsafe.Pointer(container)), 0, flags); r != 0 {
+		return windows.Errno(r)
+	}
+	if r, _, _ := procDelKey.Call(key, 0); r != 0 { // frees key on success
+		procFreeNObj.Call(key)
 		return windows.Errno(r)
 	}
 	return nil
+}
+
+// keyInUse reports whether a certificate in the store uses key k. A key
+// is deleted only when none does: Windows gives each imported key its own
+// container, but Wine puts every key in one default container.
+func (s *Store) keyInUse(k keyRef) bool {
+	var c *windows.CertContext
+	var err error
+	for {
+		if c, err = windows.CertEnumCertificatesInStore(s.h, c); err != nil {
+			return false
+		}
+		if o, ok := keyOf(c); ok && o == k {
+			windows.CertFreeCertificateContext(c)
+			return true
+		}
+	}
+}
+
+// has reports whether the store holds the certificate with thumbprint t
+// (upper-case hex).
+func (s *Store) has(t string) bool {
+	var c *windows.CertContext
+	var err error
+	for {
+		if c, err = windows.CertEnumCertificatesInStore(s.h, c); err != nil {
+			return false
+		}
+		if Thumbprint(unsafe.Slice(c.EncodedCert, c.Length)) == t {
+			windows.CertFreeCertificateContext(c)
+			return true
+		}
+	}
 }
 
 // ImportPFX imports a PFX into the store as the Windows import wizard does
@@ -192,14 +279,33 @@ func (s *Store) ImportPFX(pfx []byte, password string, exportable bool) ([]strin
 		}
 	}()
 	// Read the certificates first: where each goes depends on the others.
+	// PFXImportCertStore has already stored the keys: every key whose
+	// certificate does not end up in this store is deleted again, on
+	// success and on failure, so no key is left without its certificate.
 	var certs []pfxCert
+	var keys []*keyRef
 	var c *windows.CertContext
 	for {
 		if c, err = windows.CertEnumCertificatesInStore(tmp, c); err != nil {
 			break
 		}
-		certs = append(certs, pfxCert{der: append([]byte(nil), unsafe.Slice(c.EncodedCert, c.Length)...), hasKey: hasProp(c, propKeyProvInfo)})
+		var k *keyRef
+		if r, ok := keyOf(c); ok {
+			k = &r
+		}
+		certs = append(certs, pfxCert{der: append([]byte(nil), unsafe.Slice(c.EncodedCert, c.Length)...), hasKey: k != nil})
+		keys = append(keys, k)
 	}
+	kept := make([]bool, len(certs))
+	defer func() {
+		done := map[keyRef]bool{}
+		for _, k := range keys {
+			if k != nil && !done[*k] && !keyKept(keys, kept, *k) && !s.keyInUse(*k) {
+				done[*k] = true
+				k.delete()
+			}
+		}
+	}()
 	where := placements(certs, s.store)
 	for i := 0; ; i++ {
 		if c, err = windows.CertEnumCertificatesInStore(tmp, c); err != nil || i >= len(where) {
@@ -216,12 +322,15 @@ func (s *Store) ImportPFX(pfx []byte, password string, exportable bool) ([]strin
 			}
 			return added, nil
 		}
+		th := Thumbprint(certs[i].der)
 		dest := s.h
 		switch where[i] {
 		case "":
 			continue
 		case s.store:
-			added = append(added, Thumbprint(certs[i].der))
+			if s.has(th) {
+				continue // already here with its own key: leave it, drop the new key
+			}
 		default:
 			if ca == nil {
 				if ca, err = Open(s.loc, "CA"); err != nil {
@@ -235,7 +344,21 @@ func (s *Store) ImportPFX(pfx []byte, password string, exportable bool) ([]strin
 			windows.CertFreeCertificateContext(c)
 			return added, wrap("import", s.loc, s.store, code(err), err)
 		}
+		if where[i] == s.store {
+			added, kept[i] = append(added, th), true
+		}
 	}
+}
+
+// keyKept reports whether a certificate that stays in the store uses key
+// k (Wine links the whole chain to the one key).
+func keyKept(keys []*keyRef, kept []bool, k keyRef) bool {
+	for i, o := range keys {
+		if kept[i] && o != nil && *o == k {
+			return true
+		}
+	}
+	return false
 }
 
 // hasProp reports whether the certificate context has the property.
