@@ -480,12 +480,13 @@ func parseBERPFX(p *berPFX, password string) (*Bundle, error) {
 // berFallback returns data read as BER when go-pkcs12 found it malformed
 // and it is not DER, or nil.
 func berFallback(data []byte) *berPFX {
+	if d, err := berToDER(data); err != nil || bytes.Equal(d, data) {
+		return nil // not BER, or DER and broken: go-pkcs12's answer stands
+	}
 	p, err := readBERPFX(data)
 	if err != nil {
 		return nil
 	}
-	if p.normalize() == nil && bytes.Equal(p.der, data) {
-		return nil // DER, and broken
-	}
+	p.normalize() // on failure safeDER stays nil, and remac says ErrMalformed
 	return p
 }

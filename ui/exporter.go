@@ -48,11 +48,15 @@ type exporter struct {
 	items    []*widget.FormItem
 }
 
-func newExporter(r row) *exporter {
+// newExporter builds the form; certOnly (a certificate of the OS's own
+// store, whose key stays there) offers PEM and DER only.
+func newExporter(r row, certOnly bool) *exporter {
 	ex := &exporter{entry: r}
 	var labels, profiles []string
 	for _, f := range exportFormats {
-		labels = append(labels, f.label)
+		if !certOnly || f.format == store.FormatPEM || f.format == store.FormatDER {
+			labels = append(labels, f.label)
+		}
 	}
 	for _, p := range exportProfiles {
 		profiles = append(profiles, p.label)
@@ -78,10 +82,10 @@ func newExporter(r row) *exporter {
 	ex.chain = widget.NewCheck("Include the chain", nil)
 	ex.chain.SetChecked(true)
 	ex.format = widget.NewSelect(labels, func(string) { ex.update() })
-	if r.HasKey {
-		ex.format.SetSelected(labels[0])
+	if r.HasKey && !certOnly {
+		ex.format.SetSelected(exportFormats[0].label)
 	} else {
-		ex.format.SetSelected(labels[2])
+		ex.format.SetSelected(exportFormats[2].label)
 	}
 	ex.items = []*widget.FormItem{
 		widget.NewFormItem("Format", ex.format),
@@ -156,7 +160,7 @@ func (v *mainView) showExport() {
 	if !ok {
 		return
 	}
-	ex := newExporter(r)
+	ex := newExporter(r, v.browser.native())
 	v.exporter = ex
 	d := dialog.NewForm("Export “"+r.subject+"”", "Save…", "Cancel", ex.items, func(ok bool) {
 		if !ok {

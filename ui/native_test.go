@@ -138,4 +138,10 @@ func TestNativeStoresView(t *testing.T) {
 	if r, ok := b.current(); !ok || r.Thumbprint != leaf.Thumbprint || !r.HasKey {
 		t.Fatalf("system My shows %q", subjects(b))
 	}
+	// Its key stays with the OS: the export offers the certificate alone.
+	v.showExport()
+	if got := v.exporter.format.Options; len(got) != 2 || v.exporter.choice().format != store.FormatDER {
+		t.Fatalf("export offers %q, chosen %q", got, v.exporter.format.Selected)
+	}
+	tapOverlayButton(t, w, "Cancel")
 }

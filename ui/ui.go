@@ -348,7 +348,8 @@ func (v *mainView) canPublish(r row, target string) bool {
 	if !ok || !p.CanPublish(v.browser.contextID, v.browser.store, target) {
 		return false
 	}
-	return target != TargetBrowsers || v.browser.store != store.My || r.HasKey
+	// An identity goes with its key, to the browsers or the OS's store.
+	return v.browser.store != store.My || r.HasKey
 }
 
 // publishAllowed reports whether r, of the browser's store, may be
