@@ -1,0 +1,6 @@
+//go:build !windows
+
+package store
+
+// restrictDir: mode 0700 (mkdirDurable) already keeps others out.
+func restrictDir(string) error { return nil }

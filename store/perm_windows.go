@@ -1,0 +1,24 @@
+package store
+
+import "golang.org/x/sys/windows"
+
+// privateDACL is what mode 0700 means on Unix: full control for the
+// owner (the user; an elevated process's Administrators), SYSTEM and
+// Administrators, inherited by everything created below, nothing from
+// above. Without it a directory under %ProgramData% would let every user
+// read the machine context's private keys.
+const privateDACL = "D:P(A;OICI;FA;;;OW)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+
+// restrictDir gives a directory certdesk created the private DACL.
+func restrictDir(dir string) error {
+	sd, err := windows.SecurityDescriptorFromString(privateDACL)
+	if err != nil {
+		return err
+	}
+	dacl, _, err := sd.DACL()
+	if err != nil {
+		return err
+	}
+	return windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
+		windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, dacl, nil)
+}
