@@ -5,12 +5,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
 )
 
 func TestLocationDirs(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Unix paths; Windows locations are location_windows.go")
+	}
 	loc := LocationAt("/r")
 	app, _ := AppContext("kiosk.1")
 	tests := []struct {
@@ -38,6 +42,9 @@ func TestLocationDirs(t *testing.T) {
 // TestMachineKeys: machine-context keys are plain PKCS#8 in 0600 files in
 // 0700 directories, and the context refuses keyring protection.
 func TestMachineKeys(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes mean nothing on Windows: TestWindowsPrivateDirs checks the DACL")
+	}
 	ctx := context.Background()
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "") // the machine context must not need a keyring
 	s, err := Open(LocationAt(t.TempDir()), Machine)

@@ -7,6 +7,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -140,6 +141,9 @@ func TestKeysEncryptedAtRest(t *testing.T) {
 // TestNoKeyring: without a session bus a key import fails with the one
 // sentence and changes nothing; after the file opt-in it succeeds.
 func TestNoKeyring(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows always has its Credential Manager")
+	}
 	t.Setenv("DBUS_SESSION_BUS_ADDRESS", "")
 	ctx := context.Background()
 	root := t.TempDir()
