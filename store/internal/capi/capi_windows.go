@@ -219,29 +219,24 @@ func (k keyRef) delete() error {
 // is deleted only when none does: Windows gives each imported key its own
 // container, but Wine puts every key in one default container.
 func (s *Store) keyInUse(k keyRef) bool {
-	var c *windows.CertContext
-	var err error
-	for {
-		if c, err = windows.CertEnumCertificatesInStore(s.h, c); err != nil {
-			return false
-		}
-		if o, ok := keyOf(c); ok && o == k {
-			windows.CertFreeCertificateContext(c)
-			return true
-		}
-	}
+	return s.any(func(c *windows.CertContext) bool { o, ok := keyOf(c); return ok && o == k })
 }
 
 // has reports whether the store holds the certificate with thumbprint t
 // (upper-case hex).
 func (s *Store) has(t string) bool {
+	return s.any(func(c *windows.CertContext) bool { return Thumbprint(unsafe.Slice(c.EncodedCert, c.Length)) == t })
+}
+
+// any reports whether a certificate of the store satisfies f.
+func (s *Store) any(f func(*windows.CertContext) bool) bool {
 	var c *windows.CertContext
 	var err error
 	for {
 		if c, err = windows.CertEnumCertificatesInStore(s.h, c); err != nil {
 			return false
 		}
-		if Thumbprint(unsafe.Slice(c.EncodedCert, c.Length)) == t {
+		if f(c) {
 			windows.CertFreeCertificateContext(c)
 			return true
 		}
