@@ -25,6 +25,7 @@ type AppCore struct {
 	// schedule registers pulse with the OS; nil where the GUI must not
 	// (the demo's throwaway root).
 	schedule *app.Scheduler
+	native   nativeCounts // the OS's stores' sizes (native.go)
 }
 
 var (
@@ -134,6 +135,9 @@ func (c *AppCore) Subscribe(fn func(Event)) func() {
 		k, ok := kinds[e.Kind]
 		if !ok {
 			return
+		}
+		if k == StoreChanged || k == RenewalSucceeded {
+			c.native.reset() // a renewal may have republished to the OS's store
 		}
 		fn(Event{Kind: k, Context: store.Context(e.Context), Store: store.Name(e.Store), Subject: dnCommonName(e.Subject),
 			NotAfter: e.NotAfter, Days: e.Days, Err: e.Err})
@@ -365,17 +369,20 @@ func (c *AppCore) Delete(ctx context.Context, id store.Context, n store.Name, th
 	if _, ok := nativeBase(id); ok {
 		return errNativeReadOnly
 	}
+	defer c.native.reset()
 	return c.core.Delete(ctx, id, n, thumbprint)
 }
 
 // Publish publishes an entry to a target.
 func (c *AppCore) Publish(ctx context.Context, id store.Context, n store.Name, thumbprint, target string) error {
+	defer c.native.reset()
 	_, err := c.core.Publish(ctx, id, n, thumbprint, app.Target(target))
 	return err
 }
 
 // Unpublish removes an entry from a target it was published to.
 func (c *AppCore) Unpublish(ctx context.Context, id store.Context, n store.Name, thumbprint, target string) error {
+	defer c.native.reset()
 	return c.core.Unpublish(ctx, id, n, thumbprint, app.Target(target))
 }
 

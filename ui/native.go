@@ -5,7 +5,10 @@ import (
 	"encoding/pem"
 	"errors"
 	"strings"
+	"sync"
+	"time"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -29,6 +32,42 @@ func (c *AppCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
 	return c.contextsExcept(ctx, "", "")
 }
 
+// nativeCounts caches the sizes of the OS's stores for the tree, which is
+// rebuilt after every change: on macOS each listing runs security(1)
+// several times. certdesk's own publishing resets it; changes made
+// outside show within nativeCountsTTL.
+type nativeCounts struct {
+	mu sync.Mutex
+	at time.Time
+	n  map[string]int // "user/My" → entries; absent: no such store here
+}
+
+const nativeCountsTTL = 30 * time.Second
+
+func (nc *nativeCounts) reset() {
+	nc.mu.Lock()
+	nc.n = nil
+	nc.mu.Unlock()
+}
+
+// get returns the counts, listing the stores again when stale.
+func (nc *nativeCounts) get(ctx context.Context, core *app.Core) map[string]int {
+	nc.mu.Lock()
+	defer nc.mu.Unlock()
+	if nc.n != nil && time.Since(nc.at) < nativeCountsTTL {
+		return nc.n
+	}
+	nc.n, nc.at = map[string]int{}, time.Now()
+	for _, base := range []store.Context{store.User, store.Machine} {
+		for _, n := range store.StandardNames {
+			if es, err := core.NativeList(ctx, base, n); err == nil {
+				nc.n[string(base)+"/"+string(n)] = len(es)
+			}
+		}
+	}
+	return nc.n
+}
+
 // contextsExcept is StoreCore's, followed by the native views of the user
 // and machine contexts with the stores the OS has (Windows: My, Root, CA,
 // Request; macOS: My, Root, CA).
@@ -37,18 +76,18 @@ func (c *AppCore) contextsExcept(ctx context.Context, skip store.Context, skipNa
 	if err != nil || !c.core.NativeStores() {
 		return out, err
 	}
+	counts := c.native.get(ctx, c.core)
 	for _, base := range []store.Context{store.User, store.Machine} {
 		info := ContextInfo{ID: store.Context(nativePrefix + string(base)), ReadOnly: true, Native: true}
 		for _, n := range store.StandardNames {
-			if info.ID == skip && n == skipName {
-				info.Stores = append(info.Stores, StoreInfo{Name: n, Count: -1})
-				continue
-			}
-			es, err := c.core.NativeList(ctx, base, n)
-			if err != nil {
+			count, ok := counts[string(base)+"/"+string(n)]
+			switch {
+			case !ok:
 				continue // a store this OS does not have, or may not read
+			case info.ID == skip && n == skipName:
+				count = -1 // the browser counts the store it shows
 			}
-			info.Stores = append(info.Stores, StoreInfo{Name: n, Count: len(es)})
+			info.Stores = append(info.Stores, StoreInfo{Name: n, Count: count})
 		}
 		if len(info.Stores) > 0 {
 			out = append(out, info)

@@ -134,6 +134,19 @@ func TestNativeStoresView(t *testing.T) {
 	v.trustSystemItem.Action()
 	tapOverlayButton(t, w, "Yes")
 	v.tasks.wait()
+	count := func(id store.Context, n store.Name) int {
+		for _, ci := range b.contexts {
+			for _, si := range ci.Stores {
+				if ci.ID == id && si.Name == n {
+					return si.Count
+				}
+			}
+		}
+		return -2
+	}
+	if got := count("system:user", store.My); got != 1 {
+		t.Fatalf("the tree counts %d in the system store's Personal after publishing", got)
+	}
 	selectIn(v, "system:user/My", 0)
 	if r, ok := b.current(); !ok || r.Thumbprint != leaf.Thumbprint || !r.HasKey {
 		t.Fatalf("system My shows %q", subjects(b))
