@@ -25,10 +25,6 @@ import (
 // about ten levels (certificates sit inside OCTET STRINGs, unparsed).
 const berMaxDepth = 32
 
-// maxMACIterations bounds the MAC key derivation of a BER PFX, so a
-// crafted file cannot stall an import: eight times NSS's default (600,000).
-const maxMACIterations = 5_000_000
-
 var errBER = errors.New("malformed BER")
 
 // berToDER re-encodes one BER element, with nothing after it, as DER:
@@ -360,8 +356,8 @@ func (p *berPFX) remac(password string) ([]byte, error) {
 	if oid.Equal(oidPBMAC1) {
 		return nil, unsupported("the PFX is BER-encoded and protected by a PBMAC1 integrity check, which certdesk reads only in DER-encoded PFX files")
 	}
-	if m.Iterations < 1 || m.Iterations > maxMACIterations {
-		return nil, unsupported(fmt.Sprintf("the PFX's integrity check asks for %d iterations; certdesk accepts 1 to %d", m.Iterations, maxMACIterations))
+	if m.Iterations < 1 || m.Iterations > maxKDFIterations {
+		return nil, unsupported(fmt.Sprintf("the PFX's integrity check asks for %d iterations; certdesk accepts 1 to %d", m.Iterations, maxKDFIterations))
 	}
 	h, v := macHash(oid)
 	if h == nil {
@@ -472,7 +468,7 @@ func parseBERPFX(p *berPFX, password string) (*Bundle, error) {
 	}
 	algs, err := pfxAlgorithms(p.der)
 	if err != nil {
-		return nil, ErrMalformed
+		return nil, pfxScanErr(err)
 	}
 	return decodePFX(der, password, algs)
 }

@@ -315,9 +315,9 @@ func TestBERPFXMAC(t *testing.T) {
 				t.Errorf("message %q lacks %q", err, tt.msg)
 			}
 			// The algorithms read the same from BER as from the DER.
-			want, _ := PFXAlgorithms(tt.data)
-			if got, err := PFXAlgorithms(ber); err != nil || got != want {
-				t.Errorf("PFXAlgorithms = %q, %v; want %q", got, err, want)
+			want, werr := PFXAlgorithms(tt.data)
+			if got, err := PFXAlgorithms(ber); (err == nil) != (werr == nil) || got != want {
+				t.Errorf("PFXAlgorithms = %q, %v; want %q, %v", got, err, want, werr)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"encoding/pem"
@@ -146,7 +147,7 @@ func TestImportErrors(t *testing.T) {
 	empty7, _ := pkcs7.DegenerateCertificate(nil)
 	dir := t.TempDir()
 	writeFile(t, dir, "ca.pem", pemCert(p.root))
-	openssl(t, dir, "pkcs12", "-export", "-nokeys", "-in", "ca.pem", "-out", "certs.pfx", "-passout", "pass:wrong")
+	openssl(t, dir, "pkcs12", "-export", "-nokeys", "-in", "ca.pem", "-out", "certs.pfx", "-passout", "pass:right")
 	certsOnly, _ := os.ReadFile(dir + "/certs.pfx")
 	encKey := pem.EncodeToMemory(&pem.Block{Type: "ENCRYPTED PRIVATE KEY", Bytes: []byte{1}})
 	tests := []struct {
@@ -155,7 +156,7 @@ func TestImportErrors(t *testing.T) {
 		want error
 	}{
 		{"wrong password", pfx, ErrWrongPassword},
-		{"certificates-only pfx without trust attribute", certsOnly, ErrUnsupportedData},
+		{"certificates-only pfx, wrong password", certsOnly, ErrWrongPassword},
 		{"encrypted pem key", encKey, ErrUnsupportedData},
 		{"truncated pfx", pfx[:len(pfx)/2], ErrMalformed},
 		{"corrupt pfx", flip(pfx, len(pfx)/2), ErrWrongPassword},
@@ -184,4 +185,67 @@ func flip(b []byte, i int) []byte {
 	c := append([]byte{}, b...)
 	c[i] ^= 0xFF
 	return c
+}
+
+// TestImportKeylessPFX: a PFX of certificates only, as
+// `openssl pkcs12 -export -nokeys` writes it (no Java trust attribute),
+// modern and -legacy, reads with its certificates and nothing else; its
+// MAC still guards it.
+func TestImportKeylessPFX(t *testing.T) {
+	p := newPKI(t)
+	dir := t.TempDir()
+	writeFile(t, dir, "chain.pem", concat(pemCert(p.inter), pemCert(p.root)))
+	for _, legacy := range []bool{false, true} {
+		args := []string{"pkcs12", "-export", "-nokeys", "-in", "chain.pem", "-out", "c.pfx", "-passout", "pass:Secret 1"}
+		if legacy {
+			args = append(args, "-legacy")
+		}
+		openssl(t, dir, args...)
+		data, _ := os.ReadFile(dir + "/c.pfx")
+		b, err := Parse(data, "Secret 1")
+		if err != nil || len(b.Keys) != 0 || len(b.Certs) != 2 {
+			t.Fatalf("legacy %v: Parse = %+v, %v", legacy, b, err)
+		}
+		for i, want := range []*x509.Certificate{p.inter, p.root} {
+			if !b.Certs[i].Equal(want) {
+				t.Fatalf("legacy %v: certificate %d is %s", legacy, i, b.Certs[i].Subject)
+			}
+		}
+		if _, err := Parse(data, "wrong"); !errors.Is(err, ErrWrongPassword) {
+			t.Fatalf("legacy %v: wrong password: %v", legacy, err)
+		}
+		if _, err := Parse(flip(data, len(data)/2), "Secret 1"); err == nil {
+			t.Fatalf("legacy %v: a damaged file parsed", legacy)
+		}
+		s, _ := newTestStore(t)
+		res, err := s.Import(context.Background(), "c.pfx", data, ImportOptions{Password: "Secret 1", TrustRoots: true})
+		if err != nil || len(res.Items) != 2 {
+			t.Fatalf("legacy %v: Import = %+v, %v", legacy, res, err)
+		}
+	}
+}
+
+// TestPFXIterationBound: a PFX asking for more key-derivation iterations
+// than certdesk accepts, in its MAC or its ciphers, is refused at once
+// with one sentence, before any key derivation runs.
+func TestPFXIterationBound(t *testing.T) {
+	p := newPKI(t)
+	leaf, key := p.leaf(t, "greedy.example")
+	pfx, err := pkcs12.Modern2023.WithIterations(0x8000).Encode(key, leaf, nil, "pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	iter := []byte{2, 3, 0, 0x80, 0} // INTEGER 32768
+	for _, where := range []string{"MAC", "cipher"} {
+		data := append([]byte{}, pfx...)
+		i := bytes.LastIndex(data, iter) // the MacData comes last
+		if where == "cipher" {
+			i = bytes.Index(data, iter) // the first PBKDF2 parameters
+		}
+		copy(data[i+2:], []byte{0x7f, 0xff, 0xff}) // 8,388,607
+		_, err := ParsePFX(data, "pw")
+		if !errors.Is(err, ErrUnsupportedData) || !strings.Contains(err.Error(), "8388607") {
+			t.Fatalf("%s: %v", where, err)
+		}
+	}
 }

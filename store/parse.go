@@ -134,9 +134,18 @@ func ParsePFX(data []byte, password string) (*Bundle, error) {
 func parseDERPFX(data []byte, password string) (*Bundle, error) {
 	algs, err := pfxAlgorithms(data)
 	if err != nil {
-		return nil, ErrMalformed
+		return nil, pfxScanErr(err)
 	}
 	return decodePFX(data, password, algs)
+}
+
+// pfxScanErr keeps pfxAlgorithms' refusals (too many iterations) and
+// reports anything else as a damaged file.
+func pfxScanErr(err error) error {
+	if errors.Is(err, ErrUnsupportedData) {
+		return err
+	}
+	return ErrMalformed
 }
 
 // decodePFX decodes a DER PFX whose algorithms are algs.
@@ -161,6 +170,14 @@ func decodePFX(data []byte, password, algs string) (*Bundle, error) {
 		case strings.Contains(err.Error(), "private key missing"):
 			// go-pkcs12 reads key-less PFX files only when their
 			// certificates carry Java's trusted-usage attribute.
+			certs, ok, kerr := keylessCerts(data, password)
+			switch {
+			case kerr != nil:
+				return nil, kerr
+			case ok && len(certs) > 0:
+				b.Certs = certs
+				return b, nil
+			}
 			return nil, unsupported("the PFX holds certificates but no private key; import those certificates as P7B or PEM instead")
 		}
 		return nil, ErrMalformed

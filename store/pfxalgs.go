@@ -4,6 +4,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -131,6 +132,7 @@ func pfxAlgorithms(der []byte) (string, error) {
 	if _, err := asn1.Unmarshal(authSafe, &cis); err != nil {
 		return "", err
 	}
+	var sc pfxScan
 	var certAlgs, keyAlgs []string
 	for _, ci := range cis {
 		switch {
@@ -139,7 +141,7 @@ func pfxAlgorithms(der []byte) (string, error) {
 			if _, err := asn1.Unmarshal(ci.Content.Bytes, &ed); err != nil {
 				return "", err
 			}
-			certAlgs = appendUniq(certAlgs, describeCipher(ed.Info.Algorithm))
+			certAlgs = appendUniq(certAlgs, sc.cipher(ed.Info.Algorithm))
 		case ci.ContentType.Equal(oidData):
 			var contents []byte
 			if _, err := asn1.Unmarshal(ci.Content.Bytes, &contents); err != nil {
@@ -161,7 +163,7 @@ func pfxAlgorithms(der []byte) (string, error) {
 						Data      []byte
 					}
 					if _, err := asn1.Unmarshal(b.Value.Bytes, &epki); err == nil {
-						keyAlgs = appendUniq(keyAlgs, describeCipher(epki.Algorithm))
+						keyAlgs = appendUniq(keyAlgs, sc.cipher(epki.Algorithm))
 					}
 				}
 			}
@@ -179,27 +181,49 @@ func pfxAlgorithms(der []byte) (string, error) {
 	default:
 		parts = append(parts, "certificates "+c, "key "+k)
 	}
-	return strings.Join(append(parts, describeMAC(pfx.MacData)), ", "), nil
+	algs := strings.Join(append(parts, sc.mac(pfx.MacData)), ", ")
+	if sc.iter > maxKDFIterations {
+		return "", unsupported(fmt.Sprintf("the PFX asks for %d key-derivation iterations; certdesk accepts up to %d", sc.iter, maxKDFIterations))
+	}
+	return algs, nil
 }
 
-// describeCipher names a PKCS#12 PBE or PBES2 scheme.
-func describeCipher(a pkix.AlgorithmIdentifier) string {
+// maxKDFIterations bounds every key derivation a PFX asks for (its MAC,
+// its ciphers), so a crafted file cannot stall an import: eight times
+// NSS's default (600,000).
+const maxKDFIterations = 5_000_000
+
+// pfxScan notes the largest iteration count the algorithms it names ask for.
+type pfxScan struct{ iter int }
+
+func (sc *pfxScan) saw(n int) { sc.iter = max(sc.iter, n) }
+
+// cipher names a PKCS#12 PBE or PBES2 scheme.
+func (sc *pfxScan) cipher(a pkix.AlgorithmIdentifier) string {
 	if !a.Algorithm.Equal(oidPBES2) {
+		var pbe struct { // PKCS#12 PBE parameters
+			Salt []byte
+			Iter int
+		}
+		if _, err := asn1.Unmarshal(a.Parameters.FullBytes, &pbe); err == nil {
+			sc.saw(pbe.Iter)
+		}
 		return algName(a.Algorithm)
 	}
 	var p pbes2Params
 	if _, err := asn1.Unmarshal(a.Parameters.FullBytes, &p); err != nil {
 		return "PBES2"
 	}
-	return algName(p.Enc.Algorithm) + "/" + describeKDF(p.KDF)
+	return algName(p.Enc.Algorithm) + "/" + sc.kdf(p.KDF)
 }
 
-// describeKDF names PBKDF2 with its PRF (HMAC-SHA1 when absent).
-func describeKDF(a pkix.AlgorithmIdentifier) string {
+// kdf names PBKDF2 with its PRF (HMAC-SHA1 when absent).
+func (sc *pfxScan) kdf(a pkix.AlgorithmIdentifier) string {
 	var p pbkdf2Params
 	if _, err := asn1.Unmarshal(a.Parameters.FullBytes, &p); err != nil {
 		return algName(a.Algorithm)
 	}
+	sc.saw(p.Iter)
 	prf := "SHA1"
 	if len(p.PRF.Algorithm) > 0 {
 		prf = algName(p.PRF.Algorithm)
@@ -207,16 +231,17 @@ func describeKDF(a pkix.AlgorithmIdentifier) string {
 	return "PBKDF2-" + prf
 }
 
-// describeMAC names the integrity MAC.
-func describeMAC(m macData) string {
+// mac names the integrity MAC.
+func (sc *pfxScan) mac(m macData) string {
 	a := m.Mac.Algorithm
+	sc.saw(m.Iterations)
 	switch {
 	case len(a.Algorithm) == 0:
 		return "no MAC"
 	case a.Algorithm.Equal(oidPBMAC1):
 		var p pbmac1Params
 		if _, err := asn1.Unmarshal(a.Parameters.FullBytes, &p); err == nil {
-			return "MAC PBMAC1/HMAC-" + algName(p.MAC.Algorithm) + "/" + describeKDF(p.KDF)
+			return "MAC PBMAC1/HMAC-" + algName(p.MAC.Algorithm) + "/" + sc.kdf(p.KDF)
 		}
 		return "MAC PBMAC1"
 	}
