@@ -37,10 +37,13 @@ func (c *Core) SetPassword(ctx context.Context, cx store.Context, srv Server, pa
 		return errors.New("a password cannot contain a line break")
 	}
 	if cx == store.Machine {
-		s, err := c.Store(cx)
+		// Under the context lock, which also keeps other users out of the
+		// directory (on Windows its DACL; 0700 elsewhere).
+		s, tx, err := c.lock(ctx, cx)
 		if err != nil {
 			return err
 		}
+		defer tx.Unlock()
 		dir := filepath.Join(s.Dir(), credentialDir)
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("save the password for %s: %w", srv.URL, err)

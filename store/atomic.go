@@ -44,16 +44,13 @@ func writeFileRenamed(dir, name string, data []byte) error {
 // tmpPrefix starts every temporary file name; Verify removes leftovers.
 const tmpPrefix = ".tmp-"
 
-// mkdirDurable creates dir (0700; on Windows the equivalent DACL) and its
-// parents and makes the new names durable.
+// mkdirDurable creates dir (0700; on Windows Lock sets the equivalent
+// DACL) and its parents and makes the new names durable.
 func mkdirDurable(dir string) error {
 	if _, err := os.Stat(dir); err == nil {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	if err := restrictDir(dir); err != nil {
 		return err
 	}
 	return syncDir(filepath.Dir(dir))

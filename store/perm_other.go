@@ -3,4 +3,4 @@
 package store
 
 // restrictDir: mode 0700 (mkdirDurable) already keeps others out.
-func restrictDir(string) error { return nil }
+func restrictDir(string, bool) error { return nil }

@@ -6,26 +6,29 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// privateDACL is what mode 0700 means on Unix: full control for the
-// owner (the user; an elevated process's Administrators), SYSTEM and
-// Administrators, inherited by everything created below, nothing from
-// above. Without it a directory under %ProgramData% would let every user
-// read the machine context's private keys.
-const privateDACL = "D:P(A;OICI;FA;;;OW)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+// The DACLs that stand for mode 0700 on Unix, inherited by everything
+// below and nothing from above. The machine context's is SYSTEM and
+// Administrators only, whoever created the directory (a user could have
+// made %ProgramData%\certdesk first and would own it); the others add the
+// owner, the user whose profile holds them.
+const (
+	machineDACL = "D:P(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+	privateDACL = "D:P(A;OICI;FA;;;OW)(A;OICI;FA;;;SY)(A;OICI;FA;;;BA)"
+)
 
-// restrictDir gives a directory certdesk created the private DACL. A
-// file system without ACLs (FAT, some network shares) has nothing to set:
-// that is not an error, as 0700 is none on such a mount on Unix.
-func restrictDir(dir string) error {
-	err := setPrivateDACL(dir)
-	if errors.Is(err, windows.ERROR_NOT_SUPPORTED) || errors.Is(err, windows.ERROR_INVALID_FUNCTION) {
-		return nil
+// restrictDir gives a context's directory its private DACL; Windows
+// carries it down to what is already inside. It runs at every Lock, so a
+// directory made by other code, or by an older certdesk, is fixed too.
+// Without it every user could read the machine context's private keys
+// and saved password under %ProgramData%. A file system without ACLs
+// (FAT, some network shares) has nothing to set, as 0700 means nothing on
+// such a mount on Unix: that is not an error.
+func restrictDir(dir string, machine bool) error {
+	sddl := privateDACL
+	if machine {
+		sddl = machineDACL
 	}
-	return err
-}
-
-func setPrivateDACL(dir string) error {
-	sd, err := windows.SecurityDescriptorFromString(privateDACL)
+	sd, err := windows.SecurityDescriptorFromString(sddl)
 	if err != nil {
 		return err
 	}
@@ -33,6 +36,10 @@ func setPrivateDACL(dir string) error {
 	if err != nil {
 		return err
 	}
-	return windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
+	err = windows.SetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT,
 		windows.DACL_SECURITY_INFORMATION|windows.PROTECTED_DACL_SECURITY_INFORMATION, nil, nil, dacl, nil)
+	if errors.Is(err, windows.ERROR_NOT_SUPPORTED) || errors.Is(err, windows.ERROR_INVALID_FUNCTION) {
+		return nil
+	}
+	return err
 }

@@ -11,8 +11,8 @@ import (
 	"golang.org/x/sys/windows"
 )
 
-// TestWindowsPrivateDirs: the machine context's directories carry a
-// protected DACL (owner, SYSTEM, Administrators) that the key files inherit,
+// TestWindowsPrivateDirs: the machine context's directory carries a
+// protected DACL (SYSTEM, Administrators) that the key files inherit,
 // so no other user can read them, as 0700/0600 ensure on Unix.
 func TestWindowsPrivateDirs(t *testing.T) {
 	if windows.NewLazySystemDLL("ntdll.dll").NewProc("wine_get_version").Find() == nil {
@@ -45,10 +45,10 @@ func TestWindowsPrivateDirs(t *testing.T) {
 		}
 		return sd.String()
 	}
-	dir := filepath.Join(s.Dir(), "stores", "My")
-	if got := dacl(dir); !strings.HasPrefix(got, "D:P") || !strings.Contains(got, ";;;SY)") || !strings.Contains(got, ";;;BA)") {
-		t.Fatalf("%s: DACL %s", dir, got)
+	if got := dacl(s.Dir()); !strings.HasPrefix(got, "D:P") || !strings.Contains(got, ";;;SY)") || !strings.Contains(got, ";;;BA)") || strings.Contains(got, ";;;OW)") {
+		t.Fatalf("%s: DACL %s", s.Dir(), got)
 	}
+	dir := filepath.Join(s.Dir(), "stores", "My")
 	ents, err := os.ReadDir(dir)
 	if err != nil || len(ents) == 0 {
 		t.Fatalf("%s holds %v, %v", dir, ents, err)

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -38,6 +39,9 @@ type Tx struct {
 func (s *Store) Lock(ctx context.Context) (*Tx, error) {
 	if err := mkdirDurable(s.dir); err != nil {
 		return nil, s.opErr("lock", "", s.dir, err)
+	}
+	if err := restrictDir(s.dir, s.c == Machine); err != nil {
+		return nil, s.opErr("lock", "", s.dir, fmt.Errorf("keeping other users out: %w", err))
 	}
 	fl := flock.New(filepath.Join(s.dir, lockName), flock.SetPermissions(0o600))
 	ok, err := fl.TryLockContext(ctx, lockRetry)
