@@ -121,10 +121,15 @@ func (s *Store) Delete(thumbprint string, withKey bool) error {
 			if err = windows.CertDeleteCertificateFromStore(c); err == nil {
 				err = s.commit()
 			}
-			if err == nil && withKey && keyed && !s.keyInUse(k) {
-				err = k.delete()
+			if err != nil {
+				return wrap("delete", s.loc, s.store, code(err), err)
 			}
-			return wrap("delete", s.loc, s.store, code(err), err)
+			if withKey && keyed && !s.keyInUse(k) {
+				// Best effort: the certificate is gone, which is what was asked;
+				// a key that cannot be deleted now stays as certmgr.msc leaves keys.
+				_ = k.delete()
+			}
+			return nil
 		}
 	}
 }
@@ -157,7 +162,8 @@ type keyProvInfo struct {
 // CryptoAPI container.
 type keyRef struct {
 	container, provider string
-	provType, flags     uint32
+	provType, keySpec   uint32
+	machine             bool // in the machine's key set
 }
 
 // keyOf reads where c's private key lives; false if it has none.
@@ -174,13 +180,13 @@ func keyOf(c *windows.CertContext) (keyRef, bool) {
 	}
 	info := (*keyProvInfo)(unsafe.Pointer(&buf[0]))
 	return keyRef{container: windows.UTF16PtrToString(info.container), provider: windows.UTF16PtrToString(info.provider),
-		provType: info.provType, flags: info.flags}, true
+		provType: info.provType, keySpec: info.keySpec, machine: info.flags&windows.CRYPT_MACHINE_KEYSET != 0}, true
 }
 
 // delete deletes the key: NCryptDeleteKey for a CNG key, CryptAcquireContext
 // with CRYPT_DELETEKEYSET for a legacy container.
 func (k keyRef) delete() error {
-	machine := k.flags & windows.CRYPT_MACHINE_KEYSET
+	const ncryptSilent, ncryptMachineKey = 0x40, 0x20 // NCRYPT_SILENT_FLAG, NCRYPT_MACHINE_KEY_FLAG
 	container, err := windows.UTF16PtrFromString(k.container)
 	if err != nil {
 		return err
@@ -192,23 +198,26 @@ func (k keyRef) delete() error {
 		}
 	}
 	if k.provType != 0 {
+		flags := uint32(windows.CRYPT_DELETEKEYSET | windows.CRYPT_SILENT)
+		if k.machine {
+			flags |= windows.CRYPT_MACHINE_KEYSET
+		}
 		var h windows.Handle
-		return windows.CryptAcquireContext(&h, container, provider, k.provType, windows.CRYPT_DELETEKEYSET|machine)
+		return windows.CryptAcquireContext(&h, container, provider, k.provType, flags)
 	}
 	var ksp, key uintptr
 	if r, _, _ := procOpenKSP.Call(uintptr(unsafe.Pointer(&ksp)), uintptr(unsafe.Pointer(provider)), 0); r != 0 {
 		return windows.Errno(r)
 	}
 	defer procFreeNObj.Call(ksp)
-	const ncryptMachineKey = 0x20 // NCRYPT_MACHINE_KEY_FLAG
-	var flags uintptr
-	if machine != 0 {
-		flags = ncryptMachineKey
+	var flags uintptr = ncryptSilent
+	if k.machine {
+		flags |= ncryptMachineKey
 	}
-	if r, _, _ := procOpenKey.Call(ksp, uintptr(unsafe.Pointer(&key)), uintptr(unsafe.Pointer(container)), 0, flags); r != 0 {
+	if r, _, _ := procOpenKey.Call(ksp, uintptr(unsafe.Pointer(&key)), uintptr(unsafe.Pointer(container)), uintptr(k.keySpec), flags); r != 0 {
 		return windows.Errno(r)
 	}
-	if r, _, _ := procDelKey.Call(key, 0); r != 0 { // frees key on success
+	if r, _, _ := procDelKey.Call(key, ncryptSilent); r != 0 { // frees key on success
 		procFreeNObj.Call(key)
 		return windows.Errno(r)
 	}
@@ -218,27 +227,37 @@ func (k keyRef) delete() error {
 // keyInUse reports whether a certificate in the store uses key k. A key
 // is deleted only when none does: Windows gives each imported key its own
 // container, but Wine puts every key in one default container.
+// If the store cannot be read to the end, the key counts as in use.
 func (s *Store) keyInUse(k keyRef) bool {
-	return s.any(func(c *windows.CertContext) bool { o, ok := keyOf(c); return ok && o == k })
+	found, err := s.any(func(c *windows.CertContext) bool {
+		o, ok := keyOf(c)
+		return ok && o.container == k.container && o.provider == k.provider && o.machine == k.machine
+	})
+	return found || err != nil
 }
 
 // has reports whether the store holds the certificate with thumbprint t
 // (upper-case hex).
 func (s *Store) has(t string) bool {
-	return s.any(func(c *windows.CertContext) bool { return Thumbprint(unsafe.Slice(c.EncodedCert, c.Length)) == t })
+	found, _ := s.any(func(c *windows.CertContext) bool { return Thumbprint(unsafe.Slice(c.EncodedCert, c.Length)) == t })
+	return found
 }
 
-// any reports whether a certificate of the store satisfies f.
-func (s *Store) any(f func(*windows.CertContext) bool) bool {
+// any reports whether a certificate of the store satisfies f; err is set
+// when the enumeration stopped for another reason than its end.
+func (s *Store) any(f func(*windows.CertContext) bool) (bool, error) {
 	var c *windows.CertContext
 	var err error
 	for {
 		if c, err = windows.CertEnumCertificatesInStore(s.h, c); err != nil {
-			return false
+			if code(err) == codeNotFound || errors.Is(err, windows.ERROR_NO_MORE_FILES) {
+				return false, nil
+			}
+			return false, err
 		}
 		if f(c) {
 			windows.CertFreeCertificateContext(c)
-			return true
+			return true, nil
 		}
 	}
 }

@@ -22,7 +22,11 @@ func keyExists(k keyRef) bool {
 	provider, _ := windows.UTF16PtrFromString(k.provider)
 	if k.provType != 0 {
 		var h windows.Handle
-		if windows.CryptAcquireContext(&h, container, provider, k.provType, k.flags&windows.CRYPT_MACHINE_KEYSET|windows.CRYPT_SILENT) != nil {
+		flags := uint32(windows.CRYPT_SILENT)
+		if k.machine {
+			flags |= windows.CRYPT_MACHINE_KEYSET
+		}
+		if windows.CryptAcquireContext(&h, container, provider, k.provType, flags) != nil {
 			return false
 		}
 		windows.CryptReleaseContext(h, 0)
