@@ -375,6 +375,13 @@ func (p *berPFX) remac(password string) ([]byte, error) {
 		}
 		pw = nil
 	}
+	return p.seal(pw)
+}
+
+// seal returns the PFX in DER with a fresh MAC (HMAC-SHA256, random salt,
+// one iteration) over the DER AuthenticatedSafe under the encoded
+// password pw. The caller has checked the file's own MAC.
+func (p *berPFX) seal(pw []byte) ([]byte, error) {
 	if p.safeDER == nil {
 		return nil, ErrMalformed
 	}
