@@ -39,9 +39,10 @@ func openCore(ctxName string) (*app.Core, store.Context, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	// A damaged settings file means default settings, not a dead CLI.
+	// A damaged settings file means default settings, not a dead CLI;
+	// settings saved now replace it.
 	var prefs app.Prefs
-	if p, err := app.OpenFilePrefs(filepath.Join(loc.Data, settingsFile)); err == nil {
+	if p, _ := app.OpenFilePrefs(filepath.Join(loc.Data, settingsFile)); p != nil {
 		prefs = p
 	}
 	core, err := app.New(app.Options{Location: loc, Prefs: prefs})

@@ -193,7 +193,8 @@ type FilePrefs struct {
 var _ Prefs = (*FilePrefs)(nil)
 
 // OpenFilePrefs reads the preferences file at path; a missing file is empty
-// preferences.
+// preferences. A damaged file is reported, with empty preferences that
+// save over it, so settings chosen now are not lost with it.
 func OpenFilePrefs(path string) (*FilePrefs, error) {
 	p := &FilePrefs{path: path, values: map[string]any{}}
 	data, err := os.ReadFile(path)
@@ -204,7 +205,8 @@ func OpenFilePrefs(path string) (*FilePrefs, error) {
 		return nil, fmt.Errorf("read preferences: %w", err)
 	}
 	if err := json.Unmarshal(data, &p.values); err != nil {
-		return nil, fmt.Errorf("read preferences %s: %w", path, err)
+		p.values = map[string]any{}
+		return p, fmt.Errorf("read preferences %s: %w", path, err)
 	}
 	return p, nil
 }

@@ -116,10 +116,19 @@ func TestOpenFilePrefsErrors(t *testing.T) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.json")
 	os.WriteFile(bad, []byte("{not json"), 0o600)
-	if _, err := OpenFilePrefs(bad); err == nil || !strings.Contains(err.Error(), bad) {
-		t.Errorf("bad JSON: err = %v, want one naming the file", err)
+	p, err := OpenFilePrefs(bad)
+	if err == nil || !strings.Contains(err.Error(), bad) || p == nil || p.Int("x") != 0 {
+		t.Errorf("bad JSON: %v, %v; want an error naming the file and empty prefs", p, err)
 	}
-	p, err := OpenFilePrefs(filepath.Join(dir, "missing.json"))
+	// Settings chosen now save over the damaged file.
+	p.SetInt("x", 7)
+	if err := p.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if back, err := OpenFilePrefs(bad); err != nil || back.Int("x") != 7 {
+		t.Errorf("after saving over it: %v, %v", back, err)
+	}
+	p, err = OpenFilePrefs(filepath.Join(dir, "missing.json"))
 	if err != nil || p.String("x") != "" || p.Int("x") != 0 || p.Bool("x") {
 		t.Errorf("missing file: %v", err)
 	}
