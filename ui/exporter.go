@@ -40,6 +40,7 @@ var exportProfiles = []struct {
 // exporter is the form of the Export dialog for one entry.
 type exporter struct {
 	entry    row
+	certOnly bool // the certificate alone (of the OS's own store)
 	format   *widget.Select
 	profile  *widget.RadioGroup
 	password *widget.Entry
@@ -51,7 +52,7 @@ type exporter struct {
 // newExporter builds the form; certOnly (a certificate of the OS's own
 // store, whose key stays there) offers PEM and DER only.
 func newExporter(r row, certOnly bool) *exporter {
-	ex := &exporter{entry: r}
+	ex := &exporter{entry: r, certOnly: certOnly}
 	var labels, profiles []string
 	for _, f := range exportFormats {
 		if !certOnly || f.format == store.FormatPEM || f.format == store.FormatDER {
@@ -120,7 +121,8 @@ func (ex *exporter) update() {
 			w.Disable()
 		}
 	}
-	if ex.choice().format == store.FormatDER {
+	if ex.choice().format == store.FormatDER || ex.certOnly {
+		ex.chain.SetChecked(!ex.certOnly && ex.chain.Checked)
 		ex.chain.Disable()
 	} else {
 		ex.chain.Enable()
@@ -131,7 +133,7 @@ func (ex *exporter) update() {
 
 // options returns the store's export options for the form.
 func (ex *exporter) options() store.ExportOptions {
-	opt := store.ExportOptions{Format: ex.choice().format, Chain: ex.chain.Checked && ex.choice().format != store.FormatDER}
+	opt := store.ExportOptions{Format: ex.choice().format, Chain: ex.chain.Checked && ex.choice().format != store.FormatDER && !ex.certOnly}
 	if ex.pfx() {
 		opt.Password = ex.password.Text
 		for _, p := range exportProfiles {

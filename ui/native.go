@@ -35,37 +35,51 @@ func (c *AppCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
 // nativeCounts caches the sizes of the OS's stores for the tree, which is
 // rebuilt after every change: on macOS each listing runs security(1)
 // several times. certdesk's own publishing resets it; changes made
-// outside show within nativeCountsTTL.
+// outside show within nativeCountsTTL. Listing happens outside the lock,
+// so a reset (from an event) never waits for it.
 type nativeCounts struct {
-	mu sync.Mutex
-	at time.Time
-	n  map[string]int // "user/My" → entries; absent: no such store here
+	mu  sync.Mutex
+	at  time.Time
+	gen int            // bumped by reset: a listing begun before it is not kept
+	n   map[string]int // "user/My" → entries; absent: no such store here
 }
 
 const nativeCountsTTL = 30 * time.Second
 
 func (nc *nativeCounts) reset() {
 	nc.mu.Lock()
-	nc.n = nil
+	nc.n, nc.gen = nil, nc.gen+1
 	nc.mu.Unlock()
 }
 
-// get returns the counts, listing the stores again when stale.
+// get returns the counts, listing the stores again when stale. A listing
+// that failed for another reason than the store not existing is not kept.
 func (nc *nativeCounts) get(ctx context.Context, core *app.Core) map[string]int {
 	nc.mu.Lock()
-	defer nc.mu.Unlock()
-	if nc.n != nil && time.Since(nc.at) < nativeCountsTTL {
-		return nc.n
+	n, gen := nc.n, nc.gen
+	fresh := n != nil && time.Since(nc.at) < nativeCountsTTL
+	nc.mu.Unlock()
+	if fresh {
+		return n
 	}
-	nc.n, nc.at = map[string]int{}, time.Now()
+	n, keep := map[string]int{}, true
 	for _, base := range []store.Context{store.User, store.Machine} {
-		for _, n := range store.StandardNames {
-			if es, err := core.NativeList(ctx, base, n); err == nil {
-				nc.n[string(base)+"/"+string(n)] = len(es)
+		for _, name := range store.StandardNames {
+			es, err := core.NativeList(ctx, base, name)
+			switch {
+			case err == nil:
+				n[string(base)+"/"+string(name)] = len(es)
+			case !errors.Is(err, store.ErrUnsupported):
+				keep = false
 			}
 		}
 	}
-	return nc.n
+	nc.mu.Lock()
+	if keep && gen == nc.gen {
+		nc.n, nc.at = n, time.Now()
+	}
+	nc.mu.Unlock()
+	return n
 }
 
 // contextsExcept is StoreCore's, followed by the native views of the user

@@ -156,5 +156,9 @@ func TestNativeStoresView(t *testing.T) {
 	if got := v.exporter.format.Options; len(got) != 2 || v.exporter.choice().format != store.FormatDER {
 		t.Fatalf("export offers %q, chosen %q", got, v.exporter.format.Selected)
 	}
+	v.exporter.format.SetSelected(v.exporter.format.Options[0]) // PEM
+	if !v.exporter.chain.Disabled() || v.exporter.options().Chain {
+		t.Fatal("the chain is offered for a certificate of the OS's store")
+	}
 	tapOverlayButton(t, w, "Cancel")
 }

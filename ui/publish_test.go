@@ -210,7 +210,8 @@ func TestUnpublishEnabled(t *testing.T) {
 		{"user identity not published", "user/My", 1, false, Publication{}, [4]bool{false, false, true, false}},
 		{"user identity in browsers", "user/My", 1, false, Publication{Browsers: 2}, [4]bool{false, false, false, true}},
 		{"user root in browsers", "user/Root", 0, false, Publication{Browsers: 1}, [4]bool{false, false, false, true}},
-		{"user certificate without key", "user/My", 0, false, Publication{Browsers: 2}, [4]bool{}},
+		{"user certificate without key, published: only taking it back", "user/My", 0, false, Publication{Browsers: 2}, [4]bool{false, false, false, true}},
+		{"user certificate without key", "user/My", 0, false, Publication{}, [4]bool{}},
 		{"machine identity", "machine/My", 0, false, Publication{System: true, Browsers: 2}, [4]bool{}},
 	}
 	for _, tt := range tests {

@@ -341,15 +341,11 @@ func (v *mainView) renewSelected() {
 	})
 }
 
-// canPublish reports whether the core can publish r, of the browser's
-// store, to target: browsers take an identity only with its key.
-func (v *mainView) canPublish(r row, target string) bool {
+// canPublish reports whether the core publishes entries of the browser's
+// store to target at all.
+func (v *mainView) canPublish(target string) bool {
 	p, ok := v.core.(Publisher)
-	if !ok || !p.CanPublish(v.browser.contextID, v.browser.store, target) {
-		return false
-	}
-	// An identity goes with its key, to the browsers or the OS's store.
-	return v.browser.store != store.My || r.HasKey
+	return ok && p.CanPublish(v.browser.contextID, v.browser.store, target)
 }
 
 // publishAllowed reports whether r, of the browser's store, may be
@@ -357,11 +353,14 @@ func (v *mainView) canPublish(r row, target string) bool {
 // writable, the core can publish it there, and it is published there
 // (undo) or not known to be (publish). The details fetched where it is.
 func (v *mainView) publishAllowed(r row, target string, undo bool) bool {
-	if v.browser.readOnly() || !v.canPublish(r, target) {
+	if v.browser.readOnly() || !v.canPublish(target) {
 		return false
 	}
 	pub, known := v.browser.publication(r)
 	there := known && (target == TargetSystem && pub.System || target == TargetBrowsers && pub.Browsers > 0)
+	if !undo && v.browser.store == store.My && !r.HasKey {
+		return false // an identity goes with its key; taking one back needs none
+	}
 	return there == undo
 }
 
