@@ -11,13 +11,7 @@
 # cold process runs (hyperfine when installed, else a date +%s%N loop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cli=$PWD/build/certdesk-cli
-[ -x "$cli" ] || CGO_ENABLED=0 go build -tags nogui -o "$cli" .
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-go build -o "$work/parsefloor" ./scripts/parsefloor
-
-. scripts/benchlib.sh
+. scripts/benchlib.sh # $cli, $work, $work/parsefloor, median_ms, row
 
 root=$work/pulse
 CERTDESK_BENCH_ROOT="$root" CERTDESK_BENCH_META_OUT="$work/meta.json" \

@@ -7,13 +7,7 @@
 # installed, else a date +%s%N loop).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cli=$PWD/build/certdesk-cli
-[ -x "$cli" ] || CGO_ENABLED=0 go build -tags nogui -o "$cli" .
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-go build -o "$work/parsefloor" ./scripts/parsefloor
-
-. scripts/benchlib.sh
+. scripts/benchlib.sh # $cli, $work, $work/parsefloor, median_ms, row
 
 # (a) listing 10,000 certificates from the index vs reading and parsing
 # the same 10,000 DER files.

@@ -1,5 +1,13 @@
 # benchlib.sh: shared by the scripts/bench-*.sh that time cold processes.
-# Source it after setting $work (a scratch directory).
+# Source it from the repo root: it sets $cli (the headless binary, built if
+# absent), $work (a scratch directory removed on exit) and builds
+# $work/parsefloor, the read-and-parse floor.
+
+cli=$PWD/build/certdesk-cli
+[ -x "$cli" ] || CGO_ENABLED=0 go build -tags nogui -o "$cli" .
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+go build -o "$work/parsefloor" ./scripts/parsefloor
 
 # median_ms CMD...: median wall time of a cold run of CMD in milliseconds
 # (hyperfine when installed, else a date +%s%N loop); $runs runs (10), and
