@@ -83,14 +83,15 @@ func (s Status) importance() widget.Importance {
 // statusOf returns the status of a certificate valid from notBefore to
 // notAfter at now.
 func statusOf(notBefore, notAfter time.Time, archived bool, now time.Time) Status {
-	switch {
-	case archived:
+	if archived {
 		return StatusArchived
-	case now.After(notAfter):
+	}
+	switch store.ExpiryStatus(notBefore, notAfter, now, expiringSoon) {
+	case store.Expired:
 		return StatusExpired
-	case now.Before(notBefore):
+	case store.NotYetValid:
 		return StatusNotYetValid
-	case notAfter.Sub(now) <= expiringSoon:
+	case store.Expiring:
 		return StatusExpiringSoon
 	}
 	return StatusValid
