@@ -86,7 +86,15 @@ func (p *Publication) addChain(d string, ths ...string) {
 }
 
 // Empty reports whether the certificate is published nowhere.
-func (p Publication) Empty() bool { return !p.System && len(p.Browsers) == 0 }
+func (p Publication) Empty() bool { return !p.On(TargetSystem) && !p.On(TargetBrowsers) }
+
+// On reports whether the certificate is published to t.
+func (p Publication) On(t Target) bool {
+	if t == TargetSystem {
+		return p.System
+	}
+	return len(p.Browsers) > 0
+}
 
 // ErrNeedsRoot is returned when publishing to (or removing from) the
 // system trust store without root rights.
@@ -466,7 +474,7 @@ func (c *Core) republish(ctx context.Context, s *store.Store, old store.Entry, n
 	}
 	p := m[old.Thumbprint]
 	for _, t := range []Target{TargetBrowsers, TargetSystem} {
-		if (t == TargetBrowsers && len(p.Browsers) == 0) || (t == TargetSystem && !p.System) {
+		if !p.On(t) {
 			continue
 		}
 		where := c.targetName(t)

@@ -49,7 +49,7 @@ func (c *Core) remove(ctx context.Context, cx store.Context, n store.Name, thumb
 	}
 	if p, ok := m[e.Thumbprint]; ok && p.Store == n && e.Certificate != nil {
 		for _, t := range []Target{TargetSystem, TargetBrowsers} {
-			if (t == TargetSystem && !p.System) || (t == TargetBrowsers && len(p.Browsers) == 0) {
+			if !p.On(t) {
 				continue
 			}
 			if err := c.unpublishEntry(ctx, s, n, e.Thumbprint, e.Certificate.Raw, t); err != nil {
