@@ -17,8 +17,9 @@ const (
 )
 
 // restrictDir gives a context's directory its private DACL; Windows
-// carries it down to what is already inside. It runs at every Lock, so a
-// directory made by other code, or by an older certdesk, is fixed too.
+// carries it down to what is already inside. It runs once per opened
+// store (at its first Lock), so a directory made by other code, or by an
+// older certdesk, is fixed too; a DACL already in place is left alone.
 // Without it every user could read the machine context's private keys
 // and saved password under %ProgramData%. A file system without ACLs
 // (FAT, some network shares) has nothing to set, as 0700 means nothing on
@@ -27,6 +28,9 @@ func restrictDir(dir string, machine bool) error {
 	sddl := privateDACL
 	if machine {
 		sddl = machineDACL
+	}
+	if cur, err := windows.GetNamedSecurityInfo(dir, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION); err == nil && cur.String() == sddl {
+		return nil // already so: setting it again would walk every file below
 	}
 	sd, err := windows.SecurityDescriptorFromString(sddl)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,6 +25,8 @@ type Store struct {
 
 	kekMu sync.Mutex
 	kek   []byte // cached key-encryption key once read from the keyring
+
+	restricted atomic.Bool // restrictDir succeeded for dir (perm_*.go)
 }
 
 // Option configures Open.

@@ -40,8 +40,11 @@ func (s *Store) Lock(ctx context.Context) (*Tx, error) {
 	if err := mkdirDurable(s.dir); err != nil {
 		return nil, s.opErr("lock", "", s.dir, err)
 	}
-	if err := restrictDir(s.dir, s.c == Machine); err != nil {
-		return nil, s.opErr("lock", "", s.dir, fmt.Errorf("keeping other users out: %w", err))
+	if !s.restricted.Load() {
+		if err := restrictDir(s.dir, s.c == Machine); err != nil {
+			return nil, s.opErr("lock", "", s.dir, fmt.Errorf("keeping other users out: %w", err))
+		}
+		s.restricted.Store(true)
 	}
 	fl := flock.New(filepath.Join(s.dir, lockName), flock.SetPermissions(0o600))
 	ok, err := fl.TryLockContext(ctx, lockRetry)
