@@ -1,17 +1,18 @@
-# certdesk — see README.md. Every target installs what it needs on Debian 12.
+# certdesk — see README.md. setup installs the Debian 12 packages; demo, test,
+# bench and cross run it first, build does not.
 .PHONY: setup build cli demo test bench lint screenshots clean cross package release
 
 setup:
 	@bash scripts/setup-debian.sh
 
-build: setup
+build:
 	go build -o build/certdesk .
 
 # cli builds the headless binary (no cgo, no GL): every verb, no GUI.
 cli:
 	CGO_ENABLED=0 go build -tags nogui -o build/certdesk-cli .
 
-demo: build
+demo: setup build
 	LANG=en_US.UTF-8 ./build/certdesk --demo
 
 test:
@@ -21,9 +22,7 @@ bench: setup
 	@bash scripts/bench.sh
 
 lint:
-	gofmt -l $$(git ls-files '*.go')
-	go vet ./...
-	go tool staticcheck ./...
+	@bash scripts/lint.sh
 
 # cross builds and checks the other targets (linux/arm64 with tests under
 # qemu, windows/amd64, and without cgo windows/arm64, darwin/arm64+amd64).
@@ -39,7 +38,7 @@ release:
 	@bash scripts/release.sh
 
 # screenshots drives "certdesk --demo" under Xvfb and saves docs/screenshots/*.png.
-screenshots: build
+screenshots: setup build
 	bash scripts/screenshots.sh build/certdesk docs/screenshots
 
 clean:

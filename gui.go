@@ -5,6 +5,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -19,10 +20,10 @@ import (
 // appID is the Fyne application id; it must match FyneApp.toml.
 const appID = "io.github.certdesk"
 
-// runGUI opens the main window over the core of CERTDESK_ROOT or the
+// startGUI opens the main window over the core of CERTDESK_ROOT or the
 // platform's locations; with demo, over the embedded test CA's throwaway
 // root instead (ui.StartDemo).
-func runGUI(c *cli, demo bool) int {
+func startGUI(demo bool, stdout io.Writer) error {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon)
 	var core *app.Core
@@ -30,28 +31,23 @@ func runGUI(c *cli, demo bool) int {
 	if demo {
 		d, err := ui.StartDemo(context.Background())
 		if err != nil {
-			return c.fail(err)
+			return err
 		}
 		defer d.Close()
-		fmt.Fprint(c.stdout, d.Describe())
+		fmt.Fprint(stdout, d.Describe())
 		core, schedule = d.Core, nil
 	} else {
 		if root := os.Getenv("CERTDESK_ROOT"); root != "" {
 			abs, err := filepath.Abs(root) // the OS job must look where the GUI looks
 			if err != nil {
-				return c.fail(err)
+				return err
 			}
 			schedule.Env = []string{"CERTDESK_ROOT=" + abs}
 		}
-		// The settings live in settings.json, where the command line and
-		// the scheduled pulse read them too.
 		var err error
-		if core, _, err = openCore(string(store.User)); err != nil {
-			return c.fail(err)
+		if core, err = app.Open(store.Location{}); err != nil {
+			return err
 		}
 	}
-	if err := ui.Run(a, core, schedule); err != nil {
-		return c.fail(err)
-	}
-	return exitOK
+	return ui.Run(a, core, schedule)
 }

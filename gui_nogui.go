@@ -2,7 +2,8 @@
 
 package main
 
-// runGUI in a headless build (-tags nogui) explains that there is no GUI.
-func runGUI(c *cli, demo bool) int {
-	return c.usage("this build has no GUI (built with -tags nogui); run a verb, see certdesk -h")
-}
+import "github.com/certdesk/certdesk/internal/cli"
+
+// startGUI is nil in a headless build (-tags nogui): the command line says
+// there is no GUI.
+var startGUI cli.GUI

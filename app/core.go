@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -304,4 +305,25 @@ func (c *Core) lock(ctx context.Context, cx store.Context) (*store.Store, *store
 		return nil, nil, err
 	}
 	return s, tx, nil
+}
+
+// SettingsFile is the name of the settings file in the location's data
+// directory; the GUI, the command line and the scheduled pulse share it.
+const SettingsFile = "settings.json"
+
+// Open opens the core of a location with its settings file, as the GUI and
+// the command line use it; the zero Location means store.LocationFromEnv.
+// A damaged settings file means default settings, which saving replaces.
+func Open(loc store.Location) (*Core, error) {
+	if loc == (store.Location{}) {
+		var err error
+		if loc, err = store.LocationFromEnv(os.Getenv); err != nil {
+			return nil, err
+		}
+	}
+	var prefs Prefs
+	if p, _ := OpenFilePrefs(filepath.Join(loc.Data, SettingsFile)); p != nil {
+		prefs = p
+	}
+	return New(Options{Location: loc, Prefs: prefs})
 }

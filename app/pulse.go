@@ -72,7 +72,7 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 			rep.Failed++
 		}
 	}
-	pol := c.Settings().RenewalPolicy()
+	pol := c.Settings().RenewalWindow()
 	es, err := s.List(ctx, store.My, store.ListOptions{})
 	if err != nil {
 		return nil, err

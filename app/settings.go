@@ -88,9 +88,9 @@ func DefaultSettings() Settings {
 	}
 }
 
-// RenewalPolicy returns the renewal policy these settings describe.
-func (s Settings) RenewalPolicy() RenewalPolicy {
-	p := DefaultRenewalPolicy()
+// RenewalWindow returns the renewal policy these settings describe.
+func (s Settings) RenewalWindow() RenewalWindow {
+	p := DefaultRenewalWindow()
 	p.Ratio = s.RenewalRatio
 	return p
 }

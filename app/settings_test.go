@@ -82,8 +82,8 @@ func TestSettingsValidate(t *testing.T) {
 func TestSettingsRoundTrip(t *testing.T) {
 	s := Settings{CheckInterval: 2 * time.Hour, RenewalRatio: 0.7, NotifyDays: []int{}, StartInTray: true, DefaultContext: "app:demo",
 		PublishIssued: !nativeOS} // the opposite of the default, so it must be saved to come back
-	if got := s.RenewalPolicy().Ratio; got != 0.7 {
-		t.Errorf("RenewalPolicy().Ratio = %v", got)
+	if got := s.RenewalWindow().Ratio; got != 0.7 {
+		t.Errorf("RenewalWindow().Ratio = %v", got)
 	}
 	m := mapPrefs{}
 	s.Save(m)

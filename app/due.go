@@ -25,8 +25,8 @@ const maxJitterShare = 20
 // left"). It is a function so no caller can change the default for others.
 func DefaultNotifyDays() []int { return []int{30, 14, 7, 1} }
 
-// RenewalPolicy is the configurable part of the renewal decision.
-type RenewalPolicy struct {
+// RenewalWindow is the configurable part of the renewal decision.
+type RenewalWindow struct {
 	// Ratio of the lifetime after which a certificate without a template
 	// renewal period is due; 0 or out of (0,1) means DefaultRenewalRatio.
 	Ratio float64
@@ -35,9 +35,9 @@ type RenewalPolicy struct {
 	Jitter time.Duration
 }
 
-// DefaultRenewalPolicy returns the policy certdesk uses unless configured.
-func DefaultRenewalPolicy() RenewalPolicy {
-	return RenewalPolicy{Ratio: DefaultRenewalRatio, Jitter: DefaultRenewalJitter}
+// DefaultRenewalWindow returns the policy certdesk uses unless configured.
+func DefaultRenewalWindow() RenewalWindow {
+	return RenewalWindow{Ratio: DefaultRenewalRatio, Jitter: DefaultRenewalJitter}
 }
 
 // Validity is what the renewal decision needs to know about a certificate.
@@ -55,7 +55,7 @@ type Validity struct {
 // template's renewal period, or NotBefore plus Ratio of the lifetime when
 // there is none, moved earlier by the certificate's share of the jitter.
 // The result is never after NotAfter and never before NotBefore.
-func RenewAt(v Validity, p RenewalPolicy) time.Time {
+func RenewAt(v Validity, p RenewalWindow) time.Time {
 	life := v.NotAfter.Sub(v.NotBefore)
 	if life <= 0 {
 		// A malformed or zero validity: due from the start.
@@ -85,7 +85,7 @@ func RenewAt(v Validity, p RenewalPolicy) time.Time {
 
 // NeedsRenewal reports whether the certificate is due at now. Expired
 // certificates are always due.
-func NeedsRenewal(v Validity, p RenewalPolicy, now time.Time) bool {
+func NeedsRenewal(v Validity, p RenewalWindow, now time.Time) bool {
 	return !now.Before(v.NotAfter) || !now.Before(RenewAt(v, p))
 }
 

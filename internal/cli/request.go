@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -14,7 +14,7 @@ const requestUsage = `usage:
   certdesk request status [-context C] [-json]          poll pending requests; exit 1 if a poll failed`
 
 // runRequest implements "certdesk request new|accept|status".
-func (c *cli) runRequest(args []string) int {
+func (c *cmd) runRequest(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(c.stderr, requestUsage)
 		return exitUsage
@@ -104,7 +104,7 @@ func (c *cli) runRequest(args []string) int {
 }
 
 // printRequests prints poll outcomes and returns how many failed.
-func (c *cli) printRequests(outs []app.RequestOutcome, asJSON bool) (failed int) {
+func (c *cmd) printRequests(outs []app.RequestOutcome, asJSON bool) (failed int) {
 	for _, o := range outs {
 		if o.Outcome == app.OutcomeFailed {
 			failed++

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -28,7 +28,7 @@ const testcaUsage = `usage:
 
 // runTestCA implements "certdesk testca ..." (issue #3): the embedded test
 // CEP/CES server and its CA database.
-func (c *cli) runTestCA(args []string) int {
+func (c *cmd) runTestCA(args []string) int {
 	if len(args) == 0 {
 		return c.usage("testca needs a subcommand\n%s", testcaUsage)
 	}
@@ -96,7 +96,7 @@ func parseDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
-func (c *cli) testcaServe(args []string) int {
+func (c *cmd) testcaServe(args []string) int {
 	fs := c.newFlags("testca serve")
 	addr := fs.String("addr", "127.0.0.1:0", "listen `address`")
 	dir := fs.String("dir", "", "state `directory` (default: a new temporary directory)")
@@ -168,7 +168,7 @@ func openTestCA(dir string) (*testca.CA, error) {
 	return testca.New(testca.Config{Dir: dir})
 }
 
-func (c *cli) testcaDecide(verb string, args []string) int {
+func (c *cmd) testcaDecide(verb string, args []string) int {
 	fs := c.newFlags("testca " + verb)
 	dir := fs.String("dir", "", "state `directory` of the test CA")
 	reason := ""
@@ -201,7 +201,7 @@ func (c *cli) testcaDecide(verb string, args []string) int {
 	return exitOK
 }
 
-func (c *cli) testcaPending(args []string) int {
+func (c *cmd) testcaPending(args []string) int {
 	fs := c.newFlags("testca pending")
 	dir := fs.String("dir", "", "state `directory` of the test CA")
 	pos, code, ok := c.parseOrExit(fs, args)
@@ -225,7 +225,7 @@ func (c *cli) testcaPending(args []string) int {
 	return exitOK
 }
 
-func (c *cli) testcaResign(args []string) int {
+func (c *cmd) testcaResign(args []string) int {
 	fs := c.newFlags("testca resign")
 	dir := fs.String("dir", "", "state `directory` of the test CA")
 	nb := fs.String("not-before", "", "new NotBefore: RFC 3339 `TIME`, or a duration relative to now (-720h, -30d)")

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -11,16 +11,16 @@ import (
 )
 
 // storePublish implements "certdesk store publish -to system|browsers".
-func (c *cli) storePublish(args []string) int { return c.publishVerb("publish", args) }
+func (c *cmd) storePublish(args []string) int { return c.publishVerb("publish", args) }
 
 // storeUnpublish implements "certdesk store unpublish -to system|browsers".
-func (c *cli) storeUnpublish(args []string) int { return c.publishVerb("unpublish", args) }
+func (c *cmd) storeUnpublish(args []string) int { return c.publishVerb("unpublish", args) }
 
 // publishVerb parses the shared flags of publish and unpublish. Without
 // -context and -store, the target picks them: system means machine/Root,
 // browsers user/My, so "sudo certdesk store publish -to system THUMB" and
 // "certdesk store publish -to browsers THUMB" do the usual thing.
-func (c *cli) publishVerb(verb string, args []string) int {
+func (c *cmd) publishVerb(verb string, args []string) int {
 	f := c.storeFlags(verb)
 	to := f.fs.String("to", "", "system (machine Root/CA: trusted system-wide) or browsers (user Root/My: browser NSS databases)")
 	pos, code, ok := c.parseOrExit(f.fs, args)

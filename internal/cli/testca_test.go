@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -134,7 +134,7 @@ func TestCAServe(t *testing.T) {
 	var out, errb syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run([]string{"testca", "serve", "-dir", dir, "-kbr", "-user", "bob@example.test:pw"}, strings.NewReader(""), &out, &errb)
+		done <- Run([]string{"testca", "serve", "-dir", dir, "-kbr", "-user", "bob@example.test:pw"}, strings.NewReader(""), &out, &errb, nil)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "serving") {

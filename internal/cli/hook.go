@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -21,7 +21,7 @@ CERTDESK_CONTEXT set. The hook follows the certificate to its renewed successor.
 A failing hook is reported; the renewal is kept.`
 
 // runHook implements "certdesk hook set|list|remove|run".
-func (c *cli) runHook(args []string) int {
+func (c *cmd) runHook(args []string) int {
 	if len(args) == 0 {
 		fmt.Fprintln(c.stderr, hookUsage)
 		return exitUsage

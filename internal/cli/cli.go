@@ -1,4 +1,6 @@
-package main
+// Package cli is certdesk's command line: one file per verb group, every
+// verb headless (no Fyne here; the GUI starter is passed in by main).
+package cli
 
 import (
 	"errors"
@@ -18,25 +20,31 @@ const (
 	exitUsage = 2
 )
 
-// cli carries the standard streams of one invocation, so verbs run
+// cmd carries the standard streams of one invocation, so verbs run
 // in-process in tests exactly as they do from a shell.
-type cli struct {
+type cmd struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	gui            GUI
 }
 
+// GUI opens the graphical interface and returns when its window closes;
+// with demo, over the embedded test CEP/CES. Messages for the person (the
+// demo's addresses) go to stdout. A nil GUI is a build without one.
+type GUI func(demo bool, stdout io.Writer) error
+
 // verbs maps the first argument to its handler. The GUI is the default.
-var verbs = map[string]func(c *cli, args []string) int{
-	"store":     (*cli).runStore,
-	"server":    (*cli).runServer,
-	"templates": (*cli).runTemplates,
-	"enroll":    (*cli).runEnroll,
-	"request":   (*cli).runRequest,
-	"pulse":     (*cli).runPulse,
-	"hook":      (*cli).runHook,
-	"schedule":  (*cli).runSchedule,
-	"history":   (*cli).runHistory,
-	"testca":    (*cli).runTestCA,
+var verbs = map[string]func(c *cmd, args []string) int{
+	"store":     (*cmd).runStore,
+	"server":    (*cmd).runServer,
+	"templates": (*cmd).runTemplates,
+	"enroll":    (*cmd).runEnroll,
+	"request":   (*cmd).runRequest,
+	"pulse":     (*cmd).runPulse,
+	"hook":      (*cmd).runHook,
+	"schedule":  (*cmd).runSchedule,
+	"history":   (*cmd).runHistory,
+	"testca":    (*cmd).runTestCA,
 }
 
 const usageText = `usage:
@@ -54,15 +62,16 @@ const usageText = `usage:
   certdesk testca serve|resign|approve|deny ...
 Run "certdesk VERB -h" for the flags of a verb.`
 
-// run is the whole program minus os.Exit: it returns the exit status.
-func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	c := &cli{stdin: stdin, stdout: stdout, stderr: stderr}
+// Run is the whole program minus os.Exit: it returns the exit status.
+// gui is started with no arguments or --demo.
+func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, gui GUI) int {
+	c := &cmd{stdin: stdin, stdout: stdout, stderr: stderr, gui: gui}
 	if len(args) == 0 {
-		return runGUI(c, false)
+		return c.runGUI(false)
 	}
 	switch args[0] {
 	case "--demo", "-demo":
-		return runGUI(c, true)
+		return c.runGUI(true)
 	case "-h", "--help", "-help", "help":
 		fmt.Fprintln(stdout, usageText)
 		return exitOK
@@ -74,15 +83,26 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return verb(c, args[1:])
 }
 
+// runGUI starts the GUI, or explains that this build has none.
+func (c *cmd) runGUI(demo bool) int {
+	if c.gui == nil {
+		return c.usage("this build has no GUI (built with -tags nogui); run a verb, see certdesk -h")
+	}
+	if err := c.gui(demo, c.stdout); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
 // fail prints err as the one-line error the contract promises and returns
 // exitFail.
-func (c *cli) fail(err error) int {
+func (c *cmd) fail(err error) int {
 	fmt.Fprintf(c.stderr, "certdesk: %s\n", oneLine(err.Error()))
 	return exitFail
 }
 
 // usage prints a usage error and returns exitUsage.
-func (c *cli) usage(format string, a ...any) int {
+func (c *cmd) usage(format string, a ...any) int {
 	fmt.Fprintf(c.stderr, "certdesk: "+format+"\n", a...)
 	return exitUsage
 }
@@ -93,7 +113,7 @@ func oneLine(s string) string {
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.
-func (c *cli) newFlags(name string) *flag.FlagSet {
+func (c *cmd) newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("certdesk "+name, flag.ContinueOnError)
 	fs.SetOutput(c.stderr)
 	return fs
@@ -123,7 +143,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // parseOrExit wraps parse for verbs: ok is false when the verb must return
 // code at once (help printed, or a usage error already reported by flag).
-func (c *cli) parseOrExit(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+func (c *cmd) parseOrExit(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 	pos, err := parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return nil, exitOK, false
@@ -136,7 +156,7 @@ func (c *cli) parseOrExit(fs *flag.FlagSet, args []string) (pos []string, code i
 
 // readPassword reads a secret from a file (first line) or from standard
 // input, never from argv. Neither source given means no password.
-func (c *cli) readPassword(file string, fromStdin bool) (string, error) {
+func (c *cmd) readPassword(file string, fromStdin bool) (string, error) {
 	var data []byte
 	var err error
 	switch {

@@ -1,11 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -24,28 +22,14 @@ to a file certdesk writes in clear. -ca-file names the CA to trust for the serve
 it is put into the context's Root store only with -trust-ca, after you have checked
 the fingerprint that "server add -ca-file F" prints without it.`
 
-// settingsFile holds the command line's settings (renewal ratio, ...)
-// in the data directory, since the command line has no Fyne preferences.
-const settingsFile = "settings.json"
-
-// openCore builds the core over CERTDESK_ROOT or the platform defaults,
-// with the settings of settings.json, and parses the context name.
+// openCore opens the core of CERTDESK_ROOT or the platform's locations and
+// parses the context a verb names.
 func openCore(ctxName string) (*app.Core, store.Context, error) {
 	cx, err := store.ParseContext(ctxName)
 	if err != nil {
 		return nil, "", err
 	}
-	loc, err := store.LocationFromEnv(os.Getenv)
-	if err != nil {
-		return nil, "", err
-	}
-	// A damaged settings file means default settings, not a dead CLI;
-	// settings saved now replace it.
-	var prefs app.Prefs
-	if p, _ := app.OpenFilePrefs(filepath.Join(loc.Data, settingsFile)); p != nil {
-		prefs = p
-	}
-	core, err := app.New(app.Options{Location: loc, Prefs: prefs})
+	core, err := app.Open(store.Location{})
 	return core, cx, err
 }
 
@@ -56,7 +40,7 @@ func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // runServer implements "certdesk server add|list|remove".
-func (c *cli) runServer(args []string) int {
+func (c *cmd) runServer(args []string) int {
 	if len(args) == 0 || strings.TrimLeft(args[0], "-") == "h" || strings.TrimLeft(args[0], "-") == "help" {
 		fmt.Fprintln(c.stderr, serverUsage)
 		if len(args) == 0 {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -42,15 +42,15 @@ keyring (Secret Service on Linux). On a headless device without a keyring,
 permissions only (0600 files in 0700 directories); see docs/store.md.`
 
 // storeVerbs maps "certdesk store VERB" to its handler.
-var storeVerbs = map[string]func(c *cli, args []string) int{
-	"list": (*cli).storeList, "show": (*cli).storeShow, "import": (*cli).storeImport,
-	"export": (*cli).storeExport, "delete": (*cli).storeDelete, "purge": (*cli).storePurge,
-	"verify": (*cli).storeVerify, "protect": (*cli).storeProtect,
-	"publish": (*cli).storePublish, "unpublish": (*cli).storeUnpublish,
+var storeVerbs = map[string]func(c *cmd, args []string) int{
+	"list": (*cmd).storeList, "show": (*cmd).storeShow, "import": (*cmd).storeImport,
+	"export": (*cmd).storeExport, "delete": (*cmd).storeDelete, "purge": (*cmd).storePurge,
+	"verify": (*cmd).storeVerify, "protect": (*cmd).storeProtect,
+	"publish": (*cmd).storePublish, "unpublish": (*cmd).storeUnpublish,
 }
 
 // runStore implements "certdesk store ..." (issue #2).
-func (c *cli) runStore(args []string) int {
+func (c *cmd) runStore(args []string) int {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
 		fmt.Fprintln(c.stderr, storeUsage)
 		if len(args) == 0 {
@@ -73,7 +73,7 @@ type storeFlags struct {
 	json    *bool
 }
 
-func (c *cli) storeFlags(verb string) storeFlags {
+func (c *cmd) storeFlags(verb string) storeFlags {
 	fs := c.newFlags("store " + verb)
 	fs.Usage = func() { fmt.Fprintln(c.stderr, storeUsage) }
 	return storeFlags{
@@ -105,7 +105,7 @@ func (f storeFlags) open() (*store.Store, store.Name, error) {
 
 // parseStore parses args, opens the store and checks the positional count
 // (want < 0: at least one).
-func (c *cli) parseStore(f storeFlags, args []string, want int) (*store.Store, store.Name, []string, int, bool) {
+func (c *cmd) parseStore(f storeFlags, args []string, want int) (*store.Store, store.Name, []string, int, bool) {
 	pos, code, ok := c.parseOrExit(f.fs, args)
 	if !ok {
 		return nil, "", nil, code, false
@@ -120,7 +120,7 @@ func (c *cli) parseStore(f storeFlags, args []string, want int) (*store.Store, s
 	return s, n, pos, 0, true
 }
 
-func (c *cli) printJSON(v any) int {
+func (c *cmd) printJSON(v any) int {
 	enc := json.NewEncoder(c.stdout)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
@@ -129,7 +129,7 @@ func (c *cli) printJSON(v any) int {
 	return exitOK
 }
 
-func (c *cli) storeList(args []string) int {
+func (c *cmd) storeList(args []string) int {
 	f := c.storeFlags("list")
 	all := f.fs.Bool("all", false, "include archived (deleted) entries")
 	system := f.fs.Bool("system", false, "list the operating system's own store instead (Windows: certmgr.msc's; macOS: the keychain)")
@@ -186,7 +186,7 @@ type showResult struct {
 	Publication *app.Publication `json:"publication,omitempty"`
 }
 
-func (c *cli) storeShow(args []string) int {
+func (c *cmd) storeShow(args []string) int {
 	f := c.storeFlags("show")
 	s, n, pos, code, ok := c.parseStore(f, args, 1)
 	if !ok {
@@ -237,7 +237,7 @@ func (c *cli) storeShow(args []string) int {
 	return exitOK
 }
 
-func (c *cli) storeImport(args []string) int {
+func (c *cmd) storeImport(args []string) int {
 	f := c.storeFlags("import")
 	pwFile := f.fs.String("password-file", "", "read the PFX password from the first line of this file")
 	pwStdin := f.fs.Bool("password-stdin", false, "read the PFX password from standard input")
@@ -278,7 +278,7 @@ func (c *cli) storeImport(args []string) int {
 	return status
 }
 
-func (c *cli) printImport(r *store.ImportResult) {
+func (c *cmd) printImport(r *store.ImportResult) {
 	fmt.Fprintf(c.stdout, "%s: %s", r.File, strings.ToUpper(string(r.Format)))
 	if r.PFXAlgorithms != "" {
 		fmt.Fprintf(c.stdout, " (%s)", r.PFXAlgorithms)
@@ -293,7 +293,7 @@ func (c *cli) printImport(r *store.ImportResult) {
 	}
 }
 
-func (c *cli) storeExport(args []string) int {
+func (c *cmd) storeExport(args []string) int {
 	f := c.storeFlags("export")
 	format := f.fs.String("format", "", "pfx, pem, der or p7b")
 	profile := f.fs.String("profile", "modern", "PFX profile: compatible (3DES/SHA-1), modern (AES-256), pbmac1")
@@ -331,7 +331,7 @@ func (c *cli) storeExport(args []string) int {
 	return exitOK
 }
 
-func (c *cli) storeDelete(args []string) int {
+func (c *cmd) storeDelete(args []string) int {
 	f := c.storeFlags("delete")
 	s, n, pos, code, ok := c.parseStore(f, args, 1)
 	if !ok {
@@ -347,7 +347,7 @@ func (c *cli) storeDelete(args []string) int {
 	return exitOK
 }
 
-func (c *cli) storePurge(args []string) int {
+func (c *cmd) storePurge(args []string) int {
 	f := c.storeFlags("purge")
 	s, n, pos, code, ok := c.parseStore(f, args, 1)
 	if !ok {
@@ -363,7 +363,7 @@ func (c *cli) storePurge(args []string) int {
 	return exitOK
 }
 
-func (c *cli) storeVerify(args []string) int {
+func (c *cmd) storeVerify(args []string) int {
 	f := c.storeFlags("verify")
 	s, _, _, code, ok := c.parseStore(f, args, 0)
 	if !ok {
@@ -388,7 +388,7 @@ func (c *cli) storeVerify(args []string) int {
 	return exitOK
 }
 
-func (c *cli) storeProtect(args []string) int {
+func (c *cmd) storeProtect(args []string) int {
 	f := c.storeFlags("protect")
 	mode := f.fs.String("mode", "", "keyring (encrypt keys with a key kept in the OS keyring) or file (file permissions only)")
 	s, _, _, code, ok := c.parseStore(f, args, 0)

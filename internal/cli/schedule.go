@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 // runSchedule implements "certdesk schedule install|remove|status
 // [-context C]": the OS job that runs "certdesk pulse -context C".
-func (c *cli) runSchedule(args []string) int {
+func (c *cmd) runSchedule(args []string) int {
 	fs := c.newFlags("schedule")
 	ctxName := fs.String("context", "user", "context: machine, user or app:<id>")
 	pos, code, ok := c.parseOrExit(fs, args)
@@ -66,7 +66,7 @@ func (c *cli) runSchedule(args []string) int {
 	return exitOK
 }
 
-func (c *cli) notes(notes []string) {
+func (c *cmd) notes(notes []string) {
 	for _, n := range notes {
 		fmt.Fprintf(c.stdout, "note: %s\n", n)
 	}

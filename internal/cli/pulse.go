@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 // runPulse implements "certdesk pulse [-context C] [-retry] [-json]": exit
 // 0 when nothing failed, 1 when a renewal, a poll or an enrollment failed.
-func (c *cli) runPulse(args []string) int {
+func (c *cmd) runPulse(args []string) int {
 	fs := c.newFlags("pulse")
 	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
 	asJSON := fs.Bool("json", false, "print the report as JSON (docs/core.md)")

@@ -5,23 +5,12 @@ import (
 	"crypto"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"net/http"
-	"os"
-	"path/filepath"
 
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/store"
 )
-
-// policyCachePath is where the policy of server id is cached: the
-// context's state directory, since it can always be fetched again.
-func policyCachePath(s *store.Store, id string) string {
-	return filepath.Join(s.StateDir(), "cache", "policy-"+id+".json")
-}
 
 // rootPool returns the roots a context trusts for TLS: the system pool
 // (or Options.SystemRoots) plus the context's Root store.
@@ -118,86 +107,4 @@ func (c *Core) certCredential(ctx context.Context, s *store.Store, thumbprint st
 		return credential{}, err
 	}
 	return credential{cert: clientCert(e.Certificate, key)}, nil
-}
-
-// readPolicyCache returns the cached policy of a server, or a zero cache.
-// It never goes to the network: pulse decides from it.
-func readPolicyCache(s *store.Store, id string) (enroll.PolicyCache, error) {
-	var pc enroll.PolicyCache
-	data, err := os.ReadFile(policyCachePath(s, id))
-	if errors.Is(err, fs.ErrNotExist) {
-		return pc, nil
-	}
-	if err == nil {
-		err = json.Unmarshal(data, &pc)
-	}
-	if err != nil {
-		// A damaged cache is only a cache: fetch it again.
-		return enroll.PolicyCache{}, nil
-	}
-	return pc, nil
-}
-
-func writePolicyCache(s *store.Store, id string, pc enroll.PolicyCache) error {
-	path := policyCachePath(s, id)
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-		return err
-	}
-	data, err := json.Marshal(pc)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(path, data, 0o600)
-}
-
-// Policies returns the enrollment policy of server ref in context cx from
-// the cache, fetching it when the cache is empty, when nextUpdateHours
-// have passed since lastUpdate, or when refresh is set. password, if not
-// empty, is used instead of the saved one (and not saved).
-func (c *Core) Policies(ctx context.Context, cx store.Context, ref, password string, refresh bool) (*enroll.Policies, error) {
-	s, err := c.Store(cx)
-	if err != nil {
-		return nil, err
-	}
-	srv, err := c.Server(cx, ref)
-	if err != nil {
-		return nil, err
-	}
-	cred, err := c.serverCredential(ctx, s, srv, password)
-	if err != nil {
-		return nil, err
-	}
-	return c.policies(ctx, s, srv, srv.URL, cred, refresh)
-}
-
-// policies is Policies for a resolved server, CEP URL and credential.
-// The key-based-renewal CEP has its own cache entry.
-func (c *Core) policies(ctx context.Context, s *store.Store, srv Server, cepURL string, cred credential, refresh bool) (*enroll.Policies, error) {
-	id := srv.ID
-	if cepURL != srv.URL {
-		id += "-kbr"
-	}
-	pc, err := readPolicyCache(s, id)
-	if err != nil {
-		return nil, err
-	}
-	// A cache for another URL (the server was re-added with a new one) is
-	// not this server's policy any more.
-	if !refresh && !pc.Due(c.clock.Now()) && pc.URL == cepURL {
-		return pc.Policies, nil
-	}
-	if pc.URL != cepURL {
-		pc = enroll.PolicyCache{URL: cepURL}
-	}
-	cl, err := c.client(ctx, s, cred)
-	if err != nil {
-		return nil, err
-	}
-	if pc, err = cl.RefreshPolicies(ctx, pc); err != nil {
-		return nil, fmt.Errorf("get policies from %s: %w", cepURL, err)
-	}
-	if err := writePolicyCache(s, id, pc); err != nil {
-		return nil, err
-	}
-	return pc.Policies, nil
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -24,7 +24,7 @@ func TestParseInterleavedFlags(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := &cli{stderr: new(bytes.Buffer)}
+			c := &cmd{stderr: new(bytes.Buffer)}
 			fs := c.newFlags("test")
 			js := fs.Bool("json", false, "")
 			ctx := fs.String("context", "user", "")
@@ -40,7 +40,7 @@ func TestParseInterleavedFlags(t *testing.T) {
 }
 
 func TestParseBadFlagIsUsage(t *testing.T) {
-	c := &cli{stderr: new(bytes.Buffer)}
+	c := &cmd{stderr: new(bytes.Buffer)}
 	fs := c.newFlags("test")
 	if _, code, ok := c.parseOrExit(fs, []string{"-nope"}); ok || code != exitUsage {
 		t.Fatalf("ok=%v code=%d, want usage error", ok, code)
@@ -56,7 +56,7 @@ func TestReadPassword(t *testing.T) {
 	if err := os.WriteFile(f, []byte("s3cret\nignored\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c := &cli{stdin: strings.NewReader("from-stdin\r\n")}
+	c := &cmd{stdin: strings.NewReader("from-stdin\r\n")}
 	tests := []struct {
 		name    string
 		file    string
@@ -99,7 +99,7 @@ func TestRunUsage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var out, errb bytes.Buffer
-			code := run(tt.args, strings.NewReader(""), &out, &errb)
+			code := Run(tt.args, strings.NewReader(""), &out, &errb, nil)
 			if code != tt.code || !strings.Contains(out.String()+errb.String(), tt.out) {
 				t.Fatalf("code %d, out %q %q", code, out.String(), errb.String())
 			}
@@ -111,6 +111,6 @@ func TestRunUsage(t *testing.T) {
 func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	code = run(args, strings.NewReader(""), &out, &errb)
+	code = Run(args, strings.NewReader(""), &out, &errb, nil)
 	return out.String(), errb.String(), code
 }

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -11,7 +11,7 @@ import (
 )
 
 // runHistory implements "certdesk history [-context C] [-json] [-outcome O]".
-func (c *cli) runHistory(args []string) int {
+func (c *cmd) runHistory(args []string) int {
 	fs := c.newFlags("history")
 	ctxName := fs.String("context", "user", "context: machine, user or app:<id>")
 	asJSON := fs.Bool("json", false, "print the records as a JSON array (docs/renewal.md)")

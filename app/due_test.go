@@ -10,17 +10,17 @@ var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 const day = 24 * time.Hour
 
 func TestRenewAt(t *testing.T) {
-	noJitter := RenewalPolicy{Ratio: 0.8}
+	noJitter := RenewalWindow{Ratio: 0.8}
 	tests := []struct {
 		name string
 		v    Validity
-		p    RenewalPolicy
+		p    RenewalWindow
 		want time.Time
 	}{
 		{"ratio 80% of 100 days", Validity{NotBefore: t0, NotAfter: t0.Add(100 * day)}, noJitter, t0.Add(80 * day)},
-		{"custom ratio", Validity{NotBefore: t0, NotAfter: t0.Add(100 * day)}, RenewalPolicy{Ratio: 0.5}, t0.Add(50 * day)},
-		{"zero ratio means default", Validity{NotBefore: t0, NotAfter: t0.Add(100 * day)}, RenewalPolicy{}, t0.Add(80 * day)},
-		{"ratio above one means default", Validity{NotBefore: t0, NotAfter: t0.Add(100 * day)}, RenewalPolicy{Ratio: 1.5}, t0.Add(80 * day)},
+		{"custom ratio", Validity{NotBefore: t0, NotAfter: t0.Add(100 * day)}, RenewalWindow{Ratio: 0.5}, t0.Add(50 * day)},
+		{"zero ratio means default", Validity{NotBefore: t0, NotAfter: t0.Add(100 * day)}, RenewalWindow{}, t0.Add(80 * day)},
+		{"ratio above one means default", Validity{NotBefore: t0, NotAfter: t0.Add(100 * day)}, RenewalWindow{Ratio: 1.5}, t0.Add(80 * day)},
 		{"template period", Validity{NotBefore: t0, NotAfter: t0.Add(365 * day), RenewalPeriod: 42 * day}, noJitter, t0.Add(323 * day)},
 		{"period longer than lifetime falls back to ratio", Validity{NotBefore: t0, NotAfter: t0.Add(10 * day), RenewalPeriod: 42 * day}, noJitter, t0.Add(8 * day)},
 		{"zero lifetime is due from the start", Validity{NotBefore: t0, NotAfter: t0}, noJitter, t0},
@@ -36,7 +36,7 @@ func TestRenewAt(t *testing.T) {
 }
 
 func TestRenewAtJitter(t *testing.T) {
-	p := RenewalPolicy{Ratio: 0.8, Jitter: 6 * time.Hour}
+	p := RenewalWindow{Ratio: 0.8, Jitter: 6 * time.Hour}
 	tests := []struct {
 		name     string
 		v        Validity
@@ -71,7 +71,7 @@ func TestRenewAtJitter(t *testing.T) {
 
 func TestNeedsRenewal(t *testing.T) {
 	v := Validity{Thumbprint: "AB", NotBefore: t0, NotAfter: t0.Add(100 * day)}
-	p := DefaultRenewalPolicy()
+	p := DefaultRenewalWindow()
 	tests := []struct {
 		name string
 		v    Validity

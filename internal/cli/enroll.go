@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -24,7 +24,7 @@ type templateRow struct {
 }
 
 // runTemplates implements "certdesk templates [-context C] -server ID [-json]".
-func (c *cli) runTemplates(args []string) int {
+func (c *cmd) runTemplates(args []string) int {
 	fs := c.newFlags("templates")
 	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
 	server := fs.String("server", "", "policy server id, URL or name (certdesk server list)")
@@ -102,7 +102,7 @@ func span(s uint64) string {
 
 // runEnroll implements "certdesk enroll [-context C] -server ID -template
 // NAME [-subject DN] [-dns NAME]... [-key K] [-password-stdin] [-json]".
-func (c *cli) runEnroll(args []string) int {
+func (c *cmd) runEnroll(args []string) int {
 	fs := c.newFlags("enroll")
 	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
 	var r app.EnrollRequest
