@@ -13,6 +13,7 @@ import (
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/assets"
+	"github.com/certdesk/certdesk/internal/demo"
 	"github.com/certdesk/certdesk/store"
 	"github.com/certdesk/certdesk/ui"
 )
@@ -21,15 +22,15 @@ import (
 const appID = "io.github.certdesk"
 
 // startGUI opens the main window over the core of CERTDESK_ROOT or the
-// platform's locations; with demo, over the embedded test CA's throwaway
-// root instead (ui.StartDemo).
-func startGUI(demo bool, stdout io.Writer) error {
+// platform's locations; with isDemo, over the embedded test CA's throwaway
+// root instead (demo.Start).
+func startGUI(isDemo bool, stdout io.Writer) error {
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon)
 	var core *app.Core
 	schedule := &app.Scheduler{}
-	if demo {
-		d, err := ui.StartDemo(context.Background())
+	if isDemo {
+		d, err := demo.Start(context.Background())
 		if err != nil {
 			return err
 		}

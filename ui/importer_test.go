@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/demo"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
@@ -38,7 +40,7 @@ func newStoreMain(t *testing.T) (*mainView, fyne.Window, *StoreCore, string, *fi
 		}
 	}
 	a := test.NewTempApp(t)
-	core := NewStoreCore(store.LocationAt(filepath.Join(dir, "root")), store.WithKeyring(&memoryKeyring{m: map[string]string{}}))
+	core := NewStoreCore(store.LocationAt(filepath.Join(dir, "root")), store.WithKeyring(demo.NewMemoryKeyring()))
 	w := test.NewTempWindow(t, nil)
 	v := newMainView(a, w, core, func() time.Time { return testNow }, &tasks{inline: true})
 	w.SetContent(v.content)

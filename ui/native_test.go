@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/demo"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
@@ -74,7 +76,7 @@ func TestNativeStoresView(t *testing.T) {
 	f := newFixtures(t)
 	sys := &standInStores{m: map[string][]store.Entry{}}
 	sys.put("user/Root", store.Root, f.root, false)
-	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Keyring: &memoryKeyring{m: map[string]string{}},
+	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Keyring: demo.NewMemoryKeyring(),
 		NativeStore: sys.open})
 	if err != nil {
 		t.Fatal(err)

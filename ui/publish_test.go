@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/demo"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/widget"
 
@@ -146,7 +148,7 @@ func TestPublish(t *testing.T) {
 }
 
 func TestAppCorePublisher(t *testing.T) {
-	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Keyring: &memoryKeyring{m: map[string]string{}}})
+	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Keyring: demo.NewMemoryKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/demo"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
@@ -283,7 +285,7 @@ func TestRealWizardSlowServerCancellable(t *testing.T) {
 // TestDemoStarts: the demo's CA, root and account work without touching
 // the OS keyring, and its ShortLived certificate is linked for renewal.
 func TestDemoStarts(t *testing.T) {
-	d, err := StartDemo(context.Background())
+	d, err := demo.Start(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +298,7 @@ func TestDemoStarts(t *testing.T) {
 	}()
 	ac := NewAppCore(d.Core, nil)
 	servers, err := ac.Servers(context.Background(), store.User)
-	if err != nil || len(servers) != 1 || !servers[0].PasswordSaved || servers[0].Username != DemoUser {
+	if err != nil || len(servers) != 1 || !servers[0].PasswordSaved || servers[0].Username != demo.User {
 		t.Fatalf("servers %+v, %v", servers, err)
 	}
 	my, err := ac.List(context.Background(), store.User, store.My)
@@ -313,11 +315,11 @@ func TestDemoStarts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := ac.Import(context.Background(), store.User, filepath.Base(d.PFX), data, store.ImportOptions{Password: DemoPFXPassword})
+	res, err := ac.Import(context.Background(), store.User, filepath.Base(d.PFX), data, store.ImportOptions{Password: demo.PFXPassword})
 	if err != nil || res == nil {
 		t.Fatalf("import the sample PFX: %v", err)
 	}
-	if !strings.Contains(d.Describe(), d.Location.Data) || !strings.Contains(d.Describe(), DemoPassword) {
+	if !strings.Contains(d.Describe(), d.Location.Data) || !strings.Contains(d.Describe(), demo.Password) {
 		t.Errorf("Describe: %s", d.Describe())
 	}
 	if err := ac.SetSchedule(context.Background(), store.User, true); err == nil {
@@ -376,7 +378,7 @@ func TestRealWizardSlowTemplatesCancellable(t *testing.T) {
 // TestAppCoreEvents: the core's events reach the UI translated, and the
 // kinds the UI does not show are dropped.
 func TestAppCoreEvents(t *testing.T) {
-	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Keyring: &memoryKeyring{m: map[string]string{}}})
+	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Keyring: demo.NewMemoryKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,6 @@
-package ui
+// Package demo is the world of "certdesk --demo": the embedded test CA on
+// loopback and a throwaway certdesk root that trusts it.
+package demo
 
 import (
 	"context"
@@ -22,15 +24,15 @@ import (
 
 // The demo's account, CA and timings.
 const (
-	DemoUser     = "demo@certdesk.test"
-	DemoPassword = "demo-Passw0rd"
-	// DemoPFXPassword protects the sample file to drop on the window.
-	DemoPFXPassword = "demo"
-	// DemoCheckInterval is how often the demo checks for due certificates:
+	User     = "demo@certdesk.test"
+	Password = "demo-Passw0rd"
+	// PFXPassword protects the sample file to drop on the window.
+	PFXPassword = "demo"
+	// CheckInterval is how often the demo checks for due certificates:
 	// often enough to watch a ShortLived certificate renew itself.
-	DemoCheckInterval = 30 * time.Second
-	demoShortValidity = 6 * time.Minute
-	demoShortRenewal  = 4 * time.Minute
+	CheckInterval = 30 * time.Second
+	shortValidity = 6 * time.Minute
+	shortRenewal  = 4 * time.Minute
 )
 
 // Demo is the world of "certdesk --demo": the embedded test CA serving CEP
@@ -48,20 +50,20 @@ type Demo struct {
 	PFX      string         // a sample PFX to drop on the window
 	Options  app.Options    // for app.New: location, keyring, settings
 	Core     *app.Core      // the demo's core, for the window
-	keyring  *memoryKeyring // the demo's keyring
+	keyring  *MemoryKeyring // the demo's keyring
 	closed   sync.Once
 }
 
-// StartDemo starts the test CA on loopback in a new temporary directory
+// Start starts the test CA on loopback in a new temporary directory
 // and prepares the root: the CA registered with the demo account, its root
 // trusted, a ShortLived certificate already enrolled (it renews itself
 // within minutes) and a sample PFX written. Close removes it all.
-func StartDemo(ctx context.Context) (d *Demo, err error) {
+func Start(ctx context.Context) (d *Demo, err error) {
 	dir, err := os.MkdirTemp("", "certdesk-demo-")
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
-	d = &Demo{Dir: dir, Location: store.LocationAt(filepath.Join(dir, "root")), keyring: &memoryKeyring{m: map[string]string{}}}
+	d = &Demo{Dir: dir, Location: store.LocationAt(filepath.Join(dir, "root")), keyring: NewMemoryKeyring()}
 	defer func() {
 		if err != nil {
 			d.Close()
@@ -69,8 +71,8 @@ func StartDemo(ctx context.Context) (d *Demo, err error) {
 		}
 	}()
 	ca, err := testca.New(testca.Config{Dir: filepath.Join(dir, "testca"), Name: "certdesk Demo CA",
-		Users: map[string]string{DemoUser: DemoPassword}, KBR: true,
-		ShortValidity: demoShortValidity, ShortRenewal: demoShortRenewal})
+		Users: map[string]string{User: Password}, KBR: true,
+		ShortValidity: shortValidity, ShortRenewal: shortRenewal})
 	if err != nil {
 		return d, fmt.Errorf("demo: %w", err)
 	}
@@ -78,7 +80,7 @@ func StartDemo(ctx context.Context) (d *Demo, err error) {
 		return d, fmt.Errorf("demo: %w", err)
 	}
 	settings := app.DefaultSettings()
-	settings.CheckInterval = DemoCheckInterval
+	settings.CheckInterval = CheckInterval
 	settings.PublishIssued = false // the demo never changes the OS's stores by itself
 	d.Options = app.Options{Location: d.Location, Keyring: d.keyring, Settings: settings,
 		HTTPTimeout: 20 * time.Second, Contexts: []store.Context{store.User}}
@@ -93,7 +95,7 @@ func StartDemo(ctx context.Context) (d *Demo, err error) {
 		return d, err
 	}
 	d.Policy, err = d.Core.AddServer(ctx, store.User, app.ServerOptions{URL: d.Server.CEPURL(), Auth: app.AuthPassword,
-		FriendlyName: "certdesk Demo CA", Username: DemoUser, Password: DemoPassword, AutoEnroll: true,
+		FriendlyName: "certdesk Demo CA", Username: User, Password: Password, AutoEnroll: true,
 		CAFile: ca.RootFile(), TrustCA: true, KBRURL: d.Server.KBRCEPURL()})
 	if err != nil {
 		return d, fmt.Errorf("demo: register the test CA: %w", err)
@@ -131,7 +133,7 @@ func (d *Demo) samplePFX(ctx context.Context, ca *testca.CA) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	req, err := ca.Submit(csr, DemoUser)
+	req, err := ca.Submit(csr, User)
 	if err != nil {
 		return "", err
 	}
@@ -139,7 +141,7 @@ func (d *Demo) samplePFX(ctx context.Context, ca *testca.CA) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	pfx, err := pkcs12.Modern.Encode(key, cert, []*x509.Certificate{ca.Issuing()}, DemoPFXPassword)
+	pfx, err := pkcs12.Modern.Encode(key, cert, []*x509.Certificate{ca.Issuing()}, PFXPassword)
 	if err != nil {
 		return "", err
 	}
@@ -158,7 +160,7 @@ func (d *Demo) Describe() string {
   account:                  %s  password: %s (kept in memory only)
   sample file to drop:      %s  password: %s
   autoenrollment is on; a ShortLived certificate renews itself every few minutes; checks run every %v
-`, d.Location.Data, d.Policy.FriendlyName, d.Server.CEPURL(), DemoUser, DemoPassword, d.PFX, DemoPFXPassword, DemoCheckInterval)
+`, d.Location.Data, d.Policy.FriendlyName, d.Server.CEPURL(), User, Password, d.PFX, PFXPassword, CheckInterval)
 }
 
 // Close stops the CA and removes the temporary directory.
@@ -174,13 +176,15 @@ func (d *Demo) Close() {
 	})
 }
 
-// memoryKeyring keeps the demo's secrets in this process only.
-type memoryKeyring struct {
+// MemoryKeyring keeps secrets in this process only: the demo's, and the
+// tests' where the OS keyring is not what they test.
+type MemoryKeyring struct {
 	mu sync.Mutex
 	m  map[string]string
 }
 
-func (k *memoryKeyring) Get(_ context.Context, service, user string) (string, error) {
+// Get returns the secret of service and user, or keyring.ErrNotFound.
+func (k *MemoryKeyring) Get(_ context.Context, service, user string) (string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	v, ok := k.m[service+"\x00"+user]
@@ -190,16 +194,21 @@ func (k *memoryKeyring) Get(_ context.Context, service, user string) (string, er
 	return v, nil
 }
 
-func (k *memoryKeyring) Set(_ context.Context, service, user, secret string) error {
+// Set stores the secret of service and user.
+func (k *MemoryKeyring) Set(_ context.Context, service, user, secret string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.m[service+"\x00"+user] = secret
 	return nil
 }
 
-func (k *memoryKeyring) Delete(_ context.Context, service, user string) error {
+// Delete forgets the secret of service and user.
+func (k *MemoryKeyring) Delete(_ context.Context, service, user string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	delete(k.m, service+"\x00"+user)
 	return nil
 }
+
+// NewMemoryKeyring returns an empty in-memory keyring.
+func NewMemoryKeyring() *MemoryKeyring { return &MemoryKeyring{m: map[string]string{}} }
