@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/systrust"
@@ -71,6 +72,26 @@ type Publication struct {
 	// Certificate is the DER published, so Unpublish still works after
 	// the entry was purged from the store.
 	Certificate []byte `json:"certificate,omitempty"`
+}
+
+// Summary says where the certificate is published, for people: the words
+// the command line and the GUI both show, "" when nowhere.
+func (p Publication) Summary() string {
+	var parts []string
+	switch {
+	case p.System && p.Native:
+		parts = append(parts, "in the system certificate store")
+	case p.System:
+		parts = append(parts, "trusted system-wide")
+	}
+	switch len(p.Browsers) {
+	case 0:
+	case 1:
+		parts = append(parts, "available to browsers ("+p.Browsers[0]+")")
+	default:
+		parts = append(parts, fmt.Sprintf("available to browsers (%d databases: %s)", len(p.Browsers), strings.Join(p.Browsers, ", ")))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // addChain records chain certificates ths as added to database d.

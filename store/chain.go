@@ -18,6 +18,10 @@ const (
 	NotYetValid Expiry = "not yet valid"
 )
 
+// ExpiringWithin is how close to its end a valid certificate counts as
+// expiring soon, wherever a status is shown.
+const ExpiringWithin = 30 * 24 * time.Hour
+
 // ExpiryStatus classifies a validity period at now; within is the
 // "expiring soon" window (for example 30 days).
 func ExpiryStatus(notBefore, notAfter, now time.Time, within time.Duration) Expiry {

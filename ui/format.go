@@ -17,10 +17,6 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
-// expiringSoon is how close to NotAfter a certificate counts as "expiring
-// soon" (the first of the default notification days, 30/14/7/1).
-const expiringSoon = 30 * 24 * time.Hour
-
 // Status is the state of a certificate shown in the browser.
 type Status int
 
@@ -86,7 +82,7 @@ func statusOf(notBefore, notAfter time.Time, archived bool, now time.Time) Statu
 	if archived {
 		return StatusArchived
 	}
-	switch store.ExpiryStatus(notBefore, notAfter, now, expiringSoon) {
+	switch store.ExpiryStatus(notBefore, notAfter, now, store.ExpiringWithin) {
 	case store.Expired:
 		return StatusExpired
 	case store.NotYetValid:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"strings"
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
@@ -77,45 +76,29 @@ func (c *cmd) publishVerb(verb string, args []string) int {
 	return exitOK
 }
 
-// publicationText says where a certificate is published, for people:
-// "trusted system-wide; available to browsers (2 databases)".
+// publicationText says where a certificate is published, for people.
 func publicationText(p app.Publication) string {
-	var parts []string
-	switch {
-	case p.System && p.Native:
-		parts = append(parts, "in the system certificate store")
-	case p.System:
-		parts = append(parts, "trusted system-wide")
+	if t := p.Summary(); t != "" {
+		return t
 	}
-	switch len(p.Browsers) {
-	case 0:
-	case 1:
-		parts = append(parts, "available to browsers ("+p.Browsers[0]+")")
-	default:
-		parts = append(parts, fmt.Sprintf("available to browsers (%d databases: %s)", len(p.Browsers), strings.Join(p.Browsers, ", ")))
-	}
-	if len(parts) == 0 {
-		return "not published"
-	}
-	return strings.Join(parts, "; ")
+	return "not published"
 }
 
 // publication returns where entry thumbprint of store n of cx is
-// published, if anywhere; reading the record is best effort (store show
-// still works without it).
-func publication(cx store.Context, n store.Name, thumbprint string) *app.Publication {
+// published, nil when nowhere.
+func publication(cx store.Context, n store.Name, thumbprint string) (*app.Publication, error) {
 	core, _, err := openCore(string(cx))
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	m, err := core.Published(cx)
 	if err != nil {
-		return nil
+		return nil, err
 	}
 	if p, ok := m[thumbprint]; ok && p.Store == n {
-		return &p
+		return &p, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // nativeList lists the operating system's own store n of cx.

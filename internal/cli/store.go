@@ -201,8 +201,11 @@ func (c *cmd) storeShow(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	r := showResult{Entry: e, Expiry: store.ExpiryStatus(e.NotBefore, e.NotAfter, now, 30*24*time.Hour), Chain: ch,
-		Publication: publication(s.Context(), n, e.Thumbprint)}
+	pub, err := publication(s.Context(), n, e.Thumbprint)
+	if err != nil {
+		return c.fail(err)
+	}
+	r := showResult{Entry: e, Expiry: store.ExpiryStatus(e.NotBefore, e.NotAfter, now, store.ExpiringWithin), Chain: ch, Publication: pub}
 	if *f.json {
 		return c.printJSON(r)
 	}
