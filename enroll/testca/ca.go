@@ -80,6 +80,7 @@ type CA struct {
 	templates  []*Template
 	db         db
 	created    time.Time // policy change time for policiesNotChanged
+	foreign    foreignSet
 }
 
 // New opens the CA in cfg.Dir, creating its keys and certificates on first

@@ -72,6 +72,14 @@ const (
 	FaultMalformed                 // HTTP 200 with a truncated, unparsable SOAP body
 	FaultWrongKey                  // issue certificates for a different key than the request's
 	FaultUntrustedTLS              // new TLS handshakes present a certificate from an untrusted root
+	// FaultForeignChain adds certificates that have nothing to do with the
+	// issued one to the CMC response's PKCS#7: an unrelated self-signed CA,
+	// an intermediate it signed and a leaf that intermediate signed.
+	FaultForeignChain
+	// FaultForeignPollURL makes a pending answer name another URL for
+	// polling (Server.SetForeignPollURL, else https://foreign.invalid/ces)
+	// instead of the CES that took the request.
+	FaultForeignPollURL
 )
 
 // String names the fault as the docs do.
@@ -87,6 +95,10 @@ func (f Fault) String() string {
 		return "wrongkey"
 	case FaultUntrustedTLS:
 		return "untrustedtls"
+	case FaultForeignChain:
+		return "foreignchain"
+	case FaultForeignPollURL:
+		return "foreignpollurl"
 	}
 	return fmt.Sprintf("fault(%d)", int32(f))
 }

@@ -16,6 +16,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,6 +50,7 @@ type Server struct {
 	trusted   *tls.Certificate
 	untrusted *tls.Certificate
 	inject    injector
+	foreign   atomic.Pointer[string] // FaultForeignPollURL's URL
 	done      chan struct{}
 }
 
@@ -184,6 +186,10 @@ func (s *Server) CA() *CA { return s.ca }
 // FaultUntrustedTLS applies to new TLS connections only.
 func (s *Server) SetFault(f Fault) { s.inject.fault.Store(int32(f)) }
 
+// SetForeignPollURL sets the URL a pending answer names for polling under
+// FaultForeignPollURL ("" for https://foreign.invalid/ces).
+func (s *Server) SetForeignPollURL(u string) { s.foreign.Store(&u) }
+
 // SetDelay delays every answer by d (0 to stop), to test client timeouts.
 func (s *Server) SetDelay(d time.Duration) { s.inject.delay.Store(int64(d)) }
 
@@ -274,7 +280,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, "", err)
 		return
 	}
-	out, err := s.dispatch(r, ep, env, fault == FaultWrongKey)
+	out, err := s.dispatch(r, ep, env, fault)
 	if err != nil {
 		s.writeError(w, env.messageID, err)
 		return
@@ -285,7 +291,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // dispatch authenticates the caller and runs the operation; it returns the
 // response envelope.
-func (s *Server) dispatch(r *http.Request, ep endpoint, env *envelope, wrongKey bool) (string, error) {
+func (s *Server) dispatch(r *http.Request, ep endpoint, env *envelope, fault Fault) (string, error) {
 	certAuth := ep == epKBRCEP || ep == epCESCert
 	var account string
 	var err error
@@ -325,12 +331,19 @@ func (s *Server) dispatch(r *http.Request, ep endpoint, env *envelope, wrongKey 
 	case reqTypeQuery:
 		rec, err = s.ca.queryStatus(req.requestID)
 	default:
-		rec, err = s.ca.submit(submission{token: req.token, hint: req.template, requester: account, certAuth: certAuth, wrongKey: wrongKey})
+		rec, err = s.ca.submit(submission{token: req.token, hint: req.template, requester: account, certAuth: certAuth, wrongKey: fault == FaultWrongKey})
 	}
 	if err != nil {
 		return "", err
 	}
-	out, err := s.ca.rstrcXML(rec, base+r.URL.Path)
+	pollURL := base + r.URL.Path
+	if fault == FaultForeignPollURL {
+		pollURL = "https://foreign.invalid/ces"
+		if u := s.foreign.Load(); u != nil && *u != "" {
+			pollURL = *u
+		}
+	}
+	out, err := s.ca.rstrcXML(rec, pollURL, fault == FaultForeignChain)
 	if err != nil {
 		return "", err
 	}

@@ -84,14 +84,15 @@ func bstXML(valueType string, der []byte) string {
 }
 
 // rstrcXML renders the RSTRC for a request: issued (certificate and CMC
-// response with the chain) or pending (reference to pollURL).
-func (ca *CA) rstrcXML(r *Request, pollURL string) (string, error) {
+// response with the chain, plus unrelated certificates when foreign is
+// set) or pending (reference to pollURL).
+func (ca *CA) rstrcXML(r *Request, pollURL string, foreign bool) (string, error) {
 	var b strings.Builder
 	b.WriteString(`<RequestSecurityTokenResponseCollection xmlns="` + nsWST + `"><RequestSecurityTokenResponse>`)
 	b.WriteString(`<TokenType>` + tokenX509v3 + `</TokenType>`)
 	switch r.Status {
 	case StatusIssued:
-		cmc, err := ca.cmcResponse(r)
+		cmc, err := ca.cmcResponse(r, foreign)
 		if err != nil {
 			return "", err
 		}
@@ -134,8 +135,9 @@ type taggedAttribute struct {
 // cmcResponse builds the CMC Full PKI Response: CMS SignedData signed by
 // the issuing CA, eContentType id-cct-PKIResponse, status "issued", the
 // issued certificate's hash in Microsoft's attribute, and the chain
-// (leaf, issuing CA, root) in certificates.
-func (ca *CA) cmcResponse(r *Request) ([]byte, error) {
+// (leaf, issuing CA, root) in certificates; foreign adds the unrelated
+// certificates of FaultForeignChain.
+func (ca *CA) cmcResponse(r *Request, foreign bool) ([]byte, error) {
 	leaf, err := x509.ParseCertificate(r.Cert)
 	if err != nil {
 		return nil, fmt.Errorf("testca: request %s: %w", r.ID, err)
@@ -185,6 +187,15 @@ func (ca *CA) cmcResponse(r *Request) ([]byte, error) {
 	}
 	sd.AddCertificate(leaf)
 	sd.AddCertificate(ca.root)
+	if foreign {
+		fs, err := ca.foreignCerts()
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range fs {
+			sd.AddCertificate(c)
+		}
+	}
 	der, err := sd.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("testca: CMC response: %w", err)
