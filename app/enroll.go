@@ -56,7 +56,8 @@ const (
 // failover over the CA's CES endpoints, and installs the result: an issued
 // certificate with its key into My (metadata: template, server, request
 // id) and its intermediates into CA; a pending request's key into Request
-// with the request id and poll URL, for RequestStatus and pulse.
+// with the request id and the CES URI it was submitted to (where it is
+// polled; never a URL the answer names), for RequestStatus and pulse.
 func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, error) {
 	s, err := c.Store(r.Context)
 	if err != nil {
@@ -126,7 +127,7 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 		return nil, fmt.Errorf("enroll for %q at %s: %w", t.CommonName, srv.URL, err)
 	}
 	meta := store.Meta{FriendlyName: r.FriendlyName, TemplateName: t.CommonName, TemplateOID: t.OID,
-		PolicyServer: srv.ID, RequestID: resp.RequestID, PollURL: resp.PollURL}
+		PolicyServer: srv.ID, RequestID: resp.RequestID, PollURL: resp.Endpoint}
 	res := &EnrollResult{Template: t.CommonName, Server: srv.ID, RequestID: resp.RequestID, Disposition: resp.Disposition}
 	if resp.Pending() {
 		e, err := tx.AddRequest(ctx, key, placeholderSubject(r.Subject, t.CommonName), meta)
@@ -151,26 +152,90 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 	return res, nil
 }
 
-// installTx puts an issued certificate with its key into My and the
-// intermediates of its chain into CA; the caller holds the lock. Roots are
-// never added here: a root is trusted only when the person trusted it
-// (server add -trust-ca, store import -trust-roots).
+// installTx puts an issued certificate with its key into My and the CA
+// certificates of its verified chain into CA (issuedChain); the caller
+// holds the lock. Roots are never added here: a root is trusted only when
+// the person trusted it (server add -trust-ca, store import -trust-roots).
+// Every path that stores a response's chain comes through here.
 func (c *Core) installTx(ctx context.Context, tx *store.Tx, cert *x509.Certificate, chain []*x509.Certificate, key crypto.PrivateKey, meta store.Meta) (store.Entry, error) {
+	s := tx.Store()
+	keep, dropped, err := c.issuedChain(ctx, s, cert, chain)
+	if err != nil {
+		return store.Entry{}, err
+	}
 	// My first: a certificate that does not match its key (a broken
 	// CA) must leave every store as it was.
 	e, _, err := tx.Add(ctx, store.My, cert, key, meta)
 	if err != nil {
 		return store.Entry{}, fmt.Errorf("install the issued certificate: %w", err)
 	}
-	for _, ca := range chain {
-		if ca.Equal(cert) || isSelfSigned(ca) {
-			continue
-		}
+	for _, ca := range keep {
 		if _, _, err := tx.Add(ctx, store.CA, ca, nil, store.Meta{}); err != nil {
 			return store.Entry{}, err
 		}
 	}
+	if dropped > 0 {
+		_ = c.record(s.Context(), Record{Action: ActionInstall, Outcome: OutcomeOK, Thumbprint: e.Thumbprint, Subject: e.Subject,
+			Reason: fmt.Sprintf("%d certificate(s) of the response's chain not on the issued certificate's path to a trusted root were not stored", dropped)})
+	}
 	return e, nil
+}
+
+// issuedChain is the one rule for which certificates of a CA response's
+// chain are stored into CA: only those on a verified path from the issued
+// certificate cert to a trusted root (the system roots plus the context's
+// Root store, as for TLS), that are CA certificates, are not cert itself
+// and are not self-signed (roots are trusted only by the person). The
+// path may also go through intermediates already in the CA store. The
+// rest (an unrelated intermediate, a leaf, an old end-entity certificate,
+// an untrusted root) is dropped and counted. When no path verifies,
+// nothing is kept.
+func (c *Core) issuedChain(ctx context.Context, s *store.Store, cert *x509.Certificate, chain []*x509.Certificate) (keep []*x509.Certificate, dropped int, err error) {
+	if len(chain) == 0 {
+		return nil, 0, nil
+	}
+	roots, err := c.rootPool(ctx, s)
+	if err != nil {
+		return nil, 0, err
+	}
+	inters := x509.NewCertPool()
+	for _, ca := range chain {
+		inters.AddCert(ca)
+	}
+	es, err := s.List(ctx, store.CA, store.ListOptions{})
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, le := range es {
+		if ge, err := s.Get(ctx, store.CA, le.Thumbprint); err == nil {
+			inters.AddCert(ge.Certificate)
+		}
+	}
+	onPath := map[string]bool{}
+	paths, verr := cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, CurrentTime: c.clock.Now(),
+		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
+	if verr == nil {
+		for _, p := range paths {
+			for _, pc := range p[1:] {
+				onPath[string(pc.Raw)] = true
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for _, ca := range chain {
+		if seen[string(ca.Raw)] || ca.Equal(cert) {
+			continue
+		}
+		seen[string(ca.Raw)] = true
+		if onPath[string(ca.Raw)] && ca.IsCA && !isSelfSigned(ca) {
+			keep = append(keep, ca)
+			continue
+		}
+		if !(onPath[string(ca.Raw)] && isSelfSigned(ca)) {
+			dropped++ // a trusted root on the path is not a foreign certificate
+		}
+	}
+	return keep, dropped, nil
 }
 
 func isSelfSigned(c *x509.Certificate) bool {

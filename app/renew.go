@@ -72,7 +72,7 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 	o.Method = method
 	if err == nil && resp.Pending() {
 		meta := store.Meta{FriendlyName: renewalOf + e.Thumbprint, TemplateName: e.Meta.TemplateName, TemplateOID: e.Meta.TemplateOID,
-			PolicyServer: e.Meta.PolicyServer, RequestID: resp.RequestID, PollURL: resp.PollURL}
+			PolicyServer: e.Meta.PolicyServer, RequestID: resp.RequestID, PollURL: resp.Endpoint}
 		if _, err = tx.AddRequest(ctx, newKey, e.Certificate.Subject, meta); err == nil {
 			// Waiting for the CA is not a failure: pulse polls the request
 			// and does not renew this certificate again meanwhile.

@@ -103,7 +103,9 @@ func (c *Core) poll(ctx context.Context, tx *store.Tx, e store.Entry) RequestOut
 	return o
 }
 
-// pollCES sends QueryTokenStatus with the server's credential.
+// pollCES sends QueryTokenStatus with the server's credential to the CES
+// URI the request was submitted to (Meta.PollURL, from the answer's
+// Endpoint), never to a URL an answer named.
 func (c *Core) pollCES(ctx context.Context, s *store.Store, e store.Entry) (*enroll.Response, error) {
 	srv, err := c.Server(s.Context(), e.Meta.PolicyServer)
 	if err != nil {

@@ -16,7 +16,7 @@
 //	key, _ := enroll.GenerateKey(rand.Reader, kt)
 //	res, err := c.Enroll(ctx, p.Endpoints(t, c.AuthKind(), false),
 //		enroll.Request{Template: t, Key: key, Subject: "CN=web.example.com", DNSNames: []string{"web.example.com"}})
-//	// res.Pending(): keep res.RequestID and res.PollURL, later c.Poll(ctx, res.PollURL, res.RequestID).
+//	// res.Pending(): keep res.RequestID and res.Endpoint, later c.Poll(ctx, res.Endpoint, res.RequestID).
 //
 // Renewal with only the old certificate and key:
 //

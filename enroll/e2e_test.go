@@ -108,20 +108,20 @@ func TestE2EPendingApproveDeny(t *testing.T) {
 	submit := func() (*enroll.Response, enroll.Request) {
 		req, uris := request(t, c, srv.CEPURL(), "PendAll")
 		res, err := c.Enroll(ctx, uris, req)
-		if err != nil || !res.Pending() || res.RequestID == "" || res.PollURL == "" {
+		if err != nil || !res.Pending() || res.RequestID == "" || res.Endpoint == "" {
 			t.Fatalf("got %+v %v", res, err)
 		}
 		return res, req
 	}
 	t.Run("approve", func(t *testing.T) {
 		res, req := submit()
-		if again, err := c.Poll(ctx, res.PollURL, res.RequestID); err != nil || !again.Pending() {
+		if again, err := c.Poll(ctx, res.Endpoint, res.RequestID); err != nil || !again.Pending() {
 			t.Fatalf("still pending: %+v %v", again, err)
 		}
 		if _, err := ca.Approve(res.RequestID); err != nil {
 			t.Fatal(err)
 		}
-		got, err := c.Poll(ctx, res.PollURL, res.RequestID)
+		got, err := c.Poll(ctx, res.Endpoint, res.RequestID)
 		if err != nil || got.Pending() || got.CheckKey(req.Key.Public()) != nil {
 			t.Fatalf("got %+v %v", got, err)
 		}
@@ -132,7 +132,7 @@ func TestE2EPendingApproveDeny(t *testing.T) {
 		if err := ca.Deny(res.RequestID, "not today"); err != nil {
 			t.Fatal(err)
 		}
-		_, err := c.Poll(ctx, res.PollURL, res.RequestID)
+		_, err := c.Poll(ctx, res.Endpoint, res.RequestID)
 		var f *enroll.Fault
 		if !errors.Is(err, enroll.ErrDenied) || !errors.As(err, &f) || f.Name() != "CERTSRV_E_ADMIN_DENIED_REQUEST" || !strings.Contains(f.Reason, "not today") {
 			t.Errorf("got %v", err)
@@ -161,7 +161,7 @@ func TestE2EKeyBasedRenewal(t *testing.T) {
 	if _, err := ca.Approve(res.RequestID); err != nil {
 		t.Fatal(err)
 	}
-	if res, err = c.Poll(ctx, res.PollURL, res.RequestID); err != nil || res.Pending() {
+	if res, err = c.Poll(ctx, res.Endpoint, res.RequestID); err != nil || res.Pending() {
 		t.Fatalf("got %+v %v", res, err)
 	}
 	old, oldKey := res.Certificate, req.Key

@@ -35,9 +35,14 @@ type Response struct {
 	RequestID string
 	// Disposition is the CA's message, e.g. "Issued" or "Taken Under Submission".
 	Disposition string
-	// PollURL is where to send QueryTokenStatus for a pending request: the
-	// server's SecurityTokenReference, else the CES that took the request.
+	// PollURL is the URL a pending answer's SecurityTokenReference names,
+	// for display only: it comes from the response, so polling it would
+	// send the credential wherever the answer points. Poll Endpoint.
 	PollURL string
+	// Endpoint is the CES URI that answered: the one the request was
+	// submitted to (after failover) or polled at. Poll a pending request
+	// there, with its RequestID.
+	Endpoint string
 }
 
 // Pending reports whether the CA has not issued the certificate yet.
@@ -94,13 +99,15 @@ func (c *Client) Submit(ctx context.Context, uris []string, token []byte, templa
 	return failover(ctx, uris, func(u string) (*Response, error) { return c.rst(ctx, u, body) })
 }
 
-// Poll asks the CES at pollURL for the state of a pending request
-// (QueryTokenStatus). A later denial arrives as a *Fault wrapping ErrDenied.
-func (c *Client) Poll(ctx context.Context, pollURL, requestID string) (*Response, error) {
+// Poll asks the CES at cesURL for the state of a pending request
+// (QueryTokenStatus). cesURL is the Endpoint of the answer that pended the
+// request, never a URL taken from a response. A later denial arrives as a
+// *Fault wrapping ErrDenied.
+func (c *Client) Poll(ctx context.Context, cesURL, requestID string) (*Response, error) {
 	if requestID == "" {
 		return nil, errors.New("enroll: poll needs the request id")
 	}
-	return c.rst(ctx, pollURL, rstBody(reqQuery, nil, "", "", requestID))
+	return c.rst(ctx, cesURL, rstBody(reqQuery, nil, "", "", requestID))
 }
 
 func (c *Client) rst(ctx context.Context, u, body string) (*Response, error) {
@@ -112,9 +119,7 @@ func (c *Client) rst(ctx context.Context, u, body string) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.Pending() && res.PollURL == "" {
-		res.PollURL = u
-	}
+	res.Endpoint = u
 	return res, nil
 }
 
@@ -187,8 +192,8 @@ func (r *rawRSTR) convert() (*Response, error) {
 			return nil, err
 		}
 	case res.RequestID != "":
-		// Pending: a SecurityTokenReference to the poll URL and a RequestID
-		// (§4.4); accept a missing reference, Poll falls back to the CES URL.
+		// Pending: a SecurityTokenReference to a poll URL and a RequestID
+		// (§4.4). The URL is kept for display only; polls go to Endpoint.
 		if rt != nil && rt.Ref != nil {
 			res.PollURL = squeeze(rt.Ref.URI)
 		}

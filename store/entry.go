@@ -48,7 +48,7 @@ type Meta struct {
 	TemplateOID  string       `json:"templateOID,omitempty"`
 	PolicyServer string       `json:"policyServer,omitempty"` // policy server id
 	RequestID    string       `json:"requestID,omitempty"`    // CES request id (pending or issued)
-	PollURL      string       `json:"pollURL,omitempty"`      // where a pending request is polled
+	PollURL      string       `json:"pollURL,omitempty"`      // the CES URI a pending request was submitted to, where it is polled
 	Renewal      RenewalState `json:"renewal,omitzero"`
 	Archived     bool         `json:"archived"` // deleted (or replaced by renewal) but kept, as Windows does
 	ImportedAt   time.Time    `json:"importedAt"`
