@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/certdesk/certdesk/enroll/testca"
+	"github.com/certdesk/certdesk/store"
+)
+
+// wantOnlyIssuingCA fails unless the CA store holds exactly the testca's
+// issuing CA.
+func (e *env) wantOnlyIssuingCA(t *testing.T) {
+	t.Helper()
+	want := []string{store.Thumbprint(e.ca.Issuing().Raw)}
+	if got := e.list(t, store.CA); !slices.Equal(got, want) {
+		t.Errorf("CA store %v, want only the issuing CA %v", got, want)
+	}
+	if roots := e.list(t, store.Root); len(roots) != 1 {
+		t.Errorf("Root store %v, want the trusted CA file only", roots)
+	}
+}
+
+// wantDropRecorded fails unless the history records dropped chain
+// certificates.
+func (e *env) wantDropRecorded(t *testing.T) {
+	t.Helper()
+	for _, r := range e.history(t) {
+		if r.Action == ActionInstall && strings.Contains(r.Reason, "3 certificate(s)") {
+			return
+		}
+	}
+	t.Errorf("history %+v records no dropped chain certificates", e.history(t))
+}
+
+// TestEnrollForeignChainCertsNotStored: an issued answer whose PKCS#7
+// also carries an unrelated root, intermediate and leaf leaves only the
+// real issuing CA in the CA store.
+func TestEnrollForeignChainCertsNotStored(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.addServer(t, testca.DefaultPassword)
+	e.srv.SetFault(testca.FaultForeignChain)
+	if res := e.enroll(t, testca.TemplateUser); res.Status != StatusIssued {
+		t.Fatalf("enroll: %+v", res)
+	}
+	e.wantOnlyIssuingCA(t)
+	e.wantDropRecorded(t)
+}
+
+// TestPolledForeignChainCertsNotStored: the same for a pending request's
+// certificate fetched by a poll.
+func TestPolledForeignChainCertsNotStored(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.addServer(t, testca.DefaultPassword)
+	res := e.enroll(t, testca.TemplatePendAll)
+	if _, err := e.ca.Approve(res.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	e.srv.SetFault(testca.FaultForeignChain)
+	outs, err := e.core.RequestStatus(ctx, store.User)
+	if err != nil || len(outs) != 1 || outs[0].Outcome != OutcomeOK {
+		t.Fatalf("status: %+v, %v", outs, err)
+	}
+	e.wantOnlyIssuingCA(t)
+	e.wantDropRecorded(t)
+}
+
+// TestPollGoesToSubmittedCES: a pending answer naming another URL for
+// polling is polled at the CES it was submitted to; the other URL, whose
+// TLS certificate the context even trusts, gets no connection, so never
+// the saved password.
+func TestPollGoesToSubmittedCES(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.addServer(t, testca.DefaultPassword)
+
+	var conns, reqs atomic.Int32
+	foreign := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs.Add(1)
+		http.Error(w, "foreign", http.StatusInternalServerError)
+	}))
+	foreign.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	foreign.StartTLS()
+	defer foreign.Close()
+	s, _ := e.core.Store(store.User)
+	if _, _, err := s.Add(ctx, store.Root, foreign.Certificate(), nil, store.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+
+	e.srv.SetForeignPollURL(foreign.URL + "/ces")
+	e.srv.SetFault(testca.FaultForeignPollURL)
+	res := e.enroll(t, testca.TemplatePendAll)
+	if res.Status != StatusPending {
+		t.Fatalf("enroll: %+v", res)
+	}
+	req, err := s.Get(ctx, store.Request, res.Thumbprint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Meta.PollURL != e.srv.CESURL() {
+		t.Errorf("stored poll URL %q, want the CES submitted to %q", req.Meta.PollURL, e.srv.CESURL())
+	}
+	outs, err := e.core.RequestStatus(ctx, store.User)
+	if err != nil || len(outs) != 1 || outs[0].Outcome != OutcomePending {
+		t.Fatalf("status: %+v, %v", outs, err)
+	}
+	if _, err := e.ca.Approve(res.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || rep.Failed != 0 || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeOK {
+		t.Fatalf("pulse: %+v, %v", rep, err)
+	}
+	if n, m := conns.Load(), reqs.Load(); n != 0 || m != 0 {
+		t.Errorf("the foreign poll URL got %d connections, %d requests; want none", n, m)
+	}
+}
