@@ -2,6 +2,9 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -10,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/enroll/testca"
 	"github.com/certdesk/certdesk/store"
 )
@@ -124,5 +128,39 @@ func TestPollGoesToSubmittedCES(t *testing.T) {
 	}
 	if n, m := conns.Load(), reqs.Load(); n != 0 || m != 0 {
 		t.Errorf("the foreign poll URL got %d connections, %d requests; want none", n, m)
+	}
+}
+
+// TestStoredForeignPollURLNotPolled: a pending request an older certdesk
+// stored with the URL an answer named is not polled there.
+func TestStoredForeignPollURLNotPolled(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	srv := e.addServer(t, testca.DefaultPassword)
+	res := e.enroll(t, testca.TemplatePendAll) // caches the policy
+	var reqs atomic.Int32
+	foreign := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reqs.Add(1) }))
+	defer foreign.Close()
+	s, _ := e.core.Store(store.User)
+	if _, _, err := s.Add(ctx, store.Root, foreign.Certificate(), nil, store.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(ctx, store.Request, res.Thumbprint); err != nil {
+		t.Fatal(err)
+	}
+	key, err := enroll.GenerateKey(rand.Reader, enroll.KeyType{Algorithm: x509.ECDSA, Bits: 256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddRequest(ctx, key, pkix.Name{CommonName: "legacy"},
+		store.Meta{PolicyServer: srv.ID, RequestID: res.RequestID, PollURL: foreign.URL + "/ces"}); err != nil {
+		t.Fatal(err)
+	}
+	outs, err := e.core.RequestStatus(ctx, store.User)
+	if err != nil || len(outs) != 1 || outs[0].Outcome != OutcomeFailed || !strings.Contains(outs[0].Reason, "not a CES") {
+		t.Fatalf("status: %+v, %v", outs, err)
+	}
+	if n := reqs.Load(); n != 0 {
+		t.Errorf("the foreign poll URL got %d requests", n)
 	}
 }

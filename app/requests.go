@@ -111,6 +111,11 @@ func (c *Core) pollCES(ctx context.Context, s *store.Store, e store.Entry) (*enr
 	if err != nil {
 		return nil, err
 	}
+	if !knownCES(s, srv, e.Meta.PollURL) {
+		// An older certdesk stored the URL a pending answer named; the
+		// credential is not sent there.
+		return nil, fmt.Errorf("request %s: %s is not a CES of server %s; not polled (enroll again)", e.Meta.RequestID, e.Meta.PollURL, srv.URL)
+	}
 	var cred credential
 	if old, ok := strings.CutPrefix(e.Meta.FriendlyName, renewalOf); ok {
 		// A pending key-based renewal is polled as it was asked: with
@@ -127,6 +132,26 @@ func (c *Core) pollCES(ctx context.Context, s *store.Store, e store.Entry) (*enr
 		return nil, err
 	}
 	return cl.Poll(ctx, e.Meta.PollURL, e.Meta.RequestID)
+}
+
+// knownCES reports whether u is a CES URI that srv's cached policies
+// (the password CEP's and the key-based renewal CEP's) name: the only
+// places a request can have been submitted to.
+func knownCES(s *store.Store, srv Server, u string) bool {
+	for _, id := range []string{srv.ID, srv.ID + "-kbr"} {
+		pc, err := readPolicyCache(s, id)
+		if err != nil || pc.Policies == nil {
+			continue
+		}
+		for _, ca := range pc.Policies.CAs {
+			for _, ces := range ca.URIs {
+				if ces.URI == u {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // acceptIssued installs cert (issued for the key waiting in Request entry
