@@ -13,9 +13,9 @@ import (
 // AddRequest records a pending request the way Windows (certreq) does: a
 // self-signed placeholder certificate for subject, signed by key, holding
 // the key in the Request store until the issued certificate arrives. meta
-// should carry the request id and poll URL. When the certificate is issued
-// the core adds it (with the same key, from Signer) to My and purges or
-// archives the placeholder.
+// should carry the request id and the CES URI it was submitted to
+// (PollURL). When the certificate is issued the core adds it (with the
+// same key, from Signer) to My and purges or archives the placeholder.
 func (tx *Tx) AddRequest(ctx context.Context, key crypto.Signer, subject pkix.Name, meta Meta) (Entry, error) {
 	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	if err != nil {
