@@ -164,3 +164,17 @@ func TestStoredForeignPollURLNotPolled(t *testing.T) {
 		t.Errorf("the foreign poll URL got %d requests", n)
 	}
 }
+
+// TestRenewalForeignChainCertsNotStored: the same for a renewal's answer.
+func TestRenewalForeignChainCertsNotStored(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.addServer(t, testca.DefaultPassword)
+	res := e.enroll(t, testca.TemplateUser)
+	e.srv.SetFault(testca.FaultForeignChain)
+	o, err := e.core.Renew(context.Background(), store.User, res.Thumbprint)
+	if err != nil || o.Outcome != OutcomeOK {
+		t.Fatalf("renew: %+v, %v", o, err)
+	}
+	e.wantOnlyIssuingCA(t)
+	e.wantDropRecorded(t)
+}
