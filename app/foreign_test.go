@@ -2,9 +2,13 @@ package app
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +16,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/enroll/testca"
@@ -177,4 +182,58 @@ func TestRenewalForeignChainCertsNotStored(t *testing.T) {
 	}
 	e.wantOnlyIssuingCA(t)
 	e.wantDropRecorded(t)
+}
+
+// TestAcceptForeignChainCertsNotStored: "request accept" of a file that
+// carries, besides the issued certificate and its CA, an unrelated root,
+// intermediate and leaf stores only the issuing CA.
+func TestAcceptForeignChainCertsNotStored(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	e.addServer(t, testca.DefaultPassword)
+	res := e.enroll(t, testca.TemplatePendAll)
+	issued, err := e.ca.Approve(res.RequestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file []byte
+	for _, c := range append([]*x509.Certificate{issued, e.ca.Issuing(), e.ca.Root()}, foreignChain(t)...) {
+		file = append(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
+	}
+	if _, err := e.core.RequestAccept(ctx, store.User, "answer.pem", file); err != nil {
+		t.Fatal(err)
+	}
+	e.wantOnlyIssuingCA(t)
+	e.wantDropRecorded(t)
+}
+
+// foreignChain makes an unrelated root, an intermediate it signed and a
+// leaf that intermediate signed.
+func foreignChain(t *testing.T) []*x509.Certificate {
+	t.Helper()
+	var out []*x509.Certificate
+	var parent *x509.Certificate
+	var parentKey *ecdsa.PrivateKey
+	for i, cn := range []string{"Foreign Root", "Foreign Intermediate", "foreign leaf"} {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 1)), Subject: pkix.Name{CommonName: cn},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			BasicConstraintsValid: true, IsCA: i < 2, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+		if parent == nil {
+			parent, parentKey = tmpl, key
+		}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := x509.ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, parent, parentKey = append(out, c), c, key
+	}
+	return out
 }
