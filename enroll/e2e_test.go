@@ -262,3 +262,28 @@ func TestE2EFaultInjection(t *testing.T) {
 		})
 	}
 }
+
+// TestE2EForeignFaults: an answer naming another poll URL keeps it in
+// PollURL only, Endpoint is the CES submitted to; an answer with foreign
+// chain certificates hands them to the caller, whose job is to drop them.
+func TestE2EForeignFaults(t *testing.T) {
+	_, srv, roots := e2e(t, testca.Config{})
+	c := passwordClient(roots)
+	ctx := context.Background()
+	srv.SetForeignPollURL("https://elsewhere.invalid/ces")
+	srv.SetFault(testca.FaultForeignPollURL)
+	req, uris := request(t, c, srv.CEPURL(), "PendAll")
+	res, err := c.Enroll(ctx, uris, req)
+	if err != nil || !res.Pending() || res.PollURL != "https://elsewhere.invalid/ces" || res.Endpoint != uris[0] {
+		t.Fatalf("pending: %+v %v, want PollURL foreign and Endpoint %s", res, err, uris[0])
+	}
+	srv.SetFault(testca.FaultForeignChain)
+	req, uris = request(t, c, srv.CEPURL(), "User")
+	if res, err = c.Enroll(ctx, uris, req); err != nil || res.Pending() {
+		t.Fatalf("issued: %+v %v", res, err)
+	}
+	if len(res.Chain) != 5 { // issuing CA, root, foreign root, intermediate, leaf
+		t.Errorf("chain has %d certificates, want 5", len(res.Chain))
+	}
+	verifyChain(t, res, roots)
+}
