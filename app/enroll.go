@@ -211,8 +211,14 @@ func (c *Core) issuedChain(ctx context.Context, s *store.Store, cert *x509.Certi
 			inters.AddCert(ge.Certificate)
 		}
 	}
+	// At now, or when cert starts if the CA's clock runs ahead of ours: a
+	// few seconds of skew must not cost the intermediates.
+	at := c.clock.Now()
+	if at.Before(cert.NotBefore) {
+		at = cert.NotBefore
+	}
 	onPath := map[string]bool{}
-	paths, verr := cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, CurrentTime: c.clock.Now(),
+	paths, verr := cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
 	if verr == nil {
 		for _, p := range paths {
