@@ -39,6 +39,9 @@ func (c *Core) SetPassword(ctx context.Context, cx store.Context, srv Server, pa
 	if cx == store.Machine {
 		// Under the context lock, which also keeps other users out of the
 		// directory (on Windows its DACL; 0700 elsewhere).
+		if err := store.CheckFileName("server id", srv.ID); err != nil {
+			return err
+		}
 		s, tx, err := c.lock(ctx, cx)
 		if err != nil {
 			return err
@@ -62,6 +65,9 @@ func (c *Core) Password(ctx context.Context, cx store.Context, srv Server) (stri
 	if cx == store.Machine {
 		s, err := c.Store(cx)
 		if err != nil {
+			return "", err
+		}
+		if err := store.CheckFileName("server id", srv.ID); err != nil {
 			return "", err
 		}
 		b, err := os.ReadFile(filepath.Join(s.Dir(), credentialDir, srv.ID))
@@ -88,6 +94,9 @@ func (c *Core) DeletePassword(ctx context.Context, cx store.Context, srv Server)
 	if cx == store.Machine {
 		s, err := c.Store(cx)
 		if err != nil {
+			return err
+		}
+		if err := store.CheckFileName("server id", srv.ID); err != nil {
 			return err
 		}
 		err = os.Remove(filepath.Join(s.Dir(), credentialDir, srv.ID))

@@ -15,15 +15,22 @@ import (
 
 // policyCachePath is where the policy of server id is cached: the
 // context's state directory, since it can always be fetched again.
-func policyCachePath(s *store.Store, id string) string {
-	return filepath.Join(s.StateDir(), "cache", "policy-"+id+".json")
+func policyCachePath(s *store.Store, id string) (string, error) {
+	if err := store.CheckFileName("server id", id); err != nil {
+		return "", err
+	}
+	return filepath.Join(s.StateDir(), "cache", "policy-"+id+".json"), nil
 }
 
 // readPolicyCache returns the cached policy of a server, or a zero cache.
 // It never goes to the network: pulse decides from it.
 func readPolicyCache(s *store.Store, id string) (enroll.PolicyCache, error) {
 	var pc enroll.PolicyCache
-	data, err := os.ReadFile(policyCachePath(s, id))
+	path, err := policyCachePath(s, id)
+	if err != nil {
+		return pc, err
+	}
+	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return pc, nil
 	}
@@ -38,7 +45,10 @@ func readPolicyCache(s *store.Store, id string) (enroll.PolicyCache, error) {
 }
 
 func writePolicyCache(s *store.Store, id string, pc enroll.PolicyCache) error {
-	path := policyCachePath(s, id)
+	path, err := policyCachePath(s, id)
+	if err != nil {
+		return err
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}

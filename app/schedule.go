@@ -12,7 +12,9 @@ import (
 	"regexp"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Timing of the OS job that runs pulse. The OS adds the jitter: systemd's
@@ -118,7 +120,10 @@ func (s *Scheduler) job(contextName string, needExe bool) (pulseJob, string, err
 		return pulseJob{}, "", err
 	}
 	for _, kv := range s.Env {
-		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" || strings.ContainsAny(kv, "\n\x00") {
+		if err := checkJobValue("environment entry", kv); err != nil {
+			return pulseJob{}, "", err
+		}
+		if k, _, ok := strings.Cut(kv, "="); !ok || k == "" || strings.ContainsAny(k, " \"'") {
 			return pulseJob{}, "", fmt.Errorf("schedule: environment entry %q is not KEY=VALUE", kv)
 		}
 	}
@@ -173,10 +178,32 @@ func newPulseJob(contextName, exe string) (pulseJob, error) {
 	default:
 		return pulseJob{}, fmt.Errorf("schedule: unknown context %q: use machine, user or app:<id> (letters, digits, . _ -)", contextName)
 	}
+	if err := checkJobValue("executable path", exe); err != nil {
+		return pulseJob{}, err
+	}
 	if exe != "" && !filepath.IsAbs(exe) {
 		return pulseJob{}, fmt.Errorf("schedule: executable %q is not an absolute path", exe)
 	}
 	return pulseJob{context: contextName, exe: exe}, nil
+}
+
+// checkJobValue is the one check every value written into a job file (a
+// systemd unit, a launchd plist, a Task Scheduler XML) goes through before
+// anything is written: no control character at all (C0, DEL, C1), and valid
+// UTF-8. A CR or LF would start a new directive in a unit file, and XML 1.0
+// cannot carry most control characters even escaped; TAB is refused too,
+// as no path or environment value needs it. The formats' quoting
+// (systemdQuote, systemdEnv, xmlText) then handles everything else.
+func checkJobValue(what, v string) error {
+	if !utf8.ValidString(v) {
+		return fmt.Errorf("schedule: the %s %q is not valid UTF-8, so it cannot go into the job file; nothing was written", what, v)
+	}
+	for _, r := range v {
+		if unicode.IsControl(r) {
+			return fmt.Errorf("schedule: the %s %q contains a control character (%U), which a job file cannot hold safely; nothing was written", what, v, r)
+		}
+	}
+	return nil
 }
 
 func (j pulseJob) machine() bool { return j.context == "machine" }
@@ -203,16 +230,11 @@ func (j pulseJob) systemdService() string {
 	}
 	b.WriteString("\n[Service]\nType=oneshot\n")
 	for _, kv := range j.env {
-		// Environment= expands specifiers but not variables: only % needs
-		// doubling, so systemdQuote's $ rule does not apply.
-		b.WriteString("Environment=\"" + strings.NewReplacer("%", "%%", `\`, `\\`, `"`, `\"`).Replace(kv) + "\"\n")
+		b.WriteString("Environment=" + systemdEnv(kv) + "\n")
 	}
-	b.WriteString("ExecStart=")
-	for i, a := range append([]string{j.exe}, j.args()...) {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(systemdQuote(a))
+	b.WriteString("ExecStart=" + systemdExecutable(j.exe))
+	for _, a := range j.args() {
+		b.WriteString(" " + systemdQuote(a))
 	}
 	b.WriteString("\n")
 	return b.String()
@@ -257,6 +279,40 @@ func systemdQuote(s string) string {
 		return s
 	}
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`, "\n", `\n`, "\t", `\t`).Replace(s) + `"`
+}
+
+// systemdEnv quotes one Environment= assignment (systemd.exec(5)): the whole
+// KEY=VALUE in double quotes, with C-style escapes for backslash and double
+// quote, and % doubled because the setting expands specifiers. Environment=
+// does not expand variables, so $ stays as it is ($$ would stay $$).
+func systemdEnv(kv string) string {
+	return `"` + strings.NewReplacer("%", "%%", `\`, `\\`, `"`, `\"`).Replace(kv) + `"`
+}
+
+// systemdExecutable writes the command name of ExecStart=. systemd expands
+// specifiers there but not variables, and refuses a command name holding a
+// quote or a backslash even escaped (checkSystemdExecutable says so first);
+// so % is doubled, $ left alone, and the path double-quoted when it holds a
+// space or anything else beyond plain path characters.
+func systemdExecutable(exe string) string {
+	exe = strings.ReplaceAll(exe, "%", "%%")
+	if exe != "" && strings.Trim(exe, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._:+,=@%-") == "" {
+		return exe
+	}
+	return `"` + exe + `"`
+}
+
+// checkSystemdExecutable refuses an executable path that systemd cannot run
+// from a unit: one holding a double quote, a single quote or a backslash,
+// which systemd rejects in a command name however it is quoted.
+func checkSystemdExecutable(exe string) error {
+	if err := checkJobValue("executable path", exe); err != nil {
+		return err
+	}
+	if strings.ContainsAny(exe, `"'\`) {
+		return fmt.Errorf("schedule: the executable path %q contains a quote or a backslash, which systemd refuses in a unit's command; move certdesk to another directory; nothing was written", exe)
+	}
+	return nil
 }
 
 // launchdLabel is the job's launchd label and plist stem, e.g.

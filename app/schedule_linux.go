@@ -48,6 +48,9 @@ func unitFiles(j pulseJob, dir string) (service, timer string) {
 // the timer. The files are written first and kept on failure: they are
 // valid on their own, and the error names the commands that finish the job.
 func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) ([]string, error) {
+	if err := checkSystemdExecutable(j.exe); err != nil {
+		return nil, err
+	}
 	service, timer := unitFiles(j, dir)
 	hint := ""
 	if j.machine() {

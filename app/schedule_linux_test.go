@@ -166,3 +166,17 @@ func TestSchedulerInstallWarnsAboutTemporaryExecutable(t *testing.T) {
 		t.Errorf("notes %q, err %v", notes, err)
 	}
 }
+
+func TestSchedulerInstallLinuxRefusesQuotedExecutable(t *testing.T) {
+	for _, exe := range []string{`/opt/say "hi"/certdesk`, "/opt/it's/certdesk", `/opt/a\b/certdesk`} {
+		rec := &recorder{}
+		s := &Scheduler{Executable: exe, Dir: t.TempDir(), Run: rec.run}
+		_, err := s.Install(context.Background(), "user")
+		if err == nil || !strings.Contains(err.Error(), "nothing was written") {
+			t.Errorf("%q: err = %v", exe, err)
+		}
+		if ents, _ := os.ReadDir(s.Dir); len(ents) != 0 || len(rec.calls) != 0 {
+			t.Errorf("%q: wrote %d files, ran %q", exe, len(ents), rec.calls)
+		}
+	}
+}

@@ -39,6 +39,9 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 			return nil, fmt.Errorf("schedule: find the current user: %w", err)
 		}
 		userID = u.Username // DOMAIN\name, as Task Scheduler expects
+		if err := checkJobValue("user name", userID); err != nil {
+			return nil, err
+		}
 	}
 	path := taskFile(j, dir)
 	if err := os.MkdirAll(dir, 0o755); err != nil {

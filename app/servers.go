@@ -198,8 +198,11 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 		return err
 	}
 	if s, err := c.Store(cx); err == nil {
-		_ = os.Remove(policyCachePath(s, srv.ID))
-		_ = os.Remove(policyCachePath(s, srv.ID+"-kbr"))
+		for _, id := range []string{srv.ID, srv.ID + "-kbr"} {
+			if p, err := policyCachePath(s, id); err == nil {
+				_ = os.Remove(p)
+			}
+		}
 	}
 	return c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
 		out := list[:0]
@@ -258,6 +261,12 @@ func readServers(path string) ([]Server, error) {
 	var list []Server
 	if err := json.Unmarshal(data, &list); err != nil {
 		return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
+	}
+	for _, srv := range list {
+		// Ids become file names (saved passwords, policy caches).
+		if err := store.CheckFileName("server id", srv.ID); err != nil {
+			return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
+		}
 	}
 	return list, nil
 }

@@ -38,11 +38,54 @@ var (
 	nameRe  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 )
 
+// CheckFileName refuses a string that is to become a file or directory
+// name but could not be one on every OS, so a store made on Linux or macOS
+// moves to Windows intact: the names Windows reserves for devices (CON,
+// PRN, AUX, NUL, COM1-COM9, LPT1-LPT9, and the superscript COM¹ ... LPT³), in
+// any case and with any extension ("nul.txt"), and names ending in a dot or
+// a space. It also refuses "", ".", "..", and names holding a path
+// separator or a control character. what names the string in the error,
+// which is one sentence.
+func CheckFileName(what, name string) error {
+	switch {
+	case name == "" || name == "." || name == "..":
+		return fmt.Errorf("store: %s %q cannot be a file name", what, name)
+	case strings.ContainsAny(name, `/\:*?"<>|`) || strings.IndexFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0:
+		return fmt.Errorf("store: %s %q contains a character that cannot be in a file name", what, name)
+	case strings.HasSuffix(name, ".") || strings.HasSuffix(name, " "):
+		return fmt.Errorf("store: %s %q ends in a dot or a space, which Windows drops from file names", what, name)
+	}
+	stem, _, _ := strings.Cut(name, ".")
+	stem = strings.TrimRight(stem, " ")
+	if isReservedDevice(stem) {
+		return fmt.Errorf("store: %s %q is a device name Windows reserves (CON, PRN, AUX, NUL, COM1-9, LPT1-9), so it cannot be a file name", what, name)
+	}
+	return nil
+}
+
+func isReservedDevice(stem string) bool {
+	u := strings.ToUpper(stem)
+	switch u {
+	case "CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$":
+		return true
+	}
+	if len(u) >= 4 && (strings.HasPrefix(u, "COM") || strings.HasPrefix(u, "LPT")) {
+		switch u[3:] {
+		case "1", "2", "3", "4", "5", "6", "7", "8", "9", "\u00b9", "\u00b2", "\u00b3":
+			return true
+		}
+	}
+	return false
+}
+
 // AppContext returns the context of the application id, which must be 1–64
 // letters, digits, '.', '_' or '-', starting with a letter or digit.
 func AppContext(id string) (Context, error) {
 	if !appIDRe.MatchString(id) || strings.Contains(id, "..") {
 		return "", fmt.Errorf("store: invalid application id %q (use 1-64 letters, digits, '.', '_' or '-')", id)
+	}
+	if err := CheckFileName("application id", id); err != nil {
+		return "", err
 	}
 	return Context("app:" + id), nil
 }
@@ -78,6 +121,9 @@ func ParseName(s string) (Name, error) {
 	}
 	if !nameRe.MatchString(s) {
 		return "", fmt.Errorf("store: invalid store name %q (use 1-64 letters, digits, '_' or '-')", s)
+	}
+	if err := CheckFileName("store name", s); err != nil {
+		return "", err
 	}
 	return Name(s), nil
 }

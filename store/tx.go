@@ -99,6 +99,11 @@ func (tx *Tx) markDirty(n Name) error {
 	if _, err := tx.index(n); err != nil {
 		return err
 	}
+	if _, err := ParseName(string(n)); err != nil {
+		// A Name made by conversion rather than ParseName never becomes a
+		// directory unchecked (reserved Windows names included).
+		return err
+	}
 	dir := tx.s.storeDir(n)
 	if err := mkdirDurable(dir); err != nil {
 		return err
