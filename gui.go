@@ -25,6 +25,7 @@ const appID = "io.github.certdesk"
 // platform's locations; with isDemo, over the embedded test CA's throwaway
 // root instead (demo.Start).
 func startGUI(isDemo bool, stdout io.Writer) error {
+	useSystemLocale()
 	a := fyneapp.NewWithID(appID)
 	a.SetIcon(assets.Icon)
 	var core *app.Core
