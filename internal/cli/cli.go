@@ -97,19 +97,14 @@ func (c *cmd) runGUI(demo bool) int {
 // fail prints err as the one-line error the contract promises and returns
 // exitFail.
 func (c *cmd) fail(err error) int {
-	fmt.Fprintf(c.stderr, "certdesk: %s\n", oneLine(err.Error()))
+	textf(c.stderr, "certdesk: %s\n", oneLine(err.Error()))
 	return exitFail
 }
 
 // usage prints a usage error and returns exitUsage.
 func (c *cmd) usage(format string, a ...any) int {
-	fmt.Fprintf(c.stderr, "certdesk: "+format+"\n", a...)
+	textf(c.stderr, "certdesk: "+format+"\n", a...)
 	return exitUsage
-}
-
-// oneLine folds a message onto a single line.
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.

@@ -78,7 +78,7 @@ func (c *cmd) runTemplates(args []string) int {
 		if r.Pends {
 			notes += "needs approval"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", r.Name, r.Key, span(r.ValiditySeconds), span(r.RenewalSeconds), r.Enroll, subj, dash(notes))
+		textf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", r.Name, r.Key, span(r.ValiditySeconds), span(r.RenewalSeconds), r.Enroll, subj, dash(notes))
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
@@ -144,10 +144,10 @@ func (c *cmd) runEnroll(args []string) int {
 		return c.printJSON(res)
 	}
 	if res.Status == app.StatusPending {
-		fmt.Fprintf(c.stdout, "pending: request %s (%s); the key waits in Request as %s; \"certdesk request status\" or the next pulse installs it\n",
+		textf(c.stdout, "pending: request %s (%s); the key waits in Request as %s; \"certdesk request status\" or the next pulse installs it\n",
 			res.RequestID, res.Disposition, res.Thumbprint)
 		return exitOK
 	}
-	fmt.Fprintf(c.stdout, "issued %s %s, valid until %s, in My\n", res.Thumbprint, res.Subject, res.NotAfter.Local().Format("2006-01-02 15:04"))
+	textf(c.stdout, "issued %s %s, valid until %s, in My\n", res.Thumbprint, res.Subject, res.NotAfter.Local().Format("2006-01-02 15:04"))
 	return exitOK
 }

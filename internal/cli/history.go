@@ -48,7 +48,7 @@ func (c *cmd) runHistory(args []string) int {
 		return exitOK
 	}
 	if len(recs) == 0 {
-		fmt.Fprintf(c.stdout, "no history for the %s context\n", *ctxName)
+		textf(c.stdout, "no history for the %s context\n", *ctxName)
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
@@ -58,7 +58,7 @@ func (c *cmd) runHistory(args []string) int {
 		if subject == "" {
 			subject = r.Thumbprint
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Action, r.Outcome, dash(subject), dash(oneLine(r.Reason)))
+		textf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Action, r.Outcome, dash(subject), dash(oneLine(r.Reason)))
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)

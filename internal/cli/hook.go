@@ -74,7 +74,7 @@ func (c *cmd) runHook(args []string) int {
 		sort.Strings(keys)
 		for _, k := range keys {
 			x := hooks[k]
-			fmt.Fprintf(c.stdout, "%s cert=%s chain=%s fullchain=%s key=%s mode=%s command=%s\n", k, dash(x.CertFile), dash(x.ChainFile),
+			textf(c.stdout, "%s cert=%s chain=%s fullchain=%s key=%s mode=%s command=%s\n", k, dash(x.CertFile), dash(x.ChainFile),
 				dash(x.FullChainFile), dash(x.KeyFile), dash(x.Mode), dash(strings.Join(x.Command, " ")))
 		}
 		return exitOK
@@ -94,7 +94,7 @@ func (c *cmd) runHook(args []string) int {
 		if err := core.SetHook(ctx, cx, t, h); err != nil {
 			return c.fail(err)
 		}
-		fmt.Fprintf(c.stdout, "deploy hook of %s %sd\n", t, map[string]string{"set": "save", "remove": "remove"}[args[0]])
+		textf(c.stdout, "deploy hook of %s %sd\n", t, map[string]string{"set": "save", "remove": "remove"}[args[0]])
 		return exitOK
 	}
 	r, err := core.RunHook(ctx, cx, t)
@@ -104,6 +104,6 @@ func (c *cmd) runHook(args []string) int {
 	if !r.OK {
 		return c.fail(fmt.Errorf("%s", r.Error))
 	}
-	fmt.Fprintf(c.stdout, "deployed %s\n", t)
+	textf(c.stdout, "deployed %s\n", t)
 	return exitOK
 }

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"flag"
-	"fmt"
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
@@ -72,7 +71,7 @@ func (c *cmd) publishVerb(verb string, args []string) int {
 	if *f.json {
 		return c.printJSON(p)
 	}
-	fmt.Fprintln(c.stdout, publicationText(p))
+	textln(c.stdout, publicationText(p))
 	return exitOK
 }
 

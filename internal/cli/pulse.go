@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/certdesk/certdesk/app"
 )
@@ -49,33 +48,33 @@ func (c *cmd) runPulse(args []string) int {
 		for _, o := range rep.Renewals {
 			switch o.Outcome {
 			case app.OutcomeOK:
-				fmt.Fprintf(c.stdout, "renewed %s (%s, %s renewal) → %s\n", o.Thumbprint, o.Subject, o.Method, o.NewThumbprint)
+				textf(c.stdout, "renewed %s (%s, %s renewal) → %s\n", o.Thumbprint, o.Subject, o.Method, o.NewThumbprint)
 				for _, h := range o.Hooks {
 					if !h.OK {
-						fmt.Fprintf(c.stderr, "certdesk: %s (the renewal is kept)\n", oneLine(h.Error))
+						textf(c.stderr, "certdesk: %s (the renewal is kept)\n", oneLine(h.Error))
 					}
 				}
 			case app.OutcomePending:
-				fmt.Fprintf(c.stdout, "renewal of %s pending: %s\n", o.Thumbprint, oneLine(o.Reason))
+				textf(c.stdout, "renewal of %s pending: %s\n", o.Thumbprint, oneLine(o.Reason))
 			default:
 				retry := "not retried automatically"
 				if !o.Permanent {
 					retry = "retried after " + o.NextAttempt.Local().Format("2006-01-02 15:04")
 				}
-				fmt.Fprintf(c.stderr, "certdesk: renew %s (%s): %s; %s\n", o.Thumbprint, o.Subject, oneLine(o.Reason), retry)
+				textf(c.stderr, "certdesk: renew %s (%s): %s; %s\n", o.Thumbprint, o.Subject, oneLine(o.Reason), retry)
 			}
 		}
 		for _, a := range rep.Enrollments {
 			switch a.Outcome {
 			case app.OutcomeOK:
-				fmt.Fprintf(c.stdout, "autoenrolled %s from %s: %s\n", a.Template, a.Server, a.Thumbprint)
+				textf(c.stdout, "autoenrolled %s from %s: %s\n", a.Template, a.Server, a.Thumbprint)
 			case app.OutcomePending:
-				fmt.Fprintf(c.stdout, "autoenrollment of %s from %s pending: %s\n", a.Template, a.Server, oneLine(a.Reason))
+				textf(c.stdout, "autoenrollment of %s from %s pending: %s\n", a.Template, a.Server, oneLine(a.Reason))
 			default:
-				fmt.Fprintf(c.stderr, "certdesk: autoenroll %s from %s: %s\n", dash(a.Template), a.Server, oneLine(a.Reason))
+				textf(c.stderr, "certdesk: autoenroll %s from %s: %s\n", dash(a.Template), a.Server, oneLine(a.Reason))
 			}
 		}
-		fmt.Fprintf(c.stdout, "%s: %d checked, %d due, %d renewed, %d failed\n", rep.Context, rep.Checked, rep.Due, countOK(rep.Renewals), rep.Failed)
+		textf(c.stdout, "%s: %d checked, %d due, %d renewed, %d failed\n", rep.Context, rep.Checked, rep.Due, countOK(rep.Renewals), rep.Failed)
 	}
 	if rep.Failed > 0 {
 		return exitFail

@@ -64,7 +64,7 @@ func (c *cmd) runRequest(args []string) int {
 		if *asJSON {
 			return c.printJSON(map[string]string{"request": e.Thumbprint, "subject": e.Subject, "csr": out})
 		}
-		fmt.Fprintf(c.stdout, "wrote %s; the key waits in Request as %s; install the CA's answer with \"certdesk request accept FILE\"\n", out, e.Thumbprint)
+		textf(c.stdout, "wrote %s; the key waits in Request as %s; install the CA's answer with \"certdesk request accept FILE\"\n", out, e.Thumbprint)
 		return exitOK
 	case "accept":
 		if len(pos) != 1 {
@@ -81,7 +81,7 @@ func (c *cmd) runRequest(args []string) int {
 		if *asJSON {
 			return c.printJSON(e)
 		}
-		fmt.Fprintf(c.stdout, "installed %s %s with its key in My\n", e.Thumbprint, e.Subject)
+		textf(c.stdout, "installed %s %s with its key in My\n", e.Thumbprint, e.Subject)
 		return exitOK
 	case "status":
 		if len(pos) != 0 {
@@ -120,13 +120,13 @@ func (c *cmd) printRequests(outs []app.RequestOutcome, asJSON bool) (failed int)
 	for _, o := range outs {
 		switch o.Outcome {
 		case app.OutcomeOK:
-			fmt.Fprintf(c.stdout, "request %s issued: installed %s %s\n", o.RequestID, o.Thumbprint, o.Subject)
+			textf(c.stdout, "request %s issued: installed %s %s\n", o.RequestID, o.Thumbprint, o.Subject)
 		case app.OutcomePending:
-			fmt.Fprintf(c.stdout, "request %s still pending\n", o.RequestID)
+			textf(c.stdout, "request %s still pending\n", o.RequestID)
 		case app.OutcomeDenied:
-			fmt.Fprintf(c.stdout, "request %s denied: %s (its key was removed)\n", o.RequestID, oneLine(o.Reason))
+			textf(c.stdout, "request %s denied: %s (its key was removed)\n", o.RequestID, oneLine(o.Reason))
 		default:
-			fmt.Fprintf(c.stderr, "certdesk: request %s: %s\n", o.RequestID, oneLine(o.Reason))
+			textf(c.stderr, "certdesk: request %s: %s\n", o.RequestID, oneLine(o.Reason))
 		}
 	}
 	return failed

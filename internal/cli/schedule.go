@@ -43,7 +43,7 @@ func (c *cmd) runSchedule(args []string) int {
 		if err != nil {
 			return c.fail(err)
 		}
-		fmt.Fprintf(c.stdout, "scheduled certdesk pulse for the %s context every 8 hours\n", *ctxName)
+		textf(c.stdout, "scheduled certdesk pulse for the %s context every 8 hours\n", *ctxName)
 		c.notes(notes)
 	case "remove":
 		notes, err := s.Remove(ctx, *ctxName)
@@ -51,7 +51,7 @@ func (c *cmd) runSchedule(args []string) int {
 			return c.fail(err)
 		}
 		if len(notes) == 0 {
-			fmt.Fprintf(c.stdout, "removed the schedule of the %s context\n", *ctxName)
+			textf(c.stdout, "removed the schedule of the %s context\n", *ctxName)
 		}
 		c.notes(notes)
 	case "status":
@@ -68,7 +68,7 @@ func (c *cmd) runSchedule(args []string) int {
 
 func (c *cmd) notes(notes []string) {
 	for _, n := range notes {
-		fmt.Fprintf(c.stdout, "note: %s\n", n)
+		textf(c.stdout, "note: %s\n", n)
 	}
 }
 
@@ -78,18 +78,18 @@ func formatScheduleStatus(st app.ScheduleStatus) string {
 		return fmt.Sprintf("%s: not scheduled (certdesk schedule install -context %s)", st.Context, st.Context)
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: scheduled", st.Context)
+	textf(&b, "%s: scheduled", st.Context)
 	if st.Active {
 		b.WriteString(", active")
 	}
 	if !st.NextRun.IsZero() {
-		fmt.Fprintf(&b, ", next run %s", st.NextRun.Local().Format("2006-01-02 15:04"))
+		textf(&b, ", next run %s", st.NextRun.Local().Format("2006-01-02 15:04"))
 	}
 	if st.Detail != "" {
-		fmt.Fprintf(&b, " (%s)", st.Detail)
+		textf(&b, " (%s)", st.Detail)
 	}
 	for _, f := range st.Files {
-		fmt.Fprintf(&b, "\n  %s", f)
+		textf(&b, "\n  %s", f)
 	}
 	return b.String()
 }

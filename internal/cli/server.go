@@ -94,7 +94,7 @@ func (c *cmd) runServer(args []string) int {
 		if *asJSON {
 			return c.printJSON(srv)
 		}
-		fmt.Fprintf(c.stdout, "added policy server %s (%s)\n", srv.ID, srv.URL)
+		textf(c.stdout, "added policy server %s (%s)\n", srv.ID, srv.URL)
 		return exitOK
 	case "list", "remove":
 		pos, code, ok := c.parseOrExit(fs, args[1:])
@@ -112,7 +112,7 @@ func (c *cmd) runServer(args []string) int {
 			if err := core.RemoveServer(context.Background(), cx, pos[0]); err != nil {
 				return c.fail(err)
 			}
-			fmt.Fprintf(c.stdout, "removed policy server %s\n", pos[0])
+			textf(c.stdout, "removed policy server %s\n", pos[0])
 			return exitOK
 		}
 		if len(pos) != 0 {
@@ -129,13 +129,13 @@ func (c *cmd) runServer(args []string) int {
 			return c.printJSON(list)
 		}
 		if len(list) == 0 {
-			fmt.Fprintf(c.stdout, "no policy servers in the %s context\n", cx)
+			textf(c.stdout, "no policy servers in the %s context\n", cx)
 			return exitOK
 		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "ID\tAUTH\tUSER\tAUTOENROLL\tNAME\tURL")
 		for _, s := range list {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%v\t%s\t%s\n", s.ID, s.Auth, dash(s.Username), s.AutoEnroll, dash(s.FriendlyName), s.URL)
+			textf(tw, "%s\t%s\t%s\t%v\t%s\t%s\n", s.ID, s.Auth, dash(s.Username), s.AutoEnroll, dash(s.FriendlyName), s.URL)
 		}
 		if err := tw.Flush(); err != nil {
 			return c.fail(err)

@@ -171,7 +171,7 @@ func (c *cmd) storeList(args []string) int {
 		if e.Meta.Archived {
 			subj += " (archived)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Thumbprint, e.NotAfter.Format("2006-01-02"), key, subj)
+		textf(tw, "%s\t%s\t%s\t%s\n", e.Thumbprint, e.NotAfter.Format("2006-01-02"), key, subj)
 	}
 	tw.Flush()
 	return exitOK
@@ -210,32 +210,32 @@ func (c *cmd) storeShow(args []string) int {
 		return c.printJSON(r)
 	}
 	w := c.stdout
-	fmt.Fprintf(w, "Thumbprint:  %s\nSHA-256:     %s\nSubject:     %s\nIssuer:      %s\n", e.Thumbprint, e.SHA256, e.Subject, e.Issuer)
-	fmt.Fprintf(w, "Serial:      %s\nValid:       %s to %s (%s)\nKey:         %s %d", e.Serial,
+	textf(w, "Thumbprint:  %s\nSHA-256:     %s\nSubject:     %s\nIssuer:      %s\n", e.Thumbprint, e.SHA256, e.Subject, e.Issuer)
+	textf(w, "Serial:      %s\nValid:       %s to %s (%s)\nKey:         %s %d", e.Serial,
 		e.NotBefore.Format(time.RFC3339), e.NotAfter.Format(time.RFC3339), r.Expiry, e.KeyType, e.KeySize)
 	if e.HasKey {
 		fmt.Fprint(w, " (private key present)")
 	}
 	fmt.Fprintln(w)
 	if len(e.SANs) > 0 {
-		fmt.Fprintf(w, "SANs:        %s\n", strings.Join(e.SANs, ", "))
+		textf(w, "SANs:        %s\n", strings.Join(e.SANs, ", "))
 	}
 	if e.Meta.FriendlyName != "" {
-		fmt.Fprintf(w, "Name:        %s\n", e.Meta.FriendlyName)
+		textf(w, "Name:        %s\n", e.Meta.FriendlyName)
 	}
 	if e.Meta.TemplateName != "" {
-		fmt.Fprintf(w, "Template:    %s %s\n", e.Meta.TemplateName, e.Meta.TemplateOID)
+		textf(w, "Template:    %s %s\n", e.Meta.TemplateName, e.Meta.TemplateOID)
 	}
 	if r.Publication != nil {
-		fmt.Fprintf(w, "Published:   %s\n", publicationText(*r.Publication))
+		textf(w, "Published:   %s\n", publicationText(*r.Publication))
 	}
 	status := "valid"
 	if !ch.Valid {
 		status = "not valid: " + ch.Error
 	}
-	fmt.Fprintf(w, "Chain:       %s\n", status)
+	textf(w, "Chain:       %s\n", status)
 	for _, el := range ch.Elements {
-		fmt.Fprintf(w, "  %s  %-8s %s (%s)\n", el.Thumbprint, el.Source, el.Subject, el.Status)
+		textf(w, "  %s  %-8s %s (%s)\n", el.Thumbprint, el.Source, el.Subject, el.Status)
 	}
 	return exitOK
 }
@@ -282,9 +282,9 @@ func (c *cmd) storeImport(args []string) int {
 }
 
 func (c *cmd) printImport(r *store.ImportResult) {
-	fmt.Fprintf(c.stdout, "%s: %s", r.File, strings.ToUpper(string(r.Format)))
+	textf(c.stdout, "%s: %s", r.File, strings.ToUpper(string(r.Format)))
 	if r.PFXAlgorithms != "" {
-		fmt.Fprintf(c.stdout, " (%s)", r.PFXAlgorithms)
+		textf(c.stdout, " (%s)", r.PFXAlgorithms)
 	}
 	fmt.Fprintln(c.stdout)
 	for _, it := range r.Items {
@@ -292,7 +292,7 @@ func (c *cmd) printImport(r *store.ImportResult) {
 		if it.Reason != "" {
 			where = it.Reason
 		}
-		fmt.Fprintf(c.stdout, "  %-9s %s %s: %s\n", it.Result, it.Thumbprint, it.Subject, where)
+		textf(c.stdout, "  %-9s %s %s: %s\n", it.Result, it.Thumbprint, it.Subject, where)
 	}
 }
 
@@ -380,12 +380,12 @@ func (c *cmd) storeVerify(args []string) int {
 		c.printJSON(r)
 	} else {
 		for _, p := range r.Problems {
-			fmt.Fprintf(c.stdout, "%s: %s: %s\n", p.Store, p.File, p.What)
+			textf(c.stdout, "%s: %s: %s\n", p.Store, p.File, p.What)
 		}
-		fmt.Fprintf(c.stdout, "%s: %d entries, %d problems\n", r.Context, r.Entries, len(r.Problems))
+		textf(c.stdout, "%s: %d entries, %d problems\n", r.Context, r.Entries, len(r.Problems))
 	}
 	if r.Damaged() {
-		fmt.Fprintf(c.stderr, "certdesk: verify %s: the store is damaged (see above)\n", r.Context)
+		textf(c.stderr, "certdesk: verify %s: the store is damaged (see above)\n", r.Context)
 		return exitFail
 	}
 	return exitOK
@@ -408,7 +408,7 @@ func (c *cmd) storeProtect(args []string) int {
 		if err != nil {
 			return c.fail(err)
 		}
-		fmt.Fprintln(c.stdout, p)
+		textln(c.stdout, p)
 		return exitOK
 	}
 	if err := s.SetProtection(context.Background(), store.Protection(*mode)); err != nil {

@@ -130,13 +130,13 @@ func (c *cmd) testcaServe(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	fmt.Fprintf(c.stdout, "CEP (username/password):       %s\n", srv.CEPURL())
-	fmt.Fprintf(c.stdout, "CES (username/password):       %s\n", srv.CESURL())
+	textf(c.stdout, "CEP (username/password):       %s\n", srv.CEPURL())
+	textf(c.stdout, "CES (username/password):       %s\n", srv.CESURL())
 	if *kbr {
-		fmt.Fprintf(c.stdout, "CEP (key-based renewal):       %s\n", srv.KBRCEPURL())
-		fmt.Fprintf(c.stdout, "CES (certificate, renewal):    %s\n", srv.CESCertURL())
+		textf(c.stdout, "CEP (key-based renewal):       %s\n", srv.KBRCEPURL())
+		textf(c.stdout, "CES (certificate, renewal):    %s\n", srv.CESCertURL())
 	}
-	fmt.Fprintf(c.stdout, "CA file to trust:              %s\n", ca.RootFile())
+	textf(c.stdout, "CA file to trust:              %s\n", ca.RootFile())
 	accounts := ca.Users()
 	names := make([]string, 0, len(accounts))
 	for n := range accounts {
@@ -144,9 +144,9 @@ func (c *cmd) testcaServe(args []string) int {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		fmt.Fprintf(c.stdout, "account:                       %s  password: %s\n", n, accounts[n])
+		textf(c.stdout, "account:                       %s  password: %s\n", n, accounts[n])
 	}
-	fmt.Fprintf(c.stdout, "state directory:               %s\n", *dir)
+	textf(c.stdout, "state directory:               %s\n", *dir)
 	fmt.Fprintln(c.stdout, "serving; interrupt to stop")
 	<-ctx.Done()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -190,14 +190,14 @@ func (c *cmd) testcaDecide(verb string, args []string) int {
 		if err := ca.Deny(pos[0], reason); err != nil {
 			return c.fail(err)
 		}
-		fmt.Fprintf(c.stdout, "request %s denied\n", pos[0])
+		textf(c.stdout, "request %s denied\n", pos[0])
 		return exitOK
 	}
 	cert, err := ca.Approve(pos[0])
 	if err != nil {
 		return c.fail(err)
 	}
-	fmt.Fprintf(c.stdout, "request %s issued: %s, serial %X, valid until %s\n", pos[0], cert.Subject, cert.SerialNumber, cert.NotAfter.UTC().Format(time.RFC3339))
+	textf(c.stdout, "request %s issued: %s, serial %X, valid until %s\n", pos[0], cert.Subject, cert.SerialNumber, cert.NotAfter.UTC().Format(time.RFC3339))
 	return exitOK
 }
 
@@ -220,7 +220,7 @@ func (c *cmd) testcaPending(args []string) int {
 		return c.fail(err)
 	}
 	for _, r := range reqs {
-		fmt.Fprintf(c.stdout, "%s\t%s\t%s\t%s\n", r.ID, r.Template, r.Requester, r.Submitted.UTC().Format(time.RFC3339))
+		textf(c.stdout, "%s\t%s\t%s\t%s\n", r.ID, r.Template, r.Requester, r.Submitted.UTC().Format(time.RFC3339))
 	}
 	return exitOK
 }
@@ -265,7 +265,7 @@ func (c *cmd) testcaResign(args []string) int {
 	if err := os.WriteFile(pos[1], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: out.Raw}), 0o644); err != nil {
 		return c.fail(fmt.Errorf("cannot write %s: %w", pos[1], errors.Unwrap(err)))
 	}
-	fmt.Fprintf(c.stdout, "%s re-signed: valid %s to %s\n", pos[1], out.NotBefore.UTC().Format(time.RFC3339), out.NotAfter.UTC().Format(time.RFC3339))
+	textf(c.stdout, "%s re-signed: valid %s to %s\n", pos[1], out.NotBefore.UTC().Format(time.RFC3339), out.NotAfter.UTC().Format(time.RFC3339))
 	return exitOK
 }
 
