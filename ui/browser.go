@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -51,6 +52,8 @@ func newRow(e *store.Entry, now time.Time) row {
 		r.template = e.Meta.TemplateOID
 	}
 	r.status = statusOf(e.NotBefore, e.NotAfter, e.Meta.Archived, now)
+	// The cells show these; the search matches the unescaped fields.
+	r.subject, r.issuer, r.template = safetext.Escape(r.subject), safetext.Escape(r.issuer), safetext.Escape(r.template)
 	return r
 }
 

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -95,6 +96,9 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 	for _, ext := range cert.Extensions {
 		title, lines := describeExtension(cert, ext)
 		heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		for i := range lines {
+			lines[i] = safetext.Escape(lines[i]) // names, URLs and policies come from the certificate
+		}
 		d.extensions.Add(tight(heading, valueLabel(strings.Join(lines, "\n"))))
 		d.extensions.Add(widget.NewSeparator())
 	}
@@ -114,7 +118,7 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 		d.chain.Add(l)
 	}
 	if chain != nil && chain.Error != "" {
-		d.chain.Add(valueLabel(chain.Error))
+		d.chain.Add(valueLabel(safetext.Escape(chain.Error)))
 	}
 	d.chain.Add(widget.NewSeparator())
 	if chain != nil {
@@ -210,7 +214,7 @@ func valueLabel(s string) *widget.Label {
 // "trusted system-wide; available to browsers".
 func publicationText(p Publication, err error) string {
 	if err != nil {
-		return "unknown (" + err.Error() + ")"
+		return "unknown (" + safetext.Escape(err.Error()) + ")"
 	}
 	var parts []string
 	switch {

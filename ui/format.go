@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -94,21 +95,22 @@ func statusOf(notBefore, notAfter time.Time, archived bool, now time.Time) Statu
 }
 
 // commonName returns the name a person recognises a certificate by: the CN,
-// else the organisation or unit, else the whole DN.
+// else the organisation or unit, else the whole DN; escaped for display
+// (safetext.Escape), as everything taken from a certificate is.
 func commonName(n pkix.Name) string {
 	switch {
 	case n.CommonName != "":
-		return n.CommonName
+		return safetext.Escape(n.CommonName)
 	case len(n.Organization) > 0:
-		return n.Organization[0]
+		return safetext.Escape(n.Organization[0])
 	case len(n.OrganizationalUnit) > 0:
-		return n.OrganizationalUnit[0]
+		return safetext.Escape(n.OrganizationalUnit[0])
 	}
 	return formatDN(n)
 }
 
 // formatDN returns a distinguished name in RFC 4514 order with spaces
-// after the separators, or "(empty)".
+// after the separators, or "(empty)", escaped for display.
 func formatDN(n pkix.Name) string {
 	s := n.String()
 	if s == "" {
@@ -125,7 +127,7 @@ func formatDN(n pkix.Name) string {
 			b.WriteByte(' ')
 		}
 	}
-	return b.String()
+	return safetext.Escape(b.String())
 }
 
 // formatDate formats t in local time to the minute.

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -68,13 +69,13 @@ func (h *historyView) update(id widget.TableCellID, o fyne.CanvasObject) {
 	case 0:
 		l.Text = formatDate(r.Time)
 	case 1:
-		l.Text = r.Subject
+		l.Text = safetext.Escape(r.Subject)
 	case 2:
 		l.Text = r.Action
 	case 3:
 		l.Text, l.Importance = outcomeLabel(r.Outcome)
 	case 4:
-		l.Text = r.Reason
+		l.Text = safetext.Escape(r.Reason)
 	}
 	l.Refresh()
 }
@@ -93,7 +94,7 @@ func outcomeLabel(o string) (string, widget.Importance) {
 	case "nothing-due":
 		return "Nothing due", widget.LowImportance
 	}
-	return o, widget.MediumImportance
+	return safetext.Escape(o), widget.MediumImportance
 }
 
 // reload reads the history with the chosen filter.

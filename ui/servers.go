@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -45,8 +46,8 @@ func newServersView(core ServerManager, w fyne.Window, t *tasks, context func() 
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			box := o.(*fyne.Container)
 			sv := s.servers[id]
-			box.Objects[0].(*widget.Label).SetText(serverLabel(sv))
-			box.Objects[1].(*widget.Label).SetText(serverDetail(sv))
+			box.Objects[0].(*widget.Label).SetText(safetext.Escape(serverLabel(sv)))
+			box.Objects[1].(*widget.Label).SetText(safetext.Escape(serverDetail(sv)))
 		})
 	s.list.OnSelected = func(id widget.ListItemID) { s.choose(id) }
 	s.add = widget.NewButton("Add…", func() { s.showForm(Server{}) })
