@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command of the README ("make test") and of CI: lint, then every
 # test against a real gnome-keyring, the race detector on every package
-# but main (which only wires the GUI), and the real window under Xvfb.
+# but main (its test builds and runs the binary), and the real window under Xvfb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export LANG=en_US.UTF-8
@@ -18,6 +18,7 @@ go build -o build/certdesk .
 echo "== tests (real gnome-keyring; -race on every package without cgo)"
 pkgs=$(go list ./... | grep -v '^github.com/certdesk/certdesk$')
 scripts/with-keyring.sh go test -count=1 -race $pkgs
+scripts/with-keyring.sh go test -count=1 . # main: the built binary's stderr under every locale
 
 echo "== real window under Xvfb"
 shots=$(mktemp -d); bash scripts/screenshots.sh build/certdesk "$shots" && rm -rf "$shots"
