@@ -2,6 +2,7 @@ package testca
 
 import (
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -111,4 +112,51 @@ type injector struct {
 
 func (i *injector) get() (Fault, time.Duration) {
 	return Fault(i.fault.Load()), time.Duration(i.delay.Load())
+}
+
+// EmptyPolicies selects whether GetPolicies answers a policy without
+// templates, as a misconfigured or half-started CEP does.
+type EmptyPolicies int32
+
+// The empty-policy fault modes.
+const (
+	EmptyPoliciesNone   EmptyPolicies = iota // answer the templates
+	EmptyPoliciesOnce                        // the next answer only is empty
+	EmptyPoliciesAlways                      // every answer is empty
+)
+
+// ParseEmptyPolicies reads "none", "once" or "always".
+func ParseEmptyPolicies(s string) (EmptyPolicies, error) {
+	switch s {
+	case "", "none":
+		return EmptyPoliciesNone, nil
+	case "once":
+		return EmptyPoliciesOnce, nil
+	case "always":
+		return EmptyPoliciesAlways, nil
+	}
+	return EmptyPoliciesNone, fmt.Errorf("testca: empty-policies mode %q is not none, once or always", s)
+}
+
+// policyFaults is the empty-policy fault and the record of the lastUpdate
+// values received; safe for concurrent use.
+type policyFaults struct {
+	mode atomic.Int32
+	mu   sync.Mutex
+	seen []time.Time
+}
+
+// answer records a GetPolicies request and reports whether it gets the
+// empty answer.
+func (p *policyFaults) answer(lastUpdate time.Time) bool {
+	p.mu.Lock()
+	p.seen = append(p.seen, lastUpdate)
+	p.mu.Unlock()
+	switch EmptyPolicies(p.mode.Load()) {
+	case EmptyPoliciesAlways:
+		return true
+	case EmptyPoliciesOnce:
+		return p.mode.CompareAndSwap(int32(EmptyPoliciesOnce), int32(EmptyPoliciesNone))
+	}
+	return false
 }

@@ -51,6 +51,7 @@ type Server struct {
 	untrusted *tls.Certificate
 	inject    injector
 	foreign   atomic.Pointer[string] // FaultForeignPollURL's URL
+	policy    policyFaults
 	done      chan struct{}
 }
 
@@ -190,6 +191,20 @@ func (s *Server) SetFault(f Fault) { s.inject.fault.Store(int32(f)) }
 // FaultForeignPollURL ("" for https://foreign.invalid/ces).
 func (s *Server) SetForeignPollURL(u string) { s.foreign.Store(&u) }
 
+// SetEmptyPolicies makes GetPolicies answer a policy without templates
+// (an empty <policies/>, policiesNotChanged false): EmptyPoliciesOnce for
+// the next answer only, EmptyPoliciesAlways until EmptyPoliciesNone.
+func (s *Server) SetEmptyPolicies(m EmptyPolicies) { s.policy.mode.Store(int32(m)) }
+
+// PolicyRequests returns the lastUpdate of every GetPolicies request
+// served so far, oldest first; a zero time is a request without one (a
+// full fetch).
+func (s *Server) PolicyRequests() []time.Time {
+	s.policy.mu.Lock()
+	defer s.policy.mu.Unlock()
+	return append([]time.Time(nil), s.policy.seen...)
+}
+
 // SetDelay delays every answer by d (0 to stop), to test client timeouts.
 func (s *Server) SetDelay(d time.Duration) { s.inject.delay.Store(int64(d)) }
 
@@ -314,6 +329,9 @@ func (s *Server) dispatch(r *http.Request, ep endpoint, env *envelope, fault Fau
 		}
 		if certAuth {
 			account = ""
+		}
+		if s.policy.answer(pr.lastUpdate) {
+			return envelopeXML(actionGetPoliciesResponse, env.messageID, s.ca.emptyPoliciesXML()), nil
 		}
 		return envelopeXML(actionGetPoliciesResponse, env.messageID, s.ca.getPoliciesXML(pr, account, certAuth, base, s.ca.created)), nil
 	}

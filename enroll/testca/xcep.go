@@ -117,6 +117,15 @@ func (ca *CA) policyID() string {
 	return fmt.Sprintf("{%X-%X-%X-%X-%X}", h[0:4], h[4:6], h[6:8], h[8:10], h[10:16])
 }
 
+// emptyPoliciesXML is a GetPoliciesResponse with no templates (the
+// EmptyPolicies fault).
+func (ca *CA) emptyPoliciesXML() string {
+	return `<GetPoliciesResponse xmlns="` + nsXCEP + `" xmlns:xsi="` + nsXSI + `"><response>` +
+		fmt.Sprintf(`<policyID>%s</policyID><policyFriendlyName>%s</policyFriendlyName><nextUpdateHours>8</nextUpdateHours>`,
+			ca.policyID(), esc(ca.cfg.Name+" enrollment policy")) +
+		`<policiesNotChanged>false</policiesNotChanged><policies/></response><cAs xsi:nil="true"/><oIDs xsi:nil="true"/></GetPoliciesResponse>`
+}
+
 // getPoliciesXML renders the GetPoliciesResponse body for a caller.
 // account is the authenticated user ("" on the certificate CEP, which
 // lists only templates that allow key-based renewal); base is the

@@ -106,12 +106,17 @@ func (c *cmd) testcaServe(args []string) int {
 	fs.Var(durationFlag{&validity}, "validity", "validity of issued certificates, e.g. 365d or 720h")
 	pending := fs.Bool("pending", false, "pend every request until approved")
 	kbr := fs.Bool("kbr", false, "serve the key-based-renewal CEP and the certificate CES")
+	emptyPolicies := fs.String("empty-policies", "none", "fault: answer GetPolicies without templates: none, once or always")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) > 0 {
 		return c.usage("testca serve takes no arguments")
+	}
+	emptyMode, err := testca.ParseEmptyPolicies(*emptyPolicies)
+	if err != nil {
+		return c.usage("%s", err)
 	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "certdesk-testca-")
@@ -128,6 +133,7 @@ func (c *cmd) testcaServe(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
+	srv.SetEmptyPolicies(emptyMode)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	textf(c.stdout, "CEP (username/password):       %s\n", srv.CEPURL())
