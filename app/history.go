@@ -33,6 +33,7 @@ const (
 	ActionInstall Action = "install" // an issued certificate installed
 	ActionDeny    Action = "deny"    // the CA denied a request
 	ActionHook    Action = "hook"    // a deploy hook after a renewal
+	ActionPolicy  Action = "policy"  // a policy server's answer that was not taken
 )
 
 // Outcome is how it ended.

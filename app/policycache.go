@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/store"
@@ -82,31 +83,88 @@ func (c *Core) Policies(ctx context.Context, cx store.Context, ref, password str
 // policies is Policies for a resolved server, CEP URL and credential.
 // The key-based-renewal CEP has its own cache entry.
 func (c *Core) policies(ctx context.Context, s *store.Store, srv Server, cepURL string, cred credential, refresh bool) (*enroll.Policies, error) {
-	id := srv.ID
+	pc, err := c.policyCache(ctx, s, srv, cepURL, cred, refresh)
+	return pc.Policies, err
+}
+
+// policyCacheID names the cache entry of srv's CEP cepURL.
+func policyCacheID(srv Server, cepURL string) string {
 	if cepURL != srv.URL {
-		id += "-kbr"
+		return srv.ID + "-kbr"
 	}
+	return srv.ID
+}
+
+// policyCache returns the cache of srv's CEP cepURL, refreshed when due;
+// refresh makes it a full fetch (no lastUpdate). An answer without
+// templates never replaces a cache that has them: the old policy is kept
+// (and stays due, so the next use asks again) and the anomaly is recorded
+// in the history.
+func (c *Core) policyCache(ctx context.Context, s *store.Store, srv Server, cepURL string, cred credential, refresh bool) (enroll.PolicyCache, error) {
+	id := policyCacheID(srv, cepURL)
 	pc, err := readPolicyCache(s, id)
 	if err != nil {
-		return nil, err
+		return enroll.PolicyCache{}, err
 	}
 	// A cache for another URL (the server was re-added with a new one) is
 	// not this server's policy any more.
 	if !refresh && !pc.Due(c.clock.Now()) && pc.URL == cepURL {
-		return pc.Policies, nil
+		return pc, nil
 	}
 	if pc.URL != cepURL {
 		pc = enroll.PolicyCache{URL: cepURL}
 	}
+	if refresh {
+		pc.FullNext = true
+	}
 	cl, err := c.client(ctx, s, cred)
 	if err != nil {
-		return nil, err
+		return pc, err
 	}
-	if pc, err = cl.RefreshPolicies(ctx, pc); err != nil {
-		return nil, fmt.Errorf("get policies from %s: %w", cepURL, err)
+	npc, err := cl.RefreshPolicies(ctx, pc)
+	if err != nil {
+		return pc, fmt.Errorf("get policies from %s: %w", cepURL, err)
 	}
-	if err := writePolicyCache(s, id, pc); err != nil {
-		return nil, err
+	if !npc.HasTemplates() && pc.HasTemplates() {
+		how := "an answer to lastUpdate"
+		if npc.Full {
+			how = "a full fetch"
+		}
+		_ = c.record(s.Context(), Record{Action: ActionPolicy, Outcome: OutcomeFailed,
+			Reason: fmt.Sprintf("policy server %s answered a policy without templates (%s); the cached policy with %d templates is kept", cepURL, how, len(pc.Policies.Templates))})
+		// The old policy stays, still due; it confirms nothing (Full
+		// false), so a template missing from it is not taken as gone.
+		pc.Full = false
+		return pc, nil
 	}
-	return pc.Policies, nil
+	if err := writePolicyCache(s, id, npc); err != nil {
+		return npc, err
+	}
+	return npc, nil
+}
+
+// FullPolicyFetch makes the next use of every cached policy of context cx
+// a full fetch, without lastUpdate ("certdesk pulse -retry").
+func (c *Core) FullPolicyFetch(cx store.Context) error {
+	s, err := c.Store(cx)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(s.StateDir(), "cache")
+	names, err := filepath.Glob(filepath.Join(dir, "policy-*.json"))
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		id := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(name), "policy-"), ".json")
+		pc, err := readPolicyCache(s, id)
+		if err != nil || pc.URL == "" {
+			continue
+		}
+		pc.FullNext = true
+		if err := writePolicyCache(s, id, pc); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -16,8 +16,14 @@ const (
 	MethodPassword = "password"
 )
 
-// errTemplateGone: the server no longer offers the certificate's template.
+// errTemplateGone: the server no longer offers the certificate's template,
+// as a full fetch of the policy (no lastUpdate) confirmed. Permanent.
 var errTemplateGone = errors.New("the policy server no longer offers the template")
+
+// errTemplateMissing: the template is not in the policy at hand, but no
+// full fetch confirmed it (the server was unreachable or answered a policy
+// without templates). Transient: retried with backoff.
+var errTemplateMissing = errors.New("the template is missing from the policy, not confirmed by a full fetch")
 
 // Renew renews one certificate of My now, whether due or not (the GUI's
 // "Renew now"); a previous failure is forgotten first.
@@ -126,17 +132,30 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	// TLS client certificate and CMS signer (protocol.md §5).
 	kbr := credential{cert: clientCert(e.Certificate, oldKey)}
 	pwd, pwdErr := c.serverCredential(ctx, s, srv, "")
-	var pol *enroll.Policies
+	cepURL, cepCred := srv.URL, pwd
 	if srv.KBRURL != "" {
-		pol, err = c.renewalPolicies(ctx, s, srv, srv.KBRURL, kbr)
-	} else {
-		pol, err = c.renewalPolicies(ctx, s, srv, srv.URL, pwd)
+		cepURL, cepCred = srv.KBRURL, kbr
 	}
+	pc, err := c.renewalPolicies(ctx, s, srv, cepURL, cepCred)
 	if err != nil {
 		return "", nil, nil, err
 	}
+	pol := pc.Policies
 	t := pol.Template(e.Meta.TemplateName)
+	if t == nil && !pc.Full {
+		// Only a full fetch may say the template is gone: ask again
+		// without lastUpdate before giving up on it.
+		full, ferr := c.policyCache(ctx, s, srv, cepURL, cepCred, true)
+		if ferr != nil {
+			return "", nil, nil, fmt.Errorf("%w: %q: %v", errTemplateMissing, e.Meta.TemplateName, ferr)
+		}
+		pc, pol = full, full.Policies
+		t = pol.Template(e.Meta.TemplateName)
+	}
 	if t == nil {
+		if !pc.Full {
+			return "", nil, nil, fmt.Errorf("%w: %q", errTemplateMissing, e.Meta.TemplateName)
+		}
 		return "", nil, nil, fmt.Errorf("%w %q", errTemplateGone, e.Meta.TemplateName)
 	}
 	// A fresh key each renewal, as Windows does, unless the template
@@ -184,19 +203,16 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 // failed refresh falls back to the stale cache, since a renewal only needs
 // the template and endpoints it already knows (and there may be no
 // password to fetch the policy with).
-func (c *Core) renewalPolicies(ctx context.Context, s *store.Store, srv Server, cepURL string, cred credential) (*enroll.Policies, error) {
-	pol, err := c.policies(ctx, s, srv, cepURL, cred, false)
+func (c *Core) renewalPolicies(ctx context.Context, s *store.Store, srv Server, cepURL string, cred credential) (enroll.PolicyCache, error) {
+	pc, err := c.policyCache(ctx, s, srv, cepURL, cred, false)
 	if err == nil {
-		return pol, nil
+		return pc, nil
 	}
-	id := srv.ID
-	if cepURL != srv.URL {
-		id += "-kbr"
+	if pc, cerr := readPolicyCache(s, policyCacheID(srv, cepURL)); cerr == nil && pc.Policies != nil {
+		pc.Full = false // stale: it confirms nothing
+		return pc, nil
 	}
-	if pc, cerr := readPolicyCache(s, id); cerr == nil && pc.Policies != nil {
-		return pc.Policies, nil
-	}
-	return nil, err
+	return enroll.PolicyCache{}, err
 }
 
 // replace installs the renewed certificate, verifies it and archives the

@@ -15,12 +15,25 @@ type PolicyCache struct {
 	URL      string    `json:"url"`
 	Policies *Policies `json:"policies,omitempty"`
 	Fetched  time.Time `json:"fetched"` // when the server last answered
+	// FullNext makes the next refresh a full fetch, without lastUpdate
+	// (an explicit refresh, "pulse -retry"); Due reports it due.
+	FullNext bool `json:"fullNext,omitempty"`
+	// Full: RefreshPolicies just made a full fetch (no lastUpdate sent),
+	// so Policies is the server's whole answer, not a "not changed" over
+	// the cache. Not saved: a cache read back confirms nothing.
+	Full bool `json:"-"`
 }
 
-// Due reports whether the cache should be refreshed at now: it is empty, or
-// nextUpdateHours (default 8) have passed since it was fetched.
+// HasTemplates reports whether the cache holds a policy with templates.
+func (pc PolicyCache) HasTemplates() bool {
+	return pc.Policies != nil && len(pc.Policies.Templates) > 0
+}
+
+// Due reports whether the cache should be refreshed at now: it holds no
+// templates, a full fetch was asked for, or nextUpdateHours (default 8)
+// have passed since it was fetched.
 func (pc PolicyCache) Due(now time.Time) bool {
-	if pc.Policies == nil || pc.Fetched.IsZero() {
+	if !pc.HasTemplates() || pc.Fetched.IsZero() || pc.FullNext {
 		return true
 	}
 	every := DefaultNextUpdate
@@ -32,10 +45,12 @@ func (pc PolicyCache) Due(now time.Time) bool {
 
 // RefreshPolicies asks pc.URL for the policy, sending the fetch time as
 // lastUpdate; a policiesNotChanged answer keeps the cached templates
-// (protocol.md §10.20). It returns the updated cache value.
+// (protocol.md §10.20). Without cached templates, or with pc.FullNext, it
+// sends no lastUpdate, so "not changed" can never keep an empty cache.
+// It returns the updated cache value.
 func (c *Client) RefreshPolicies(ctx context.Context, pc PolicyCache) (PolicyCache, error) {
 	var since time.Time
-	if pc.Policies != nil {
+	if pc.HasTemplates() && !pc.FullNext {
 		since = pc.Fetched
 	}
 	p, err := c.GetPolicies(ctx, pc.URL, since)
@@ -50,5 +65,5 @@ func (c *Client) RefreshPolicies(ctx context.Context, pc PolicyCache) (PolicyCac
 		p = &kept
 	}
 	p.NotChanged = false // the cached value always holds a full policy
-	return PolicyCache{URL: pc.URL, Policies: p, Fetched: c.cfg.now()}, nil
+	return PolicyCache{URL: pc.URL, Policies: p, Fetched: c.cfg.now(), Full: since.IsZero()}, nil
 }

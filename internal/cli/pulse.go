@@ -12,7 +12,7 @@ func (c *cmd) runPulse(args []string) int {
 	fs := c.newFlags("pulse")
 	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
 	asJSON := fs.Bool("json", false, "print the report as JSON (docs/core.md)")
-	retry := fs.Bool("retry", false, "first forget every backoff and permanent failure (after fixing their cause)")
+	retry := fs.Bool("retry", false, "first forget every backoff and permanent failure (after fixing their cause) and fetch the policies in full")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
@@ -25,6 +25,9 @@ func (c *cmd) runPulse(args []string) int {
 		return c.usage("%s", err)
 	}
 	if *retry {
+		if err := core.FullPolicyFetch(cx); err != nil {
+			return c.fail(err)
+		}
 		states, err := core.RetryStates(cx)
 		if err != nil {
 			return c.fail(err)
