@@ -141,9 +141,21 @@ func ParseEmptyPolicies(s string) (EmptyPolicies, error) {
 // policyFaults is the empty-policy fault and the record of the lastUpdate
 // values received; safe for concurrent use.
 type policyFaults struct {
-	mode atomic.Int32
-	mu   sync.Mutex
-	seen []time.Time
+	mode      atomic.Int32
+	mu        sync.Mutex
+	seen      []time.Time
+	withdrawn map[string]bool
+}
+
+// withdrawnSet returns a copy of the withdrawn template names.
+func (p *policyFaults) withdrawnSet() map[string]bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	m := make(map[string]bool, len(p.withdrawn))
+	for k := range p.withdrawn {
+		m[k] = true
+	}
+	return m
 }
 
 // answer records a GetPolicies request and reports whether it gets the

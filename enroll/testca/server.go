@@ -196,6 +196,17 @@ func (s *Server) SetForeignPollURL(u string) { s.foreign.Store(&u) }
 // the next answer only, EmptyPoliciesAlways until EmptyPoliciesNone.
 func (s *Server) SetEmptyPolicies(m EmptyPolicies) { s.policy.mode.Store(int32(m)) }
 
+// WithdrawTemplate stops listing template name in GetPolicies answers (a
+// template taken off the CA), while the CA still issues for it.
+func (s *Server) WithdrawTemplate(name string) {
+	s.policy.mu.Lock()
+	defer s.policy.mu.Unlock()
+	if s.policy.withdrawn == nil {
+		s.policy.withdrawn = map[string]bool{}
+	}
+	s.policy.withdrawn[name] = true
+}
+
 // PolicyRequests returns the lastUpdate of every GetPolicies request
 // served so far, oldest first; a zero time is a request without one (a
 // full fetch).
@@ -330,6 +341,7 @@ func (s *Server) dispatch(r *http.Request, ep endpoint, env *envelope, fault Fau
 		if certAuth {
 			account = ""
 		}
+		pr.withdrawn = s.policy.withdrawnSet()
 		if s.policy.answer(pr.lastUpdate) {
 			return envelopeXML(actionGetPoliciesResponse, env.messageID, s.ca.emptyPoliciesXML()), nil
 		}

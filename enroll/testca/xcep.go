@@ -15,9 +15,10 @@ import (
 
 // policyRequest is what a GetPolicies request asks for.
 type policyRequest struct {
-	lastUpdate    time.Time // zero: none or unparsable
-	clientVersion int       // -1: nil
-	serverVersion int       // -1: nil
+	lastUpdate    time.Time       // zero: none or unparsable
+	clientVersion int             // -1: nil
+	serverVersion int             // -1: nil
+	withdrawn     map[string]bool // templates the server no longer lists (Server.WithdrawTemplate)
 	oids          map[string]bool
 }
 
@@ -72,6 +73,9 @@ func parseGetPolicies(body *node) (*policyRequest, error) {
 // hide every versioned template (cepces issue #74); explicit 0 means "no
 // filtering", as real CEP servers answer cepces.
 func (pr *policyRequest) visible(t *Template) bool {
+	if pr.withdrawn[t.Name] {
+		return false
+	}
 	if pr.oids != nil && !pr.oids[t.OID.String()] {
 		return false
 	}
