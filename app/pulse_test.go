@@ -153,7 +153,7 @@ func TestPulseTransientFailureChangesNothingAndRetries(t *testing.T) {
 func TestPulsePermanentFailureReportedOnce(t *testing.T) {
 	e := newEnv(t, envOpt{ca: longShort})
 	ctx := context.Background()
-	e.addServer(t, "")
+	e.addServer(t, testca.DefaultPassword) // for the full fetch that confirms
 	e.enroll(t, testca.TemplateShortLived)
 	// Forget the cached policy and make the server forget the template:
 	// the renewal cannot succeed until something changes.
@@ -167,6 +167,9 @@ func TestPulsePermanentFailureReportedOnce(t *testing.T) {
 	if err := writePolicyCache(s, srv.ID, pc); err != nil {
 		t.Fatal(err)
 	}
+	// Only a full fetch may confirm the template is gone: the server must
+	// really not list it.
+	e.srv.WithdrawTemplate(testca.TemplateShortLived)
 	rep, _ := e.core.Pulse(ctx, store.User)
 	if rep.Failed != 1 || !rep.Renewals[0].Permanent || !strings.Contains(rep.Renewals[0].Reason, "no longer offers") {
 		t.Fatalf("first pulse %+v", rep.Renewals)
