@@ -94,3 +94,46 @@ func TestPolicyIDStable(t *testing.T) {
 		t.Errorf("policy ids %s, %s", a.policyID(), b.policyID())
 	}
 }
+
+func TestEmptyPoliciesFault(t *testing.T) {
+	ca, srv := startCA(t, nil)
+	c := httpClient(ca, nil)
+	body := `<GetPolicies xmlns="` + nsXCEP + `" xmlns:xsi="` + nsXSI + `"><client><lastUpdate xsi:nil="true"/><preferredLanguage xsi:nil="true"/></client></GetPolicies>`
+	count := func() int {
+		t.Helper()
+		st, root := post(t, c, srv.CEPURL(), soapEnv(actionGetPolicies, srv.CEPURL(), defaultToken(), body))
+		if st != 200 {
+			t.Fatalf("status %d", st)
+		}
+		resp := root.find(nsXCEP, "response")
+		if resp.child(nsXCEP, "policiesNotChanged").value() != "false" {
+			t.Fatal("policiesNotChanged is not false")
+		}
+		return len(resp.child(nsXCEP, "policies").kids)
+	}
+	if count() == 0 {
+		t.Fatal("no templates without a fault")
+	}
+	srv.SetEmptyPolicies(EmptyPoliciesOnce)
+	if n1, n2 := count(), count(); n1 != 0 || n2 == 0 {
+		t.Errorf("once: %d then %d templates", n1, n2)
+	}
+	srv.SetEmptyPolicies(EmptyPoliciesAlways)
+	if n1, n2 := count(), count(); n1 != 0 || n2 != 0 {
+		t.Errorf("always: %d then %d templates", n1, n2)
+	}
+	srv.SetEmptyPolicies(EmptyPoliciesNone)
+	srv.WithdrawTemplate(TemplateUser)
+	if n := count(); n == 0 {
+		t.Error("withdrawing one template emptied the policy")
+	}
+	if lus := srv.PolicyRequests(); len(lus) != 6 || !lus[0].IsZero() {
+		t.Errorf("requests recorded: %v", lus)
+	}
+	if m, err := ParseEmptyPolicies("once"); err != nil || m != EmptyPoliciesOnce {
+		t.Errorf("parse once: %v %v", m, err)
+	}
+	if _, err := ParseEmptyPolicies("sometimes"); err == nil {
+		t.Error("parse sometimes: no error")
+	}
+}
