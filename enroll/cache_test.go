@@ -13,6 +13,7 @@ import (
 
 func TestPolicyCacheDue(t *testing.T) {
 	at := fixedNow
+	one := []Template{{CommonName: "User"}}
 	tests := []struct {
 		name string
 		pc   PolicyCache
@@ -20,10 +21,12 @@ func TestPolicyCacheDue(t *testing.T) {
 		want bool
 	}{
 		{"empty", PolicyCache{}, at, true},
-		{"fresh, default 8h", PolicyCache{Policies: &Policies{}, Fetched: at}, at.Add(7 * time.Hour), false},
-		{"stale, default 8h", PolicyCache{Policies: &Policies{}, Fetched: at}, at.Add(8 * time.Hour), true},
-		{"server says 1h", PolicyCache{Policies: &Policies{NextUpdateHours: u32(1)}, Fetched: at}, at.Add(61 * time.Minute), true},
-		{"server says 0h", PolicyCache{Policies: &Policies{NextUpdateHours: u32(0)}, Fetched: at}, at, true},
+		{"fresh, default 8h", PolicyCache{Policies: &Policies{Templates: one}, Fetched: at}, at.Add(7 * time.Hour), false},
+		{"stale, default 8h", PolicyCache{Policies: &Policies{Templates: one}, Fetched: at}, at.Add(8 * time.Hour), true},
+		{"server says 1h", PolicyCache{Policies: &Policies{Templates: one, NextUpdateHours: u32(1)}, Fetched: at}, at.Add(61 * time.Minute), true},
+		{"server says 0h", PolicyCache{Policies: &Policies{Templates: one, NextUpdateHours: u32(0)}, Fetched: at}, at, true},
+		{"fresh without templates", PolicyCache{Policies: &Policies{}, Fetched: at}, at, true},
+		{"full fetch asked for", PolicyCache{Policies: &Policies{Templates: one}, Fetched: at, FullNext: true}, at, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,8 +75,22 @@ func TestRefreshPolicies(t *testing.T) {
 	if err != nil || pc2.Policies.NotChanged || len(pc2.Policies.Templates) != 1 || *pc2.Policies.NextUpdateHours != 2 || !pc2.Fetched.Equal(now) {
 		t.Fatalf("second refresh: %+v %v", pc2.Policies, err)
 	}
-	if !strings.Contains(sent[1], "<lastUpdate>2026-11-25T14:00:00Z</lastUpdate>") {
+	if !strings.Contains(sent[1], "<lastUpdate>2026-11-25T14:00:00Z</lastUpdate>") || pc2.Full {
 		t.Errorf("lastUpdate not sent: %s", sent[1])
+	}
+	// A full fetch asked for, and a cache without templates, send none.
+	pc2.FullNext = true
+	if pc3, err := c.RefreshPolicies(context.Background(), pc2); err != nil || !pc3.Full || pc3.FullNext || len(pc3.Policies.Templates) != 1 {
+		t.Fatalf("full refresh: %+v %v", pc3, err)
+	}
+	empty := PolicyCache{URL: pc2.URL, Policies: &Policies{PolicyID: pc2.Policies.PolicyID}, Fetched: now}
+	if pc4, err := c.RefreshPolicies(context.Background(), empty); err != nil || !pc4.Full || len(pc4.Policies.Templates) != 1 {
+		t.Fatalf("refresh of a cache without templates: %+v %v", pc4, err)
+	}
+	for i, b := range sent[2:] {
+		if !strings.Contains(b, `<lastUpdate xsi:nil="true"/>`) {
+			t.Errorf("request %d sent lastUpdate: %s", i+2, b)
+		}
 	}
 }
 
