@@ -36,6 +36,7 @@ func TestCoreCLIUsageAndErrors(t *testing.T) {
 		{"request accept missing file", []string{"request", "accept", "/nonexistent/x.cer"}, exitFail, "x.cer"},
 		{"hook bad thumbprint", []string{"hook", "set", "zz"}, exitUsage, ""},
 		{"hook unknown verb", []string{"hook", "frob", "AA"}, exitUsage, "unknown hook verb"},
+		{"testca serve bad empty-policies", []string{"testca", "serve", "-empty-policies", "sometimes"}, exitUsage, "once or always"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
