@@ -57,7 +57,7 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 		RootCAs:    roots,
 		MinVersion: tls.VersionTLS12,
 		Time:       c.clock.Now,
-		// IIS asks for the client certificate by renegotiation (protocol.md §2.2).
+		// IIS asks for the client certificate by renegotiation (docs/protocol-client.md).
 		Renegotiation: tls.RenegotiateOnceAsClient,
 	}
 	opts := []enroll.Option{enroll.WithClock(c.clock.Now), enroll.WithRandom(c.rand)}

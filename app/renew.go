@@ -129,7 +129,7 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 		return "", nil, nil, err
 	}
 	// Key-based renewal authenticates with the certificate being renewed:
-	// TLS client certificate and CMS signer (protocol.md §5).
+	// TLS client certificate and CMS signer ([MS-WSTEP] key-based renewal; docs/protocol-client.md).
 	kbr := credential{cert: clientCert(e.Certificate, oldKey)}
 	pwd, pwdErr := c.serverCredential(ctx, s, srv, "")
 	cepURL, cepCred := srv.URL, pwd

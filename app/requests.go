@@ -70,7 +70,7 @@ func (c *Core) poll(ctx context.Context, tx *store.Tx, e store.Entry) RequestOut
 		return o
 	}
 	resp, err := c.pollCES(ctx, s, e)
-	// Decide by what came back, not by status texts (protocol.md §4.4):
+	// Decide by what came back, not by status texts (docs/core.md, pending requests):
 	// a fault that denies, a pending answer, or a certificate.
 	var f *enroll.Fault
 	switch {

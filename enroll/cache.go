@@ -45,7 +45,7 @@ func (pc PolicyCache) Due(now time.Time) bool {
 
 // RefreshPolicies asks pc.URL for the policy, sending the fetch time as
 // lastUpdate; a policiesNotChanged answer keeps the cached templates
-// (protocol.md §10.20). Without cached templates, or with pc.FullNext, it
+// ([MS-XCEP] lastUpdate; docs/protocol-client.md). Without cached templates, or with pc.FullNext, it
 // sends no lastUpdate, so "not changed" can never keep an empty cache.
 // It returns the updated cache value.
 func (c *Client) RefreshPolicies(ctx context.Context, pc PolicyCache) (PolicyCache, error) {

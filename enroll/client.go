@@ -34,7 +34,7 @@ func New(opts ...Option) *Client {
 			RootCAs:    cfg.roots,
 			MinVersion: tls.VersionTLS12,
 			// IIS asks for the client certificate only after reading the
-			// request, by TLS 1.2 renegotiation (protocol.md §2.2, §10.15).
+			// request, by TLS 1.2 renegotiation (docs/protocol-client.md).
 			Renegotiation: tls.RenegotiateOnceAsClient,
 		}
 		if cfg.clientCert != nil {

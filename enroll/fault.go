@@ -8,7 +8,7 @@ import (
 )
 
 // Fault is a SOAP 1.2 fault from CEP or CES. CES adds a
-// CertificateEnrollmentWSDetail with the CA's HRESULT (protocol.md §4.5).
+// CertificateEnrollmentWSDetail with the CA's HRESULT ([MS-WSTEP] faults).
 type Fault struct {
 	Code    string // e.g. "s:Receiver", as sent
 	Subcode string // e.g. "a:InternalServiceFault"; "" if none
@@ -74,7 +74,7 @@ func (f *Fault) credentials() bool {
 	return local == "FailedAuthentication" || local == "InvalidSecurity" || local == "InvalidSecurityToken"
 }
 
-// hresultNames is the table of protocol.md §4.5. ErrorCode arrives as a
+// hresultNames names the HRESULTs AD CS answers with (docs/protocol-client.md). ErrorCode arrives as a
 // signed decimal (-2146877422), so lookups use the uint32 form (§10.13).
 var hresultNames = map[uint32]string{
 	0x80094001: "CERTSRV_E_BAD_REQUESTSUBJECT",

@@ -1,7 +1,7 @@
 package enroll
 
 // Flags holds the template flag words decoded into named booleans. Values are
-// from MS-XCEP 3.1.4.1.3.4 and, where XCEP is silent, MS-CRTD (protocol.md §3.3).
+// from MS-XCEP 3.1.4.1.3.4 and, where XCEP is silent, MS-CRTD.
 type Flags struct {
 	// subjectNameFlags
 	EnrolleeSuppliesSubject          bool `json:"enrolleeSuppliesSubject,omitempty"`          // 0x00000001

@@ -12,7 +12,7 @@ import (
 	"github.com/smallstep/pkcs7"
 )
 
-// RenewalRequest describes a key-based renewal (protocol.md §5): the old
+// RenewalRequest describes a key-based renewal ([MS-WSTEP] key-based renewal): the old
 // certificate and key authenticate the request, no password is needed.
 type RenewalRequest struct {
 	OldCert *x509.Certificate

@@ -10,7 +10,7 @@ import (
 	"time"
 )
 
-// Namespace URIs. Prefixes on the wire are arbitrary (protocol.md §10.1): we
+// Namespace URIs. Prefixes on the wire are arbitrary (docs/protocol-client.md): we
 // emit WCF's conventional ones and match responses by URI only.
 const (
 	nsSOAP   = "http://www.w3.org/2003/05/soap-envelope"
@@ -147,7 +147,7 @@ func nextStart(d *xml.Decoder) (xml.StartElement, error) {
 }
 
 // squeeze removes all whitespace: spec examples and real servers wrap URIs
-// and base64 across lines, including &#xD; (protocol.md §10.2).
+// and base64 across lines, including &#xD; (docs/protocol-client.md).
 func squeeze(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r == ' ' || r == '\t' || r == '\n' || r == '\r' {

@@ -143,7 +143,7 @@ func (p *Policies) Template(name string) *Template {
 
 // getPoliciesBody is the GetPolicies request body. requestFilter carries
 // explicit versions: nil versions hide Server 2012+ templates on real CEPs
-// (cepces #74, protocol.md §10.10).
+// (cepces #74; docs/protocol-client.md).
 func getPoliciesBody(lastUpdate time.Time, clientVersion, serverVersion int) string {
 	lu := `<lastUpdate xsi:nil="true"/>`
 	if !lastUpdate.IsZero() {
@@ -156,7 +156,7 @@ func getPoliciesBody(lastUpdate time.Time, clientVersion, serverVersion int) str
 }
 
 // xsVal is a simple-typed element that may be nil, empty or absent
-// (protocol.md §3.4): all three read as "no value".
+// ([MS-XCEP] nil encoding): all three read as "no value".
 type xsVal struct {
 	Nil  string `xml:"http://www.w3.org/2001/XMLSchema-instance nil,attr"`
 	Text string `xml:",chardata"`

@@ -29,7 +29,7 @@ func LocationAt(dir string) Location {
 	}
 }
 
-// DefaultLocation returns the platform's locations (DESIGN.md "Environment").
+// DefaultLocation returns the platform's locations (docs/store.md).
 func DefaultLocation() (Location, error) { return defaultLocation() }
 
 // LocationFromEnv returns LocationAt($CERTDESK_ROOT) when the variable is

@@ -4,7 +4,7 @@
 // (root → issuing CA), served over real HTTPS on loopback.
 //
 // It exists for tests, benchmarks and the application's --demo mode. It
-// speaks only the wire protocol (see shared/protocol.md) and deliberately does
+// speaks only the wire protocol (docs/testca.md) and deliberately does
 // not import the enroll client, so the two implementations meet at the wire.
 //
 // What it checks, as AD CS does: the WS-Security UsernameToken against its

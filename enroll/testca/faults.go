@@ -12,7 +12,7 @@ import (
 // decimal).
 type HRESULT uint32
 
-// HRESULTs the server answers with (protocol.md §4.5).
+// HRESULTs the server answers with ([MS-WSTEP] faults; docs/testca.md).
 const (
 	CertsrvBadRequestSubject   HRESULT = 0x80094001 // CERTSRV_E_BAD_REQUESTSUBJECT
 	CertsrvBadRequestStatus    HRESULT = 0x80094003 // CERTSRV_E_BAD_REQUESTSTATUS

@@ -23,7 +23,7 @@ import (
 // MaxRequestBytes caps request bodies; larger requests get HTTP 413.
 const MaxRequestBytes = 1 << 20
 
-// URL paths (protocol.md §6); matched case-insensitively, with or without
+// URL paths (docs/testca.md); matched case-insensitively, with or without
 // a trailing slash.
 const (
 	PathCEP     = "/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP"

@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Namespace URIs (protocol.md §1). Elements are matched on URI and local
+// Namespace URIs ([MS-XCEP], [MS-WSTEP]). Elements are matched on URI and local
 // name, never on prefixes.
 const (
 	nsSOAP   = "http://www.w3.org/2003/05/soap-envelope"

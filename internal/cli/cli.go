@@ -12,7 +12,7 @@ import (
 	"strings"
 )
 
-// Exit statuses of the command line (DESIGN.md): 0 success, 1 the operation
+// Exit statuses of the command line (README.md): 0 success, 1 the operation
 // failed, 2 bad usage.
 const (
 	exitOK    = 0
