@@ -173,7 +173,9 @@ func (c *cmd) storeList(args []string) int {
 		}
 		textf(tw, "%s\t%s\t%s\t%s\n", e.Thumbprint, e.NotAfter.Format("2006-01-02"), key, subj)
 	}
-	tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return c.fail(err)
+	}
 	return exitOK
 }
 
