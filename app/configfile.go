@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // The small JSON files keyed by thumbprint that the core keeps beside a
@@ -38,7 +40,7 @@ func writeConfigMap[T any](dir, name string, m map[string]T) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, name), data, 0o600)
+	return atomicfile.Write(filepath.Join(dir, name), data, 0o600)
 }
 
 // updateConfigMap applies f to such a file and writes it back; the caller

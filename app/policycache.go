@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/internal/atomicfile"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -56,7 +57,7 @@ func writePolicyCache(s *store.Store, id string, pc enroll.PolicyCache) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data, 0o600)
+	return atomicfile.Write(path, data, 0o600)
 }
 
 // Policies returns the enrollment policy of server ref in context cx from

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/internal/atomicfile"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -244,7 +245,7 @@ func rewriteServers(s *store.Store, f func([]Server) ([]Server, error)) error {
 	if err := os.MkdirAll(s.Dir(), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'), 0o600)
+	return atomicfile.Write(path, append(data, '\n'), 0o600)
 }
 
 // readServers reads servers.json; a missing file is no servers, a

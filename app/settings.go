@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // Defaults of the settings not already defined next to the code they tune
@@ -222,7 +224,7 @@ func (p *FilePrefs) Save() error {
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o700); err != nil {
 		return fmt.Errorf("save preferences: %w", err)
 	}
-	if err := writeFileAtomic(p.path, append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(p.path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save preferences %s: %w", p.path, err)
 	}
 	return nil
