@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // Exit statuses of the command line (DESIGN.md): 0 success, 1 the operation
@@ -106,6 +108,16 @@ func (c *cmd) usage(format string, a ...any) int {
 	return exitUsage
 }
 
+// unwrapPath strips the *os.PathError that repeats a path the message
+// already names.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // oneLine folds a message onto a single line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
@@ -162,9 +174,13 @@ func (c *cmd) readPassword(file string, fromStdin bool) (string, error) {
 	case file != "" && fromStdin:
 		return "", errors.New("give -password-file or -password-stdin, not both")
 	case file != "":
-		data, err = os.ReadFile(file)
+		data, err = atomicfile.Read(file, 64<<10)
+		var nr *atomicfile.NotRegularError
+		if errors.As(err, &nr) {
+			return "", fmt.Errorf("cannot read password file: %w", err)
+		}
 		if err != nil {
-			return "", fmt.Errorf("cannot read password file %s: %w", file, errors.Unwrap(err))
+			return "", fmt.Errorf("cannot read password file %s: %w", file, unwrapPath(err))
 		}
 	case fromStdin:
 		data, err = io.ReadAll(io.LimitReader(c.stdin, 64<<10))
