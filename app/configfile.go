@@ -18,7 +18,7 @@ import (
 // readConfigMap reads file name in dir; a missing file is an empty map.
 func readConfigMap[T any](dir, name string) (map[string]T, error) {
 	m := map[string]T{}
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	data, err := atomicfile.ReadOwned(filepath.Join(dir, name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
 	}

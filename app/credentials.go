@@ -71,7 +71,7 @@ func (c *Core) Password(ctx context.Context, cx store.Context, srv Server) (stri
 		if err := store.CheckFileName("server id", srv.ID); err != nil {
 			return "", err
 		}
-		b, err := os.ReadFile(filepath.Join(s.Dir(), credentialDir, srv.ID))
+		b, err := atomicfile.ReadOwned(filepath.Join(s.Dir(), credentialDir, srv.ID))
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("%w for %s", errNoPassword, srv.URL)
 		}

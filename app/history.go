@@ -110,7 +110,7 @@ func (h *History) Append(r Record) error {
 	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
 		return fmt.Errorf("create history directory: %w", err)
 	}
-	f, err := os.OpenFile(h.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := atomicfile.OpenNoFollow(h.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open history: %w", err)
 	}
@@ -147,7 +147,7 @@ func (h *History) Append(r Record) error {
 // trim keeps the newest records that fit in half the bound, so trimming
 // happens once per half-bound of appends rather than at every append.
 func (h *History) trim() error {
-	data, err := os.ReadFile(h.path)
+	data, err := atomicfile.ReadOwned(h.path)
 	if err != nil {
 		return fmt.Errorf("trim history: %w", err)
 	}
@@ -172,7 +172,7 @@ func (h *History) trim() error {
 func (h *History) Read(f HistoryFilter) ([]Record, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	file, err := os.Open(h.path)
+	file, err := atomicfile.OpenNoFollow(h.path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

@@ -30,7 +30,7 @@ func (c *Core) notify(ctx context.Context, cx store.Context) error {
 	}
 	path := filepath.Join(s.StateDir(), NotifiedFile)
 	seen := map[string]int{}
-	if data, err := os.ReadFile(path); err == nil {
+	if data, err := atomicfile.ReadOwned(path); err == nil {
 		_ = json.Unmarshal(data, &seen) // a damaged file only repeats an announcement
 	}
 	now, days := c.clock.Now(), c.Settings().NotifyDays

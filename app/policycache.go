@@ -31,7 +31,7 @@ func readPolicyCache(s *store.Store, id string) (enroll.PolicyCache, error) {
 	if err != nil {
 		return pc, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadOwned(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return pc, nil
 	}

@@ -252,7 +252,7 @@ func rewriteServers(s *store.Store, f func([]Server) ([]Server, error)) error {
 // damaged one an error naming it (it is the person's configuration, not a
 // cache to drop silently).
 func readServers(path string) ([]Server, error) {
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadOwned(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

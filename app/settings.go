@@ -199,7 +199,7 @@ var _ Prefs = (*FilePrefs)(nil)
 // save over it, so settings chosen now are not lost with it.
 func OpenFilePrefs(path string) (*FilePrefs, error) {
 	p := &FilePrefs{path: path, values: map[string]any{}}
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadOwned(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
 	}

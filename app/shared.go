@@ -59,7 +59,7 @@ func (c *Core) SharedUserCertificates(cx store.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	data, err := os.ReadFile(filepath.Join(s.Dir(), AppSettingsFile))
+	data, err := atomicfile.ReadOwned(filepath.Join(s.Dir(), AppSettingsFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}

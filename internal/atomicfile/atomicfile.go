@@ -109,6 +109,13 @@ func Kind(mode fs.FileMode) string {
 	}
 }
 
+// MaxOwned caps ReadOwned: far above any file certdesk writes itself.
+const MaxOwned = 64 << 20
+
+// ReadOwned is ReadNoFollow with the MaxOwned cap, for the files certdesk
+// keeps under its root (entries, indexes, settings, history).
+func ReadOwned(path string) ([]byte, error) { return ReadNoFollow(path, MaxOwned) }
+
 // ErrTooLarge is returned by Read for a file over its size cap.
 var ErrTooLarge = errors.New("file too large")
 
