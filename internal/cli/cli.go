@@ -165,6 +165,18 @@ func (c *cmd) parseOrExit(fs *flag.FlagSet, args []string) (pos []string, code i
 	return pos, 0, true
 }
 
+// errPasswordSources is the usage error of readPassword.
+var errPasswordSources = errors.New("give -password-file or -password-stdin, not both")
+
+// passwordError reports a readPassword error: bad usage (exit 2) for
+// both sources at once, else a failure (exit 1) naming the file.
+func (c *cmd) passwordError(err error) int {
+	if errors.Is(err, errPasswordSources) {
+		return c.usage("%s", err)
+	}
+	return c.fail(err)
+}
+
 // readPassword reads a secret from a file (first line) or from standard
 // input, never from argv. Neither source given means no password.
 func (c *cmd) readPassword(file string, fromStdin bool) (string, error) {
@@ -172,7 +184,7 @@ func (c *cmd) readPassword(file string, fromStdin bool) (string, error) {
 	var err error
 	switch {
 	case file != "" && fromStdin:
-		return "", errors.New("give -password-file or -password-stdin, not both")
+		return "", errPasswordSources
 	case file != "":
 		data, err = atomicfile.Read(file, 64<<10)
 		var nr *atomicfile.NotRegularError

@@ -253,7 +253,7 @@ func (c *cmd) storeImport(args []string) int {
 	f.fs.Visit(func(fl *flag.Flag) { storeSet = storeSet || fl.Name == "store" })
 	pw, err := c.readPassword(*pwFile, *pwStdin)
 	if err != nil {
-		return c.usage("%s", err)
+		return c.passwordError(err)
 	}
 	opt := store.ImportOptions{Password: pw, TrustRoots: *trust}
 	if storeSet {
@@ -325,7 +325,7 @@ func (c *cmd) storeExport(args []string) int {
 	}
 	pw, err := c.readPassword(*pwFile, *pwStdin)
 	if err != nil {
-		return c.usage("%s", err)
+		return c.passwordError(err)
 	}
 	b, err := s.Export(context.Background(), n, pos[0], store.ExportOptions{
 		Format: fm, Profile: store.Profile(*profile), Password: pw, Chain: *chain, Key: *key})
