@@ -34,3 +34,7 @@ func mkdirDurable(dir string) error {
 	}
 	return syncDir(filepath.Dir(dir))
 }
+
+// syncDir makes a directory's new names durable (atomicfile.SyncDir: an
+// fsync on Unix, nothing on Windows, where NTFS journals the rename).
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }
