@@ -7,6 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // The small JSON files keyed by thumbprint that the core keeps beside a
@@ -16,7 +18,7 @@ import (
 // readConfigMap reads file name in dir; a missing file is an empty map.
 func readConfigMap[T any](dir, name string) (map[string]T, error) {
 	m := map[string]T{}
-	data, err := os.ReadFile(filepath.Join(dir, name))
+	data, err := atomicfile.ReadOwned(filepath.Join(dir, name))
 	if errors.Is(err, fs.ErrNotExist) {
 		return m, nil
 	}
@@ -38,7 +40,7 @@ func writeConfigMap[T any](dir, name string, m map[string]T) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(dir, name), data, 0o600)
+	return atomicfile.Write(filepath.Join(dir, name), data, 0o600)
 }
 
 // updateConfigMap applies f to such a file and writes it back; the caller

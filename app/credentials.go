@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/certdesk/certdesk/internal/atomicfile"
 	"github.com/certdesk/certdesk/internal/keyring"
 	"github.com/certdesk/certdesk/store"
 )
@@ -51,7 +52,7 @@ func (c *Core) SetPassword(ctx context.Context, cx store.Context, srv Server, pa
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return fmt.Errorf("save the password for %s: %w", srv.URL, err)
 		}
-		return writeFileAtomic(filepath.Join(dir, srv.ID), []byte(password), 0o600)
+		return atomicfile.Write(filepath.Join(dir, srv.ID), []byte(password), 0o600)
 	}
 	if err := c.keyring.Set(ctx, keyring.Service, keyringUser(cx, srv), password); err != nil {
 		return fmt.Errorf("save the password for %s: %w", srv.URL, err)
@@ -70,7 +71,7 @@ func (c *Core) Password(ctx context.Context, cx store.Context, srv Server) (stri
 		if err := store.CheckFileName("server id", srv.ID); err != nil {
 			return "", err
 		}
-		b, err := os.ReadFile(filepath.Join(s.Dir(), credentialDir, srv.ID))
+		b, err := atomicfile.ReadOwned(filepath.Join(s.Dir(), credentialDir, srv.ID))
 		if errors.Is(err, fs.ErrNotExist) {
 			return "", fmt.Errorf("%w for %s", errNoPassword, srv.URL)
 		}

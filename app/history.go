@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // HistoryFile is the name of the history file inside a context's state
@@ -109,7 +111,7 @@ func (h *History) Append(r Record) error {
 	if err := os.MkdirAll(filepath.Dir(h.path), 0o700); err != nil {
 		return fmt.Errorf("create history directory: %w", err)
 	}
-	f, err := os.OpenFile(h.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := atomicfile.OpenNoFollow(h.path, os.O_RDWR|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return fmt.Errorf("open history: %w", err)
 	}
@@ -146,7 +148,7 @@ func (h *History) Append(r Record) error {
 // trim keeps the newest records that fit in half the bound, so trimming
 // happens once per half-bound of appends rather than at every append.
 func (h *History) trim() error {
-	data, err := os.ReadFile(h.path)
+	data, err := atomicfile.ReadOwned(h.path)
 	if err != nil {
 		return fmt.Errorf("trim history: %w", err)
 	}
@@ -159,7 +161,7 @@ func (h *History) trim() error {
 		}
 		keep = keep[i+1:]
 	}
-	if err := writeFileAtomic(h.path, keep, 0o600); err != nil {
+	if err := atomicfile.Write(h.path, keep, 0o600); err != nil {
 		return fmt.Errorf("trim history: %w", err)
 	}
 	return nil
@@ -171,7 +173,7 @@ func (h *History) trim() error {
 func (h *History) Read(f HistoryFilter) ([]Record, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	file, err := os.Open(h.path)
+	file, err := atomicfile.OpenNoFollow(h.path, os.O_RDONLY, 0)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -192,39 +194,4 @@ func (h *History) Read(f HistoryFilter) ([]Record, error) {
 		return nil, fmt.Errorf("read history %s: %w", h.path, err)
 	}
 	return out, nil
-}
-
-// writeFileAtomic replaces path with data: a temporary file in the same
-// directory, fsync, rename over path, fsync of the directory. A crash
-// leaves either the old or the new content, never a mix.
-func writeFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(perm)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	// The rename is durable only once the directory is synced. Windows
-	// cannot open a directory for sync; the rename is what matters there.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
 }

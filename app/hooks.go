@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/certdesk/certdesk/internal/atomicfile"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -170,7 +171,7 @@ func (c *Core) deploy(ctx context.Context, s *store.Store, thumbprint string, h 
 		}
 		data, err := f.data()
 		if err == nil {
-			err = writeFileAtomic(f.path, data, mode)
+			err = atomicfile.Write(f.path, data, mode)
 		}
 		if err != nil {
 			return fmt.Errorf("deploy hook: write %s: %w", f.path, err)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/certdesk/certdesk/internal/atomicfile"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -29,7 +30,7 @@ func (c *Core) notify(ctx context.Context, cx store.Context) error {
 	}
 	path := filepath.Join(s.StateDir(), NotifiedFile)
 	seen := map[string]int{}
-	if data, err := os.ReadFile(path); err == nil {
+	if data, err := atomicfile.ReadOwned(path); err == nil {
 		_ = json.Unmarshal(data, &seen) // a damaged file only repeats an announcement
 	}
 	now, days := c.clock.Now(), c.Settings().NotifyDays
@@ -56,5 +57,5 @@ func (c *Core) notify(ctx context.Context, cx store.Context) error {
 	if err := os.MkdirAll(s.StateDir(), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data, 0o600)
+	return atomicfile.Write(path, data, 0o600)
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/internal/atomicfile"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -31,7 +32,7 @@ func readPolicyCache(s *store.Store, id string) (enroll.PolicyCache, error) {
 	if err != nil {
 		return pc, err
 	}
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadOwned(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return pc, nil
 	}
@@ -57,7 +58,7 @@ func writePolicyCache(s *store.Store, id string, pc enroll.PolicyCache) error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(path, data, 0o600)
+	return atomicfile.Write(path, data, 0o600)
 }
 
 // Policies returns the enrollment policy of server ref in context cx from

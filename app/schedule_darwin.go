@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // macOS: a LaunchAgent for user and app contexts, loaded into the person's
@@ -59,7 +61,7 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("schedule: create %s: %w", dir, err)
 	}
-	if err := writeFileAtomic(path, []byte(j.launchdPlist()), 0o644); err != nil {
+	if err := atomicfile.Write(path, []byte(j.launchdPlist()), 0o644); err != nil {
 		return nil, fmt.Errorf("schedule: write %s: %w", path, err)
 	}
 	// bootstrap refuses a label that is already loaded. A failing bootout

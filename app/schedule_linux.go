@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // Linux: systemd units. User and app contexts get user units, run by the
@@ -60,7 +62,7 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 		return nil, fmt.Errorf("schedule: create %s%s: %w", dir, hint, err)
 	}
 	for _, f := range []struct{ path, text string }{{service, j.systemdService()}, {timer, j.systemdTimer()}} {
-		if err := writeFileAtomic(f.path, []byte(f.text), 0o644); err != nil {
+		if err := atomicfile.Write(f.path, []byte(f.text), 0o644); err != nil {
 			return nil, fmt.Errorf("schedule: write %s%s: %w", f.path, hint, err)
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"os/user"
 	"path/filepath"
 	"strings"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // Windows: a Task Scheduler task in the \certdesk\ folder, created from an
@@ -47,7 +49,7 @@ func installJob(ctx context.Context, run CommandRunner, j pulseJob, dir string) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("schedule: create %s: %w", dir, err)
 	}
-	if err := writeFileAtomic(path, utf16LE(j.taskXML(userID)), 0o644); err != nil {
+	if err := atomicfile.Write(path, utf16LE(j.taskXML(userID)), 0o644); err != nil {
 		return nil, fmt.Errorf("schedule: write %s: %w", path, err)
 	}
 	args := []string{"/Create", "/TN", j.taskPath(), "/XML", path, "/F"}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/internal/atomicfile"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -244,14 +245,14 @@ func rewriteServers(s *store.Store, f func([]Server) ([]Server, error)) error {
 	if err := os.MkdirAll(s.Dir(), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(path, append(data, '\n'), 0o600)
+	return atomicfile.Write(path, append(data, '\n'), 0o600)
 }
 
 // readServers reads servers.json; a missing file is no servers, a
 // damaged one an error naming it (it is the person's configuration, not a
 // cache to drop silently).
 func readServers(path string) ([]Server, error) {
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadOwned(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}

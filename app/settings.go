@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // Defaults of the settings not already defined next to the code they tune
@@ -197,7 +199,7 @@ var _ Prefs = (*FilePrefs)(nil)
 // save over it, so settings chosen now are not lost with it.
 func OpenFilePrefs(path string) (*FilePrefs, error) {
 	p := &FilePrefs{path: path, values: map[string]any{}}
-	data, err := os.ReadFile(path)
+	data, err := atomicfile.ReadOwned(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return p, nil
 	}
@@ -222,7 +224,7 @@ func (p *FilePrefs) Save() error {
 	if err := os.MkdirAll(filepath.Dir(p.path), 0o700); err != nil {
 		return fmt.Errorf("save preferences: %w", err)
 	}
-	if err := writeFileAtomic(p.path, append(data, '\n'), 0o600); err != nil {
+	if err := atomicfile.Write(p.path, append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("save preferences %s: %w", p.path, err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/certdesk/certdesk/internal/atomicfile"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -45,7 +46,7 @@ func (c *Core) SetSharedUserCertificates(cx store.Context, on bool) error {
 	if err := os.MkdirAll(s.Dir(), 0o700); err != nil {
 		return err
 	}
-	return writeFileAtomic(filepath.Join(s.Dir(), AppSettingsFile), data, 0o600)
+	return atomicfile.Write(filepath.Join(s.Dir(), AppSettingsFile), data, 0o600)
 }
 
 // SharedUserCertificates reports whether app context cx may use the user's
@@ -58,7 +59,7 @@ func (c *Core) SharedUserCertificates(cx store.Context) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	data, err := os.ReadFile(filepath.Join(s.Dir(), AppSettingsFile))
+	data, err := atomicfile.ReadOwned(filepath.Join(s.Dir(), AppSettingsFile))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
 	}

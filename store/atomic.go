@@ -3,46 +3,25 @@ package store
 import (
 	"os"
 	"path/filepath"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
-// writeFileAtomic replaces dir/name with data so that after a crash the
-// file holds either the old or the new content, never a mix: temp file in
-// the same directory, fsync, rename, fsync the directory (so the rename
-// itself is durable).
+// writeFileAtomic replaces dir/name with data (0600) so that after a
+// crash the file holds either the old or the new content, never a mix.
 func writeFileAtomic(dir, name string, data []byte) error {
-	if err := writeFileRenamed(dir, name, data); err != nil {
-		return err
-	}
-	return syncDir(dir)
+	return atomicfile.Write(filepath.Join(dir, name), data, 0o600)
 }
 
 // writeFileRenamed is writeFileAtomic without the final directory fsync,
 // for a caller that fsyncs the directory once after several renames (the
 // entries of one Tx, made durable by the index write that follows them).
 func writeFileRenamed(dir, name string, data []byte) error {
-	f, err := os.CreateTemp(dir, tmpPrefix+"*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, name))
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	return atomicfile.WriteNoDirSync(filepath.Join(dir, name), data, 0o600)
 }
 
 // tmpPrefix starts every temporary file name; Verify removes leftovers.
-const tmpPrefix = ".tmp-"
+const tmpPrefix = atomicfile.TempPrefix
 
 // mkdirDurable creates dir (0700; on Windows Lock sets the equivalent
 // DACL) and its parents and makes the new names durable.
@@ -55,3 +34,7 @@ func mkdirDurable(dir string) error {
 	}
 	return syncDir(filepath.Dir(dir))
 }
+
+// syncDir makes a directory's new names durable (atomicfile.SyncDir: an
+// fsync on Unix, nothing on Windows, where NTFS journals the rename).
+func syncDir(dir string) error { return atomicfile.SyncDir(dir) }

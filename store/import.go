@@ -7,10 +7,11 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/certdesk/certdesk/internal/keyring"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // MaxImportSize caps the bytes Import reads from one file: real PFX and
@@ -45,25 +46,22 @@ type ImportResult struct {
 // Skipped is the Result of a certificate Import did not store.
 const Skipped = "skipped"
 
-// ReadImportFile reads a file for Import, refusing directories and files
-// larger than MaxImportSize with an *ImportError.
+// ReadImportFile reads a file for Import, refusing anything but a regular
+// file (a directory, FIFO, device or socket: without blocking on it) and
+// files larger than MaxImportSize with an *ImportError.
 func ReadImportFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, &ImportError{File: path, Reason: "cannot open the file: " + pathReason(err), Err: err}
-	}
-	defer f.Close()
-	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, &ImportError{File: path, Reason: "it is a directory, not a file", Err: ErrUnknownFormat}
-	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxImportSize+1))
-	if err != nil {
+	data, err := atomicfile.Read(path, MaxImportSize)
+	var nr *atomicfile.NotRegularError
+	switch {
+	case err == nil:
+		return data, nil
+	case errors.As(err, &nr):
+		return nil, &ImportError{File: path, Reason: "it is " + atomicfile.Kind(nr.Mode) + ", not a regular file", Err: ErrUnknownFormat}
+	case errors.Is(err, atomicfile.ErrTooLarge):
+		return nil, &ImportError{File: path, Reason: fmt.Sprintf("%s (over %d MiB)", ErrTooLarge, MaxImportSize>>20), Err: ErrTooLarge}
+	default:
 		return nil, &ImportError{File: path, Reason: "cannot read the file: " + pathReason(err), Err: err}
 	}
-	if len(data) > MaxImportSize {
-		return nil, &ImportError{File: path, Reason: fmt.Sprintf("%s (over %d MiB)", ErrTooLarge, MaxImportSize>>20), Err: ErrTooLarge}
-	}
-	return data, nil
 }
 
 // pathReason strips the path an *os.PathError repeats.

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/gofrs/flock"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // The index of a store is index.bin beside the entry files, in the
@@ -42,6 +44,9 @@ func (s *Store) readIndex(ctx context.Context, n Name) ([]Entry, error) {
 		}
 	}
 	fl := flock.New(filepath.Join(s.dir, lockName))
+	if err := atomicfile.CheckTarget(fl.Path()); err != nil {
+		return nil, err
+	}
 	if ok, err := fl.TryLock(); err == nil && ok {
 		defer fl.Unlock()
 		return repairIndex(n, dir)
@@ -53,7 +58,7 @@ func (s *Store) readIndex(ctx context.Context, n Name) ([]Entry, error) {
 // loadIndexFile reads the index; fs.ErrNotExist if absent, ErrCorrupt if
 // undecodable.
 func loadIndexFile(dir string) ([]Entry, error) {
-	b, err := os.ReadFile(filepath.Join(dir, indexName))
+	b, err := atomicfile.ReadOwned(filepath.Join(dir, indexName))
 	if err != nil {
 		return nil, err
 	}

@@ -13,10 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 
 	"github.com/certdesk/certdesk/internal/keyring"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // Protection says how a context protects private keys at rest.
@@ -94,7 +95,7 @@ func (s *Store) readProtection() (protectionFile, error) {
 	if s.c == Machine {
 		def.Mode = ProtectFile
 	}
-	b, err := os.ReadFile(filepath.Join(s.dir, protectionName))
+	b, err := atomicfile.ReadOwned(filepath.Join(s.dir, protectionName))
 	if errors.Is(err, fs.ErrNotExist) {
 		return def, nil
 	}

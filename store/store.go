@@ -13,6 +13,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // Store is one opened context: its stores, their entries, and the lock
@@ -209,7 +211,7 @@ func entryName(t string) string { return t + ".json" }
 // readEntryFile reads and checks the entry file of thumbprint t in dir.
 func readEntryFile(dir, t string) (*entryFile, *x509.Certificate, error) {
 	p := filepath.Join(dir, entryName(t))
-	b, err := os.ReadFile(p)
+	b, err := atomicfile.ReadOwned(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, ErrNotFound
 	}

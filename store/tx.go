@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gofrs/flock"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // lockName is the per-context lock file every writer holds.
@@ -46,7 +48,11 @@ func (s *Store) Lock(ctx context.Context) (*Tx, error) {
 		}
 		s.restricted.Store(true)
 	}
-	fl := flock.New(filepath.Join(s.dir, lockName), flock.SetPermissions(0o600))
+	lockPath := filepath.Join(s.dir, lockName)
+	if err := prepareLock(lockPath); err != nil {
+		return nil, s.opErr("lock", "", lockPath, err)
+	}
+	fl := flock.New(lockPath, flock.SetPermissions(0o600))
 	ok, err := fl.TryLockContext(ctx, lockRetry)
 	if err == nil && !ok {
 		err = errors.New("lock not acquired")
@@ -346,4 +352,15 @@ func keyMatches(key crypto.PrivateKey, cert *x509.Certificate) bool {
 	}
 	pub, ok := s.Public().(interface{ Equal(crypto.PublicKey) bool })
 	return ok && pub.Equal(cert.PublicKey)
+}
+
+// prepareLock creates the lock file if need be, refusing a symbolic link
+// or anything but a regular file at its path, so flock (which opens the
+// path itself) never follows a link planted there.
+func prepareLock(path string) error {
+	f, err := atomicfile.OpenNoFollow(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }

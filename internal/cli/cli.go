@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // Exit statuses of the command line (README.md): 0 success, 1 the operation
@@ -107,6 +108,16 @@ func (c *cmd) usage(format string, a ...any) int {
 	return exitUsage
 }
 
+// unwrapPath strips the *os.PathError that repeats a path the message
+// already names.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
 // newFlags returns a flag set that reports errors instead of exiting.
 func (c *cmd) newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("certdesk "+name, flag.ContinueOnError)
@@ -149,6 +160,18 @@ func (c *cmd) parseOrExit(fs *flag.FlagSet, args []string) (pos []string, code i
 	return pos, 0, true
 }
 
+// errPasswordSources is the usage error of readPassword.
+var errPasswordSources = errors.New("give -password-file or -password-stdin, not both")
+
+// passwordError reports a readPassword error: bad usage (exit 2) for
+// both sources at once, else a failure (exit 1) naming the file.
+func (c *cmd) passwordError(err error) int {
+	if errors.Is(err, errPasswordSources) {
+		return c.usage("%s", err)
+	}
+	return c.fail(err)
+}
+
 // readPassword reads a secret from a file (first line) or from standard
 // input, never from argv. Neither source given means no password.
 func (c *cmd) readPassword(file string, fromStdin bool) (string, error) {
@@ -156,11 +179,15 @@ func (c *cmd) readPassword(file string, fromStdin bool) (string, error) {
 	var err error
 	switch {
 	case file != "" && fromStdin:
-		return "", errors.New("give -password-file or -password-stdin, not both")
+		return "", errPasswordSources
 	case file != "":
-		data, err = os.ReadFile(file)
+		data, err = atomicfile.Read(file, 64<<10)
+		var nr *atomicfile.NotRegularError
+		if errors.As(err, &nr) {
+			return "", fmt.Errorf("cannot read password file: %w", err)
+		}
 		if err != nil {
-			return "", fmt.Errorf("cannot read password file %s: %w", file, errors.Unwrap(err))
+			return "", fmt.Errorf("cannot read password file %s: %w", file, unwrapPath(err))
 		}
 	case fromStdin:
 		data, err = io.ReadAll(io.LimitReader(c.stdin, 64<<10))
@@ -175,33 +202,4 @@ func (c *cmd) readPassword(file string, fromStdin bool) (string, error) {
 		s = s[:i]
 	}
 	return s, nil
-}
-
-// writeOutput writes a file the person asked for (an export, a CSR)
-// atomically with exactly mode: a temporary file in the same directory,
-// synced, then renamed over path. An existing file's looser permissions
-// are never kept, which matters when the data is a private key.
-func writeOutput(path string, data []byte, mode os.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, errors.Unwrap(err))
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Chmod(mode)
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
 }

@@ -40,7 +40,7 @@ func (c *cmd) runTemplates(args []string) int {
 	}
 	pw, err := c.readPassword("", *pwStdin)
 	if err != nil {
-		return c.usage("%s", err)
+		return c.passwordError(err)
 	}
 	core, cx, err := openCore(*ctxName)
 	if err != nil {
@@ -128,7 +128,7 @@ func (c *cmd) runEnroll(args []string) int {
 	r.DNSNames = dns
 	pw, err := c.readPassword("", *pwStdin)
 	if err != nil {
-		return c.usage("%s", err)
+		return c.passwordError(err)
 	}
 	r.Password = pw
 	core, cx, err := openCore(*ctxName)

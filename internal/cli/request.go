@@ -9,7 +9,7 @@ import (
 )
 
 const requestUsage = `usage:
-  certdesk request new    [-context C] -subject DN [-dns NAME]... [-key rsa2048|rsa3072|rsa4096|p256|p384] -out FILE [-json]
+  certdesk request new    [-context C] -subject DN [-dns NAME]... [-key rsa2048|rsa3072|rsa4096|p256|p384] -out FILE|- [-force] [-json]
   certdesk request accept [-context C] FILE [-json]     install a CA's answer (CER, PEM or P7B) with its waiting key
   certdesk request status [-context C] [-json]          poll pending requests; exit 1 if a poll failed`
 
@@ -26,11 +26,13 @@ func (c *cmd) runRequest(args []string) int {
 	var r app.OfflineRequest
 	var dns multiFlag
 	var out string
+	var force bool
 	if args[0] == "new" {
 		fs.StringVar(&r.Subject, "subject", "", "subject DN")
 		fs.Var(&dns, "dns", "DNS name (repeatable)")
 		fs.StringVar(&r.Key, "key", "", "key type (default rsa2048)")
-		fs.StringVar(&out, "out", "", "where to write the CSR (PEM)")
+		fs.StringVar(&out, "out", "", "where to write the CSR (PEM), - for standard output")
+		fs.BoolVar(&force, "force", false, "replace an existing -out file")
 	}
 	pos, code, ok := c.parseOrExit(fs, args[1:])
 	if !ok {
@@ -49,12 +51,15 @@ func (c *cmd) runRequest(args []string) int {
 		if len(pos) != 0 || out == "" {
 			return c.usage("request new needs -out FILE\n%s", requestUsage)
 		}
+		if err := checkOutput(out, force); err != nil {
+			return c.fail(err)
+		}
 		r.DNSNames = dns
 		csr, e, err := core.RequestNew(ctx, cx, r)
 		if err != nil {
 			return c.fail(err)
 		}
-		if err := writeOutput(out, csr, 0o644); err != nil {
+		if err := c.writeOutput(out, force, csr, 0o644); err != nil {
 			// The key is stored but useless without its CSR: remove it.
 			if s, serr := core.Store(cx); serr == nil {
 				_ = s.Purge(ctx, store.Request, e.Thumbprint)
@@ -64,7 +69,11 @@ func (c *cmd) runRequest(args []string) int {
 		if *asJSON {
 			return c.printJSON(map[string]string{"request": e.Thumbprint, "subject": e.Subject, "csr": out})
 		}
-		textf(c.stdout, "wrote %s; the key waits in Request as %s; install the CA's answer with \"certdesk request accept FILE\"\n", out, e.Thumbprint)
+		msg := c.stdout
+		if out == "-" {
+			msg = c.stderr // the CSR itself went to standard output
+		}
+		textf(msg, "wrote %s; the key waits in Request as %s; install the CA's answer with \"certdesk request accept FILE\"\n", out, e.Thumbprint)
 		return exitOK
 	case "accept":
 		if len(pos) != 1 {

@@ -77,7 +77,7 @@ func (c *cmd) runServer(args []string) int {
 		o.Auth = app.Auth(auth)
 		pw, err := c.readPassword(*pwFile, *pwStdin)
 		if err != nil {
-			return c.usage("%s", err)
+			return c.passwordError(err)
 		}
 		o.Password = pw
 		core, cx, err := openCore(*ctxName)

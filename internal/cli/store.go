@@ -20,7 +20,7 @@ const storeUsage = `usage:
   certdesk store show    [-context C] [-store S] THUMBPRINT [-json]
   certdesk store import  [-context C] [-store S] [-password-file F | -password-stdin] [-trust-roots] [-json] FILE...
   certdesk store export  [-context C] [-store S] THUMBPRINT -format pfx|pem|der|p7b [-profile compatible|modern|pbmac1]
-                         [-chain] [-key] -out FILE [-password-file F | -password-stdin]
+                         [-chain] [-key] -out FILE|- [-force] [-password-file F | -password-stdin]
   certdesk store delete  [-context C] [-store S] THUMBPRINT     archive (hidden from list; list -all shows it)
   certdesk store purge   [-context C] [-store S] THUMBPRINT     remove for good
                          both first unpublish it (see publish below)
@@ -255,7 +255,7 @@ func (c *cmd) storeImport(args []string) int {
 	f.fs.Visit(func(fl *flag.Flag) { storeSet = storeSet || fl.Name == "store" })
 	pw, err := c.readPassword(*pwFile, *pwStdin)
 	if err != nil {
-		return c.usage("%s", err)
+		return c.passwordError(err)
 	}
 	opt := store.ImportOptions{Password: pw, TrustRoots: *trust}
 	if storeSet {
@@ -302,7 +302,8 @@ func (c *cmd) storeExport(args []string) int {
 	f := c.storeFlags("export")
 	format := f.fs.String("format", "", "pfx, pem, der or p7b")
 	profile := f.fs.String("profile", "modern", "PFX profile: compatible (3DES/SHA-1), modern (AES-256), pbmac1")
-	out := f.fs.String("out", "", "output file")
+	out := f.fs.String("out", "", "output file, - for standard output")
+	force := f.fs.Bool("force", false, "replace an existing -out file")
 	chain := f.fs.Bool("chain", false, "include the chain (pem, p7b, pfx)")
 	key := f.fs.Bool("key", false, "pem: include the private key (unencrypted)")
 	pwFile := f.fs.String("password-file", "", "read the PFX password from the first line of this file")
@@ -321,16 +322,19 @@ func (c *cmd) storeExport(args []string) int {
 	if !okf || *out == "" {
 		return c.usage("export needs -format pfx|pem|der|p7b and -out FILE")
 	}
+	if err := checkOutput(*out, *force); err != nil {
+		return c.fail(err)
+	}
 	pw, err := c.readPassword(*pwFile, *pwStdin)
 	if err != nil {
-		return c.usage("%s", err)
+		return c.passwordError(err)
 	}
 	b, err := s.Export(context.Background(), n, pos[0], store.ExportOptions{
 		Format: fm, Profile: store.Profile(*profile), Password: pw, Chain: *chain, Key: *key})
 	if err != nil {
 		return c.fail(err)
 	}
-	if err := writeOutput(*out, b, 0o600); err != nil {
+	if err := c.writeOutput(*out, *force, b, 0o600); err != nil {
 		return c.fail(err)
 	}
 	return exitOK

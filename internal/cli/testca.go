@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/enroll/testca"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 const testcaUsage = `usage:
@@ -252,9 +254,9 @@ func (c *cmd) testcaResign(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	data, err := os.ReadFile(pos[0])
+	data, err := atomicfile.Read(pos[0], 1<<20)
 	if err != nil {
-		return c.fail(fmt.Errorf("cannot read %s: %w", pos[0], errors.Unwrap(err)))
+		return c.fail(fmt.Errorf("cannot read: %w", err))
 	}
 	der := data
 	if b, _ := pem.Decode(data); b != nil {
@@ -268,8 +270,8 @@ func (c *cmd) testcaResign(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	if err := os.WriteFile(pos[1], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: out.Raw}), 0o644); err != nil {
-		return c.fail(fmt.Errorf("cannot write %s: %w", pos[1], errors.Unwrap(err)))
+	if err := atomicfile.Write(pos[1], pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: out.Raw}), 0o644); err != nil {
+		return c.fail(err)
 	}
 	textf(c.stdout, "%s re-signed: valid %s to %s\n", pos[1], out.NotBefore.UTC().Format(time.RFC3339), out.NotAfter.UTC().Format(time.RFC3339))
 	return exitOK

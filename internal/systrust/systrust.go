@@ -24,6 +24,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // ErrUnsupported is returned where this system has no known trust store.
@@ -188,27 +190,7 @@ func lookPath(p string) bool {
 	return err == nil
 }
 
-// writeFile writes data to path atomically (temp file, sync, rename).
+// writeFile writes data to path atomically (internal/atomicfile).
 func writeFile(path string, data []byte, perm fs.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".certdesk-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Chmod(perm); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+	return atomicfile.Write(path, data, perm)
 }
