@@ -60,7 +60,7 @@ func ReadImportFile(path string) ([]byte, error) {
 	case errors.Is(err, atomicfile.ErrTooLarge):
 		return nil, &ImportError{File: path, Reason: fmt.Sprintf("%s (over %d MiB)", ErrTooLarge, MaxImportSize>>20), Err: ErrTooLarge}
 	default:
-		return nil, &ImportError{File: path, Reason: "cannot read the file: " + pathReason(err), Err: err}
+		return nil, &ImportError{File: path, Reason: "cannot open the file: " + pathReason(err), Err: err}
 	}
 }
 

@@ -266,7 +266,7 @@ func TestStoreExportReplacesLooseFile(t *testing.T) {
 	out := filepath.Join(dir, "out.pem")
 	os.WriteFile(out, []byte("old"), 0o644)
 	os.Chmod(out, 0o644)
-	if code, _, e := runCLIStdin(t, "", "store", "export", "-format", "pem", "-key", "-out", out, store.Thumbprint(leaf.Raw)); code != 0 {
+	if code, _, e := runCLIStdin(t, "", "store", "export", "-format", "pem", "-key", "-force", "-out", out, store.Thumbprint(leaf.Raw)); code != 0 {
 		t.Fatal(e)
 	}
 	fi, err := os.Stat(out)
