@@ -3,6 +3,11 @@ package systrust
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/rsa"
+	"crypto/sha1"
+	"crypto/x509"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -62,6 +67,14 @@ func (n *NSS) AddIdentity(ctx context.Context, der, pfx []byte, password string)
 	if err != nil {
 		return err
 	}
+	// pk12util stores the key before the certificate, so a certificate it
+	// then refuses (another with the same issuer and serial is there)
+	// would leave an orphan key: refuse first, and should it fail anyway,
+	// delete the keys that appeared.
+	if err := n.clash(ctx, dir, der); err != nil {
+		return err
+	}
+	before, _ := n.keyIDs(ctx, dir) // nil if unreadable: then no cleanup
 	err = withTemp(func(tmp string) error {
 		p12, pw := filepath.Join(tmp, "id.p12"), filepath.Join(tmp, "pw")
 		if err := os.WriteFile(p12, pfx, 0o600); err != nil {
@@ -80,6 +93,7 @@ func (n *NSS) AddIdentity(ctx context.Context, der, pfx []byte, password string)
 		return err
 	})
 	if err != nil {
+		n.dropNewKeys(ctx, dir, before)
 		return fmt.Errorf("systrust: importing the PKCS#12 into %s: %w", dir, err)
 	}
 	nick, err := n.isolate(ctx, dir, der)
@@ -117,6 +131,11 @@ func (n *NSS) Remove(ctx context.Context, der []byte) error {
 		return ErrNotInNSS
 	}
 	nick, err := n.isolate(ctx, dir, der)
+	if err == ErrNotInNSS {
+		// A key without its certificate (pk12util failed part-way, or
+		// the certificate was deleted alone) still goes.
+		n.dropKeyOf(ctx, dir, der)
+	}
 	if err != nil {
 		return wrap(err, "removing from %s", dir)
 	}
@@ -125,9 +144,13 @@ func (n *NSS) Remove(ctx context.Context, der []byte) error {
 	// key (a root) it succeeds and changes nothing, so -D follows.
 	_, _ = n.run(ctx, "certutil", "-F", "-d", db, "-n", nick)
 	if left, err := n.certs(ctx, dir, nick); err != nil || len(left) == 0 {
+		n.dropKeyOf(ctx, dir, der)
 		return nil
 	}
 	_, err = n.run(ctx, "certutil", "-D", "-d", db, "-n", nick)
+	if err == nil {
+		n.dropKeyOf(ctx, dir, der)
+	}
 	return wrap(err, "removing from %s", dir)
 }
 
@@ -253,6 +276,125 @@ func (n *NSS) isolate(ctx context.Context, dir string, der []byte) (string, erro
 		moved = append(moved, tmp)
 	}
 	return "", fmt.Errorf("could not single out the certificate among those named %q", nick)
+}
+
+// clash returns an error if the database holds a different certificate
+// with the same issuer and serial number as der.
+func (n *NSS) clash(ctx context.Context, dir string, der []byte) error {
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		return err
+	}
+	out, err := n.run(ctx, "certutil", "-L", "-d", "sql:"+dir)
+	if err != nil {
+		return wrap(err, "listing %s", dir)
+	}
+	for _, nick := range parseNicknames(out) {
+		certs, err := n.certs(ctx, dir, nick)
+		if err != nil {
+			return wrap(err, "listing %s", dir)
+		}
+		for _, o := range certs {
+			oc, err := x509.ParseCertificate(o)
+			if err != nil || bytes.Equal(o, der) {
+				continue
+			}
+			if bytes.Equal(oc.RawIssuer, c.RawIssuer) && oc.SerialNumber.Cmp(c.SerialNumber) == 0 {
+				return fmt.Errorf("systrust: %s already holds %q, a different certificate with the same issuer and serial number", dir, nick)
+			}
+		}
+	}
+	return nil
+}
+
+// keyLine is one row of "certutil -K": "< 0> ec  <key id hex>  nickname".
+var keyLine = regexp.MustCompile(`^<\s*\d+>\s+\S+\s+([0-9a-fA-F]+)\b`)
+
+// keyIDs returns the ids (hex) of the private keys in the database.
+func (n *NSS) keyIDs(ctx context.Context, dir string) (map[string]bool, error) {
+	out, err := n.run(ctx, "certutil", "-K", "-d", "sql:"+dir)
+	ids := map[string]bool{}
+	if err != nil {
+		if bytes.Contains(out, []byte("no keys found")) {
+			return ids, nil
+		}
+		return nil, err
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if m := keyLine.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+			ids[strings.ToLower(m[1])] = true
+		}
+	}
+	return ids, nil
+}
+
+// dropNewKeys deletes the keys not in before (best effort; nothing if
+// before is nil, unknown).
+func (n *NSS) dropNewKeys(ctx context.Context, dir string, before map[string]bool) {
+	after, err := n.keyIDs(ctx, dir)
+	if err != nil || before == nil {
+		return
+	}
+	for id := range after {
+		if !before[id] {
+			_, _ = n.run(ctx, "certutil", "-F", "-d", "sql:"+dir, "-k", id)
+		}
+	}
+}
+
+// keyID returns the NSS id (lower-case hex) of the private key that
+// belongs to the certificate: SHA-1 of the RSA modulus or of the
+// uncompressed EC point. It returns "" for other keys.
+func keyID(c *x509.Certificate) string {
+	var b []byte
+	switch k := c.PublicKey.(type) {
+	case *rsa.PublicKey:
+		b = k.N.Bytes()
+	case *ecdsa.PublicKey:
+		e, err := k.ECDH()
+		if err != nil {
+			return ""
+		}
+		b = e.Bytes()
+	default:
+		return ""
+	}
+	sum := sha1.Sum(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// dropKeyOf deletes (best effort) the private key of der, an identity
+// (not a CA: a CA's key is never certdesk's), when the database holds it
+// and no certificate there still uses it.
+func (n *NSS) dropKeyOf(ctx context.Context, dir string, der []byte) {
+	c, err := x509.ParseCertificate(der)
+	if err != nil || c.IsCA {
+		return
+	}
+	id := keyID(c)
+	if id == "" {
+		return
+	}
+	if ids, err := n.keyIDs(ctx, dir); err != nil || !ids[id] {
+		return
+	}
+	out, err := n.run(ctx, "certutil", "-L", "-d", "sql:"+dir)
+	if err != nil {
+		return
+	}
+	for _, nick := range parseNicknames(out) {
+		certs, err := n.certs(ctx, dir, nick)
+		if err != nil {
+			return
+		}
+		for _, o := range certs {
+			oc, err := x509.ParseCertificate(o)
+			if err == nil && bytes.Equal(oc.RawSubjectPublicKeyInfo, c.RawSubjectPublicKeyInfo) {
+				return // still in use
+			}
+		}
+	}
+	_, _ = n.run(ctx, "certutil", "-F", "-d", "sql:"+dir, "-k", id)
 }
 
 // wrap prefixes err with "systrust: " and what was being done; ErrNotInNSS
