@@ -151,6 +151,12 @@ func OpenNoFollow(path string, flag int, perm fs.FileMode) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
+	return regular(f, path)
+}
+
+// regular returns f if the open file is a regular file; otherwise it closes
+// f and says what path is.
+func regular(f *os.File, path string) (*os.File, error) {
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
 		err = &NotRegularError{Path: path, Mode: fi.Mode()}
@@ -180,15 +186,7 @@ func openRegular(path string, noFollow bool) (*os.File, error) {
 	if err != nil {
 		return nil, err
 	}
-	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = &NotRegularError{Path: path, Mode: fi.Mode()}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return regular(f, path)
 }
 
 // unwrapPath strips the *os.PathError that repeats a path the caller
