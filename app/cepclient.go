@@ -64,6 +64,7 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 	if cred.cert != nil {
 		cert := cred.cert
 		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+		enroll.CapForClientCertificate(tc)
 		opts = append(opts, enroll.WithClientCertificate(*cert)) // sets the client's AuthKind
 	}
 	if cred.user != "" {

@@ -216,19 +216,14 @@ func writeRetry(s *store.Store, m map[string]RetryState) error {
 }
 
 // permanent reports whether a renewal failure will not go away by itself:
-// the CA refused (a fault with its HRESULT, a denial), the server refused
-// the credentials or has no endpoint for the template, the configuration
-// is missing something. Servers down, timeouts, 5xx answers and server-side
-// SOAP faults without a CA verdict are transient and retried with backoff.
+// the core's own configuration errors, or what enroll.Permanent calls
+// permanent (denials, refused credentials, no endpoint). Servers down,
+// timeouts, 5xx answers, CA-side faults and a wrong clock are transient
+// and retried with backoff.
 func permanent(err error) bool {
-	var f *enroll.Fault
 	switch {
-	case errors.As(err, &f):
-		return f.HasDetail || f.InvalidRequest || strings.HasSuffix(f.Code, "Sender")
-	case errors.Is(err, enroll.ErrCredentialsRefused), errors.Is(err, enroll.ErrNoEndpoint),
-		errors.Is(err, enroll.ErrInsecureCredentials), errors.Is(err, errNoServer),
-		errors.Is(err, errNoPassword), errors.Is(err, errTemplateGone), errors.Is(err, store.ErrNoKey):
+	case errors.Is(err, errNoServer), errors.Is(err, errNoPassword), errors.Is(err, errTemplateGone), errors.Is(err, store.ErrNoKey):
 		return true
 	}
-	return false
+	return enroll.Permanent(err)
 }

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"sort"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,6 +42,7 @@ func New(opts ...Option) *Client {
 		if cfg.clientCert != nil {
 			cert := cfg.clientCert
 			tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
+			CapForClientCertificate(tc)
 		}
 		// A custom TLSClientConfig keeps the transport on HTTP/1.1, which
 		// renegotiation needs.
@@ -52,6 +55,19 @@ func New(opts ...Option) *Client {
 	own.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	hc = &own
 	return &Client{cfg: cfg, hc: hc}
+}
+
+// CapForClientCertificate limits tc to TLS 1.2 for a connection that
+// authenticates with a client certificate. IIS asks for the certificate
+// after reading the request; under TLS 1.3 http.sys cannot (no
+// renegotiation, no post-handshake auth) and resets the connection (Server
+// 2022) or answers 500 with 0x80070032 (Server 2025). TLS 1.2 with
+// RenegotiateOnceAsClient works with both IIS settings, so certdesk caps
+// rather than retrying at 1.2 after a reset, which cannot be told from a
+// reset after the CA took the request (docs/protocol-client.md).
+func CapForClientCertificate(tc *tls.Config) {
+	tc.MaxVersion = tls.VersionTLS12
+	tc.Renegotiation = tls.RenegotiateOnceAsClient
 }
 
 // AuthKind returns the clientAuthentication code this client satisfies.
@@ -106,9 +122,11 @@ func (p *Policies) Endpoints(t *Template, kind AuthKind, renewal bool) []string 
 	return out
 }
 
-// failover calls try for each URI in turn and moves on after connection
-// errors and 5xx answers without a SOAP fault (cepces only tries the first,
-// issue #35). A fault is the CA's answer and ends the loop.
+// failover calls try for each URI in turn (cepces only tries the first,
+// issue #35) and moves on only where the request cannot have been
+// processed: dial and TLS errors before it was sent, HTTP 503, and CA-side
+// faults without a RequestID (Fault.failsOver). A denial, a fault with a
+// RequestID, another 5xx and a missing answer after sending end the loop.
 func failover(ctx context.Context, uris []string, try func(string) (*Response, error)) (*Response, error) {
 	if len(uris) == 0 {
 		return nil, ErrNoEndpoint
@@ -131,10 +149,12 @@ func retryable(ctx context.Context, err error) bool {
 	var f *Fault
 	var h *HTTPError
 	switch {
-	case ctx.Err() != nil, errors.As(err, &f), errors.Is(err, ErrInsecureCredentials):
+	case ctx.Err() != nil, errors.Is(err, ErrNoAnswer), errors.Is(err, ErrInsecureCredentials):
 		return false
+	case errors.As(err, &f):
+		return f.failsOver()
 	case errors.As(err, &h):
-		return h.StatusCode >= 500
+		return h.StatusCode == http.StatusServiceUnavailable
 	}
 	var ue *url.Error
 	return errors.As(err, &ue) || errors.As(err, new(*UntrustedServerError))
@@ -168,17 +188,26 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 	}
 	// SOAP 1.2: the action travels in wsa:Action, no SOAPAction header (§10.5).
 	req.Header.Set("Content-Type", contentType)
+	// Whether the whole request went out decides failover: before that the
+	// CA cannot have seen it.
+	var sent atomic.Bool
+	req = req.WithContext(httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{
+		WroteRequest: func(i httptrace.WroteRequestInfo) { sent.Store(i.Err == nil) },
+	}))
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ue := untrusted(endpoint, err); ue != nil {
 			return nil, ue
+		}
+		if sent.Load() {
+			return nil, fmt.Errorf("%w (%s; it may have been processed, so it is not sent elsewhere): %w", ErrNoAnswer, endpoint, err)
 		}
 		return nil, fmt.Errorf("enroll: post to %s: %w", endpoint, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.maxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("enroll: read answer from %s: %w", endpoint, err)
+		return nil, fmt.Errorf("%w (%s cut its answer short): %w", ErrNoAnswer, endpoint, err)
 	}
 	if int64(len(data)) > c.cfg.maxBody {
 		return nil, fmt.Errorf("%w (over %d bytes from %s)", ErrResponseTooLarge, c.cfg.maxBody, endpoint)
@@ -189,9 +218,15 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 	// WCF answers faults with HTTP 500 and a SOAP body (§10.5).
 	// Some proxies mislabel the body, so look for a fault whatever the type.
 	if d, start, _, err := payload(data); err == nil && start.Name.Space == nsSOAP && start.Name.Local == "Fault" {
-		return nil, decodeFault(d, start)
+		err := decodeFault(d, start)
+		if f, ok := err.(*Fault); ok {
+			if date, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
+				f.Skew = date.Sub(c.cfg.now())
+			}
+		}
+		return nil, err
 	}
-	return nil, &HTTPError{URL: endpoint, StatusCode: resp.StatusCode, Status: resp.Status}
+	return nil, &HTTPError{URL: endpoint, StatusCode: resp.StatusCode, Status: resp.Status, Authenticate: resp.Header.Values("WWW-Authenticate")}
 }
 
 // newUUID returns a random (version 4) UUID read from r.

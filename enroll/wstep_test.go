@@ -90,7 +90,7 @@ func TestParseResponseFaultVectors(t *testing.T) {
 	}{
 		// Not well-formed as published: "<<serviceDebug>>" inside s:Text.
 		{"WCF internal fault", "wstep-spec-4.1.4.2-fault-response.xml", []string{"<<serviceDebug>>", "&lt;serviceDebug&gt;"},
-			Fault{Code: "s:Receiver", Subcode: "a:InternalServiceFault"}, "enroll: the server returned a fault (s:Receiver): The server was unable to process the request due to an internal error."},
+			Fault{Code: "s:Receiver", Subcode: "a:InternalServiceFault"}, "enroll: the server returned a fault (s:Receiver a:InternalServiceFault): The server was unable to process the request due to an internal error."},
 		// Truncated in our copy after "<ErrorCode>-2147024809<": the test closes the elements.
 		{"real CES EncodingType fault", "adcs-real-CES-fault-EncodingType-invalid.partial.txt",
 			[]string{"-2147024809<\n[... TRUNCATED: the stored copy of the issue thread ends here ...]\n", "-2147024809</ns3:ErrorCode></ns3:CertificateEnrollmentWSDetail></ns0:Detail></ns0:Fault></ns0:Body></ns0:Envelope>"},
@@ -146,7 +146,7 @@ func TestParseResponsePendingAndFaults(t *testing.T) {
 			func(t *testing.T, r *Response, err error) {
 				var f *Fault
 				if !errors.As(err, &f) || !errors.Is(err, ErrDenied) || f.Name() != "CERTSRV_E_ADMIN_DENIED_REQUEST" || f.RequestID != "68" ||
-					err.Error() != "enroll: the CA denied the request with CERTSRV_E_ADMIN_DENIED_REQUEST (0x80094014): Denied by Policy Module" {
+					err.Error() != "enroll: the CA denied request 68 with CERTSRV_E_ADMIN_DENIED_REQUEST (0x80094014): Denied by Policy Module" {
 					t.Errorf("got %v", err)
 				}
 			}},
