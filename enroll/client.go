@@ -93,11 +93,13 @@ func (c *Client) GetPolicies(ctx context.Context, cepURL string, lastUpdate time
 
 // Endpoints returns the CES URIs that can serve t for the given auth kind,
 // in priority order (lower first; nil last; ties keep document order).
-// Renewal-only endpoints are included only for renewals (§6, §10.18).
+// Renewal-only endpoints are included only for renewals (§6, §10.18); CAs
+// that deny this caller enrollment (enrollPermission false, MS-XCEP
+// 3.1.4.1.3.2) are skipped.
 func (p *Policies) Endpoints(t *Template, kind AuthKind, renewal bool) []string {
 	var uris []CESURI
 	for _, ca := range p.CAs {
-		if t != nil && len(t.CAReferences) > 0 && !slices.Contains(t.CAReferences, ca.ReferenceID) {
+		if !ca.EnrollPermission || t != nil && len(t.CAReferences) > 0 && !slices.Contains(t.CAReferences, ca.ReferenceID) {
 			continue
 		}
 		for _, u := range ca.URIs {

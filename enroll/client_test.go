@@ -378,19 +378,21 @@ func TestCanned(t *testing.T) {
 
 func TestEndpoints(t *testing.T) {
 	p := &Policies{CAs: []CA{
-		{ReferenceID: 1, URIs: []CESURI{
+		{ReferenceID: 1, EnrollPermission: true, URIs: []CESURI{
 			{Auth: AuthUsernamePassword, URI: "https://c/3", Priority: u32(3)},
 			{Auth: AuthCertificate, URI: "https://c/kbr", Priority: u32(1), RenewalOnly: true},
 			{Auth: AuthUsernamePassword, URI: "https://c/nil"},
 		}},
-		{ReferenceID: 2, URIs: []CESURI{
+		{ReferenceID: 2, EnrollPermission: true, URIs: []CESURI{
 			{Auth: AuthUsernamePassword, URI: "https://c/1", Priority: u32(1)},
 			{Auth: AuthUsernamePassword, URI: "https://c/renew", Priority: u32(0), RenewalOnly: true},
 			{Auth: AuthKerberos, URI: "https://c/krb", Priority: u32(0)},
 		}},
-		{ReferenceID: 3, URIs: []CESURI{{Auth: AuthUsernamePassword, URI: "https://other-ca/0", Priority: u32(0)}}},
+		{ReferenceID: 3, EnrollPermission: true, URIs: []CESURI{{Auth: AuthUsernamePassword, URI: "https://other-ca/0", Priority: u32(0)}}},
+		// enrollPermission false: this caller may not enroll there.
+		{ReferenceID: 4, URIs: []CESURI{{Auth: AuthUsernamePassword, URI: "https://no-permission/0", Priority: u32(0)}}},
 	}}
-	tm := &Template{CAReferences: []int{1, 2}}
+	tm := &Template{CAReferences: []int{1, 2, 4}}
 	tests := []struct {
 		name    string
 		kind    AuthKind

@@ -291,3 +291,29 @@ func TestSHA1Chain(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestEnrollPermissionAndAttestation: a CA with enrollPermission false is
+// never tried (absent counts as allowed), and a template that requires key
+// attestation is not usable with a software key (issue #16, items 4, 6).
+func TestEnrollPermissionAndAttestation(t *testing.T) {
+	ca := func(id int, perm string) string {
+		return fmt.Sprintf(`<cA><uris><cAURI><clientAuthentication>4</clientAuthentication><uri>https://ca%d/CES</uri><priority>%d</priority><renewalOnly>false</renewalOnly></cAURI></uris><certificate>AA==</certificate>%s<cAReferenceID>%d</cAReferenceID></cA>`,
+			id, 10-id, perm, id)
+	}
+	body := `<GetPoliciesResponse xmlns="` + nsXCEP + `"><response><policyID>p</policyID><policiesNotChanged>false</policiesNotChanged><policies>` +
+		`<policy><policyOIDReference>1</policyOIDReference><cAs><cAReference>1</cAReference><cAReference>2</cAReference><cAReference>3</cAReference></cAs>` +
+		`<attributes><commonName>TPMUser</commonName><permission><enroll>true</enroll><autoEnroll>false</autoEnroll></permission><privateKeyFlags>8192</privateKeyFlags></attributes></policy>` +
+		`</policies></response><cAs>` + ca(1, `<enrollPermission>true</enrollPermission>`) + ca(2, `<enrollPermission>false</enrollPermission>`) + ca(3, "") +
+		`</cAs><oIDs><oID><value>1.2.3</value><group>9</group><oIDReferenceID>1</oIDReferenceID><defaultName>TPMUser</defaultName></oID></oIDs></GetPoliciesResponse>`
+	p, err := ParsePolicies([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm := p.Template("TPMUser")
+	if got := strings.Join(p.Endpoints(tm, AuthUsernamePassword, false), " "); got != "https://ca3/CES https://ca1/CES" {
+		t.Errorf("endpoints %q, want ca3 and ca1 only", got)
+	}
+	if tm.Usable() || !strings.Contains(tm.Unusable(), "key attestation") {
+		t.Errorf("attestation template usable: %q", tm.Unusable())
+	}
+}

@@ -124,11 +124,27 @@ type OID struct {
 	DefaultName string `json:"defaultName,omitempty"`
 }
 
-// Usable reports whether this client can enroll for t: the caller may enroll,
-// and the template needs neither key archival nor RA signatures.
-func (t *Template) Usable() bool {
-	return t.Enroll && t.KeyArchival == nil && !t.Flags.RequireKeyArchival &&
-		(t.RARequirements == nil || t.RARequirements.Signatures == 0)
+// Usable reports whether this client can enroll for t (Unusable is "").
+func (t *Template) Usable() bool { return t.Unusable() == "" }
+
+// Unusable says in one clause why this client cannot enroll for t, or
+// returns "": the caller may not enroll, or the template needs key
+// archival, RA signatures or key attestation. Attestation
+// (privateKeyFlags 0x2000) asks for a TPM-held key and its attestation
+// statement; a key made in software has none, so the CA would refuse
+// with CERTSRV_E_KEY_ATTESTATION (0x8009481A).
+func (t *Template) Unusable() string {
+	switch {
+	case !t.Enroll:
+		return "this account may not enroll for it"
+	case t.KeyArchival != nil || t.Flags.RequireKeyArchival:
+		return "it needs key archival"
+	case t.RARequirements != nil && t.RARequirements.Signatures > 0:
+		return "it needs an enrollment agent's signature"
+	case t.Flags.AttestationRequired:
+		return "it requires key attestation by a TPM, which a key made in software cannot provide"
+	}
+	return ""
 }
 
 // Template returns the template with the given common name, or nil.
@@ -361,7 +377,13 @@ func (raw *rawGetPoliciesResponse) convert() (*Policies, error) {
 	}
 	for _, ca := range raw.CAs {
 		id, _ := c.ref("cAReferenceID", ca.CAReferenceID)
-		out := CA{ReferenceID: id, Certificate: c.b64("certificate", ca.Certificate), EnrollPermission: c.boolean("enrollPermission", ca.EnrollPermission)}
+		// enrollPermission is mandatory; a server that leaves it out or nil
+		// has not said no, so the CA is tried.
+		perm := true
+		if s, ok := ca.EnrollPermission.str(); ok && s != "" {
+			perm = c.boolean("enrollPermission", ca.EnrollPermission)
+		}
+		out := CA{ReferenceID: id, Certificate: c.b64("certificate", ca.Certificate), EnrollPermission: perm}
 		for _, u := range ca.URIs {
 			out.URIs = append(out.URIs, CESURI{
 				Auth:        AuthKind(c.u32("clientAuthentication", u.ClientAuthentication)),
