@@ -26,7 +26,7 @@ type Client struct {
 
 // New returns a Client. Without authentication options it is anonymous.
 func New(opts ...Option) *Client {
-	cfg := config{now: time.Now, rand: rand.Reader, maxBody: DefaultMaxResponseSize}
+	cfg := config{now: time.Now, rand: rand.Reader, maxBody: DefaultMaxResponseSize, clientVersion: AllPolicyVersions, serverVersion: AllPolicyVersions}
 	for _, o := range opts {
 		o(&cfg)
 	}

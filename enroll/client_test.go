@@ -212,8 +212,10 @@ func checkEnvelope(t *testing.T, body []byte, url string, password bool) {
 	if password != (seen[nsWSSE+" UsernameToken"] && seen[nsWSU+" Timestamp"]) {
 		t.Errorf("UsernameToken/Timestamp presence wrong (password=%v)", password)
 	}
-	if seen[nsXCEP+" GetPolicies"] && !(seen[nsXCEP+" clientVersion"] && seen[nsXCEP+" serverVersion"]) {
-		t.Error("GetPolicies without explicit versions")
+	// 15 shows every template under the spec's "at most" reading and under
+	// cepces' "0 is no filter" one (issue #16, item 2).
+	if seen[nsXCEP+" GetPolicies"] && !bytes.Contains(body, []byte("<clientVersion>15</clientVersion><serverVersion>15</serverVersion>")) {
+		t.Error("GetPolicies without clientVersion and serverVersion 15")
 	}
 }
 

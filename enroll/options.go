@@ -57,8 +57,16 @@ func WithRandom(r io.Reader) Option { return func(c *config) { c.rand = r } }
 // WithMaxResponseSize overrides DefaultMaxResponseSize.
 func WithMaxResponseSize(n int64) Option { return func(c *config) { c.maxBody = n } }
 
+// AllPolicyVersions is the clientVersion and serverVersion GetPolicies
+// sends by default: the largest value the 4-bit fields of privateKeyFlags
+// can hold. MS-XCEP 3.1.4.1.3.22 returns templates whose minimum versions
+// are at most these, so 15 shows every template; servers that took 0 as
+// "no filter" (cepces #74) show every template for 15 too. 0 would hide
+// every template marked for a newer Windows on a server following the spec.
+const AllPolicyVersions = 0xF
+
 // WithPolicyVersions sets the clientVersion and serverVersion sent in
-// GetPolicies. The default 0/0 shows all templates, as cepces found (§3.1).
+// GetPolicies (default AllPolicyVersions for both).
 func WithPolicyVersions(client, server int) Option {
 	return func(c *config) { c.clientVersion, c.serverVersion = client, server }
 }

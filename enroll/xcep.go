@@ -158,8 +158,8 @@ func (p *Policies) Template(name string) *Template {
 }
 
 // getPoliciesBody is the GetPolicies request body. requestFilter carries
-// explicit versions: nil versions hide Server 2012+ templates on real CEPs
-// (cepces #74; docs/protocol-client.md).
+// explicit versions (AllPolicyVersions): nil versions hide Server 2012+
+// templates on real CEPs (cepces #74; docs/protocol-client.md).
 func getPoliciesBody(lastUpdate time.Time, clientVersion, serverVersion int) string {
 	lu := `<lastUpdate xsi:nil="true"/>`
 	if !lastUpdate.IsZero() {
