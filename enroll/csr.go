@@ -18,9 +18,10 @@ import (
 
 // Object identifiers used in requests.
 var (
-	oidTemplateName = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2} // szOID_ENROLL_CERTTYPE
-	oidTemplateInfo = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 7} // szOID_CERTIFICATE_TEMPLATE
-	oidRenewalCert  = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 13, 1} // szOID_RENEWAL_CERTIFICATE
+	oidTemplateName   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2} // szOID_ENROLL_CERTTYPE
+	oidTemplateInfo   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 7} // szOID_CERTIFICATE_TEMPLATE
+	oidRenewalCert    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 13, 1} // szOID_RENEWAL_CERTIFICATE
+	oidSubjectAltName = asn1.ObjectIdentifier{2, 5, 29, 17}
 )
 
 // KeyType is the key a template asks for.

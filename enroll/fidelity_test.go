@@ -1,6 +1,7 @@
 package enroll
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -9,6 +10,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +22,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smallstep/pkcs7"
 )
 
 // faultXML is a CES fault as WCF sends it; requestID "" is nil.
@@ -316,4 +320,61 @@ func TestEnrollPermissionAndAttestation(t *testing.T) {
 	if tm.Usable() || !strings.Contains(tm.Unusable(), "key attestation") {
 		t.Errorf("attestation template usable: %q", tm.Unusable())
 	}
+}
+
+// TestRenewalCopiesAltNames: the renewal request carries the old
+// certificate's subjectAltName extension byte for byte, UPN (otherName)
+// included, which crypto/x509 does not parse (issue #16, item 7).
+func TestRenewalCopiesAltNames(t *testing.T) {
+	caCert, caKey := loadCert(t, "ca-cert.pem"), loadKey(t, "ca-key.pem")
+	oldKey := loadKey(t, "old-key.pem")
+	upn, err := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: mustMarshal(t,
+		asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2, 3}, asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true,
+			Bytes: mustMarshal(t, asn1.RawValue{Tag: asn1.TagUTF8String, Bytes: []byte("alice@corp.example")})})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns, _ := asn1.Marshal(asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, Bytes: []byte("alice.example.test")})
+	san, _ := asn1.Marshal(asn1.RawValue{Tag: asn1.TagSequence, IsCompound: true, Bytes: append(upn, dns...)})
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(42), Subject: pkix.Name{CommonName: "alice"}, NotBefore: fixedNow.Add(-time.Hour),
+		NotAfter: fixedNow.Add(time.Hour), ExtraExtensions: []pkix.Extension{{Id: oidSubjectAltName, Value: san}}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, oldKey.Public(), caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, _ := x509.ParseCertificate(der)
+	req, err := NewRenewalRequest(rand.Reader, RenewalRequest{OldCert: old, OldKey: oldKey, NewKey: loadKey(t, "new-rsa2048.pem")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p7, err := pkcs7.Parse(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	csr, err := x509.ParseCertificateRequest(p7.Content)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []pkix.Extension
+	for _, e := range csr.Extensions {
+		if e.Id.Equal(oidSubjectAltName) {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 1 || !bytes.Equal(got[0].Value, san) {
+		t.Errorf("subjectAltName in the request %v, want %x", got, san)
+	}
+}
+
+func mustMarshal(t *testing.T, vs ...any) []byte {
+	t.Helper()
+	var out []byte
+	for _, v := range vs {
+		b, err := asn1.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b...)
+	}
+	return out
 }

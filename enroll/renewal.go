@@ -65,11 +65,17 @@ func NewRenewalRequest(rand io.Reader, r RenewalRequest) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enroll: encode the renewal attribute: %w", err)
 	}
-	// The CA takes the subject from the old certificate; the SANs are
-	// repeated for templates where the enrollee supplied them.
-	csr, err := buildCSR(rand, newKey, r.OldCert.RawSubject, hashOID, exts, &x509.CertificateRequest{
-		DNSNames: r.OldCert.DNSNames, EmailAddresses: r.OldCert.EmailAddresses, IPAddresses: r.OldCert.IPAddresses,
-	}, [][]byte{attr})
+	// The CA takes the subject from the old certificate; the alternative
+	// names are repeated for templates where the enrollee supplied them,
+	// as the old extension byte for byte: crypto/x509 parses only DNS,
+	// e-mail, IP and URI names and would drop a UPN (otherName) or a
+	// directory name.
+	for _, e := range r.OldCert.Extensions {
+		if e.Id.Equal(oidSubjectAltName) {
+			exts = append(exts, e)
+		}
+	}
+	csr, err := buildCSR(rand, newKey, r.OldCert.RawSubject, hashOID, exts, &x509.CertificateRequest{}, [][]byte{attr})
 	if err != nil {
 		return nil, err
 	}
