@@ -14,7 +14,12 @@ const DefaultNextUpdate = 8 * time.Hour
 type PolicyCache struct {
 	URL      string    `json:"url"`
 	Policies *Policies `json:"policies,omitempty"`
-	Fetched  time.Time `json:"fetched"` // when the server last answered
+	Fetched  time.Time `json:"fetched"` // when the server last answered, by our clock
+	// LastUpdate is the server's HTTP Date on its last answer, sent back
+	// as lastUpdate: the server compares it with its own clock, so ours
+	// being off must not make it answer "not changed" (or never).
+	// Zero (no Date, or a cache from before) sends Fetched.
+	LastUpdate time.Time `json:"lastUpdate,omitzero"`
 	// FullNext makes the next refresh a full fetch, without lastUpdate
 	// (an explicit refresh, "pulse -retry"); Due reports it due.
 	FullNext bool `json:"fullNext,omitempty"`
@@ -43,20 +48,31 @@ func (pc PolicyCache) Due(now time.Time) bool {
 	return !now.Before(pc.Fetched.Add(every))
 }
 
-// RefreshPolicies asks pc.URL for the policy, sending the fetch time as
-// lastUpdate; a policiesNotChanged answer keeps the cached templates
-// ([MS-XCEP] lastUpdate; docs/protocol-client.md). Without cached templates, or with pc.FullNext, it
-// sends no lastUpdate, so "not changed" can never keep an empty cache.
-// It returns the updated cache value.
+// RefreshPolicies asks pc.URL for the policy, sending the server's Date
+// of the last answer (LastUpdate) as lastUpdate; a policiesNotChanged
+// answer keeps the cached templates ([MS-XCEP] lastUpdate;
+// docs/protocol-client.md). Without cached templates, or with
+// pc.FullNext, it sends no lastUpdate, so "not changed" can never keep an
+// empty cache; a "not changed" naming another policyID is about another
+// policy, so the policy is fetched again in full. It returns the updated
+// cache value.
 func (c *Client) RefreshPolicies(ctx context.Context, pc PolicyCache) (PolicyCache, error) {
 	var since time.Time
 	if pc.HasTemplates() && !pc.FullNext {
-		since = pc.Fetched
+		since = pc.LastUpdate
+		if since.IsZero() {
+			since = pc.Fetched
+		}
 	}
 	p, err := c.GetPolicies(ctx, pc.URL, since)
+	if err == nil && p.NotChanged && !since.IsZero() && p.PolicyID != "" && p.PolicyID != pc.Policies.PolicyID {
+		since = time.Time{}
+		p, err = c.GetPolicies(ctx, pc.URL, since)
+	}
 	if err != nil {
 		return pc, err
 	}
+	date := p.Date
 	if p.NotChanged && pc.Policies != nil && (p.PolicyID == "" || p.PolicyID == pc.Policies.PolicyID) {
 		kept := *pc.Policies
 		if p.NextUpdateHours != nil {
@@ -65,5 +81,5 @@ func (c *Client) RefreshPolicies(ctx context.Context, pc PolicyCache) (PolicyCac
 		p = &kept
 	}
 	p.NotChanged = false // the cached value always holds a full policy
-	return PolicyCache{URL: pc.URL, Policies: p, Fetched: c.cfg.now(), Full: since.IsZero()}, nil
+	return PolicyCache{URL: pc.URL, Policies: p, Fetched: c.cfg.now(), LastUpdate: date, Full: since.IsZero()}, nil
 }

@@ -97,3 +97,53 @@ func TestRefreshPolicies(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestRefreshPoliciesServerDate: lastUpdate is the server's Date on its
+// last answer, not our clock; a "not changed" for another policyID is
+// followed by a full fetch (issue #16, item 8).
+func TestRefreshPoliciesServerDate(t *testing.T) {
+	full := vector(t, "cepces-fixture-GetPoliciesResponse-body-3ext.xml")
+	notChanged := func(id string) []byte {
+		return []byte(`<GetPoliciesResponse xmlns="` + nsXCEP + `"><response><policyID>` + id + `</policyID><policiesNotChanged>true</policiesNotChanged></response></GetPoliciesResponse>`)
+	}
+	serverNow := fixedNow.Add(-3 * time.Hour) // the server's clock is 3 hours behind ours
+	var sent []string
+	var answer []byte
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		b, _ := io.ReadAll(r.Body)
+		sent = append(sent, string(b))
+		ans := full
+		if !strings.Contains(string(b), `<lastUpdate xsi:nil="true"/>`) {
+			ans = answer
+		}
+		return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(string(ans))),
+			Header: http.Header{"Date": {serverNow.Format(http.TimeFormat)}}}, nil
+	})
+	c := New(WithHTTPClient(&http.Client{Transport: rt}), WithClock(func() time.Time { return fixedNow }))
+	pc, err := c.RefreshPolicies(context.Background(), PolicyCache{URL: "https://cep.example.test/CEP"})
+	if err != nil || !pc.LastUpdate.Equal(serverNow) || !pc.Fetched.Equal(fixedNow) {
+		t.Fatalf("first refresh: lastUpdate %v fetched %v, %v", pc.LastUpdate, pc.Fetched, err)
+	}
+	id := pc.Policies.PolicyID
+	tests := []struct {
+		name     string
+		answer   []byte
+		requests int // GetPolicies requests made
+		full     bool
+	}{
+		{"not changed keeps the cache", notChanged(id), 1, false},
+		{"not changed for another policy fetches in full", notChanged("{00000000-0000-0000-0000-000000000000}"), 2, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sent, answer = nil, tt.answer
+			got, err := c.RefreshPolicies(context.Background(), pc)
+			if err != nil || len(sent) != tt.requests || got.Full != tt.full || len(got.Policies.Templates) != 1 || got.Policies.PolicyID != id {
+				t.Fatalf("got %d requests, full %v, %+v, %v", len(sent), got.Full, got.Policies, err)
+			}
+			if !strings.Contains(sent[0], "<lastUpdate>"+serverNow.Format(time.RFC3339)+"</lastUpdate>") {
+				t.Errorf("lastUpdate is not the server's Date: %s", sent[0])
+			}
+		})
+	}
+}

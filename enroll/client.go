@@ -84,11 +84,15 @@ func (c *Client) AuthKind() AuthKind {
 // GetPolicies fetches the enrollment policy from a CEP URL. A non-zero
 // lastUpdate lets the server answer policiesNotChanged; see PolicyCache.
 func (c *Client) GetPolicies(ctx context.Context, cepURL string, lastUpdate time.Time) (*Policies, error) {
-	body, err := c.post(ctx, cepURL, actionGetPolicies, getPoliciesBody(lastUpdate, c.cfg.clientVersion, c.cfg.serverVersion))
+	body, date, err := c.post(ctx, cepURL, actionGetPolicies, getPoliciesBody(lastUpdate, c.cfg.clientVersion, c.cfg.serverVersion))
 	if err != nil {
 		return nil, err
 	}
-	return ParsePolicies(body)
+	p, err := ParsePolicies(body)
+	if err == nil {
+		p.Date = date
+	}
+	return p, err
 }
 
 // Endpoints returns the CES URIs that can serve t for the given auth kind,
@@ -162,31 +166,32 @@ func retryable(ctx context.Context, err error) bool {
 	return errors.As(err, &ue) || errors.As(err, new(*UntrustedServerError))
 }
 
-// post sends one SOAP request and returns the body of a 200 answer. A SOAP
-// fault, whatever the status, becomes *Fault.
-func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byte, error) {
+// post sends one SOAP request and returns the body of a 200 answer and the
+// server's HTTP Date (zero if it sent none). A SOAP fault, whatever the
+// status, becomes *Fault.
+func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byte, time.Time, error) {
 	u, err := url.Parse(endpoint)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return nil, fmt.Errorf("enroll: %q is not an http(s) URL", endpoint)
+		return nil, time.Time{}, fmt.Errorf("enroll: %q is not an http(s) URL", endpoint)
 	}
 	// HTTPS only (MS-WSTEP mandates it): over plain http neither the
 	// server nor the policy it hands out could be verified.
 	if u.Scheme != "https" {
 		if c.cfg.user != "" {
-			return nil, ErrInsecureCredentials
+			return nil, time.Time{}, ErrInsecureCredentials
 		}
-		return nil, fmt.Errorf("enroll: %s is plain http; certdesk talks to CEP and CES only over verified HTTPS", endpoint)
+		return nil, time.Time{}, fmt.Errorf("enroll: %s is plain http; certdesk talks to CEP and CES only over verified HTTPS", endpoint)
 	}
 	id, err := newUUID(c.cfg.rand)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	var buf bytes.Buffer
 	writeEnvelope(&buf, header{action: action, messageID: "urn:uuid:" + id, to: endpoint,
 		user: c.cfg.user, password: c.cfg.password, now: c.cfg.now()}, body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, &buf)
 	if err != nil {
-		return nil, fmt.Errorf("enroll: %w", err)
+		return nil, time.Time{}, fmt.Errorf("enroll: %w", err)
 	}
 	// SOAP 1.2: the action travels in wsa:Action, no SOAPAction header (§10.5).
 	req.Header.Set("Content-Type", contentType)
@@ -199,36 +204,35 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 	resp, err := c.hc.Do(req)
 	if err != nil {
 		if ue := untrusted(endpoint, err); ue != nil {
-			return nil, ue
+			return nil, time.Time{}, ue
 		}
 		if sent.Load() {
-			return nil, fmt.Errorf("%w (%s; it may have been processed, so it is not sent elsewhere): %w", ErrNoAnswer, endpoint, err)
+			return nil, time.Time{}, fmt.Errorf("%w (%s; it may have been processed, so it is not sent elsewhere): %w", ErrNoAnswer, endpoint, err)
 		}
-		return nil, fmt.Errorf("enroll: post to %s: %w", endpoint, err)
+		return nil, time.Time{}, fmt.Errorf("enroll: post to %s: %w", endpoint, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.maxBody+1))
 	if err != nil {
-		return nil, fmt.Errorf("%w (%s cut its answer short): %w", ErrNoAnswer, endpoint, err)
+		return nil, time.Time{}, fmt.Errorf("%w (%s cut its answer short): %w", ErrNoAnswer, endpoint, err)
 	}
 	if int64(len(data)) > c.cfg.maxBody {
-		return nil, fmt.Errorf("%w (over %d bytes from %s)", ErrResponseTooLarge, c.cfg.maxBody, endpoint)
+		return nil, time.Time{}, fmt.Errorf("%w (over %d bytes from %s)", ErrResponseTooLarge, c.cfg.maxBody, endpoint)
 	}
+	date, _ := http.ParseTime(resp.Header.Get("Date"))
 	if resp.StatusCode == http.StatusOK {
-		return data, nil
+		return data, date, nil
 	}
 	// WCF answers faults with HTTP 500 and a SOAP body (§10.5).
 	// Some proxies mislabel the body, so look for a fault whatever the type.
 	if d, start, _, err := payload(data); err == nil && start.Name.Space == nsSOAP && start.Name.Local == "Fault" {
 		err := decodeFault(d, start)
-		if f, ok := err.(*Fault); ok {
-			if date, derr := http.ParseTime(resp.Header.Get("Date")); derr == nil {
-				f.Skew = date.Sub(c.cfg.now())
-			}
+		if f, ok := err.(*Fault); ok && !date.IsZero() {
+			f.Skew = date.Sub(c.cfg.now())
 		}
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return nil, &HTTPError{URL: endpoint, StatusCode: resp.StatusCode, Status: resp.Status, Authenticate: resp.Header.Values("WWW-Authenticate")}
+	return nil, time.Time{}, &HTTPError{URL: endpoint, StatusCode: resp.StatusCode, Status: resp.Status, Authenticate: resp.Header.Values("WWW-Authenticate")}
 }
 
 // newUUID returns a random (version 4) UUID read from r.

@@ -111,7 +111,7 @@ func (c *Client) Poll(ctx context.Context, cesURL, requestID string) (*Response,
 }
 
 func (c *Client) rst(ctx context.Context, u, body string) (*Response, error) {
-	data, err := c.post(ctx, u, actionRST, body)
+	data, _, err := c.post(ctx, u, actionRST, body)
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,9 @@ type Policies struct {
 	Templates  []Template `json:"templates,omitempty"`
 	CAs        []CA       `json:"cas,omitempty"`
 	OIDs       []OID      `json:"oids,omitempty"`
+	// Date is the server's HTTP Date on the answer (GetPolicies only;
+	// zero without one). PolicyCache sends it back as lastUpdate.
+	Date time.Time `json:"-"`
 }
 
 // Template is one enrollment policy (certificate template) with every
