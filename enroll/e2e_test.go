@@ -287,3 +287,29 @@ func TestE2EForeignFaults(t *testing.T) {
 	}
 	verifyChain(t, res, roots)
 }
+
+// TestE2EStrictADCS runs the client against testca as strict as AD CS
+// (issue #16): a CA without enrollPermission is skipped, a CA whose CES
+// cannot reach it (0x800706BA) is failed over, every template is listed
+// with versions 15, and a clock an hour ahead gets ErrClockSkew, transient.
+func TestE2EStrictADCS(t *testing.T) {
+	_, srv, roots := e2e(t, testca.Config{ExtraCAs: []testca.ExtraCA{
+		{Name: "Closed CA", NoEnrollPermission: true},
+		{Name: "Down CA", Unreachable: true},
+	}})
+	c := passwordClient(roots)
+	req, uris := request(t, c, srv.CEPURL(), "UserP256") // a versioned template
+	if len(uris) != 2 || !strings.Contains(uris[0], "/Down-CA_CES_") {
+		t.Fatalf("endpoints %v, want Down CA then the CA's own", uris)
+	}
+	res, err := c.Enroll(context.Background(), uris, req)
+	if err != nil || res.Pending() || res.Endpoint != uris[1] {
+		t.Fatalf("got %+v %v, want issued by %s", res, err, uris[1])
+	}
+	ahead := enroll.New(enroll.WithRootCAs(roots), enroll.WithUsernamePassword(testca.DefaultUser, testca.DefaultPassword),
+		enroll.WithClock(func() time.Time { return time.Now().Add(time.Hour) }))
+	_, err = ahead.GetPolicies(context.Background(), srv.CEPURL(), time.Time{})
+	if !errors.Is(err, enroll.ErrClockSkew) || errors.Is(err, enroll.ErrCredentialsRefused) || enroll.Permanent(err) || !strings.Contains(err.Error(), "ahead of the server's") {
+		t.Errorf("got %v", err)
+	}
+}

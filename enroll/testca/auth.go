@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // authUsernameToken checks the WS-Security UsernameToken of env against the
@@ -14,6 +15,9 @@ import (
 // PasswordText), a Timestamp or none, a Nonce and Created without a
 // Timestamp, any wsu:Id (also empty).
 func (ca *CA) authUsernameToken(env *envelope) (string, error) {
+	if err := ca.checkTimestamp(env.header.child(nsWSSE, "Security").child(nsWSU, "Timestamp")); err != nil {
+		return "", err
+	}
 	tok := env.header.child(nsWSSE, "Security").child(nsWSSE, "UsernameToken")
 	if tok == nil {
 		return "", &soapFault{code: "s:Sender", subcode: "a:InvalidSecurity", reason: "The security token could not be authenticated or authorized: no UsernameToken."}
@@ -36,6 +40,26 @@ func (ca *CA) authUsernameToken(env *envelope) (string, error) {
 		return "", &soapFault{code: "s:Sender", subcode: "a:FailedAuthentication", reason: "The security token could not be authenticated or authorized."}
 	}
 	return user, nil
+}
+
+// checkTimestamp refuses a WS-Security Timestamp that was created more
+// than MaxClockSkew in the CA's future or expired more than MaxClockSkew
+// ago, with the fault WCF sends. No Timestamp (cepces) and Lenient pass.
+func (ca *CA) checkTimestamp(ts *node) error {
+	if ts == nil || ca.cfg.Lenient {
+		return nil
+	}
+	now := ca.now()
+	parse := func(n *node) (time.Time, bool) {
+		t, err := time.Parse(time.RFC3339Nano, n.value())
+		return t, err == nil
+	}
+	created, okC := parse(ts.child(nsWSU, "Created"))
+	expires, okE := parse(ts.child(nsWSU, "Expires"))
+	if !okC || created.After(now.Add(MaxClockSkew)) || okE && expires.Before(now.Add(-MaxClockSkew)) {
+		return &soapFault{code: "s:Sender", subcode: "a:InvalidSecurity", reason: "An error occurred when verifying security for the message."}
+	}
+	return nil
 }
 
 // errForbidden is answered as IIS does when a certificate endpoint gets

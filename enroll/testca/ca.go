@@ -67,7 +67,37 @@ type Config struct {
 	// with a certificate this CA did not issue (the signature, the validity
 	// and the renewal attribute are still checked).
 	AcceptForeignRenewals bool
+	// ExtraCAs are more CAs the policy lists for every template, each with
+	// a username/password CES on this server (issued by this CA), to test
+	// failover and enrollPermission.
+	ExtraCAs []ExtraCA
+	// Lenient turns off what AD CS checks and clients get wrong: without
+	// it GetPolicies filters versions as MS-XCEP says (0 hides versioned
+	// templates) and a WS-Security Timestamp outside MaxClockSkew of the
+	// CA's clock is refused; with it clientVersion and serverVersion 0
+	// show every template (as cepces saw on real CEPs) and timestamps are
+	// not checked (the spec's 2009 examples).
+	Lenient bool
 }
+
+// ExtraCA is another CA of the policy (Config.ExtraCAs).
+type ExtraCA struct {
+	// Name is the CA's name; its CES path is /<Name>_CES_UsernamePassword/….
+	Name string
+	// Priority of its CES URI; the CA's own CES has priority 1.
+	Priority uint32
+	// NoEnrollPermission lists it with enrollPermission false; its CES
+	// refuses with E_ACCESSDENIED.
+	NoEnrollPermission bool
+	// Unreachable makes its CES answer every request as CES does when its
+	// CA is down: a fault with RPC_S_SERVER_UNAVAILABLE (0x800706BA), no
+	// RequestID, InvalidRequest false.
+	Unreachable bool
+}
+
+// MaxClockSkew is how far a WS-Security Timestamp may be off the CA's
+// clock, WCF's default.
+const MaxClockSkew = 5 * time.Minute
 
 // CA is a two-level certificate authority with a file-based request
 // database. Its methods are safe for concurrent use.
@@ -280,8 +310,12 @@ func (ca *CA) template(nameOrOID string) *Template {
 }
 
 // sanitizedName is the CA name as AD CS puts it into CES paths.
-func (ca *CA) sanitizedName() string {
-	return strings.Join(strings.FieldsFunc(ca.cfg.Name, func(r rune) bool {
+func (ca *CA) sanitizedName() string { return sanitize(ca.cfg.Name) }
+
+// sanitize replaces runs of characters other than letters, digits, '.'
+// and '-' in a CA name by '-'.
+func sanitize(name string) string {
+	return strings.Join(strings.FieldsFunc(name, func(r rune) bool {
 		return !(r == '.' || r == '-' || r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
 	}), "-")
 }

@@ -31,6 +31,7 @@ const (
 	ErrorInvalidData           HRESULT = 0x8007000D // ERROR_INVALID_DATA: undecodable request blob
 	EAccessDenied              HRESULT = 0x80070005 // E_ACCESSDENIED: bad credentials or client certificate
 	CertsrvRenewalOnlyEndpoint HRESULT = 0x80094011 // CERTSRV_E_ENROLL_DENIED: new request on a renewal-only CES
+	RPCServerUnavailable       HRESULT = 0x800706BA // RPC_S_SERVER_UNAVAILABLE: CES cannot reach its CA
 	dispositionIssued                  = 3          // CR_DISP_ISSUED
 	dispositionUnderSubmission         = 5          // CR_DISP_UNDER_SUBMISSION
 )

@@ -112,16 +112,24 @@ func soapEnv(action, to, security, body string) string {
 		`<a:To s:mustUnderstand="1">` + to + `</a:To>` + security + `</s:Header><s:Body>` + body + `</s:Body></s:Envelope>`
 }
 
-// usernameToken is a WS-Security header with a Timestamp, as Windows sends.
+// usernameToken is a WS-Security header with a Timestamp made now, as
+// Windows sends.
 func usernameToken(user, pw string) string {
-	return `<o:Security s:mustUnderstand="1" xmlns:o="` + nsWSSE + `"><u:Timestamp u:Id="_0"><u:Created>2026-01-01T00:00:00Z</u:Created><u:Expires>2026-01-01T00:05:00Z</u:Expires></u:Timestamp>` +
+	return usernameTokenAt(time.Now(), user, pw)
+}
+
+// usernameTokenAt is usernameToken with a Timestamp created at created.
+func usernameTokenAt(created time.Time, user, pw string) string {
+	f := "2006-01-02T15:04:05.000Z"
+	return `<o:Security s:mustUnderstand="1" xmlns:o="` + nsWSSE + `"><u:Timestamp u:Id="_0"><u:Created>` + created.UTC().Format(f) +
+		`</u:Created><u:Expires>` + created.Add(5*time.Minute).UTC().Format(f) + `</u:Expires></u:Timestamp>` +
 		`<o:UsernameToken u:Id="uuid-1"><o:Username>` + user + `</o:Username><o:Password Type="` + passwordTextURI + `">` + pw + `</o:Password></o:UsernameToken></o:Security>`
 }
 
 func defaultToken() string { return usernameToken(DefaultUser, DefaultPassword) }
 
 const getPoliciesBody = `<GetPolicies xmlns="` + nsXCEP + `" xmlns:xsi="` + nsXSI + `"><client><lastUpdate xsi:nil="true"/><preferredLanguage xsi:nil="true"/></client>` +
-	`<requestFilter><policyOIDs xsi:nil="true"/><clientVersion>0</clientVersion><serverVersion>0</serverVersion></requestFilter></GetPolicies>`
+	`<requestFilter><policyOIDs xsi:nil="true"/><clientVersion>15</clientVersion><serverVersion>15</serverVersion></requestFilter></GetPolicies>`
 
 // issueBody is an RST Issue carrying der (PKCS#10 or CMS).
 func issueBody(der []byte, valueType string) string {

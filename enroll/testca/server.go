@@ -32,6 +32,9 @@ const (
 	cesCSuffix  = "_CES_Certificate/service.svc/CES"
 )
 
+// extraCESPath returns the username/password CES path of an extra CA.
+func extraCESPath(x ExtraCA) string { return "/" + sanitize(x.Name) + cesUPSuffix }
+
 // cesPath returns the CES path for the CA: /<CA>_CES_UsernamePassword/… or,
 // for the renewal-only certificate CES, /<CA>_CES_Certificate/….
 func (ca *CA) cesPath(cert bool) string {
@@ -240,28 +243,36 @@ const (
 	epCESCert
 )
 
-func (s *Server) route(path string) endpoint {
+// route also returns the extra CA a CES path belongs to, or nil.
+func (s *Server) route(path string) (endpoint, *ExtraCA) {
 	p := strings.ToLower(strings.TrimSuffix(path, "/"))
 	switch p {
 	case strings.ToLower(PathCEP):
-		return epCEP
+		return epCEP, nil
 	case strings.ToLower(s.ca.cesPath(false)):
-		return epCES
+		return epCES, nil
+	}
+	for i, x := range s.ca.cfg.ExtraCAs {
+		if p == strings.ToLower(extraCESPath(x)) {
+			return epCES, &s.ca.cfg.ExtraCAs[i]
+		}
 	}
 	if s.ca.cfg.KBR {
 		switch p {
 		case strings.ToLower(PathKBRCEP):
-			return epKBRCEP
+			return epKBRCEP, nil
 		case strings.ToLower(s.ca.cesPath(true)):
-			return epCESCert
+			return epCESCert, nil
 		}
 	}
-	return epNone
+	return epNone, nil
 }
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	ep := s.route(r.URL.Path)
+	ep, extra := s.route(r.URL.Path)
+	// The Date clients compare their clock with is the CA's.
+	w.Header().Set("Date", s.ca.now().UTC().Format(http.TimeFormat))
 	if ep == epNone {
 		http.NotFound(w, r)
 		return
@@ -306,7 +317,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, "", err)
 		return
 	}
-	out, err := s.dispatch(r, ep, env, fault)
+	out, err := s.dispatch(r, ep, extra, env, fault)
 	if err != nil {
 		s.writeError(w, env.messageID, err)
 		return
@@ -317,7 +328,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // dispatch authenticates the caller and runs the operation; it returns the
 // response envelope.
-func (s *Server) dispatch(r *http.Request, ep endpoint, env *envelope, fault Fault) (string, error) {
+func (s *Server) dispatch(r *http.Request, ep endpoint, extra *ExtraCA, env *envelope, fault Fault) (string, error) {
 	certAuth := ep == epKBRCEP || ep == epCESCert
 	var account string
 	var err error
@@ -328,6 +339,12 @@ func (s *Server) dispatch(r *http.Request, ep endpoint, env *envelope, fault Fau
 	}
 	if err != nil {
 		return "", err
+	}
+	switch {
+	case extra != nil && extra.Unreachable:
+		return "", &Error{Code: RPCServerUnavailable, Reason: "The RPC server is unavailable. 0x800706ba (WIN32: 1722 RPC_S_SERVER_UNAVAILABLE)"}
+	case extra != nil && extra.NoEnrollPermission:
+		return "", &Error{Code: EAccessDenied, Reason: "Denied by Policy Module: the requester may not enroll on this CA.", InvalidRequest: true}
 	}
 	base := "https://" + r.Host
 	if ep == epCEP || ep == epKBRCEP {
@@ -342,6 +359,7 @@ func (s *Server) dispatch(r *http.Request, ep endpoint, env *envelope, fault Fau
 			account = ""
 		}
 		pr.withdrawn = s.policy.withdrawnSet()
+		pr.lenient = s.ca.cfg.Lenient
 		if s.policy.answer(pr.lastUpdate) {
 			return envelopeXML(actionGetPoliciesResponse, env.messageID, s.ca.emptyPoliciesXML()), nil
 		}
@@ -400,7 +418,7 @@ func (s *Server) writeError(w http.ResponseWriter, relatesTo string, err error) 
 	switch {
 	case errors.As(err, &ce):
 		d := *ce
-		if d.Code != EInvalidArg && d.Code != CertsrvPropertyEmpty {
+		if d.Code != EInvalidArg && d.Code != CertsrvPropertyEmpty && d.Code != RPCServerUnavailable {
 			d.InvalidRequest = true
 		}
 		out = faultXML(relatesTo, &soapFault{code: "s:Receiver", reason: ce.Reason}, &d)

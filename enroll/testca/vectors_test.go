@@ -118,6 +118,13 @@ func TestRequestVectors(t *testing.T) {
 		s = regexp.MustCompile(`(?s)<o:Username>\s*<!--Removed-->\s*</o:Username>`).ReplaceAllLiteralString(s, "<o:Username>"+DefaultUser+"</o:Username>")
 		return regexp.MustCompile(`(?s)<o:Password>\s*<!--Removed-->\s*</o:Password>`).ReplaceAllLiteralString(s, "<o:Password>"+DefaultPassword+"</o:Password>")
 	}
+	// The spec's 2009 Timestamps are outside any clock skew window: the
+	// strict server (as WCF) refuses them, so they are moved to now.
+	fresh := func(s string) string {
+		now := time.Now().UTC()
+		s = regexp.MustCompile(`<u:Created>[^<]*</u:Created>`).ReplaceAllLiteralString(s, "<u:Created>"+now.Format(time.RFC3339)+"</u:Created>")
+		return regexp.MustCompile(`<u:Expires>[^<]*</u:Expires>`).ReplaceAllLiteralString(s, "<u:Expires>"+now.Add(5*time.Minute).Format(time.RFC3339)+"</u:Expires>")
+	}
 	cep, ces := srv.CEPURL(), srv.CESURL()
 	tests := []struct {
 		file    string
@@ -130,10 +137,10 @@ func TestRequestVectors(t *testing.T) {
 		{file: "cepces-client-RST-issue-request-usernamepassword.xml", url: ces, want: "issued"},
 		{file: "cepces-client-user-RST-issue-request-template-ext.xml", url: ces, want: "issued"},
 		{file: "cepces-client-QueryTokenStatus-request.xml", url: ces, repairs: []func(string) string{pollOurs("102")}, want: "pending"},
-		{file: "xcep-spec-4.1.1.1-GetPolicies-request.xml", url: cep, repairs: []func(string) string{unredact}, want: "policies"},
+		{file: "xcep-spec-4.1.1.1-GetPolicies-request.xml", url: cep, repairs: []func(string) string{unredact, fresh}, want: "policies"},
 		// lastUpdate "20090-03-15-T09:38:46" is left as published: the
 		// server must treat it as absent, not fail.
-		{file: "xcep-spec-4.1.2.1-GetPolicies-lastUpdate-request.xml", url: cep, repairs: []func(string) string{unredact}, want: "policies"},
+		{file: "xcep-spec-4.1.2.1-GetPolicies-lastUpdate-request.xml", url: cep, repairs: []func(string) string{unredact, fresh}, want: "policies"},
 		{file: "wstep-spec-4.1.1.1-RST-issue-request.xml", url: ces, repairs: []func(string) string{withToken}, want: "issued"},
 		{file: "wstep-spec-4.1.2.1-KET-request.xml", url: ces, repairs: []func(string) string{withToken}, want: "ket"},
 		{file: "wstep-spec-4.1.3.1-QueryTokenStatus-request.xml", url: ces, repairs: []func(string) string{withToken, pollOurs("65")}, want: "pending"},

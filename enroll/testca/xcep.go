@@ -20,6 +20,7 @@ type policyRequest struct {
 	serverVersion int             // -1: nil
 	withdrawn     map[string]bool // templates the server no longer lists (Server.WithdrawTemplate)
 	oids          map[string]bool
+	lenient       bool // Config.Lenient: versions 0/0 show every template
 }
 
 // parseGetPolicies reads a GetPolicies body. client is mandatory; every
@@ -67,11 +68,12 @@ func parseGetPolicies(body *node) (*policyRequest, error) {
 	return pr, nil
 }
 
-// visible applies the template-compatibility filter: templates whose
-// minimum client/server version (privateKeyFlags 0x0F000000/0x000F0000)
-// exceeds the request's versions are hidden. Nil versions count as 0 and
-// hide every versioned template (cepces issue #74); explicit 0 means "no
-// filtering", as real CEP servers answer cepces.
+// visible applies the template-compatibility filter of MS-XCEP
+// 3.1.4.1.3.22: templates whose minimum client/server version
+// (privateKeyFlags 0x0F000000/0x000F0000) exceeds the request's versions
+// are hidden. Nil versions count as 0, which hides every versioned
+// template (as a real CEP did to cepces, #74). Lenient: explicit 0/0
+// means "no filtering", as real CEP servers answered cepces.
 func (pr *policyRequest) visible(t *Template) bool {
 	if pr.withdrawn[t.Name] {
 		return false
@@ -80,13 +82,10 @@ func (pr *policyRequest) visible(t *Template) bool {
 		return false
 	}
 	cv, sv := int(t.PrivateKeyFlag>>24&0xF), int(t.PrivateKeyFlag>>16&0xF)
-	switch {
-	case pr.clientVersion == 0 && pr.serverVersion == 0:
+	if pr.lenient && pr.clientVersion == 0 && pr.serverVersion == 0 {
 		return true
-	case pr.clientVersion < 0 || pr.serverVersion < 0:
-		return cv == 0 && sv == 0
 	}
-	return cv <= pr.clientVersion && sv <= pr.serverVersion
+	return cv <= max(pr.clientVersion, 0) && sv <= max(pr.serverVersion, 0)
 }
 
 // OIDs of the policy's OID table (MS-XCEP oID groups).
@@ -158,16 +157,26 @@ func (ca *CA) getPoliciesXML(pr *policyRequest, account string, kbrOnly bool, ba
 		fmt.Fprintf(&b, `<cAURI><clientAuthentication>8</clientAuthentication><uri>%s</uri><priority>1</priority><renewalOnly>true</renewalOnly></cAURI>`,
 			esc(base+ca.cesPath(true)))
 	}
-	fmt.Fprintf(&b, `</uris><certificate>%s</certificate><enrollPermission>true</enrollPermission><cAReferenceID>0</cAReferenceID></cA></cAs>`,
+	fmt.Fprintf(&b, `</uris><certificate>%s</certificate><enrollPermission>true</enrollPermission><cAReferenceID>0</cAReferenceID></cA>`,
 		base64.StdEncoding.EncodeToString(ca.issuing.Raw))
+	for i, x := range ca.cfg.ExtraCAs {
+		fmt.Fprintf(&b, `<cA><uris><cAURI><clientAuthentication>4</clientAuthentication><uri>%s</uri><priority>%d</priority><renewalOnly>false</renewalOnly></cAURI></uris>`,
+			esc(base+extraCESPath(x)), x.Priority)
+		fmt.Fprintf(&b, `<certificate>%s</certificate><enrollPermission>%t</enrollPermission><cAReferenceID>%d</cAReferenceID></cA>`,
+			base64.StdEncoding.EncodeToString(ca.issuing.Raw), !x.NoEnrollPermission, i+1)
+	}
+	b.WriteString(`</cAs>`)
 	b.WriteString(`<oIDs>` + oids.b.String() + `</oIDs></GetPoliciesResponse>`)
 	return b.String()
 }
 
 // policyXML renders one policy (template) with all its attributes.
 func (ca *CA) policyXML(b *strings.Builder, oids *oidTable, t *Template, enroll bool) {
-	fmt.Fprintf(b, `<policy><policyOIDReference>%d</policyOIDReference><cAs><cAReference>0</cAReference></cAs><attributes>`,
-		oids.ref(t.OID, 9, t.Name))
+	fmt.Fprintf(b, `<policy><policyOIDReference>%d</policyOIDReference><cAs>`, oids.ref(t.OID, 9, t.Name))
+	for i := 0; i <= len(ca.cfg.ExtraCAs); i++ {
+		fmt.Fprintf(b, `<cAReference>%d</cAReference>`, i)
+	}
+	b.WriteString(`</cAs><attributes>`)
 	fmt.Fprintf(b, `<commonName>%s</commonName><policySchema>%d</policySchema>`, esc(t.Name), t.Schema)
 	fmt.Fprintf(b, `<certificateValidity><validityPeriodSeconds>%d</validityPeriodSeconds><renewalPeriodSeconds>%d</renewalPeriodSeconds></certificateValidity>`,
 		int64(t.Validity/time.Second), int64(t.RenewalPeriod/time.Second))
