@@ -50,41 +50,24 @@ func faultXML(code, subcode string, hresult int32, invalid bool, requestID strin
 // the failure permanent (issue #16, items 3, 5, 6, 9, 10).
 func TestFailoverAndClassification(t *testing.T) {
 	issued := vector(t, "wstep-spec-4.1.1.2-RSTRC-issued-response.xml")
+	// fault answers a CES fault as WCF does, with the server's Date at
+	// fixedNow+skew.
+	fault := func(skew time.Duration, code, subcode string, hresult int32, invalid bool, requestID string) func(http.ResponseWriter, *http.Request) {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Date", fixedNow.Add(skew).Format(http.TimeFormat))
+			w.WriteHeader(http.StatusInternalServerError)
+			io.WriteString(w, faultXML(code, subcode, hresult, invalid, requestID))
+		}
+	}
 	answers := map[string]func(w http.ResponseWriter, r *http.Request){
-		"unreachable": func(w http.ResponseWriter, r *http.Request) { // CES cannot reach its CA
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, faultXML("s:Receiver", "", -2147023174, false, ""))
-		},
-		"stale-template": func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, faultXML("s:Receiver", "", -2146875385, false, ""))
-		},
-		"recorded": func(w http.ResponseWriter, r *http.Request) { // the CA has the request
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, faultXML("s:Receiver", "", -2147023174, false, "77"))
-		},
-		"denied": func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, faultXML("s:Receiver", "", -2146877422, true, "78"))
-		},
-		"attestation": func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, faultXML("s:Receiver", "", -2146875366, false, ""))
-		},
-		"sender": func(w http.ResponseWriter, r *http.Request) {
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, faultXML("s:Sender", "a:ActionNotSupported", 0, false, ""))
-		},
-		"badpw": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Date", fixedNow.Add(time.Minute).Format(http.TimeFormat))
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, faultXML("s:Sender", "a:InvalidSecurity", 0, false, ""))
-		},
-		"skew": func(w http.ResponseWriter, r *http.Request) { // the server's clock is an hour ahead
-			w.Header().Set("Date", fixedNow.Add(time.Hour).Format(http.TimeFormat))
-			w.WriteHeader(http.StatusInternalServerError)
-			io.WriteString(w, faultXML("s:Sender", "a:InvalidSecurity", 0, false, ""))
-		},
+		"unreachable":    fault(0, "s:Receiver", "", -2147023174, false, ""), // CES cannot reach its CA
+		"stale-template": fault(0, "s:Receiver", "", -2146875385, false, ""),
+		"recorded":       fault(0, "s:Receiver", "", -2147023174, false, "77"), // the CA has the request
+		"denied":         fault(0, "s:Receiver", "", -2146877422, true, "78"),
+		"attestation":    fault(0, "s:Receiver", "", -2146875366, false, ""),
+		"sender":         fault(0, "s:Sender", "a:ActionNotSupported", 0, false, ""),
+		"badpw":          fault(time.Minute, "s:Sender", "a:InvalidSecurity", 0, false, ""),
+		"skew":           fault(time.Hour, "s:Sender", "a:InvalidSecurity", 0, false, ""), // the server's clock is an hour ahead
 		"plain500": func(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "Internal Server Error", http.StatusInternalServerError)
 		},
