@@ -179,6 +179,15 @@ func (s *Server) KBRCEPURL() string { return s.base + PathKBRCEP }
 // CESURL returns the username/password CES URL.
 func (s *Server) CESURL() string { return s.base + s.ca.cesPath(false) }
 
+// ExtraCESURLs returns the CES URLs of Config.ExtraCAs, in their order.
+func (s *Server) ExtraCESURLs() []string {
+	var out []string
+	for _, x := range s.ca.cfg.ExtraCAs {
+		out = append(out, s.base+extraCESPath(x))
+	}
+	return out
+}
+
 // CESCertURL returns the renewal-only certificate CES URL; it answers only
 // when Config.KBR is set.
 func (s *Server) CESCertURL() string { return s.base + s.ca.cesPath(true) }

@@ -98,6 +98,30 @@ func parseDuration(v string) (time.Duration, error) {
 	return d, nil
 }
 
+// extraCAs returns the CAs beyond the first for "-cas n": "<default
+// name> 2" and on, priority 2 and on; fault applies to the second CA and
+// makes it the one tried first (priority 0).
+func extraCAs(n int, fault string) ([]testca.ExtraCA, error) {
+	if n < 1 || n > 9 {
+		return nil, fmt.Errorf("testca: -cas %d is not from 1 to 9", n)
+	}
+	var out []testca.ExtraCA
+	for i := 2; i <= n; i++ {
+		out = append(out, testca.ExtraCA{Name: fmt.Sprintf("%s %d", testca.DefaultName, i), Priority: uint32(i)})
+	}
+	switch fault {
+	case "none":
+		return out, nil
+	case "unreachable", "noenroll":
+		if len(out) == 0 {
+			return nil, fmt.Errorf("testca: -ca-fault %s needs -cas 2 or more", fault)
+		}
+		out[0].Priority, out[0].Unreachable, out[0].NoEnrollPermission = 0, fault == "unreachable", fault == "noenroll"
+		return out, nil
+	}
+	return nil, fmt.Errorf("testca: -ca-fault %q is not none, unreachable or noenroll", fault)
+}
+
 func (c *cmd) testcaServe(args []string) int {
 	fs := c.newFlags("testca serve")
 	addr := fs.String("addr", "127.0.0.1:0", "listen `address`")
@@ -109,6 +133,8 @@ func (c *cmd) testcaServe(args []string) int {
 	pending := fs.Bool("pending", false, "pend every request until approved")
 	kbr := fs.Bool("kbr", false, "serve the key-based-renewal CEP and the certificate CES")
 	emptyPolicies := fs.String("empty-policies", "none", "fault: answer GetPolicies without templates: none, once or always")
+	cas := fs.Int("cas", 1, "number of CAs the policy lists (the others are served by the same CA)")
+	caFault := fs.String("ca-fault", "none", "the second CA, tried first: none, unreachable (0x800706BA) or noenroll (enrollPermission false)")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
@@ -120,6 +146,10 @@ func (c *cmd) testcaServe(args []string) int {
 	if err != nil {
 		return c.usage("%s", err)
 	}
+	extra, err := extraCAs(*cas, *caFault)
+	if err != nil {
+		return c.usage("%s", err)
+	}
 	if *dir == "" {
 		d, err := os.MkdirTemp("", "certdesk-testca-")
 		if err != nil {
@@ -127,7 +157,7 @@ func (c *cmd) testcaServe(args []string) int {
 		}
 		*dir = d
 	}
-	ca, err := testca.New(testca.Config{Dir: *dir, Users: users, Validity: validity, Pending: *pending, KBR: *kbr})
+	ca, err := testca.New(testca.Config{Dir: *dir, Users: users, Validity: validity, Pending: *pending, KBR: *kbr, ExtraCAs: extra})
 	if err != nil {
 		return c.fail(err)
 	}
@@ -140,6 +170,9 @@ func (c *cmd) testcaServe(args []string) int {
 	defer stop()
 	textf(c.stdout, "CEP (username/password):       %s\n", srv.CEPURL())
 	textf(c.stdout, "CES (username/password):       %s\n", srv.CESURL())
+	for _, u := range srv.ExtraCESURLs() {
+		textf(c.stdout, "CES (another CA):              %s\n", u)
+	}
 	if *kbr {
 		textf(c.stdout, "CEP (key-based renewal):       %s\n", srv.KBRCEPURL())
 		textf(c.stdout, "CES (certificate, renewal):    %s\n", srv.CESCertURL())

@@ -54,6 +54,9 @@ func TestCAUsage(t *testing.T) {
 		{"approve without id", []string{"testca", "approve", "-dir", "x"}, exitUsage},
 		{"bad user flag", []string{"testca", "serve", "-user", "nopassword"}, exitUsage},
 		{"bad validity", []string{"testca", "serve", "-validity", "soon"}, exitUsage},
+		{"no CAs", []string{"testca", "serve", "-cas", "0"}, exitUsage},
+		{"CA fault without a second CA", []string{"testca", "serve", "-ca-fault", "unreachable"}, exitUsage},
+		{"unknown CA fault", []string{"testca", "serve", "-cas", "2", "-ca-fault", "slow"}, exitUsage},
 		{"resign missing flags", []string{"testca", "resign", "-dir", "x", "in", "out"}, exitUsage},
 		{"approve in missing CA", []string{"testca", "approve", "-dir", "/nonexistent/testca", "1"}, exitFail},
 		{"help", []string{"testca", "serve", "-h"}, exitOK},
@@ -134,7 +137,7 @@ func TestCAServe(t *testing.T) {
 	var out, errb syncBuffer
 	done := make(chan int, 1)
 	go func() {
-		done <- Run([]string{"testca", "serve", "-dir", dir, "-kbr", "-user", "bob@example.test:pw"}, strings.NewReader(""), &out, &errb, nil)
+		done <- Run([]string{"testca", "serve", "-dir", dir, "-kbr", "-user", "bob@example.test:pw", "-cas", "3", "-ca-fault", "unreachable"}, strings.NewReader(""), &out, &errb, nil)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for !strings.Contains(out.String(), "serving") {
@@ -144,7 +147,8 @@ func TestCAServe(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	for _, want := range []string{"/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP", "KeyBasedRenewal_ADPolicyProvider_CEP_Certificate",
-		"_CES_Certificate/service.svc/CES", filepath.Join(dir, "root.pem"), "bob@example.test"} {
+		"_CES_Certificate/service.svc/CES", filepath.Join(dir, "root.pem"), "bob@example.test",
+		"/certdesk-Test-CA-2_CES_UsernamePassword/service.svc/CES", "/certdesk-Test-CA-3_CES_UsernamePassword/service.svc/CES"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
