@@ -80,7 +80,7 @@ func benchServer(tb testing.TB, c *Core) Server {
 		tb.Fatal(err)
 	}
 	period := uint32(8)
-	if err := writePolicyCache(s, srv.ID, enroll.PolicyCache{URL: srv.URL, Fetched: time.Now(), Policies: &enroll.Policies{
+	if err := writePolicyCache(s, srv.ID, enroll.PolicyCache{Format: enroll.PolicyCacheFormat, URL: srv.URL, Fetched: time.Now(), Policies: &enroll.Policies{
 		NextUpdateHours: &period, Templates: []enroll.Template{{CommonName: "Bench", RenewalSeconds: 42 * 24 * 3600}}}}); err != nil {
 		tb.Fatal(err)
 	}

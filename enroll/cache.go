@@ -9,9 +9,15 @@ import (
 // Windows' default.
 const DefaultNextUpdate = 8 * time.Hour
 
+// PolicyCacheFormat is the PolicyCache layout RefreshPolicies writes. A cache of
+// another format (from an older certdesk, which read a missing
+// enrollPermission as false) is due and fetched again in full.
+const PolicyCacheFormat = 2
+
 // PolicyCache is the policy of one CEP as the caller keeps it between runs.
 // It is a plain value that round-trips through encoding/json.
 type PolicyCache struct {
+	Format   int       `json:"format,omitempty"`
 	URL      string    `json:"url"`
 	Policies *Policies `json:"policies,omitempty"`
 	Fetched  time.Time `json:"fetched"` // when the server last answered, by our clock
@@ -35,10 +41,11 @@ func (pc PolicyCache) HasTemplates() bool {
 }
 
 // Due reports whether the cache should be refreshed at now: it holds no
-// templates, a full fetch was asked for, or nextUpdateHours (default 8)
+// templates, a full fetch was asked for, it was written by an older
+// certdesk, or nextUpdateHours (default 8)
 // have passed since it was fetched.
 func (pc PolicyCache) Due(now time.Time) bool {
-	if !pc.HasTemplates() || pc.Fetched.IsZero() || pc.FullNext {
+	if !pc.HasTemplates() || pc.Fetched.IsZero() || pc.FullNext || pc.Format != PolicyCacheFormat {
 		return true
 	}
 	every := DefaultNextUpdate
@@ -52,13 +59,13 @@ func (pc PolicyCache) Due(now time.Time) bool {
 // of the last answer (LastUpdate) as lastUpdate; a policiesNotChanged
 // answer keeps the cached templates ([MS-XCEP] lastUpdate;
 // docs/protocol-client.md). Without cached templates, or with
-// pc.FullNext, it sends no lastUpdate, so "not changed" can never keep an
+// pc.FullNext, or in an older format, it sends no lastUpdate, so "not changed" can never keep an
 // empty cache; a "not changed" naming another policyID is about another
 // policy, so the policy is fetched again in full. It returns the updated
 // cache value.
 func (c *Client) RefreshPolicies(ctx context.Context, pc PolicyCache) (PolicyCache, error) {
 	var since time.Time
-	if pc.HasTemplates() && !pc.FullNext {
+	if pc.HasTemplates() && !pc.FullNext && pc.Format == PolicyCacheFormat {
 		since = pc.LastUpdate
 		if since.IsZero() {
 			since = pc.Fetched
@@ -81,5 +88,5 @@ func (c *Client) RefreshPolicies(ctx context.Context, pc PolicyCache) (PolicyCac
 		p = &kept
 	}
 	p.NotChanged = false // the cached value always holds a full policy
-	return PolicyCache{URL: pc.URL, Policies: p, Fetched: c.cfg.now(), LastUpdate: date, Full: since.IsZero()}, nil
+	return PolicyCache{Format: PolicyCacheFormat, URL: pc.URL, Policies: p, Fetched: c.cfg.now(), LastUpdate: date, Full: since.IsZero()}, nil
 }

@@ -21,7 +21,8 @@ func TestPolicyCacheDue(t *testing.T) {
 		want bool
 	}{
 		{"empty", PolicyCache{}, at, true},
-		{"fresh, default 8h", PolicyCache{Policies: &Policies{Templates: one}, Fetched: at}, at.Add(7 * time.Hour), false},
+		{"fresh, default 8h", PolicyCache{Format: PolicyCacheFormat, Policies: &Policies{Templates: one}, Fetched: at}, at.Add(7 * time.Hour), false},
+		{"fresh, older format", PolicyCache{Policies: &Policies{Templates: one}, Fetched: at}, at, true},
 		{"stale, default 8h", PolicyCache{Policies: &Policies{Templates: one}, Fetched: at}, at.Add(8 * time.Hour), true},
 		{"server says 1h", PolicyCache{Policies: &Policies{Templates: one, NextUpdateHours: u32(1)}, Fetched: at}, at.Add(61 * time.Minute), true},
 		{"server says 0h", PolicyCache{Policies: &Policies{Templates: one, NextUpdateHours: u32(0)}, Fetched: at}, at, true},
@@ -86,6 +87,12 @@ func TestRefreshPolicies(t *testing.T) {
 	empty := PolicyCache{URL: pc2.URL, Policies: &Policies{PolicyID: pc2.Policies.PolicyID}, Fetched: now}
 	if pc4, err := c.RefreshPolicies(context.Background(), empty); err != nil || !pc4.Full || len(pc4.Policies.Templates) != 1 {
 		t.Fatalf("refresh of a cache without templates: %+v %v", pc4, err)
+	}
+	// A cache an older certdesk wrote (no format) is fetched in full.
+	older := pc2
+	older.FullNext, older.Format = false, 0
+	if pc5, err := c.RefreshPolicies(context.Background(), older); err != nil || !pc5.Full || pc5.Format != PolicyCacheFormat {
+		t.Fatalf("refresh of an older cache: %+v %v", pc5, err)
 	}
 	for i, b := range sent[2:] {
 		if !strings.Contains(b, `<lastUpdate xsi:nil="true"/>`) {
