@@ -55,6 +55,7 @@ type Server struct {
 	inject    injector
 	foreign   atomic.Pointer[string] // FaultForeignPollURL's URL
 	policy    policyFaults
+	hosts     hostFaults // SetExtraCESHost, RequestsTo
 	done      chan struct{}
 }
 
@@ -279,6 +280,7 @@ func (s *Server) route(path string) (endpoint, *ExtraCA) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.hosts.count(r.Host)
 	ep, extra := s.route(r.URL.Path)
 	// The Date clients compare their clock with is the CA's.
 	w.Header().Set("Date", s.ca.now().UTC().Format(http.TimeFormat))
@@ -372,7 +374,11 @@ func (s *Server) dispatch(r *http.Request, ep endpoint, extra *ExtraCA, env *env
 		if s.policy.answer(pr.lastUpdate) {
 			return envelopeXML(actionGetPoliciesResponse, env.messageID, s.ca.emptyPoliciesXML()), nil
 		}
-		return envelopeXML(actionGetPoliciesResponse, env.messageID, s.ca.getPoliciesXML(pr, account, certAuth, base, s.ca.created)), nil
+		body := s.ca.getPoliciesXML(pr, account, certAuth, base, s.ca.created)
+		if !certAuth {
+			body = s.hosts.withExtraCES(body, r.Host, s.ca.cesPath(false))
+		}
+		return envelopeXML(actionGetPoliciesResponse, env.messageID, body), nil
 	}
 	if env.action != actionRST && env.action != actionKET {
 		return "", actionNotSupported(env.action)
