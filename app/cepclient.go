@@ -34,6 +34,10 @@ func (c *Core) rootPool(ctx context.Context, s *store.Store) (*x509.CertPool, er
 type credential struct {
 	user, password string
 	cert           *tls.Certificate // TLS client certificate (key-based renewal)
+	// hosts are where the password may go (checkPasswordHosts), for the
+	// server with id server.
+	hosts  []string
+	server string
 	// extraRoots are trusted for this exchange only (TestServer).
 	extraRoots []*x509.Certificate
 }
@@ -70,7 +74,11 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 	if cred.user != "" {
 		opts = append(opts, enroll.WithUsernamePassword(cred.user, cred.password))
 	}
-	hc := &http.Client{Timeout: c.timeout, Transport: &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}}
+	var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}
+	if cred.user != "" {
+		rt = passwordGuard{next: rt, cred: cred}
+	}
+	hc := &http.Client{Timeout: c.timeout, Transport: rt}
 	return enroll.New(append(opts, enroll.WithHTTPClient(hc))...), nil
 }
 
@@ -87,7 +95,7 @@ func (c *Core) serverCredential(ctx context.Context, s *store.Store, srv Server,
 			}
 			password = p
 		}
-		return credential{user: srv.Username, password: password}, nil
+		return credential{user: srv.Username, password: password, hosts: srv.confirmedHosts(), server: srv.ID}, nil
 	case AuthCertificate:
 		if srv.ClientCert == "" {
 			return credential{}, fmt.Errorf("server %s uses certificate authentication but names no certificate", srv.URL)

@@ -100,11 +100,21 @@ func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, erro
 func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Server, cred credential, pol *enroll.Policies,
 	t *enroll.Template, kt enroll.KeyType, r EnrollRequest) (*EnrollResult, error) {
 	cx := s.Context()
+	cl, err := c.client(ctx, s, cred)
+	if err != nil {
+		return nil, err
+	}
+	// Endpoints in the CA's priority order, renewal-only ones left out:
+	// the enroll client fails over between them (cepces tries only one).
+	uris := pol.Endpoints(t, cl.AuthKind(), false)
+	if err := checkPasswordHosts(cred, uris); err != nil {
+		_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})
+		return nil, fmt.Errorf("enroll for %q at %s: %w", t.CommonName, srv.URL, err)
+	}
 	if err := s.CheckKeyring(ctx); err != nil {
 		return nil, err
 	}
 	if tx == nil {
-		var err error
 		if tx, err = s.Lock(ctx); err != nil {
 			return nil, err
 		}
@@ -114,14 +124,7 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 	if err != nil {
 		return nil, err
 	}
-	cl, err := c.client(ctx, s, cred)
-	if err != nil {
-		return nil, err
-	}
-	// Endpoints in the CA's priority order, renewal-only ones left out:
-	// the enroll client fails over between them (cepces tries only one).
-	resp, err := cl.Enroll(ctx, pol.Endpoints(t, cl.AuthKind(), false),
-		enroll.Request{Template: t, Key: key, Subject: r.Subject, DNSNames: r.DNSNames})
+	resp, err := cl.Enroll(ctx, uris, enroll.Request{Template: t, Key: key, Subject: r.Subject, DNSNames: r.DNSNames})
 	if err != nil {
 		_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})
 		return nil, fmt.Errorf("enroll for %q at %s: %w", t.CommonName, srv.URL, err)

@@ -191,11 +191,15 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 		}
 		return "", nil, nil, fmt.Errorf("server %s offers no key-based renewal for %q: %w", srv.URL, t.CommonName, enroll.ErrNoEndpoint)
 	}
+	uris := pol.Endpoints(t, enroll.AuthUsernamePassword, true)
+	if err := checkPasswordHosts(pwd, uris); err != nil {
+		return MethodPassword, nil, nil, err
+	}
 	cl, err := c.client(ctx, s, pwd)
 	if err != nil {
 		return "", nil, nil, err
 	}
-	resp, err := cl.Renew(ctx, pol.Endpoints(t, enroll.AuthUsernamePassword, true), req)
+	resp, err := cl.Renew(ctx, uris, req)
 	return MethodPassword, resp, newKey, err
 }
 

@@ -127,6 +127,9 @@ func (c *Core) pollCES(ctx context.Context, s *store.Store, e store.Entry) (*enr
 	if err != nil {
 		return nil, err
 	}
+	if err := checkPasswordHosts(cred, []string{e.Meta.PollURL}); err != nil {
+		return nil, err
+	}
 	cl, err := c.client(ctx, s, cred)
 	if err != nil {
 		return nil, err

@@ -51,6 +51,11 @@ type Server struct {
 	KBRURL string `json:"kbrURL,omitempty"`
 	// ClientCert is the thumbprint in My presented by certificate auth.
 	ClientCert string `json:"clientCert,omitempty"`
+	// PasswordHosts are the hosts (host[:port], lower-case, see HostOf)
+	// besides the CEP's that the person confirmed to receive the password
+	// of a password server; a CES of the policy on any other host gets
+	// nothing (checkPasswordHosts, docs/core.md).
+	PasswordHosts []string `json:"passwordHosts,omitempty"`
 }
 
 // ServerOptions describe a server to add. Password, if set, goes to the
@@ -70,6 +75,11 @@ type ServerOptions struct {
 	KBRURL  string
 	// ClientCert is the thumbprint in My presented by certificate auth.
 	ClientCert string
+	// ConfirmedHosts are the hosts (host[:port] or URLs) the caller showed
+	// the person as receiving the password and got a yes for, usually
+	// PasswordHosts of the policy TestServer fetched. The CEP's host needs
+	// no confirmation. Only password authentication takes them.
+	ConfirmedHosts []string
 }
 
 // ServerID derives a server's id from its URL: short, stable, and the same
@@ -102,6 +112,9 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 			return Server{}, errors.New("password authentication needs a username")
 		}
 	case AuthCertificate, AuthAnonymous:
+		if len(o.ConfirmedHosts) > 0 {
+			return Server{}, fmt.Errorf("%s authentication sends no password; there are no hosts to confirm", o.Auth)
+		}
 		if o.Auth == AuthCertificate && o.ClientCert == "" {
 			return Server{}, errors.New("certificate authentication needs the certificate to present (its thumbprint in My)")
 		}
@@ -113,6 +126,17 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 	}
 	srv := Server{ID: ServerID(o.URL), URL: o.URL, Auth: o.Auth, FriendlyName: o.FriendlyName,
 		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL, ClientCert: o.ClientCert}
+	if o.Auth == AuthPassword {
+		hosts, err := normalHosts(o.ConfirmedHosts)
+		if err != nil {
+			return Server{}, err
+		}
+		for _, h := range hosts {
+			if h != HostOf(o.URL) {
+				srv.PasswordHosts = append(srv.PasswordHosts, h)
+			}
+		}
+	}
 	s, err := c.Store(cx)
 	if err != nil {
 		return Server{}, err
@@ -339,7 +363,8 @@ func (c *Core) TestServer(ctx context.Context, cx store.Context, o ServerOptions
 	var cred credential
 	switch o.Auth {
 	case AuthPassword:
-		cred = credential{user: o.Username, password: o.Password}
+		// The password goes to the host the person typed, nowhere else.
+		cred = credential{user: o.Username, password: o.Password, hosts: []string{HostOf(o.URL)}, server: ServerID(o.URL)}
 	case AuthCertificate:
 		if cred, err = c.certCredential(ctx, s, o.ClientCert); err != nil {
 			return nil, err
