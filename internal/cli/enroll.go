@@ -138,7 +138,7 @@ func (c *cmd) runEnroll(args []string) int {
 	r.Context = cx
 	res, err := core.Enroll(context.Background(), r)
 	if err != nil {
-		return c.fail(err)
+		return c.fail(confirmHint(err, cx))
 	}
 	if *asJSON {
 		return c.printJSON(res)

@@ -17,10 +17,16 @@ const serverUsage = `usage:
                          [-ca-file F [-trust-ca]] [-kbr-url URL] [-cert THUMBPRINT] [-json]
   certdesk server list   [-context C] [-json]
   certdesk server remove [-context C] ID
+  certdesk server confirm-hosts [-context C] [-json] ID
 The password goes to the OS keyring (the machine context: a root-only file), never
 to a file certdesk writes in clear. -ca-file names the CA to trust for the server;
 it is put into the context's Root store only with -trust-ca, after you have checked
-the fingerprint that "server add -ca-file F" prints without it.`
+the fingerprint that "server add -ca-file F" prints without it.
+With password authentication, "server add" fetches the policy (the password goes
+to the CEP's host only) and prints the hosts that will receive the password; they
+are confirmed by adding the server. The password never goes to another host: when
+a later policy names a CES elsewhere, enrollment and renewal stop until you run
+"server confirm-hosts ID", which prints and confirms the hosts the policy names.`
 
 // openCore opens the core of CERTDESK_ROOT or the platform's locations and
 // parses the context a verb names.
@@ -39,7 +45,7 @@ type multiFlag []string
 func (m *multiFlag) String() string     { return strings.Join(*m, ",") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
-// runServer implements "certdesk server add|list|remove".
+// runServer implements "certdesk server add|list|remove|confirm-hosts".
 func (c *cmd) runServer(args []string) int {
 	if len(args) == 0 || strings.TrimLeft(args[0], "-") == "h" || strings.TrimLeft(args[0], "-") == "help" {
 		fmt.Fprintln(c.stderr, serverUsage)
@@ -84,6 +90,7 @@ func (c *cmd) runServer(args []string) int {
 		if err != nil {
 			return c.usage("%s", err)
 		}
+		why := c.learnPasswordHosts(core, cx, &o)
 		srv, err := core.AddServer(context.Background(), cx, o)
 		if errors.Is(err, app.ErrCAFileNotTrusted) {
 			return c.fail(fmt.Errorf("%w; if that is your CA's fingerprint, repeat with -trust-ca", err))
@@ -91,10 +98,47 @@ func (c *cmd) runServer(args []string) int {
 		if err != nil {
 			return c.fail(err)
 		}
+		if o.Auth == app.AuthPassword {
+			hosts := srv.ConfirmedHosts()
+			if why == "" {
+				textf(c.stderr, "Your password will be sent to: %s\n", strings.Join(hosts, ", "))
+			} else {
+				textf(c.stderr, "Your password will be sent to: %s (%s; \"certdesk server confirm-hosts %s\" confirms the hosts of its enrollment services once the policy can be fetched)\n",
+					strings.Join(hosts, ", "), oneLine(why), srv.ID)
+			}
+		}
 		if *asJSON {
 			return c.printJSON(srv)
 		}
 		textf(c.stdout, "added policy server %s (%s)\n", srv.ID, srv.URL)
+		return exitOK
+	case "confirm-hosts":
+		pos, code, ok := c.parseOrExit(fs, args[1:])
+		if !ok {
+			return code
+		}
+		if len(pos) != 1 {
+			return c.usage("server confirm-hosts needs one server id\n%s", serverUsage)
+		}
+		core, cx, err := openCore(*ctxName)
+		if err != nil {
+			return c.usage("%s", err)
+		}
+		srv, hosts, err := core.UnconfirmedHosts(context.Background(), cx, pos[0])
+		if err == nil && len(hosts) > 0 {
+			srv, err = core.ConfirmHosts(context.Background(), cx, srv.ID, hosts)
+		}
+		if err != nil {
+			return c.fail(err)
+		}
+		if *asJSON {
+			return c.printJSON(srv)
+		}
+		if len(hosts) == 0 {
+			textf(c.stdout, "server %s: nothing new to confirm; the password goes to %s\n", srv.ID, strings.Join(srv.ConfirmedHosts(), ", "))
+			return exitOK
+		}
+		textf(c.stdout, "server %s: confirmed %s; the password goes to %s\n", srv.ID, strings.Join(hosts, ", "), strings.Join(srv.ConfirmedHosts(), ", "))
 		return exitOK
 	case "list", "remove":
 		pos, code, ok := c.parseOrExit(fs, args[1:])
@@ -143,4 +187,36 @@ func (c *cmd) runServer(args []string) int {
 		return exitOK
 	}
 	return c.usage("unknown server verb %q\n%s", args[0], serverUsage)
+}
+
+// learnPasswordHosts fetches the policy of a password server about to be
+// added (the password goes to the CEP's host only) and sets o's confirmed
+// hosts to every host it would send the password to: adding the server
+// after printing them is the person's confirmation. It returns why no
+// policy could be had, or "".
+func (c *cmd) learnPasswordHosts(core *app.Core, cx store.Context, o *app.ServerOptions) string {
+	switch {
+	case o.Auth != app.AuthPassword || o.Username == "":
+		return "" // AddServer refuses or needs no hosts
+	case o.CAFile != "" && !o.TrustCA:
+		return "" // AddServer asks for the CA first; nothing is sent before
+	case o.Password == "":
+		return "the policy was not fetched without a password"
+	}
+	pol, err := core.TestServer(context.Background(), cx, *o)
+	if err != nil {
+		return "the policy could not be fetched: " + err.Error()
+	}
+	o.ConfirmedHosts = app.PasswordHosts(o.URL, pol)
+	return ""
+}
+
+// confirmHint adds to an *app.UnconfirmedHostsError the command that
+// confirms the hosts.
+func confirmHint(err error, cx store.Context) error {
+	var ue *app.UnconfirmedHostsError
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%w; if it is yours, run \"certdesk server confirm-hosts -context %s %s\"", err, cx, ue.Server)
+	}
+	return err
 }

@@ -1,0 +1,135 @@
+package cli
+
+import (
+	"encoding/json"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll/testca"
+)
+
+// hostServer starts testca for the host tests and returns it with the
+// host ("localhost:port") SetExtraCESHost("localhost") brings in.
+func hostServer(t *testing.T) (*testca.CA, *testca.Server, string) {
+	t.Helper()
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Skip("no session bus: run under scripts/with-keyring.sh")
+	}
+	ca, err := testca.New(testca.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ca.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	_, port, _ := net.SplitHostPort(srv.Addr().String())
+	return ca, srv, net.JoinHostPort("localhost", port)
+}
+
+// addPasswordServer runs "server add" with the password on stdin.
+func addPasswordServer(t *testing.T, ca *testca.CA, url string) (app.Server, string) {
+	t.Helper()
+	code, out, stderr := runCLIStdin(t, testca.DefaultPassword+"\n", "server", "add", "-url", url, "-auth", "password",
+		"-username", testca.DefaultUser, "-password-stdin", "-ca-file", ca.RootFile(), "-trust-ca", "-json")
+	var s app.Server
+	if code != exitOK || json.Unmarshal([]byte(out), &s) != nil {
+		t.Fatalf("server add: %d %s %s", code, out, stderr)
+	}
+	if strings.Count(stderr, "\n") != 1 {
+		t.Errorf("server add printed %q; want one line", stderr)
+	}
+	return s, stderr
+}
+
+// "server add" names every host of the policy that will receive the
+// password; adding confirms them, so enrolling there needs nothing more.
+func TestServerAddListsPasswordHosts(t *testing.T) {
+	setupRoot(t)
+	ca, srv, extra := hostServer(t)
+	srv.SetExtraCESHost("localhost")
+	s, stderr := addPasswordServer(t, ca, srv.CEPURL())
+	if want := "Your password will be sent to: " + srv.Addr().String() + ", " + extra + "\n"; stderr != want {
+		t.Fatalf("server add said %q, want %q", stderr, want)
+	}
+	if n := srv.RequestsTo(extra); n != 0 {
+		t.Fatalf("server add sent %d requests to %s", n, extra)
+	}
+	if code, _, stderr := runCLIStdin(t, "", "enroll", "-server", s.ID, "-template", testca.TemplateUser); code != exitOK {
+		t.Fatalf("enroll: %d %s", code, stderr)
+	}
+}
+
+// With the server down, "server add" still adds, with the CEP's host only,
+// and says so in one line.
+func TestServerAddPolicyUnreachable(t *testing.T) {
+	setupRoot(t)
+	ca, srv, _ := hostServer(t)
+	url := srv.CEPURL()
+	srv.Close()
+	s, stderr := addPasswordServer(t, ca, url)
+	if !strings.HasPrefix(stderr, "Your password will be sent to: "+srv.Addr().String()+" (the policy could not be fetched") ||
+		!strings.Contains(stderr, "confirm-hosts "+s.ID) || len(s.PasswordHosts) != 0 {
+		t.Fatalf("server add said %q, added %+v", stderr, s)
+	}
+}
+
+// A policy update that names a CES on another host: enroll exits 1 with
+// one line naming the host and the command, sends nothing there and
+// changes no store; "server confirm-hosts" prints and confirms it.
+func TestServerConfirmHosts(t *testing.T) {
+	root := setupRoot(t)
+	ca, srv, extra := hostServer(t)
+	s, _ := addPasswordServer(t, ca, srv.CEPURL())
+	srv.SetExtraCESHost("localhost")
+	if code, _, stderr := runCLIStdin(t, "", "templates", "-server", s.ID, "-refresh"); code != exitOK {
+		t.Fatalf("templates -refresh: %d %s", code, stderr)
+	}
+	stores := filepath.Join(root, "user")
+	before := hashTree(t, stores)
+	code, _, stderr := runCLIStdin(t, "", "enroll", "-server", s.ID, "-template", testca.TemplateUser)
+	if code != exitFail || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, extra) ||
+		!strings.Contains(stderr, "certdesk server confirm-hosts -context user "+s.ID) {
+		t.Fatalf("enroll with a new CES host: %d %q", code, stderr)
+	}
+	if n := srv.RequestsTo(extra); n != 0 {
+		t.Errorf("%d requests went to %s", n, extra)
+	}
+	if hashTree(t, stores) != before {
+		t.Error("the refused enrollment changed the context's files")
+	}
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		out  string
+	}{
+		{"confirms the new host", []string{s.ID}, exitOK, "server " + s.ID + ": confirmed " + extra + "; the password goes to " + srv.Addr().String() + ", " + extra + "\n"},
+		{"again: nothing new", []string{s.ID}, exitOK, "nothing new to confirm"},
+		{"no id", nil, exitUsage, "needs one server id"},
+		{"unknown server", []string{"nope"}, exitFail, "no such policy server"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, stderr := runCLIStdin(t, "", append([]string{"server", "confirm-hosts"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(out+stderr, tt.out) {
+				t.Fatalf("exit %d, out %q, stderr %q; want %d and %q", code, out, stderr, tt.code, tt.out)
+			}
+			if code == exitFail && strings.Count(stderr, "\n") != 1 {
+				t.Errorf("more than one line: %q", stderr)
+			}
+		})
+	}
+	if code, _, stderr := runCLIStdin(t, "", "enroll", "-server", s.ID, "-template", testca.TemplateUser); code != exitOK {
+		t.Fatalf("enroll after confirm-hosts: %d %s", code, stderr)
+	}
+	if srv.RequestsTo(extra) == 0 {
+		t.Error("the confirmed host, preferred by the policy, was not used")
+	}
+}
