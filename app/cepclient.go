@@ -95,7 +95,7 @@ func (c *Core) serverCredential(ctx context.Context, s *store.Store, srv Server,
 			}
 			password = p
 		}
-		return credential{user: srv.Username, password: password, hosts: srv.confirmedHosts(), server: srv.ID}, nil
+		return credential{user: srv.Username, password: password, hosts: srv.ConfirmedHosts(), server: srv.ID}, nil
 	case AuthCertificate:
 		if srv.ClientCert == "" {
 			return credential{}, fmt.Errorf("server %s uses certificate authentication but names no certificate", srv.URL)

@@ -24,7 +24,7 @@ type UnconfirmedHostsError struct {
 }
 
 func (e *UnconfirmedHostsError) Error() string {
-	return fmt.Sprintf("server %s: its policy sends the password to %s, not confirmed for this server; nothing was sent there (confirm the host if it is yours)",
+	return fmt.Sprintf("server %s: nothing was sent to %s: its policy names it for the password, but the host is not confirmed for this server",
 		e.Server, strings.Join(e.Hosts, ", "))
 }
 
@@ -66,10 +66,14 @@ func PasswordHosts(cepURL string, pol *enroll.Policies) []string {
 	return out
 }
 
-// confirmedHosts returns the hosts srv's password may go to: the CEP's,
-// which the person typed, and those confirmed since. A servers.json
-// written before PasswordHosts existed confirms the CEP's host only.
-func (srv Server) confirmedHosts() []string {
+// ConfirmedHosts returns the hosts a password server's password may go
+// to: the CEP's, which the person typed, then PasswordHosts. A server
+// registered before PasswordHosts existed has the CEP's host only. Servers
+// without password authentication send no password: nil.
+func (srv Server) ConfirmedHosts() []string {
+	if srv.Auth != AuthPassword {
+		return nil
+	}
 	return append([]string{HostOf(srv.URL)}, srv.PasswordHosts...)
 }
 
@@ -131,14 +135,14 @@ func normalHosts(in []string) ([]string, error) {
 }
 
 // UnconfirmedHosts returns the hosts the policy of password server ref
-// would send the password to that the person has not confirmed (none for
-// other servers), with the server. It uses the cached policies (the CEP's
+// would send the password to that the person has not confirmed, with the
+// server; a server without password authentication is an error. It uses the cached policies (the CEP's
 // and the key-based-renewal CEP's, whose password CES a renewal may fall
 // back to), fetching the CEP's when none is cached, with the password,
 // which goes to the CEP's host only.
 func (c *Core) UnconfirmedHosts(ctx context.Context, cx store.Context, ref string) (Server, []string, error) {
-	srv, err := c.Server(cx, ref)
-	if err != nil || srv.Auth != AuthPassword {
+	srv, err := c.passwordServer(cx, ref)
+	if err != nil {
 		return srv, nil, err
 	}
 	s, err := c.Store(cx)
@@ -162,7 +166,7 @@ func (c *Core) UnconfirmedHosts(ctx context.Context, cx store.Context, ref strin
 	}
 	var out []string
 	for _, h := range hosts {
-		if !slices.Contains(srv.confirmedHosts(), h) && !slices.Contains(out, h) {
+		if !slices.Contains(srv.ConfirmedHosts(), h) && !slices.Contains(out, h) {
 			out = append(out, h)
 		}
 	}
@@ -175,12 +179,9 @@ func (c *Core) UnconfirmedHosts(ctx context.Context, cx store.Context, ref strin
 // the server's certificates that were waiting for a retry are tried at the
 // next pulse.
 func (c *Core) ConfirmHosts(ctx context.Context, cx store.Context, ref string, hosts []string) (Server, error) {
-	srv, err := c.Server(cx, ref)
+	srv, err := c.passwordServer(cx, ref)
 	if err != nil {
 		return Server{}, err
-	}
-	if srv.Auth != AuthPassword {
-		return Server{}, fmt.Errorf("server %s uses %s authentication; no password is sent to any host", srv.ID, srv.Auth)
 	}
 	add, err := normalHosts(hosts)
 	if err != nil {
@@ -197,7 +198,7 @@ func (c *Core) ConfirmHosts(ctx context.Context, cx store.Context, ref string, h
 				continue
 			}
 			for _, h := range add {
-				if !slices.Contains(list[i].confirmedHosts(), h) {
+				if !slices.Contains(list[i].ConfirmedHosts(), h) {
 					list[i].PasswordHosts = append(list[i].PasswordHosts, h)
 				}
 			}
@@ -209,6 +210,15 @@ func (c *Core) ConfirmHosts(ctx context.Context, cx store.Context, ref string, h
 		return Server{}, err
 	}
 	return srv, c.resetServerRetries(ctx, s, srv.ID)
+}
+
+// passwordServer is Server for a server whose hosts can be confirmed.
+func (c *Core) passwordServer(cx store.Context, ref string) (Server, error) {
+	srv, err := c.Server(cx, ref)
+	if err == nil && srv.Auth != AuthPassword {
+		err = fmt.Errorf("server %s uses %s authentication; it sends no password to any host", srv.ID, srv.Auth)
+	}
+	return srv, err
 }
 
 // resetServerRetries forgets the backoff of server id's certificates and

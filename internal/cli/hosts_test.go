@@ -74,7 +74,7 @@ func TestServerAddPolicyUnreachable(t *testing.T) {
 	srv.Close()
 	s, stderr := addPasswordServer(t, ca, url)
 	if !strings.HasPrefix(stderr, "Your password will be sent to: "+srv.Addr().String()+" (the policy could not be fetched") ||
-		!strings.Contains(stderr, "confirm-hosts "+s.ID) || len(s.PasswordHosts) != 0 {
+		!strings.Contains(stderr, "confirm-hosts -context user "+s.ID) || len(s.PasswordHosts) != 0 {
 		t.Fatalf("server add said %q, added %+v", stderr, s)
 	}
 }

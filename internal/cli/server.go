@@ -103,8 +103,8 @@ func (c *cmd) runServer(args []string) int {
 			if why == "" {
 				textf(c.stderr, "Your password will be sent to: %s\n", strings.Join(hosts, ", "))
 			} else {
-				textf(c.stderr, "Your password will be sent to: %s (%s; \"certdesk server confirm-hosts %s\" confirms the hosts of its enrollment services once the policy can be fetched)\n",
-					strings.Join(hosts, ", "), oneLine(why), srv.ID)
+				textf(c.stderr, "Your password will be sent to: %s (%s; \"certdesk server confirm-hosts -context %s %s\" confirms the hosts of its enrollment services once the policy can be fetched)\n",
+					strings.Join(hosts, ", "), oneLine(why), cx, srv.ID)
 			}
 		}
 		if *asJSON {
