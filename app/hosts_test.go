@@ -63,24 +63,27 @@ func TestCheckPasswordHosts(t *testing.T) {
 	}
 }
 
-// newHostEnv is an env whose policy, once SetExtraCESHost is on, names a
+// newHostEnv is an env without key-based renewal and with the password
+// server registered, whose policy, once SetExtraCESHost is on, names a
 // preferred password CES at localhost on the port clients reach as
 // 127.0.0.1; it returns that host.
-func newHostEnv(t *testing.T, kbr bool) (*env, string) {
+func newHostEnv(t *testing.T) (*env, Server, string) {
 	t.Helper()
-	e := newEnv(t, envOpt{ca: func(c *testca.Config) { longShort(c); c.KBR = kbr }})
+	e := newEnv(t, envOpt{ca: func(c *testca.Config) { longShort(c); c.KBR = false }})
 	_, port, _ := net.SplitHostPort(e.srv.Addr().String())
-	return e, net.JoinHostPort("localhost", port)
+	return e, e.addServer(t, testca.DefaultPassword), net.JoinHostPort("localhost", port)
 }
 
 // policyAddsHost makes the server's policy name the extra host and the
-// core fetch it (a policy update).
-func (e *env) policyAddsHost(t *testing.T, srv Server) {
+// core fetch it (a policy update); it returns the user context's store.
+func (e *env) policyAddsHost(t *testing.T, srv Server) *store.Store {
 	t.Helper()
 	e.srv.SetExtraCESHost("localhost")
 	if _, err := e.core.Policies(context.Background(), store.User, srv.ID, "", true); err != nil {
 		t.Fatal(err)
 	}
+	s, _ := e.core.Store(store.User)
+	return s
 }
 
 // wantUnconfirmed checks err names exactly host as unconfirmed.
@@ -97,10 +100,8 @@ func wantUnconfirmed(t *testing.T, err error, host string) {
 // is untouched, the history says why; once confirmed it goes there.
 func TestEnrollRefusesUnconfirmedCESHost(t *testing.T) {
 	ctx := context.Background()
-	e, extra := newHostEnv(t, false)
-	srv := e.addServer(t, testca.DefaultPassword)
-	e.policyAddsHost(t, srv)
-	s, _ := e.core.Store(store.User)
+	e, srv, extra := newHostEnv(t)
+	s := e.policyAddsHost(t, srv)
 	before, issued, sent := hashTree(t, s.Dir()), e.issuedCount(t), e.srv.RequestsTo(e.srv.Addr().String())
 
 	_, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Template: testca.TemplateUser})
@@ -149,7 +150,7 @@ func TestEnrollRefusesUnconfirmedCESHost(t *testing.T) {
 // show PasswordHosts of the tested policy) need no second confirmation.
 func TestAddServerConfirmedHosts(t *testing.T) {
 	ctx := context.Background()
-	e, extra := newHostEnv(t, false)
+	e, _, extra := newHostEnv(t)
 	e.srv.SetExtraCESHost("localhost")
 	o := ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser, Password: testca.DefaultPassword,
 		CAFile: e.ca.RootFile(), TrustCA: true}
@@ -164,6 +165,7 @@ func TestAddServerConfirmedHosts(t *testing.T) {
 	if n := e.srv.RequestsTo(extra); n != 0 {
 		t.Fatalf("TestServer sent %d requests to %s", n, extra)
 	}
+	// Adding the URL again replaces the entry, now with the hosts shown.
 	o.ConfirmedHosts = PasswordHosts(o.URL, pol)
 	srv, err := e.core.AddServer(ctx, store.User, o)
 	if err != nil || !slices.Equal(srv.PasswordHosts, []string{extra}) {
@@ -183,12 +185,10 @@ func TestAddServerConfirmedHosts(t *testing.T) {
 // person confirms, the next pulse renews at once.
 func TestPulseRefusesUnconfirmedCESHost(t *testing.T) {
 	ctx := context.Background()
-	e, extra := newHostEnv(t, false)
-	srv := e.addServer(t, testca.DefaultPassword)
+	e, srv, extra := newHostEnv(t)
 	res := e.enroll(t, testca.TemplateShortLived)
-	e.policyAddsHost(t, srv)
+	s := e.policyAddsHost(t, srv)
 	e.clock.Advance(time.Hour + time.Minute)
-	s, _ := e.core.Store(store.User)
 	before := hashTree(t, s.Dir())
 
 	rep, err := e.core.Pulse(ctx, store.User)
@@ -221,10 +221,8 @@ func TestPulseRefusesUnconfirmedCESHost(t *testing.T) {
 // before the rule) is not polled with the password.
 func TestPollRefusesUnconfirmedHost(t *testing.T) {
 	ctx := context.Background()
-	e, extra := newHostEnv(t, false)
-	srv := e.addServer(t, testca.DefaultPassword)
-	e.policyAddsHost(t, srv)
-	s, _ := e.core.Store(store.User)
+	e, srv, extra := newHostEnv(t)
+	s := e.policyAddsHost(t, srv)
 	key, err := enroll.GenerateKey(e.core.rand, enroll.KeyType{Algorithm: x509.ECDSA, Bits: 256})
 	if err != nil {
 		t.Fatal(err)

@@ -2,11 +2,15 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll/testca"
 )
 
 func TestParseInterleavedFlags(t *testing.T) {
@@ -113,4 +117,44 @@ func runCLI(t *testing.T, args ...string) (stdout, stderr string, code int) {
 	var out, errb bytes.Buffer
 	code = Run(args, strings.NewReader(""), &out, &errb, nil)
 	return out.String(), errb.String(), code
+}
+
+// startTestCA starts testca (cfg.Dir defaults to a temporary directory)
+// over HTTPS on loopback for a test that needs the keyring; it is closed
+// when the test ends.
+func startTestCA(t *testing.T, cfg testca.Config) (*testca.CA, *testca.Server) {
+	t.Helper()
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		t.Skip("no session bus: run under scripts/with-keyring.sh")
+	}
+	if cfg.Dir == "" {
+		cfg.Dir = t.TempDir()
+	}
+	ca, err := testca.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ca.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return ca, srv
+}
+
+// addPasswordServer runs "server add" for the CEP url of ca with the
+// password on stdin, trusting ca's root, and returns the server and what
+// it said on stderr (one line: the hosts that receive the password).
+func addPasswordServer(t *testing.T, ca *testca.CA, url string) (app.Server, string) {
+	t.Helper()
+	code, out, stderr := runCLIStdin(t, testca.DefaultPassword+"\n", "server", "add", "-url", url, "-auth", "password",
+		"-username", testca.DefaultUser, "-password-stdin", "-ca-file", ca.RootFile(), "-trust-ca", "-json")
+	var s app.Server
+	if code != exitOK || json.Unmarshal([]byte(out), &s) != nil {
+		t.Fatalf("server add: %d %s %s", code, out, stderr)
+	}
+	if strings.Count(stderr, "\n") != 1 {
+		t.Errorf("server add printed %q; want one line", stderr)
+	}
+	return s, stderr
 }

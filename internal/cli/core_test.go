@@ -58,20 +58,9 @@ func TestCoreCLIUsageAndErrors(t *testing.T) {
 // pulse against testca over HTTPS with the real keyring.
 func TestCoreCLIFlow(t *testing.T) {
 	setupRoot(t)
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Skip("no session bus: run under scripts/with-keyring.sh")
-	}
 	// ShortLived certificates are due a second after issuance, so every
 	// pulse renews them.
-	ca, err := testca.New(testca.Config{Dir: t.TempDir(), KBR: true, ShortValidity: 2 * time.Hour, ShortRenewal: 2*time.Hour - time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := ca.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
+	ca, srv := startTestCA(t, testca.Config{KBR: true, ShortValidity: 2 * time.Hour, ShortRenewal: 2*time.Hour - time.Second})
 	add := []string{"server", "add", "-url", srv.CEPURL(), "-auth", "password", "-username", testca.DefaultUser,
 		"-password-stdin", "-ca-file", ca.RootFile(), "-json"}
 	if code, _, stderr := runCLIStdin(t, testca.DefaultPassword+"\n", add...); code != exitFail || !strings.Contains(stderr, "-trust-ca") && !strings.Contains(stderr, "confirm") {

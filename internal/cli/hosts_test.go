@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"encoding/json"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll/testca"
 )
 
@@ -16,35 +13,9 @@ import (
 // host ("localhost:port") SetExtraCESHost("localhost") brings in.
 func hostServer(t *testing.T) (*testca.CA, *testca.Server, string) {
 	t.Helper()
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Skip("no session bus: run under scripts/with-keyring.sh")
-	}
-	ca, err := testca.New(testca.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := ca.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
+	ca, srv := startTestCA(t, testca.Config{})
 	_, port, _ := net.SplitHostPort(srv.Addr().String())
 	return ca, srv, net.JoinHostPort("localhost", port)
-}
-
-// addPasswordServer runs "server add" with the password on stdin.
-func addPasswordServer(t *testing.T, ca *testca.CA, url string) (app.Server, string) {
-	t.Helper()
-	code, out, stderr := runCLIStdin(t, testca.DefaultPassword+"\n", "server", "add", "-url", url, "-auth", "password",
-		"-username", testca.DefaultUser, "-password-stdin", "-ca-file", ca.RootFile(), "-trust-ca", "-json")
-	var s app.Server
-	if code != exitOK || json.Unmarshal([]byte(out), &s) != nil {
-		t.Fatalf("server add: %d %s %s", code, out, stderr)
-	}
-	if strings.Count(stderr, "\n") != 1 {
-		t.Errorf("server add printed %q; want one line", stderr)
-	}
-	return s, stderr
 }
 
 // "server add" names every host of the policy that will receive the

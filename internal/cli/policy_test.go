@@ -1,12 +1,9 @@
 package cli
 
 import (
-	"encoding/json"
-	"os"
 	"strings"
 	"testing"
 
-	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll/testca"
 )
 
@@ -15,27 +12,8 @@ import (
 // keeps the cached templates.
 func TestTemplatesRefreshFetchesInFull(t *testing.T) {
 	setupRoot(t)
-	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
-		t.Skip("no session bus: run under scripts/with-keyring.sh")
-	}
-	ca, err := testca.New(testca.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := ca.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	code, out, stderr := runCLIStdin(t, testca.DefaultPassword+"\n", "server", "add", "-url", srv.CEPURL(), "-auth", "password",
-		"-username", testca.DefaultUser, "-password-stdin", "-ca-file", ca.RootFile(), "-trust-ca", "-json")
-	if code != exitOK {
-		t.Fatalf("server add: %d %s", code, stderr)
-	}
-	var s app.Server
-	if err := json.Unmarshal([]byte(out), &s); err != nil {
-		t.Fatal(err)
-	}
+	ca, srv := startTestCA(t, testca.Config{})
+	s, _ := addPasswordServer(t, ca, srv.CEPURL())
 	if code, out, _ := runCLIStdin(t, "", "templates", "-server", s.ID); code != exitOK || !strings.Contains(out, testca.TemplateShortLived) {
 		t.Fatalf("templates: %d %s", code, out)
 	}
