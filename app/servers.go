@@ -96,7 +96,9 @@ var ErrCAFileNotTrusted = errors.New("the CA file is not trusted yet")
 // AddServer registers a policy server in context cx and returns it. It
 // checks the URL, saves the password to the keyring first (so a missing
 // keyring changes nothing), imports the CA file after confirmation, and
-// writes servers.json atomically. Adding a URL again replaces its entry.
+// writes servers.json atomically. A password server's password may go to
+// the CEP's host and o.ConfirmedHosts (Server.PasswordHosts), nowhere
+// else. Adding a URL again replaces its entry, confirmed hosts included.
 func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions) (Server, error) {
 	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
 		return Server{}, err
@@ -351,7 +353,9 @@ func (c *Core) SetAutoEnroll(ctx context.Context, cx store.Context, ref string, 
 
 // TestServer fetches the policy of a server that is not registered yet,
 // with o's credential, trusting o.CAFile for this call only (the wizard's
-// "Test" button, before the person confirms the CA). Nothing is saved.
+// "Test" button, before the person confirms the CA). A password goes to
+// the host of o.URL only; PasswordHosts of the answer is what to show
+// the person before AddServer. Nothing is saved.
 func (c *Core) TestServer(ctx context.Context, cx store.Context, o ServerOptions) (*enroll.Policies, error) {
 	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
 		return nil, err
