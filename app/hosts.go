@@ -136,10 +136,10 @@ func normalHosts(in []string) ([]string, error) {
 
 // UnconfirmedHosts returns the hosts the policy of password server ref
 // would send the password to that the person has not confirmed, with the
-// server; a server without password authentication is an error. It uses the cached policies (the CEP's
-// and the key-based-renewal CEP's, whose password CES a renewal may fall
-// back to), fetching the CEP's when none is cached, with the password,
-// which goes to the CEP's host only.
+// server; a server without password authentication is an error. It reads
+// the cached policies (the CEP's and the key-based-renewal CEP's, whose
+// password CES a renewal may fall back to) and fetches the CEP's when none
+// is cached, with the password, which goes to the CEP's host only.
 func (c *Core) UnconfirmedHosts(ctx context.Context, cx store.Context, ref string) (Server, []string, error) {
 	srv, err := c.passwordServer(cx, ref)
 	if err != nil {

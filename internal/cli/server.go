@@ -90,7 +90,7 @@ func (c *cmd) runServer(args []string) int {
 		if err != nil {
 			return c.usage("%s", err)
 		}
-		why := c.learnPasswordHosts(core, cx, &o)
+		why := learnPasswordHosts(core, cx, &o)
 		srv, err := core.AddServer(context.Background(), cx, o)
 		if errors.Is(err, app.ErrCAFileNotTrusted) {
 			return c.fail(fmt.Errorf("%w; if that is your CA's fingerprint, repeat with -trust-ca", err))
@@ -194,7 +194,7 @@ func (c *cmd) runServer(args []string) int {
 // hosts to every host it would send the password to: adding the server
 // after printing them is the person's confirmation. It returns why no
 // policy could be had, or "".
-func (c *cmd) learnPasswordHosts(core *app.Core, cx store.Context, o *app.ServerOptions) string {
+func learnPasswordHosts(core *app.Core, cx store.Context, o *app.ServerOptions) string {
 	switch {
 	case o.Auth != app.AuthPassword || o.Username == "":
 		return "" // AddServer refuses or needs no hosts
