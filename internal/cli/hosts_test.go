@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certdesk/certdesk/enroll/testca"
 )
@@ -102,5 +103,47 @@ func TestServerConfirmHosts(t *testing.T) {
 	}
 	if srv.RequestsTo(extra) == 0 {
 		t.Error("the confirmed host, preferred by the policy, was not used")
+	}
+}
+
+// A headless pulse whose password renewal would go to a new host: exit 1,
+// one line naming the host, the context's files untouched, the history
+// says why; after "server confirm-hosts" the next pulse renews at once.
+func TestPulseRefusesUnconfirmedHost(t *testing.T) {
+	root := setupRoot(t)
+	// ShortLived certificates are due a second after issuance; without
+	// key-based renewal the renewal uses the password.
+	ca, srv := startTestCA(t, testca.Config{ShortValidity: 2 * time.Hour, ShortRenewal: 2*time.Hour - time.Second})
+	_, port, _ := net.SplitHostPort(srv.Addr().String())
+	extra := net.JoinHostPort("localhost", port)
+	s, _ := addPasswordServer(t, ca, srv.CEPURL())
+	if code, _, stderr := runCLIStdin(t, "", "enroll", "-server", s.ID, "-template", testca.TemplateShortLived); code != exitOK {
+		t.Fatalf("enroll: %d %s", code, stderr)
+	}
+	srv.SetExtraCESHost("localhost")
+	if code, _, stderr := runCLIStdin(t, "", "templates", "-server", s.ID, "-refresh"); code != exitOK {
+		t.Fatalf("templates -refresh: %d %s", code, stderr)
+	}
+	time.Sleep(1100 * time.Millisecond) // due (real clock: this is the CLI)
+	files := filepath.Join(root, "user")
+	before := hashTree(t, files)
+	code, _, stderr := runCLIStdin(t, "", "pulse")
+	if code != exitFail || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, extra) || !strings.Contains(stderr, "retried after") {
+		t.Fatalf("pulse: %d %q", code, stderr)
+	}
+	if n := srv.RequestsTo(extra); n != 0 {
+		t.Errorf("%d requests went to %s", n, extra)
+	}
+	if hashTree(t, files) != before {
+		t.Error("the refused renewal changed the context's files")
+	}
+	if code, out, _ := runCLIStdin(t, "", "history", "-outcome", "failed"); code != exitOK || !strings.Contains(out, "renew") || !strings.Contains(out, extra) {
+		t.Errorf("history: %s", out)
+	}
+	if code, _, stderr := runCLIStdin(t, "", "server", "confirm-hosts", s.ID); code != exitOK {
+		t.Fatalf("confirm-hosts: %d %s", code, stderr)
+	}
+	if code, out, stderr := runCLIStdin(t, "", "pulse"); code != exitOK || !strings.Contains(out, "1 renewed") {
+		t.Fatalf("pulse after confirm-hosts: %d %s %s", code, out, stderr)
 	}
 }
