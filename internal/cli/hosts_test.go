@@ -12,9 +12,9 @@ import (
 
 // hostServer starts testca for the host tests and returns it with the
 // host ("localhost:port") SetExtraCESHost("localhost") brings in.
-func hostServer(t *testing.T) (*testca.CA, *testca.Server, string) {
+func hostServer(t *testing.T, cfg testca.Config) (*testca.CA, *testca.Server, string) {
 	t.Helper()
-	ca, srv := startTestCA(t, testca.Config{})
+	ca, srv := startTestCA(t, cfg)
 	_, port, _ := net.SplitHostPort(srv.Addr().String())
 	return ca, srv, net.JoinHostPort("localhost", port)
 }
@@ -23,7 +23,7 @@ func hostServer(t *testing.T) (*testca.CA, *testca.Server, string) {
 // password; adding confirms them, so enrolling there needs nothing more.
 func TestServerAddListsPasswordHosts(t *testing.T) {
 	setupRoot(t)
-	ca, srv, extra := hostServer(t)
+	ca, srv, extra := hostServer(t, testca.Config{})
 	srv.SetExtraCESHost("localhost")
 	s, stderr := addPasswordServer(t, ca, srv.CEPURL())
 	if want := "Your password will be sent to: " + srv.Addr().String() + ", " + extra + "\n"; stderr != want {
@@ -41,7 +41,7 @@ func TestServerAddListsPasswordHosts(t *testing.T) {
 // and says so in one line.
 func TestServerAddPolicyUnreachable(t *testing.T) {
 	setupRoot(t)
-	ca, srv, _ := hostServer(t)
+	ca, srv, _ := hostServer(t, testca.Config{})
 	url := srv.CEPURL()
 	srv.Close()
 	s, stderr := addPasswordServer(t, ca, url)
@@ -56,7 +56,7 @@ func TestServerAddPolicyUnreachable(t *testing.T) {
 // changes no store; "server confirm-hosts" prints and confirms it.
 func TestServerConfirmHosts(t *testing.T) {
 	root := setupRoot(t)
-	ca, srv, extra := hostServer(t)
+	ca, srv, extra := hostServer(t, testca.Config{})
 	s, _ := addPasswordServer(t, ca, srv.CEPURL())
 	srv.SetExtraCESHost("localhost")
 	if code, _, stderr := runCLIStdin(t, "", "templates", "-server", s.ID, "-refresh"); code != exitOK {
@@ -113,9 +113,7 @@ func TestPulseRefusesUnconfirmedHost(t *testing.T) {
 	root := setupRoot(t)
 	// ShortLived certificates are due a second after issuance; without
 	// key-based renewal the renewal uses the password.
-	ca, srv := startTestCA(t, testca.Config{ShortValidity: 2 * time.Hour, ShortRenewal: 2*time.Hour - time.Second})
-	_, port, _ := net.SplitHostPort(srv.Addr().String())
-	extra := net.JoinHostPort("localhost", port)
+	ca, srv, extra := hostServer(t, testca.Config{ShortValidity: 2 * time.Hour, ShortRenewal: 2*time.Hour - time.Second})
 	s, _ := addPasswordServer(t, ca, srv.CEPURL())
 	if code, _, stderr := runCLIStdin(t, "", "enroll", "-server", s.ID, "-template", testca.TemplateShortLived); code != exitOK {
 		t.Fatalf("enroll: %d %s", code, stderr)
