@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/atomicfile"
@@ -108,16 +107,6 @@ func (c *cmd) usage(format string, a ...any) int {
 	return exitUsage
 }
 
-// unwrapPath strips the *os.PathError that repeats a path the message
-// already names.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 // newFlags returns a flag set that reports errors instead of exiting.
 func (c *cmd) newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("certdesk "+name, flag.ContinueOnError)
@@ -187,7 +176,7 @@ func (c *cmd) readPassword(file string, fromStdin bool) (string, error) {
 			return "", fmt.Errorf("cannot read password file: %w", err)
 		}
 		if err != nil {
-			return "", fmt.Errorf("cannot read password file %s: %w", file, unwrapPath(err))
+			return "", fmt.Errorf("cannot read password file %s: %w", file, atomicfile.StripPath(err))
 		}
 	case fromStdin:
 		data, err = io.ReadAll(io.LimitReader(c.stdin, 64<<10))
