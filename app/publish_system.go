@@ -10,8 +10,9 @@ import (
 )
 
 // ErrNeedsRoot is returned when publishing to (or removing from) the
-// system trust store without root rights.
-var ErrNeedsRoot = errors.New("changing the system-wide trust store needs root: run the command as root (sudo certdesk ...)")
+// system trust store without root rights. It says what failed; how to get
+// the rights is the frontend's sentence.
+var ErrNeedsRoot = errors.New("changing the system-wide trust store needs root")
 
 // ErrPublishUnsupported is returned where this system has no trust store
 // or browser database certdesk can write (systrust.ErrUnsupported).

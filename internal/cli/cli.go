@@ -94,10 +94,10 @@ func (c *cmd) runGUI(demo bool) int {
 	return exitOK
 }
 
-// fail prints err as the one-line error the contract promises and returns
-// exitFail.
+// fail prints err, with what to do about it (howTo), as the one-line
+// error the contract promises and returns exitFail.
 func (c *cmd) fail(err error) int {
-	textf(c.stderr, "certdesk: %s\n", oneLine(err.Error()))
+	textf(c.stderr, "certdesk: %s\n", oneLine(explain(err)))
 	return exitFail
 }
 
