@@ -101,8 +101,14 @@ func (c *cmd) fail(err error) int {
 	return exitFail
 }
 
-// usage prints a usage error and returns exitUsage.
+// usage prints a usage error and returns exitUsage. An error among a is
+// printed with what to do about it (howTo).
 func (c *cmd) usage(format string, a ...any) int {
+	for i, v := range a {
+		if err, ok := v.(error); ok {
+			a[i] = explain(err)
+		}
+	}
 	textf(c.stderr, "certdesk: "+format+"\n", a...)
 	return exitUsage
 }
@@ -116,8 +122,8 @@ func (c *cmd) newFlags(name string) *flag.FlagSet {
 
 // parse parses flags that may appear before, between or after positional
 // arguments ("store show THUMB -json") and returns the positionals. It
-// returns errHelp-wrapped errors for -h and flag errors; callers turn any
-// error into exitUsage (or exitOK for -h).
+// returns the flag set's error as it is (flag.ErrHelp for -h); callers
+// turn any error into exitUsage (or exitOK for -h).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {

@@ -2,8 +2,12 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"strings"
 
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/store"
 )
 
 // howTo returns what a person at the command line can do about err, as a
@@ -17,7 +21,37 @@ func howTo(err error) string {
 	case errors.Is(err, app.ErrBrowsersUseSystem):
 		return ": publish -to system instead"
 	}
+	var re *store.ReservedContextError
+	if errors.As(err, &re) {
+		return renameHowTo(re)
+	}
 	return ""
+}
+
+// renameHowTo tells how to rename an app context whose id Windows
+// reserves, if one is on disk under that id; "" for an id only typed.
+func renameHowTo(re *store.ReservedContextError) string {
+	if re.Dir == "" {
+		loc, err := store.LocationFromEnv(os.Getenv)
+		if err != nil {
+			return ""
+		}
+		_, found, _ := loc.AppContexts()
+		for _, f := range found {
+			if f.ID == re.ID {
+				re = f
+			}
+		}
+		if re.Dir == "" {
+			return ""
+		}
+	}
+	id := "app-" + strings.TrimRight(re.ID, ". ")
+	if _, err := store.AppContext(id); err != nil {
+		id = "NEW-ID"
+	}
+	return fmt.Sprintf(": its certificates are still in %s; to use them, rename that directory (and %s, if it exists) to an id Windows allows, such as %s, and use -context app:%s",
+		re.Dir, re.StateDir, id, id)
 }
 
 // explain is err's message followed by howTo(err).

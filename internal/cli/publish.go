@@ -51,7 +51,7 @@ func (c *cmd) publishVerb(verb string, args []string) int {
 		return c.usage("%s", err)
 	}
 	if err := app.CheckTarget(cx, n, t); err != nil {
-		return c.usage("%s", explain(err))
+		return c.usage("%s", err)
 	}
 	core, _, err := openCore(string(cx))
 	if err != nil {
