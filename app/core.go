@@ -103,7 +103,8 @@ type Core struct {
 	prefs   Prefs
 	after   func(time.Duration) <-chan time.Time
 	loopCtx []store.Context
-	// Publication targets (publish.go); euid tells whether we are root.
+	// Publication targets (publish_system.go, publish_browsers.go); euid
+	// tells whether we are root.
 	sysTrust  *systrust.System
 	nssDirs   func() ([]string, error)
 	euid      func() int

@@ -3,6 +3,8 @@ package app
 import (
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,5 +37,31 @@ func TestServerIDsAreFileNames(t *testing.T) {
 	os.WriteFile(path, []byte(`[{"id":"AUX","url":"https://cep.example/x"}]`), 0o600)
 	if _, err := readServers(path); err == nil || !strings.Contains(err.Error(), "AUX") || strings.Contains(err.Error(), "\n") {
 		t.Errorf("readServers = %v, want one sentence naming AUX", err)
+	}
+}
+
+// TestContextsSkipReserved: an app context made under an id Windows
+// reserves does not make Contexts fail; ReservedContexts names it.
+func TestContextsSkipReserved(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows cannot make the directory")
+	}
+	root := t.TempDir()
+	for _, id := range []string{"CON", "kiosk"} {
+		if err := os.MkdirAll(filepath.Join(root, "apps", id, "stores"), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err := New(Options{Location: store.LocationAt(root)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cxs, err := c.Contexts()
+	if want := []store.Context{store.User, store.Machine, "app:kiosk"}; err != nil || !slices.Equal(cxs, want) {
+		t.Errorf("Contexts = %v, %v; want %v", cxs, err, want)
+	}
+	reserved, err := c.ReservedContexts()
+	if err != nil || len(reserved) != 1 || reserved[0].ID != "CON" || reserved[0].Dir != filepath.Join(root, "apps", "CON") {
+		t.Errorf("ReservedContexts = %v, %v", reserved, err)
 	}
 }

@@ -9,12 +9,8 @@ import (
 	"crypto/x509/pkix"
 	"encoding/pem"
 	"math/big"
-	"net"
-	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,9 +19,10 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
-// wantOnlyIssuingCA fails unless the CA store holds exactly the testca's
-// issuing CA.
-func (e *env) wantOnlyIssuingCA(t *testing.T) {
+// wantForeignChainDropped fails unless the CA store holds exactly the
+// testca's issuing CA and the history records the dropped chain
+// certificates.
+func (e *env) wantForeignChainDropped(t *testing.T) {
 	t.Helper()
 	want := []string{store.Thumbprint(e.ca.Issuing().Raw)}
 	if got := e.list(t, store.CA); !slices.Equal(got, want) {
@@ -34,12 +31,6 @@ func (e *env) wantOnlyIssuingCA(t *testing.T) {
 	if roots := e.list(t, store.Root); len(roots) != 1 {
 		t.Errorf("Root store %v, want the trusted CA file only", roots)
 	}
-}
-
-// wantDropRecorded fails unless the history records dropped chain
-// certificates.
-func (e *env) wantDropRecorded(t *testing.T) {
-	t.Helper()
 	for _, r := range e.history(t) {
 		if r.Action == ActionInstall && strings.Contains(r.Reason, "3 certificate(s)") {
 			return
@@ -52,33 +43,25 @@ func (e *env) wantDropRecorded(t *testing.T) {
 // also carries an unrelated root, intermediate and leaf leaves only the
 // real issuing CA in the CA store.
 func TestEnrollForeignChainCertsNotStored(t *testing.T) {
-	e := newEnv(t, envOpt{})
-	e.addServer(t, testca.DefaultPassword)
+	e, _ := newServerEnv(t)
 	e.srv.SetFault(testca.FaultForeignChain)
 	if res := e.enroll(t, testca.TemplateUser); res.Status != StatusIssued {
 		t.Fatalf("enroll: %+v", res)
 	}
-	e.wantOnlyIssuingCA(t)
-	e.wantDropRecorded(t)
+	e.wantForeignChainDropped(t)
 }
 
 // TestPolledForeignChainCertsNotStored: the same for a pending request's
 // certificate fetched by a poll.
 func TestPolledForeignChainCertsNotStored(t *testing.T) {
-	e := newEnv(t, envOpt{})
-	ctx := context.Background()
-	e.addServer(t, testca.DefaultPassword)
+	e, _ := newServerEnv(t)
 	res := e.enroll(t, testca.TemplatePendAll)
 	if _, err := e.ca.Approve(res.RequestID); err != nil {
 		t.Fatal(err)
 	}
 	e.srv.SetFault(testca.FaultForeignChain)
-	outs, err := e.core.RequestStatus(ctx, store.User)
-	if err != nil || len(outs) != 1 || outs[0].Outcome != OutcomeOK {
-		t.Fatalf("status: %+v, %v", outs, err)
-	}
-	e.wantOnlyIssuingCA(t)
-	e.wantDropRecorded(t)
+	e.statusOne(t, OutcomeOK)
+	e.wantForeignChainDropped(t)
 }
 
 // TestPollGoesToSubmittedCES: a pending answer naming another URL for
@@ -86,33 +69,17 @@ func TestPolledForeignChainCertsNotStored(t *testing.T) {
 // TLS certificate the context even trusts, gets no connection, so never
 // the saved password.
 func TestPollGoesToSubmittedCES(t *testing.T) {
-	e := newEnv(t, envOpt{})
+	e, _ := newServerEnv(t)
 	ctx := context.Background()
-	e.addServer(t, testca.DefaultPassword)
+	foreign, conns, reqs := e.foreignTLS(t)
 
-	var conns, reqs atomic.Int32
-	foreign := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reqs.Add(1)
-		http.Error(w, "foreign", http.StatusInternalServerError)
-	}))
-	foreign.Config.ConnState = func(_ net.Conn, st http.ConnState) {
-		if st == http.StateNew {
-			conns.Add(1)
-		}
-	}
-	foreign.StartTLS()
-	defer foreign.Close()
-	s, _ := e.core.Store(store.User)
-	if _, _, err := s.Add(ctx, store.Root, foreign.Certificate(), nil, store.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-
-	e.srv.SetForeignPollURL(foreign.URL + "/ces")
+	e.srv.SetForeignPollURL(foreign + "/ces")
 	e.srv.SetFault(testca.FaultForeignPollURL)
 	res := e.enroll(t, testca.TemplatePendAll)
 	if res.Status != StatusPending {
 		t.Fatalf("enroll: %+v", res)
 	}
+	s, _ := e.core.Store(store.User)
 	req, err := s.Get(ctx, store.Request, res.Thumbprint)
 	if err != nil {
 		t.Fatal(err)
@@ -120,10 +87,7 @@ func TestPollGoesToSubmittedCES(t *testing.T) {
 	if req.Meta.PollURL != e.srv.CESURL() {
 		t.Errorf("stored poll URL %q, want the CES submitted to %q", req.Meta.PollURL, e.srv.CESURL())
 	}
-	outs, err := e.core.RequestStatus(ctx, store.User)
-	if err != nil || len(outs) != 1 || outs[0].Outcome != OutcomePending {
-		t.Fatalf("status: %+v, %v", outs, err)
-	}
+	e.statusOne(t, OutcomePending)
 	if _, err := e.ca.Approve(res.RequestID); err != nil {
 		t.Fatal(err)
 	}
@@ -139,17 +103,11 @@ func TestPollGoesToSubmittedCES(t *testing.T) {
 // TestStoredForeignPollURLNotPolled: a pending request an older certdesk
 // stored with the URL an answer named is not polled there.
 func TestStoredForeignPollURLNotPolled(t *testing.T) {
-	e := newEnv(t, envOpt{})
+	e, srv := newServerEnv(t)
 	ctx := context.Background()
-	srv := e.addServer(t, testca.DefaultPassword)
 	res := e.enroll(t, testca.TemplatePendAll) // caches the policy
-	var reqs atomic.Int32
-	foreign := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { reqs.Add(1) }))
-	defer foreign.Close()
+	foreign, _, reqs := e.foreignTLS(t)
 	s, _ := e.core.Store(store.User)
-	if _, _, err := s.Add(ctx, store.Root, foreign.Certificate(), nil, store.Meta{}); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.Purge(ctx, store.Request, res.Thumbprint); err != nil {
 		t.Fatal(err)
 	}
@@ -158,12 +116,11 @@ func TestStoredForeignPollURLNotPolled(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := s.AddRequest(ctx, key, pkix.Name{CommonName: "legacy"},
-		store.Meta{PolicyServer: srv.ID, RequestID: res.RequestID, PollURL: foreign.URL + "/ces"}); err != nil {
+		store.Meta{PolicyServer: srv.ID, RequestID: res.RequestID, PollURL: foreign + "/ces"}); err != nil {
 		t.Fatal(err)
 	}
-	outs, err := e.core.RequestStatus(ctx, store.User)
-	if err != nil || len(outs) != 1 || outs[0].Outcome != OutcomeFailed || !strings.Contains(outs[0].Reason, "not a CES") {
-		t.Fatalf("status: %+v, %v", outs, err)
+	if o := e.statusOne(t, OutcomeFailed); !strings.Contains(o.Reason, "not a CES") {
+		t.Fatalf("status: %+v", o)
 	}
 	if n := reqs.Load(); n != 0 {
 		t.Errorf("the foreign poll URL got %d requests", n)
@@ -172,25 +129,21 @@ func TestStoredForeignPollURLNotPolled(t *testing.T) {
 
 // TestRenewalForeignChainCertsNotStored: the same for a renewal's answer.
 func TestRenewalForeignChainCertsNotStored(t *testing.T) {
-	e := newEnv(t, envOpt{})
-	e.addServer(t, testca.DefaultPassword)
+	e, _ := newServerEnv(t)
 	res := e.enroll(t, testca.TemplateUser)
 	e.srv.SetFault(testca.FaultForeignChain)
 	o, err := e.core.Renew(context.Background(), store.User, res.Thumbprint)
 	if err != nil || o.Outcome != OutcomeOK {
 		t.Fatalf("renew: %+v, %v", o, err)
 	}
-	e.wantOnlyIssuingCA(t)
-	e.wantDropRecorded(t)
+	e.wantForeignChainDropped(t)
 }
 
 // TestAcceptForeignChainCertsNotStored: "request accept" of a file that
 // carries, besides the issued certificate and its CA, an unrelated root,
 // intermediate and leaf stores only the issuing CA.
 func TestAcceptForeignChainCertsNotStored(t *testing.T) {
-	e := newEnv(t, envOpt{})
-	ctx := context.Background()
-	e.addServer(t, testca.DefaultPassword)
+	e, _ := newServerEnv(t)
 	res := e.enroll(t, testca.TemplatePendAll)
 	issued, err := e.ca.Approve(res.RequestID)
 	if err != nil {
@@ -200,11 +153,10 @@ func TestAcceptForeignChainCertsNotStored(t *testing.T) {
 	for _, c := range append([]*x509.Certificate{issued, e.ca.Issuing(), e.ca.Root()}, foreignChain(t)...) {
 		file = append(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw})...)
 	}
-	if _, err := e.core.RequestAccept(ctx, store.User, "answer.pem", file); err != nil {
+	if _, err := e.core.RequestAccept(context.Background(), store.User, "answer.pem", file); err != nil {
 		t.Fatal(err)
 	}
-	e.wantOnlyIssuingCA(t)
-	e.wantDropRecorded(t)
+	e.wantForeignChainDropped(t)
 }
 
 // foreignChain makes an unrelated root, an intermediate it signed and a

@@ -6,10 +6,14 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"io/fs"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -183,4 +187,47 @@ func (e *env) issuedCount(t *testing.T) int {
 		}
 	}
 	return n
+}
+
+// newServerEnv is newEnv with the testca CEP registered in the user
+// context and its password saved.
+func newServerEnv(t *testing.T) (*env, Server) {
+	t.Helper()
+	e := newEnv(t, envOpt{})
+	return e, e.addServer(t, testca.DefaultPassword)
+}
+
+// statusOne polls the user context's pending requests and fails unless
+// there is exactly one outcome, want.
+func (e *env) statusOne(t *testing.T, want Outcome) RequestOutcome {
+	t.Helper()
+	outs, err := e.core.RequestStatus(context.Background(), store.User)
+	if err != nil || len(outs) != 1 || outs[0].Outcome != want {
+		t.Fatalf("status: %+v, %v; want one %s", outs, err, want)
+	}
+	return outs[0]
+}
+
+// foreignTLS starts an HTTPS server whose certificate the user context
+// trusts (in its Root store) and which answers every request with 500. It
+// counts the connections and the requests it gets.
+func (e *env) foreignTLS(t *testing.T) (url string, conns, reqs *atomic.Int32) {
+	t.Helper()
+	conns, reqs = new(atomic.Int32), new(atomic.Int32)
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqs.Add(1)
+		http.Error(w, "foreign", http.StatusInternalServerError)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	s, _ := e.core.Store(store.User)
+	if _, _, err := s.Add(context.Background(), store.Root, srv.Certificate(), nil, store.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	return srv.URL, conns, reqs
 }

@@ -107,6 +107,11 @@ func (c *Core) unpublishNative(ctx context.Context, cx store.Context, n store.Na
 	return nil
 }
 
+// ErrBrowsersUseSystem is CheckTarget's answer to TargetBrowsers where
+// native stores exist (Windows, macOS): the browsers read the system
+// certificate store, so TargetSystem is the one to publish to.
+var ErrBrowsersUseSystem = errors.New("browsers on this system use its certificate store, not databases of their own")
+
 // checkNative is CheckTarget where native stores exist: the system target
 // is the native store of the user or machine context, for My (with key),
 // Root and CA; browsers read that store too, so they are not a target of
@@ -114,7 +119,7 @@ func (c *Core) unpublishNative(ctx context.Context, cx store.Context, n store.Na
 func checkNative(cx store.Context, n store.Name, t Target) error {
 	switch {
 	case t == TargetBrowsers:
-		return errors.New("browsers on this system use its certificate store: publish -to system instead")
+		return ErrBrowsersUseSystem
 	case t != TargetSystem:
 		return fmt.Errorf("unknown target %q: use system or browsers", t)
 	case cx != store.User && cx != store.Machine:

@@ -164,7 +164,7 @@ func TestNativeCheckTarget(t *testing.T) {
 		{store.Machine, store.My, TargetSystem, ""},
 		{store.User, store.Request, TargetSystem, "My, Root and CA"},
 		{store.Context("app:kiosk"), store.My, TargetSystem, "user and machine contexts"},
-		{store.User, store.My, TargetBrowsers, "publish -to system"},
+		{store.User, store.My, TargetBrowsers, "not databases of their own"},
 		{store.User, store.My, "desktop", "unknown target"},
 	}
 	for _, tt := range tests {
@@ -267,7 +267,7 @@ func TestPublishNativeRejects(t *testing.T) {
 		want string
 	}{
 		{store.My, noKey, TargetSystem, "no private key"},
-		{store.Root, root, TargetBrowsers, "publish -to system"},
+		{store.Root, root, TargetBrowsers, "not databases of their own"},
 		{store.Root, root, TargetSystem, "access denied"},
 	} {
 		_, err := c.Publish(ctx, store.User, x.n, x.th, x.t)

@@ -2,27 +2,13 @@ package app
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/x509"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"os/exec"
 	"slices"
-	"strings"
-	"time"
 
-	"github.com/certdesk/certdesk/internal/systrust"
 	"github.com/certdesk/certdesk/store"
 )
-
-// PublishedFile, in a context's directory, records where certificates of
-// the context were published (thumbprint → Publication), so the CLI and
-// the GUI can say "trusted system-wide" / "available to browsers" and a
-// renewal can publish the successor. It holds no secret.
-const PublishedFile = "published.json"
 
 // ActionPublish is the history action of publishing a renewed
 // certificate in place of the one it replaced.
@@ -52,78 +38,6 @@ func ParseTarget(s string) (Target, error) {
 	}
 	return "", fmt.Errorf("unknown target %q: use system or browsers", s)
 }
-
-// Publication says where one certificate is published. Its JSON form is
-// the shape of published.json and of "publication" in "store show -json".
-type Publication struct {
-	Store  store.Name `json:"store"`
-	System bool       `json:"system,omitempty"` // an anchor in the system trust store, or in the native store (Native)
-	Native bool       `json:"native,omitempty"` // System means the Windows store or macOS keychain of the context
-	// Found: the certificate was in the native store before certdesk
-	// published it, so unpublishing leaves it there.
-	Found    bool     `json:"found,omitempty"`
-	Browsers []string `json:"browsers,omitempty"` // NSS database directories holding it
-	// Chain lists the thumbprints of the chain certificates an
-	// identity's PKCS#12 carried; Added, per database, those of them that
-	// were not there before and so are certdesk's to remove.
-	Chain []string            `json:"chain,omitempty"`
-	Added map[string][]string `json:"added,omitempty"`
-	At    time.Time           `json:"at"` // last change
-	// Certificate is the DER published, so Unpublish still works after
-	// the entry was purged from the store.
-	Certificate []byte `json:"certificate,omitempty"`
-}
-
-// Summary says where the certificate is published, for people: the words
-// the command line and the GUI both show, "" when nowhere.
-func (p Publication) Summary() string {
-	var parts []string
-	switch {
-	case p.System && p.Native:
-		parts = append(parts, "in the system certificate store")
-	case p.System:
-		parts = append(parts, "trusted system-wide")
-	}
-	switch len(p.Browsers) {
-	case 0:
-	case 1:
-		parts = append(parts, "available to browsers ("+p.Browsers[0]+")")
-	default:
-		parts = append(parts, fmt.Sprintf("available to browsers (%d databases: %s)", len(p.Browsers), strings.Join(p.Browsers, ", ")))
-	}
-	return strings.Join(parts, "; ")
-}
-
-// addChain records chain certificates ths as added to database d.
-func (p *Publication) addChain(d string, ths ...string) {
-	if p.Added == nil {
-		p.Added = map[string][]string{}
-	}
-	for _, th := range ths {
-		if !slices.Contains(p.Added[d], th) {
-			p.Added[d] = append(p.Added[d], th)
-		}
-	}
-}
-
-// Empty reports whether the certificate is published nowhere.
-func (p Publication) Empty() bool { return !p.On(TargetSystem) && !p.On(TargetBrowsers) }
-
-// On reports whether the certificate is published to t.
-func (p Publication) On(t Target) bool {
-	if t == TargetSystem {
-		return p.System
-	}
-	return len(p.Browsers) > 0
-}
-
-// ErrNeedsRoot is returned when publishing to (or removing from) the
-// system trust store without root rights.
-var ErrNeedsRoot = errors.New("changing the system-wide trust store needs root: run the command as root (sudo certdesk ...)")
-
-// ErrPublishUnsupported is returned where this system has no trust store
-// or browser database certdesk can write (systrust.ErrUnsupported).
-var ErrPublishUnsupported = errors.New("this system has no trust store certdesk can publish to (Linux with ca-certificates or p11-kit for system-wide trust, libnss3-tools for browsers)")
 
 // Publish makes certificate thumbprint of store n of context cx available
 // outside certdesk: TargetSystem writes a machine Root or CA certificate
@@ -157,17 +71,6 @@ func (c *Core) Unpublish(ctx context.Context, cx store.Context, n store.Name, th
 	err = c.unpublishEntry(ctx, s, n, e.Thumbprint, e.Certificate.Raw, t)
 	c.publish(cx, Event{Kind: StoreChanged, Store: string(n), Thumbprint: e.Thumbprint})
 	return err
-}
-
-// Published returns where the certificates of cx are published, by
-// thumbprint, as recorded by Publish (read from published.json, no
-// external tool runs).
-func (c *Core) Published(cx store.Context) (map[string]Publication, error) {
-	s, err := c.Store(cx)
-	if err != nil {
-		return nil, err
-	}
-	return readPublished(s)
 }
 
 // CheckTarget reports whether certificates of store n of context cx can
@@ -253,25 +156,6 @@ func (c *Core) publishable(ctx context.Context, cx store.Context, n store.Name, 
 	return s, tx, e, nil
 }
 
-// recorded returns the certificate published from store n as an entry,
-// if the record has it.
-func recorded(s *store.Store, n store.Name, thumbprint string) (store.Entry, bool) {
-	th, err := store.NormalizeThumbprint(thumbprint)
-	if err != nil {
-		return store.Entry{}, false
-	}
-	m, err := readPublished(s)
-	p, ok := m[th]
-	if err != nil || !ok || p.Store != n || len(p.Certificate) == 0 {
-		return store.Entry{}, false
-	}
-	cert, err := x509.ParseCertificate(p.Certificate)
-	if err != nil {
-		return store.Entry{}, false
-	}
-	return store.Entry{Thumbprint: th, Certificate: cert}, true
-}
-
 // publishEntry publishes e under the caller's lock and records it. What
 // succeeded is recorded even when a later browser database fails, so
 // Unpublish can undo it.
@@ -279,7 +163,7 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 	der := e.Certificate.Raw
 	var done []string
 	var chain []*x509.Certificate
-	added := map[string][]string{}
+	var added map[string][]string
 	var err error
 	var native nativeOutcome
 	switch {
@@ -288,42 +172,7 @@ func (c *Core) publishEntry(ctx context.Context, s *store.Store, n store.Name, e
 	case t == TargetSystem:
 		err = c.systemTrust().Trust(ctx, der)
 	case t == TargetBrowsers:
-		var dirs []string
-		if dirs, err = c.browserDBs(); err != nil {
-			break
-		}
-		var pfx []byte
-		var pw string
-		if n == store.My {
-			chain = c.chainOf(ctx, s, e.Thumbprint)
-			if pfx, pw, err = c.identityPFX(ctx, s, n, e.Thumbprint); err != nil {
-				break
-			}
-		}
-		for _, d := range dirs {
-			db := &systrust.NSS{Dir: d}
-			if n == store.My {
-				// pk12util also imports the chain the PKCS#12 carries
-				// (Chromium needs the intermediates to offer the identity
-				// to a server naming its root); note which certificates
-				// were not there before, so removal takes them out again.
-				var fresh []string
-				for _, ce := range chain {
-					if ok, cerr := db.Contains(ctx, ce.Raw); cerr == nil && !ok {
-						fresh = append(fresh, store.Thumbprint(ce.Raw))
-					}
-				}
-				if err = db.AddIdentity(ctx, der, pfx, pw); err == nil && len(fresh) > 0 {
-					added[d] = fresh
-				}
-			} else {
-				err = db.AddRoot(ctx, der)
-			}
-			if err != nil {
-				break
-			}
-			done = append(done, d)
-		}
+		done, chain, added, err = c.publishBrowsers(ctx, s, n, e)
 	}
 	var p Publication
 	uerr := c.updatePublished(s, func(m map[string]Publication) {
@@ -376,48 +225,7 @@ func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name,
 	case t == TargetSystem:
 		err = c.systemTrust().Untrust(ctx, der)
 	case t == TargetBrowsers:
-		// The databases recorded, and those found now: a profile created
-		// after publishing, or a lost record, still gets cleaned.
-		dirs, derr := c.browserDBs()
-		for _, d := range p.Browsers {
-			if !slices.Contains(dirs, d) {
-				dirs = append(dirs, d)
-			}
-		}
-		var chain map[string][]byte
-		if len(p.Added) > 0 {
-			chain = map[string][]byte{}
-			for _, ce := range c.chainOf(ctx, s, thumbprint) {
-				chain[store.Thumbprint(ce.Raw)] = ce.Raw
-			}
-		}
-		for _, d := range dirs {
-			db := &systrust.NSS{Dir: d}
-			rerr := db.Remove(ctx, der)
-			if rerr == nil || errors.Is(rerr, systrust.ErrNotInNSS) {
-				rerr = nil
-				for _, th := range p.Added[d] {
-					if owner := chainOwner(m, thumbprint, d, th); owner != "" {
-						if owner != th {
-							o := m[owner]
-							o.addChain(d, th)
-							m[owner] = o
-						}
-					} else if cd, ok := chain[th]; ok {
-						if cerr := db.Remove(ctx, cd); cerr != nil && !errors.Is(cerr, systrust.ErrNotInNSS) {
-							rerr = errors.Join(rerr, cerr)
-						}
-					}
-				}
-			}
-			if rerr != nil {
-				left = append(left, d)
-				err = errors.Join(err, rerr)
-			}
-		}
-		if err == nil && derr != nil && len(p.Browsers) == 0 {
-			err = derr
-		}
+		left, err = c.unpublishBrowsers(ctx, s, m, thumbprint, der)
 	}
 	// Write back m with the ownership moves above.
 	uerr := c.updatePublished(s, func(cur map[string]Publication) {
@@ -452,37 +260,6 @@ func (c *Core) unpublishEntry(ctx context.Context, s *store.Store, n store.Name,
 	return uerr
 }
 
-// chainOwner returns who keeps chain certificate th in database d when
-// identity except leaves: th itself if it is a published root there,
-// else another published identity whose chain carries it, else "".
-func chainOwner(m map[string]Publication, except, d, th string) string {
-	if slices.Contains(m[th].Browsers, d) {
-		return th
-	}
-	for k, o := range m {
-		if k != except && slices.Contains(o.Browsers, d) && slices.Contains(o.Chain, th) {
-			return k
-		}
-	}
-	return ""
-}
-
-// chainOf returns the chain certificates (issuer first, leaf excluded)
-// that the store's PFX export of a My entry carries.
-func (c *Core) chainOf(ctx context.Context, s *store.Store, thumbprint string) []*x509.Certificate {
-	ch, err := s.Chain(ctx, store.My, thumbprint, c.clock.Now())
-	if err != nil || len(ch.Elements) < 2 {
-		return nil
-	}
-	var out []*x509.Certificate
-	for _, el := range ch.Elements[1:] {
-		if el.Certificate != nil {
-			out = append(out, el.Certificate)
-		}
-	}
-	return out
-}
-
 // republish follows a renewal: wherever the old certificate was
 // published (browsers; on Windows and macOS the native store), the new one
 // (already installed in My) is published and the old one removed. A
@@ -510,17 +287,6 @@ func (c *Core) republish(ctx context.Context, s *store.Store, old store.Entry, n
 	}
 }
 
-// identityPFX exports the entry with its key and chain under a one-time
-// random password, for pk12util.
-func (c *Core) identityPFX(ctx context.Context, s *store.Store, n store.Name, thumbprint string) ([]byte, string, error) {
-	pw, err := oneTimePassword()
-	if err != nil {
-		return nil, "", err
-	}
-	pfx, err := s.Export(ctx, n, thumbprint, store.ExportOptions{Format: store.FormatPFX, Profile: store.Modern, Password: pw, Chain: true})
-	return pfx, pw, err
-}
-
 // targetName names t for people: "the browsers", "the system trust
 // store" (Linux) or "the system certificate store" (Windows, macOS).
 func (c *Core) targetName(t Target) string {
@@ -531,63 +297,4 @@ func (c *Core) targetName(t Target) string {
 		return "the system certificate store"
 	}
 	return "the system trust store"
-}
-
-// oneTimePassword is a random password for one PKCS#12 handed to
-// another program.
-func oneTimePassword() (string, error) {
-	b := make([]byte, 24)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// publishErr maps systrust's sentinels to one sentence for the person.
-func publishErr(err error) error {
-	switch {
-	case errors.Is(err, systrust.ErrUnsupported):
-		return ErrPublishUnsupported
-	case errors.Is(err, fs.ErrPermission):
-		return fmt.Errorf("%w (%v)", ErrNeedsRoot, err)
-	case errors.Is(err, exec.ErrNotFound):
-		return fmt.Errorf("a tool certdesk needs is not installed (Debian: ca-certificates, libnss3-tools; Fedora: ca-certificates, nss-tools): %w", err)
-	}
-	return err
-}
-
-func (c *Core) systemTrust() *systrust.System {
-	if c.sysTrust != nil {
-		return c.sysTrust
-	}
-	return &systrust.System{}
-}
-
-// browserDBs returns the NSS databases to publish to.
-func (c *Core) browserDBs() ([]string, error) {
-	if c.nssDirs != nil {
-		return c.nssDirs()
-	}
-	home, err := os.UserHomeDir()
-	if err != nil {
-		return nil, fmt.Errorf("finding the browsers' certificate databases: %w", err)
-	}
-	return systrust.BrowserDBs(home)
-}
-
-func setPublication(m map[string]Publication, thumbprint string, p Publication) {
-	if p.Empty() {
-		delete(m, thumbprint)
-	} else {
-		m[thumbprint] = p
-	}
-}
-
-func readPublished(s *store.Store) (map[string]Publication, error) {
-	return readConfigMap[Publication](s.Dir(), PublishedFile)
-}
-
-// updatePublished rewrites PublishedFile; the caller holds the context lock.
-func (c *Core) updatePublished(s *store.Store, f func(map[string]Publication)) error {
-	return updateConfigMap(s.Dir(), PublishedFile, f)
 }

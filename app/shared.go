@@ -107,17 +107,22 @@ func (c *Core) List(ctx context.Context, cx store.Context, n store.Name, opt sto
 }
 
 // Contexts lists the contexts there are: user, machine, and every
-// application context that has a directory under the data location.
+// application context that has a directory under the data location. An
+// application context whose id Windows reserves (made before
+// store.CheckFileName refused such ids) is not opened and not listed; it
+// does not make the listing fail, and ReservedContexts names it.
 func (c *Core) Contexts() ([]store.Context, error) {
-	out := []store.Context{store.User, store.Machine}
-	des, err := os.ReadDir(filepath.Join(c.loc.Data, "apps"))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	apps, _, err := c.loc.AppContexts()
+	if err != nil {
 		return nil, err
 	}
-	for _, d := range des {
-		if cx, err := store.AppContext(d.Name()); err == nil && d.IsDir() {
-			out = append(out, cx)
-		}
-	}
-	return out, nil
+	return append([]store.Context{store.User, store.Machine}, apps...), nil
+}
+
+// ReservedContexts returns the application contexts on disk that Contexts
+// leaves out because their id is a name Windows reserves, with their
+// directories, so the frontend can say how to rename them.
+func (c *Core) ReservedContexts() ([]*store.ReservedContextError, error) {
+	_, reserved, err := c.loc.AppContexts()
+	return reserved, err
 }

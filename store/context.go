@@ -85,10 +85,32 @@ func AppContext(id string) (Context, error) {
 		return "", fmt.Errorf("store: invalid application id %q (use 1-64 letters, digits, '.', '_' or '-')", id)
 	}
 	if err := CheckFileName("application id", id); err != nil {
-		return "", err
+		return "", &ReservedContextError{ID: id, Err: err}
 	}
 	return Context("app:" + id), nil
 }
+
+// ReservedContextError is AppContext's error for an id that has the form
+// of one but that CheckFileName refuses: a device name Windows reserves
+// (CON, nul.txt) or one ending in a dot. Such a context may still be on
+// disk, made before the rule; certdesk does not open it, and renaming its
+// directories makes its certificates usable again. Dir and StateDir are
+// set when it was found on disk (Location.AppContexts).
+type ReservedContextError struct {
+	ID            string // the id, the name of its directories
+	Dir, StateDir string // where it was found; StateDir may not exist
+	Err           error  // CheckFileName's error
+}
+
+func (e *ReservedContextError) Error() string {
+	if e.Dir == "" {
+		return e.Err.Error()
+	}
+	return fmt.Sprintf("store: the application context in %s is not opened: %s", e.Dir, strings.TrimPrefix(e.Err.Error(), "store: "))
+}
+
+// Unwrap returns CheckFileName's error.
+func (e *ReservedContextError) Unwrap() error { return e.Err }
 
 // ParseContext parses "machine", "user" or "app:<id>".
 func ParseContext(s string) (Context, error) {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -106,5 +108,55 @@ func TestLockSerialises(t *testing.T) {
 	wg.Wait()
 	if es, _ := s.List(ctx, My, ListOptions{}); len(es) != 8 {
 		t.Errorf("%d entries, want 8", len(es))
+	}
+}
+
+// TestAppContextsReserved: an app context directory whose id Windows
+// reserves (made before CheckFileName) is reported with its directories
+// and does not hide the others; files, links and names no id can have are
+// ignored.
+func TestAppContextsReserved(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows cannot make these directories")
+	}
+	root := t.TempDir()
+	loc := LocationAt(root)
+	apps := filepath.Join(root, "apps")
+	for _, d := range []string{"CON", "nul.txt", "vpn.", "org.example", ".hidden", "a b"} {
+		if err := os.MkdirAll(filepath.Join(apps, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.WriteFile(filepath.Join(apps, "file"), nil, 0o600)
+	os.Symlink(filepath.Join(apps, "org.example"), filepath.Join(apps, "link"))
+
+	cxs, reserved, err := loc.AppContexts()
+	if err != nil || len(cxs) != 1 || cxs[0] != "app:org.example" {
+		t.Fatalf("AppContexts = %v, %v", cxs, err)
+	}
+	var ids []string
+	for _, re := range reserved {
+		ids = append(ids, re.ID)
+		if re.Dir != filepath.Join(apps, re.ID) || re.StateDir != filepath.Join(root, "state", "apps", re.ID) {
+			t.Errorf("%s: dirs %s, %s", re.ID, re.Dir, re.StateDir)
+		}
+		if msg := re.Error(); !strings.Contains(msg, re.Dir) || !strings.Contains(msg, "Windows") || strings.Count(msg, "store:") != 1 {
+			t.Errorf("%s: message %q", re.ID, msg)
+		}
+	}
+	if want := []string{"CON", "nul.txt", "vpn."}; !slices.Equal(ids, want) {
+		t.Errorf("reserved %v, want %v", ids, want)
+	}
+
+	// Named, the id gives the same error type, without directories.
+	_, err = ParseContext("app:CON")
+	var re *ReservedContextError
+	if !errors.As(err, &re) || re.ID != "CON" || re.Dir != "" || !strings.Contains(err.Error(), "device name Windows reserves") {
+		t.Errorf("ParseContext(app:CON) = %v", err)
+	}
+
+	// No apps directory: nothing, and no error.
+	if cxs, reserved, err := LocationAt(t.TempDir()).AppContexts(); err != nil || cxs != nil || reserved != nil {
+		t.Errorf("empty location: %v, %v, %v", cxs, reserved, err)
 	}
 }

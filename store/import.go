@@ -7,7 +7,6 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 
 	"github.com/certdesk/certdesk/internal/keyring"
 
@@ -60,17 +59,8 @@ func ReadImportFile(path string) ([]byte, error) {
 	case errors.Is(err, atomicfile.ErrTooLarge):
 		return nil, &ImportError{File: path, Reason: fmt.Sprintf("%s (over %d MiB)", ErrTooLarge, MaxImportSize>>20), Err: ErrTooLarge}
 	default:
-		return nil, &ImportError{File: path, Reason: "cannot open the file: " + pathReason(err), Err: err}
+		return nil, &ImportError{File: path, Reason: "cannot open the file: " + atomicfile.StripPath(err).Error(), Err: err}
 	}
-}
-
-// pathReason strips the path an *os.PathError repeats.
-func pathReason(err error) string {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err.Error()
-	}
-	return err.Error()
 }
 
 // ImportFile is ReadImportFile followed by Import.

@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 )
 
@@ -59,4 +61,33 @@ func (l Location) dirs(c Context) (dir, state string, err error) {
 		return "", "", errors.New("store: location has no directory for context " + string(c))
 	}
 	return dir, state, nil
+}
+
+// AppContexts returns the application contexts that have a directory
+// under the data location, in name order. A directory named like an id
+// that CheckFileName refuses (an app context made before that rule) is not
+// listed but returned in reserved, with its directories, so that it does
+// not hide the others and a frontend can say how to rename it. Other
+// entries (files, links, names no id can have) are ignored.
+func (l Location) AppContexts() (cxs []Context, reserved []*ReservedContextError, err error) {
+	apps := filepath.Join(l.Data, "apps")
+	des, err := os.ReadDir(apps)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, err
+	}
+	for _, d := range des {
+		if !d.IsDir() {
+			continue
+		}
+		cx, err := AppContext(d.Name())
+		var re *ReservedContextError
+		switch {
+		case err == nil:
+			cxs = append(cxs, cx)
+		case errors.As(err, &re):
+			re.Dir, re.StateDir = filepath.Join(apps, re.ID), filepath.Join(l.State, "apps", re.ID)
+			reserved = append(reserved, re)
+		}
+	}
+	return cxs, reserved, nil
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // Problem is one finding of Verify.
@@ -74,7 +76,7 @@ func (tx *Tx) verifyStore(n Name, r *Report) error {
 		return nil
 	}
 	if err != nil {
-		r.Problems = append(r.Problems, Problem{Store: n, File: dir, What: pathReason(err), Damage: true})
+		r.Problems = append(r.Problems, Problem{Store: n, File: dir, What: atomicfile.StripPath(err).Error(), Damage: true})
 		return nil
 	}
 	for _, d := range des {
@@ -90,7 +92,7 @@ func (tx *Tx) verifyStore(n Name, r *Report) error {
 	}
 	r.Entries += len(entries)
 	for _, b := range bad {
-		r.Problems = append(r.Problems, Problem{Store: n, File: b.path, What: "entry file cannot be read: " + pathReason(b.err), Damage: true})
+		r.Problems = append(r.Problems, Problem{Store: n, File: b.path, What: "entry file cannot be read: " + atomicfile.StripPath(b.err).Error(), Damage: true})
 	}
 	_, markerErr := os.Stat(filepath.Join(dir, dirtyName))
 	idx, ierr := loadIndexFile(dir)

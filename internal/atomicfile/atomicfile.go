@@ -39,7 +39,7 @@ func WriteNoDirSync(path string, data []byte, mode fs.FileMode) error {
 	}
 	f, err := os.CreateTemp(filepath.Dir(path), TempPrefix+filepath.Base(path)+".*")
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("write %s: %w", path, StripPath(err))
 	}
 	tmp := f.Name()
 	_, err = f.Write(data)
@@ -57,7 +57,7 @@ func WriteNoDirSync(path string, data []byte, mode fs.FileMode) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("write %s: %w", path, StripPath(err))
 	}
 	return nil
 }
@@ -70,7 +70,7 @@ func CheckTarget(path string) error {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, unwrapPath(err))
+		return fmt.Errorf("write %s: %w", path, StripPath(err))
 	}
 	if !fi.Mode().IsRegular() {
 		return &NotRegularError{Path: path, Mode: fi.Mode()}
@@ -171,7 +171,7 @@ func regular(f *os.File, path string) (*os.File, error) {
 func readCapped(f *os.File, path string, max int64) ([]byte, error) {
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, unwrapPath(err))
+		return nil, fmt.Errorf("read %s: %w", path, StripPath(err))
 	}
 	if int64(len(data)) > max {
 		return nil, fmt.Errorf("%s: %w (over %d bytes)", path, ErrTooLarge, max)
@@ -189,9 +189,13 @@ func openRegular(path string, noFollow bool) (*os.File, error) {
 	return regular(f, path)
 }
 
-// unwrapPath strips the *os.PathError that repeats a path the caller
-// already names.
-func unwrapPath(err error) error {
+// StripPath returns the reason an *os.PathError or *os.LinkError (found
+// with errors.As) carries, without the operation and path it repeats, for
+// a message that already names the file: "write f: permission denied"
+// rather than "write f: open f: permission denied". Any other error is
+// returned as it is. It is the one helper for this; store and the command
+// line use it too.
+func StripPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err

@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/atomicfile"
@@ -95,27 +94,23 @@ func (c *cmd) runGUI(demo bool) int {
 	return exitOK
 }
 
-// fail prints err as the one-line error the contract promises and returns
-// exitFail.
+// fail prints err, with what to do about it (howTo), as the one-line
+// error the contract promises and returns exitFail.
 func (c *cmd) fail(err error) int {
-	textf(c.stderr, "certdesk: %s\n", oneLine(err.Error()))
+	textf(c.stderr, "certdesk: %s\n", oneLine(explain(err)))
 	return exitFail
 }
 
-// usage prints a usage error and returns exitUsage.
+// usage prints a usage error and returns exitUsage. An error among a is
+// printed with what to do about it (howTo).
 func (c *cmd) usage(format string, a ...any) int {
+	for i, v := range a {
+		if err, ok := v.(error); ok {
+			a[i] = explain(err)
+		}
+	}
 	textf(c.stderr, "certdesk: "+format+"\n", a...)
 	return exitUsage
-}
-
-// unwrapPath strips the *os.PathError that repeats a path the message
-// already names.
-func unwrapPath(err error) error {
-	var pe *os.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
 }
 
 // newFlags returns a flag set that reports errors instead of exiting.
@@ -127,8 +122,8 @@ func (c *cmd) newFlags(name string) *flag.FlagSet {
 
 // parse parses flags that may appear before, between or after positional
 // arguments ("store show THUMB -json") and returns the positionals. It
-// returns errHelp-wrapped errors for -h and flag errors; callers turn any
-// error into exitUsage (or exitOK for -h).
+// returns the flag set's error as it is (flag.ErrHelp for -h); callers
+// turn any error into exitUsage (or exitOK for -h).
 func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
@@ -187,7 +182,7 @@ func (c *cmd) readPassword(file string, fromStdin bool) (string, error) {
 			return "", fmt.Errorf("cannot read password file: %w", err)
 		}
 		if err != nil {
-			return "", fmt.Errorf("cannot read password file %s: %w", file, unwrapPath(err))
+			return "", fmt.Errorf("cannot read password file %s: %w", file, atomicfile.StripPath(err))
 		}
 	case fromStdin:
 		data, err = io.ReadAll(io.LimitReader(c.stdin, 64<<10))

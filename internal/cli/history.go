@@ -3,11 +3,9 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"text/tabwriter"
 
 	"github.com/certdesk/certdesk/app"
-	"github.com/certdesk/certdesk/store"
 )
 
 // runHistory implements "certdesk history [-context C] [-json] [-outcome O]".
@@ -28,11 +26,15 @@ func (c *cmd) runHistory(args []string) int {
 	default:
 		return c.usage("unknown outcome %q: use ok, nothing-due, failed, pending or denied", *outcome)
 	}
-	dir, err := stateDir(*ctxName)
+	core, cx, err := openCore(*ctxName)
 	if err != nil {
 		return c.usage("%s", err)
 	}
-	recs, err := app.NewHistory(dir, 0).Read(app.HistoryFilter{Outcome: app.Outcome(*outcome)})
+	h, err := core.History(cx)
+	if err != nil {
+		return c.fail(err)
+	}
+	recs, err := h.Read(app.HistoryFilter{Outcome: app.Outcome(*outcome)})
 	if err != nil {
 		return c.fail(err)
 	}
@@ -71,23 +73,4 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
-}
-
-// stateDir returns the state directory (history, renewal state) of a
-// context, from the store package's locations (CERTDESK_ROOT or the
-// platform defaults).
-func stateDir(ctxName string) (string, error) {
-	cx, err := store.ParseContext(ctxName)
-	if err != nil {
-		return "", err
-	}
-	loc, err := store.LocationFromEnv(os.Getenv)
-	if err != nil {
-		return "", err
-	}
-	s, err := store.Open(loc, cx)
-	if err != nil {
-		return "", err
-	}
-	return s.StateDir(), nil
 }

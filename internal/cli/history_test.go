@@ -3,44 +3,12 @@ package cli
 import (
 	"encoding/json"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/certdesk/certdesk/app"
 )
-
-func TestHistoryStateDir(t *testing.T) {
-	t.Setenv("CERTDESK_ROOT", "/r")
-	tests := []struct {
-		name, ctx, want string
-		wantErr         bool
-	}{
-		{"user", "user", "/r/state/user", false},
-		{"machine", "machine", "/r/state/machine", false},
-		{"app", "app:org.example", "/r/state/apps/org.example", false},
-		{"unknown", "system", "", true},
-		{"app traversal", "app:..", "", true},
-		{"app with slash", "app:a/b", "", true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := stateDir(tt.ctx)
-			if (err != nil) != tt.wantErr || got != filepath.FromSlash(tt.want) {
-				t.Errorf("stateDir(%q) = %q, %v; want %q", tt.ctx, got, err, tt.want)
-			}
-		})
-	}
-	t.Run("XDG default without root", func(t *testing.T) {
-		t.Setenv("CERTDESK_ROOT", "")
-		t.Setenv("XDG_STATE_HOME", "/s")
-		got, err := stateDir("app:x")
-		if runtime.GOOS == "linux" && got != "/s/certdesk/apps/x" || err != nil {
-			t.Errorf("stateDir = %q, %v; want /s/certdesk/apps/x", got, err)
-		}
-	})
-}
 
 func TestHistoryCLI(t *testing.T) {
 	root := t.TempDir()
@@ -55,6 +23,11 @@ func TestHistoryCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An app context's history is read from its own state directory.
+	ah := app.NewHistory(filepath.Join(root, "state", "apps", "org.example"), 0)
+	if err := ah.Append(app.Record{Time: t1, Context: "app:org.example", Subject: "CN=app-only", Action: app.ActionEnroll, Outcome: app.OutcomeOK}); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -65,9 +38,11 @@ func TestHistoryCLI(t *testing.T) {
 		{"table", []string{"history"}, 0, []string{"TIME", "OUTCOME", "nothing-due", "failed", "CN=laptop", "connection refused"}, nil},
 		{"filter", []string{"history", "-outcome", "failed"}, 0, []string{"connection refused"}, []string{"nothing-due"}},
 		{"empty context", []string{"history", "-context", "machine"}, 0, []string{"no history for the machine context"}, nil},
+		{"app context", []string{"history", "-context", "app:org.example"}, 0, []string{"CN=app-only"}, []string{"CN=laptop"}},
 		{"empty json", []string{"history", "-context", "app:x", "-json"}, 0, []string{"[]"}, nil},
 		{"bad outcome", []string{"history", "-outcome", "meh"}, 2, nil, nil},
 		{"bad context", []string{"history", "-context", "nope"}, 2, nil, nil},
+		{"app traversal", []string{"history", "-context", "app:.."}, 2, nil, nil},
 		{"stray argument", []string{"history", "x"}, 2, nil, nil},
 	}
 	for _, tt := range tests {

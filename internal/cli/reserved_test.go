@@ -4,6 +4,7 @@ import (
 	"encoding/pem"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -49,5 +50,43 @@ func TestReservedNamesRefused(t *testing.T) {
 				t.Error("the store tree changed")
 			}
 		})
+	}
+}
+
+// TestReservedContextOnDisk: naming an app context that an older certdesk
+// made under an id Windows reserves says, in one line, where its
+// certificates are and how to rename it; the other verbs still work.
+func TestReservedContextOnDisk(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("Windows cannot make the directory")
+	}
+	root := setupRoot(t)
+	dir := filepath.Join(root, "apps", "CON")
+	if err := os.MkdirAll(filepath.Join(dir, "stores", "My"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"store", "list", "-context", "app:CON"},
+		{"history", "-context", "app:CON"},
+		{"pulse", "-context", "app:con"},
+	} {
+		code, _, e := runCLIStdin(t, "", args...)
+		wantDir := dir
+		if args[len(args)-1] == "app:con" {
+			wantDir = "" // another id; on a case-sensitive disk nothing is there
+		}
+		switch {
+		case code != exitUsage || strings.Count(e, "\n") != 1:
+			t.Errorf("%v: exit %d, stderr %q; want %d and one line", args, code, e, exitUsage)
+		case !strings.Contains(e, "device name Windows reserves"):
+			t.Errorf("%v: %q does not say why", args, e)
+		case wantDir != "" && (!strings.Contains(e, wantDir) || !strings.Contains(e, "rename") || !strings.Contains(e, "-context app:app-CON")):
+			t.Errorf("%v: %q does not say how to rename %s", args, e, wantDir)
+		case wantDir == "" && strings.Contains(e, "rename"):
+			t.Errorf("%v: %q offers a rename of nothing", args, e)
+		}
+	}
+	if code, _, e := runCLIStdin(t, "", "store", "list"); code != 0 {
+		t.Errorf("store list of the user context: %d %s", code, e)
 	}
 }
