@@ -78,7 +78,7 @@ func TestPulseTransientFailureChangesNothingAndRetries(t *testing.T) {
 		{name: "timeout", kbr: true, timeout: 300 * time.Millisecond, breakIt: func(t *testing.T, e *env) func() {
 			e.srv.SetDelay(3 * time.Second)
 			return func() { e.srv.SetDelay(0) }
-		}, want: "Timeout"},
+		}, want: "timed out"},
 		{name: "HTTP 500", kbr: true, breakIt: func(t *testing.T, e *env) func() {
 			e.srv.SetFault(testca.FaultHTTP500)
 			return func() { e.srv.SetFault(testca.FaultNone) }

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -206,10 +207,14 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 		if ue := untrusted(endpoint, err); ue != nil {
 			return nil, time.Time{}, ue
 		}
-		if sent.Load() {
-			return nil, time.Time{}, fmt.Errorf("%w (%s; it may have been processed, so it is not sent elsewhere): %w", ErrNoAnswer, endpoint, err)
+		where := endpoint
+		if timedOut(err) {
+			where += " timed out"
 		}
-		return nil, time.Time{}, fmt.Errorf("enroll: post to %s: %w", endpoint, err)
+		if sent.Load() {
+			return nil, time.Time{}, fmt.Errorf("%w (%s; it may have been processed, so it is not sent elsewhere): %w", ErrNoAnswer, where, err)
+		}
+		return nil, time.Time{}, fmt.Errorf("enroll: post to %s: %w", where, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.maxBody+1))
@@ -244,4 +249,12 @@ func newUUID(r io.Reader) (string, error) {
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:]), nil
+}
+
+// timedOut reports whether err is a deadline passing (the HTTP client's
+// timeout or the caller's context), which Go words differently depending
+// on where it struck.
+func timedOut(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout()
 }
