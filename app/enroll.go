@@ -7,7 +7,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -287,9 +286,6 @@ func chooseKey(t *enroll.Template, want string) (enroll.KeyType, error) {
 	return w, nil
 }
 
-// dnsName matches a host name or a wildcard one (RFC 1123 labels).
-var dnsName = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
-
 // checkNames allows a subject and SANs only where the template lets the
 // enrollee supply them, and validates them.
 func checkNames(t *enroll.Template, subject string, dns []string) error {
@@ -306,8 +302,8 @@ func checkNames(t *enroll.Template, subject string, dns []string) error {
 		return fmt.Errorf("template %q does not take DNS names from the request; drop -dns", t.CommonName)
 	}
 	for _, d := range dns {
-		if len(d) > 253 || !dnsName.MatchString(d) {
-			return fmt.Errorf("%q is not a DNS name", d)
+		if err := enroll.CheckDNSName(d); err != nil {
+			return err
 		}
 	}
 	if f.EnrolleeSuppliesSubject && subject == "" && len(dns) == 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -375,13 +375,11 @@ func describeTemplate(t Template) string {
 	return strings.Join(lines, "\n")
 }
 
-// hostname matches a DNS name, with an optional leading wildcard label.
-var hostname = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`)
-
-// validateDNSNames checks one DNS name per line.
+// validateDNSNames checks one DNS name per line with the rule the core
+// applies (enroll.CheckDNSName).
 func validateDNSNames(s string) error {
 	for _, l := range splitLines(s) {
-		if !hostname.MatchString(l) {
+		if enroll.CheckDNSName(l) != nil {
 			return fmt.Errorf("“%s” is not a DNS name", l)
 		}
 	}
