@@ -339,3 +339,21 @@ func TestEnrollWithoutKeyringSendsNothing(t *testing.T) {
 		t.Errorf("My holds %v", my)
 	}
 }
+
+func TestCommonName(t *testing.T) {
+	for dn, want := range map[string]string{
+		"CN=demo@certdesk.test,OU=Users": "demo@certdesk.test",
+		`OU=Users,CN=a\,b`:               "a,b",
+		"CN=kiosk01.demo.test":           "kiosk01.demo.test",
+		"O=Example":                      "O=Example",
+		"kiosk01":                        "kiosk01",
+		"":                               "",
+		// A multi-valued name is shown whole: enroll.ParseDN does not
+		// take them, and certificates rarely carry them.
+		"cn=x+OU=y": "cn=x+OU=y",
+	} {
+		if got := CommonName(dn); got != want {
+			t.Errorf("CommonName(%q) = %q, want %q", dn, got, want)
+		}
+	}
+}

@@ -23,16 +23,15 @@ func (c *cmd) runHistory(args []string) int {
 	if len(pos) > 0 {
 		return c.usage("history takes no arguments, got %q", pos[0])
 	}
-	switch app.Outcome(*outcome) {
-	case "", app.OutcomeOK, app.OutcomeNothingDue, app.OutcomeFailed, app.OutcomePending, app.OutcomeDenied:
-	default:
-		return c.usage("unknown outcome %q: use ok, nothing-due, failed, pending or denied", *outcome)
+	want, err := app.ParseOutcome(*outcome)
+	if err != nil {
+		return c.usage("%s", err)
 	}
 	dir, err := stateDir(*ctxName)
 	if err != nil {
 		return c.usage("%s", err)
 	}
-	recs, err := app.NewHistory(dir, 0).Read(app.HistoryFilter{Outcome: app.Outcome(*outcome)})
+	recs, err := app.NewHistory(dir, 0).Read(app.HistoryFilter{Outcome: want})
 	if err != nil {
 		return c.fail(err)
 	}
@@ -58,7 +57,7 @@ func (c *cmd) runHistory(args []string) int {
 		if subject == "" {
 			subject = r.Thumbprint
 		}
-		textf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Action, r.Outcome, dash(subject), dash(oneLine(r.Reason)))
+		textf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Action, r.Outcome.Text(), dash(subject), dash(oneLine(r.Reason)))
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)

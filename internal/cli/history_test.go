@@ -62,8 +62,8 @@ func TestHistoryCLI(t *testing.T) {
 		contains []string
 		absent   []string
 	}{
-		{"table", []string{"history"}, 0, []string{"TIME", "OUTCOME", "nothing-due", "failed", "CN=laptop", "connection refused"}, nil},
-		{"filter", []string{"history", "-outcome", "failed"}, 0, []string{"connection refused"}, []string{"nothing-due"}},
+		{"table", []string{"history"}, 0, []string{"TIME", "OUTCOME", "Nothing due", "Failed", "CN=laptop", "connection refused"}, nil},
+		{"filter", []string{"history", "-outcome", "failed"}, 0, []string{"connection refused"}, []string{"Nothing due"}},
 		{"empty context", []string{"history", "-context", "machine"}, 0, []string{"no history for the machine context"}, nil},
 		{"empty json", []string{"history", "-context", "app:x", "-json"}, 0, []string{"[]"}, nil},
 		{"bad outcome", []string{"history", "-outcome", "meh"}, 2, nil, nil},
