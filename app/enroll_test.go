@@ -357,3 +357,27 @@ func TestCommonName(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyChoicesAreChooseKey: the keys KeyChoices offers for a template
+// (the GUI's key step) are exactly those chooseKey accepts (enroll -key).
+func TestKeyChoicesAreChooseKey(t *testing.T) {
+	for _, tmpl := range []enroll.Template{
+		{CommonName: "rsa"},
+		{CommonName: "rsa3072", MinimalKeyLength: 3072},
+		{CommonName: "rsa4096", MinimalKeyLength: 4096},
+		{CommonName: "ec", KeyAlgorithm: "1.2.840.10045.2.1", MinimalKeyLength: 256},
+		{CommonName: "p384", KeyAlgorithm: "1.3.132.0.34"},
+		{CommonName: "dsa", KeyAlgorithm: "1.2.840.10040.4.1"},
+	} {
+		offered := map[string]bool{}
+		for _, k := range KeyChoices(&tmpl) {
+			offered[k.Name] = true
+		}
+		for _, k := range AllKeys() {
+			_, err := chooseKey(&tmpl, k.Name)
+			if (err == nil) != offered[k.Name] {
+				t.Errorf("%s: %s offered %v, chooseKey: %v", tmpl.CommonName, k.Name, offered[k.Name], err)
+			}
+		}
+	}
+}

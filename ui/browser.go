@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
@@ -103,7 +104,7 @@ type browser struct {
 	// pub is where the entry pubOf ("context/store/thumbprint") is
 	// published, as its details last fetched it; pubOf is "" when the
 	// fetch failed or the core is no Publisher.
-	pub   Publication
+	pub   app.Publication
 	pubOf string
 }
 
@@ -294,9 +295,9 @@ func (b *browser) current() (row, bool) {
 
 // publication returns where r, of the current store, is published, and
 // whether that is known: its details fetched it without error.
-func (b *browser) publication(r row) (Publication, bool) {
+func (b *browser) publication(r row) (app.Publication, bool) {
 	if b.pubOf == "" || b.pubOf != string(b.contextID)+"/"+string(b.store)+"/"+r.Thumbprint {
-		return Publication{}, false
+		return app.Publication{}, false
 	}
 	return b.pub, true
 }
@@ -413,9 +414,9 @@ func (b *browser) selectRow(r row) {
 			chain = &store.Chain{Error: err.Error()}
 		}
 		published, pubOf := "", ""
-		var pub Publication
+		var pub app.Publication
 		if p, ok := b.core.(Publisher); ok {
-			pub, err = p.Publication(ctx, ctxID, n, r.Thumbprint)
+			pub, err = publicationOf(p, ctxID, n, r.Thumbprint)
 			published = publicationText(pub, err)
 			if err == nil {
 				pubOf = string(ctxID) + "/" + string(n) + "/" + r.Thumbprint

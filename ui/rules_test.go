@@ -2,11 +2,14 @@ package ui
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/internal/demo"
 	"github.com/certdesk/certdesk/store"
 )
@@ -15,11 +18,14 @@ import (
 // rather than deciding them again: for each rule the GUI's verdict or text
 // is the one the command line gets from the core.
 
-// newMemCore returns a real core over a temporary root whose keys are
-// wrapped under an in-memory keyring.
-func newMemCore(t *testing.T) *app.Core {
+// newMemCore returns a real core over root (a temporary directory when
+// ""), at testNow, whose keys are wrapped under an in-memory keyring.
+func newMemCore(t *testing.T, root string) *app.Core {
 	t.Helper()
-	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Keyring: demo.NewMemoryKeyring(),
+	if root == "" {
+		root = t.TempDir()
+	}
+	core, err := app.New(app.Options{Location: store.LocationAt(root), Keyring: demo.NewMemoryKeyring(),
 		Clock: fixedClock{}})
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +41,7 @@ func (fixedClock) Now() time.Time { return testNow }
 // TestDNSNamesAgree: the wizard accepts exactly the DNS names the core
 // (certdesk request new -dns, certdesk enroll -dns) accepts.
 func TestDNSNamesAgree(t *testing.T) {
-	core := newMemCore(t)
+	core := newMemCore(t, "")
 	label := strings.Repeat("a", 63)
 	long253 := strings.Join([]string{label, label, label, strings.Repeat("b", 61)}, ".")
 	tests := []struct {
@@ -66,5 +72,40 @@ func TestDNSNamesAgree(t *testing.T) {
 				t.Errorf("%q (%d chars): wizard %v, core %v (%v), want %v", tt.name, len(tt.name), gui, cli, err, tt.ok)
 			}
 		})
+	}
+}
+
+// TestWizardTemplatesAreUsable: the wizard lists the policy's templates
+// that app.UsableTemplates keeps (those "certdesk templates" marks enroll),
+// in order; not the ones this account may not enroll, that need key
+// archival or an RA signature, or whose key certdesk cannot make.
+func TestWizardTemplatesAreUsable(t *testing.T) {
+	archived := enroll.Template{CommonName: "Archived", Enroll: true, Flags: enroll.Flags{RequireKeyArchival: true}}
+	noEnroll := enroll.Template{CommonName: "NoEnroll"}
+	dsa := enroll.Template{CommonName: "DSA", Enroll: true, KeyAlgorithm: "1.2.840.10040.4.1"}
+	ra := enroll.Template{CommonName: "Agent", Enroll: true, RARequirements: &enroll.RARequirements{Signatures: 1}}
+	all := []enroll.Template{archived, userTmpl, noEnroll, dsa, webTmpl, ra}
+	_, _, z := startWizard(t, fakeEnroll{servers: []app.Server{corpServer}, templates: all})
+	test.Tap(z.next)
+	var want []string
+	for _, tmpl := range app.UsableTemplates(&enroll.Policies{Templates: all}) {
+		want = append(want, tmpl.CommonName)
+	}
+	if !slices.Equal(z.templatePick.Options, want) || !slices.Equal(want, []string{"User", "WebServer"}) {
+		t.Errorf("the wizard offers %q, the core %q", z.templatePick.Options, want)
+	}
+}
+
+// TestHistoryOutcomesAgree: the history view words every outcome as
+// "certdesk history" does (app.Outcome.Text), and its filter offers each.
+func TestHistoryOutcomesAgree(t *testing.T) {
+	v, _, _, _ := newTestMain(t)
+	for _, o := range app.Outcomes {
+		if got, _ := outcomeLabel(o); got != o.Text() {
+			t.Errorf("%s: the GUI says %q, the CLI %q", o, got, o.Text())
+		}
+		if !slices.Contains(v.history.filter.Options, o.Text()) {
+			t.Errorf("the filter lacks %q", o.Text())
+		}
 	}
 }

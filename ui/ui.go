@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -158,17 +159,17 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.renewItem = item("Renew now", fyne.KeyU, v.renewSelected)
 	v.deleteItem = item("Delete", fyne.KeyDelete, v.deleteSelected)
 	v.checkItem = item("Check now", fyne.KeyK, v.checkNow)
-	v.trustSystemItem = fyne.NewMenuItem("Trust system-wide…", func() { v.publishSelected(TargetSystem, false) })
-	v.untrustSystemItem = fyne.NewMenuItem("Stop trusting system-wide…", func() { v.publishSelected(TargetSystem, true) })
-	v.browsersItem = fyne.NewMenuItem("Add to browsers…", func() { v.publishSelected(TargetBrowsers, false) })
-	v.unbrowsersItem = fyne.NewMenuItem("Remove from browsers…", func() { v.publishSelected(TargetBrowsers, true) })
+	v.trustSystemItem = fyne.NewMenuItem("Trust system-wide…", func() { v.publishSelected(app.TargetSystem, false) })
+	v.untrustSystemItem = fyne.NewMenuItem("Stop trusting system-wide…", func() { v.publishSelected(app.TargetSystem, true) })
+	v.browsersItem = fyne.NewMenuItem("Add to browsers…", func() { v.publishSelected(app.TargetBrowsers, false) })
+	v.unbrowsersItem = fyne.NewMenuItem("Remove from browsers…", func() { v.publishSelected(app.TargetBrowsers, true) })
 	v.refreshItem = item("Refresh", fyne.KeyR, v.refresh)
 	v.find = item("Search", fyne.KeyF, func() { w.Canvas().Focus(v.browser.search) })
 	v.archivedItem = item("Show archived", fyne.KeyH, func() {
 		v.browser.archived.SetChecked(!v.browser.archived.Checked)
 	})
 	publishItems := []*fyne.MenuItem{v.trustSystemItem, v.untrustSystemItem, v.browsersItem, v.unbrowsersItem}
-	if p, ok := core.(Publisher); ok && p.NativeSystem() {
+	if p, ok := core.(Publisher); ok && p.NativeStores() {
 		v.nativeSystem = true
 		v.trustSystemItem.Label, v.untrustSystemItem.Label = "Add to system store…", "Remove from system store…"
 		publishItems = publishItems[:2]
@@ -183,7 +184,12 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	certificates := container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), nil, nil, nil, v.browser.content)
 	v.content = v.views(certificates)
 	v.tray = newTray(a, w, core, v.tasks, now, v.checkNow)
-	core.Subscribe(func(e Event) { fyne.Do(func() { v.handle(e) }) })
+	core.Subscribe(func(e app.Event) {
+		switch e.Kind {
+		case app.StoreChanged, app.RenewalSucceeded, app.RenewalFailed, app.NotificationWindow:
+			fyne.Do(func() { v.handle(e) })
+		}
+	})
 	v.updateActions()
 	v.browser.loaded = v.storeLoaded
 	v.browser.reload()
@@ -272,10 +278,10 @@ func (v *mainView) updateActions() {
 	set(writable, v.checkButton, v.checkItem)
 	_, canEnroll := v.core.(Enroller)
 	set(writable && canEnroll, v.requestButton, v.requestItem)
-	v.trustSystemItem.Disabled = !(selected && v.publishAllowed(r, TargetSystem, false))
-	v.untrustSystemItem.Disabled = !(selected && v.publishAllowed(r, TargetSystem, true))
-	v.browsersItem.Disabled = !(selected && v.publishAllowed(r, TargetBrowsers, false))
-	v.unbrowsersItem.Disabled = !(selected && v.publishAllowed(r, TargetBrowsers, true))
+	v.trustSystemItem.Disabled = !(selected && v.publishAllowed(r, app.TargetSystem, false))
+	v.untrustSystemItem.Disabled = !(selected && v.publishAllowed(r, app.TargetSystem, true))
+	v.browsersItem.Disabled = !(selected && v.publishAllowed(r, app.TargetBrowsers, false))
+	v.unbrowsersItem.Disabled = !(selected && v.publishAllowed(r, app.TargetBrowsers, true))
 	v.archivedItem.Checked = v.browser.archived.Checked
 	v.menu.Refresh()
 }
@@ -283,7 +289,7 @@ func (v *mainView) updateActions() {
 func (v *mainView) refresh() { v.browser.reload() }
 
 // handle reacts to an event of the core, on the UI thread.
-func (v *mainView) handle(e Event) {
+func (v *mainView) handle(e app.Event) {
 	v.refresh()
 	v.tray.update()
 	if n := notification(e); n != nil {
@@ -300,7 +306,7 @@ func (v *mainView) deleteSelected() {
 	ctxID, store := v.browser.contextID, v.browser.store
 	what := "It leaves " + storeLabel(store) + " of " + contextLabel(ctxID) + " and is no longer used or renewed. " +
 		"certdesk keeps it in the archive: tick “Show archived” to see it."
-	if p, ok := v.browser.publication(r); ok && (p.System || p.Browsers > 0) {
+	if p, ok := v.browser.publication(r); ok && !p.Empty() {
 		what += " It is also taken out of where it is published (" + publicationText(p, nil) + ")."
 	}
 	dialog.ShowConfirm("Delete “"+r.subject+"”?", what, func(yes bool) {
@@ -328,7 +334,10 @@ func (v *mainView) renewSelected() {
 	ctxID := v.browser.contextID
 	done := showBusy(v.win, "Renewing “"+r.subject+"”…")
 	v.tasks.run(func() func() {
-		err := v.core.Renew(context.Background(), ctxID, r.Thumbprint)
+		o, err := v.core.Renew(context.Background(), ctxID, r.Thumbprint)
+		if err == nil {
+			err = renewalProblem(o)
+		}
 		return func() {
 			done()
 			if err != nil {
@@ -343,21 +352,21 @@ func (v *mainView) renewSelected() {
 
 // canPublish reports whether the core publishes entries of the browser's
 // store to target at all.
-func (v *mainView) canPublish(target string) bool {
+func (v *mainView) canPublish(target app.Target) bool {
 	p, ok := v.core.(Publisher)
-	return ok && p.CanPublish(v.browser.contextID, v.browser.store, target)
+	return ok && p.CheckTarget(v.browser.contextID, v.browser.store, target) == nil
 }
 
 // publishAllowed reports whether r, of the browser's store, may be
 // published to target now or, when undo, removed from there: the store is
 // writable, the core can publish it there, and it is published there
 // (undo) or not known to be (publish). The details fetched where it is.
-func (v *mainView) publishAllowed(r row, target string, undo bool) bool {
+func (v *mainView) publishAllowed(r row, target app.Target, undo bool) bool {
 	if v.browser.readOnly() || !v.canPublish(target) {
 		return false
 	}
 	pub, known := v.browser.publication(r)
-	there := known && (target == TargetSystem && pub.System || target == TargetBrowsers && pub.Browsers > 0)
+	there := known && pub.On(target)
 	if !undo && v.browser.store == store.My && !r.HasKey {
 		return false // an identity goes with its key; taking one back needs none
 	}
@@ -366,7 +375,7 @@ func (v *mainView) publishAllowed(r row, target string, undo bool) bool {
 
 // publishSelected asks, then publishes the selected entry to target or,
 // when undo, removes it from there.
-func (v *mainView) publishSelected(target string, undo bool) {
+func (v *mainView) publishSelected(target app.Target, undo bool) {
 	r, ok := v.browser.current()
 	p, isPublisher := v.core.(Publisher)
 	if !ok || !isPublisher || !v.publishAllowed(r, target, undo) {
@@ -378,7 +387,10 @@ func (v *mainView) publishSelected(target string, undo bool) {
 		thumb = "SHA-1 thumbprint " + formatHex(b, 2) + "."
 	}
 	m := publishText(r.subject, target, n == store.My, undo, v.nativeSystem)
-	do := p.Publish
+	do := func(ctx context.Context, c store.Context, n store.Name, thumbprint string, t app.Target) error {
+		_, err := p.Publish(ctx, c, n, thumbprint, t)
+		return err
+	}
 	if undo {
 		do = p.Unpublish
 	}
@@ -407,26 +419,26 @@ type publishMessages struct{ title, what, busy, failed string }
 
 // publishText words the publication of the certificate subject to target
 // (an identity with its key when identity), or its undo.
-func publishText(subject, target string, identity, undo, native bool) publishMessages {
+func publishText(subject string, target app.Target, identity, undo, native bool) publishMessages {
 	q := "“" + subject + "”"
 	switch {
-	case target == TargetSystem && native && undo:
+	case target == app.TargetSystem && native && undo:
 		return publishMessages{"Remove " + q + " from the system certificate store?",
 			"Programs that use the system store will no longer see it. ",
 			"Removing " + q + "…", q + " could not be removed from the system certificate store."}
-	case target == TargetSystem && native && identity:
+	case target == app.TargetSystem && native && identity:
 		return publishMessages{"Add " + q + " to the system certificate store?",
 			"Browsers, mail and VPN clients will be able to use this certificate and its private key to sign you in. ",
 			"Publishing " + q + "…", q + " could not be added to the system certificate store."}
-	case target == TargetSystem && native:
+	case target == app.TargetSystem && native:
 		return publishMessages{"Add " + q + " to the system certificate store?",
 			"Programs that use the system store will trust certificates it issues. ",
 			"Publishing " + q + "…", q + " could not be added to the system certificate store."}
-	case target == TargetSystem && !undo:
+	case target == app.TargetSystem && !undo:
 		return publishMessages{"Trust " + q + " system-wide?",
 			"Every program on this device will trust certificates it issues. ",
 			"Publishing " + q + "…", q + " could not be trusted system-wide."}
-	case target == TargetSystem:
+	case target == app.TargetSystem:
 		return publishMessages{"Stop trusting " + q + " system-wide?",
 			"Programs on this device will no longer trust certificates it issues. ",
 			"Removing " + q + "…", "certdesk could not stop trusting " + q + " system-wide."}
@@ -454,7 +466,10 @@ func (v *mainView) checkNow() {
 	ctxID := v.browser.workContext()
 	done := showBusy(v.win, "Checking the certificates of "+contextLabel(ctxID)+"…")
 	v.tasks.run(func() func() {
-		err := v.core.Pulse(context.Background(), ctxID)
+		rep, err := v.core.Pulse(context.Background(), ctxID)
+		if err == nil {
+			err = pulseProblem(rep)
+		}
 		return func() {
 			done()
 			if err != nil {

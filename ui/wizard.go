@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/store"
 )
@@ -21,10 +23,10 @@ import (
 // addServer is the server choice that registers a new one.
 const addServer = "Add a policy server…"
 
-var authLabels = map[string]string{
-	AuthPassword:    "User name and password",
-	AuthCertificate: "Certificate (key-based renewal)",
-	AuthAnonymous:   "Anonymous",
+var authLabels = map[app.Auth]string{
+	app.AuthPassword:    "User name and password",
+	app.AuthCertificate: "Certificate (key-based renewal)",
+	app.AuthAnonymous:   "Anonymous",
 }
 
 // wizard is the Request certificate wizard: server, template, subject
@@ -51,7 +53,7 @@ type wizard struct {
 	ctx     context.Context
 	stopAll context.CancelFunc
 
-	servers      []Server
+	servers      []serverRow
 	serverPick   *widget.RadioGroup
 	password     *widget.Entry // for a server without a saved password
 	url          *widget.Entry
@@ -62,7 +64,7 @@ type wizard struct {
 	savePassword *widget.Check
 	test         *widget.Button
 
-	templates    []Template
+	templates    []enroll.Template
 	templatePick *widget.RadioGroup
 	templateInfo *widget.Label
 
@@ -73,8 +75,8 @@ type wizard struct {
 	result      *widget.Label
 	openDetails *widget.Button
 
-	server   Server
-	template Template
+	server   serverRow
+	template enroll.Template
 }
 
 // newWizard builds the wizard for context ctxID; call start to show it.
@@ -101,7 +103,7 @@ func (z *wizard) start() {
 	z.dialog.Show()
 	z.busy("Loading the policy servers…")
 	z.tasks.run(func() func() {
-		servers, err := z.en.Servers(z.ctx, z.ctxID)
+		servers, err := listServers(z.ctx, z.en, z.ctxID)
 		if z.ctx.Err() != nil {
 			return nil // the wizard was closed
 		}
@@ -169,7 +171,7 @@ func (z *wizard) fail(sentence string, err error) {
 func (z *wizard) showServers() {
 	labels := []string{}
 	for _, s := range z.servers {
-		labels = append(labels, serverLabel(s))
+		labels = append(labels, serverLabel(s.Server))
 	}
 	labels = append(labels, addServer)
 	z.password = widget.NewPasswordEntry()
@@ -187,8 +189,8 @@ func (z *wizard) showServers() {
 	z.newPassword = widget.NewPasswordEntry()
 	z.savePassword = widget.NewCheck("Save the password in the keyring (needed for automatic renewal)", nil)
 	z.savePassword.SetChecked(true)
-	z.auth = widget.NewSelect([]string{authLabels[AuthPassword], authLabels[AuthCertificate], authLabels[AuthAnonymous]}, nil)
-	z.auth.SetSelected(authLabels[AuthPassword])
+	z.auth = widget.NewSelect([]string{authLabels[app.AuthPassword], authLabels[app.AuthCertificate], authLabels[app.AuthAnonymous]}, nil)
+	z.auth.SetSelected(authLabels[app.AuthPassword])
 	z.test = widget.NewButton("Test connection", z.testServer)
 	addForm := widget.NewForm(
 		widget.NewFormItem("Address", z.url),
@@ -202,7 +204,7 @@ func (z *wizard) showServers() {
 	z.serverPick = widget.NewRadioGroup(labels, func(choice string) {
 		addForm.Hidden = choice != addServer
 		s, ok := z.chosenServer()
-		passwordForm.Hidden = !ok || s.Auth != AuthPassword || s.PasswordSaved
+		passwordForm.Hidden = !ok || s.Auth != app.AuthPassword || s.passwordSaved
 		addForm.Refresh()
 		passwordForm.Refresh()
 	})
@@ -212,7 +214,7 @@ func (z *wizard) showServers() {
 	z.step("Policy server", container.NewVBox(intro, z.serverPick, passwordForm, addForm), nil, z.serverChosen)
 }
 
-func serverLabel(s Server) string {
+func serverLabel(s app.Server) string {
 	name := s.FriendlyName
 	if name == "" {
 		name = s.URL
@@ -220,18 +222,19 @@ func serverLabel(s Server) string {
 	return name + " (" + authLabels[s.Auth] + ")"
 }
 
-func (z *wizard) chosenServer() (Server, bool) {
+func (z *wizard) chosenServer() (serverRow, bool) {
 	for _, s := range z.servers {
-		if serverLabel(s) == z.serverPick.Selected {
+		if serverLabel(s.Server) == z.serverPick.Selected {
 			return s, true
 		}
 	}
-	return Server{}, false
+	return serverRow{}, false
 }
 
-func (z *wizard) serverOptions() ServerOptions {
-	o := ServerOptions{URL: strings.TrimSpace(z.url.Text), FriendlyName: z.friendlyName.Text,
-		Username: z.username.Text, Password: z.newPassword.Text, SavePassword: z.savePassword.Checked}
+// serverOptions describe the server being added, with its password.
+func (z *wizard) serverOptions() app.ServerOptions {
+	o := app.ServerOptions{URL: strings.TrimSpace(z.url.Text), FriendlyName: z.friendlyName.Text,
+		Username: z.username.Text, Password: z.newPassword.Text}
 	for k, l := range authLabels {
 		if l == z.auth.Selected {
 			o.Auth = k
@@ -250,7 +253,7 @@ func (z *wizard) testServer() {
 	z.test.Disable()
 	z.say("Connecting to " + o.URL + "…")
 	z.tasks.run(func() func() {
-		n, err := z.en.TestServer(z.ctx, z.ctxID, o)
+		pol, err := z.en.TestServer(z.ctx, z.ctxID, o)
 		if z.ctx.Err() != nil {
 			return nil // the wizard was closed
 		}
@@ -260,7 +263,7 @@ func (z *wizard) testServer() {
 				z.problem("The server did not answer as expected: " + err.Error())
 				return
 			}
-			z.say(fmt.Sprintf("Connected: the server offers %s.", plural(n, "template")))
+			z.say(fmt.Sprintf("Connected: the server offers %s.", plural(len(app.UsableTemplates(pol)), "template")))
 		}
 	})
 }
@@ -276,10 +279,20 @@ func (z *wizard) serverChosen() {
 		z.problem("The address is not valid: " + err.Error() + ".")
 		return
 	}
-	o := z.serverOptions()
+	o, save := z.serverOptions(), z.savePassword.Checked
+	pw := o.Password // for this request only, unless saved
+	if save {
+		pw = ""
+	} else {
+		o.Password = ""
+	}
 	z.busy("Adding " + o.URL + "…")
 	z.tasks.run(func() func() {
-		s, err := z.en.AddServer(z.ctx, z.ctxID, o)
+		added, err := z.en.AddServer(z.ctx, z.ctxID, o)
+		s := serverRow{Server: added}
+		if err == nil {
+			s.passwordSaved = added.Auth == app.AuthPassword && z.en.HasPassword(z.ctx, z.ctxID, added)
+		}
 		if z.ctx.Err() != nil {
 			return nil // the wizard was closed
 		}
@@ -291,10 +304,6 @@ func (z *wizard) serverChosen() {
 			}
 			z.servers = append(z.servers, s)
 			z.server = s
-			pw := ""
-			if !o.SavePassword {
-				pw = o.Password
-			}
 			z.password.SetText(pw)
 			z.loadTemplates(pw)
 		}
@@ -302,9 +311,9 @@ func (z *wizard) serverChosen() {
 }
 
 func (z *wizard) loadTemplates(password string) {
-	z.busy("Asking " + serverLabel(z.server) + " for its templates…")
+	z.busy("Asking " + serverLabel(z.server.Server) + " for its templates…")
 	z.tasks.run(func() func() {
-		ts, err := z.en.Templates(z.ctx, z.ctxID, z.server.ID, password)
+		pol, err := z.en.Policies(z.ctx, z.ctxID, z.server.ID, password, true)
 		if z.ctx.Err() != nil {
 			return nil // the wizard was closed
 		}
@@ -314,7 +323,7 @@ func (z *wizard) loadTemplates(password string) {
 				z.problem("The templates could not be read: " + err.Error())
 				return
 			}
-			z.templates = ts
+			z.templates = app.UsableTemplates(pol)
 			z.showTemplates()
 		}
 	})
@@ -323,7 +332,7 @@ func (z *wizard) loadTemplates(password string) {
 func (z *wizard) showTemplates() {
 	var labels []string
 	for _, t := range z.templates {
-		labels = append(labels, t.Name)
+		labels = append(labels, t.CommonName)
 	}
 	z.templateInfo = valueLabel("")
 	z.templatePick = widget.NewRadioGroup(labels, func(string) {
@@ -341,7 +350,7 @@ func (z *wizard) showTemplates() {
 	}
 	z.step("Template", body, z.showServers, func() {
 		z.template, _ = z.chosenTemplate()
-		if z.template.SubjectSupplied {
+		if suppliesNames(&z.template) {
 			z.showSubject()
 		} else {
 			z.showKey()
@@ -352,22 +361,28 @@ func (z *wizard) showTemplates() {
 	}
 }
 
-func (z *wizard) chosenTemplate() (Template, bool) {
+func (z *wizard) chosenTemplate() (enroll.Template, bool) {
 	for _, t := range z.templates {
-		if t.Name == z.templatePick.Selected {
+		if t.CommonName == z.templatePick.Selected {
 			return t, true
 		}
 	}
-	return Template{}, false
+	return enroll.Template{}, false
+}
+
+// suppliesNames reports whether the person names the certificate (subject
+// or DNS names) for template t.
+func suppliesNames(t *enroll.Template) bool {
+	return t.Flags.EnrolleeSuppliesSubject || t.Flags.EnrolleeSuppliesSubjectAltName
 }
 
 // describeTemplate says what a template issues, in plain words.
-func describeTemplate(t Template) string {
-	lines := []string{
-		"Valid for " + formatSpan(t.Validity),
-		fmt.Sprintf("Key: %s, at least %d bits", t.KeyAlgorithm, t.MinKeyBits),
+func describeTemplate(t enroll.Template) string {
+	lines := []string{"Valid for " + formatSpan(time.Duration(t.ValiditySeconds)*time.Second)}
+	if kt, err := t.KeyType(); err == nil {
+		lines = append(lines, "Key: "+kt.String()+" or stronger")
 	}
-	if t.SubjectSupplied {
+	if suppliesNames(&t) {
 		lines = append(lines, "You enter the name and DNS names of the certificate.")
 	} else {
 		lines = append(lines, "The CA fills in the name from your account.")
@@ -423,7 +438,7 @@ func (z *wizard) showSubject() {
 	z.dnsNames.OnChanged = check
 	form := widget.NewForm(widget.NewFormItem("Name (CN)", z.commonName), widget.NewFormItem("DNS names", z.dnsNames))
 	form.Items[1].HintText = "One per line"
-	z.step("Name of the certificate", container.NewVBox(valueLabel("The template "+z.template.Name+" asks you to name the certificate."), form),
+	z.step("Name of the certificate", container.NewVBox(valueLabel("The template "+z.template.CommonName+" asks you to name the certificate."), form),
 		z.showTemplates, z.showKey)
 	z.next.Disable()
 }
@@ -440,35 +455,33 @@ func (z *wizard) subjectProblem() error {
 	return nil
 }
 
-// keyChoices lists the keys the template allows, weakest first.
-func keyChoices(t Template) []string {
-	type choice struct {
-		label string
-		bits  int
-	}
-	all := []choice{{"RSA 2048", 2048}, {"RSA 3072", 3072}, {"RSA 4096", 4096}}
-	if t.KeyAlgorithm == "ECDSA" {
-		all = []choice{{"ECDSA P-256", 256}, {"ECDSA P-384", 384}}
-	}
+// keyLabels are the labels of keys (app.KeyChoices, app.AllKeys).
+func keyLabels(keys []app.KeyChoice) []string {
 	var out []string
-	for _, c := range all {
-		if c.bits >= t.MinKeyBits {
-			out = append(out, c.label)
-		}
+	for _, k := range keys {
+		out = append(out, k.Type.String())
 	}
 	return out
 }
 
-var keyCodes = map[string]string{"RSA 2048": "rsa2048", "RSA 3072": "rsa3072", "RSA 4096": "rsa4096", "ECDSA P-256": "p256", "ECDSA P-384": "p384"}
+// keyName is the -key spelling of the key of keys labelled label.
+func keyName(keys []app.KeyChoice, label string) string {
+	for _, k := range keys {
+		if k.Type.String() == label {
+			return k.Name
+		}
+	}
+	return ""
+}
 
 func (z *wizard) showKey() {
-	choices := keyChoices(z.template)
+	choices := keyLabels(app.KeyChoices(&z.template))
 	z.keyPick = widget.NewSelect(choices, nil)
 	if len(choices) > 0 {
 		z.keyPick.SetSelected(choices[0])
 	}
 	back := z.showTemplates
-	if z.template.SubjectSupplied {
+	if suppliesNames(&z.template) {
 		back = func() {
 			cn, dns := z.commonName.Text, z.dnsNames.Text
 			z.showSubject()
@@ -483,10 +496,10 @@ func (z *wizard) showKey() {
 }
 
 // request builds the enrollment request from the steps.
-func (z *wizard) request() EnrollRequest {
-	r := EnrollRequest{Context: z.ctxID, Server: z.server.ID, Template: z.template.Name,
-		Key: keyCodes[z.keyPick.Selected], Password: z.password.Text}
-	if z.template.SubjectSupplied {
+func (z *wizard) request() app.EnrollRequest {
+	r := app.EnrollRequest{Context: z.ctxID, Server: z.server.ID, Template: z.template.CommonName,
+		Key: keyName(app.KeyChoices(&z.template), z.keyPick.Selected), Password: z.password.Text}
+	if suppliesNames(&z.template) {
 		r.Subject = "CN=" + strings.TrimSpace(z.commonName.Text)
 		r.DNSNames = splitLines(z.dnsNames.Text)
 	}
@@ -499,7 +512,7 @@ func (z *wizard) submit() {
 	ctx, cancel := context.WithCancel(z.ctx)
 	z.stopped = cancel
 	bar := widget.NewProgressBarInfinite()
-	z.step("Requesting", container.NewVBox(valueLabel("Asking "+serverLabel(z.server)+" for a "+z.template.Name+" certificate…"), bar), nil, nil)
+	z.step("Requesting", container.NewVBox(valueLabel("Asking "+serverLabel(z.server.Server)+" for a "+z.template.CommonName+" certificate…"), bar), nil, nil)
 	z.tasks.run(func() func() {
 		res, err := z.en.Enroll(ctx, r)
 		cancelled := ctx.Err() != nil
@@ -519,17 +532,17 @@ func (z *wizard) submit() {
 	})
 }
 
-func (z *wizard) showResult(res *EnrollResult) {
+func (z *wizard) showResult(res *app.EnrollResult) {
 	z.openDetails = widget.NewButton("Show the certificate", func() {
 		z.dialog.Hide()
 		z.issued(res.Thumbprint)
 	})
 	var text string
-	if res.Status == "pending" {
+	if res.Status == app.StatusPending {
 		text = fmt.Sprintf("Your request %s is waiting for a CA administrator to approve it. certdesk checks it at every renewal check and installs the certificate when it is issued.", res.RequestID)
 		z.openDetails.Hide()
 	} else {
-		text = fmt.Sprintf("Your certificate “%s” was issued and installed in Personal. It is valid until %s.", res.Subject, formatDate(res.NotAfter))
+		text = fmt.Sprintf("Your certificate “%s” was issued and installed in Personal. It is valid until %s.", app.CommonName(res.Subject), formatDate(res.NotAfter))
 	}
 	z.result = valueLabel(text)
 	z.step("Done", container.NewVBox(z.result, z.openDetails), nil, nil)
