@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/test"
+
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/internal/demo"

@@ -9,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll"
 )
