@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -196,12 +195,7 @@ func (r *requestsView) showOffline() {
 	f := &csrForm{commonName: widget.NewEntry(), dnsNames: widget.NewMultiLineEntry(),
 		key: widget.NewSelect(keyLabels(app.AllKeys()), nil)}
 	f.key.SetSelected(f.key.Options[0])
-	f.commonName.Validator = func(s string) error {
-		if strings.ContainsAny(s, ",=+;<>\"\\") {
-			return errors.New("the name may not contain , = + ; < > \" or \\")
-		}
-		return nil
-	}
+	f.commonName.Validator = validateCommonName
 	f.dnsNames.Validator = validateDNSNames
 	r.csr = f
 	c := r.context()

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -219,12 +218,7 @@ func (f *serverForm) options() app.ServerOptions {
 func (s *serversView) showForm(sv serverRow) {
 	f := &serverForm{url: widget.NewEntry(), name: widget.NewEntry(), username: widget.NewEntry(), password: widget.NewPasswordEntry(),
 		save: widget.NewCheck("Save in the keyring", nil), autoEnroll: widget.NewCheck("Renew and enroll automatically", nil)}
-	f.url.Validator = func(v string) error {
-		if !strings.HasPrefix(v, "https://") {
-			return errors.New("the address must start with https://")
-		}
-		return nil
-	}
+	f.url.Validator = validateServerURL
 	f.auth = widget.NewSelect([]string{authLabels[app.AuthPassword], authLabels[app.AuthCertificate], authLabels[app.AuthAnonymous]}, nil)
 	f.auth.SetSelected(authLabels[app.AuthPassword])
 	f.save.SetChecked(true)

@@ -14,6 +14,15 @@ import (
 // The wizard's first step: choose a registered policy server, or add and
 // test a new one.
 
+// validateServerURL is the address check of the server forms, before
+// app.Core.AddServer checks it in full.
+func validateServerURL(s string) error {
+	if !strings.HasPrefix(s, "https://") {
+		return errors.New("the address must start with https://")
+	}
+	return nil
+}
+
 // addServer is the server choice that registers a new one.
 const addServer = "Add a policy server…"
 
@@ -33,12 +42,7 @@ func (z *wizard) showServers() {
 	z.password.SetPlaceHolder("Password for this request")
 	z.url = widget.NewEntry()
 	z.url.SetPlaceHolder("https://cep.corp.example.com/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP")
-	z.url.Validator = func(s string) error {
-		if !strings.HasPrefix(s, "https://") {
-			return errors.New("the address must start with https://")
-		}
-		return nil
-	}
+	z.url.Validator = validateServerURL
 	z.friendlyName = widget.NewEntry()
 	z.username = widget.NewEntry()
 	z.newPassword = widget.NewPasswordEntry()

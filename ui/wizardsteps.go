@@ -124,10 +124,7 @@ func (z *wizard) showSubject() {
 		if strings.TrimSpace(s) == "" {
 			return errors.New("enter the name of the certificate")
 		}
-		if strings.ContainsAny(s, ",=+;<>\"\\") {
-			return errors.New("the name may not contain , = + ; < > \" or \\")
-		}
-		return nil
+		return validateCommonName(s)
 	}
 	z.dnsNames = widget.NewMultiLineEntry()
 	z.dnsNames.SetPlaceHolder("kiosk01.corp.example.com\nkiosk01")
@@ -149,6 +146,15 @@ func (z *wizard) showSubject() {
 	z.step("Name of the certificate", container.NewVBox(valueLabel("The template "+z.template.CommonName+" asks you to name the certificate."), form),
 		z.showTemplates, z.showKey)
 	z.next.Disable()
+}
+
+// validateCommonName keeps out of a common name the characters that would
+// change the subject "CN=" + name the forms build.
+func validateCommonName(s string) error {
+	if strings.ContainsAny(s, ",=+;<>\"\\") {
+		return errors.New("the name may not contain , = + ; < > \" or \\")
+	}
+	return nil
 }
 
 // subjectProblem validates the subject form; the sentence starts upper-case.
