@@ -146,6 +146,27 @@ func (z *wizard) busy(text string) {
 	z.say(text)
 }
 
+// ask runs work off the UI thread with Next disabled and busy said; unless
+// the wizard was closed meanwhile, it then shows failed followed by the
+// error, Next enabled again, or runs done on the UI thread.
+func (z *wizard) ask(busy, failed string, work func() error, done func()) {
+	z.busy(busy)
+	z.tasks.run(func() func() {
+		err := work()
+		if z.ctx.Err() != nil {
+			return nil // the wizard was closed
+		}
+		return func() {
+			if err != nil {
+				z.next.Enable()
+				z.problem(failed + err.Error())
+				return
+			}
+			done()
+		}
+	})
+}
+
 // fail shows an error as the wizard's last step.
 func (z *wizard) fail(sentence string, err error) {
 	detail := valueLabel(err.Error())

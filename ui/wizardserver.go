@@ -145,26 +145,17 @@ func (z *wizard) serverChosen() {
 	} else {
 		o.Password = ""
 	}
-	z.busy("Adding " + o.URL + "…")
-	z.tasks.run(func() func() {
+	var s serverRow
+	z.ask("Adding "+o.URL+"…", "The server could not be added: ", func() error {
 		added, err := z.en.AddServer(z.ctx, z.ctxID, o)
-		s := serverRow{Server: added}
 		if err == nil {
-			s.passwordSaved = added.Auth == app.AuthPassword && z.en.HasPassword(z.ctx, z.ctxID, added)
+			s = serverRow{Server: added, passwordSaved: added.Auth == app.AuthPassword && z.en.HasPassword(z.ctx, z.ctxID, added)}
 		}
-		if z.ctx.Err() != nil {
-			return nil // the wizard was closed
-		}
-		return func() {
-			if err != nil {
-				z.next.Enable()
-				z.problem("The server could not be added: " + err.Error())
-				return
-			}
-			z.servers = append(z.servers, s)
-			z.server = s
-			z.password.SetText(pw)
-			z.loadTemplates(pw)
-		}
+		return err
+	}, func() {
+		z.servers = append(z.servers, s)
+		z.server = s
+		z.password.SetText(pw)
+		z.loadTemplates(pw)
 	})
 }

@@ -19,21 +19,13 @@ import (
 // (when the template lets the person supply them) and key.
 
 func (z *wizard) loadTemplates(password string) {
-	z.busy("Asking " + serverLabel(z.server.Server) + " for its templates…")
-	z.tasks.run(func() func() {
-		pol, err := z.en.Policies(z.ctx, z.ctxID, z.server.ID, password, true)
-		if z.ctx.Err() != nil {
-			return nil // the wizard was closed
-		}
-		return func() {
-			if err != nil {
-				z.next.Enable()
-				z.problem("The templates could not be read: " + err.Error())
-				return
-			}
-			z.templates = app.UsableTemplates(pol)
-			z.showTemplates()
-		}
+	var pol *enroll.Policies
+	z.ask("Asking "+serverLabel(z.server.Server)+" for its templates…", "The templates could not be read: ", func() (err error) {
+		pol, err = z.en.Policies(z.ctx, z.ctxID, z.server.ID, password, true)
+		return err
+	}, func() {
+		z.templates = app.UsableTemplates(pol)
+		z.showTemplates()
 	})
 }
 
