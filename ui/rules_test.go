@@ -1,16 +1,20 @@
 package ui
 
 import (
+	"bytes"
 	"context"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/internal/cli"
 	"github.com/certdesk/certdesk/internal/demo"
 	"github.com/certdesk/certdesk/store"
 )
@@ -107,6 +111,44 @@ func TestHistoryOutcomesAgree(t *testing.T) {
 		}
 		if !slices.Contains(v.history.filter.Options, o.Text()) {
 			t.Errorf("the filter lacks %q", o.Text())
+		}
+	}
+}
+
+// TestHistoryWordsAgreeWithCLI: over the same history file, the history
+// view and "certdesk history" word every outcome alike.
+func TestHistoryWordsAgreeWithCLI(t *testing.T) {
+	test.NewTempApp(t)
+	root := t.TempDir()
+	core := newMemCore(t, root)
+	h, err := core.History(store.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, o := range app.Outcomes {
+		r := app.Record{Time: testNow.Add(time.Duration(i) * time.Minute), Context: "user", Subject: "CN=cert" + strconv.Itoa(i),
+			Action: app.ActionRenew, Outcome: o}
+		if err := h.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv(store.RootEnv, root)
+	var out, errb bytes.Buffer
+	if code := cli.Run([]string{"history", "-context", "user"}, strings.NewReader(""), &out, &errb, nil); code != 0 {
+		t.Fatalf("certdesk history: %d %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")[1:] // oldest first, after the header
+	v := newHistoryView(newAppCore(core, nil), &tasks{inline: true}, func() store.Context { return store.User })
+	v.reload()
+	if len(v.records) != len(app.Outcomes) || len(lines) != len(app.Outcomes) {
+		t.Fatalf("GUI %d records, CLI %d lines: %s", len(v.records), len(lines), out.String())
+	}
+	cell := widget.NewLabel("")
+	for i := range v.records {
+		v.update(widget.TableCellID{Row: i, Col: 3}, cell)
+		line := lines[len(lines)-1-i] // the view is newest first
+		if !strings.Contains(line, "  "+cell.Text+"  ") {
+			t.Errorf("the GUI says %q, the CLI %q", cell.Text, line)
 		}
 	}
 }
