@@ -7,7 +7,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -266,10 +265,72 @@ func IsKeyName(s string) bool {
 	return ok
 }
 
-// chooseKey returns the template's key, or the asked one when it is the
-// same algorithm and at least as strong: a CA refuses weaker keys
-// (CERTSRV_E_KEY_LENGTH) and other algorithms (NTE_BAD_ALGID) anyway, but
-// a clear sentence before the network is kinder.
+// keyOrder is keyNames weakest first within each algorithm.
+var keyOrder = []string{"rsa2048", "rsa3072", "rsa4096", "p256", "p384"}
+
+// KeyChoice is a key Enroll can make for a template: Name is its -key
+// spelling (EnrollRequest.Key), Type what it is ("RSA 3072").
+type KeyChoice struct {
+	Name string
+	Type enroll.KeyType
+}
+
+// AllKeys lists every key certdesk makes (RequestNew's choices), RSA then
+// ECDSA, weakest first.
+func AllKeys() []KeyChoice {
+	out := make([]KeyChoice, len(keyOrder))
+	for i, name := range keyOrder {
+		out[i] = KeyChoice{Name: name, Type: keyNames[name]}
+	}
+	return out
+}
+
+// KeyChoices lists the keys Enroll accepts for t, the template's own
+// first, then the stronger ones of the same algorithm; none when certdesk
+// cannot make the template's key. The command line's -key and the GUI's
+// key step both follow it.
+func KeyChoices(t *enroll.Template) []KeyChoice {
+	kt, err := t.KeyType()
+	if err != nil {
+		return nil
+	}
+	var out []KeyChoice
+	for _, k := range AllKeys() {
+		if allows(kt, k.Type) {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// allows reports whether key w may replace the template's key kt: the
+// same algorithm, at least as strong.
+func allows(kt, w enroll.KeyType) bool { return w.Algorithm == kt.Algorithm && w.Bits >= kt.Bits }
+
+// Enrollable reports whether this person may enroll for t and certdesk
+// can make its key: the templates the GUI's wizard offers and "certdesk
+// templates" marks enroll.
+func Enrollable(t *enroll.Template) bool {
+	_, err := t.KeyType()
+	return t.Usable() && err == nil
+}
+
+// UsableTemplates returns the templates of p that are Enrollable, in the
+// policy's order.
+func UsableTemplates(p *enroll.Policies) []enroll.Template {
+	var out []enroll.Template
+	for _, t := range p.Templates {
+		if Enrollable(&t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// chooseKey returns the template's key, or the asked one when KeyChoices
+// allows it: a CA refuses weaker keys (CERTSRV_E_KEY_LENGTH) and other
+// algorithms (NTE_BAD_ALGID) anyway, but a clear sentence before the
+// network is kinder.
 func chooseKey(t *enroll.Template, want string) (enroll.KeyType, error) {
 	kt, err := t.KeyType()
 	if err != nil || want == "" {
@@ -281,14 +342,11 @@ func chooseKey(t *enroll.Template, want string) (enroll.KeyType, error) {
 		return kt, fmt.Errorf("unknown key %q: use rsa2048, rsa3072, rsa4096, p256 or p384", want)
 	case w.Algorithm != kt.Algorithm:
 		return kt, fmt.Errorf("template %q asks for an %s key, not %s", t.CommonName, kt, w)
-	case w.Bits < kt.Bits:
+	case !allows(kt, w):
 		return kt, fmt.Errorf("template %q asks for at least %s; %s is weaker", t.CommonName, kt, w)
 	}
 	return w, nil
 }
-
-// dnsName matches a host name or a wildcard one (RFC 1123 labels).
-var dnsName = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)*[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$`)
 
 // checkNames allows a subject and SANs only where the template lets the
 // enrollee supply them, and validates them.
@@ -306,8 +364,8 @@ func checkNames(t *enroll.Template, subject string, dns []string) error {
 		return fmt.Errorf("template %q does not take DNS names from the request; drop -dns", t.CommonName)
 	}
 	for _, d := range dns {
-		if len(d) > 253 || !dnsName.MatchString(d) {
-			return fmt.Errorf("%q is not a DNS name", d)
+		if err := enroll.CheckDNSName(d); err != nil {
+			return err
 		}
 	}
 	if f.EnrolleeSuppliesSubject && subject == "" && len(dns) == 0 {
@@ -316,17 +374,36 @@ func checkNames(t *enroll.Template, subject string, dns []string) error {
 	return nil
 }
 
+// parseSubject parses an RFC 4514 name (enroll.ParseDN); ok is false for
+// an empty or unparsable one.
+func parseSubject(dn string) (n pkix.Name, ok bool) {
+	der, err := enroll.ParseDN(dn)
+	if err != nil || dn == "" {
+		return n, false
+	}
+	var rdn pkix.RDNSequence
+	if _, err := asn1.Unmarshal(der, &rdn); err != nil {
+		return n, false
+	}
+	n.FillFromRDNSequence(&rdn)
+	return n, true
+}
+
+// CommonName returns the common name of an RFC 4514 subject as the core's
+// results, records and events carry it, or the subject itself when it has
+// none or cannot be parsed: what a person calls the certificate.
+func CommonName(dn string) string {
+	if n, ok := parseSubject(dn); ok && n.CommonName != "" {
+		return n.CommonName
+	}
+	return dn
+}
+
 // placeholderSubject is the subject of a pending request's placeholder:
 // the requested one, else a name a person recognises in the Request store.
 func placeholderSubject(dn, template string) pkix.Name {
-	var n pkix.Name
-	if der, err := enroll.ParseDN(dn); err == nil && dn != "" {
-		var rdn pkix.RDNSequence
-		if _, err := asn1.Unmarshal(der, &rdn); err == nil {
-			n.FillFromRDNSequence(&rdn)
-			return n
-		}
+	if n, ok := parseSubject(dn); ok {
+		return n
 	}
-	n.CommonName = "certdesk request (" + template + ")"
-	return n
+	return pkix.Name{CommonName: "certdesk request (" + template + ")"}
 }

@@ -339,3 +339,45 @@ func TestEnrollWithoutKeyringSendsNothing(t *testing.T) {
 		t.Errorf("My holds %v", my)
 	}
 }
+
+func TestCommonName(t *testing.T) {
+	for dn, want := range map[string]string{
+		"CN=demo@certdesk.test,OU=Users": "demo@certdesk.test",
+		`OU=Users,CN=a\,b`:               "a,b",
+		"CN=kiosk01.demo.test":           "kiosk01.demo.test",
+		"O=Example":                      "O=Example",
+		"kiosk01":                        "kiosk01",
+		"":                               "",
+		// A multi-valued name is shown whole: enroll.ParseDN does not
+		// take them, and certificates rarely carry them.
+		"cn=x+OU=y": "cn=x+OU=y",
+	} {
+		if got := CommonName(dn); got != want {
+			t.Errorf("CommonName(%q) = %q, want %q", dn, got, want)
+		}
+	}
+}
+
+// TestKeyChoicesAreChooseKey: the keys KeyChoices offers for a template
+// (the GUI's key step) are exactly those chooseKey accepts (enroll -key).
+func TestKeyChoicesAreChooseKey(t *testing.T) {
+	for _, tmpl := range []enroll.Template{
+		{CommonName: "rsa"},
+		{CommonName: "rsa3072", MinimalKeyLength: 3072},
+		{CommonName: "rsa4096", MinimalKeyLength: 4096},
+		{CommonName: "ec", KeyAlgorithm: "1.2.840.10045.2.1", MinimalKeyLength: 256},
+		{CommonName: "p384", KeyAlgorithm: "1.3.132.0.34"},
+		{CommonName: "dsa", KeyAlgorithm: "1.2.840.10040.4.1"},
+	} {
+		offered := map[string]bool{}
+		for _, k := range KeyChoices(&tmpl) {
+			offered[k.Name] = true
+		}
+		for _, k := range AllKeys() {
+			_, err := chooseKey(&tmpl, k.Name)
+			if (err == nil) != offered[k.Name] {
+				t.Errorf("%s: %s offered %v, chooseKey: %v", tmpl.CommonName, k.Name, offered[k.Name], err)
+			}
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,6 +50,36 @@ const (
 	OutcomePending    Outcome = "pending"
 	OutcomeDenied     Outcome = "denied"
 )
+
+// Outcomes lists the outcomes in the order the command line and the GUI
+// offer them as filters.
+var Outcomes = []Outcome{OutcomeOK, OutcomeFailed, OutcomePending, OutcomeDenied, OutcomeNothingDue}
+
+// ParseOutcome parses an outcome's name ("ok", "nothing-due", …); ""
+// stands for every outcome.
+func ParseOutcome(s string) (Outcome, error) {
+	if o := Outcome(s); o == "" || slices.Contains(Outcomes, o) {
+		return o, nil
+	}
+	return "", fmt.Errorf("unknown outcome %q: use ok, nothing-due, failed, pending or denied", s)
+}
+
+// Text is the outcome in words, as the command line and the GUI show it.
+func (o Outcome) Text() string {
+	switch o {
+	case OutcomeOK:
+		return "Succeeded"
+	case OutcomeNothingDue:
+		return "Nothing due"
+	case OutcomeFailed:
+		return "Failed"
+	case OutcomePending:
+		return "Pending"
+	case OutcomeDenied:
+		return "Denied"
+	}
+	return string(o)
+}
 
 // Record is one line of the history. Its JSON form is the stable shape of
 // "certdesk history -json" (docs/renewal.md).

@@ -222,8 +222,8 @@ func (c *Core) RequestNew(ctx context.Context, cx store.Context, r OfflineReques
 		return nil, store.Entry{}, fmt.Errorf("subject %q: %w", r.Subject, err)
 	}
 	for _, d := range r.DNSNames {
-		if len(d) > 253 || !dnsName.MatchString(d) {
-			return nil, store.Entry{}, fmt.Errorf("%q is not a DNS name", d)
+		if err := enroll.CheckDNSName(d); err != nil {
+			return nil, store.Entry{}, err
 		}
 	}
 	name := r.Key

@@ -362,7 +362,7 @@ func ParseDN(s string) ([]byte, error) {
 // e-mail addresses before the CA sees them.
 func checkSANs(dns, emails []string) error {
 	for _, d := range dns {
-		if !validDNS(strings.TrimPrefix(d, "*.")) {
+		if CheckDNSName(d) != nil {
 			return fmt.Errorf("enroll: %q is not a valid DNS name", d)
 		}
 	}
@@ -375,6 +375,21 @@ func checkSANs(dns, emails []string) error {
 	return nil
 }
 
+// CheckDNSName reports whether d may be a DNS name of a certificate:
+// letter-digit-hyphen labels of 1 to 63 characters that neither start nor
+// end with a hyphen, an optional leading "*." wildcard, at most 253
+// characters in all, and no trailing dot (RFC 5280's preferred name
+// syntax). It is the one rule the core, the command line and the GUI's
+// wizard apply.
+func CheckDNSName(d string) error {
+	if len(d) > 253 || strings.HasSuffix(d, ".") || !validDNS(strings.TrimPrefix(d, "*.")) {
+		return fmt.Errorf("%q is not a DNS name", d)
+	}
+	return nil
+}
+
+// validDNS reports whether d is letter-digit-hyphen labels of at most 63
+// characters, 253 in all; a trailing dot is allowed (e-mail domains).
 func validDNS(d string) bool {
 	if d == "" || len(d) > 253 {
 		return false

@@ -1,11 +1,8 @@
 package ui
 
 import (
-	"cmp"
 	"context"
-	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -13,59 +10,9 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/certdesk/certdesk/internal/safetext"
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
-
-// The columns of the certificate table.
-const (
-	colSubject = iota
-	colIssuer
-	colExpires
-	colStatus
-	colTemplate
-	colKey
-	numCols
-)
-
-var colTitles = [numCols]string{"Issued to", "Issued by", "Expires", "Status", "Template", "Key"}
-var colWidths = [numCols]float32{230, 190, 230, 110, 130, 50}
-
-// row is an entry with everything the table shows worked out once, so
-// filtering and sorting 10,000 rows stay fast.
-type row struct {
-	*store.Entry              // into the slice List returned, not a copy
-	subject, issuer, template string
-	status                    Status
-	search                    string // searchText, once made
-}
-
-func newRow(e *store.Entry, now time.Time) row {
-	r := row{Entry: e, subject: e.SubjectCN, issuer: e.IssuerCN, template: e.Meta.TemplateName}
-	if r.subject == "" {
-		r.subject = e.Subject
-	}
-	if r.issuer == "" {
-		r.issuer = e.Issuer
-	}
-	if r.template == "" {
-		r.template = e.Meta.TemplateOID
-	}
-	r.status = statusOf(e.NotBefore, e.NotAfter, e.Meta.Archived, now)
-	// The cells show these; the search matches the unescaped fields.
-	r.subject, r.issuer, r.template = safetext.Escape(r.subject), safetext.Escape(r.issuer), safetext.Escape(r.template)
-	return r
-}
-
-// searchText is the lower-case text the search box matches, made on the
-// first search rather than for every row of a large store at start-up.
-func (r *row) searchText() string {
-	if r.search == "" {
-		r.search = strings.ToLower(strings.Join(append([]string{
-			r.Subject, r.Issuer, r.Thumbprint, r.SHA256, r.template, r.Meta.FriendlyName}, r.SANs...), "\n"))
-	}
-	return r.search
-}
 
 // browser is the store browser: the tree of contexts and stores, the table
 // of the selected store with search and sorting, and the details of the
@@ -103,7 +50,7 @@ type browser struct {
 	// pub is where the entry pubOf ("context/store/thumbprint") is
 	// published, as its details last fetched it; pubOf is "" when the
 	// fetch failed or the core is no Publisher.
-	pub   Publication
+	pub   app.Publication
 	pubOf string
 }
 
@@ -294,9 +241,9 @@ func (b *browser) current() (row, bool) {
 
 // publication returns where r, of the current store, is published, and
 // whether that is known: its details fetched it without error.
-func (b *browser) publication(r row) (Publication, bool) {
+func (b *browser) publication(r row) (app.Publication, bool) {
 	if b.pubOf == "" || b.pubOf != string(b.contextID)+"/"+string(b.store)+"/"+r.Thumbprint {
-		return Publication{}, false
+		return app.Publication{}, false
 	}
 	return b.pub, true
 }
@@ -304,22 +251,7 @@ func (b *browser) publication(r row) (Publication, bool) {
 // applyFilter recomputes the shown rows from the search text, the archived
 // toggle and the sort order.
 func (b *browser) applyFilter() {
-	q := strings.ToLower(strings.TrimSpace(b.search.Text))
-	// Sort pointers: rows are large, and a 10,000-row store is sorted at
-	// start-up.
-	shown := make([]*row, 0, len(b.all))
-	for i := range b.all {
-		r := &b.all[i]
-		if r.Meta.Archived && !b.archived.Checked {
-			continue
-		}
-		if q != "" && !strings.Contains(r.searchText(), q) {
-			continue
-		}
-		shown = append(shown, r)
-	}
-	slices.SortStableFunc(shown, b.compare)
-	rows := shown
+	rows := filterRows(b.all, b.search.Text, b.archived.Checked, b.sortCol, b.sortDesc)
 	b.rows = rows
 
 	// Keep the selection (or select the entry to reveal) if it is shown.
@@ -352,38 +284,6 @@ func (b *browser) applyFilter() {
 	}
 }
 
-func (b *browser) compare(x, y *row) int {
-	var c int
-	switch b.sortCol {
-	case colSubject:
-		c = cmp.Compare(strings.ToLower(x.subject), strings.ToLower(y.subject))
-	case colIssuer:
-		c = cmp.Compare(strings.ToLower(x.issuer), strings.ToLower(y.issuer))
-	case colExpires:
-		c = x.NotAfter.Compare(y.NotAfter)
-	case colStatus:
-		c = cmp.Compare(x.status, y.status)
-	case colTemplate:
-		c = cmp.Compare(strings.ToLower(x.template), strings.ToLower(y.template))
-	case colKey:
-		c = cmp.Compare(btoi(y.HasKey), btoi(x.HasKey))
-	}
-	if c == 0 && b.sortCol != colExpires {
-		c = x.NotAfter.Compare(y.NotAfter)
-	}
-	if b.sortDesc {
-		return -c
-	}
-	return c
-}
-
-func btoi(v bool) int {
-	if v {
-		return 1
-	}
-	return 0
-}
-
 // sortBy sorts by a column; sorting by the same column again reverses.
 func (b *browser) sortBy(col int) {
 	if b.sortCol == col {
@@ -413,9 +313,9 @@ func (b *browser) selectRow(r row) {
 			chain = &store.Chain{Error: err.Error()}
 		}
 		published, pubOf := "", ""
-		var pub Publication
+		var pub app.Publication
 		if p, ok := b.core.(Publisher); ok {
-			pub, err = p.Publication(ctx, ctxID, n, r.Thumbprint)
+			pub, err = publicationOf(p, ctxID, n, r.Thumbprint)
 			published = publicationText(pub, err)
 			if err == nil {
 				pubOf = string(ctxID) + "/" + string(n) + "/" + r.Thumbprint
@@ -432,140 +332,4 @@ func (b *browser) selectRow(r row) {
 			}
 		}
 	})
-}
-
-func (b *browser) cellCreate() fyne.CanvasObject {
-	l := widget.NewLabel("")
-	l.Truncation = fyne.TextTruncateEllipsis
-	icon := widget.NewIcon(keyIcon)
-	return container.NewStack(l, container.NewCenter(icon))
-}
-
-func (b *browser) cellUpdate(id widget.TableCellID, o fyne.CanvasObject) {
-	stack := o.(*fyne.Container)
-	l := stack.Objects[0].(*widget.Label)
-	icon := stack.Objects[1].(*fyne.Container)
-	if id.Row >= len(b.rows) {
-		return
-	}
-	r := b.rows[id.Row]
-	text, imp := "", widget.MediumImportance
-	switch id.Col {
-	case colSubject:
-		text = r.subject
-	case colIssuer:
-		text = r.issuer
-	case colExpires:
-		// Made for the visible cells only, and current at each redraw.
-		text = r.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(r.NotAfter, b.now())
-	case colStatus:
-		text, imp = r.status.String(), r.status.importance()
-	case colTemplate:
-		text = r.template
-	}
-	icon.Hidden = id.Col != colKey || !r.HasKey
-	if l.Text != text || l.Importance != imp {
-		l.Text, l.Importance = text, imp
-		l.Refresh()
-	}
-}
-
-func (b *browser) headerUpdate(id widget.TableCellID, o fyne.CanvasObject) {
-	h := o.(*widget.Button)
-	if id.Col < 0 || id.Col >= numCols {
-		return
-	}
-	h.SetText(colTitles[id.Col])
-	switch {
-	case id.Col != b.sortCol:
-		h.SetIcon(nil)
-	case b.sortDesc:
-		h.SetIcon(theme.MenuDropUpIcon())
-	default:
-		h.SetIcon(theme.MenuDropDownIcon())
-	}
-	col := id.Col
-	h.OnTapped = func() { b.sortBy(col) }
-}
-
-// Tree node ids are a context id, or "context/store".
-func (b *browser) treeChildren(uid widget.TreeNodeID) []widget.TreeNodeID {
-	var ids []widget.TreeNodeID
-	if uid == "" {
-		for _, c := range b.contexts {
-			ids = append(ids, string(c.ID))
-		}
-		return ids
-	}
-	for _, c := range b.contexts {
-		if string(c.ID) == uid {
-			for _, s := range c.Stores {
-				ids = append(ids, uid+"/"+string(s.Name))
-			}
-		}
-	}
-	return ids
-}
-
-func (b *browser) treeBranch(uid widget.TreeNodeID) bool {
-	return !strings.Contains(uid, "/")
-}
-
-func (b *browser) treeCreate(bool) fyne.CanvasObject {
-	return container.NewHBox(widget.NewIcon(nil), widget.NewLabel(""))
-}
-
-func (b *browser) treeUpdate(uid widget.TreeNodeID, branch bool, o fyne.CanvasObject) {
-	box := o.(*fyne.Container)
-	icon, label := box.Objects[0].(*widget.Icon), box.Objects[1].(*widget.Label)
-	ctxID, n, _ := strings.Cut(uid, "/")
-	for _, c := range b.contexts {
-		if string(c.ID) != ctxID {
-			continue
-		}
-		if branch {
-			label.SetText(contextLabel(c.ID))
-			switch {
-			case c.Native:
-				icon.SetResource(theme.StorageIcon())
-			case c.ReadOnly:
-				icon.SetResource(theme.NewDisabledResource(theme.ComputerIcon()))
-				label.SetText(contextLabel(c.ID) + " (read-only)")
-			case c.ID == "machine":
-				icon.SetResource(theme.ComputerIcon())
-			case c.ID == "user":
-				icon.SetResource(theme.AccountIcon())
-			default:
-				icon.SetResource(theme.FileApplicationIcon())
-			}
-			return
-		}
-		for _, s := range c.Stores {
-			if string(s.Name) == n {
-				icon.SetResource(storeIcon(s.Name))
-				label.SetText(storeLabel(s.Name) + " (" + strconv.Itoa(s.Count) + ")")
-			}
-		}
-	}
-}
-
-func storeIcon(name store.Name) fyne.Resource {
-	switch name {
-	case store.My:
-		return keyIcon
-	case store.Root:
-		return theme.NewSuccessThemedResource(theme.ConfirmIcon())
-	case store.Request:
-		return theme.HistoryIcon()
-	}
-	return theme.FolderIcon()
-}
-
-func (b *browser) treeSelected(uid widget.TreeNodeID) {
-	ctxID, n, ok := strings.Cut(uid, "/")
-	if !ok {
-		b.tree.OpenBranch(uid)
-		return
-	}
-	b.open(store.Context(ctxID), store.Name(n))
 }

@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
@@ -210,21 +211,25 @@ func valueLabel(s string) *widget.Label {
 	return l
 }
 
-// publicationText says where an entry is published, or "" when nowhere:
-// "trusted system-wide; available to browsers".
-func publicationText(p Publication, err error) string {
+// publicationText says where an entry is published in the core's words
+// (app.Publication.Summary, as "certdesk store show" says it), "" when
+// nowhere.
+func publicationText(p app.Publication, err error) string {
 	if err != nil {
 		return "unknown (" + safetext.Escape(err.Error()) + ")"
 	}
-	var parts []string
-	switch {
-	case p.System && p.Native:
-		parts = append(parts, "in the system certificate store")
-	case p.System:
-		parts = append(parts, "trusted system-wide")
+	return safetext.Escape(p.Summary())
+}
+
+// publicationOf returns where entry thumbprint of store n of context c is
+// published, as the core recorded it.
+func publicationOf(p Publisher, c store.Context, n store.Name, thumbprint string) (app.Publication, error) {
+	all, err := p.Published(c)
+	if err != nil {
+		return app.Publication{}, err
 	}
-	if p.Browsers > 0 {
-		parts = append(parts, "available to browsers")
+	if pub, ok := all[thumbprint]; ok && pub.Store == n {
+		return pub, nil
 	}
-	return strings.Join(parts, "; ")
+	return app.Publication{}, nil
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
@@ -278,4 +280,38 @@ func formatKeyUsage(ku x509.KeyUsage) []string {
 		}
 	}
 	return out
+}
+
+// renewalProblem is what a renewal that did not install a new certificate
+// says, or nil when it did.
+func renewalProblem(o app.RenewalOutcome) error {
+	switch o.Outcome {
+	case app.OutcomeOK:
+		return nil
+	case app.OutcomePending:
+		return errors.New("the CA took the renewal request but has not issued the new certificate yet; certdesk installs it when it does")
+	}
+	if o.Reason == "" {
+		return errors.New("the renewal failed")
+	}
+	return errors.New(o.Reason)
+}
+
+// pulseProblem names the first renewal or poll of a check that failed, or
+// is nil when none did.
+func pulseProblem(r *app.PulseReport) error {
+	if r == nil || r.Failed == 0 {
+		return nil
+	}
+	for _, o := range r.Renewals {
+		if o.Outcome == app.OutcomeFailed {
+			return fmt.Errorf("%d renewals or polls failed; “%s”: %s", r.Failed, app.CommonName(o.Subject), o.Reason)
+		}
+	}
+	for _, o := range r.Requests {
+		if o.Outcome == app.OutcomeFailed {
+			return fmt.Errorf("%d renewals or polls failed; request %s: %s", r.Failed, o.RequestID, o.Reason)
+		}
+	}
+	return fmt.Errorf("%d renewals or polls failed", r.Failed)
 }

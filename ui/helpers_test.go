@@ -28,6 +28,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -309,15 +311,15 @@ func (c *fakeCore) Delete(_ context.Context, id store.Context, n store.Name, thu
 	return nil
 }
 
-func (c *fakeCore) Renew(_ context.Context, id store.Context, thumbprint string) error {
-	return c.mutate("Renew " + string(id) + " " + thumbprint)
+func (c *fakeCore) Renew(_ context.Context, id store.Context, thumbprint string) (app.RenewalOutcome, error) {
+	return app.RenewalOutcome{Thumbprint: thumbprint, Outcome: app.OutcomeOK}, c.mutate("Renew " + string(id) + " " + thumbprint)
 }
 
-func (c *fakeCore) Pulse(_ context.Context, id store.Context) error {
-	return c.mutate("Pulse " + string(id))
+func (c *fakeCore) Pulse(_ context.Context, id store.Context) (*app.PulseReport, error) {
+	return &app.PulseReport{Context: string(id)}, c.mutate("Pulse " + string(id))
 }
 
-func (c *fakeCore) Subscribe(func(Event)) func() { return func() {} }
+func (c *fakeCore) Subscribe(func(app.Event)) func() { return func() {} }
 
 var errFake = errors.New("fake: the core said no")
 
@@ -357,48 +359,67 @@ func tapOverlayButton(t *testing.T, w fyne.Window, text string) {
 
 // fakeEnroll is what the fake core's Enroller part answers.
 type fakeEnroll struct {
-	servers   []Server
-	templates []Template
-	result    *EnrollResult
+	servers []app.Server
+	// unsaved lists the servers without a saved password; every other
+	// password server has one.
+	unsaved   map[string]bool
+	templates []enroll.Template // the policy's, usable or not
+	result    *app.EnrollResult
 	err       error
 	block     bool // Enroll waits for its context to end
-	requests  []EnrollRequest
+	requests  []app.EnrollRequest
 }
 
 var _ Enroller = (*fakeCore)(nil)
 
-func (c *fakeCore) Servers(context.Context, store.Context) ([]Server, error) {
+func (c *fakeCore) Servers(store.Context) ([]app.Server, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]Server(nil), c.enroll.servers...), nil
+	return append([]app.Server(nil), c.enroll.servers...), nil
 }
 
-func (c *fakeCore) TestServer(_ context.Context, _ store.Context, o ServerOptions) (int, error) {
+func (c *fakeCore) HasPassword(_ context.Context, _ store.Context, s app.Server) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.enroll.unsaved[s.ID]
+}
+
+func (c *fakeCore) policies() *enroll.Policies {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return &enroll.Policies{Templates: append([]enroll.Template(nil), c.enroll.templates...)}
+}
+
+func (c *fakeCore) TestServer(_ context.Context, _ store.Context, o app.ServerOptions) (*enroll.Policies, error) {
 	if err := c.mutate("TestServer " + o.URL); err != nil {
-		return 0, err
+		return nil, err
 	}
-	return len(c.enroll.templates), nil
+	return c.policies(), nil
 }
 
-func (c *fakeCore) AddServer(_ context.Context, _ store.Context, o ServerOptions) (Server, error) {
-	if err := c.mutate("AddServer " + o.URL + " " + o.Auth + " " + o.Username); err != nil {
-		return Server{}, err
+func (c *fakeCore) AddServer(_ context.Context, _ store.Context, o app.ServerOptions) (app.Server, error) {
+	if err := c.mutate("AddServer " + o.URL + " " + string(o.Auth) + " " + o.Username); err != nil {
+		return app.Server{}, err
 	}
-	s := Server{ID: "new", URL: o.URL, FriendlyName: o.FriendlyName, Auth: o.Auth, Username: o.Username, PasswordSaved: o.SavePassword}
+	s := app.Server{ID: "new", URL: o.URL, FriendlyName: o.FriendlyName, Auth: o.Auth, Username: o.Username, AutoEnroll: o.AutoEnroll}
 	c.mu.Lock()
 	c.enroll.servers = append(c.enroll.servers, s)
+	if c.enroll.unsaved == nil {
+		c.enroll.unsaved = map[string]bool{}
+	}
+	c.enroll.unsaved[s.ID] = o.Password == ""
 	c.mu.Unlock()
 	return s, nil
 }
 
-func (c *fakeCore) Templates(_ context.Context, _ store.Context, id, password string) ([]Template, error) {
+func (c *fakeCore) Policies(_ context.Context, _ store.Context, id, password string, _ bool) (*enroll.Policies, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.calls = append(c.calls, "Templates "+id+" "+password)
-	return c.enroll.templates, nil
+	c.calls = append(c.calls, "Policies "+id+" "+password)
+	c.mu.Unlock()
+	return c.policies(), nil
 }
 
-func (c *fakeCore) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, error) {
+func (c *fakeCore) Enroll(ctx context.Context, r app.EnrollRequest) (*app.EnrollResult, error) {
 	c.mu.Lock()
 	c.enroll.requests = append(c.enroll.requests, r)
 	block, res, err := c.enroll.block, c.enroll.result, c.enroll.err
@@ -412,14 +433,14 @@ func (c *fakeCore) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, 
 
 // fakeMore is what the fake core's other optional parts answer.
 type fakeMore struct {
-	history   []HistoryRecord
-	settings  Settings
+	history   *app.History // a real one in a temporary directory
+	settings  app.Settings
 	scheduled bool
-	outcomes  []RequestOutcome
+	outcomes  []app.RequestOutcome
 	csr       []byte
 	accepted  store.Entry
-	published map[string]Publication // by "context/store/thumbprint"
-	native    bool                   // TargetSystem is the OS's store, as on Windows and macOS
+	published map[string]app.Publication // by "context/store/thumbprint"
+	native    bool                       // TargetSystem is the OS's store, as on Windows and macOS
 }
 
 var (
@@ -429,25 +450,22 @@ var (
 	_ Requester     = (*fakeCore)(nil)
 )
 
-func (c *fakeCore) History(_ context.Context, _ store.Context, outcome string) ([]HistoryRecord, error) {
+func (c *fakeCore) History(store.Context) (*app.History, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var out []HistoryRecord
-	for _, r := range c.more.history {
-		if outcome == "" || r.Outcome == outcome {
-			out = append(out, r)
-		}
+	if c.more.history == nil {
+		return nil, errors.New("fake: no history")
 	}
-	return out, nil
+	return c.more.history, nil
 }
 
-func (c *fakeCore) Settings() Settings {
+func (c *fakeCore) Settings() app.Settings {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.more.settings
 }
 
-func (c *fakeCore) SetSettings(s Settings) error {
+func (c *fakeCore) SetSettings(s app.Settings) error {
 	if err := c.mutate("SetSettings"); err != nil {
 		return err
 	}
@@ -479,7 +497,7 @@ func (c *fakeCore) RemoveServer(_ context.Context, _ store.Context, id string) e
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	var kept []Server
+	var kept []app.Server
 	for _, s := range c.enroll.servers {
 		if s.ID != id {
 			kept = append(kept, s)
@@ -503,68 +521,66 @@ func (c *fakeCore) SetAutoEnroll(_ context.Context, _ store.Context, id string, 
 	return nil
 }
 
-func (c *fakeCore) PollRequests(context.Context, store.Context) ([]RequestOutcome, error) {
-	return c.more.outcomes, c.mutate("PollRequests")
+func (c *fakeCore) RequestStatus(context.Context, store.Context) ([]app.RequestOutcome, error) {
+	return c.more.outcomes, c.mutate("RequestStatus")
 }
 
-func (c *fakeCore) AcceptResponse(_ context.Context, _ store.Context, file string, _ []byte) (store.Entry, error) {
-	return c.more.accepted, c.mutate("AcceptResponse " + file)
+func (c *fakeCore) RequestAccept(_ context.Context, _ store.Context, file string, _ []byte) (store.Entry, error) {
+	return c.more.accepted, c.mutate("RequestAccept " + file)
 }
 
-func (c *fakeCore) NewRequest(_ context.Context, _ store.Context, r OfflineRequest) ([]byte, error) {
-	return c.more.csr, c.mutate(fmt.Sprint("NewRequest ", r.Subject, " ", r.DNSNames, " ", r.Key))
+func (c *fakeCore) RequestNew(_ context.Context, _ store.Context, r app.OfflineRequest) ([]byte, store.Entry, error) {
+	return c.more.csr, store.Entry{}, c.mutate(fmt.Sprint("RequestNew ", r.Subject, " ", r.DNSNames, " ", r.Key))
 }
 
 var _ Publisher = (*fakeCore)(nil)
 
-// CanPublish follows the core's CheckTarget.
-func (c *fakeCore) CanPublish(id store.Context, n store.Name, target string) bool {
-	if c.NativeSystem() {
-		return target == TargetSystem && (id == store.User || id == store.Machine) &&
-			(n == store.My || n == store.Root || n == store.CA)
+// CheckTarget follows app.CheckTarget, or the core's native rule when
+// more.native.
+func (c *fakeCore) CheckTarget(id store.Context, n store.Name, t app.Target) error {
+	if !c.NativeStores() {
+		return app.CheckTarget(id, n, t)
 	}
-	switch target {
-	case TargetSystem:
-		return id == store.Machine && (n == store.Root || n == store.CA)
-	case TargetBrowsers:
-		return id == store.User && (n == store.Root || n == store.My)
+	if t == app.TargetSystem && (id == store.User || id == store.Machine) && (n == store.My || n == store.Root || n == store.CA) {
+		return nil
 	}
-	return false
+	return errFake
 }
 
-func (c *fakeCore) Publish(_ context.Context, id store.Context, n store.Name, thumbprint, target string) error {
-	if err := c.mutate("Publish " + key(id, n) + " " + thumbprint + " " + target); err != nil {
-		return err
+func (c *fakeCore) Publish(_ context.Context, id store.Context, n store.Name, thumbprint string, t app.Target) (app.Publication, error) {
+	if err := c.mutate("Publish " + key(id, n) + " " + thumbprint + " " + string(t)); err != nil {
+		return app.Publication{}, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.more.published == nil {
-		c.more.published = map[string]Publication{}
+		c.more.published = map[string]app.Publication{}
 	}
 	p := c.more.published[key(id, n)+"/"+thumbprint]
-	if target == TargetSystem {
+	p.Store = n
+	if t == app.TargetSystem {
 		p.System, p.Native = true, c.more.native
 	} else {
-		p.Browsers = 2
+		p.Browsers = []string{"/home/kiosk/.pki/nssdb", "/home/kiosk/snap/chromium/current/.pki/nssdb"}
 	}
 	c.more.published[key(id, n)+"/"+thumbprint] = p
-	return nil
+	return p, nil
 }
 
-func (c *fakeCore) Unpublish(_ context.Context, id store.Context, n store.Name, thumbprint, target string) error {
-	if err := c.mutate("Unpublish " + key(id, n) + " " + thumbprint + " " + target); err != nil {
+func (c *fakeCore) Unpublish(_ context.Context, id store.Context, n store.Name, thumbprint string, t app.Target) error {
+	if err := c.mutate("Unpublish " + key(id, n) + " " + thumbprint + " " + string(t)); err != nil {
 		return err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	k := key(id, n) + "/" + thumbprint
 	p := c.more.published[k]
-	if target == TargetSystem {
+	if t == app.TargetSystem {
 		p.System, p.Native = false, false
 	} else {
-		p.Browsers = 0
+		p.Browsers = nil
 	}
-	if p == (Publication{}) {
+	if p.Empty() {
 		delete(c.more.published, k)
 	} else {
 		c.more.published[k] = p
@@ -572,14 +588,21 @@ func (c *fakeCore) Unpublish(_ context.Context, id store.Context, n store.Name, 
 	return nil
 }
 
-func (c *fakeCore) NativeSystem() bool {
+func (c *fakeCore) NativeStores() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.more.native
 }
 
-func (c *fakeCore) Publication(_ context.Context, id store.Context, n store.Name, thumbprint string) (Publication, error) {
+func (c *fakeCore) Published(id store.Context) (map[string]app.Publication, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.more.published[key(id, n)+"/"+thumbprint], nil
+	out := map[string]app.Publication{}
+	for k, p := range c.more.published {
+		if rest, ok := strings.CutPrefix(k, string(id)+"/"); ok {
+			_, thumbprint, _ := strings.Cut(rest, "/")
+			out[thumbprint] = p
+		}
+	}
+	return out, nil
 }

@@ -1,21 +1,20 @@
 package ui
 
 import (
-	"context"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
 
-// historyOutcomes are the filter choices and the outcomes they select.
-var historyOutcomes = []struct{ label, outcome string }{
-	{"All outcomes", ""}, {"Succeeded", "ok"}, {"Failed", "failed"},
-	{"Pending", "pending"}, {"Denied", "denied"}, {"Nothing due", "nothing-due"},
-}
+// allOutcomes is the filter choice that selects every record; the others
+// are app.Outcomes in their words.
+const allOutcomes = "All outcomes"
 
 var historyTitles = []string{"When", "Certificate", "Action", "Outcome", "Reason"}
 var historyWidths = []float32{150, 220, 90, 100, 400}
@@ -30,14 +29,14 @@ type historyView struct {
 	table   *widget.Table
 	summary *widget.Label
 	content fyne.CanvasObject
-	records []HistoryRecord
+	records []app.Record
 }
 
 func newHistoryView(core HistoryReader, t *tasks, context func() store.Context) *historyView {
 	h := &historyView{core: core, tasks: t, context: context}
-	var labels []string
-	for _, o := range historyOutcomes {
-		labels = append(labels, o.label)
+	labels := []string{allOutcomes}
+	for _, o := range app.Outcomes {
+		labels = append(labels, o.Text())
 	}
 	h.filter = widget.NewSelect(labels, nil)
 	h.filter.SetSelected(labels[0])
@@ -69,9 +68,9 @@ func (h *historyView) update(id widget.TableCellID, o fyne.CanvasObject) {
 	case 0:
 		l.Text = formatDate(r.Time)
 	case 1:
-		l.Text = safetext.Escape(r.Subject)
+		l.Text = safetext.Escape(app.CommonName(r.Subject))
 	case 2:
-		l.Text = r.Action
+		l.Text = string(r.Action)
 	case 3:
 		l.Text, l.Importance = outcomeLabel(r.Outcome)
 	case 4:
@@ -80,34 +79,34 @@ func (h *historyView) update(id widget.TableCellID, o fyne.CanvasObject) {
 	l.Refresh()
 }
 
-// outcomeLabel names a history outcome and gives its colour.
-func outcomeLabel(o string) (string, widget.Importance) {
+// outcomeLabel shows a history outcome in the core's words
+// (app.Outcome.Text, as "certdesk history" prints it) with its colour.
+func outcomeLabel(o app.Outcome) (string, widget.Importance) {
+	imp := widget.MediumImportance
 	switch o {
-	case "ok":
-		return "Succeeded", widget.SuccessImportance
-	case "failed":
-		return "Failed", widget.DangerImportance
-	case "denied":
-		return "Denied", widget.DangerImportance
-	case "pending":
-		return "Pending", widget.WarningImportance
-	case "nothing-due":
-		return "Nothing due", widget.LowImportance
+	case app.OutcomeOK:
+		imp = widget.SuccessImportance
+	case app.OutcomeFailed, app.OutcomeDenied:
+		imp = widget.DangerImportance
+	case app.OutcomePending:
+		imp = widget.WarningImportance
+	case app.OutcomeNothingDue:
+		imp = widget.LowImportance
 	}
-	return safetext.Escape(o), widget.MediumImportance
+	return safetext.Escape(o.Text()), imp
 }
 
 // reload reads the history with the chosen filter.
 func (h *historyView) reload() {
-	outcome := ""
-	for _, o := range historyOutcomes {
-		if o.label == h.filter.Selected {
-			outcome = o.outcome
+	var f app.HistoryFilter
+	for _, o := range app.Outcomes {
+		if o.Text() == h.filter.Selected {
+			f.Outcome = o
 		}
 	}
 	c := h.context()
 	h.tasks.run(func() func() {
-		recs, err := h.core.History(context.Background(), c, outcome)
+		recs, err := readHistory(h.core, c, f)
 		return func() {
 			h.records = recs
 			if err != nil {
@@ -118,4 +117,15 @@ func (h *historyView) reload() {
 			h.table.Refresh()
 		}
 	})
+}
+
+// readHistory returns a context's records that f selects, newest first.
+func readHistory(core HistoryReader, c store.Context, f app.HistoryFilter) ([]app.Record, error) {
+	h, err := core.History(c)
+	if err != nil {
+		return nil, err
+	}
+	recs, err := h.Read(f)
+	slices.Reverse(recs)
+	return recs, err
 }

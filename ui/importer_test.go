@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/certdesk/certdesk/internal/demo"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
@@ -24,7 +22,7 @@ import (
 // newStoreMain builds the main window over real stores in a temporary
 // directory, and writes the file fixtures there: client.pfx (the RSA leaf,
 // its key and the root, password "secret"), root.cer and bad.cer.
-func newStoreMain(t *testing.T) (*mainView, fyne.Window, *StoreCore, string, *fixtures) {
+func newStoreMain(t *testing.T) (*mainView, fyne.Window, *appCore, string, *fixtures) {
 	t.Helper()
 	f := newFixtures(t)
 	dir := t.TempDir()
@@ -40,7 +38,7 @@ func newStoreMain(t *testing.T) (*mainView, fyne.Window, *StoreCore, string, *fi
 		}
 	}
 	a := test.NewTempApp(t)
-	core := NewStoreCore(store.LocationAt(filepath.Join(dir, "root")), store.WithKeyring(demo.NewMemoryKeyring()))
+	core := newAppCore(newMemCore(t, filepath.Join(dir, "root")), nil)
 	w := test.NewTempWindow(t, nil)
 	v := newMainView(a, w, core, func() time.Time { return testNow }, &tasks{inline: true})
 	w.SetContent(v.content)
@@ -66,7 +64,7 @@ func wantDialog(t *testing.T, w fyne.Window, parts ...string) {
 	}
 }
 
-func storeCount(t *testing.T, c *StoreCore, n store.Name) int {
+func storeCount(t *testing.T, c *appCore, n store.Name) int {
 	t.Helper()
 	es, err := c.List(context.Background(), store.User, n)
 	if err != nil {

@@ -27,11 +27,6 @@ func nativeBase(id store.Context) (store.Context, bool) {
 // errNativeReadOnly is what changing a native store from its view says.
 var errNativeReadOnly = errors.New("certdesk only shows the system store here: add certificates to it from certdesk's own stores (Certificate menu, Add to system store…) and remove them from certmgr.msc or Keychain Access")
 
-// Contexts lists certdesk's contexts, then the OS's stores.
-func (c *AppCore) Contexts(ctx context.Context) ([]ContextInfo, error) {
-	return c.contextsExcept(ctx, "", "")
-}
-
 // nativeCounts caches the sizes of the OS's stores for the tree, which is
 // rebuilt after every change: on macOS each listing runs security(1)
 // several times. certdesk's own publishing resets it; changes made
@@ -82,15 +77,15 @@ func (nc *nativeCounts) get(ctx context.Context, core *app.Core) map[string]int 
 	return n
 }
 
-// contextsExcept is StoreCore's, followed by the native views of the user
+// contextsExcept is ownContextsExcept, followed by the native views of the user
 // and machine contexts with the stores the OS has (Windows: My, Root, CA,
 // Request; macOS: My, Root, CA).
-func (c *AppCore) contextsExcept(ctx context.Context, skip store.Context, skipName store.Name) ([]ContextInfo, error) {
-	out, err := c.StoreCore.contextsExcept(ctx, skip, skipName)
-	if err != nil || !c.core.NativeStores() {
+func (c *appCore) contextsExcept(ctx context.Context, skip store.Context, skipName store.Name) ([]ContextInfo, error) {
+	out, err := c.ownContextsExcept(ctx, skip, skipName)
+	if err != nil || !c.NativeStores() {
 		return out, err
 	}
-	counts := c.native.get(ctx, c.core)
+	counts := c.native.get(ctx, c.Core)
 	for _, base := range []store.Context{store.User, store.Machine} {
 		info := ContextInfo{ID: store.Context(nativePrefix + string(base)), ReadOnly: true, Native: true}
 		for _, n := range store.StandardNames {
@@ -111,29 +106,41 @@ func (c *AppCore) contextsExcept(ctx context.Context, skip store.Context, skipNa
 }
 
 // Get returns an entry with its certificate, from the OS's store too.
-func (c *AppCore) Get(ctx context.Context, id store.Context, n store.Name, thumbprint string) (store.Entry, error) {
+func (c *appCore) Get(ctx context.Context, id store.Context, n store.Name, thumbprint string) (store.Entry, error) {
 	if base, ok := nativeBase(id); ok {
-		return c.core.NativeGet(ctx, base, n, thumbprint)
+		return c.NativeGet(ctx, base, n, thumbprint)
 	}
-	return c.StoreCore.Get(ctx, id, n, thumbprint)
+	s, err := c.Store(id)
+	if err != nil {
+		return store.Entry{}, err
+	}
+	return s.Get(ctx, n, thumbprint)
 }
 
 // Import imports into certdesk's stores; the OS's are read-only here.
-func (c *AppCore) Import(ctx context.Context, id store.Context, file string, data []byte, opt store.ImportOptions) (*store.ImportResult, error) {
+func (c *appCore) Import(ctx context.Context, id store.Context, file string, data []byte, opt store.ImportOptions) (*store.ImportResult, error) {
 	if _, ok := nativeBase(id); ok {
 		return nil, errNativeReadOnly
 	}
-	return c.StoreCore.Import(ctx, id, file, data, opt)
+	s, err := c.Store(id)
+	if err != nil {
+		return nil, err
+	}
+	return s.Import(ctx, file, data, opt)
 }
 
 // Export encodes an entry; from the OS's store only the certificate, as
 // DER or PEM (its key stays with the OS).
-func (c *AppCore) Export(ctx context.Context, id store.Context, n store.Name, thumbprint string, opt store.ExportOptions) ([]byte, error) {
+func (c *appCore) Export(ctx context.Context, id store.Context, n store.Name, thumbprint string, opt store.ExportOptions) ([]byte, error) {
 	base, ok := nativeBase(id)
 	if !ok {
-		return c.StoreCore.Export(ctx, id, n, thumbprint, opt)
+		s, err := c.Store(id)
+		if err != nil {
+			return nil, err
+		}
+		return s.Export(ctx, n, thumbprint, opt)
 	}
-	e, err := c.core.NativeGet(ctx, base, n, thumbprint)
+	e, err := c.NativeGet(ctx, base, n, thumbprint)
 	if err != nil {
 		return nil, err
 	}

@@ -87,7 +87,7 @@ func TestNativeStoresView(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := test.NewTempWindow(t, nil)
-	ac := NewAppCore(core, nil)
+	ac := newAppCore(core, nil)
 	v := newMainView(test.NewTempApp(t), w, ac, func() time.Time { return testNow }, &tasks{inline: true})
 	w.SetContent(v.content)
 	w.Resize(fyne.NewSize(1280, 800))

@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"context"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -152,43 +152,60 @@ func TestAppCorePublisher(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ac := NewAppCore(core, nil)
+	ac := newAppCore(core, nil)
 	for _, tt := range []struct {
 		c      store.Context
 		n      store.Name
-		target string
+		target app.Target
 		want   bool
 	}{
-		{store.Machine, store.Root, TargetSystem, true},
-		{store.Machine, store.CA, TargetSystem, true},
-		{store.User, store.Root, TargetSystem, false},
-		{store.User, store.Root, TargetBrowsers, true},
-		{store.User, store.My, TargetBrowsers, true},
-		{store.Machine, store.My, TargetBrowsers, false},
+		{store.Machine, store.Root, app.TargetSystem, true},
+		{store.Machine, store.CA, app.TargetSystem, true},
+		{store.User, store.Root, app.TargetSystem, false},
+		{store.User, store.Root, app.TargetBrowsers, true},
+		{store.User, store.My, app.TargetBrowsers, true},
+		{store.Machine, store.My, app.TargetBrowsers, false},
 		{store.User, store.Root, "elsewhere", false},
 	} {
-		if got := ac.CanPublish(tt.c, tt.n, tt.target); got != tt.want {
-			t.Errorf("CanPublish(%s, %s, %s) = %v", tt.c, tt.n, tt.target, got)
+		if got := ac.CheckTarget(tt.c, tt.n, tt.target) == nil; got != tt.want {
+			t.Errorf("CheckTarget(%s, %s, %s) allows: %v", tt.c, tt.n, tt.target, got)
 		}
 	}
-	if ac.NativeSystem() {
-		t.Error("NativeSystem on Linux")
+	if ac.NativeStores() {
+		t.Error("NativeStores on Linux")
 	}
-	if p, err := ac.Publication(context.Background(), store.User, store.Root, "00"); err != nil || p != (Publication{}) {
-		t.Errorf("Publication of nothing published = %+v, %v", p, err)
+	if p, err := publicationOf(ac, store.User, store.Root, "00"); err != nil || !p.Empty() {
+		t.Errorf("publication of nothing published = %+v, %v", p, err)
 	}
 }
 
 // setPublished records p as where the entry of node ("context/store") with
 // thumbprint is published, as if it had been published before.
-func (c *fakeCore) setPublished(node, thumbprint string, p Publication) {
+func (c *fakeCore) setPublished(node, thumbprint string, p app.Publication) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.more.published == nil {
-		c.more.published = map[string]Publication{}
+		c.more.published = map[string]app.Publication{}
 	}
+	_, n, _ := strings.Cut(node, "/")
+	p.Store = store.Name(n)
 	c.more.published[node+"/"+thumbprint] = p
 }
+
+// pubOf is where the fake core says the entry of node with thumbprint is
+// published, without its Store.
+func (c *fakeCore) pubOf(node, thumbprint string) app.Publication {
+	ctxID, n, _ := strings.Cut(node, "/")
+	p, _ := publicationOf(c, store.Context(ctxID), store.Name(n), thumbprint)
+	p.Store = ""
+	return p
+}
+
+// The browser databases of the fake core's publications.
+var (
+	oneDB  = []string{"/home/kiosk/.pki/nssdb"}
+	twoDBs = []string{"/home/kiosk/.pki/nssdb", "/home/kiosk/snap/chromium/current/.pki/nssdb"}
+)
 
 // publishItems says which of the four publication items are enabled:
 // trust system-wide, stop trusting, add to browsers, remove from browsers.
@@ -203,18 +220,18 @@ func TestUnpublishEnabled(t *testing.T) {
 		node     string
 		row      int
 		readOnly bool
-		pub      Publication
+		pub      app.Publication
 		want     [4]bool
 	}{
-		{"machine root not published", "machine/Root", 0, false, Publication{}, [4]bool{true, false, false, false}},
-		{"machine root trusted", "machine/Root", 0, false, Publication{System: true}, [4]bool{false, true, false, false}},
-		{"machine root trusted, read-only", "machine/Root", 0, true, Publication{System: true}, [4]bool{}},
-		{"user identity not published", "user/My", 1, false, Publication{}, [4]bool{false, false, true, false}},
-		{"user identity in browsers", "user/My", 1, false, Publication{Browsers: 2}, [4]bool{false, false, false, true}},
-		{"user root in browsers", "user/Root", 0, false, Publication{Browsers: 1}, [4]bool{false, false, false, true}},
-		{"user certificate without key, published: only taking it back", "user/My", 0, false, Publication{Browsers: 2}, [4]bool{false, false, false, true}},
-		{"user certificate without key", "user/My", 0, false, Publication{}, [4]bool{}},
-		{"machine identity", "machine/My", 0, false, Publication{System: true, Browsers: 2}, [4]bool{}},
+		{"machine root not published", "machine/Root", 0, false, app.Publication{}, [4]bool{true, false, false, false}},
+		{"machine root trusted", "machine/Root", 0, false, app.Publication{System: true}, [4]bool{false, true, false, false}},
+		{"machine root trusted, read-only", "machine/Root", 0, true, app.Publication{System: true}, [4]bool{}},
+		{"user identity not published", "user/My", 1, false, app.Publication{}, [4]bool{false, false, true, false}},
+		{"user identity in browsers", "user/My", 1, false, app.Publication{Browsers: twoDBs}, [4]bool{false, false, false, true}},
+		{"user root in browsers", "user/Root", 0, false, app.Publication{Browsers: oneDB}, [4]bool{false, false, false, true}},
+		{"user certificate without key, published: only taking it back", "user/My", 0, false, app.Publication{Browsers: twoDBs}, [4]bool{false, false, false, true}},
+		{"user certificate without key", "user/My", 0, false, app.Publication{}, [4]bool{}},
+		{"machine identity", "machine/My", 0, false, app.Publication{System: true, Browsers: twoDBs}, [4]bool{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -281,7 +298,7 @@ func TestUnpublish(t *testing.T) {
 		row           int
 		undo, publish func(v *mainView) *fyne.MenuItem
 		target        string
-		pub           Publication
+		pub           app.Publication
 		published     string // the details' Published line before
 		err           error
 		confirm       []string // in the confirmation
@@ -290,29 +307,29 @@ func TestUnpublish(t *testing.T) {
 		{"system", "machine/Root", 0,
 			func(v *mainView) *fyne.MenuItem { return v.untrustSystemItem },
 			func(v *mainView) *fyne.MenuItem { return v.trustSystemItem }, "system",
-			Publication{System: true}, "Published | trusted system-wide", nil,
+			app.Publication{System: true}, "Published | trusted system-wide", nil,
 			[]string{"Stop trusting “Example Corp Root CA” system-wide?",
 				"Programs on this device will no longer trust certificates it issues. SHA-1 thumbprint D788 6972 "}, ""},
 		{"browsers identity", "user/My", 1,
 			func(v *mainView) *fyne.MenuItem { return v.unbrowsersItem },
 			func(v *mainView) *fyne.MenuItem { return v.browsersItem }, "browsers",
-			Publication{Browsers: 2}, "Published | available to browsers", nil,
+			app.Publication{Browsers: twoDBs}, "Published | available to browsers", nil,
 			[]string{"Remove “kiosk01.corp.example.com” from your browsers?", "will no longer offer this certificate"}, ""},
 		{"browsers root", "user/Root", 0,
 			func(v *mainView) *fyne.MenuItem { return v.unbrowsersItem },
 			func(v *mainView) *fyne.MenuItem { return v.browsersItem }, "browsers",
-			Publication{Browsers: 1}, "Published | available to browsers", nil,
+			app.Publication{Browsers: oneDB}, "Published | available to browsers", nil,
 			[]string{"Remove “Example Corp Root CA” from your browsers?", "will no longer trust the websites"}, ""},
 		{"system fails", "machine/Root", 0,
 			func(v *mainView) *fyne.MenuItem { return v.untrustSystemItem },
 			func(v *mainView) *fyne.MenuItem { return v.trustSystemItem }, "system",
-			Publication{System: true}, "Published | trusted system-wide", errFake,
+			app.Publication{System: true}, "Published | trusted system-wide", errFake,
 			[]string{"Stop trusting “Example Corp Root CA” system-wide?"},
 			"certdesk could not stop trusting “Example Corp Root CA” system-wide."},
 		{"browsers fails", "user/My", 1,
 			func(v *mainView) *fyne.MenuItem { return v.unbrowsersItem },
 			func(v *mainView) *fyne.MenuItem { return v.browsersItem }, "browsers",
-			Publication{Browsers: 2}, "Published | available to browsers", errFake,
+			app.Publication{Browsers: twoDBs}, "Published | available to browsers", errFake,
 			[]string{"Remove “kiosk01.corp.example.com” from your browsers?"},
 			"“kiosk01.corp.example.com” could not be removed from the browsers."},
 	}
@@ -330,8 +347,7 @@ func TestUnpublish(t *testing.T) {
 			v.tasks.wait()
 			stillPublished := func(when string) {
 				t.Helper()
-				ctxID, n, _ := strings.Cut(tt.node, "/")
-				if got, _ := c.Publication(context.Background(), store.Context(ctxID), store.Name(n), r.Thumbprint); got != tt.pub {
+				if got := c.pubOf(tt.node, r.Thumbprint); !reflect.DeepEqual(got, tt.pub) {
 					t.Errorf("%s: publication %+v, want %+v", when, got, tt.pub)
 				}
 				if got := generalText(v.browser.details); !strings.Contains(got, tt.published) {
@@ -369,8 +385,7 @@ func TestUnpublish(t *testing.T) {
 				stillPublished("after the failure")
 				return
 			}
-			ctxID, n, _ := strings.Cut(tt.node, "/")
-			if got, _ := c.Publication(context.Background(), store.Context(ctxID), store.Name(n), r.Thumbprint); got != (Publication{}) {
+			if got := c.pubOf(tt.node, r.Thumbprint); !got.Empty() {
 				t.Errorf("publication after removing: %+v", got)
 			}
 			if got := generalText(v.browser.details); strings.Contains(got, "Published") {
@@ -449,11 +464,11 @@ func TestDeletePublishedSays(t *testing.T) {
 	}
 	tapOverlayButton(t, w, "No")
 	r, _ := v.browser.current()
-	c.setPublished("user/My", r.Thumbprint, Publication{Browsers: 1})
+	c.setPublished("user/My", r.Thumbprint, app.Publication{Browsers: oneDB})
 	selectIn(v, "user/My", 0)
 	selectIn(v, "user/My", 1)
 	v.deleteItem.Action()
-	if got := overlayText(t, w); !strings.Contains(got, "It is also taken out of where it is published (available to browsers).") {
+	if got := overlayText(t, w); !strings.Contains(got, "It is also taken out of where it is published (available to browsers (/home/kiosk/.pki/nssdb)).") {
 		t.Fatalf("published: confirmation says %q", got)
 	}
 	tapOverlayButton(t, w, "No")

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
@@ -12,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -100,7 +100,7 @@ func (r *requestsView) pollNow() {
 	c := r.context()
 	r.status.SetText("Asking the CAs…")
 	r.tasks.run(func() func() {
-		outs, err := r.req.PollRequests(context.Background(), c)
+		outs, err := r.req.RequestStatus(context.Background(), c)
 		return func() {
 			if err != nil {
 				showError(r.win, "The pending requests could not be checked.", err)
@@ -114,26 +114,27 @@ func (r *requestsView) pollNow() {
 }
 
 // describeOutcomes says what a poll found.
-func describeOutcomes(outs []RequestOutcome) string {
+func describeOutcomes(outs []app.RequestOutcome) string {
 	if len(outs) == 0 {
 		return "No request was waiting."
 	}
 	var lines []string
 	for _, o := range outs {
-		what := fmt.Sprintf("Request %s (%s): ", o.RequestID, o.Subject)
+		what := fmt.Sprintf("Request %s (%s): ", o.RequestID, app.CommonName(o.Subject))
 		switch o.Outcome {
-		case "ok":
+		case app.OutcomeOK:
 			what += "issued and installed in Personal."
-		case "pending":
+		case app.OutcomePending:
 			what += "still waiting for approval."
-		case "denied":
+		case app.OutcomeDenied:
 			what += "denied by the CA"
 		default:
 			what += "could not be checked"
 		}
-		if o.Reason != "" && o.Outcome != "ok" && o.Outcome != "pending" {
+		settled := o.Outcome == app.OutcomeOK || o.Outcome == app.OutcomePending
+		if o.Reason != "" && !settled {
 			what += ": " + o.Reason + "."
-		} else if o.Outcome != "ok" && o.Outcome != "pending" {
+		} else if !settled {
 			what += "."
 		}
 		lines = append(lines, what)
@@ -162,7 +163,7 @@ func (r *requestsView) installFile(u fyne.URI) {
 		data, err := readURI(u)
 		var e store.Entry
 		if err == nil {
-			e, err = r.req.AcceptResponse(context.Background(), c, u.Name(), data)
+			e, err = r.req.RequestAccept(context.Background(), c, u.Name(), data)
 		}
 		return func() {
 			if err != nil {
@@ -181,8 +182,8 @@ type csrForm struct {
 	key                  *widget.Select
 }
 
-func (f *csrForm) request() OfflineRequest {
-	o := OfflineRequest{DNSNames: splitLines(f.dnsNames.Text), Key: keyCodes[f.key.Selected]}
+func (f *csrForm) request() app.OfflineRequest {
+	o := app.OfflineRequest{DNSNames: splitLines(f.dnsNames.Text), Key: keyName(app.AllKeys(), f.key.Selected)}
 	if cn := strings.TrimSpace(f.commonName.Text); cn != "" {
 		o.Subject = "CN=" + cn
 	}
@@ -192,14 +193,9 @@ func (f *csrForm) request() OfflineRequest {
 // showOffline asks for the subject and key of a CSR, then where to save it.
 func (r *requestsView) showOffline() {
 	f := &csrForm{commonName: widget.NewEntry(), dnsNames: widget.NewMultiLineEntry(),
-		key: widget.NewSelect([]string{"RSA 2048", "RSA 3072", "RSA 4096", "ECDSA P-256", "ECDSA P-384"}, nil)}
-	f.key.SetSelected("RSA 2048")
-	f.commonName.Validator = func(s string) error {
-		if strings.ContainsAny(s, ",=+;<>\"\\") {
-			return errors.New("the name may not contain , = + ; < > \" or \\")
-		}
-		return nil
-	}
+		key: widget.NewSelect(keyLabels(app.AllKeys()), nil)}
+	f.key.SetSelected(f.key.Options[0])
+	f.commonName.Validator = validateCommonName
 	f.dnsNames.Validator = validateDNSNames
 	r.csr = f
 	c := r.context()
@@ -223,9 +219,9 @@ func (r *requestsView) showOffline() {
 }
 
 // createCSR makes the request and writes its CSR to w.
-func (r *requestsView) createCSR(c store.Context, o OfflineRequest, w fyne.URIWriteCloser) {
+func (r *requestsView) createCSR(c store.Context, o app.OfflineRequest, w fyne.URIWriteCloser) {
 	r.tasks.run(func() func() {
-		csr, err := r.req.NewRequest(context.Background(), c, o)
+		csr, _, err := r.req.RequestNew(context.Background(), c, o)
 		if err == nil {
 			_, err = w.Write(csr)
 		}

@@ -45,7 +45,7 @@ func Run(a fyne.App, core *app.Core, schedule *app.Scheduler) error {
 	noSystemTray = runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == ""
 	bench := os.Getenv(FirstFrameEnv) != ""
 	w := a.NewWindow("certdesk")
-	v := newMainView(a, w, NewAppCore(core, schedule), time.Now, &tasks{})
+	v := newMainView(a, w, newAppCore(core, schedule), time.Now, &tasks{})
 	v.held = &[]func(){}
 	w.SetMainMenu(v.menu)
 	w.SetOnDropped(v.onDropped)

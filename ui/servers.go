@@ -2,7 +2,6 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -10,6 +9,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
@@ -27,7 +27,7 @@ type serversView struct {
 	autoEnroll              *widget.Check
 	status                  *widget.Label
 	content                 fyne.CanvasObject
-	servers                 []Server
+	servers                 []serverRow
 	selected                int
 	form                    *serverForm // the open Add or Edit dialog
 	quiet                   bool
@@ -46,11 +46,11 @@ func newServersView(core ServerManager, w fyne.Window, t *tasks, context func() 
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			box := o.(*fyne.Container)
 			sv := s.servers[id]
-			box.Objects[0].(*widget.Label).SetText(safetext.Escape(serverLabel(sv)))
+			box.Objects[0].(*widget.Label).SetText(safetext.Escape(serverLabel(sv.Server)))
 			box.Objects[1].(*widget.Label).SetText(safetext.Escape(serverDetail(sv)))
 		})
 	s.list.OnSelected = func(id widget.ListItemID) { s.choose(id) }
-	s.add = widget.NewButton("Add…", func() { s.showForm(Server{}) })
+	s.add = widget.NewButton("Add…", func() { s.showForm(serverRow{}) })
 	s.edit = widget.NewButton("Edit…", func() { s.showForm(s.servers[s.selected]) })
 	s.remove = widget.NewButton("Remove", s.removeSelected)
 	s.test = widget.NewButton("Test", s.testSelected)
@@ -63,14 +63,35 @@ func newServersView(core ServerManager, w fyne.Window, t *tasks, context func() 
 	return s
 }
 
+// serverRow is a registered policy server as the views show it: the
+// core's Server and whether a password is saved for it.
+type serverRow struct {
+	app.Server
+	passwordSaved bool
+}
+
+// listServers reads the servers of context c with whether their passwords
+// are saved; call it off the UI thread (the keyring may be slow).
+func listServers(ctx context.Context, en Enroller, c store.Context) ([]serverRow, error) {
+	ss, err := en.Servers(c)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]serverRow, len(ss))
+	for i, s := range ss {
+		out[i] = serverRow{Server: s, passwordSaved: s.Auth == app.AuthPassword && en.HasPassword(ctx, c, s)}
+	}
+	return out, nil
+}
+
 // serverDetail is the second line of a server in the list.
-func serverDetail(s Server) string {
+func serverDetail(s serverRow) string {
 	parts := []string{s.URL}
 	if s.Username != "" {
 		parts = append(parts, "as "+s.Username)
 	}
-	if s.Auth == AuthPassword {
-		if s.PasswordSaved {
+	if s.Auth == app.AuthPassword {
+		if s.passwordSaved {
 			parts = append(parts, "password saved in the keyring")
 		} else {
 			parts = append(parts, "password asked each time")
@@ -107,7 +128,7 @@ func (s *serversView) choose(i int) {
 func (s *serversView) reload() {
 	c := s.context()
 	s.tasks.run(func() func() {
-		servers, err := s.core.Servers(context.Background(), c)
+		servers, err := listServers(context.Background(), s.core, c)
 		return func() {
 			s.servers = servers
 			s.list.UnselectAll()
@@ -139,7 +160,7 @@ func (s *serversView) act(sentence string, op func(context.Context) error) {
 
 func (s *serversView) removeSelected() {
 	sv, c := s.servers[s.selected], s.context()
-	dialog.ShowConfirm("Remove “"+serverLabel(sv)+"”?",
+	dialog.ShowConfirm("Remove “"+serverLabel(sv.Server)+"”?",
 		"Certificates from this server stay, but they will no longer be renewed automatically.", func(ok bool) {
 			if ok {
 				s.act("The server could not be removed.", func(ctx context.Context) error { return s.core.RemoveServer(ctx, c, sv.ID) })
@@ -151,13 +172,13 @@ func (s *serversView) testSelected() {
 	sv, c := s.servers[s.selected], s.context()
 	s.status.SetText("Connecting to " + sv.URL + "…")
 	s.tasks.run(func() func() {
-		n, err := s.core.TestServer(context.Background(), c, ServerOptions{URL: sv.URL, Auth: sv.Auth, Username: sv.Username})
+		pol, err := s.core.TestServer(context.Background(), c, app.ServerOptions{URL: sv.URL, Auth: sv.Auth, Username: sv.Username})
 		return func() {
 			if err != nil {
 				s.status.SetText("The server did not answer as expected: " + err.Error())
 				return
 			}
-			s.status.SetText("Connected: " + serverLabel(sv) + " offers " + plural(n, "template") + ".")
+			s.status.SetText("Connected: " + serverLabel(sv.Server) + " offers " + plural(len(app.UsableTemplates(pol)), "template") + ".")
 		}
 	})
 }
@@ -177,9 +198,14 @@ type serverForm struct {
 	save, autoEnroll              *widget.Check
 }
 
-func (f *serverForm) options() ServerOptions {
-	o := ServerOptions{URL: strings.TrimSpace(f.url.Text), FriendlyName: f.name.Text, Username: f.username.Text,
-		Password: f.password.Text, SavePassword: f.save.Checked, AutoEnroll: f.autoEnroll.Checked}
+// options are the server the form describes; the password goes to the
+// keyring only when Save is ticked.
+func (f *serverForm) options() app.ServerOptions {
+	o := app.ServerOptions{URL: strings.TrimSpace(f.url.Text), FriendlyName: f.name.Text, Username: f.username.Text,
+		AutoEnroll: f.autoEnroll.Checked}
+	if f.save.Checked {
+		o.Password = f.password.Text
+	}
 	for k, l := range authLabels {
 		if l == f.auth.Selected {
 			o.Auth = k
@@ -189,27 +215,22 @@ func (f *serverForm) options() ServerOptions {
 }
 
 // showForm asks for a new server, or new settings of sv.
-func (s *serversView) showForm(sv Server) {
+func (s *serversView) showForm(sv serverRow) {
 	f := &serverForm{url: widget.NewEntry(), name: widget.NewEntry(), username: widget.NewEntry(), password: widget.NewPasswordEntry(),
 		save: widget.NewCheck("Save in the keyring", nil), autoEnroll: widget.NewCheck("Renew and enroll automatically", nil)}
-	f.url.Validator = func(v string) error {
-		if !strings.HasPrefix(v, "https://") {
-			return errors.New("the address must start with https://")
-		}
-		return nil
-	}
-	f.auth = widget.NewSelect([]string{authLabels[AuthPassword], authLabels[AuthCertificate], authLabels[AuthAnonymous]}, nil)
-	f.auth.SetSelected(authLabels[AuthPassword])
+	f.url.Validator = validateServerURL
+	f.auth = widget.NewSelect([]string{authLabels[app.AuthPassword], authLabels[app.AuthCertificate], authLabels[app.AuthAnonymous]}, nil)
+	f.auth.SetSelected(authLabels[app.AuthPassword])
 	f.save.SetChecked(true)
 	title := "Add a policy server"
 	if sv.URL != "" {
-		title = "Edit " + serverLabel(sv)
+		title = "Edit " + serverLabel(sv.Server)
 		f.url.SetText(sv.URL)
 		f.url.Disable()
 		f.name.SetText(sv.FriendlyName)
 		f.username.SetText(sv.Username)
 		f.auth.SetSelected(authLabels[sv.Auth])
-		f.save.SetChecked(sv.PasswordSaved)
+		f.save.SetChecked(sv.passwordSaved)
 		f.autoEnroll.SetChecked(sv.AutoEnroll)
 		f.password.SetPlaceHolder("Unchanged")
 	}

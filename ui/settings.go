@@ -65,7 +65,7 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 		widget.NewFormItem("Tell me", s.notifyDays),
 		widget.NewFormItem("", s.startInTray),
 		widget.NewFormItem("", s.schedule))
-	if p, ok := core.(Publisher); ok && p.NativeSystem() {
+	if p, ok := core.(Publisher); ok && p.NativeStores() {
 		s.publish = widget.NewCheck("Add new certificates to the system store", nil)
 		s.form.AppendItem(widget.NewFormItem("", s.publish))
 		s.form.Items[len(s.form.Items)-1].HintText = "Where browsers, mail and VPN clients look (certmgr.msc, Keychain Access)"

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -81,7 +82,7 @@ func (tr *tray) update() {
 		}
 		keep := false
 		if en, ok := tr.core.(Enroller); ok {
-			servers, _ := en.Servers(ctx, store.User)
+			servers, _ := en.Servers(store.User)
 			for _, s := range servers {
 				keep = keep || s.AutoEnroll
 			}
@@ -108,20 +109,21 @@ func trayStatus(soon int, err error) string {
 }
 
 // notification is what the desktop is told about an event, or nil.
-func notification(e Event) *fyne.Notification {
+func notification(e app.Event) *fyne.Notification {
+	subject := app.CommonName(e.Subject)
 	switch e.Kind {
-	case RenewalSucceeded:
+	case app.RenewalSucceeded:
 		return fyne.NewNotification("Certificate renewed",
-			fmt.Sprintf("“%s” was renewed and is valid until %s.", e.Subject, formatDate(e.NotAfter)))
-	case RenewalFailed:
-		msg := fmt.Sprintf("“%s” could not be renewed", e.Subject)
+			fmt.Sprintf("“%s” was renewed and is valid until %s.", subject, formatDate(e.NotAfter)))
+	case app.RenewalFailed:
+		msg := fmt.Sprintf("“%s” could not be renewed", subject)
 		if e.Err != nil {
 			msg += ": " + e.Err.Error()
 		}
 		return fyne.NewNotification("Renewal failed", msg)
-	case NotificationWindow:
+	case app.NotificationWindow:
 		return fyne.NewNotification("Certificate expires soon",
-			fmt.Sprintf("“%s” expires in %s, on %s.", e.Subject, plural(e.Days, "day"), formatDate(e.NotAfter)))
+			fmt.Sprintf("“%s” expires in %s, on %s.", subject, plural(e.Days, "day"), formatDate(e.NotAfter)))
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+
+	"github.com/certdesk/certdesk/app"
 )
 
 func TestTrayStatus(t *testing.T) {
@@ -17,7 +19,7 @@ func TestTrayStatus(t *testing.T) {
 	if v.tray.keep {
 		t.Error("stays in the tray without autoenrollment")
 	}
-	c.enroll.servers = []Server{{ID: "x", AutoEnroll: true}}
+	c.enroll.servers = []app.Server{{ID: "x", AutoEnroll: true}}
 	v.tray.update()
 	if !v.tray.keep {
 		t.Error("does not stay in the tray with autoenrollment on")
@@ -47,16 +49,16 @@ func TestNotifications(t *testing.T) {
 	v, _, _, _ := newTestMain(t)
 	tests := []struct {
 		name string
-		e    Event
+		e    app.Event
 		want *fyne.Notification
 	}{
-		{"renewed", Event{Kind: RenewalSucceeded, Subject: "kiosk01", NotAfter: testNow.Add(90 * day)},
+		{"renewed", app.Event{Kind: app.RenewalSucceeded, Subject: "CN=kiosk01,O=Example", NotAfter: testNow.Add(90 * day)},
 			fyne.NewNotification("Certificate renewed", "“kiosk01” was renewed and is valid until 2027-02-23 12:00.")},
-		{"failed", Event{Kind: RenewalFailed, Subject: "kiosk01", Err: errors.New("the server is down")},
+		{"failed", app.Event{Kind: app.RenewalFailed, Subject: "CN=kiosk01", Err: errors.New("the server is down")},
 			fyne.NewNotification("Renewal failed", "“kiosk01” could not be renewed: the server is down")},
-		{"window", Event{Kind: NotificationWindow, Subject: "kiosk01", Days: 7, NotAfter: testNow.Add(7 * day)},
+		{"window", app.Event{Kind: app.NotificationWindow, Subject: "CN=kiosk01", Days: 7, NotAfter: testNow.Add(7 * day)},
 			fyne.NewNotification("Certificate expires soon", "“kiosk01” expires in 7 days, on 2026-12-02 12:00.")},
-		{"store changed", Event{Kind: StoreChanged}, nil},
+		{"store changed", app.Event{Kind: app.StoreChanged}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,19 +3,15 @@
 package ui
 
 import (
-	"context"
-	"encoding/hex"
-	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
-	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -32,35 +28,6 @@ func New(a fyne.App, w fyne.Window, core Core) fyne.CanvasObject {
 	})
 	return v.content
 }
-
-// tasks runs work off the UI thread; wait lets tests join it.
-type tasks struct {
-	wg sync.WaitGroup
-	// inline runs work on the calling goroutine: Fyne's test driver runs
-	// fyne.Do callbacks on the goroutine that calls it, so tests that
-	// touch widgets while work is in flight would race.
-	inline bool
-}
-
-// run calls work in a goroutine and then, on the UI thread, the func work
-// returned (if not nil).
-func (t *tasks) run(work func() func()) {
-	if t.inline {
-		if done := work(); done != nil {
-			done()
-		}
-		return
-	}
-	t.wg.Add(1)
-	go func() {
-		defer t.wg.Done()
-		if done := work(); done != nil {
-			fyne.Do(done)
-		}
-	}()
-}
-
-func (t *tasks) wait() { t.wg.Wait() }
 
 // mainView is the main window: toolbar, menu and the store browser.
 type mainView struct {
@@ -158,17 +125,17 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.renewItem = item("Renew now", fyne.KeyU, v.renewSelected)
 	v.deleteItem = item("Delete", fyne.KeyDelete, v.deleteSelected)
 	v.checkItem = item("Check now", fyne.KeyK, v.checkNow)
-	v.trustSystemItem = fyne.NewMenuItem("Trust system-wide…", func() { v.publishSelected(TargetSystem, false) })
-	v.untrustSystemItem = fyne.NewMenuItem("Stop trusting system-wide…", func() { v.publishSelected(TargetSystem, true) })
-	v.browsersItem = fyne.NewMenuItem("Add to browsers…", func() { v.publishSelected(TargetBrowsers, false) })
-	v.unbrowsersItem = fyne.NewMenuItem("Remove from browsers…", func() { v.publishSelected(TargetBrowsers, true) })
+	v.trustSystemItem = fyne.NewMenuItem("Trust system-wide…", func() { v.publishSelected(app.TargetSystem, false) })
+	v.untrustSystemItem = fyne.NewMenuItem("Stop trusting system-wide…", func() { v.publishSelected(app.TargetSystem, true) })
+	v.browsersItem = fyne.NewMenuItem("Add to browsers…", func() { v.publishSelected(app.TargetBrowsers, false) })
+	v.unbrowsersItem = fyne.NewMenuItem("Remove from browsers…", func() { v.publishSelected(app.TargetBrowsers, true) })
 	v.refreshItem = item("Refresh", fyne.KeyR, v.refresh)
 	v.find = item("Search", fyne.KeyF, func() { w.Canvas().Focus(v.browser.search) })
 	v.archivedItem = item("Show archived", fyne.KeyH, func() {
 		v.browser.archived.SetChecked(!v.browser.archived.Checked)
 	})
 	publishItems := []*fyne.MenuItem{v.trustSystemItem, v.untrustSystemItem, v.browsersItem, v.unbrowsersItem}
-	if p, ok := core.(Publisher); ok && p.NativeSystem() {
+	if p, ok := core.(Publisher); ok && p.NativeStores() {
 		v.nativeSystem = true
 		v.trustSystemItem.Label, v.untrustSystemItem.Label = "Add to system store…", "Remove from system store…"
 		publishItems = publishItems[:2]
@@ -183,7 +150,12 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	certificates := container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), nil, nil, nil, v.browser.content)
 	v.content = v.views(certificates)
 	v.tray = newTray(a, w, core, v.tasks, now, v.checkNow)
-	core.Subscribe(func(e Event) { fyne.Do(func() { v.handle(e) }) })
+	core.Subscribe(func(e app.Event) {
+		switch e.Kind {
+		case app.StoreChanged, app.RenewalSucceeded, app.RenewalFailed, app.NotificationWindow:
+			fyne.Do(func() { v.handle(e) })
+		}
+	})
 	v.updateActions()
 	v.browser.loaded = v.storeLoaded
 	v.browser.reload()
@@ -272,10 +244,10 @@ func (v *mainView) updateActions() {
 	set(writable, v.checkButton, v.checkItem)
 	_, canEnroll := v.core.(Enroller)
 	set(writable && canEnroll, v.requestButton, v.requestItem)
-	v.trustSystemItem.Disabled = !(selected && v.publishAllowed(r, TargetSystem, false))
-	v.untrustSystemItem.Disabled = !(selected && v.publishAllowed(r, TargetSystem, true))
-	v.browsersItem.Disabled = !(selected && v.publishAllowed(r, TargetBrowsers, false))
-	v.unbrowsersItem.Disabled = !(selected && v.publishAllowed(r, TargetBrowsers, true))
+	v.trustSystemItem.Disabled = !(selected && v.publishAllowed(r, app.TargetSystem, false))
+	v.untrustSystemItem.Disabled = !(selected && v.publishAllowed(r, app.TargetSystem, true))
+	v.browsersItem.Disabled = !(selected && v.publishAllowed(r, app.TargetBrowsers, false))
+	v.unbrowsersItem.Disabled = !(selected && v.publishAllowed(r, app.TargetBrowsers, true))
 	v.archivedItem.Checked = v.browser.archived.Checked
 	v.menu.Refresh()
 }
@@ -283,242 +255,10 @@ func (v *mainView) updateActions() {
 func (v *mainView) refresh() { v.browser.reload() }
 
 // handle reacts to an event of the core, on the UI thread.
-func (v *mainView) handle(e Event) {
+func (v *mainView) handle(e app.Event) {
 	v.refresh()
 	v.tray.update()
 	if n := notification(e); n != nil {
 		v.app.SendNotification(n)
 	}
-}
-
-// deleteSelected asks, then deletes the selected entry.
-func (v *mainView) deleteSelected() {
-	r, ok := v.browser.current()
-	if !ok || v.browser.readOnly() {
-		return
-	}
-	ctxID, store := v.browser.contextID, v.browser.store
-	what := "It leaves " + storeLabel(store) + " of " + contextLabel(ctxID) + " and is no longer used or renewed. " +
-		"certdesk keeps it in the archive: tick “Show archived” to see it."
-	if p, ok := v.browser.publication(r); ok && (p.System || p.Browsers > 0) {
-		what += " It is also taken out of where it is published (" + publicationText(p, nil) + ")."
-	}
-	dialog.ShowConfirm("Delete “"+r.subject+"”?", what, func(yes bool) {
-		if !yes {
-			return
-		}
-		v.tasks.run(func() func() {
-			err := v.core.Delete(context.Background(), ctxID, store, r.Thumbprint)
-			return func() {
-				if err != nil {
-					showError(v.win, "The certificate could not be deleted.", err)
-				}
-				v.refresh()
-			}
-		})
-	}, v.win)
-}
-
-// renewSelected renews the selected entry now.
-func (v *mainView) renewSelected() {
-	r, ok := v.browser.current()
-	if !ok || !r.HasKey {
-		return
-	}
-	ctxID := v.browser.contextID
-	done := showBusy(v.win, "Renewing “"+r.subject+"”…")
-	v.tasks.run(func() func() {
-		err := v.core.Renew(context.Background(), ctxID, r.Thumbprint)
-		return func() {
-			done()
-			if err != nil {
-				showError(v.win, "“"+r.subject+"” could not be renewed.", err)
-				return
-			}
-			dialog.ShowInformation("Renewed", "“"+r.subject+"” was renewed; the old certificate is archived.", v.win)
-			v.refresh()
-		}
-	})
-}
-
-// canPublish reports whether the core publishes entries of the browser's
-// store to target at all.
-func (v *mainView) canPublish(target string) bool {
-	p, ok := v.core.(Publisher)
-	return ok && p.CanPublish(v.browser.contextID, v.browser.store, target)
-}
-
-// publishAllowed reports whether r, of the browser's store, may be
-// published to target now or, when undo, removed from there: the store is
-// writable, the core can publish it there, and it is published there
-// (undo) or not known to be (publish). The details fetched where it is.
-func (v *mainView) publishAllowed(r row, target string, undo bool) bool {
-	if v.browser.readOnly() || !v.canPublish(target) {
-		return false
-	}
-	pub, known := v.browser.publication(r)
-	there := known && (target == TargetSystem && pub.System || target == TargetBrowsers && pub.Browsers > 0)
-	if !undo && v.browser.store == store.My && !r.HasKey {
-		return false // an identity goes with its key; taking one back needs none
-	}
-	return there == undo
-}
-
-// publishSelected asks, then publishes the selected entry to target or,
-// when undo, removes it from there.
-func (v *mainView) publishSelected(target string, undo bool) {
-	r, ok := v.browser.current()
-	p, isPublisher := v.core.(Publisher)
-	if !ok || !isPublisher || !v.publishAllowed(r, target, undo) {
-		return
-	}
-	ctxID, n := v.browser.contextID, v.browser.store
-	thumb := "SHA-1 thumbprint " + r.Thumbprint + "."
-	if b, err := hex.DecodeString(r.Thumbprint); err == nil {
-		thumb = "SHA-1 thumbprint " + formatHex(b, 2) + "."
-	}
-	m := publishText(r.subject, target, n == store.My, undo, v.nativeSystem)
-	do := p.Publish
-	if undo {
-		do = p.Unpublish
-	}
-	dialog.ShowConfirm(m.title, m.what+thumb, func(yes bool) {
-		if !yes {
-			return
-		}
-		done := showBusy(v.win, m.busy)
-		v.tasks.run(func() func() {
-			err := do(context.Background(), ctxID, n, r.Thumbprint, target)
-			return func() {
-				done()
-				if err != nil {
-					showError(v.win, m.failed, err)
-				}
-				v.refresh()
-			}
-		})
-	}, v.win)
-}
-
-// publishMessages are what publishing, or its undo, says: the
-// confirmation's title and text (before the thumbprint), the progress and
-// the sentence on failure.
-type publishMessages struct{ title, what, busy, failed string }
-
-// publishText words the publication of the certificate subject to target
-// (an identity with its key when identity), or its undo.
-func publishText(subject, target string, identity, undo, native bool) publishMessages {
-	q := "“" + subject + "”"
-	switch {
-	case target == TargetSystem && native && undo:
-		return publishMessages{"Remove " + q + " from the system certificate store?",
-			"Programs that use the system store will no longer see it. ",
-			"Removing " + q + "…", q + " could not be removed from the system certificate store."}
-	case target == TargetSystem && native && identity:
-		return publishMessages{"Add " + q + " to the system certificate store?",
-			"Browsers, mail and VPN clients will be able to use this certificate and its private key to sign you in. ",
-			"Publishing " + q + "…", q + " could not be added to the system certificate store."}
-	case target == TargetSystem && native:
-		return publishMessages{"Add " + q + " to the system certificate store?",
-			"Programs that use the system store will trust certificates it issues. ",
-			"Publishing " + q + "…", q + " could not be added to the system certificate store."}
-	case target == TargetSystem && !undo:
-		return publishMessages{"Trust " + q + " system-wide?",
-			"Every program on this device will trust certificates it issues. ",
-			"Publishing " + q + "…", q + " could not be trusted system-wide."}
-	case target == TargetSystem:
-		return publishMessages{"Stop trusting " + q + " system-wide?",
-			"Programs on this device will no longer trust certificates it issues. ",
-			"Removing " + q + "…", "certdesk could not stop trusting " + q + " system-wide."}
-	case !undo && identity:
-		return publishMessages{"Make " + q + " available to your browsers?",
-			"Your browsers will be able to use this certificate and its private key to sign you in to websites. ",
-			"Publishing " + q + "…", q + " could not be added to the browsers."}
-	case !undo:
-		return publishMessages{"Trust " + q + " in your browsers?",
-			"Your browsers will trust the websites and certificates it issues. ",
-			"Publishing " + q + "…", q + " could not be added to the browsers."}
-	case identity:
-		return publishMessages{"Remove " + q + " from your browsers?",
-			"Your browsers will no longer offer this certificate and its private key to sign you in to websites. ",
-			"Removing " + q + "…", q + " could not be removed from the browsers."}
-	default:
-		return publishMessages{"Remove " + q + " from your browsers?",
-			"Your browsers will no longer trust the websites and certificates it issues. ",
-			"Removing " + q + "…", q + " could not be removed from the browsers."}
-	}
-}
-
-// checkNow runs a renewal check of the current context.
-func (v *mainView) checkNow() {
-	ctxID := v.browser.workContext()
-	done := showBusy(v.win, "Checking the certificates of "+contextLabel(ctxID)+"…")
-	v.tasks.run(func() func() {
-		err := v.core.Pulse(context.Background(), ctxID)
-		return func() {
-			done()
-			if err != nil {
-				showError(v.win, "The check of "+contextLabel(ctxID)+" found a problem.", err)
-			}
-			v.refresh()
-		}
-	})
-}
-
-// showImport asks for a certificate file and imports it.
-func (v *mainView) showImport() {
-	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		r.Close()
-		v.importer.add([]fyne.URI{r.URI()})
-	}, v.win)
-	d.SetFilter(storage.NewExtensionFileFilter(importExtensions))
-	d.Resize(fyne.NewSize(800, 560))
-	d.Show()
-}
-
-// showRequest opens the Request certificate wizard.
-func (v *mainView) showRequest() {
-	en, ok := v.core.(Enroller)
-	if !ok {
-		return
-	}
-	ctxID := v.browser.workContext()
-	v.wizard = newWizard(en, v.win, v.tasks, ctxID, func(thumbprint string) {
-		v.browser.reveal(ctxID, store.My, thumbprint)
-	})
-	v.wizard.start()
-}
-
-// onDropped imports the files dropped anywhere on the window.
-func (v *mainView) onDropped(_ fyne.Position, uris []fyne.URI) {
-	v.importer.add(uris)
-}
-
-// showBusy shows a modal progress dialog and returns the func that hides it.
-func showBusy(w fyne.Window, text string) func() {
-	bar := widget.NewProgressBarInfinite()
-	d := dialog.NewCustomWithoutButtons(text, bar, w)
-	d.Show()
-	return func() {
-		bar.Stop()
-		d.Hide()
-	}
-}
-
-// showError says in one plain sentence what failed, with the error's own
-// text expandable for the technically minded.
-func showError(w fyne.Window, sentence string, err error) dialog.Dialog {
-	msg := widget.NewLabel(sentence)
-	msg.Wrapping = fyne.TextWrapWord
-	detail := widget.NewLabel(err.Error())
-	detail.Wrapping = fyne.TextWrapWord
-	detail.Selectable = true
-	content := container.NewVBox(msg, widget.NewAccordion(widget.NewAccordionItem("Technical details", detail)))
-	d := dialog.NewCustom("Something went wrong", "Close", content, w)
-	d.Resize(fyne.NewSize(480, 0))
-	d.Show()
-	return d
 }

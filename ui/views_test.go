@@ -13,15 +13,21 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
 
 func TestHistoryView(t *testing.T) {
 	v, c, _, _ := newTestMain(t)
-	c.more.history = []HistoryRecord{
-		{Time: testNow, Subject: "kiosk01", Action: "renew", Outcome: "ok"},
-		{Time: testNow.Add(-time.Hour), Subject: "vpn", Action: "renew", Outcome: "failed", Reason: "the server is down"},
-		{Time: testNow.Add(-2 * time.Hour), Subject: "kiosk01", Action: "check", Outcome: "nothing-due"},
+	c.more.history = app.NewHistory(t.TempDir(), 0)
+	for _, r := range []app.Record{
+		{Time: testNow.Add(-2 * time.Hour), Subject: "CN=kiosk01", Action: app.ActionCheck, Outcome: app.OutcomeNothingDue},
+		{Time: testNow.Add(-time.Hour), Subject: "CN=vpn,O=Example", Action: app.ActionRenew, Outcome: app.OutcomeFailed, Reason: "the server is down"},
+		{Time: testNow, Subject: "CN=kiosk01", Action: app.ActionRenew, Outcome: app.OutcomeOK},
+	} {
+		if err := c.more.history.Append(r); err != nil {
+			t.Fatal(err)
+		}
 	}
 	v.history.reload()
 	if len(v.history.records) != 3 {
@@ -45,11 +51,19 @@ func TestHistoryView(t *testing.T) {
 	if cell.Text != "Failed" || cell.Importance != widget.DangerImportance {
 		t.Errorf("outcome cell %q %v", cell.Text, cell.Importance)
 	}
+	v.history.update(widget.TableCellID{Row: 0, Col: 1}, cell)
+	if cell.Text != "vpn" {
+		t.Errorf("subject cell %q", cell.Text)
+	}
+	v.history.filter.SetSelected("All outcomes")
+	if r := v.history.records[0]; r.Outcome != app.OutcomeOK {
+		t.Errorf("newest first: %+v", r)
+	}
 }
 
 func TestSettingsView(t *testing.T) {
 	v, c, _, _ := newTestMain(t)
-	c.more.settings = Settings{CheckInterval: 8 * time.Hour, RenewalRatio: 0.8, NotifyDays: []int{30, 14, 7, 1}}
+	c.more.settings = app.Settings{CheckInterval: 8 * time.Hour, RenewalRatio: 0.8, NotifyDays: []int{30, 14, 7, 1}}
 	s := v.settings
 	s.reload()
 	if s.interval.Selected != "Every 8 hours" || s.ratio.Text != "80%" || s.notifyDays.Text != "30, 14, 7, 1" || s.schedule.Checked {
@@ -77,7 +91,7 @@ func TestSettingsView(t *testing.T) {
 	s.interval.SetSelected("Every 4 hours")
 	s.startInTray.SetChecked(true)
 	s.submit()
-	want := Settings{CheckInterval: 4 * time.Hour, RenewalRatio: 0.75, NotifyDays: []int{30, 7, 1}, StartInTray: true}
+	want := app.Settings{CheckInterval: 4 * time.Hour, RenewalRatio: 0.75, NotifyDays: []int{30, 7, 1}, StartInTray: true}
 	if !reflect.DeepEqual(c.more.settings, want) || s.status.Text != "Saved." {
 		t.Errorf("saved %+v, status %q", c.more.settings, s.status.Text)
 	}
@@ -97,13 +111,13 @@ func TestSettingsView(t *testing.T) {
 
 func TestServersView(t *testing.T) {
 	v, c, w, _ := newTestMain(t)
-	c.enroll.servers = []Server{corpServer}
+	c.enroll.servers = []app.Server{corpServer}
 	s := v.servers
 	s.reload()
 	if len(s.servers) != 1 || !s.edit.Disabled() {
 		t.Fatalf("%d servers, edit enabled %v", len(s.servers), !s.edit.Disabled())
 	}
-	if got := serverDetail(corpServer); got != "https://cep.corp.example.com/CEP · as kiosk · password saved in the keyring" {
+	if got := serverDetail(serverRow{corpServer, true}); got != "https://cep.corp.example.com/CEP · as kiosk · password saved in the keyring" {
 		t.Errorf("detail %q", got)
 	}
 	s.list.Select(0)
@@ -142,7 +156,7 @@ func TestRequestsView(t *testing.T) {
 	if len(r.entries) != 1 || requestDetail(r.entries[0]) != "Request 42 · User" {
 		t.Fatalf("entries %d, detail %q", len(r.entries), requestDetail(r.entries[0]))
 	}
-	c.more.outcomes = []RequestOutcome{{RequestID: "42", Subject: "Kiosk User", Outcome: "denied", Reason: "no permission"}}
+	c.more.outcomes = []app.RequestOutcome{{RequestID: "42", Subject: "CN=Kiosk User,O=Example Corp", Outcome: app.OutcomeDenied, Reason: "no permission"}}
 	test.Tap(r.poll)
 	wantDialog(t, w, "Request 42 (Kiosk User): denied by the CA: no permission.")
 	tapOverlayButton(t, w, "OK")
@@ -165,7 +179,7 @@ func TestRequestsView(t *testing.T) {
 	if got, _ := os.ReadFile(filepath.Join(dir, "kiosk02.csr")); string(got) != string(c.more.csr) {
 		t.Errorf("CSR file holds %q", got)
 	}
-	if !strings.Contains(c.recorded(), "NewRequest CN=kiosk02 [kiosk02.corp.example.com] p256") {
+	if !strings.Contains(c.recorded(), "RequestNew CN=kiosk02 [kiosk02.corp.example.com] p256") {
 		t.Errorf("calls %q", c.recorded())
 	}
 }
@@ -175,7 +189,7 @@ func TestRequestsView(t *testing.T) {
 func TestSettingsPublishIssued(t *testing.T) {
 	_, c, w, _ := newTestMain(t)
 	c.more.native = true
-	c.more.settings = Settings{CheckInterval: 8 * time.Hour, RenewalRatio: 0.8, NotifyDays: []int{30}, PublishIssued: true}
+	c.more.settings = app.Settings{CheckInterval: 8 * time.Hour, RenewalRatio: 0.8, NotifyDays: []int{30}, PublishIssued: true}
 	s := newSettingsView(c, &tasks{inline: true}, func() store.Context { return store.User })
 	w.SetContent(s.content)
 	s.reload()

@@ -2,12 +2,8 @@ package ui
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"regexp"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -15,17 +11,10 @@ import (
 	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/store"
 )
-
-// addServer is the server choice that registers a new one.
-const addServer = "Add a policy server…"
-
-var authLabels = map[string]string{
-	AuthPassword:    "User name and password",
-	AuthCertificate: "Certificate (key-based renewal)",
-	AuthAnonymous:   "Anonymous",
-}
 
 // wizard is the Request certificate wizard: server, template, subject
 // (when the template asks), key, progress, result.
@@ -51,7 +40,7 @@ type wizard struct {
 	ctx     context.Context
 	stopAll context.CancelFunc
 
-	servers      []Server
+	servers      []serverRow
 	serverPick   *widget.RadioGroup
 	password     *widget.Entry // for a server without a saved password
 	url          *widget.Entry
@@ -62,7 +51,7 @@ type wizard struct {
 	savePassword *widget.Check
 	test         *widget.Button
 
-	templates    []Template
+	templates    []enroll.Template
 	templatePick *widget.RadioGroup
 	templateInfo *widget.Label
 
@@ -73,8 +62,8 @@ type wizard struct {
 	result      *widget.Label
 	openDetails *widget.Button
 
-	server   Server
-	template Template
+	server   serverRow
+	template enroll.Template
 }
 
 // newWizard builds the wizard for context ctxID; call start to show it.
@@ -101,7 +90,7 @@ func (z *wizard) start() {
 	z.dialog.Show()
 	z.busy("Loading the policy servers…")
 	z.tasks.run(func() func() {
-		servers, err := z.en.Servers(z.ctx, z.ctxID)
+		servers, err := listServers(z.ctx, z.en, z.ctxID)
 		if z.ctx.Err() != nil {
 			return nil // the wizard was closed
 		}
@@ -157,6 +146,27 @@ func (z *wizard) busy(text string) {
 	z.say(text)
 }
 
+// ask runs work off the UI thread with Next disabled and busy said; unless
+// the wizard was closed meanwhile, it then shows failed followed by the
+// error, Next enabled again, or runs done on the UI thread.
+func (z *wizard) ask(busy, failed string, work func() error, done func()) {
+	z.busy(busy)
+	z.tasks.run(func() func() {
+		err := work()
+		if z.ctx.Err() != nil {
+			return nil // the wizard was closed
+		}
+		return func() {
+			if err != nil {
+				z.next.Enable()
+				z.problem(failed + err.Error())
+				return
+			}
+			done()
+		}
+	})
+}
+
 // fail shows an error as the wizard's last step.
 func (z *wizard) fail(sentence string, err error) {
 	detail := valueLabel(err.Error())
@@ -166,329 +176,11 @@ func (z *wizard) fail(sentence string, err error) {
 	z.cancel.SetText("Close")
 }
 
-func (z *wizard) showServers() {
-	labels := []string{}
-	for _, s := range z.servers {
-		labels = append(labels, serverLabel(s))
-	}
-	labels = append(labels, addServer)
-	z.password = widget.NewPasswordEntry()
-	z.password.SetPlaceHolder("Password for this request")
-	z.url = widget.NewEntry()
-	z.url.SetPlaceHolder("https://cep.corp.example.com/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP")
-	z.url.Validator = func(s string) error {
-		if !strings.HasPrefix(s, "https://") {
-			return errors.New("the address must start with https://")
-		}
-		return nil
-	}
-	z.friendlyName = widget.NewEntry()
-	z.username = widget.NewEntry()
-	z.newPassword = widget.NewPasswordEntry()
-	z.savePassword = widget.NewCheck("Save the password in the keyring (needed for automatic renewal)", nil)
-	z.savePassword.SetChecked(true)
-	z.auth = widget.NewSelect([]string{authLabels[AuthPassword], authLabels[AuthCertificate], authLabels[AuthAnonymous]}, nil)
-	z.auth.SetSelected(authLabels[AuthPassword])
-	z.test = widget.NewButton("Test connection", z.testServer)
-	addForm := widget.NewForm(
-		widget.NewFormItem("Address", z.url),
-		widget.NewFormItem("Name", z.friendlyName),
-		widget.NewFormItem("Sign in with", z.auth),
-		widget.NewFormItem("User name", z.username),
-		widget.NewFormItem("Password", z.newPassword),
-		widget.NewFormItem("", z.savePassword),
-		widget.NewFormItem("", z.test))
-	passwordForm := widget.NewForm(widget.NewFormItem("Password", z.password))
-	z.serverPick = widget.NewRadioGroup(labels, func(choice string) {
-		addForm.Hidden = choice != addServer
-		s, ok := z.chosenServer()
-		passwordForm.Hidden = !ok || s.Auth != AuthPassword || s.PasswordSaved
-		addForm.Refresh()
-		passwordForm.Refresh()
-	})
-	z.serverPick.Required = true
-	z.serverPick.SetSelected(labels[0])
-	intro := valueLabel("Choose the enrollment policy server of your organisation, or add the one your administrator gave you.")
-	z.step("Policy server", container.NewVBox(intro, z.serverPick, passwordForm, addForm), nil, z.serverChosen)
-}
-
-func serverLabel(s Server) string {
-	name := s.FriendlyName
-	if name == "" {
-		name = s.URL
-	}
-	return name + " (" + authLabels[s.Auth] + ")"
-}
-
-func (z *wizard) chosenServer() (Server, bool) {
-	for _, s := range z.servers {
-		if serverLabel(s) == z.serverPick.Selected {
-			return s, true
-		}
-	}
-	return Server{}, false
-}
-
-func (z *wizard) serverOptions() ServerOptions {
-	o := ServerOptions{URL: strings.TrimSpace(z.url.Text), FriendlyName: z.friendlyName.Text,
-		Username: z.username.Text, Password: z.newPassword.Text, SavePassword: z.savePassword.Checked}
-	for k, l := range authLabels {
-		if l == z.auth.Selected {
-			o.Auth = k
-		}
-	}
-	return o
-}
-
-// testServer connects to the server being added.
-func (z *wizard) testServer() {
-	if err := z.url.Validate(); err != nil {
-		z.problem("The address is not valid: " + err.Error() + ".")
-		return
-	}
-	o := z.serverOptions()
-	z.test.Disable()
-	z.say("Connecting to " + o.URL + "…")
-	z.tasks.run(func() func() {
-		n, err := z.en.TestServer(z.ctx, z.ctxID, o)
-		if z.ctx.Err() != nil {
-			return nil // the wizard was closed
-		}
-		return func() {
-			z.test.Enable()
-			if err != nil {
-				z.problem("The server did not answer as expected: " + err.Error())
-				return
-			}
-			z.say(fmt.Sprintf("Connected: the server offers %s.", plural(n, "template")))
-		}
-	})
-}
-
-// serverChosen registers a new server if asked, then loads the templates.
-func (z *wizard) serverChosen() {
-	if s, ok := z.chosenServer(); ok {
-		z.server = s
-		z.loadTemplates(z.password.Text)
-		return
-	}
-	if err := z.url.Validate(); err != nil {
-		z.problem("The address is not valid: " + err.Error() + ".")
-		return
-	}
-	o := z.serverOptions()
-	z.busy("Adding " + o.URL + "…")
-	z.tasks.run(func() func() {
-		s, err := z.en.AddServer(z.ctx, z.ctxID, o)
-		if z.ctx.Err() != nil {
-			return nil // the wizard was closed
-		}
-		return func() {
-			if err != nil {
-				z.next.Enable()
-				z.problem("The server could not be added: " + err.Error())
-				return
-			}
-			z.servers = append(z.servers, s)
-			z.server = s
-			pw := ""
-			if !o.SavePassword {
-				pw = o.Password
-			}
-			z.password.SetText(pw)
-			z.loadTemplates(pw)
-		}
-	})
-}
-
-func (z *wizard) loadTemplates(password string) {
-	z.busy("Asking " + serverLabel(z.server) + " for its templates…")
-	z.tasks.run(func() func() {
-		ts, err := z.en.Templates(z.ctx, z.ctxID, z.server.ID, password)
-		if z.ctx.Err() != nil {
-			return nil // the wizard was closed
-		}
-		return func() {
-			if err != nil {
-				z.next.Enable()
-				z.problem("The templates could not be read: " + err.Error())
-				return
-			}
-			z.templates = ts
-			z.showTemplates()
-		}
-	})
-}
-
-func (z *wizard) showTemplates() {
-	var labels []string
-	for _, t := range z.templates {
-		labels = append(labels, t.Name)
-	}
-	z.templateInfo = valueLabel("")
-	z.templatePick = widget.NewRadioGroup(labels, func(string) {
-		if t, ok := z.chosenTemplate(); ok {
-			z.templateInfo.SetText(describeTemplate(t))
-		}
-	})
-	z.templatePick.Required = true
-	if len(labels) > 0 {
-		z.templatePick.SetSelected(labels[0])
-	}
-	body := container.NewVBox(valueLabel("Choose the kind of certificate you need."), z.templatePick, widget.NewSeparator(), z.templateInfo)
-	if len(labels) == 0 {
-		body = container.NewVBox(valueLabel("This server offers you no template. Ask your administrator for enroll permission."))
-	}
-	z.step("Template", body, z.showServers, func() {
-		z.template, _ = z.chosenTemplate()
-		if z.template.SubjectSupplied {
-			z.showSubject()
-		} else {
-			z.showKey()
-		}
-	})
-	if len(labels) == 0 {
-		z.next.Disable()
-	}
-}
-
-func (z *wizard) chosenTemplate() (Template, bool) {
-	for _, t := range z.templates {
-		if t.Name == z.templatePick.Selected {
-			return t, true
-		}
-	}
-	return Template{}, false
-}
-
-// describeTemplate says what a template issues, in plain words.
-func describeTemplate(t Template) string {
-	lines := []string{
-		"Valid for " + formatSpan(t.Validity),
-		fmt.Sprintf("Key: %s, at least %d bits", t.KeyAlgorithm, t.MinKeyBits),
-	}
-	if t.SubjectSupplied {
-		lines = append(lines, "You enter the name and DNS names of the certificate.")
-	} else {
-		lines = append(lines, "The CA fills in the name from your account.")
-	}
-	return strings.Join(lines, "\n")
-}
-
-// hostname matches a DNS name, with an optional leading wildcard label.
-var hostname = regexp.MustCompile(`^(\*\.)?([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$`)
-
-// validateDNSNames checks one DNS name per line.
-func validateDNSNames(s string) error {
-	for _, l := range splitLines(s) {
-		if !hostname.MatchString(l) {
-			return fmt.Errorf("“%s” is not a DNS name", l)
-		}
-	}
-	return nil
-}
-
-func splitLines(s string) []string {
-	var out []string
-	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == ',' || r == ' ' }) {
-		out = append(out, strings.TrimSpace(l))
-	}
-	return out
-}
-
-func (z *wizard) showSubject() {
-	z.commonName = widget.NewEntry()
-	z.commonName.SetPlaceHolder("kiosk01.corp.example.com")
-	z.commonName.Validator = func(s string) error {
-		if strings.TrimSpace(s) == "" {
-			return errors.New("enter the name of the certificate")
-		}
-		if strings.ContainsAny(s, ",=+;<>\"\\") {
-			return errors.New("the name may not contain , = + ; < > \" or \\")
-		}
-		return nil
-	}
-	z.dnsNames = widget.NewMultiLineEntry()
-	z.dnsNames.SetPlaceHolder("kiosk01.corp.example.com\nkiosk01")
-	z.dnsNames.SetMinRowsVisible(3)
-	z.dnsNames.Validator = validateDNSNames
-	check := func(string) {
-		if err := z.subjectProblem(); err != nil {
-			z.next.Disable()
-			z.problem(err.Error())
-		} else {
-			z.next.Enable()
-			z.say("")
-		}
-	}
-	z.commonName.OnChanged = check
-	z.dnsNames.OnChanged = check
-	form := widget.NewForm(widget.NewFormItem("Name (CN)", z.commonName), widget.NewFormItem("DNS names", z.dnsNames))
-	form.Items[1].HintText = "One per line"
-	z.step("Name of the certificate", container.NewVBox(valueLabel("The template "+z.template.Name+" asks you to name the certificate."), form),
-		z.showTemplates, z.showKey)
-	z.next.Disable()
-}
-
-// subjectProblem validates the subject form; the sentence starts upper-case.
-func (z *wizard) subjectProblem() error {
-	for _, e := range []*widget.Entry{z.commonName, z.dnsNames} {
-		if err := e.Validator(e.Text); err != nil {
-			msg := err.Error()
-			r, n := utf8.DecodeRuneInString(msg)
-			return errors.New(string(unicode.ToUpper(r)) + msg[n:] + ".")
-		}
-	}
-	return nil
-}
-
-// keyChoices lists the keys the template allows, weakest first.
-func keyChoices(t Template) []string {
-	type choice struct {
-		label string
-		bits  int
-	}
-	all := []choice{{"RSA 2048", 2048}, {"RSA 3072", 3072}, {"RSA 4096", 4096}}
-	if t.KeyAlgorithm == "ECDSA" {
-		all = []choice{{"ECDSA P-256", 256}, {"ECDSA P-384", 384}}
-	}
-	var out []string
-	for _, c := range all {
-		if c.bits >= t.MinKeyBits {
-			out = append(out, c.label)
-		}
-	}
-	return out
-}
-
-var keyCodes = map[string]string{"RSA 2048": "rsa2048", "RSA 3072": "rsa3072", "RSA 4096": "rsa4096", "ECDSA P-256": "p256", "ECDSA P-384": "p384"}
-
-func (z *wizard) showKey() {
-	choices := keyChoices(z.template)
-	z.keyPick = widget.NewSelect(choices, nil)
-	if len(choices) > 0 {
-		z.keyPick.SetSelected(choices[0])
-	}
-	back := z.showTemplates
-	if z.template.SubjectSupplied {
-		back = func() {
-			cn, dns := z.commonName.Text, z.dnsNames.Text
-			z.showSubject()
-			z.commonName.SetText(cn)
-			z.dnsNames.SetText(dns)
-		}
-	}
-	body := container.NewVBox(valueLabel("A new private key is made on this device and never leaves it."),
-		widget.NewForm(widget.NewFormItem("Key", z.keyPick)))
-	z.step("Key", body, back, z.submit)
-	z.next.SetText("Request")
-}
-
 // request builds the enrollment request from the steps.
-func (z *wizard) request() EnrollRequest {
-	r := EnrollRequest{Context: z.ctxID, Server: z.server.ID, Template: z.template.Name,
-		Key: keyCodes[z.keyPick.Selected], Password: z.password.Text}
-	if z.template.SubjectSupplied {
+func (z *wizard) request() app.EnrollRequest {
+	r := app.EnrollRequest{Context: z.ctxID, Server: z.server.ID, Template: z.template.CommonName,
+		Key: keyName(app.KeyChoices(&z.template), z.keyPick.Selected), Password: z.password.Text}
+	if suppliesNames(&z.template) {
 		r.Subject = "CN=" + strings.TrimSpace(z.commonName.Text)
 		r.DNSNames = splitLines(z.dnsNames.Text)
 	}
@@ -501,7 +193,7 @@ func (z *wizard) submit() {
 	ctx, cancel := context.WithCancel(z.ctx)
 	z.stopped = cancel
 	bar := widget.NewProgressBarInfinite()
-	z.step("Requesting", container.NewVBox(valueLabel("Asking "+serverLabel(z.server)+" for a "+z.template.Name+" certificate…"), bar), nil, nil)
+	z.step("Requesting", container.NewVBox(valueLabel("Asking "+serverLabel(z.server.Server)+" for a "+z.template.CommonName+" certificate…"), bar), nil, nil)
 	z.tasks.run(func() func() {
 		res, err := z.en.Enroll(ctx, r)
 		cancelled := ctx.Err() != nil
@@ -521,17 +213,17 @@ func (z *wizard) submit() {
 	})
 }
 
-func (z *wizard) showResult(res *EnrollResult) {
+func (z *wizard) showResult(res *app.EnrollResult) {
 	z.openDetails = widget.NewButton("Show the certificate", func() {
 		z.dialog.Hide()
 		z.issued(res.Thumbprint)
 	})
 	var text string
-	if res.Status == "pending" {
+	if res.Status == app.StatusPending {
 		text = fmt.Sprintf("Your request %s is waiting for a CA administrator to approve it. certdesk checks it at every renewal check and installs the certificate when it is issued.", res.RequestID)
 		z.openDetails.Hide()
 	} else {
-		text = fmt.Sprintf("Your certificate “%s” was issued and installed in Personal. It is valid until %s.", res.Subject, formatDate(res.NotAfter))
+		text = fmt.Sprintf("Your certificate “%s” was issued and installed in Personal. It is valid until %s.", app.CommonName(res.Subject), formatDate(res.NotAfter))
 	}
 	z.result = valueLabel(text)
 	z.step("Done", container.NewVBox(z.result, z.openDetails), nil, nil)

@@ -9,12 +9,16 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll"
 )
 
 var (
-	corpServer = Server{ID: "a1b2c3d4", URL: "https://cep.corp.example.com/CEP", FriendlyName: "Example Corp", Auth: AuthPassword, Username: "kiosk", PasswordSaved: true}
-	userTmpl   = Template{Name: "User", Validity: 365 * day, KeyAlgorithm: "RSA", MinKeyBits: 3072}
-	webTmpl    = Template{Name: "WebServer", Validity: 90 * day, KeyAlgorithm: "ECDSA", MinKeyBits: 256, SubjectSupplied: true}
+	corpServer = app.Server{ID: "a1b2c3d4", URL: "https://cep.corp.example.com/CEP", FriendlyName: "Example Corp", Auth: app.AuthPassword, Username: "kiosk"}
+	userTmpl   = enroll.Template{CommonName: "User", Enroll: true, ValiditySeconds: 365 * 86400, MinimalKeyLength: 3072}
+	webTmpl    = enroll.Template{CommonName: "WebServer", Enroll: true, ValiditySeconds: 90 * 86400, KeyAlgorithm: "1.2.840.10045.2.1",
+		MinimalKeyLength: 256, Flags: enroll.Flags{EnrolleeSuppliesSubject: true, EnrolleeSuppliesSubjectAltName: true}}
 )
 
 // startWizard opens the wizard over the fake core of newTestMain.
@@ -30,9 +34,9 @@ func startWizard(t *testing.T, e fakeEnroll) (*mainView, *fakeCore, *wizard) {
 }
 
 func TestWizardIssued(t *testing.T) {
-	v, c, z := startWizard(t, fakeEnroll{servers: []Server{corpServer}, templates: []Template{userTmpl, webTmpl}})
+	v, c, z := startWizard(t, fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{userTmpl, webTmpl}})
 	kiosk := v.browser.rows[1]
-	c.enroll.result = &EnrollResult{Status: "issued", Thumbprint: kiosk.Thumbprint, Subject: "Kiosk User", NotAfter: testNow.Add(365 * day)}
+	c.enroll.result = &app.EnrollResult{Status: "issued", Thumbprint: kiosk.Thumbprint, Subject: "CN=Kiosk User,O=Example Corp", NotAfter: testNow.Add(365 * day)}
 	if z.serverPick.Selected != "Example Corp (User name and password)" {
 		t.Errorf("server %q", z.serverPick.Selected)
 	}
@@ -40,7 +44,7 @@ func TestWizardIssued(t *testing.T) {
 	if z.title.Text != "Template" || z.templatePick.Selected != "User" {
 		t.Fatalf("step %q, template %q", z.title.Text, z.templatePick.Selected)
 	}
-	if !strings.Contains(z.templateInfo.Text, "Valid for 365 days") || !strings.Contains(z.templateInfo.Text, "RSA, at least 3072 bits") {
+	if !strings.Contains(z.templateInfo.Text, "Valid for 365 days") || !strings.Contains(z.templateInfo.Text, "Key: RSA 3072 or stronger") {
 		t.Errorf("template info %q", z.templateInfo.Text)
 	}
 	test.Tap(z.next)
@@ -49,7 +53,7 @@ func TestWizardIssued(t *testing.T) {
 	}
 	z.keyPick.SetSelected("RSA 4096")
 	test.Tap(z.next)
-	want := EnrollRequest{Context: "user", Server: "a1b2c3d4", Template: "User", Key: "rsa4096"}
+	want := app.EnrollRequest{Context: "user", Server: "a1b2c3d4", Template: "User", Key: "rsa4096"}
 	if len(c.enroll.requests) != 1 || !reflect.DeepEqual(c.enroll.requests[0], want) {
 		t.Errorf("requests %+v, want %+v", c.enroll.requests, want)
 	}
@@ -63,8 +67,8 @@ func TestWizardIssued(t *testing.T) {
 }
 
 func TestWizardSubjectValidatedAsTyped(t *testing.T) {
-	_, c, z := startWizard(t, fakeEnroll{servers: []Server{corpServer}, templates: []Template{webTmpl},
-		result: &EnrollResult{Status: "pending", RequestID: "42"}})
+	_, c, z := startWizard(t, fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{webTmpl},
+		result: &app.EnrollResult{Status: "pending", RequestID: "42"}})
 	test.Tap(z.next)
 	test.Tap(z.next)
 	if z.title.Text != "Name of the certificate" || !z.next.Disabled() {
@@ -111,7 +115,7 @@ func TestWizardSubjectValidatedAsTyped(t *testing.T) {
 }
 
 func TestWizardAddServerAndError(t *testing.T) {
-	_, c, z := startWizard(t, fakeEnroll{templates: []Template{userTmpl}, err: errors.New("enroll: CA denied the request: 0x80094012 (CERTSRV_E_TEMPLATE_DENIED)")})
+	_, c, z := startWizard(t, fakeEnroll{templates: []enroll.Template{userTmpl}, err: errors.New("enroll: CA denied the request: 0x80094012 (CERTSRV_E_TEMPLATE_DENIED)")})
 	if z.serverPick.Selected != addServer {
 		t.Fatalf("with no server the wizard offers %q", z.serverPick.Selected)
 	}
@@ -128,7 +132,7 @@ func TestWizardAddServerAndError(t *testing.T) {
 		t.Errorf("test connection says %q", z.status.Text)
 	}
 	test.Tap(z.next)
-	if got := c.recorded(); !strings.Contains(got, "AddServer https://cep.example.com/CEP password kiosk") || !strings.Contains(got, "Templates new ") {
+	if got := c.recorded(); !strings.Contains(got, "AddServer https://cep.example.com/CEP password kiosk") || !strings.Contains(got, "Policies new ") {
 		t.Errorf("calls %q", got)
 	}
 	test.Tap(z.next)
@@ -142,7 +146,7 @@ func TestWizardAddServerAndError(t *testing.T) {
 }
 
 func TestWizardCancelWhileWaiting(t *testing.T) {
-	v, c, z := startWizard(t, fakeEnroll{servers: []Server{corpServer}, templates: []Template{userTmpl}, block: true})
+	v, c, z := startWizard(t, fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{userTmpl}, block: true})
 	test.Tap(z.next)
 	test.Tap(z.next)
 	z.tasks = &tasks{} // let Enroll run (and block) off the test goroutine

@@ -3,13 +3,16 @@ package ui
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/internal/cli"
 	"github.com/certdesk/certdesk/internal/demo"
 
 	"fyne.io/fyne/v2"
@@ -102,7 +105,7 @@ func newRealEnv(t *testing.T) *realEnv {
 	}
 	a := test.NewTempApp(t)
 	w := test.NewTempWindow(t, nil)
-	v := newMainView(a, w, NewAppCore(core, nil), time.Now, &tasks{inline: true})
+	v := newMainView(a, w, newAppCore(core, nil), time.Now, &tasks{inline: true})
 	w.SetContent(v.content)
 	w.Resize(fyne.NewSize(1280, 800))
 	return &realEnv{v: v, w: w, core: core, srv: srv}
@@ -296,19 +299,19 @@ func TestDemoStarts(t *testing.T) {
 			t.Errorf("the demo left %s behind", dir)
 		}
 	}()
-	ac := NewAppCore(d.Core, nil)
-	servers, err := ac.Servers(context.Background(), store.User)
-	if err != nil || len(servers) != 1 || !servers[0].PasswordSaved || servers[0].Username != demo.User {
+	ac := newAppCore(d.Core, nil)
+	servers, err := listServers(context.Background(), ac, store.User)
+	if err != nil || len(servers) != 1 || !servers[0].passwordSaved || servers[0].Username != demo.User {
 		t.Fatalf("servers %+v, %v", servers, err)
 	}
 	my, err := ac.List(context.Background(), store.User, store.My)
 	if err != nil || len(my) != 1 || my[0].Meta.TemplateName != testca.TemplateShortLived || my[0].Meta.PolicyServer == "" {
 		t.Fatalf("My %+v, %v", my, err)
 	}
-	if err := ac.Renew(context.Background(), store.User, my[0].Thumbprint); err != nil {
+	if o, err := ac.Renew(context.Background(), store.User, my[0].Thumbprint); err != nil || renewalProblem(o) != nil {
 		t.Fatalf("renew now: %v", err)
 	}
-	if err := ac.Pulse(context.Background(), store.User); err != nil {
+	if rep, err := ac.Pulse(context.Background(), store.User); err != nil || pulseProblem(rep) != nil {
 		t.Fatalf("check now: %v", err)
 	}
 	data, err := os.ReadFile(d.PFX)
@@ -324,21 +327,6 @@ func TestDemoStarts(t *testing.T) {
 	}
 	if err := ac.SetSchedule(context.Background(), store.User, true); err == nil {
 		t.Errorf("the demo installed an OS schedule")
-	}
-}
-
-func TestDNCommonName(t *testing.T) {
-	for dn, want := range map[string]string{
-		"CN=demo@certdesk.test,OU=Users": "demo@certdesk.test",
-		`OU=Users,CN=a\,b`:               "a,b",
-		"CN=kiosk01.demo.test":           "kiosk01.demo.test",
-		"O=Example":                      "O=Example",
-		"kiosk01":                        "kiosk01",
-		"cn=x+OU=y":                      "x",
-	} {
-		if got := dnCommonName(dn); got != want {
-			t.Errorf("dnCommonName(%q) = %q, want %q", dn, got, want)
-		}
 	}
 }
 
@@ -375,30 +363,32 @@ func TestRealWizardSlowTemplatesCancellable(t *testing.T) {
 	}
 }
 
-// TestAppCoreEvents: the core's events reach the UI translated, and the
-// kinds the UI does not show are dropped.
+// TestAppCoreEvents: the core's events reach the UI as the core sent
+// them until it unsubscribes, and the main view shows only the kinds a
+// person is told about.
 func TestAppCoreEvents(t *testing.T) {
 	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Keyring: demo.NewMemoryKeyring()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []Event
-	stop := NewAppCore(core, nil).Subscribe(func(e Event) { got = append(got, e) })
-	core.Bus().Publish(app.Event{Kind: app.RenewalDue, Context: "user", Subject: "CN=due"})
-	core.Bus().Publish(app.Event{Kind: app.RenewalSucceeded, Context: "user", Store: "My", Subject: "CN=kiosk01,O=Example"})
-	core.Bus().Publish(app.Event{Kind: app.NotificationWindow, Context: "user", Subject: "CN=vpn", Days: 7})
+	var got []app.Event
+	stop := newAppCore(core, nil).Subscribe(func(e app.Event) { got = append(got, e) })
+	sent := []app.Event{
+		{Kind: app.RenewalDue, Context: "user", Subject: "CN=due"},
+		{Kind: app.RenewalSucceeded, Context: "user", Store: "My", Subject: "CN=kiosk01,O=Example"},
+		{Kind: app.NotificationWindow, Context: "user", Subject: "CN=vpn", Days: 7},
+	}
+	for _, e := range sent {
+		core.Bus().Publish(e)
+	}
 	stop()
 	core.Bus().Publish(app.Event{Kind: app.StoreChanged, Context: "user", Store: "My"})
-	want := []Event{
-		{Kind: RenewalSucceeded, Context: store.User, Store: store.My, Subject: "kiosk01"},
-		{Kind: NotificationWindow, Context: store.User, Subject: "vpn", Days: 7},
+	if len(got) != len(sent) {
+		t.Fatalf("events %+v, want %+v", got, sent)
 	}
-	if len(got) != len(want) {
-		t.Fatalf("events %+v, want %+v", got, want)
-	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Errorf("event %d: %+v, want %+v", i, got[i], want[i])
+	for i := range sent {
+		if got[i].Kind != sent[i].Kind || got[i].Subject != sent[i].Subject {
+			t.Errorf("event %d: %+v, want %+v", i, got[i], sent[i])
 		}
 	}
 }
@@ -429,5 +419,50 @@ func TestRealRenewNowAndCheckNow(t *testing.T) {
 	test.Tap(e.v.checkButton)
 	if e.w.Canvas().Overlays().Top() != nil {
 		t.Errorf("Check now left a dialog: %s", overlayText(t, e.w))
+	}
+}
+
+// TestRealTemplatesAgreeWithCLI: the wizard offers exactly the templates
+// "certdesk templates -json" marks enroll (app.UsableTemplates), and for
+// each of them the keys of app.KeyChoices.
+func TestRealTemplatesAgreeWithCLI(t *testing.T) {
+	e := newRealEnv(t)
+	z := e.addServerInWizard(t)
+	t.Setenv(store.RootEnv, e.core.Location().Data)
+	var out, errb bytes.Buffer
+	if code := cli.Run([]string{"templates", "-server", z.server.ID, "-json"}, strings.NewReader(""), &out, &errb, nil); code != 0 {
+		t.Fatalf("certdesk templates: %d %s", code, errb.String())
+	}
+	var rows []struct {
+		Name   string `json:"name"`
+		Enroll bool   `json:"enroll"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	var cliNames []string
+	for _, r := range rows {
+		if r.Enroll {
+			cliNames = append(cliNames, r.Name)
+		}
+	}
+	if gui := z.templatePick.Options; !slices.Equal(gui, cliNames) || len(gui) == 0 {
+		t.Fatalf("the wizard offers %q, certdesk templates marks %q", gui, cliNames)
+	}
+	for _, tmpl := range z.templates {
+		z.templatePick.SetSelected(tmpl.CommonName)
+		test.Tap(z.next)
+		if z.title.Text == "Name of the certificate" {
+			z.commonName.SetText("kiosk01.example.test")
+			test.Tap(z.next)
+		}
+		var want []string
+		for _, k := range app.KeyChoices(&tmpl) {
+			want = append(want, k.Type.String())
+		}
+		if z.title.Text != "Key" || !slices.Equal(z.keyPick.Options, want) {
+			t.Errorf("%s: step %q, keys %q, want %q", tmpl.CommonName, z.title.Text, z.keyPick.Options, want)
+		}
+		z.showTemplates()
 	}
 }

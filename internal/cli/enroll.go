@@ -57,7 +57,7 @@ func (c *cmd) runTemplates(args []string) int {
 			key = kt.String()
 		}
 		rows = append(rows, templateRow{Name: t.CommonName, OID: t.OID, Key: key, ValiditySeconds: t.ValiditySeconds,
-			RenewalSeconds: t.RenewalSeconds, Enroll: t.Usable(), SuppliesSubject: t.Flags.EnrolleeSuppliesSubject,
+			RenewalSeconds: t.RenewalSeconds, Enroll: app.Enrollable(&t), SuppliesSubject: t.Flags.EnrolleeSuppliesSubject,
 			SuppliesDNS: t.Flags.EnrolleeSuppliesSubjectAltName, KeyBasedRenewal: t.Flags.AllowKeyBasedRenewal,
 			Pends: t.Flags.PendAllRequests})
 	}

@@ -21,10 +21,9 @@ func (c *cmd) runHistory(args []string) int {
 	if len(pos) > 0 {
 		return c.usage("history takes no arguments, got %q", pos[0])
 	}
-	switch app.Outcome(*outcome) {
-	case "", app.OutcomeOK, app.OutcomeNothingDue, app.OutcomeFailed, app.OutcomePending, app.OutcomeDenied:
-	default:
-		return c.usage("unknown outcome %q: use ok, nothing-due, failed, pending or denied", *outcome)
+	want, err := app.ParseOutcome(*outcome)
+	if err != nil {
+		return c.usage("%s", err)
 	}
 	core, cx, err := openCore(*ctxName)
 	if err != nil {
@@ -34,7 +33,7 @@ func (c *cmd) runHistory(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	recs, err := h.Read(app.HistoryFilter{Outcome: app.Outcome(*outcome)})
+	recs, err := h.Read(app.HistoryFilter{Outcome: want})
 	if err != nil {
 		return c.fail(err)
 	}
@@ -60,7 +59,7 @@ func (c *cmd) runHistory(args []string) int {
 		if subject == "" {
 			subject = r.Thumbprint
 		}
-		textf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Action, r.Outcome, dash(subject), dash(oneLine(r.Reason)))
+		textf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Action, r.Outcome.Text(), dash(subject), dash(oneLine(r.Reason)))
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)

@@ -35,8 +35,8 @@ func TestHistoryCLI(t *testing.T) {
 		contains []string
 		absent   []string
 	}{
-		{"table", []string{"history"}, 0, []string{"TIME", "OUTCOME", "nothing-due", "failed", "CN=laptop", "connection refused"}, nil},
-		{"filter", []string{"history", "-outcome", "failed"}, 0, []string{"connection refused"}, []string{"nothing-due"}},
+		{"table", []string{"history"}, 0, []string{"TIME", "OUTCOME", "Nothing due", "Failed", "CN=laptop", "connection refused"}, nil},
+		{"filter", []string{"history", "-outcome", "failed"}, 0, []string{"connection refused"}, []string{"Nothing due"}},
 		{"empty context", []string{"history", "-context", "machine"}, 0, []string{"no history for the machine context"}, nil},
 		{"app context", []string{"history", "-context", "app:org.example"}, 0, []string{"CN=app-only"}, []string{"CN=laptop"}},
 		{"empty json", []string{"history", "-context", "app:x", "-json"}, 0, []string{"[]"}, nil},

@@ -1,0 +1,115 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/storage"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// deleteSelected asks, then deletes the selected entry.
+func (v *mainView) deleteSelected() {
+	r, ok := v.browser.current()
+	if !ok || v.browser.readOnly() {
+		return
+	}
+	ctxID, store := v.browser.contextID, v.browser.store
+	what := "It leaves " + storeLabel(store) + " of " + contextLabel(ctxID) + " and is no longer used or renewed. " +
+		"certdesk keeps it in the archive: tick “Show archived” to see it."
+	if p, ok := v.browser.publication(r); ok && !p.Empty() {
+		what += " It is also taken out of where it is published (" + publicationText(p, nil) + ")."
+	}
+	dialog.ShowConfirm("Delete “"+r.subject+"”?", what, func(yes bool) {
+		if !yes {
+			return
+		}
+		v.tasks.run(func() func() {
+			err := v.core.Delete(context.Background(), ctxID, store, r.Thumbprint)
+			return func() {
+				if err != nil {
+					showError(v.win, "The certificate could not be deleted.", err)
+				}
+				v.refresh()
+			}
+		})
+	}, v.win)
+}
+
+// renewSelected renews the selected entry now.
+func (v *mainView) renewSelected() {
+	r, ok := v.browser.current()
+	if !ok || !r.HasKey {
+		return
+	}
+	ctxID := v.browser.contextID
+	done := showBusy(v.win, "Renewing “"+r.subject+"”…")
+	v.tasks.run(func() func() {
+		o, err := v.core.Renew(context.Background(), ctxID, r.Thumbprint)
+		if err == nil {
+			err = renewalProblem(o)
+		}
+		return func() {
+			done()
+			if err != nil {
+				showError(v.win, "“"+r.subject+"” could not be renewed.", err)
+				return
+			}
+			dialog.ShowInformation("Renewed", "“"+r.subject+"” was renewed; the old certificate is archived.", v.win)
+			v.refresh()
+		}
+	})
+}
+
+// checkNow runs a renewal check of the current context.
+func (v *mainView) checkNow() {
+	ctxID := v.browser.workContext()
+	done := showBusy(v.win, "Checking the certificates of "+contextLabel(ctxID)+"…")
+	v.tasks.run(func() func() {
+		rep, err := v.core.Pulse(context.Background(), ctxID)
+		if err == nil {
+			err = pulseProblem(rep)
+		}
+		return func() {
+			done()
+			if err != nil {
+				showError(v.win, "The check of "+contextLabel(ctxID)+" found a problem.", err)
+			}
+			v.refresh()
+		}
+	})
+}
+
+// showImport asks for a certificate file and imports it.
+func (v *mainView) showImport() {
+	d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		r.Close()
+		v.importer.add([]fyne.URI{r.URI()})
+	}, v.win)
+	d.SetFilter(storage.NewExtensionFileFilter(importExtensions))
+	d.Resize(fyne.NewSize(800, 560))
+	d.Show()
+}
+
+// showRequest opens the Request certificate wizard.
+func (v *mainView) showRequest() {
+	en, ok := v.core.(Enroller)
+	if !ok {
+		return
+	}
+	ctxID := v.browser.workContext()
+	v.wizard = newWizard(en, v.win, v.tasks, ctxID, func(thumbprint string) {
+		v.browser.reveal(ctxID, store.My, thumbprint)
+	})
+	v.wizard.start()
+}
+
+// onDropped imports the files dropped anywhere on the window.
+func (v *mainView) onDropped(_ fyne.Position, uris []fyne.URI) {
+	v.importer.add(uris)
+}

@@ -1,0 +1,161 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/app"
+)
+
+// The wizard's first step: choose a registered policy server, or add and
+// test a new one.
+
+// validateServerURL is the address check of the server forms, before
+// app.Core.AddServer checks it in full.
+func validateServerURL(s string) error {
+	if !strings.HasPrefix(s, "https://") {
+		return errors.New("the address must start with https://")
+	}
+	return nil
+}
+
+// addServer is the server choice that registers a new one.
+const addServer = "Add a policy server…"
+
+var authLabels = map[app.Auth]string{
+	app.AuthPassword:    "User name and password",
+	app.AuthCertificate: "Certificate (key-based renewal)",
+	app.AuthAnonymous:   "Anonymous",
+}
+
+func (z *wizard) showServers() {
+	labels := []string{}
+	for _, s := range z.servers {
+		labels = append(labels, serverLabel(s.Server))
+	}
+	labels = append(labels, addServer)
+	z.password = widget.NewPasswordEntry()
+	z.password.SetPlaceHolder("Password for this request")
+	z.url = widget.NewEntry()
+	z.url.SetPlaceHolder("https://cep.corp.example.com/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP")
+	z.url.Validator = validateServerURL
+	z.friendlyName = widget.NewEntry()
+	z.username = widget.NewEntry()
+	z.newPassword = widget.NewPasswordEntry()
+	z.savePassword = widget.NewCheck("Save the password in the keyring (needed for automatic renewal)", nil)
+	z.savePassword.SetChecked(true)
+	z.auth = widget.NewSelect([]string{authLabels[app.AuthPassword], authLabels[app.AuthCertificate], authLabels[app.AuthAnonymous]}, nil)
+	z.auth.SetSelected(authLabels[app.AuthPassword])
+	z.test = widget.NewButton("Test connection", z.testServer)
+	addForm := widget.NewForm(
+		widget.NewFormItem("Address", z.url),
+		widget.NewFormItem("Name", z.friendlyName),
+		widget.NewFormItem("Sign in with", z.auth),
+		widget.NewFormItem("User name", z.username),
+		widget.NewFormItem("Password", z.newPassword),
+		widget.NewFormItem("", z.savePassword),
+		widget.NewFormItem("", z.test))
+	passwordForm := widget.NewForm(widget.NewFormItem("Password", z.password))
+	z.serverPick = widget.NewRadioGroup(labels, func(choice string) {
+		addForm.Hidden = choice != addServer
+		s, ok := z.chosenServer()
+		passwordForm.Hidden = !ok || s.Auth != app.AuthPassword || s.passwordSaved
+		addForm.Refresh()
+		passwordForm.Refresh()
+	})
+	z.serverPick.Required = true
+	z.serverPick.SetSelected(labels[0])
+	intro := valueLabel("Choose the enrollment policy server of your organisation, or add the one your administrator gave you.")
+	z.step("Policy server", container.NewVBox(intro, z.serverPick, passwordForm, addForm), nil, z.serverChosen)
+}
+
+func serverLabel(s app.Server) string {
+	name := s.FriendlyName
+	if name == "" {
+		name = s.URL
+	}
+	return name + " (" + authLabels[s.Auth] + ")"
+}
+
+func (z *wizard) chosenServer() (serverRow, bool) {
+	for _, s := range z.servers {
+		if serverLabel(s.Server) == z.serverPick.Selected {
+			return s, true
+		}
+	}
+	return serverRow{}, false
+}
+
+// serverOptions describe the server being added, with its password.
+func (z *wizard) serverOptions() app.ServerOptions {
+	o := app.ServerOptions{URL: strings.TrimSpace(z.url.Text), FriendlyName: z.friendlyName.Text,
+		Username: z.username.Text, Password: z.newPassword.Text}
+	for k, l := range authLabels {
+		if l == z.auth.Selected {
+			o.Auth = k
+		}
+	}
+	return o
+}
+
+// testServer connects to the server being added.
+func (z *wizard) testServer() {
+	if err := z.url.Validate(); err != nil {
+		z.problem("The address is not valid: " + err.Error() + ".")
+		return
+	}
+	o := z.serverOptions()
+	z.test.Disable()
+	z.say("Connecting to " + o.URL + "…")
+	z.tasks.run(func() func() {
+		pol, err := z.en.TestServer(z.ctx, z.ctxID, o)
+		if z.ctx.Err() != nil {
+			return nil // the wizard was closed
+		}
+		return func() {
+			z.test.Enable()
+			if err != nil {
+				z.problem("The server did not answer as expected: " + err.Error())
+				return
+			}
+			z.say(fmt.Sprintf("Connected: the server offers %s.", plural(len(app.UsableTemplates(pol)), "template")))
+		}
+	})
+}
+
+// serverChosen registers a new server if asked, then loads the templates.
+func (z *wizard) serverChosen() {
+	if s, ok := z.chosenServer(); ok {
+		z.server = s
+		z.loadTemplates(z.password.Text)
+		return
+	}
+	if err := z.url.Validate(); err != nil {
+		z.problem("The address is not valid: " + err.Error() + ".")
+		return
+	}
+	o, save := z.serverOptions(), z.savePassword.Checked
+	pw := o.Password // for this request only, unless saved
+	if save {
+		pw = ""
+	} else {
+		o.Password = ""
+	}
+	var s serverRow
+	z.ask("Adding "+o.URL+"…", "The server could not be added: ", func() error {
+		added, err := z.en.AddServer(z.ctx, z.ctxID, o)
+		if err == nil {
+			s = serverRow{Server: added, passwordSaved: added.Auth == app.AuthPassword && z.en.HasPassword(z.ctx, z.ctxID, added)}
+		}
+		return err
+	}, func() {
+		z.servers = append(z.servers, s)
+		z.server = s
+		z.password.SetText(pw)
+		z.loadTemplates(pw)
+	})
+}
