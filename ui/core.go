@@ -73,6 +73,9 @@ type Enroller interface {
 	// Policies returns a server's policy (refresh: fetch it now); password
 	// is used for this call when none is saved.
 	Policies(ctx context.Context, c store.Context, ref, password string, refresh bool) (*enroll.Policies, error)
+	// ConfirmHosts records that the person allows the password of server
+	// ref to go to hosts (app.UnconfirmedHostsError names them).
+	ConfirmHosts(ctx context.Context, c store.Context, ref string, hosts []string) (app.Server, error)
 	// Enroll requests a certificate and installs it; it returns when the
 	// CA issued it, left it pending, or refused it. Cancelling ctx
 	// abandons the request.

@@ -419,6 +419,13 @@ func (c *fakeCore) Policies(_ context.Context, _ store.Context, id, password str
 	return c.policies(), nil
 }
 
+func (c *fakeCore) ConfirmHosts(_ context.Context, _ store.Context, ref string, hosts []string) (app.Server, error) {
+	if err := c.mutate("ConfirmHosts " + ref + " " + strings.Join(hosts, ",")); err != nil {
+		return app.Server{}, err
+	}
+	return app.Server{ID: ref}, nil
+}
+
 func (c *fakeCore) Enroll(ctx context.Context, r app.EnrollRequest) (*app.EnrollResult, error) {
 	c.mu.Lock()
 	c.enroll.requests = append(c.enroll.requests, r)

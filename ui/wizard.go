@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -194,6 +196,7 @@ func (z *wizard) submit() {
 	z.stopped = cancel
 	bar := widget.NewProgressBarInfinite()
 	z.step("Requesting", container.NewVBox(valueLabel("Asking "+serverLabel(z.server.Server)+" for a "+z.template.CommonName+" certificate…"), bar), nil, nil)
+	var unconfirmed *app.UnconfirmedHostsError
 	z.tasks.run(func() func() {
 		res, err := z.en.Enroll(ctx, r)
 		cancelled := ctx.Err() != nil
@@ -204,6 +207,12 @@ func (z *wizard) submit() {
 			switch {
 			case cancelled:
 				return // the person cancelled and the dialog is gone
+			case errors.As(err, &unconfirmed):
+				z.askHosts("Send your password to a new host?",
+					"The policy of "+serverLabel(z.server.Server)+" now names "+safetext.Escape(strings.Join(unconfirmed.Hosts, ", "))+
+						" for enrollment, which you have not confirmed for this server. Nothing was sent there. Continue only if it is your organisation's.",
+					func() { z.confirmAndRetry(unconfirmed.Hosts) },
+					func() { z.fail("Nothing was sent to the new host, and no certificate was requested.", err) })
 			case err != nil:
 				z.fail("The CA did not issue the certificate.", err)
 			default:
@@ -211,6 +220,15 @@ func (z *wizard) submit() {
 			}
 		}
 	})
+}
+
+// confirmAndRetry confirms hosts for the wizard's server and sends the
+// request again.
+func (z *wizard) confirmAndRetry(hosts []string) {
+	z.ask("Confirming "+safetext.Escape(strings.Join(hosts, ", "))+"…", "The hosts could not be confirmed: ", func() error {
+		_, err := z.en.ConfirmHosts(z.ctx, z.ctxID, z.server.ID, hosts)
+		return err
+	}, z.submit)
 }
 
 func (z *wizard) showResult(res *app.EnrollResult) {

@@ -115,7 +115,7 @@ func TestWizardSubjectValidatedAsTyped(t *testing.T) {
 }
 
 func TestWizardAddServerAndError(t *testing.T) {
-	_, c, z := startWizard(t, fakeEnroll{templates: []enroll.Template{userTmpl}, err: errors.New("enroll: CA denied the request: 0x80094012 (CERTSRV_E_TEMPLATE_DENIED)")})
+	v, c, z := startWizard(t, fakeEnroll{templates: []enroll.Template{userTmpl}, err: errors.New("enroll: CA denied the request: 0x80094012 (CERTSRV_E_TEMPLATE_DENIED)")})
 	if z.serverPick.Selected != addServer {
 		t.Fatalf("with no server the wizard offers %q", z.serverPick.Selected)
 	}
@@ -128,10 +128,20 @@ func TestWizardAddServerAndError(t *testing.T) {
 	test.Type(z.username, "kiosk")
 	test.Type(z.newPassword, "pw")
 	test.Tap(z.test)
-	if !strings.Contains(z.status.Text, "Connected: the server offers 1 template.") {
+	if !strings.Contains(z.status.Text, "Connected: the server offers 1 template. Your password will be sent to: cep.example.com.") {
 		t.Errorf("test connection says %q", z.status.Text)
 	}
+	// Next asks before the password goes anywhere; Cancel adds nothing.
 	test.Tap(z.next)
+	if got := overlayText(t, v.win); !strings.Contains(got, "Your password will be sent to: cep.example.com.") {
+		t.Fatalf("the confirmation says %q", got)
+	}
+	tapOverlayButton(t, v.win, "Cancel")
+	if got := c.recorded(); strings.Contains(got, "AddServer") || !strings.Contains(z.status.Text, "nothing was sent") {
+		t.Fatalf("after Cancel: calls %q, status %q", got, z.status.Text)
+	}
+	test.Tap(z.next)
+	tapOverlayButton(t, v.win, "Send my password")
 	if got := c.recorded(); !strings.Contains(got, "AddServer https://cep.example.com/CEP password kiosk") || !strings.Contains(got, "Policies new ") {
 		t.Errorf("calls %q", got)
 	}

@@ -132,6 +132,10 @@ func (e *realEnv) addServerInWizard(t *testing.T) *wizard {
 		t.Fatalf("test connection: %q", z.status.Text)
 	}
 	test.Tap(z.next)
+	if got, want := overlayText(t, e.w), "Your password will be sent to: "+e.srv.Addr().String()+"."; !strings.Contains(got, want) {
+		t.Fatalf("the confirmation says %q, want %q", got, want)
+	}
+	tapOverlayButton(t, e.w, "Send my password")
 	t.Cleanup(func() {
 		for _, s := range mustServers(t, e.core) {
 			_ = e.core.RemoveServer(context.Background(), store.User, s.ID) // and its keyring entry
@@ -196,6 +200,40 @@ func TestRealWizardPasswordIssued(t *testing.T) {
 	test.Tap(z.openDetails)
 	if r, ok := e.v.browser.current(); !ok || r.Thumbprint != my[0].Thumbprint {
 		t.Errorf("the issued certificate is not selected in the browser")
+	}
+}
+
+// TestRealWizardNewCESHost: a policy that now names a CES on another
+// host stops the request before anything is sent there; the person's
+// yes confirms the host and the request goes through.
+func TestRealWizardNewCESHost(t *testing.T) {
+	e := newRealEnv(t)
+	z := e.addServerInWizard(t)
+	_, port, _ := strings.Cut(e.srv.Addr().String(), ":")
+	newHost := "localhost:" + port
+	e.srv.SetExtraCESHost("localhost")
+	srv := mustServers(t, e.core)[0]
+	if _, err := e.core.Policies(context.Background(), store.User, srv.ID, "", true); err != nil {
+		t.Fatal(err)
+	}
+	z.templatePick.SetSelected(testca.TemplateUser)
+	test.Tap(z.next)
+	test.Tap(z.next)
+	if got := overlayText(t, e.w); !strings.Contains(got, "now names "+newHost) {
+		t.Fatalf("no question about the new host: step %q, dialog %q", z.title.Text, got)
+	}
+	if n := e.srv.RequestsTo(newHost); n != 0 || len(e.entries(t, store.My)) != 0 {
+		t.Fatalf("before the yes: %d requests to %s", n, newHost)
+	}
+	tapOverlayButton(t, e.w, "Send my password")
+	if z.title.Text != "Done" {
+		t.Fatalf("step %q: %s", z.title.Text, overlayText(t, e.w))
+	}
+	if n := e.srv.RequestsTo(newHost); n == 0 {
+		t.Errorf("the request did not go to the confirmed host %s", newHost)
+	}
+	if got := mustServers(t, e.core)[0].ConfirmedHosts(); !slices.Contains(got, newHost) {
+		t.Errorf("confirmed hosts %q lack %s", got, newHost)
 	}
 }
 

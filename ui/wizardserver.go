@@ -5,10 +5,14 @@ import (
 	"fmt"
 	"strings"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/internal/safetext"
 )
 
 // The wizard's first step: choose a registered policy server, or add and
@@ -122,7 +126,7 @@ func (z *wizard) testServer() {
 				z.problem("The server did not answer as expected: " + err.Error())
 				return
 			}
-			z.say(fmt.Sprintf("Connected: the server offers %s.", plural(len(app.UsableTemplates(pol)), "template")))
+			z.say(fmt.Sprintf("Connected: the server offers %s.", plural(len(app.UsableTemplates(pol)), "template")) + hostsLine(o, pol))
 		}
 	})
 }
@@ -145,6 +149,41 @@ func (z *wizard) serverChosen() {
 	} else {
 		o.Password = ""
 	}
+	if o.Auth != app.AuthPassword {
+		z.add(o, pw)
+		return
+	}
+	// The password goes only to the hosts the person saw: fetch the
+	// policy (the password goes to the CEP typed) and ask.
+	var pol *enroll.Policies
+	z.ask("Connecting to "+o.URL+"…", "The server did not answer as expected: ", func() (err error) {
+		pol, err = z.en.TestServer(z.ctx, z.ctxID, o)
+		return err
+	}, func() {
+		o.ConfirmedHosts = app.PasswordHosts(o.URL, pol)
+		z.askHosts("Add "+safetext.Escape(o.URL)+"?", hostsLine(o, pol)[1:]+" Add the server only if these are your organisation's.",
+			func() { z.add(o, pw) },
+			func() { z.next.Enable(); z.say("The server was not added; nothing was sent.") })
+	})
+}
+
+// askHosts asks before the password goes to hosts not confirmed before;
+// yes or no runs on the UI thread with the answer.
+func (z *wizard) askHosts(title, text string, yes, no func()) {
+	d := dialog.NewCustomConfirm(title, "Send my password", "Cancel", valueLabel(text), func(ok bool) {
+		if ok {
+			yes()
+		} else {
+			no()
+		}
+	}, z.win)
+	d.Resize(fyne.NewSize(520, d.MinSize().Height))
+	d.Show()
+}
+
+// add registers the server described by o; pw is the password for this
+// request when it is not saved.
+func (z *wizard) add(o app.ServerOptions, pw string) {
 	var s serverRow
 	z.ask("Adding "+o.URL+"…", "The server could not be added: ", func() error {
 		added, err := z.en.AddServer(z.ctx, z.ctxID, o)
@@ -158,4 +197,14 @@ func (z *wizard) serverChosen() {
 		z.password.SetText(pw)
 		z.loadTemplates(pw)
 	})
+}
+
+// hostsLine is the sentence that lists where a password server sends the
+// password (app.PasswordHosts), after a leading space; "" for other
+// servers.
+func hostsLine(o app.ServerOptions, pol *enroll.Policies) string {
+	if o.Auth != app.AuthPassword {
+		return ""
+	}
+	return " Your password will be sent to: " + safetext.Escape(strings.Join(app.PasswordHosts(o.URL, pol), ", ")) + "."
 }
