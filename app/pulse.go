@@ -202,6 +202,28 @@ func (c *Core) ResetRetry(ctx context.Context, cx store.Context, thumbprint stri
 	return writeRetry(s, retry)
 }
 
+// Retry is what "certdesk pulse -retry" asks before its pulse: every
+// backoff and permanent failure of cx is forgotten (the person fixed
+// their cause) and the next use of each cached policy is a full fetch.
+func (c *Core) Retry(ctx context.Context, cx store.Context) error {
+	if err := c.FullPolicyFetch(cx); err != nil {
+		return err
+	}
+	s, tx, err := c.lock(ctx, cx)
+	if err != nil {
+		return err
+	}
+	defer tx.Unlock()
+	retry, err := readRetry(s)
+	if err != nil || len(retry) == 0 {
+		return err
+	}
+	for k, st := range retry {
+		retry[k] = st.Reset()
+	}
+	return writeRetry(s, retry)
+}
+
 func readRetry(s *store.Store) (map[string]RetryState, error) {
 	m, err := readConfigMap[RetryState](s.StateDir(), RetryFile)
 	var pe *fs.PathError

@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -68,7 +69,13 @@ func (v *mainView) checkNow() {
 	ctxID := v.browser.workContext()
 	done := showBusy(v.win, "Checking the certificates of "+contextLabel(ctxID)+"…")
 	v.tasks.run(func() func() {
-		rep, err := v.core.Pulse(context.Background(), ctxID)
+		// An explicit check fetches the policies in full, as
+		// "templates -refresh" does.
+		err := v.core.FullPolicyFetch(ctxID)
+		var rep *app.PulseReport
+		if err == nil {
+			rep, err = v.core.Pulse(context.Background(), ctxID)
+		}
 		if err == nil {
 			err = pulseProblem(rep)
 		}

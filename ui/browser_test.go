@@ -268,8 +268,8 @@ func TestActions(t *testing.T) {
 		}, "Delete user/My ", "The certificate could not be deleted."},
 		{"renew", nil, func(v *mainView, _ fyne.Window) { test.Tap(v.renewButton) }, "Renew user ", "was renewed"},
 		{"renew fails", errFake, func(v *mainView, _ fyne.Window) { test.Tap(v.renewButton) }, "Renew user ", "could not be renewed"},
-		{"check now", nil, func(v *mainView, _ fyne.Window) { test.Tap(v.checkButton) }, "Pulse user", ""},
-		{"check fails", errFake, func(v *mainView, _ fyne.Window) { test.Tap(v.checkButton) }, "Pulse user", "found a problem"},
+		{"check now", nil, func(v *mainView, _ fyne.Window) { test.Tap(v.checkButton) }, "FullPolicyFetch user; Pulse user", ""},
+		{"check fails", errFake, func(v *mainView, _ fyne.Window) { test.Tap(v.checkButton) }, "FullPolicyFetch user; Pulse user", "found a problem"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

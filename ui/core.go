@@ -35,6 +35,9 @@ type Core interface {
 	Renew(ctx context.Context, c store.Context, thumbprint string) (app.RenewalOutcome, error)
 	// Pulse runs one renewal check of a context now (app.Core.Pulse).
 	Pulse(ctx context.Context, c store.Context) (*app.PulseReport, error)
+	// FullPolicyFetch makes the next use of every cached policy of c a
+	// full fetch (an explicit check).
+	FullPolicyFetch(c store.Context) error
 	// Subscribe calls fn, from any goroutine, with the core's events; the
 	// returned func stops the calls.
 	Subscribe(fn func(app.Event)) (unsubscribe func())

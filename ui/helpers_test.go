@@ -319,6 +319,13 @@ func (c *fakeCore) Pulse(_ context.Context, id store.Context) (*app.PulseReport,
 	return &app.PulseReport{Context: string(id)}, c.mutate("Pulse " + string(id))
 }
 
+func (c *fakeCore) FullPolicyFetch(id store.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, "FullPolicyFetch "+string(id))
+	return nil
+}
+
 func (c *fakeCore) Subscribe(func(app.Event)) func() { return func() {} }
 
 var errFake = errors.New("fake: the core said no")

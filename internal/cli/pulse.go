@@ -25,17 +25,8 @@ func (c *cmd) runPulse(args []string) int {
 		return c.usage("%s", err)
 	}
 	if *retry {
-		if err := core.FullPolicyFetch(cx); err != nil {
+		if err := core.Retry(context.Background(), cx); err != nil {
 			return c.fail(err)
-		}
-		states, err := core.RetryStates(cx)
-		if err != nil {
-			return c.fail(err)
-		}
-		for k := range states {
-			if err := core.ResetRetry(context.Background(), cx, k); err != nil {
-				return c.fail(err)
-			}
 		}
 	}
 	rep, err := core.Pulse(context.Background(), cx)
