@@ -49,19 +49,17 @@ const RevocationNotChecked = "not checked"
 // HealthOptions are the thresholds of the health rule.
 type HealthOptions struct {
 	// Warn and Crit are the windows before NotAfter in which a certificate
-	// is WARNING and CRITICAL; zero means store.ExpiringWithin and
-	// DefaultCritDays days.
+	// is WARNING and CRITICAL; a Crit of 0 makes only expired certificates
+	// critical.
 	Warn, Crit time.Duration
 }
 
-func (o HealthOptions) orDefaults() HealthOptions {
-	if o.Warn <= 0 {
-		o.Warn = store.ExpiringWithin
-	}
-	if o.Crit <= 0 {
-		o.Crit = DefaultCritDays * 24 * time.Hour
-	}
-	return o
+// DefaultHealthOptions returns the thresholds the GUI and the metrics
+// use, and status unless told otherwise: WARNING within
+// store.ExpiringWithin (the "expiring soon" of every view), CRITICAL within
+// DefaultCritDays.
+func DefaultHealthOptions() HealthOptions {
+	return HealthOptions{Warn: store.ExpiringWithin, Crit: DefaultCritDays * 24 * time.Hour}
 }
 
 // CertHealth is one certificate of My as the health rule sees it.
@@ -113,7 +111,6 @@ type HealthReport struct {
 // the renewal state could not be read: the caller's UNKNOWN.
 // Revocation is not checked yet (RevocationNotChecked).
 func (c *Core) Health(ctx context.Context, cx store.Context, o HealthOptions) (*HealthReport, error) {
-	o = o.orDefaults()
 	s, err := c.Store(cx)
 	if err != nil {
 		return nil, err

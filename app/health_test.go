@@ -113,7 +113,7 @@ func TestHealthLevels(t *testing.T) {
 			if tt.retry != nil {
 				f.setRetry(t, map[string]RetryState{tp: *tt.retry})
 			}
-			rep, err := f.core.Health(context.Background(), store.User, HealthOptions{})
+			rep, err := f.core.Health(context.Background(), store.User, DefaultHealthOptions())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -134,14 +134,14 @@ func TestHealthLevels(t *testing.T) {
 func TestHealthSummaryAndThresholds(t *testing.T) {
 	f := newHealthFix(t)
 	ctx := context.Background()
-	rep, err := f.core.Health(ctx, store.User, HealthOptions{})
+	rep, err := f.core.Health(ctx, store.User, DefaultHealthOptions())
 	if err != nil || rep.Level != LevelOK || rep.Summary() != "No certificates" {
 		t.Fatalf("empty: %v %v %q", rep, err, rep.Summary())
 	}
 	f.add(t, "fine", 300*day, false, store.Meta{})
 	f.add(t, "soon", 20*day, true, store.Meta{})
 	f.add(t, "gone", -day*2, true, store.Meta{})
-	rep, err = f.core.Health(ctx, store.User, HealthOptions{})
+	rep, err = f.core.Health(ctx, store.User, DefaultHealthOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,7 +167,7 @@ func TestHealthSummaryAndThresholds(t *testing.T) {
 func TestHealthSummaryHostileName(t *testing.T) {
 	f := newHealthFix(t)
 	f.add(t, "evil\"\nCERTDESK OK - forged | x=1", 2*day, true, store.Meta{})
-	rep, err := f.core.Health(context.Background(), store.User, HealthOptions{})
+	rep, err := f.core.Health(context.Background(), store.User, DefaultHealthOptions())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestHealthUnreadable(t *testing.T) {
 	if err := os.WriteFile(s.StateDir(), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.core.Health(context.Background(), store.User, HealthOptions{}); err == nil {
+	if _, err := f.core.Health(context.Background(), store.User, DefaultHealthOptions()); err == nil {
 		t.Fatal("Health read an unreadable retry state")
 	}
 }
