@@ -42,6 +42,9 @@ func TestLoadSettings(t *testing.T) {
 		{"ratio out of range ignored", mapPrefs{prefRenewalRatio: 1.5}, func(*Settings) {}},
 		{"bad days ignored", mapPrefs{prefNotifyDays: "30,x"}, func(*Settings) {}},
 		{"negative day ignored", mapPrefs{prefNotifyDays: "30,-1"}, func(*Settings) {}},
+		{"unknown context ignored", mapPrefs{prefDefaultContext: "nobody"}, func(*Settings) {}},
+		{"metrics dir", mapPrefs{prefMetricsDir: "/srv/metrics"}, func(s *Settings) { s.MetricsDir = "/srv/metrics" }},
+		{"relative metrics dir ignored", mapPrefs{prefMetricsDir: "metrics"}, func(*Settings) {}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +69,10 @@ func TestSettingsValidate(t *testing.T) {
 		{"ratio one", func(s *Settings) { s.RenewalRatio = 1 }, "renewal ratio"},
 		{"day zero", func(s *Settings) { s.NotifyDays = []int{0} }, "notification day"},
 		{"no context", func(s *Settings) { s.DefaultContext = "" }, "default context"},
+		{"unknown context", func(s *Settings) { s.DefaultContext = "nobody" }, "default context"},
+		{"metrics off", func(s *Settings) { s.MetricsDir = MetricsOff }, ""},
+		{"metrics relative", func(s *Settings) { s.MetricsDir = "metrics" }, "not an absolute path"},
+		{"metrics control character", func(s *Settings) { s.MetricsDir = "/tmp/a\nb" }, "control character"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +88,7 @@ func TestSettingsValidate(t *testing.T) {
 
 func TestSettingsRoundTrip(t *testing.T) {
 	s := Settings{CheckInterval: 2 * time.Hour, RenewalRatio: 0.7, NotifyDays: []int{}, StartInTray: true, DefaultContext: "app:demo",
-		PublishIssued: !nativeOS} // the opposite of the default, so it must be saved to come back
+		PublishIssued: !nativeOS, MetricsDir: "/srv/metrics"} // the opposite of the default, so it must be saved to come back
 	if got := s.RenewalWindow().Ratio; got != 0.7 {
 		t.Errorf("RenewalWindow().Ratio = %v", got)
 	}
