@@ -22,16 +22,16 @@ func (c *cmd) runStatus(args []string) int {
 	warnDays := fs.Int("warn-days", int(store.ExpiringWithin/(24*time.Hour)), "WARNING when a certificate expires within this many days")
 	critDays := fs.Int("crit-days", app.DefaultCritDays, "CRITICAL when a certificate expires within this many days")
 	asJSON := fs.Bool("json", false, "print the report as JSON (docs/monitoring.md)")
-	pos, code, ok := c.parseOrExit(fs, args)
-	if !ok {
-		if code == exitUsage {
-			return int(app.LevelUnknown)
-		}
-		return code
-	}
 	unknown := func(format string, a ...any) int {
 		textf(c.stdout, "CERTDESK UNKNOWN - %s\n", pluginText(fmt.Sprintf(format, a...)))
 		return int(app.LevelUnknown)
+	}
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		if code == exitUsage {
+			return unknown("bad usage (stderr says why; see certdesk status -h)")
+		}
+		return code
 	}
 	switch {
 	case len(pos) != 0:

@@ -102,7 +102,7 @@ func TestStatusUnknown(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"bad flag", []string{"-warn-days", "x"}, ""},
+		{"bad flag", []string{"-warn-days", "x"}, "CERTDESK UNKNOWN - bad usage"},
 		{"argument", []string{"extra"}, "CERTDESK UNKNOWN - status takes no arguments"},
 		{"crit over warn", []string{"-warn-days", "5", "-crit-days", "9"}, "CERTDESK UNKNOWN - -crit-days 9 exceeds -warn-days 5"},
 		{"negative", []string{"-crit-days", "-1"}, "CERTDESK UNKNOWN - -warn-days 30 and -crit-days -1"},
@@ -115,9 +115,7 @@ func TestStatusUnknown(t *testing.T) {
 			if code != 3 {
 				t.Fatalf("exit %d, want 3 (UNKNOWN), out %q", code, out)
 			}
-			if tt.want != "" {
-				oneStatusLine(t, out, tt.want)
-			}
+			oneStatusLine(t, out, tt.want)
 		})
 	}
 	t.Run("stores unreadable", func(t *testing.T) {
