@@ -141,10 +141,10 @@ func TestOpenFilePrefsErrors(t *testing.T) {
 	}
 }
 
-// TestSetSettingsWritesFile: a core over FilePrefs (the GUI's and the
-// command line's settings.json) writes the file when settings change, so
-// the scheduled pulse sees what the person chose in the GUI.
-func TestSetSettingsWritesFile(t *testing.T) {
+// filePrefsCore returns a core whose settings live in a fresh
+// settings.json, and that file's path.
+func filePrefsCore(t *testing.T) (*Core, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "settings.json")
 	fp, err := OpenFilePrefs(path)
 	if err != nil {
@@ -154,6 +154,14 @@ func TestSetSettingsWritesFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, path
+}
+
+// TestSetSettingsWritesFile: a core over FilePrefs (the GUI's and the
+// command line's settings.json) writes the file when settings change, so
+// the scheduled pulse sees what the person chose in the GUI.
+func TestSetSettingsWritesFile(t *testing.T) {
+	c, path := filePrefsCore(t)
 	s := c.Settings()
 	s.RenewalRatio, s.PublishIssued = 0.6, !s.PublishIssued
 	if err := c.SetSettings(s); err != nil {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -107,15 +106,7 @@ func TestParseSetting(t *testing.T) {
 }
 
 func TestSetSettingBadValueChangesNothing(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "settings.json")
-	p, err := OpenFilePrefs(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := New(Options{Location: store.LocationAt(t.TempDir()), Prefs: p})
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, path := filePrefsCore(t)
 	if err := c.SetSetting("renewalRatio", "0.6"); err != nil {
 		t.Fatal(err)
 	}
