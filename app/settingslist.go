@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -96,8 +97,8 @@ func ListSettings(s Settings, cx store.Context) []SettingInfo {
 	return out
 }
 
-// ParseSetting returns s with setting name set to value, or a one-sentence
-// error naming the setting and what it takes; s itself is not changed.
+// ParseSetting returns s with setting name set to value, or s unchanged
+// and a one-sentence error naming the setting and what it takes.
 // The value "default" restores the default.
 func ParseSetting(s Settings, name, value string) (Settings, error) {
 	for _, d := range settingDefs {
@@ -110,10 +111,14 @@ func ParseSetting(s Settings, name, value string) (Settings, error) {
 				value = ""
 			}
 		}
-		if err := d.parse(&s, strings.TrimSpace(value)); err != nil {
+		next := s
+		if err := d.parse(&next, strings.TrimSpace(value)); err != nil {
 			return s, err
 		}
-		return s, s.Validate()
+		if err := next.Validate(); err != nil {
+			return s, err
+		}
+		return next, nil
 	}
 	return s, fmt.Errorf("unknown setting %q: use %s", name, strings.Join(SettingNames(), ", "))
 }
@@ -161,13 +166,14 @@ func ParseRenewalRatio(v string) (float64, error) {
 	return r, checkRenewalRatio(r)
 }
 
-// ParseNotifyDays reads notification days: "30,14,7,1" (commas or spaces)
-// or "none".
+// ParseNotifyDays reads notification days, "30,14,7,1" (commas or spaces,
+// any order), as descending days without repeats; "none" or nothing is no
+// notification. The GUI's "Tell me" field takes the same text.
 func ParseNotifyDays(v string) ([]int, error) {
+	days := []int{}
 	if strings.TrimSpace(v) == "none" {
-		return []int{}, nil
+		return days, nil
 	}
-	var days []int
 	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
 		d, err := strconv.Atoi(f)
 		if err != nil {
@@ -175,9 +181,9 @@ func ParseNotifyDays(v string) ([]int, error) {
 		}
 		days = append(days, d)
 	}
-	if len(days) == 0 {
-		return nil, fmt.Errorf("no notification days in %q: use, for example, 30,14,7,1 or none", v)
-	}
+	slices.Sort(days)
+	slices.Reverse(days)
+	days = slices.Compact(days)
 	return days, checkNotifyDays(days)
 }
 

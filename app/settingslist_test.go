@@ -61,11 +61,11 @@ func TestParseSetting(t *testing.T) {
 		{"renewalRatio", "75%", func(s *Settings) { s.RenewalRatio = 0.75 }, ""},
 		{"renewalRatio", "1", nil, "out of range"},
 		{"renewalRatio", "most", nil, "not a number"},
-		{"notifyDays", "14, 3", func(s *Settings) { s.NotifyDays = []int{14, 3} }, ""},
+		{"notifyDays", "3, 14,3", func(s *Settings) { s.NotifyDays = []int{14, 3} }, ""},
+		{"notifyDays", "", func(s *Settings) { s.NotifyDays = []int{} }, ""},
 		{"notifyDays", "none", func(s *Settings) { s.NotifyDays = []int{} }, ""},
 		{"notifyDays", "400", nil, "out of range"},
 		{"notifyDays", "7,x", nil, "not a whole number"},
-		{"notifyDays", ",", nil, "no notification days"},
 		{"startInTray", "true", func(s *Settings) { s.StartInTray = true }, ""},
 		{"startInTray", "maybe", nil, "true or false"},
 		{"defaultContext", "machine", func(s *Settings) { s.DefaultContext = "machine" }, ""},
@@ -87,6 +87,9 @@ func TestParseSetting(t *testing.T) {
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || strings.Contains(err.Error(), "\n") {
 					t.Fatalf("err = %v, want one line containing %q", err, tt.wantErr)
+				}
+				if !reflect.DeepEqual(got, start) {
+					t.Errorf("a refused value changed the settings: %+v", got)
 				}
 				return
 			}
