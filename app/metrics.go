@@ -143,7 +143,7 @@ func metric(b *strings.Builder, name, help string) {
 }
 
 func sample(b *strings.Builder, name, labels string, v float64) {
-	fmt.Fprintf(b, "%s{%s} %s\n", name, labels, strconv.FormatFloat(v, 'g', -1, 64))
+	fmt.Fprintf(b, "%s{%s} %s\n", name, labels, strconv.FormatFloat(v, 'f', -1, 64))
 }
 
 // labelEscaper escapes a label value per the exposition format: backslash,
