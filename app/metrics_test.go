@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -71,6 +72,7 @@ func TestPulseWritesMetrics(t *testing.T) {
 	}
 	text := string(data)
 	for _, want := range []string{
+		`certdesk_pulse_last_run_timestamp_seconds{context="user"} ` + strconv.FormatInt(f.clock.Now().Unix(), 10) + "\n",
 		`certdesk_pulse_last_success{context="user"} 1`,
 		`certdesk_status{context="user"} 2`,
 		`certdesk_certificates{context="user"} 2`,
