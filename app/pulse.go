@@ -52,7 +52,7 @@ type RenewalOutcome struct {
 // nothing to do parses no certificate.
 // The lock, taken before anything is read, makes two pulses started
 // together renew a certificate once: the second sees the first's result.
-func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error) {
+func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error) {
 	s, tx, err := c.lock(ctx, cx)
 	if err != nil {
 		return nil, err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/internal/atomicfile"
+	"github.com/certdesk/certdesk/store"
 )
 
 // Defaults of the settings not already defined next to the code they tune
@@ -42,6 +43,7 @@ const (
 	prefStartInTray    = "startInTray"
 	prefDefaultContext = "defaultContext"
 	prefPublishIssued  = "publishIssued" // "on", "off"; unset means the default
+	prefMetricsDir     = "metricsDir"    // MetricsOff, an absolute path; unset means the default
 )
 
 // Prefs is where settings persist: a method subset of fyne.Preferences, so
@@ -76,6 +78,10 @@ type Settings struct {
 	// (Windows, macOS; see Core.Publish), where Edge, Chrome, Safari, mail
 	// and VPN clients look. Renewals follow whatever was published.
 	PublishIssued bool
+	// MetricsDir is where every pulse writes its Prometheus textfile
+	// (MetricsFileName): "" for each context's default (MetricsDirFor),
+	// MetricsOff for none, or an absolute directory.
+	MetricsDir string
 }
 
 // DefaultSettings returns the settings of a fresh install.
@@ -98,17 +104,48 @@ func (s Settings) RenewalWindow() RenewalWindow {
 }
 
 // Validate reports the first setting out of range, as a sentence for the
-// settings form.
+// settings form. Each setting has one check, which ParseSetting uses too.
 func (s Settings) Validate() error {
-	switch {
-	case s.CheckInterval < minCheckInterval || s.CheckInterval > maxCheckInterval:
-		return fmt.Errorf("check interval %v is out of range: use %v to %v", s.CheckInterval, minCheckInterval, maxCheckInterval)
-	case s.RenewalRatio <= 0 || s.RenewalRatio >= 1:
-		return fmt.Errorf("renewal ratio %g is out of range: use a number between 0 and 1, such as 0.8", s.RenewalRatio)
-	case s.DefaultContext == "":
+	return firstErr(checkCheckInterval(s.CheckInterval), checkRenewalRatio(s.RenewalRatio),
+		checkDefaultContext(s.DefaultContext), checkNotifyDays(s.NotifyDays), checkMetricsDir(s.MetricsDir))
+}
+
+// firstErr returns the first non-nil error.
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkCheckInterval(d time.Duration) error {
+	if d < minCheckInterval || d > maxCheckInterval {
+		return fmt.Errorf("check interval %v is out of range: use %v to %v", d, minCheckInterval, maxCheckInterval)
+	}
+	return nil
+}
+
+func checkRenewalRatio(r float64) error {
+	if !(r > 0 && r < 1) {
+		return fmt.Errorf("renewal ratio %g is out of range: use a number between 0 and 1, such as 0.8", r)
+	}
+	return nil
+}
+
+func checkDefaultContext(c string) error {
+	if c == "" {
 		return errors.New("default context is empty")
 	}
-	for _, d := range s.NotifyDays {
+	if _, err := store.ParseContext(c); err != nil {
+		return fmt.Errorf("default context: %w", err)
+	}
+	return nil
+}
+
+func checkNotifyDays(days []int) error {
+	for _, d := range days {
 		if d < 1 || d > 366 {
 			return fmt.Errorf("notification day %d is out of range: use 1 to 366", d)
 		}
@@ -130,7 +167,7 @@ func LoadSettings(p Prefs) Settings {
 		s.NotifyDays = days
 	}
 	s.StartInTray = p.Bool(prefStartInTray)
-	if c := p.String(prefDefaultContext); c != "" {
+	if c := p.String(prefDefaultContext); checkDefaultContext(c) == nil {
 		s.DefaultContext = c
 	}
 	switch p.String(prefPublishIssued) {
@@ -138,6 +175,9 @@ func LoadSettings(p Prefs) Settings {
 		s.PublishIssued = true
 	case "off":
 		s.PublishIssued = false
+	}
+	if d := p.String(prefMetricsDir); checkMetricsDir(d) == nil {
+		s.MetricsDir = d
 	}
 	return s
 }
@@ -150,6 +190,7 @@ func (s Settings) Save(p Prefs) {
 	p.SetBool(prefStartInTray, s.StartInTray)
 	p.SetString(prefDefaultContext, s.DefaultContext)
 	p.SetString(prefPublishIssued, map[bool]string{true: "on", false: "off"}[s.PublishIssued])
+	p.SetString(prefMetricsDir, s.MetricsDir)
 }
 
 // formatDays writes days as "30,14,7,1", or "none" for an empty list (the

@@ -42,6 +42,9 @@ func TestLoadSettings(t *testing.T) {
 		{"ratio out of range ignored", mapPrefs{prefRenewalRatio: 1.5}, func(*Settings) {}},
 		{"bad days ignored", mapPrefs{prefNotifyDays: "30,x"}, func(*Settings) {}},
 		{"negative day ignored", mapPrefs{prefNotifyDays: "30,-1"}, func(*Settings) {}},
+		{"unknown context ignored", mapPrefs{prefDefaultContext: "nobody"}, func(*Settings) {}},
+		{"metrics dir", mapPrefs{prefMetricsDir: "/srv/metrics"}, func(s *Settings) { s.MetricsDir = "/srv/metrics" }},
+		{"relative metrics dir ignored", mapPrefs{prefMetricsDir: "metrics"}, func(*Settings) {}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +69,10 @@ func TestSettingsValidate(t *testing.T) {
 		{"ratio one", func(s *Settings) { s.RenewalRatio = 1 }, "renewal ratio"},
 		{"day zero", func(s *Settings) { s.NotifyDays = []int{0} }, "notification day"},
 		{"no context", func(s *Settings) { s.DefaultContext = "" }, "default context"},
+		{"unknown context", func(s *Settings) { s.DefaultContext = "nobody" }, "default context"},
+		{"metrics off", func(s *Settings) { s.MetricsDir = MetricsOff }, ""},
+		{"metrics relative", func(s *Settings) { s.MetricsDir = "metrics" }, "not an absolute path"},
+		{"metrics control character", func(s *Settings) { s.MetricsDir = "/tmp/a\nb" }, "control character"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -81,7 +88,7 @@ func TestSettingsValidate(t *testing.T) {
 
 func TestSettingsRoundTrip(t *testing.T) {
 	s := Settings{CheckInterval: 2 * time.Hour, RenewalRatio: 0.7, NotifyDays: []int{}, StartInTray: true, DefaultContext: "app:demo",
-		PublishIssued: !nativeOS} // the opposite of the default, so it must be saved to come back
+		PublishIssued: !nativeOS, MetricsDir: "/srv/metrics"} // the opposite of the default, so it must be saved to come back
 	if got := s.RenewalWindow().Ratio; got != 0.7 {
 		t.Errorf("RenewalWindow().Ratio = %v", got)
 	}
@@ -134,10 +141,10 @@ func TestOpenFilePrefsErrors(t *testing.T) {
 	}
 }
 
-// TestSetSettingsWritesFile: a core over FilePrefs (the GUI's and the
-// command line's settings.json) writes the file when settings change, so
-// the scheduled pulse sees what the person chose in the GUI.
-func TestSetSettingsWritesFile(t *testing.T) {
+// filePrefsCore returns a core whose settings live in a fresh
+// settings.json, and that file's path.
+func filePrefsCore(t *testing.T) (*Core, string) {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "settings.json")
 	fp, err := OpenFilePrefs(path)
 	if err != nil {
@@ -147,6 +154,14 @@ func TestSetSettingsWritesFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, path
+}
+
+// TestSetSettingsWritesFile: a core over FilePrefs (the GUI's and the
+// command line's settings.json) writes the file when settings change, so
+// the scheduled pulse sees what the person chose in the GUI.
+func TestSetSettingsWritesFile(t *testing.T) {
+	c, path := filePrefsCore(t)
 	s := c.Settings()
 	s.RenewalRatio, s.PublishIssued = 0.6, !s.PublishIssued
 	if err := c.SetSettings(s); err != nil {

@@ -6,7 +6,8 @@
 # The fixture is the store package's 10,000-certificate generator with
 # every entry linked to a registered policy server whose cached policy
 # gives the template a renewal period, none due: pulse must decide about
-# each one, from the index alone. The floor is scripts/parsefloor (read and
+# each one, from the index alone; status applies the health rule to each,
+# from the index and the retry state alone. The floor is scripts/parsefloor (read and
 # x509.ParseCertificate the same 10,000 DER files). Figures are medians of
 # cold process runs (hyperfine when installed, else a date +%s%N loop).
 set -euo pipefail
@@ -27,3 +28,11 @@ esac
 floor=$(median_ms "$work/parsefloor" "$work/der")
 pulse=$(median_ms env CERTDESK_ROOT="$root" "$cli" pulse)
 row "pulse, 10,000 certificates, nothing due (cold process)" "$pulse" "parsefloor (read + x509.ParseCertificate)" "$floor" "≤ 0.3×"
+
+out=$(CERTDESK_ROOT="$root" "$cli" status) || true
+case "$out" in
+"CERTDESK OK - All 10000 certificates are fine | "*) ;;
+*) echo "bench-core: unexpected status over the fixture: $out" >&2; exit 1 ;;
+esac
+status=$(median_ms env CERTDESK_ROOT="$root" "$cli" status)
+row "status, 10,000 certificates (cold process)" "$status" "parsefloor (read + x509.ParseCertificate)" "$floor" "≤ 0.3×"

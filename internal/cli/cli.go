@@ -44,6 +44,8 @@ var verbs = map[string]func(c *cmd, args []string) int{
 	"hook":      (*cmd).runHook,
 	"schedule":  (*cmd).runSchedule,
 	"history":   (*cmd).runHistory,
+	"status":    (*cmd).runStatus,
+	"settings":  (*cmd).runSettings,
 	"testca":    (*cmd).runTestCA,
 }
 
@@ -59,6 +61,8 @@ const usageText = `usage:
   certdesk hook set|list|remove|run ...
   certdesk schedule install|remove|status
   certdesk history
+  certdesk status [-warn-days N] [-crit-days N]
+  certdesk settings [set NAME VALUE]
   certdesk testca serve|resign|approve|deny ...
 Run "certdesk VERB -h" for the flags of a verb.`
 

@@ -30,7 +30,7 @@ func (c *cmd) runPulse(args []string) int {
 		}
 	}
 	rep, err := core.Pulse(context.Background(), cx)
-	if err != nil {
+	if rep == nil {
 		return c.fail(err)
 	}
 	if *asJSON {
@@ -69,6 +69,11 @@ func (c *cmd) runPulse(args []string) int {
 			}
 		}
 		textf(c.stdout, "%s: %d checked, %d due, %d renewed, %d failed\n", rep.Context, rep.Checked, rep.Due, countOK(rep.Renewals), rep.Failed)
+	}
+	if err != nil {
+		// The pulse ran but something after it failed (the retry state,
+		// the metrics file): its report above, then the error.
+		return c.fail(err)
 	}
 	if rep.Failed > 0 {
 		return exitFail

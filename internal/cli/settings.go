@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/certdesk/certdesk/app"
+)
+
+const settingsUsage = `usage:
+  certdesk settings [-context C] [-json]   every setting: value, default and source
+  certdesk settings set NAME VALUE         change one ("default" restores the default)`
+
+// runSettings implements "certdesk settings [-context C] [-json]" and
+// "certdesk settings set NAME VALUE", the GUI's Settings tab. Parsing and
+// validation are the core's (app.ParseSetting); a bad value is one
+// sentence, exit 1, and changes nothing.
+func (c *cmd) runSettings(args []string) int {
+	set := len(args) > 0 && args[0] == "set"
+	if set {
+		args = args[1:]
+	}
+	fs := c.newFlags("settings")
+	fs.Usage = func() { fmt.Fprintln(c.stderr, settingsUsage) }
+	ctxName := fs.String("context", "user", "context whose effective values are shown (metricsDir differs by context)")
+	asJSON := fs.Bool("json", false, "print the settings as a JSON array (docs/monitoring.md)")
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return code
+	}
+	switch {
+	case !set && len(pos) > 0:
+		return c.usage("unknown settings command %q\n%s", pos[0], settingsUsage)
+	case set && len(pos) != 2:
+		return c.usage("settings set takes NAME VALUE\n%s", settingsUsage)
+	case set && !app.IsSetting(pos[0]):
+		return c.usage("unknown setting %q: use %s", pos[0], strings.Join(app.SettingNames(), ", "))
+	}
+	core, cx, err := openCore(*ctxName)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	if set {
+		if err := core.SetSetting(pos[0], pos[1]); err != nil {
+			return c.fail(err)
+		}
+	}
+	list := app.ListSettings(core.Settings(), cx)
+	if set {
+		for _, s := range list {
+			if s.Name == pos[0] {
+				textf(c.stdout, "%s = %s (%s)\n", s.Name, s.Value, string(s.Source))
+			}
+		}
+		return exitOK
+	}
+	if *asJSON {
+		return c.printJSON(list)
+	}
+	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVALUE\tSOURCE\tDEFAULT")
+	for _, s := range list {
+		textf(tw, "%s\t%s\t%s\t%s\n", s.Name, s.Value, string(s.Source), s.Default)
+	}
+	if err := tw.Flush(); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
