@@ -273,9 +273,13 @@ func (c *Core) release(thumbprint string) {
 	c.mu.Unlock()
 }
 
-// errNoServer is wrapped when an entry or a call names a server that is
+// ErrNoServer is wrapped when an entry or a call names a server that is
 // not registered.
-var errNoServer = errors.New("no such policy server")
+var ErrNoServer = errors.New("no such policy server")
+
+// ErrNoTemplate is wrapped when a request names a template the server's
+// policy does not list.
+var ErrNoTemplate = errors.New("the policy lists no template")
 
 // systemRoots returns Options.SystemRoots, or the system pool loaded on
 // first use. A system without a readable pool still trusts the contexts'

@@ -21,8 +21,8 @@ import (
 // <machine dir>/credentials/<server id> (0600 in a 0700 directory), as
 // certmonger does. docs/core.md tells the person so.
 
-// errNoPassword is wrapped when no password is saved for a server.
-var errNoPassword = errors.New("no saved password")
+// ErrNoPassword is wrapped when no password is saved for a server.
+var ErrNoPassword = errors.New("no saved password")
 
 // credentialDir is the machine context's credential directory.
 const credentialDir = "credentials"
@@ -61,7 +61,7 @@ func (c *Core) SetPassword(ctx context.Context, cx store.Context, srv Server, pa
 }
 
 // Password returns the saved password of srv, or an error wrapping
-// errNoPassword (none saved) or keyring.ErrUnavailable.
+// ErrNoPassword (none saved) or keyring.ErrUnavailable.
 func (c *Core) Password(ctx context.Context, cx store.Context, srv Server) (string, error) {
 	if cx == store.Machine {
 		s, err := c.Store(cx)
@@ -73,7 +73,7 @@ func (c *Core) Password(ctx context.Context, cx store.Context, srv Server) (stri
 		}
 		b, err := atomicfile.ReadOwned(filepath.Join(s.Dir(), credentialDir, srv.ID))
 		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("%w for %s", errNoPassword, srv.URL)
+			return "", fmt.Errorf("%w for %s", ErrNoPassword, srv.URL)
 		}
 		if err != nil {
 			return "", fmt.Errorf("read the password for %s: %w", srv.URL, err)
@@ -82,7 +82,7 @@ func (c *Core) Password(ctx context.Context, cx store.Context, srv Server) (stri
 	}
 	p, err := c.keyring.Get(ctx, keyring.Service, keyringUser(cx, srv))
 	if errors.Is(err, keyring.ErrNotFound) {
-		return "", fmt.Errorf("%w for %s (save one with \"certdesk server add -password-stdin\")", errNoPassword, srv.URL)
+		return "", fmt.Errorf("%w for %s", ErrNoPassword, srv.URL)
 	}
 	if err != nil {
 		return "", fmt.Errorf("read the password for %s: %w", srv.URL, err)
@@ -102,13 +102,13 @@ func (c *Core) DeletePassword(ctx context.Context, cx store.Context, srv Server)
 		}
 		err = os.Remove(filepath.Join(s.Dir(), credentialDir, srv.ID))
 		if errors.Is(err, fs.ErrNotExist) {
-			return errNoPassword
+			return ErrNoPassword
 		}
 		return err
 	}
 	err := c.keyring.Delete(ctx, keyring.Service, keyringUser(cx, srv))
 	if errors.Is(err, keyring.ErrNotFound) {
-		return errNoPassword
+		return ErrNoPassword
 	}
 	return err
 }

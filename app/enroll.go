@@ -76,7 +76,7 @@ func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, erro
 	}
 	t := pol.Template(r.Template)
 	if t == nil {
-		return nil, fmt.Errorf("server %s has no template %q (see \"certdesk templates\")", srv.URL, r.Template)
+		return nil, fmt.Errorf("server %s: %w %q", srv.URL, ErrNoTemplate, r.Template)
 	}
 	if !t.Usable() {
 		return nil, fmt.Errorf("template %q cannot be used: this account may not enroll, or it needs key archival or an enrollment agent", t.CommonName)

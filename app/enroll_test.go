@@ -65,7 +65,7 @@ func TestEnrollPasswordKeepsPasswordInKeyringOnly(t *testing.T) {
 	if err := e.core.RemoveServer(ctx, store.User, srv.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.core.Password(ctx, store.User, srv); !errors.Is(err, errNoPassword) {
+	if _, err := e.core.Password(ctx, store.User, srv); !errors.Is(err, ErrNoPassword) {
 		t.Errorf("after remove: %v, want no password", err)
 	}
 }
@@ -170,7 +170,7 @@ func TestKeyBasedRenewalWithoutSavedPassword(t *testing.T) {
 	ctx := context.Background()
 	srv := e.addServer(t, "") // no saved password: renewal must not need one
 	res := e.enroll(t, testca.TemplateShortLived)
-	if _, err := e.core.Password(ctx, store.User, srv); !errors.Is(err, errNoPassword) {
+	if _, err := e.core.Password(ctx, store.User, srv); !errors.Is(err, ErrNoPassword) {
 		t.Fatalf("a password is saved: %v", err)
 	}
 	dir := t.TempDir()

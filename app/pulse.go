@@ -244,7 +244,7 @@ func writeRetry(s *store.Store, m map[string]RetryState) error {
 // and retried with backoff.
 func permanent(err error) bool {
 	switch {
-	case errors.Is(err, errNoServer), errors.Is(err, errNoPassword), errors.Is(err, errTemplateGone), errors.Is(err, store.ErrNoKey):
+	case errors.Is(err, ErrNoServer), errors.Is(err, ErrNoPassword), errors.Is(err, errTemplateGone), errors.Is(err, store.ErrNoKey):
 		return true
 	}
 	return enroll.Permanent(err)

@@ -245,7 +245,7 @@ func TestPermanentClassification(t *testing.T) {
 		{"Kerberos only", &enroll.HTTPError{StatusCode: 401, Authenticate: []string{"Negotiate"}}, true},
 		{"credentials", &enroll.HTTPError{StatusCode: 401}, true},
 		{"5xx", &enroll.HTTPError{StatusCode: 503}, false},
-		{"no password", fmt.Errorf("x: %w", errNoPassword), true},
+		{"no password", fmt.Errorf("x: %w", ErrNoPassword), true},
 		{"network", &url.Error{Op: "Post", Err: errors.New("connection refused")}, false},
 	}
 	for _, tt := range tests {

@@ -211,7 +211,7 @@ func (c *Core) Server(cx store.Context, ref string) (Server, error) {
 			return s, nil
 		}
 	}
-	return Server{}, fmt.Errorf("%w %q in the %s context (see \"certdesk server list\")", errNoServer, ref, cx)
+	return Server{}, fmt.Errorf("%w %q in the %s context", ErrNoServer, ref, cx)
 }
 
 // RemoveServer unregisters a server and deletes its saved password and
@@ -221,7 +221,7 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 	if err != nil {
 		return err
 	}
-	if err := c.DeletePassword(ctx, cx, srv); err != nil && !errors.Is(err, errNoPassword) {
+	if err := c.DeletePassword(ctx, cx, srv); err != nil && !errors.Is(err, ErrNoPassword) {
 		return err
 	}
 	if s, err := c.Store(cx); err == nil {

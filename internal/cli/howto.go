@@ -20,6 +20,12 @@ func howTo(err error) string {
 		return ": run the command as root (sudo certdesk ...)"
 	case errors.Is(err, app.ErrBrowsersUseSystem):
 		return ": publish -to system instead"
+	case errors.Is(err, app.ErrNoServer):
+		return " (see \"certdesk server list\")"
+	case errors.Is(err, app.ErrNoTemplate):
+		return " (see \"certdesk templates -server ID\")"
+	case errors.Is(err, app.ErrNoPassword):
+		return " (save one with \"certdesk server add -password-stdin\")"
 	}
 	var re *store.ReservedContextError
 	if errors.As(err, &re) {

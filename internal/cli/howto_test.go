@@ -22,6 +22,12 @@ func TestHowTo(t *testing.T) {
 		{"needs root with cause", fmt.Errorf("%w (%v)", app.ErrNeedsRoot, fs.ErrPermission),
 			"changing the system-wide trust store needs root (permission denied): run the command as root (sudo certdesk ...)"},
 		{"browsers use the system store", app.ErrBrowsersUseSystem, app.ErrBrowsersUseSystem.Error() + ": publish -to system instead"},
+		{"no server", fmt.Errorf("%w %q in the user context", app.ErrNoServer, "x"),
+			`no such policy server "x" in the user context (see "certdesk server list")`},
+		{"no template", fmt.Errorf("server s: %w %q", app.ErrNoTemplate, "Web"),
+			`server s: the policy lists no template "Web" (see "certdesk templates -server ID")`},
+		{"no password", fmt.Errorf("%w for s", app.ErrNoPassword),
+			`no saved password for s (save one with "certdesk server add -password-stdin")`},
 		{"nothing to add", errors.New("boom"), "boom"},
 	}
 	for _, tt := range tests {
