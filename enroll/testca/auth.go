@@ -109,7 +109,8 @@ func parseProxyCert(v string) (*x509.Certificate, error) {
 
 // authClientCert checks the client certificate of a request on a
 // certificate endpoint: issued by this CA and valid now. It returns the
-// certificate's subject common name as the requester.
+// account the certificate maps to, as IIS maps one to an Active Directory
+// account: its UPN, or else its subject common name.
 func (ca *CA) authClientCert(leaf *x509.Certificate) (string, error) {
 	if leaf == nil {
 		return "", errForbidden
@@ -124,6 +125,9 @@ func (ca *CA) authClientCert(leaf *x509.Certificate) (string, error) {
 	})
 	if err != nil {
 		return "", errForbidden
+	}
+	if upns, _ := identities(leaf); len(upns) > 0 {
+		return upns[0], nil
 	}
 	if cn := strings.TrimSpace(leaf.Subject.CommonName); cn != "" {
 		return cn, nil

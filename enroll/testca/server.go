@@ -460,7 +460,7 @@ func (s *Server) writeError(w http.ResponseWriter, relatesTo string, err error) 
 	switch {
 	case errors.As(err, &ce):
 		d := *ce
-		if d.Code != EInvalidArg && d.Code != CertsrvPropertyEmpty && d.Code != RPCServerUnavailable {
+		if d.Code != EInvalidArg && d.Code != CertsrvPropertyEmpty && d.Code != RPCServerUnavailable && d.Code != CertsrvBadTemplateVersion {
 			d.InvalidRequest = true
 		}
 		out = faultXML(relatesTo, &soapFault{code: "s:Receiver", reason: ce.Reason}, &d)
