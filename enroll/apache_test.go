@@ -62,18 +62,7 @@ func TestApacheRenegotiation(t *testing.T) {
 	// as in an AD CS deployment; so does Apache's server certificate.
 	ctx := context.Background()
 	c := passwordClient(roots)
-	req, uris := request(t, c, direct.CEPURL(), testca.TemplateKBR)
-	res, err := c.Enroll(ctx, uris, req)
-	if err != nil || !res.Pending() {
-		t.Fatalf("first issuance should pend: %+v %v", res, err)
-	}
-	if _, err := ca.Approve(res.RequestID); err != nil {
-		t.Fatal(err)
-	}
-	if res, err = c.Poll(ctx, res.Endpoint, res.RequestID); err != nil || res.Pending() {
-		t.Fatalf("got %+v %v", res, err)
-	}
-	old, oldKey := res.Certificate, req.Key
+	old, oldKey := firstKBR(t, ca, c, direct.CEPURL())
 	web, uris := request(t, c, direct.CEPURL(), testca.TemplateWebServer)
 	web.Subject, web.IPAddresses = "CN=127.0.0.1", []net.IP{net.IPv4(127, 0, 0, 1)}
 	webRes, err := c.Enroll(ctx, uris, web)

@@ -2,6 +2,7 @@ package enroll_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
@@ -148,13 +149,12 @@ func TestE2EPendingApproveDeny(t *testing.T) {
 	})
 }
 
-// TestE2EKeyBasedRenewal: the first KBR certificate pends and is approved;
-// the renewal then uses only that certificate and key (no password).
-func TestE2EKeyBasedRenewal(t *testing.T) {
-	ca, srv, roots := e2e(t, testca.Config{KBR: true})
+// firstKBR enrolls for the KBR template with c through the CEP at cep;
+// the request pends, ca approves it, and the poll returns the certificate.
+func firstKBR(t *testing.T, ca *testca.CA, c *enroll.Client, cep string) (*x509.Certificate, crypto.Signer) {
+	t.Helper()
 	ctx := context.Background()
-	c := passwordClient(roots)
-	req, uris := request(t, c, srv.CEPURL(), "KBR")
+	req, uris := request(t, c, cep, testca.TemplateKBR)
 	res, err := c.Enroll(ctx, uris, req)
 	if err != nil || !res.Pending() {
 		t.Fatalf("first issuance should pend: %+v %v", res, err)
@@ -165,7 +165,15 @@ func TestE2EKeyBasedRenewal(t *testing.T) {
 	if res, err = c.Poll(ctx, res.Endpoint, res.RequestID); err != nil || res.Pending() {
 		t.Fatalf("got %+v %v", res, err)
 	}
-	old, oldKey := res.Certificate, req.Key
+	return res.Certificate, req.Key
+}
+
+// TestE2EKeyBasedRenewal: the first KBR certificate pends and is approved;
+// the renewal then uses only that certificate and key (no password).
+func TestE2EKeyBasedRenewal(t *testing.T) {
+	ca, srv, roots := e2e(t, testca.Config{KBR: true})
+	ctx := context.Background()
+	old, oldKey := firstKBR(t, ca, passwordClient(roots), srv.CEPURL())
 
 	kbr := enroll.New(enroll.WithRootCAs(roots), enroll.WithClientCertificate(tls.Certificate{Certificate: [][]byte{old.Raw}, PrivateKey: oldKey, Leaf: old}))
 	p, err := kbr.GetPolicies(ctx, srv.KBRCEPURL(), time.Time{})
