@@ -79,7 +79,7 @@ func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, erro
 		return nil, fmt.Errorf("server %s: %w %q", srv.URL, ErrNoTemplate, r.Template)
 	}
 	if !t.Usable() {
-		return nil, fmt.Errorf("template %q cannot be used: this account may not enroll, or it needs key archival or an enrollment agent", t.CommonName)
+		return nil, fmt.Errorf("template %q cannot be used: %s", t.CommonName, t.Unusable())
 	}
 	if err := checkNames(t, r.Subject, r.DNSNames); err != nil {
 		return nil, err

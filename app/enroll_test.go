@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/asn1"
 	"errors"
 	"io/fs"
 	"os"
@@ -71,7 +72,10 @@ func TestEnrollPasswordKeepsPasswordInKeyringOnly(t *testing.T) {
 }
 
 func TestEnrollRejectsBadInputBeforeTheNetwork(t *testing.T) {
-	e := newEnv(t, envOpt{})
+	e := newEnv(t, envOpt{ca: func(c *testca.Config) {
+		c.ExtraTemplates = []testca.Template{{Name: "TPMUser", OID: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 8, 4242, 1, 99},
+			Schema: 2, MajorRevision: 100, MinKeyBits: 2048, KeySpec: 1, PrivateKeyFlag: 0x2000}}
+	}})
 	e.addServer(t, testca.DefaultPassword)
 	tests := []struct {
 		name string
@@ -86,6 +90,7 @@ func TestEnrollRejectsBadInputBeforeTheNetwork(t *testing.T) {
 		{"bad dns", EnrollRequest{Template: testca.TemplateWebServer, DNSNames: []string{"bad name"}}, "not a DNS name"},
 		{"no subject", EnrollRequest{Template: testca.TemplateWebServer}, "needs a subject"},
 		{"unknown server", EnrollRequest{Server: "zz", Template: testca.TemplateUser}, "no such policy server"},
+		{"attestation required", EnrollRequest{Template: "TPMUser"}, "cannot be used: it requires key attestation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,11 +2,13 @@ package enroll_test
 
 import (
 	"context"
+	"crypto"
 	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"net"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -147,13 +149,12 @@ func TestE2EPendingApproveDeny(t *testing.T) {
 	})
 }
 
-// TestE2EKeyBasedRenewal: the first KBR certificate pends and is approved;
-// the renewal then uses only that certificate and key (no password).
-func TestE2EKeyBasedRenewal(t *testing.T) {
-	ca, srv, roots := e2e(t, testca.Config{KBR: true})
+// firstKBR enrolls for the KBR template with c through the CEP at cep;
+// the request pends, ca approves it, and the poll returns the certificate.
+func firstKBR(t *testing.T, ca *testca.CA, c *enroll.Client, cep string) (*x509.Certificate, crypto.Signer) {
+	t.Helper()
 	ctx := context.Background()
-	c := passwordClient(roots)
-	req, uris := request(t, c, srv.CEPURL(), "KBR")
+	req, uris := request(t, c, cep, testca.TemplateKBR)
 	res, err := c.Enroll(ctx, uris, req)
 	if err != nil || !res.Pending() {
 		t.Fatalf("first issuance should pend: %+v %v", res, err)
@@ -164,7 +165,15 @@ func TestE2EKeyBasedRenewal(t *testing.T) {
 	if res, err = c.Poll(ctx, res.Endpoint, res.RequestID); err != nil || res.Pending() {
 		t.Fatalf("got %+v %v", res, err)
 	}
-	old, oldKey := res.Certificate, req.Key
+	return res.Certificate, req.Key
+}
+
+// TestE2EKeyBasedRenewal: the first KBR certificate pends and is approved;
+// the renewal then uses only that certificate and key (no password).
+func TestE2EKeyBasedRenewal(t *testing.T) {
+	ca, srv, roots := e2e(t, testca.Config{KBR: true})
+	ctx := context.Background()
+	old, oldKey := firstKBR(t, ca, passwordClient(roots), srv.CEPURL())
 
 	kbr := enroll.New(enroll.WithRootCAs(roots), enroll.WithClientCertificate(tls.Certificate{Certificate: [][]byte{old.Raw}, PrivateKey: oldKey, Leaf: old}))
 	p, err := kbr.GetPolicies(ctx, srv.KBRCEPURL(), time.Time{})
@@ -311,5 +320,29 @@ func TestE2EStrictADCS(t *testing.T) {
 	_, err = ahead.GetPolicies(context.Background(), srv.CEPURL(), time.Time{})
 	if !errors.Is(err, enroll.ErrClockSkew) || errors.Is(err, enroll.ErrCredentialsRefused) || enroll.Permanent(err) || !strings.Contains(err.Error(), "ahead of the server's") {
 		t.Errorf("got %v", err)
+	}
+}
+
+// TestE2ERenewalKeepsEnrolleeNames: testca, like AD CS, takes an
+// enrollee-supplied subject and SANs of a renewal from the request, not
+// from the old certificate, so they survive only because the renewal
+// request repeats them.
+func TestE2ERenewalKeepsEnrolleeNames(t *testing.T) {
+	_, srv, roots := e2e(t, testca.Config{})
+	ctx := context.Background()
+	c := passwordClient(roots)
+	req, uris := request(t, c, srv.CEPURL(), testca.TemplateWebServer)
+	req.Subject, req.DNSNames, req.IPAddresses = "CN=web.example,O=Example", []string{"web.example", "www.web.example"}, []net.IP{net.IPv4(192, 0, 2, 1)}
+	res, err := c.Enroll(ctx, uris, req)
+	if err != nil || res.Pending() {
+		t.Fatalf("got %+v %v", res, err)
+	}
+	renewed, err := c.Renew(ctx, uris, enroll.RenewalRequest{OldCert: res.Certificate, OldKey: req.Key, NewKey: req.Key, Template: req.Template})
+	if err != nil || renewed.Pending() {
+		t.Fatalf("got %+v %v", renewed, err)
+	}
+	got, old := renewed.Certificate, res.Certificate
+	if got.Subject.String() != old.Subject.String() || !slices.Equal(got.DNSNames, old.DNSNames) || len(got.IPAddresses) != 1 || !got.IPAddresses[0].Equal(old.IPAddresses[0]) {
+		t.Errorf("renewed %s %v %v, want %s %v %v", got.Subject, got.DNSNames, got.IPAddresses, old.Subject, old.DNSNames, old.IPAddresses)
 	}
 }

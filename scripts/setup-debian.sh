@@ -2,11 +2,13 @@
 # Installs, idempotently, the Debian 12 packages certdesk needs to build,
 # test and run: Fyne's GL/X11 headers, a D-Bus session bus with
 # gnome-keyring (the Secret Service), Xvfb and friends for screenshots, and
-# OpenSSL (the independent peer in tests), and prometheus for promtool,
+# OpenSSL (the independent peer in tests), prometheus for promtool,
 # which checks the metrics file (about 19 MB, 25 s; Debian packages no
 # promtool alone, and the server it brings is stopped and disabled where
-# systemd runs). Never installs dbus-x11: with it, keyring calls without a
-# session bus autolaunch a daemon and hang.
+# systemd runs), and Apache httpd's binary and modules (apache2-bin: the
+# TLS renegotiation test; not the apache2 package, which would start a
+# system service). Never installs dbus-x11: with it, keyring calls without
+# a session bus autolaunch a daemon and hang.
 set -euo pipefail
 
 pkgs=(
@@ -17,6 +19,7 @@ pkgs=(
 	openssl systemd
 	ca-certificates libnss3-tools
 	prometheus
+	apache2-bin
 )
 
 missing=()

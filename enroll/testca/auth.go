@@ -3,7 +3,9 @@ package testca
 import (
 	"crypto/subtle"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -66,15 +68,53 @@ func (ca *CA) checkTimestamp(ts *node) error {
 // no valid client certificate: HTTP 403 with an HTML page, no SOAP.
 var errForbidden = errors.New("testca: 403 client certificate required")
 
-// authClientCert checks the TLS client certificate of a request on a
-// certificate endpoint: issued by this CA and valid now. It returns the
-// certificate's subject common name as the requester.
-func (ca *CA) authClientCert(r *http.Request) (string, error) {
-	deny := errForbidden
-	if r.TLS == nil || len(r.TLS.PeerCertificates) == 0 {
-		return "", deny
+// ProxyCertHeader is the request header in which a TLS-terminating proxy
+// passes the verified client certificate (Config.BehindProxy), as PEM;
+// Apache's mod_headers turns the PEM's line breaks into spaces:
+//
+//	RequestHeader set X-SSL-Client-Cert "%{SSL_CLIENT_CERT}s"
+const ProxyCertHeader = "X-SSL-Client-Cert"
+
+// clientCertificate returns the TLS client certificate of r: from the TLS
+// connection, or, behind a proxy, from ProxyCertHeader of a request that
+// came from a loopback peer. It returns nil when there is none.
+func (s *Server) clientCertificate(r *http.Request) *x509.Certificate {
+	if r.TLS != nil {
+		if len(r.TLS.PeerCertificates) == 0 {
+			return nil
+		}
+		return r.TLS.PeerCertificates[0]
 	}
-	leaf := r.TLS.PeerCertificates[0]
+	if !s.ca.cfg.BehindProxy || !isLoopback(r.RemoteAddr) {
+		return nil
+	}
+	c, _ := parseProxyCert(r.Header.Get(ProxyCertHeader))
+	return c
+}
+
+// parseProxyCert decodes a PEM certificate whose line breaks may have
+// become spaces.
+func parseProxyCert(v string) (*x509.Certificate, error) {
+	const begin, end = "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+	i, j := strings.Index(v, begin), strings.Index(v, end)
+	if i < 0 || j < i {
+		return nil, errors.New("testca: no PEM certificate in the proxy header")
+	}
+	der, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(v[i+len(begin):j]), ""))
+	if err != nil {
+		return nil, fmt.Errorf("testca: proxy header: %w", err)
+	}
+	return x509.ParseCertificate(der)
+}
+
+// authClientCert checks the client certificate of a request on a
+// certificate endpoint: issued by this CA and valid now. It returns the
+// account the certificate maps to, as IIS maps one to an Active Directory
+// account: its UPN, or else its subject common name.
+func (ca *CA) authClientCert(leaf *x509.Certificate) (string, error) {
+	if leaf == nil {
+		return "", errForbidden
+	}
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.root)
 	inter := x509.NewCertPool()
@@ -84,7 +124,10 @@ func (ca *CA) authClientCert(r *http.Request) (string, error) {
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
 	})
 	if err != nil {
-		return "", deny
+		return "", errForbidden
+	}
+	if upns, _ := identities(leaf); len(upns) > 0 {
+		return upns[0], nil
 	}
 	if cn := strings.TrimSpace(leaf.Subject.CommonName); cn != "" {
 		return cn, nil

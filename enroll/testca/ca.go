@@ -78,6 +78,13 @@ type Config struct {
 	// show every template (as cepces saw on real CEPs) and timestamps are
 	// not checked (the spec's 2009 examples).
 	Lenient bool
+	// BehindProxy serves plain HTTP for a TLS-terminating reverse proxy
+	// in front (Apache httpd with mod_ssl in the renegotiation test): the
+	// proxy verifies the TLS client certificate and passes it in the
+	// ProxyCertHeader request header. Start then listens on loopback
+	// addresses only, the header is believed only from loopback peers, and
+	// the certificate is verified again against this CA.
+	BehindProxy bool
 }
 
 // ExtraCA is another CA of the policy (Config.ExtraCAs).

@@ -7,6 +7,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/asn1"
 	"errors"
 	"fmt"
@@ -137,8 +138,9 @@ func csrAttribute(tbs []byte, oid asn1.ObjectIdentifier) ([]byte, error) {
 
 // templateRef is what a request says about its template.
 type templateRef struct {
-	name string                // from ext 1.3.6.1.4.1.311.20.2 or the CertificateTemplate attribute
-	oid  asn1.ObjectIdentifier // from ext 1.3.6.1.4.1.311.21.7
+	name  string                // from ext 1.3.6.1.4.1.311.20.2 or the CertificateTemplate attribute
+	oid   asn1.ObjectIdentifier // from ext 1.3.6.1.4.1.311.21.7
+	major int                   // its major version (0 when absent)
 }
 
 // requestTemplate reads the template identification from the CSR
@@ -156,18 +158,82 @@ func requestTemplate(csr *x509.CertificateRequest) (templateRef, error) {
 			}
 			ref.name = name
 		case ext.Id.Equal(oidCertificateTemplate):
-			var ti struct {
-				ID    asn1.ObjectIdentifier
-				Major int `asn1:"optional"`
-				Minor int `asn1:"optional"`
-			}
-			if _, err := asn1.Unmarshal(ext.Value, &ti); err != nil {
+			var err error
+			if ref.oid, ref.major, err = parseTemplateInfo(ext.Value); err != nil {
 				return ref, caError(ErrorInvalidData, "The certificate template information extension cannot be decoded: %v", err)
 			}
-			ref.oid = ti.ID
 		}
 	}
 	return ref, nil
+}
+
+// parseTemplateInfo decodes extension 1.3.6.1.4.1.311.21.7: the template
+// OID and its major version.
+func parseTemplateInfo(v []byte) (asn1.ObjectIdentifier, int, error) {
+	var ti struct {
+		ID    asn1.ObjectIdentifier
+		Major int `asn1:"optional"`
+		Minor int `asn1:"optional"`
+	}
+	if _, err := asn1.Unmarshal(v, &ti); err != nil {
+		return nil, 0, err
+	}
+	return ti.ID, ti.Major, nil
+}
+
+// certTemplate returns the template OID of an issued certificate's
+// extension 1.3.6.1.4.1.311.21.7, or nil.
+func certTemplate(c *x509.Certificate) asn1.ObjectIdentifier {
+	for _, e := range c.Extensions {
+		if e.Id.Equal(oidCertificateTemplate) {
+			oid, _, _ := parseTemplateInfo(e.Value)
+			return oid
+		}
+	}
+	return nil
+}
+
+// identities returns the UPNs (otherName 1.3.6.1.4.1.311.20.2.3) and
+// e-mail addresses (rfc822Name) in the subjectAltName extension of c.
+func identities(c *x509.Certificate) (upns, mails []string) {
+	for _, e := range c.Extensions {
+		if !e.Id.Equal(oidSubjectAltName) {
+			continue
+		}
+		var names []asn1.RawValue
+		if _, err := asn1.Unmarshal(e.Value, &names); err != nil {
+			return nil, nil
+		}
+		for _, n := range names {
+			switch {
+			case n.Class == asn1.ClassContextSpecific && n.Tag == 1:
+				mails = append(mails, string(n.Bytes))
+			case n.Class == asn1.ClassContextSpecific && n.Tag == 0: // otherName: type-id, [0] EXPLICIT value
+				var typ asn1.ObjectIdentifier
+				var val asn1.RawValue
+				var upn string
+				rest, err := asn1.Unmarshal(n.Bytes, &typ)
+				if err == nil && typ.Equal(oidUPN) {
+					if _, err = asn1.Unmarshal(rest, &val); err == nil {
+						if _, err = asn1.Unmarshal(val.Bytes, &upn); err == nil {
+							upns = append(upns, upn)
+						}
+					}
+				}
+			}
+		}
+	}
+	return upns, mails
+}
+
+// requestSAN returns the subjectAltName extension of a CSR, if any.
+func requestSAN(csr *x509.CertificateRequest) (pkix.Extension, bool) {
+	for _, e := range csr.Extensions {
+		if e.Id.Equal(oidSubjectAltName) {
+			return e, true
+		}
+	}
+	return pkix.Extension{}, false
 }
 
 // decodeTemplateName decodes the value of extension 1.3.6.1.4.1.311.20.2.

@@ -23,6 +23,7 @@ const (
 	CertsrvUnsupportedCertType HRESULT = 0x80094800 // CERTSRV_E_UNSUPPORTED_CERT_TYPE
 	CertsrvNoCertType          HRESULT = 0x80094801 // CERTSRV_E_NO_CERT_TYPE
 	CertsrvTemplateConflict    HRESULT = 0x80094802 // CERTSRV_E_TEMPLATE_CONFLICT
+	CertsrvBadTemplateVersion  HRESULT = 0x80094807 // CERTSRV_E_BAD_TEMPLATE_VERSION: the request's template is newer than the CA's
 	CertsrvKeyLength           HRESULT = 0x80094811 // CERTSRV_E_KEY_LENGTH
 	CertsrvRenewalBadPublicKey HRESULT = 0x80094816 // CERTSRV_E_RENEWAL_BAD_PUBLIC_KEY
 	NteBadSignature            HRESULT = 0x80090006 // NTE_BAD_SIGNATURE: CSR or CMS signature invalid

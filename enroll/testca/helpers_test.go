@@ -249,11 +249,15 @@ func query(t testing.TB, c *http.Client, url, security, id string) rstr {
 // attribute 1.3.6.1.4.1.311.13.1 = old certificate, signed with newKey.
 func renewalCSR(t testing.TB, old *x509.Certificate, newKey crypto.Signer, template string, renewalAttr []byte) []byte {
 	t.Helper()
+	return renewalCSRFor(t, &x509.CertificateRequest{RawSubject: old.RawSubject}, newKey, template, renewalAttr)
+}
+
+// renewalCSRFor is renewalCSR with the names of req (subject, SANs).
+func renewalCSRFor(t testing.TB, req *x509.CertificateRequest, newKey crypto.Signer, template string, renewalAttr []byte) []byte {
+	t.Helper()
 	// Let crypto/x509 encode the public key and extension request first.
-	base, err := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{
-		RawSubject:      old.RawSubject,
-		ExtraExtensions: []pkix.Extension{{Id: oidEnrollCertType, Value: bmpString(t, template)}},
-	}, newKey)
+	req.ExtraExtensions = append(req.ExtraExtensions, pkix.Extension{Id: oidEnrollCertType, Value: bmpString(t, template)})
+	base, err := x509.CreateCertificateRequest(rand.Reader, req, newKey)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package testca
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -37,6 +39,7 @@ func (ca *CA) submit(s submission) (*Request, error) {
 		return nil, err
 	}
 	now := ca.now()
+	approved := false // previous approval: the renewal skips manager approval
 	if pr.renewal != nil {
 		if err := ca.verifyIssued(pr.renewal, now); err != nil {
 			return nil, err
@@ -44,6 +47,7 @@ func (ca *CA) submit(s submission) (*Request, error) {
 		if s.certAuth && !t.kbr() {
 			return nil, caError(CertsrvTemplateDenied, "The template %s does not allow key-based renewal.", t.Name)
 		}
+		approved = t.EnrollFlags&EnrollPrevApprove != 0 && reenrollment(t, pr.renewal, pr.csr, s.requester) == nil
 	}
 	if !s.certAuth && !ca.allowed(t, s.requester) {
 		return nil, caError(CertsrvTemplateDenied, "Denied by Policy Module: the account %s has no Enroll permission on the template %s.", s.requester, t.Name)
@@ -51,14 +55,14 @@ func (ca *CA) submit(s submission) (*Request, error) {
 	if err := keyCheck(t, pr.csr.PublicKey); err != nil {
 		return nil, err
 	}
-	if t.enrolleeSubject() && pr.renewal == nil && len(pr.csr.Subject.Names) == 0 && len(pr.csr.DNSNames) == 0 && len(pr.csr.IPAddresses) == 0 {
-		return nil, caError(CertsrvBadRequestSubject, "The request subject name is invalid or too long: the template %s needs a subject or DNS names from the request.", t.Name)
+	if _, san := requestSAN(pr.csr); t.enrolleeSubject() && !(pr.renewal != nil && t.oldCertNames()) && len(pr.csr.Subject.Names) == 0 && !san {
+		return nil, caError(CertsrvBadRequestSubject, "The request subject name is invalid or too long: the template %s needs a subject or alternative names from the request.", t.Name)
 	}
 	r := &Request{Status: StatusPending, Template: t.Name, Requester: s.requester, Submitted: now, CSR: pr.csr.Raw}
 	if pr.renewal != nil {
 		r.Renewal = pr.renewal.Raw
 	}
-	pend := ca.cfg.Pending || (t.pends() && !(pr.renewal != nil && t.kbr()))
+	pend := ca.cfg.Pending || (t.pends() && !approved)
 	if !pend {
 		if r.Cert, err = ca.certify(r, s.wrongKey); err != nil {
 			return nil, err
@@ -98,7 +102,40 @@ func (ca *CA) resolveTemplate(csr *x509.CertificateRequest, hint string) (*Templ
 	if found == nil {
 		return nil, caError(CertsrvNoCertType, "The request contains no certificate template information.")
 	}
+	if ref.major > found.MajorRevision {
+		return nil, caError(CertsrvBadTemplateVersion, "The request was made for version %d of the template %s; this CA has version %d.", ref.major, found.Name, found.MajorRevision)
+	}
 	return found, nil
+}
+
+// reenrollment checks the conditions of MS-WCCE 3.2.2.6.2.1.4.8 under which
+// a renewal signed with a valid certificate of this CA is approved by that
+// certificate (CT_FLAG_PREVIOUS_APPROVAL_VALIDATE_REENROLLMENT): the old
+// certificate was issued for the same template; the request repeats its
+// subject (enrollee-supplied subject), or else its alternative names carry
+// a UPN or e-mail address that is the requester's. testca's directory has
+// one name per account, used as UPN and as e-mail address. It returns why
+// the renewal is not approved, or nil.
+func reenrollment(t *Template, old *x509.Certificate, csr *x509.CertificateRequest, requester string) error {
+	if oid := certTemplate(old); oid == nil || !oid.Equal(t.OID) {
+		return fmt.Errorf("the certificate being renewed was not issued for the template %s", t.Name)
+	}
+	if t.enrolleeSubject() {
+		if len(csr.Subject.Names) == 0 || !bytes.Equal(csr.RawSubject, old.RawSubject) {
+			return fmt.Errorf("the request's subject %q is not the renewed certificate's %q", csr.Subject, old.Subject)
+		}
+		return nil
+	}
+	upns, mails := identities(old)
+	if len(upns)+len(mails) == 0 {
+		return errors.New("the certificate being renewed names no UPN or e-mail address")
+	}
+	for _, n := range append(upns, mails...) {
+		if !strings.EqualFold(n, requester) {
+			return fmt.Errorf("the certificate being renewed names %s, not the requester %s", n, requester)
+		}
+	}
+	return nil
 }
 
 // allowed reports whether account may enroll for t (Config.Restrict).
@@ -137,7 +174,9 @@ func (ca *CA) certify(r *Request, wrongKey bool) ([]byte, error) {
 	}
 	tmpl.ExtraExtensions = []pkix.Extension{{Id: oidCertificateTemplate, Value: ti}}
 	switch {
-	case r.Renewal != nil: // AD CS rebuilds the subject from the directory: the old one
+	case r.Renewal != nil && (!t.enrolleeSubject() || t.oldCertNames()):
+		// AD CS rebuilds the subject from the directory, for which the
+		// old certificate stands in, or copies the old names as told.
 		old, err := x509.ParseCertificate(r.Renewal)
 		if err != nil {
 			return nil, fmt.Errorf("testca: request %s: renewed certificate: %w", r.ID, err)
@@ -148,10 +187,10 @@ func (ca *CA) certify(r *Request, wrongKey bool) ([]byte, error) {
 				tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, e)
 			}
 		}
-	case t.enrolleeSubject():
+	case t.enrolleeSubject(): // the names of the request, renewal or not
 		tmpl.RawSubject = csr.RawSubject
-		if t.SubjectFlags&SubjectEnrolleeSuppliesSAN != 0 {
-			tmpl.DNSNames, tmpl.IPAddresses, tmpl.EmailAddresses, tmpl.URIs = csr.DNSNames, csr.IPAddresses, csr.EmailAddresses, csr.URIs
+		if san, ok := requestSAN(csr); ok && t.SubjectFlags&SubjectEnrolleeSuppliesSAN != 0 {
+			tmpl.ExtraExtensions = append(tmpl.ExtraExtensions, san)
 		}
 	default: // subject and UPN from the account
 		tmpl.Subject = pkix.Name{CommonName: accountName(r.Requester), OrganizationalUnit: []string{"Users"}}

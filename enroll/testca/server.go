@@ -68,6 +68,9 @@ func (ca *CA) Start(addr string) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("testca: listen on %s: %w", addr, err)
 	}
+	if ca.cfg.BehindProxy {
+		return ca.startBehindProxy(ln)
+	}
 	s := &Server{ca: ca, ln: ln, base: "https://" + ln.Addr().String(), done: make(chan struct{})}
 	host, _, _ := net.SplitHostPort(addr)
 	if s.trusted, err = ca.tlsCertificate(host, ca.issuing, ca.issuingKey); err == nil {
@@ -102,6 +105,29 @@ func (ca *CA) Start(addr string) (*Server, error) {
 		_ = s.http.ServeTLS(ln, "", "") // returns http.ErrServerClosed on Close
 	}()
 	return s, nil
+}
+
+// startBehindProxy serves plain HTTP on ln, a loopback listener, for a
+// TLS-terminating proxy (Config.BehindProxy).
+func (ca *CA) startBehindProxy(ln net.Listener) (*Server, error) {
+	if !isLoopback(ln.Addr().String()) {
+		ln.Close()
+		return nil, fmt.Errorf("testca: behind a proxy, listen on a loopback address, not %s", ln.Addr())
+	}
+	s := &Server{ca: ca, ln: ln, base: "http://" + ln.Addr().String(), done: make(chan struct{})}
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ErrorLog: log.New(io.Discard, "", 0)}
+	go func() {
+		defer close(s.done)
+		_ = s.http.Serve(ln) // returns http.ErrServerClosed on Close
+	}()
+	return s, nil
+}
+
+// isLoopback reports whether hostport's host is a loopback IP address.
+func isLoopback(hostport string) bool {
+	host, _, err := net.SplitHostPort(hostport)
+	ip := net.ParseIP(host)
+	return err == nil && ip != nil && ip.IsLoopback()
 }
 
 // tlsCertificate issues a server certificate signed by parent.
@@ -164,7 +190,8 @@ func (ca *CA) untrustedCertificate(host string) (*tls.Certificate, error) {
 	return ca.tlsCertificate(host, root, key)
 }
 
-// URL returns the server's base URL, https://127.0.0.1:port.
+// URL returns the server's base URL, https://127.0.0.1:port
+// (http:// with Config.BehindProxy).
 func (s *Server) URL() string { return s.base }
 
 // Addr returns the listening address.
@@ -344,7 +371,7 @@ func (s *Server) dispatch(r *http.Request, ep endpoint, extra *ExtraCA, env *env
 	var account string
 	var err error
 	if certAuth {
-		account, err = s.ca.authClientCert(r)
+		account, err = s.ca.authClientCert(s.clientCertificate(r))
 	} else {
 		account, err = s.ca.authUsernameToken(env)
 	}
@@ -433,7 +460,7 @@ func (s *Server) writeError(w http.ResponseWriter, relatesTo string, err error) 
 	switch {
 	case errors.As(err, &ce):
 		d := *ce
-		if d.Code != EInvalidArg && d.Code != CertsrvPropertyEmpty && d.Code != RPCServerUnavailable {
+		if d.Code != EInvalidArg && d.Code != CertsrvPropertyEmpty && d.Code != RPCServerUnavailable && d.Code != CertsrvBadTemplateVersion {
 			d.InvalidRequest = true
 		}
 		out = faultXML(relatesTo, &soapFault{code: "s:Receiver", reason: ce.Reason}, &d)

@@ -223,7 +223,7 @@ func TestClientQuirks(t *testing.T) {
 		{name: "PKCS7 label on a PKCS#10", security: defaultToken(), body: issueBody(csr, valuePKCS7)},
 		{name: "template from AdditionalContext", security: defaultToken(), body: hinted(TemplateWebServer, newCSR(t, key, "", "h.test", "h.test")), wantTmpl: TemplateWebServer},
 		{name: "conflicting templates", security: defaultToken(), body: hinted(TemplateWebServer, csr), wantCode: CertsrvTemplateConflict},
-		{name: "template information extension", security: defaultToken(), body: issueBody(csrWithTemplateInfo(t, key, templateOID(3)), ""), wantCode: CertsrvBadRequestSubject},
+		{name: "template information extension", security: defaultToken(), body: issueBody(csrWithTemplateInfo(t, key, templateOID(3), 100), ""), wantCode: CertsrvBadRequestSubject},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -253,12 +253,13 @@ func TestClientQuirks(t *testing.T) {
 
 func base64Of(der []byte) string { return base64.StdEncoding.EncodeToString(der) }
 
-// csrWithTemplateInfo names the template only by ext 1.3.6.1.4.1.311.21.7.
-func csrWithTemplateInfo(t *testing.T, key crypto.Signer, oid asn1.ObjectIdentifier) []byte {
+// csrWithTemplateInfo names the template only by ext 1.3.6.1.4.1.311.21.7,
+// with the given major version.
+func csrWithTemplateInfo(t *testing.T, key crypto.Signer, oid asn1.ObjectIdentifier, major int) []byte {
 	v, err := asn1.Marshal(struct {
 		ID           asn1.ObjectIdentifier
 		Major, Minor int
-	}{oid, 100, 2})
+	}{oid, major, 2})
 	if err != nil {
 		t.Fatal(err)
 	}

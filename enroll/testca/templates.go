@@ -32,12 +32,13 @@ type Template struct {
 const (
 	SubjectEnrolleeSupplies    = 0x00000001 // CT_FLAG_ENROLLEE_SUPPLIES_SUBJECT
 	SubjectEnrolleeSuppliesSAN = 0x00010000 // CT_FLAG_ENROLLEE_SUPPLIES_SUBJECT_ALT_NAME
+	SubjectOldCertSupplies     = 0x00000008 // CT_FLAG_OLD_CERT_SUPPLIES_SUBJECT_AND_ALT_NAME: renewals keep the old names
 	SubjectRequireUPN          = 0x02000000 // SAN: UPN from the account
 	SubjectRequireDirectoryDN  = 0x80000000 // subject: full DN from the account
 
 	EnrollPendAll     = 0x00000002 // CT_FLAG_PEND_ALL_REQUESTS: manager approval
 	EnrollAutoEnroll  = 0x00000020 // CT_FLAG_AUTO_ENROLLMENT
-	EnrollPrevApprove = 0x00000040 // renewal must be signed with the existing key
+	EnrollPrevApprove = 0x00000040 // CT_FLAG_PREVIOUS_APPROVAL_VALIDATE_REENROLLMENT: a renewal signed with a valid certificate is approved by it
 	EnrollAllowKBR    = 0x00010000 // allow key-based renewal
 
 	PrivateKeyExportable = 0x00000010 // CT_FLAG_EXPORTABLE_KEY
@@ -96,7 +97,7 @@ func builtinTemplates(c Config) []*Template {
 		{Name: TemplateKBR, OID: templateOID(6), Schema: 2, MajorRevision: 100, MinorRevision: 1,
 			Validity: c.Validity, RenewalPeriod: c.Validity / 8, MinKeyBits: 2048, KeySpec: 1,
 			PrivateKeyFlag: PrivateKeyExportable, SubjectFlags: SubjectRequireDirectoryDN | SubjectRequireUPN,
-			EnrollFlags: EnrollPendAll | EnrollAllowKBR, EKUs: client, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
+			EnrollFlags: EnrollPendAll | EnrollPrevApprove | EnrollAllowKBR, EKUs: client, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 			Providers: rsaProv},
 	}
 	for _, t := range ts {
@@ -131,3 +132,7 @@ func (t *Template) pends() bool { return t.EnrollFlags&EnrollPendAll != 0 }
 
 // enrolleeSubject reports whether the CSR subject and SANs are used as given.
 func (t *Template) enrolleeSubject() bool { return t.SubjectFlags&SubjectEnrolleeSupplies != 0 }
+
+// oldCertNames reports whether renewals take subject and SANs from the old
+// certificate rather than from the request (only with enrolleeSubject).
+func (t *Template) oldCertNames() bool { return t.SubjectFlags&SubjectOldCertSupplies != 0 }

@@ -22,7 +22,7 @@ import (
 )
 
 const testcaUsage = `usage:
-  certdesk testca serve   [-addr 127.0.0.1:0] [-dir D] [-user NAME:PASSWORD]... [-validity DURATION] [-pending] [-kbr]
+  certdesk testca serve   [-addr 127.0.0.1:0] [-dir D] [-user NAME:PASSWORD]... [-validity DURATION] [-pending] [-kbr] [-behind-proxy]
   certdesk testca resign  -dir D -not-before TIME -validity DURATION IN OUT
   certdesk testca approve -dir D REQUESTID
   certdesk testca deny    -dir D REQUESTID [-reason TEXT]
@@ -135,6 +135,7 @@ func (c *cmd) testcaServe(args []string) int {
 	emptyPolicies := fs.String("empty-policies", "none", "fault: answer GetPolicies without templates: none, once or always")
 	cas := fs.Int("cas", 1, "number of CAs the policy lists (the others are served by the same CA)")
 	caFault := fs.String("ca-fault", "none", "the second CA, tried first: none, unreachable (0x800706BA) or noenroll (enrollPermission false)")
+	behindProxy := fs.Bool("behind-proxy", false, "serve plain HTTP on loopback for a TLS-terminating proxy that passes the client certificate in "+testca.ProxyCertHeader)
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
@@ -157,7 +158,7 @@ func (c *cmd) testcaServe(args []string) int {
 		}
 		*dir = d
 	}
-	ca, err := testca.New(testca.Config{Dir: *dir, Users: users, Validity: validity, Pending: *pending, KBR: *kbr, ExtraCAs: extra})
+	ca, err := testca.New(testca.Config{Dir: *dir, Users: users, Validity: validity, Pending: *pending, KBR: *kbr, ExtraCAs: extra, BehindProxy: *behindProxy})
 	if err != nil {
 		return c.fail(err)
 	}
