@@ -93,6 +93,48 @@ func (s *Store) Import(ctx context.Context, name string, data []byte, opt Import
 	return res, nil
 }
 
+// FileImport is the outcome of one file of ImportFiles: its result, or
+// the *ImportError that kept it out of the store.
+type FileImport struct {
+	Result *ImportResult
+	Err    error
+}
+
+// ImportFiles imports several files as one batch, with one outcome per
+// path, in order. Every file is read and parsed first, without the lock;
+// the good ones are then placed under one lock and reach the index in one
+// commit per store (Batch). As with Import, a file that cannot be read,
+// parsed or matched has its error and changes nothing, and the other
+// files still import. If the commit itself fails, every file that was
+// placed gets that error.
+func (s *Store) ImportFiles(ctx context.Context, paths []string, opt ImportOptions) []FileImport {
+	out := make([]FileImport, len(paths))
+	bundles := make([]*Bundle, len(paths))
+	for i, p := range paths {
+		data, err := ReadImportFile(p)
+		if err == nil {
+			bundles[i], err = s.prepareImport(ctx, p, data, opt)
+		}
+		out[i].Err = err
+	}
+	err := s.Batch(ctx, func(tx *Tx) error {
+		for i, b := range bundles {
+			if b != nil {
+				out[i].Result, out[i].Err = tx.importParsed(ctx, paths[i], b, opt)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for i := range out {
+			if bundles[i] != nil && out[i].Err == nil {
+				out[i] = FileImport{Err: importErr(paths[i], err)}
+			}
+		}
+	}
+	return out
+}
+
 // Import is Store.Import inside a Tx the caller holds (for example the
 // core installing an issued certificate during a renewal).
 func (tx *Tx) Import(ctx context.Context, name string, data []byte, opt ImportOptions) (*ImportResult, error) {
@@ -217,7 +259,7 @@ func (tx *Tx) importBundle(ctx context.Context, b *Bundle, opt ImportOptions, re
 		}
 		res.Items = append(res.Items, ImportItem{Thumbprint: e.Thumbprint, Subject: e.Subject, Store: p.to, Result: string(ch)})
 	}
-	return tx.flush()
+	return tx.commit()
 }
 
 // findCertFor finds the entry without a key whose certificate matches k, in

@@ -15,9 +15,10 @@ import (
 )
 
 // The index of a store is index.bin beside the entry files, in the
-// compact format of indexcodec.go: List and the nothing-due pulse over
-// 10,000 entries are on the benchmark (the entry files stay JSON, for
-// people and for repair). A writer creates index.dirty before it touches an entry and removes it after the
+// compact format of indexcodec.go, plus the journal of later commits
+// (index.log, journal.go): List and the nothing-due pulse over 100,000
+// entries are on the benchmark (the entry files stay JSON, for people and
+// for repair). A writer creates index.dirty before it touches an entry and removes it after the
 // index is rewritten, so a marker found while nobody holds the lock means a
 // writer died in between and the index may be stale.
 const (
@@ -55,14 +56,40 @@ func (s *Store) readIndex(ctx context.Context, n Name) ([]Entry, error) {
 	return entries, err
 }
 
-// loadIndexFile reads the index; fs.ErrNotExist if absent, ErrCorrupt if
-// undecodable.
+// loadIndexFile reads the index, index.bin with the journal applied;
+// fs.ErrNotExist if index.bin is absent, ErrCorrupt if undecodable. A
+// reader holds no lock, so a writer may fold the journal into a new
+// index.bin between the two reads: if index.bin was replaced meanwhile,
+// the pair is read again.
 func loadIndexFile(dir string) ([]Entry, error) {
-	b, err := atomicfile.ReadOwned(filepath.Join(dir, indexName))
-	if err != nil {
-		return nil, err
+	base := filepath.Join(dir, indexName)
+	for range 5 {
+		before, err := os.Lstat(base)
+		if err != nil {
+			return nil, err
+		}
+		b, err := atomicfile.ReadNoFollow(base, maxIndexRead)
+		if err != nil {
+			return nil, err
+		}
+		j, err := atomicfile.ReadNoFollow(filepath.Join(dir, journalName), maxIndexRead)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		if after, err := os.Lstat(base); err != nil || !os.SameFile(before, after) || after.ModTime() != before.ModTime() {
+			continue
+		}
+		entries, err := decodeIndex(b)
+		if err != nil {
+			return nil, err
+		}
+		rows, err := decodeJournal(j)
+		if err != nil {
+			return nil, err
+		}
+		return applyRows(entries, rows), nil
 	}
-	return decodeIndex(b)
+	return nil, ErrCorrupt // rewritten on every attempt: let the caller rebuild
 }
 
 // repairIndex (lock held) returns a fresh index for store n, rewriting it
@@ -86,12 +113,37 @@ func repairIndex(n Name, dir string) ([]Entry, error) {
 	return entries, nil
 }
 
-// writeIndex writes the index durably and then clears the dirty marker.
+// writeIndex (lock held) writes the whole index durably, drops the
+// journal it supersedes and then clears the dirty marker. While a journal
+// exists the marker is made to exist first: a crash between the new
+// index.bin and the journal's removal must not leave old rows to be
+// applied over newer ones without a rebuild.
 func writeIndex(dir string, entries []Entry) error {
+	marker := filepath.Join(dir, dirtyName)
+	if _, err := os.Lstat(filepath.Join(dir, journalName)); err == nil {
+		if _, err := os.Lstat(marker); errors.Is(err, fs.ErrNotExist) {
+			if err := os.WriteFile(marker, nil, 0o600); err != nil {
+				return err
+			}
+			if err := syncDir(dir); err != nil {
+				return err
+			}
+		}
+	}
 	if err := writeFileAtomic(dir, indexName, encodeIndex(entries)); err != nil {
 		return err
 	}
-	if err := os.Remove(filepath.Join(dir, dirtyName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	switch err := os.Remove(filepath.Join(dir, journalName)); {
+	case err == nil:
+		// The removal must be durable before the marker's: old rows must
+		// never come back over the new index.bin without a rebuild.
+		if err := syncDir(dir); err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
+	if err := os.Remove(marker); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
 	return nil

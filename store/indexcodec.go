@@ -134,6 +134,32 @@ func (r *indexReader) time() time.Time {
 	return time.Unix(sec, int64(nsec)).UTC()
 }
 
+// entry decodes one entry as encodeEntry wrote it into e.
+func (r *indexReader) entry(e *Entry) {
+	e.Store = Name(r.str())
+	e.Thumbprint, e.SHA256 = r.str(), r.str()
+	e.Subject, e.SubjectCN, e.Issuer, e.IssuerCN = r.str(), r.str(), r.str(), r.str()
+	e.Serial, e.KeyType = r.str(), r.str()
+	if k := r.uvarint(); k > 0 && k <= uint64(len(r.s)) {
+		e.SANs = make([]string, k)
+		for j := range e.SANs {
+			e.SANs[j] = r.str()
+		}
+	} else if k > 0 {
+		r.err = errIndexShort
+	}
+	e.NotBefore, e.NotAfter = r.time(), r.time()
+	e.KeySize = int(r.varint())
+	e.HasKey, e.SelfSigned, e.IsCA = r.byte() == 1, r.byte() == 1, r.byte() == 1
+	m := &e.Meta
+	m.FriendlyName, m.TemplateName, m.TemplateOID = r.str(), r.str(), r.str()
+	m.PolicyServer, m.RequestID, m.PollURL, m.Renewal.LastError = r.str(), r.str(), r.str(), r.str()
+	m.Renewal.LastAttempt, m.Renewal.NextAttempt = r.time(), r.time()
+	m.Renewal.Failures = int(r.varint())
+	m.Renewal.Permanent, m.Archived = r.byte() == 1, r.byte() == 1
+	m.ImportedAt = r.time()
+}
+
 // decodeIndex parses what encodeIndex wrote; any damage is ErrCorrupt.
 func decodeIndex(data []byte) ([]Entry, error) {
 	r := &indexReader{s: string(data)}
@@ -152,30 +178,7 @@ func decodeIndex(data []byte) ([]Entry, error) {
 	}
 	entries := make([]Entry, n)
 	for i := range entries {
-		e := &entries[i]
-		e.Store = Name(r.str())
-		e.Thumbprint, e.SHA256 = r.str(), r.str()
-		e.Subject, e.SubjectCN, e.Issuer, e.IssuerCN = r.str(), r.str(), r.str(), r.str()
-		e.Serial, e.KeyType = r.str(), r.str()
-		if k := r.uvarint(); k > 0 && k <= uint64(len(r.s)) {
-			e.SANs = make([]string, k)
-			for j := range e.SANs {
-				e.SANs[j] = r.str()
-			}
-		} else if k > 0 {
-			r.err = errIndexShort
-		}
-		e.NotBefore, e.NotAfter = r.time(), r.time()
-		e.KeySize = int(r.varint())
-		e.HasKey, e.SelfSigned, e.IsCA = r.byte() == 1, r.byte() == 1, r.byte() == 1
-		m := &e.Meta
-		m.FriendlyName, m.TemplateName, m.TemplateOID = r.str(), r.str(), r.str()
-		m.PolicyServer, m.RequestID, m.PollURL, m.Renewal.LastError = r.str(), r.str(), r.str(), r.str()
-		m.Renewal.LastAttempt, m.Renewal.NextAttempt = r.time(), r.time()
-		m.Renewal.Failures = int(r.varint())
-		m.Renewal.Permanent, m.Archived = r.byte() == 1, r.byte() == 1
-		m.ImportedAt = r.time()
-		if r.err != nil {
+		if r.entry(&entries[i]); r.err != nil {
 			return nil, ErrCorrupt
 		}
 	}

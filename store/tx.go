@@ -31,8 +31,10 @@ const lockRetry = 10 * time.Millisecond
 type Tx struct {
 	s     *Store
 	fl    *flock.Flock
-	idx   map[Name][]Entry // indexes loaded by this Tx
-	dirty map[Name]bool    // stores whose index must be rewritten
+	idx   map[Name][]Entry  // whole indexes this Tx needed, with its rows applied
+	rows  map[Name][]logRow // index rows changed since the last commit
+	dirty map[Name]bool     // stores with an uncommitted change (index.dirty is on disk)
+	batch bool              // inside Batch: commit once, when it ends
 }
 
 // Lock waits for the context's file lock (or ctx) and returns the Tx that
@@ -60,7 +62,7 @@ func (s *Store) Lock(ctx context.Context) (*Tx, error) {
 	if err != nil {
 		return nil, s.opErr("lock", "", fl.Path(), err)
 	}
-	return &Tx{s: s, fl: fl, idx: map[Name][]Entry{}, dirty: map[Name]bool{}}, nil
+	return &Tx{s: s, fl: fl, idx: map[Name][]Entry{}, rows: map[Name][]logRow{}, dirty: map[Name]bool{}}, nil
 }
 
 // Unlock writes any pending index and releases the lock. It is safe to
@@ -80,21 +82,38 @@ func (tx *Tx) Unlock() error {
 // Store returns the Store the Tx writes to.
 func (tx *Tx) Store() *Store { return tx.s }
 
-// index returns the (repaired) index of store n.
+// index returns the whole index of store n, with this Tx's uncommitted
+// rows applied. Only lookups that need every row call it (a key without
+// its certificate, Verify, the rewrite of a compaction); a plain write
+// does not, so that its cost does not grow with the store.
 func (tx *Tx) index(n Name) ([]Entry, error) {
 	if es, ok := tx.idx[n]; ok {
 		return es, nil
 	}
-	es, err := repairIndex(n, tx.s.storeDir(n))
+	dir := tx.s.storeDir(n)
+	var es []Entry
+	var err error
+	if tx.dirty[n] {
+		// The marker on disk is this Tx's own: index.bin and the journal
+		// are as the last commit left them.
+		if es, err = loadIndexFile(dir); errors.Is(err, fs.ErrNotExist) {
+			es, err = nil, nil
+		}
+	} else {
+		es, err = repairIndex(n, dir)
+	}
 	if err != nil {
 		return nil, err
 	}
+	es = applyRows(es, tx.rows[n])
 	tx.idx[n] = es
 	return es, nil
 }
 
-// markDirty creates the store directory and, once per Tx and store, the
-// durable dirty marker, before any entry of store n changes.
+// markDirty creates the store directory and, once per commit and store,
+// the durable dirty marker, before any entry of store n changes. A marker
+// already there was left by a writer that died: the index is rebuilt
+// first, so this Tx's journal frame does not land on a stale index.
 func (tx *Tx) markDirty(n Name) error {
 	if tx.fl == nil {
 		return errors.New("store: Tx used after Unlock")
@@ -102,15 +121,17 @@ func (tx *Tx) markDirty(n Name) error {
 	if tx.dirty[n] {
 		return nil
 	}
-	if _, err := tx.index(n); err != nil {
-		return err
-	}
 	if _, err := ParseName(string(n)); err != nil {
 		// A Name made by conversion rather than ParseName never becomes a
 		// directory unchecked (reserved Windows names included).
 		return err
 	}
 	dir := tx.s.storeDir(n)
+	if _, err := os.Lstat(filepath.Join(dir, dirtyName)); err == nil {
+		if _, err := tx.index(n); err != nil {
+			return err
+		}
+	}
 	if err := mkdirDurable(dir); err != nil {
 		return err
 	}
@@ -124,18 +145,62 @@ func (tx *Tx) markDirty(n Name) error {
 	return nil
 }
 
-// flush rewrites the index of every store this Tx changed.
+// commit makes this Tx's changes durable in the index now, unless the Tx
+// is a Batch, which commits once when it ends.
+func (tx *Tx) commit() error {
+	if tx.batch {
+		return nil
+	}
+	return tx.flush()
+}
+
+// flush commits the changed rows of every store this Tx changed.
 func (tx *Tx) flush() error {
 	for n := range tx.dirty {
-		if err := writeIndex(tx.s.storeDir(n), tx.idx[n]); err != nil {
+		if err := tx.commitStore(n); err != nil {
 			return tx.s.opErr("write index", n, "", err)
 		}
 		delete(tx.dirty, n)
+		delete(tx.rows, n)
 	}
 	return nil
 }
 
-// put writes an entry file and updates the in-memory index.
+// commitStore records the changed rows of store n: one journal frame,
+// fsynced, then one directory fsync, which also makes the entry files'
+// renames durable (put skips theirs); or, when the journal is due for
+// compaction, index.bin rewritten whole. Either way the dirty marker goes
+// last, so a crash before it makes the next reader rebuild from the entry
+// files.
+func (tx *Tx) commitStore(n Name) error {
+	dir := tx.s.storeDir(n)
+	frame := encodeFrame(tx.rows[n])
+	compact, err := needsCompaction(dir, len(frame))
+	if err != nil {
+		return err
+	}
+	if compact {
+		es, err := tx.index(n)
+		if err != nil {
+			return err
+		}
+		return writeIndex(dir, es)
+	}
+	if len(tx.rows[n]) > 0 {
+		if err := appendJournal(dir, frame); err != nil {
+			return err
+		}
+	}
+	if err := syncDir(dir); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, dirtyName)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// put writes an entry file and records its index row.
 func (tx *Tx) put(n Name, ef *entryFile, cert *x509.Certificate) (Entry, error) {
 	if err := tx.markDirty(n); err != nil {
 		return Entry{}, err
@@ -145,9 +210,9 @@ func (tx *Tx) put(n Name, ef *entryFile, cert *x509.Certificate) (Entry, error) 
 		return Entry{}, err
 	}
 	e := newEntry(n, cert, ef.Key != nil, ef.Meta)
-	// No directory fsync here: flush fsyncs the directory after renaming
-	// the index, which makes this rename durable too, before the marker
-	// goes and before the operation returns.
+	// No directory fsync here: the commit fsyncs the directory once for
+	// every entry it records, before the marker goes and before the
+	// operation (or the Batch) returns.
 	if err := writeFileRenamed(tx.s.storeDir(n), entryName(e.Thumbprint), b); err != nil {
 		return Entry{}, err
 	}
@@ -156,22 +221,17 @@ func (tx *Tx) put(n Name, ef *entryFile, cert *x509.Certificate) (Entry, error) 
 	return e, nil
 }
 
-// setIndex replaces (e != nil) or removes the index row of thumbprint t.
+// setIndex records the new row (e != nil) or the removal of thumbprint t,
+// for the next commit and in the whole index if this Tx loaded it.
 func (tx *Tx) setIndex(n Name, t string, e *Entry) {
-	es := tx.idx[n]
-	for i := range es {
-		if es[i].Thumbprint == t {
-			if e == nil {
-				tx.idx[n] = append(es[:i], es[i+1:]...)
-			} else {
-				es[i] = *e
-			}
-			return
-		}
-	}
+	r := logRow{t: t}
 	if e != nil {
-		tx.idx[n] = append(es, *e)
-		sortEntries(tx.idx[n])
+		c := *e
+		r.e = &c
+	}
+	tx.rows[n] = append(tx.rows[n], r)
+	if es, ok := tx.idx[n]; ok {
+		tx.idx[n] = applyRow(es, r)
 	}
 }
 
@@ -192,7 +252,7 @@ const (
 func (tx *Tx) Add(ctx context.Context, n Name, cert *x509.Certificate, key crypto.PrivateKey, meta Meta) (Entry, Change, error) {
 	e, ch, err := tx.add(ctx, n, cert, key, meta)
 	if err == nil {
-		err = tx.flush()
+		err = tx.commit()
 	}
 	if err != nil {
 		return Entry{}, "", tx.s.opErr("add", n, "", err)
@@ -248,7 +308,7 @@ func (tx *Tx) add(ctx context.Context, n Name, cert *x509.Certificate, key crypt
 func (tx *Tx) UpdateMeta(ctx context.Context, n Name, thumbprint string, f func(*Meta) error) (Entry, error) {
 	e, err := tx.updateMeta(n, thumbprint, f)
 	if err == nil {
-		err = tx.flush()
+		err = tx.commit()
 	}
 	if err != nil {
 		return Entry{}, tx.s.opErr("update", n, "", err)
@@ -282,7 +342,7 @@ func (tx *Tx) Delete(ctx context.Context, n Name, thumbprint string) error {
 func (tx *Tx) Purge(ctx context.Context, n Name, thumbprint string) error {
 	err := tx.purge(n, thumbprint)
 	if err == nil {
-		err = tx.flush()
+		err = tx.commit()
 	}
 	if err != nil {
 		return tx.s.opErr("purge", n, "", err)
@@ -306,7 +366,7 @@ func (tx *Tx) purge(n Name, thumbprint string) error {
 		return err
 	}
 	tx.setIndex(n, t, nil)
-	return syncDir(dir)
+	return nil // the commit fsyncs the directory
 }
 
 // withTx runs f holding the lock; the convenience methods below use it.
@@ -320,6 +380,23 @@ func (s *Store) withTx(ctx context.Context, f func(*Tx) error) error {
 		err = uerr
 	}
 	return err
+}
+
+// Batch runs f in one Tx and commits what it wrote once, when f returns:
+// one journal frame (or one index rewrite) and one directory fsync per
+// store changed, instead of one per call, so that a command writing many
+// entries (certdesk store import FILE...) costs what it writes. Inside f
+// the Tx's methods do not commit; until Batch returns, readers in other
+// processes find the dirty marker and rebuild from the entry files, as
+// after a crash. What f wrote is committed even if f returns an error
+// (every entry file is whole, and the entry files are the truth); Batch
+// returns f's error, else the commit's.
+func (s *Store) Batch(ctx context.Context, f func(*Tx) error) error {
+	return s.withTx(ctx, func(tx *Tx) error {
+		tx.batch = true
+		defer func() { tx.batch = false }()
+		return f(tx)
+	})
 }
 
 // Add is Tx.Add under a lock of its own.
