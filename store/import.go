@@ -110,12 +110,19 @@ type FileImport struct {
 func (s *Store) ImportFiles(ctx context.Context, paths []string, opt ImportOptions) []FileImport {
 	out := make([]FileImport, len(paths))
 	bundles := make([]*Bundle, len(paths))
+	good := 0
 	for i, p := range paths {
 		data, err := ReadImportFile(p)
 		if err == nil {
 			bundles[i], err = s.prepareImport(ctx, p, data, opt)
 		}
+		if err == nil {
+			good++
+		}
 		out[i].Err = err
+	}
+	if good == 0 {
+		return out // nothing to write: not even the lock file is created
 	}
 	err := s.Batch(ctx, func(tx *Tx) error {
 		for i, b := range bundles {

@@ -263,8 +263,9 @@ func (c *cmd) storeImport(args []string) int {
 	}
 	var results []*store.ImportResult
 	status := exitOK
-	for _, file := range pos {
-		r, err := s.ImportFile(context.Background(), file, opt)
+	// One batch: one lock and one index commit per store for all files.
+	for _, fi := range s.ImportFiles(context.Background(), pos, opt) {
+		r, err := fi.Result, fi.Err
 		if err != nil {
 			status = c.fail(err)
 			continue
