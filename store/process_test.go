@@ -34,6 +34,9 @@ func runChild(mode string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	if c, ok := strings.CutPrefix(mode, "batchhang:"); ok {
+		return hangInBatch(s, c)
+	}
 	n := -1
 	if c, ok := strings.CutPrefix(mode, "import:"); ok {
 		fmt.Sscan(c, &n)
@@ -48,6 +51,29 @@ func runChild(mode string) int {
 		fmt.Printf("done %s\n", Thumbprint(leaf.Raw))
 	}
 	return 0
+}
+
+// hangInBatch adds count key-less certificates in one Batch, printing
+// "entry THUMBPRINT" after each entry file is written, then "written", and
+// waits inside the Batch, before its commit, to be killed.
+func hangInBatch(s *Store, count string) int {
+	t := &testing.T{}
+	var n int
+	fmt.Sscan(count, &n)
+	p := newPKI(t)
+	err := s.Batch(context.Background(), func(tx *Tx) error {
+		for i := range n {
+			leaf, _ := p.leaf(t, fmt.Sprintf("batch-%d.example", i))
+			if _, _, err := tx.Add(context.Background(), My, leaf, nil, Meta{}); err != nil {
+				return err
+			}
+			fmt.Printf("entry %s\n", Thumbprint(leaf.Raw))
+		}
+		fmt.Println("written")
+		select {}
+	})
+	fmt.Fprintln(os.Stderr, err)
+	return 1
 }
 
 // startChild runs the test binary as a child in mode over root.
