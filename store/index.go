@@ -28,9 +28,10 @@ const (
 )
 
 // readIndex returns the entries of store n for a reader that holds no
-// lock. A stale or missing index is rebuilt from the entry files: written
-// back when the lock is free (a crashed writer), in memory only when a
-// writer is at work (it will write the index itself).
+// lock. A stale or missing index is rebuilt from the entry files and
+// written back when the lock is free (a crashed writer); while a writer
+// is at work, the index as its last commit left it is returned (scanned
+// in memory only if missing or damaged; the writer will write it itself).
 func (s *Store) readIndex(ctx context.Context, n Name) ([]Entry, error) {
 	dir := s.storeDir(n)
 	if _, err := os.Stat(filepath.Join(dir, dirtyName)); errors.Is(err, fs.ErrNotExist) {
@@ -51,6 +52,13 @@ func (s *Store) readIndex(ctx context.Context, n Name) ([]Entry, error) {
 	if ok, err := fl.TryLock(); err == nil && ok {
 		defer fl.Unlock()
 		return repairIndex(n, dir)
+	}
+	// A writer is at work (a Batch may run for long): its uncommitted
+	// entries are not listed yet. What the last commit recorded serves,
+	// so a reader does not parse every entry file of a large store while
+	// an import runs; only a missing or damaged index is scanned.
+	if entries, err := loadIndexFile(dir); err == nil {
+		return entries, nil
 	}
 	entries, _, err := scanEntries(n, dir)
 	return entries, err

@@ -327,3 +327,34 @@ func TestBatchInterrupted(t *testing.T) {
 		t.Fatalf("Verify = %+v, %v", r, err)
 	}
 }
+
+// TestListDuringBatch: while a Batch holds the lock, List returns what the
+// last commit recorded, without the batch's uncommitted entries, and the
+// batch's entries once it returns.
+func TestListDuringBatch(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	p := newPKI(t)
+	old, _ := p.leaf(t, "old.example")
+	if _, _, err := s.Add(ctx, My, old, nil, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Batch(ctx, func(tx *Tx) error {
+		for i := range 3 {
+			c, _ := p.leaf(t, fmt.Sprintf("new%d.example", i))
+			if _, _, err := tx.Add(ctx, My, c, nil, Meta{}); err != nil {
+				return err
+			}
+		}
+		if es, err := s.List(ctx, My, ListOptions{}); err != nil || len(es) != 1 {
+			t.Errorf("List during the batch = %d entries, %v; want the 1 committed", len(es), err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if es, err := s.List(ctx, My, ListOptions{}); err != nil || len(es) != 4 {
+		t.Fatalf("List after the batch = %d entries, %v", len(es), err)
+	}
+}
