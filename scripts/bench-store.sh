@@ -38,3 +38,44 @@ leaf=$(CERTDESK_ROOT="$work/imp" "$cli" store list | awk '/bench.example/ { prin
 prepare="env CERTDESK_ROOT=$work/imp $cli store purge $leaf" median_ms env CERTDESK_ROOT="$work/imp" "$cli" store import -password-file "$work/pw" "$work/f.pfx" >"$work/imp.ms"
 CERTDESK_ROOT="$work/imp" "$cli" store list | grep -q bench.example || { echo "bench-store: import did not store the leaf" >&2; exit 1; }
 row "store import PFX (cold process, durable write, keyring)" "$(cat "$work/imp.ms")" "openssl pkcs12 -nodes" "$peer" "≤ 2×"
+
+# (c) store list -json at 100,000 certificates (scripts/benchfixture.sh)
+# beside the parse floor over the same 100,000 DER files.
+fixture100k
+n=$(CERTDESK_ROOT="$big" "$cli" store list -json | grep -o '"thumbprint"' | wc -l)
+[ "$n" = 100000 ] || { echo "bench-store: 100,000 fixture lists $n entries" >&2; exit 1; }
+floor=$(runs=5 median_ms "$work/parsefloor" "$bigder")
+list=$(runs=5 median_ms env CERTDESK_ROOT="$big" "$cli" store list -json)
+row "store list -json, 100,000 certificates (cold process)" "$list" "parsefloor (read + x509.ParseCertificate)" "$floor" "≤ 1.5×"
+
+# (d) one "store import" of 2,000 certificate files (DER, no keys) into a
+# store of 100,000 beside the same into an empty context: one batch, so
+# the cost is the 2,000 entries written, not the store (issue #15). The
+# files are a second run of the generator, certificates not in the big
+# store. Before each run the entries and the journal the last run added
+# are removed and index.bin put back, so every run imports 2,000 new ones.
+CERTDESK_BENCH_ROOT="$work/src" CERTDESK_BENCH_DER="$work/imp" CERTDESK_BENCH_N=2000 \
+	go test -count=1 -run '^TestGenerateBenchStore$' ./store >/dev/null
+my=$big/user/stores/My
+cp -p "$my/index.bin" "$work/index.bin.orig"
+cat >"$work/import.sh" <<EOS
+#!/bin/sh
+cd "$work/imp" && CERTDESK_ROOT=\$1 exec "$cli" store import *.cer
+EOS
+cat >"$work/reset.sh" <<EOS
+#!/bin/sh
+rm -rf "$work/empty"
+cd "$work/imp" && ls | sed 's/\.cer\$/.json/' | (cd "$my" && xargs rm -f index.log index.dirty)
+cp -p "$work/index.bin.orig" "$my/index.bin"
+EOS
+chmod +x "$work/import.sh" "$work/reset.sh"
+"$work/reset.sh"
+n=$("$work/import.sh" "$work/empty" | grep -c '^  added')
+[ "$n" = 2000 ] || { echo "bench-store: the import added $n of 2,000" >&2; exit 1; }
+"$work/reset.sh"
+empty=$(runs=3 prepare="$work/reset.sh" median_ms "$work/import.sh" "$work/empty")
+into=$(runs=3 prepare="$work/reset.sh" median_ms "$work/import.sh" "$big")
+n=$(CERTDESK_ROOT="$big" "$cli" store list | grep -c example.com)
+"$work/reset.sh"
+[ "$n" = 102000 ] || { echo "bench-store: after the import the big store lists $n, want 102,000" >&2; exit 1; }
+row "store import of 2,000 certificate files into 100,000 (one command)" "$into" "into an empty store" "$empty" "≤ 1.3×"

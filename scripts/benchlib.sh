@@ -34,3 +34,15 @@ row() {
 	awk -v w="$1" -v f="$2" -v pl="$3" -v p="$4" -v g="$5" \
 		'BEGIN { printf "| %s | %.1f ms | %s %.1f ms | %.2f× | %s |\n", w, f, pl, p, f / p, g }'
 }
+
+# fixture100k: sets $big (the root of scripts/benchfixture.sh's 100,000
+# certificates) and $bigder (their DER files), from CERTDESK_BENCH_100K
+# when scripts/bench.sh made it, else made here under $work.
+fixture100k() {
+	local d=${CERTDESK_BENCH_100K:-}
+	if [ -z "$d" ]; then
+		d=$work/100k
+		bash scripts/benchfixture.sh "$d"
+	fi
+	big=$d/root bigder=$d/der
+}
