@@ -100,16 +100,25 @@ func TestApplyRow(t *testing.T) {
 	}
 }
 
+// storeWithOne returns a test store whose My holds one committed entry
+// (so index.bin exists and later commits append to the journal), its root,
+// the PKI and that entry's certificate.
+func storeWithOne(t *testing.T) (*Store, string, *pki, *x509.Certificate) {
+	t.Helper()
+	s, root := newTestStore(t)
+	p := newPKI(t)
+	first, _ := p.leaf(t, "first.example")
+	if _, _, err := s.Add(context.Background(), My, first, nil, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	return s, root, p, first
+}
+
 // TestWritesAppend: a single Add, Delete and Purge into an existing store
 // each append one frame and leave index.bin alone; List sees them all.
 func TestWritesAppend(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newTestStore(t)
-	p := newPKI(t)
-	first, _ := p.leaf(t, "first.example")
-	if _, _, err := s.Add(ctx, My, first, nil, Meta{}); err != nil {
-		t.Fatal(err)
-	}
+	s, _, p, first := storeWithOne(t)
 	dir := s.storeDir(My)
 	base, _ := os.Stat(filepath.Join(dir, indexName))
 	second, _ := p.leaf(t, "second.example")
@@ -145,12 +154,7 @@ func TestWritesAppend(t *testing.T) {
 // rewrites index.bin with every row and removes the journal.
 func TestCompaction(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newTestStore(t)
-	p := newPKI(t)
-	first, _ := p.leaf(t, "first.example")
-	if _, _, err := s.Add(ctx, My, first, nil, Meta{}); err != nil {
-		t.Fatal(err)
-	}
+	s, _, p, _ := storeWithOne(t)
 	dir := s.storeDir(My)
 	// Rows of entries without files: only the index is under test here.
 	var rows []logRow
@@ -178,12 +182,7 @@ func TestCompaction(t *testing.T) {
 // reports the bad one, imports the others and appends one frame.
 func TestBatchOneCommit(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newTestStore(t)
-	p := newPKI(t)
-	first, _ := p.leaf(t, "first.example")
-	if _, _, err := s.Add(ctx, My, first, nil, Meta{}); err != nil {
-		t.Fatal(err)
-	}
+	s, _, p, _ := storeWithOne(t)
 	dir := t.TempDir()
 	var paths []string
 	for i := range 4 {
@@ -290,12 +289,7 @@ func TestBatchInterrupted(t *testing.T) {
 		t.Skip("short")
 	}
 	ctx := context.Background()
-	s, root := newTestStore(t)
-	p := newPKI(t)
-	old, _ := p.leaf(t, "old.example")
-	if _, _, err := s.Add(ctx, My, old, nil, Meta{}); err != nil {
-		t.Fatal(err)
-	}
+	s, root, _, old := storeWithOne(t)
 	cmd, sc := startChild(t, root, "batchhang:5")
 	written := map[string]bool{}
 	for sc.Scan() && sc.Text() != "written" {
@@ -333,12 +327,7 @@ func TestBatchInterrupted(t *testing.T) {
 // batch's entries once it returns.
 func TestListDuringBatch(t *testing.T) {
 	ctx := context.Background()
-	s, _ := newTestStore(t)
-	p := newPKI(t)
-	old, _ := p.leaf(t, "old.example")
-	if _, _, err := s.Add(ctx, My, old, nil, Meta{}); err != nil {
-		t.Fatal(err)
-	}
+	s, _, p, _ := storeWithOne(t)
 	err := s.Batch(ctx, func(tx *Tx) error {
 		for i := range 3 {
 			c, _ := p.leaf(t, fmt.Sprintf("new%d.example", i))
