@@ -347,3 +347,21 @@ func TestListDuringBatch(t *testing.T) {
 		t.Fatalf("List after the batch = %d entries, %v", len(es), err)
 	}
 }
+
+// TestWriteRebuildsMissingIndex: a write into a store whose index.bin was
+// removed (and no marker says so) keeps every entry in the new index.
+func TestWriteRebuildsMissingIndex(t *testing.T) {
+	ctx := context.Background()
+	s, _, p, _ := storeWithOne(t)
+	dir := s.storeDir(My)
+	if err := os.Remove(filepath.Join(dir, indexName)); err != nil {
+		t.Fatal(err)
+	}
+	second, _ := p.leaf(t, "second.example")
+	if _, _, err := s.Add(ctx, My, second, nil, Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if es, err := loadIndexFile(dir); err != nil || len(es) != 2 {
+		t.Fatalf("index.bin holds %d entries, %v; want 2", len(es), err)
+	}
+}

@@ -95,9 +95,12 @@ func (tx *Tx) index(n Name) ([]Entry, error) {
 	var err error
 	if tx.dirty[n] {
 		// The marker on disk is this Tx's own: index.bin and the journal
-		// are as the last commit left them.
-		if es, err = loadIndexFile(dir); errors.Is(err, fs.ErrNotExist) {
-			es, err = nil, nil
+		// are as the last commit left them, unless missing or damaged
+		// (a new store, or a file removed by hand); then the entry files,
+		// this Tx's included, are the index (the rows applied below
+		// change nothing more).
+		if es, err = loadIndexFile(dir); err != nil {
+			es, _, err = scanEntries(n, dir)
 		}
 	} else {
 		es, err = repairIndex(n, dir)
