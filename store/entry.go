@@ -33,9 +33,12 @@ type Entry struct {
 	KeyType    string    `json:"keyType"` // RSA, ECDSA, Ed25519 or the x509 name
 	KeySize    int       `json:"keySize"` // bits (curve size for ECDSA)
 	HasKey     bool      `json:"hasKey"`
-	SelfSigned bool      `json:"selfSigned"`
-	IsCA       bool      `json:"isCA"`
-	Meta       Meta      `json:"meta"`
+	// KeyStorage is where the private key lives (KeySoftware, KeyTPM,
+	// KeyPKCS11, KeyCNG); empty when the entry has no key.
+	KeyStorage string `json:"keyStorage,omitempty"`
+	SelfSigned bool   `json:"selfSigned"`
+	IsCA       bool   `json:"isCA"`
+	Meta       Meta   `json:"meta"`
 
 	// Certificate is the parsed certificate; set by Get, nil from List.
 	Certificate *x509.Certificate `json:"-"`
@@ -52,7 +55,29 @@ type Meta struct {
 	Renewal      RenewalState `json:"renewal,omitzero"`
 	Archived     bool         `json:"archived"` // deleted (or replaced by renewal) but kept, as Windows does
 	ImportedAt   time.Time    `json:"importedAt"`
+	// KeyStorage is where the private key lives; "" is KeySoftware (sealed
+	// in the entry file). For the others the entry file holds no key, only
+	// KeyRef, which names it in its storage.
+	KeyStorage string `json:"keyStorage,omitempty"`
+	KeyRef     string `json:"keyRef,omitempty"`
+	// NonExportable: the template did not allow the key to be exported
+	// (privateKeyFlags without 0x10), so Export refuses it.
+	NonExportable bool `json:"nonExportable,omitempty"`
 }
+
+// The key storages (DESIGN.md, "key storage"): where an entry's private
+// key lives.
+const (
+	KeySoftware = "software" // wrapped by the context's key-encryption key
+	KeyTPM      = "tpm"      // TPM 2.0
+	KeyPKCS11   = "pkcs11"   // a PKCS#11 token or smart card
+	KeyCNG      = "cng"      // a Windows CNG provider
+)
+
+// HeldElsewhere reports whether the key of an entry with meta m lives
+// outside the entry file (in a TPM, on a token, in CNG): such a key is
+// never exported.
+func (m Meta) HeldElsewhere() bool { return m.KeyStorage != "" && m.KeyStorage != KeySoftware }
 
 // RenewalState is the renewal bookkeeping the core keeps per entry.
 type RenewalState struct {
@@ -98,6 +123,12 @@ func newEntry(name Name, cert *x509.Certificate, hasKey bool, meta Meta) Entry {
 		IsCA:       cert.IsCA,
 		SelfSigned: isSelfSigned(cert),
 		Meta:       meta,
+	}
+	if hasKey {
+		e.KeyStorage = KeySoftware
+		if meta.KeyStorage != "" {
+			e.KeyStorage = meta.KeyStorage
+		}
 	}
 	e.KeyType, e.KeySize = keyInfo(cert)
 	if meta.TemplateName == "" && meta.TemplateOID == "" {

@@ -11,6 +11,11 @@ var (
 	ErrNotFound error = notFound{}
 	// ErrNoKey: the entry has no private key.
 	ErrNoKey = errors.New("the entry has no private key")
+	// ErrKeyElsewhere: the entry's key is held outside the store (a TPM,
+	// a token); open it from there (Meta.KeyStorage, Meta.KeyRef).
+	ErrKeyElsewhere = errors.New("the private key is held outside the store (see its keyStorage)")
+	// ErrNotExportable: the key may not leave where it is kept.
+	ErrNotExportable = errors.New("the private key is not exportable; export the certificate alone (-format der, p7b, or pem without the key)")
 	// ErrCorrupt: a store file cannot be decoded.
 	ErrCorrupt = errors.New("the file is damaged")
 	// ErrKeyringUnavailable: the context protects keys with the OS keyring

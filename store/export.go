@@ -55,6 +55,11 @@ func (s *Store) export(ctx context.Context, n Name, thumbprint string, opt Expor
 	if err != nil {
 		return nil, err
 	}
+	// A key held in a TPM or on a token, or one the template marked
+	// non-exportable, never leaves: refused before anything is encoded.
+	if e.HasKey && (e.Meta.NonExportable || e.Meta.HeldElsewhere()) && (opt.Format == FormatPFX || opt.Key) {
+		return nil, ErrNotExportable
+	}
 	certs := []*x509.Certificate{e.Certificate}
 	if opt.Chain {
 		ch, err := s.Chain(ctx, n, thumbprint, time.Now())

@@ -24,7 +24,7 @@ import (
 const (
 	indexName    = "index.bin"
 	dirtyName    = "index.dirty"
-	indexVersion = 1
+	indexVersion = 2 // 2: key storage, key reference, non-exportable
 )
 
 // readIndex returns the entries of store n for a reader that holds no
@@ -188,7 +188,7 @@ func scanEntries(n Name, dir string) ([]Entry, []damaged, error) {
 			bad = append(bad, damaged{filepath.Join(dir, d.Name()), err})
 			continue
 		}
-		entries = append(entries, newEntry(n, cert, ef.Key != nil, ef.Meta))
+		entries = append(entries, newEntry(n, cert, ef.hasKey(), ef.Meta))
 	}
 	sortEntries(entries)
 	return entries, bad, nil

@@ -75,6 +75,10 @@ func encodeEntry(b []byte, e *Entry) []byte {
 	flag(m.Renewal.Permanent)
 	flag(m.Archived)
 	tm(m.ImportedAt)
+	str(e.KeyStorage)
+	str(m.KeyStorage)
+	str(m.KeyRef)
+	flag(m.NonExportable)
 	return b
 }
 
@@ -158,6 +162,7 @@ func (r *indexReader) entry(e *Entry) {
 	m.Renewal.Failures = int(r.varint())
 	m.Renewal.Permanent, m.Archived = r.byte() == 1, r.byte() == 1
 	m.ImportedAt = r.time()
+	e.KeyStorage, m.KeyStorage, m.KeyRef, m.NonExportable = r.str(), r.str(), r.str(), r.byte() == 1
 }
 
 // decodeIndex parses what encodeIndex wrote; any damage is ErrCorrupt.

@@ -13,9 +13,9 @@ func TestIndexCodecRoundTrip(t *testing.T) {
 		{},
 		{Store: My, Thumbprint: "AB", SHA256: "CD", Subject: "CN=é, O=x", SubjectCN: "é", Issuer: "CN=i", IssuerCN: "i",
 			SANs: []string{"DNS:a", "IP:::1"}, Serial: "01", NotBefore: old, NotAfter: far, KeyType: "RSA", KeySize: 4096,
-			HasKey: true, SelfSigned: true, IsCA: true,
+			HasKey: true, KeyStorage: KeyPKCS11, SelfSigned: true, IsCA: true,
 			Meta: Meta{FriendlyName: "f", TemplateName: "User", TemplateOID: "1.2.3", PolicyServer: "srv", RequestID: "7",
-				PollURL: "https://x/ces", Archived: true, ImportedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
+				PollURL: "https://x/ces", Archived: true, KeyStorage: KeyPKCS11, KeyRef: "T/01", NonExportable: true, ImportedAt: time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC),
 				Renewal: RenewalState{LastAttempt: far, Failures: -3, NextAttempt: old, LastError: "down", Permanent: true}}},
 	}
 	got, err := decodeIndex(encodeIndex(entries))

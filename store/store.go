@@ -148,16 +148,21 @@ func (s *Store) get(n Name, thumbprint string) (Entry, *entryFile, error) {
 	if err != nil {
 		return Entry{}, nil, err
 	}
-	e := newEntry(n, cert, ef.Key != nil, ef.Meta)
+	e := newEntry(n, cert, ef.hasKey(), ef.Meta)
 	e.Certificate = cert
 	return e, ef, nil
 }
 
-// Signer returns the entry's private key. In user and app contexts this
+// Signer returns the entry's private key when the store holds it
+// (KeySoftware); a key held elsewhere is ErrKeyElsewhere, and the caller
+// opens it from its storage by Meta.KeyRef. In user and app contexts this
 // reads the key-encryption key from the OS keyring.
 func (s *Store) Signer(ctx context.Context, n Name, thumbprint string) (crypto.Signer, error) {
 	e, ef, err := s.get(n, thumbprint)
-	if err == nil && ef.Key == nil {
+	switch {
+	case err == nil && ef.Meta.HeldElsewhere():
+		err = ErrKeyElsewhere
+	case err == nil && ef.Key == nil:
 		err = ErrNoKey
 	}
 	var k crypto.Signer
@@ -204,6 +209,10 @@ type entryFile struct {
 }
 
 const entryVersion = 1
+
+// hasKey reports whether the entry has a private key, in the file or
+// held elsewhere.
+func (ef *entryFile) hasKey() bool { return ef.Key != nil || ef.Meta.HeldElsewhere() }
 
 // entryName is the file name of the entry with thumbprint t.
 func entryName(t string) string { return t + ".json" }

@@ -212,7 +212,7 @@ func (tx *Tx) put(n Name, ef *entryFile, cert *x509.Certificate) (Entry, error) 
 	if err != nil {
 		return Entry{}, err
 	}
-	e := newEntry(n, cert, ef.Key != nil, ef.Meta)
+	e := newEntry(n, cert, ef.hasKey(), ef.Meta)
 	// No directory fsync here: the commit fsyncs the directory once for
 	// every entry it records, before the marker goes and before the
 	// operation (or the Batch) returns.
@@ -251,7 +251,9 @@ const (
 // Add puts cert (with key, if not nil) into store n with meta. Adding a
 // certificate that is already there changes nothing; adding it with a key
 // it lacked attaches the key; adding an archived one restores it (Added).
-// The key must match the certificate.
+// The key must match the certificate. When meta.KeyStorage names a place
+// other than KeySoftware, key is that place's signer: it is matched but not
+// stored, and meta.KeyRef says where it is.
 func (tx *Tx) Add(ctx context.Context, n Name, cert *x509.Certificate, key crypto.PrivateKey, meta Meta) (Entry, Change, error) {
 	e, ch, err := tx.add(ctx, n, cert, key, meta)
 	if err == nil {
@@ -274,7 +276,7 @@ func (tx *Tx) add(ctx context.Context, n Name, cert *x509.Certificate, key crypt
 		// Adding an archived (deleted) certificate again brings it back,
 		// with the key it had or the one given now.
 		old.Meta.Archived = false
-		if old.Key == nil && key != nil {
+		if old.Key == nil && key != nil && !old.Meta.HeldElsewhere() {
 			if old.Key, err = tx.sealKey(ctx, t, key); err != nil {
 				return Entry{}, "", err
 			}
@@ -294,7 +296,9 @@ func (tx *Tx) add(ctx context.Context, n Name, cert *x509.Certificate, key crypt
 	if ef.Meta.ImportedAt.IsZero() {
 		ef.Meta.ImportedAt = tx.s.now().UTC().Truncate(time.Second)
 	}
-	if key != nil {
+	// A key held elsewhere (meta.KeyStorage) was matched above and stays
+	// where it is; only its reference is written.
+	if key != nil && !ef.Meta.HeldElsewhere() {
 		if ef.Key, err = tx.sealKey(ctx, t, key); err != nil {
 			return Entry{}, "", err
 		}
