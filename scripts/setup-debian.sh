@@ -5,10 +5,11 @@
 # OpenSSL (the independent peer in tests), prometheus for promtool,
 # which checks the metrics file (about 19 MB, 25 s; Debian packages no
 # promtool alone, and the server it brings is stopped and disabled where
-# systemd runs), and Apache httpd's binary and modules (apache2-bin: the
+# systemd runs), Apache httpd's binary and modules (apache2-bin: the
 # TLS renegotiation test; not the apache2 package, which would start a
-# system service). Never installs dbus-x11: with it, keyring calls without
-# a session bus autolaunch a daemon and hang.
+# system service), and SoftHSM2 with OpenSC's pkcs11-tool for the PKCS#11
+# key tests (about 13 s). Never installs dbus-x11: with it, keyring calls
+# without a session bus autolaunch a daemon and hang.
 set -euo pipefail
 
 pkgs=(
@@ -20,6 +21,7 @@ pkgs=(
 	ca-certificates libnss3-tools
 	prometheus
 	apache2-bin
+	softhsm2 opensc
 )
 
 missing=()
