@@ -111,9 +111,10 @@ func (c *Core) certCredential(ctx context.Context, s *store.Store, thumbprint st
 	if err != nil {
 		return credential{}, err
 	}
-	key, err := s.Signer(ctx, store.My, thumbprint)
+	// A key on a token would need its PIN here: entrySigner says so.
+	pk, err := c.entrySigner(ctx, s, store.My, e, "")
 	if err != nil {
 		return credential{}, err
 	}
-	return credential{cert: clientCert(e.Certificate, key)}, nil
+	return credential{cert: clientCert(e.Certificate, pk.signer)}, nil
 }

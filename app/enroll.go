@@ -26,6 +26,10 @@ type EnrollRequest struct {
 	// Key is "" (what the template asks for) or rsa2048, rsa3072, rsa4096,
 	// p256, p384; it may only strengthen the template's key.
 	Key string
+	// KeyStorage is "" (where the template demands) or software, tpm,
+	// pkcs11; it may only ask for stronger storage. PIN unlocks a token.
+	KeyStorage string
+	PIN        string
 	// Password, if set, is used for this request only and not saved.
 	Password     string
 	FriendlyName string
@@ -43,6 +47,7 @@ type EnrollResult struct {
 	Server      string    `json:"server"`
 	RequestID   string    `json:"requestID,omitempty"`
 	Disposition string    `json:"disposition,omitempty"`
+	KeyStorage  string    `json:"keyStorage,omitempty"` // where the key lives (issued)
 }
 
 // The statuses of EnrollResult.
@@ -99,6 +104,13 @@ func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, erro
 func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Server, cred credential, pol *enroll.Policies,
 	t *enroll.Template, kt enroll.KeyType, r EnrollRequest) (*EnrollResult, error) {
 	cx := s.Context()
+	place, err := chooseKeyStorage(t, r.KeyStorage)
+	if err == nil {
+		err = c.checkKeyStorage(t, place)
+	}
+	if err != nil {
+		return nil, err
+	}
 	cl, err := c.client(ctx, s, cred)
 	if err != nil {
 		return nil, err
@@ -119,17 +131,21 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 		}
 		defer tx.Unlock()
 	}
-	key, err := enroll.GenerateKey(c.rand, kt)
+	pk, err := c.newKey(t, place, kt, r.PIN)
 	if err != nil {
 		return nil, err
 	}
+	defer pk.close()
+	key := pk.signer
 	resp, err := cl.Enroll(ctx, uris, enroll.Request{Template: t, Key: key, Subject: r.Subject, DNSNames: r.DNSNames})
 	if err != nil {
+		pk.discard()
 		_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})
 		return nil, fmt.Errorf("enroll for %q at %s: %w", t.CommonName, srv.URL, err)
 	}
 	meta := store.Meta{FriendlyName: r.FriendlyName, TemplateName: t.CommonName, TemplateOID: t.OID,
 		PolicyServer: srv.ID, RequestID: resp.RequestID, PollURL: resp.Endpoint}
+	pk.setMeta(&meta)
 	res := &EnrollResult{Template: t.CommonName, Server: srv.ID, RequestID: resp.RequestID, Disposition: resp.Disposition}
 	if resp.Pending() {
 		e, err := tx.AddRequest(ctx, key, placeholderSubject(r.Subject, t.CommonName), meta)
@@ -148,7 +164,13 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 		return nil, err
 	}
 	res.Status, res.Store, res.Thumbprint, res.Subject, res.NotAfter = StatusIssued, string(store.My), e.Thumbprint, e.Subject, e.NotAfter
+	res.KeyStorage = e.KeyStorage
 	_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeOK, Thumbprint: e.Thumbprint, Subject: e.Subject})
+	if err := pk.keepCertificate(e.Certificate); err != nil {
+		// Installed already: the store has the certificate, only the
+		// token's copy is missing.
+		_ = c.record(cx, Record{Action: ActionInstall, Outcome: OutcomeFailed, Thumbprint: e.Thumbprint, Subject: e.Subject, Reason: err.Error()})
+	}
 	c.publishIssued(ctx, s, e.Thumbprint)
 	c.publish(cx, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})
 	return res, nil

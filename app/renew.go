@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"crypto"
 	"errors"
 	"fmt"
 
@@ -75,11 +74,13 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 	e = full
 	c.publish(cx, Event{Kind: RenewalStarted, Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})
 	method, resp, newKey, err := c.requestRenewal(ctx, s, e)
+	defer newKey.close()
 	o.Method = method
 	if err == nil && resp.Pending() {
 		meta := store.Meta{FriendlyName: renewalOf + e.Thumbprint, TemplateName: e.Meta.TemplateName, TemplateOID: e.Meta.TemplateOID,
 			PolicyServer: e.Meta.PolicyServer, RequestID: resp.RequestID, PollURL: resp.Endpoint}
-		if _, err = tx.AddRequest(ctx, newKey, e.Certificate.Subject, meta); err == nil {
+		newKey.setMeta(&meta)
+		if _, err = tx.AddRequest(ctx, newKey.signer, e.Certificate.Subject, meta); err == nil {
 			// Waiting for the CA is not a failure: pulse polls the request
 			// and does not renew this certificate again meanwhile.
 			delete(retry, e.Thumbprint)
@@ -119,11 +120,24 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 // key-based-renewal CEP is registered), with the old certificate and key
 // as TLS client credential and CMS signer; else, or when that fails and a
 // password is saved, over the password CES with the same CMS request.
-func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry) (string, *enroll.Response, crypto.Signer, error) {
-	oldKey, err := s.Signer(ctx, store.My, e.Thumbprint)
+//
+// The new key is made where the old one lives unless the template demands
+// another place (renewalStorage); the caller closes it.
+func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry) (method string, resp *enroll.Response, key *placedKey, err error) {
+	old, err := c.entrySigner(ctx, s, store.My, e, "")
 	if err != nil {
 		return "", nil, nil, err
 	}
+	oldKey := old.signer
+	newKey := old
+	defer func() { // close what the caller does not get
+		if key != old {
+			old.close()
+		}
+		if key != newKey && newKey != old {
+			newKey.close()
+		}
+	}()
 	srv, err := c.Server(s.Context(), e.Meta.PolicyServer)
 	if err != nil {
 		return "", nil, nil, err
@@ -160,17 +174,23 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	}
 	// A fresh key each renewal, as Windows does, unless the template
 	// demands the same key (privateKeyFlags 0x80).
-	var newKey crypto.Signer = oldKey
 	if !t.Flags.RequireSameKeyRenewal {
+		place := renewalStorage(t, e.Meta.KeyStorage)
 		kt, err := chooseKey(t, "")
 		if err == nil {
-			newKey, err = enroll.GenerateKey(c.rand, kt)
+			err = c.checkKeyStorage(t, place)
+		}
+		var nk *placedKey
+		if err == nil {
+			nk, err = c.newKey(t, place, kt, "")
 		}
 		if err != nil {
+			old.close()
 			return "", nil, nil, err
 		}
+		newKey = nk
 	}
-	req := enroll.RenewalRequest{OldCert: e.Certificate, OldKey: oldKey, NewKey: newKey, Template: t}
+	req := enroll.RenewalRequest{OldCert: e.Certificate, OldKey: oldKey, NewKey: newKey.signer, Template: t}
 	// The saved password is the fallback only for password servers; a
 	// missing one is not an error while key-based renewal works.
 	canPassword := srv.Auth == AuthPassword && pwdErr == nil
@@ -179,9 +199,9 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 		if err != nil {
 			return "", nil, nil, err
 		}
-		resp, err := cl.Renew(ctx, uris, req)
+		r, err := cl.Renew(ctx, uris, req)
 		if err == nil || !canPassword {
-			return MethodKeyBased, resp, newKey, err
+			return MethodKeyBased, r, newKey, err
 		}
 		// Fall through: e.g. the certificate CES is down but the password
 		// CES is not. The password's error is the one reported.
@@ -199,8 +219,8 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	if err != nil {
 		return "", nil, nil, err
 	}
-	resp, err := cl.Renew(ctx, uris, req)
-	return MethodPassword, resp, newKey, err
+	r, err := cl.Renew(ctx, uris, req)
+	return MethodPassword, r, newKey, err
 }
 
 // renewalPolicies returns the cached policy, refreshing it when due; a
@@ -221,14 +241,16 @@ func (c *Core) renewalPolicies(ctx context.Context, s *store.Store, srv Server, 
 
 // replace installs the renewed certificate, verifies it and archives the
 // old one (retire).
-func (c *Core) replace(ctx context.Context, tx *store.Tx, old store.Entry, resp *enroll.Response, key crypto.Signer) (store.Entry, error) {
+func (c *Core) replace(ctx context.Context, tx *store.Tx, old store.Entry, resp *enroll.Response, key *placedKey) (store.Entry, error) {
 	meta := old.Meta
 	meta.RequestID, meta.PollURL, meta.Archived = resp.RequestID, "", false
 	meta.Renewal, meta.ImportedAt = store.RenewalState{}, c.clock.Now().UTC()
-	ne, err := c.installTx(ctx, tx, resp.Certificate, resp.Chain, key, meta)
+	key.setMeta(&meta)
+	ne, err := c.installTx(ctx, tx, resp.Certificate, resp.Chain, key.signer, meta)
 	if err != nil {
 		return store.Entry{}, err
 	}
+	_ = key.keepCertificate(ne.Certificate)
 	return ne, c.retire(ctx, tx, old.Thumbprint, ne)
 }
 

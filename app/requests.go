@@ -163,10 +163,12 @@ func knownCES(s *store.Store, srv Server, u string) bool {
 // is matched by store.Add.
 func (c *Core) acceptIssued(ctx context.Context, tx *store.Tx, req store.Entry, cert *x509.Certificate, chain []*x509.Certificate) (store.Entry, error) {
 	s := tx.Store()
-	key, err := s.Signer(ctx, store.Request, req.Thumbprint)
+	pk, err := c.entrySigner(ctx, s, store.Request, req, "")
 	if err != nil {
 		return store.Entry{}, err
 	}
+	defer pk.close()
+	key := pk.signer
 	meta := req.Meta
 	meta.PollURL, meta.ImportedAt = "", c.clock.Now().UTC()
 	old, renewal := strings.CutPrefix(meta.FriendlyName, renewalOf)

@@ -44,6 +44,9 @@ const (
 	prefDefaultContext = "defaultContext"
 	prefPublishIssued  = "publishIssued" // "on", "off"; unset means the default
 	prefMetricsDir     = "metricsDir"    // MetricsOff, an absolute path; unset means the default
+	prefTPM            = "tpm"           // a tpm2-tss TCTI string; unset means none configured
+	prefPKCS11Module   = "pkcs11Module"  // an absolute path; unset means none configured
+	prefPKCS11Token    = "pkcs11Token"   // a token label
 )
 
 // Prefs is where settings persist: a method subset of fyne.Preferences, so
@@ -82,6 +85,15 @@ type Settings struct {
 	// (MetricsFileName): "" for each context's default (MetricsDirFor),
 	// MetricsOff for none, or an absolute directory.
 	MetricsDir string
+	// TPM is the TCTI string of the TPM keys may be kept in
+	// (CERTDESK_TPM wins); "" for none configured.
+	TPM string
+	// PKCS11Module is the PKCS#11 module keys on tokens are reached
+	// through (CERTDESK_PKCS11_MODULE wins); "" for none.
+	PKCS11Module string
+	// PKCS11Token is the label of the token new keys are made on
+	// (CERTDESK_PKCS11_TOKEN wins).
+	PKCS11Token string
 }
 
 // DefaultSettings returns the settings of a fresh install.
@@ -107,7 +119,8 @@ func (s Settings) RenewalWindow() RenewalWindow {
 // settings form. Each setting has one check, which ParseSetting uses too.
 func (s Settings) Validate() error {
 	return firstErr(checkCheckInterval(s.CheckInterval), checkRenewalRatio(s.RenewalRatio),
-		checkDefaultContext(s.DefaultContext), checkNotifyDays(s.NotifyDays), checkMetricsDir(s.MetricsDir))
+		checkDefaultContext(s.DefaultContext), checkNotifyDays(s.NotifyDays), checkMetricsDir(s.MetricsDir),
+		checkKeyStorageSetting("tpm", s.TPM), checkPKCS11Module(s.PKCS11Module), checkKeyStorageSetting("pkcs11Token", s.PKCS11Token))
 }
 
 // firstErr returns the first non-nil error.
@@ -179,6 +192,15 @@ func LoadSettings(p Prefs) Settings {
 	if d := p.String(prefMetricsDir); checkMetricsDir(d) == nil {
 		s.MetricsDir = d
 	}
+	if v := p.String(prefTPM); checkKeyStorageSetting("tpm", v) == nil {
+		s.TPM = v
+	}
+	if v := p.String(prefPKCS11Module); checkPKCS11Module(v) == nil {
+		s.PKCS11Module = v
+	}
+	if v := p.String(prefPKCS11Token); checkKeyStorageSetting("pkcs11Token", v) == nil {
+		s.PKCS11Token = v
+	}
 	return s
 }
 
@@ -191,6 +213,9 @@ func (s Settings) Save(p Prefs) {
 	p.SetString(prefDefaultContext, s.DefaultContext)
 	p.SetString(prefPublishIssued, map[bool]string{true: "on", false: "off"}[s.PublishIssued])
 	p.SetString(prefMetricsDir, s.MetricsDir)
+	p.SetString(prefTPM, s.TPM)
+	p.SetString(prefPKCS11Module, s.PKCS11Module)
+	p.SetString(prefPKCS11Token, s.PKCS11Token)
 }
 
 // formatDays writes days as "30,14,7,1", or "none" for an empty list (the

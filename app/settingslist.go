@@ -70,6 +70,15 @@ var settingDefs = []settingDef{
 		defaultMachineMetricsDirWords + " for the machine context, off for the others",
 		func(s Settings, cx store.Context) string { return orOff(s.MetricsDirFor(cx)) },
 		func(s *Settings, v string) (err error) { s.MetricsDir, err = ParseMetricsDir(v); return err }},
+	{"tpm", "the TPM keys may be kept in, as a tpm2-tss TCTI string such as device:/dev/tpmrm0; empty for none (CERTDESK_TPM wins)",
+		func(s Settings, _ store.Context) string { return s.TPM },
+		func(s *Settings, v string) error { s.TPM = v; return nil }},
+	{"pkcs11Module", "the PKCS#11 module (an absolute path) through which keys are kept on smart cards and tokens; empty for none (CERTDESK_PKCS11_MODULE wins)",
+		func(s Settings, _ store.Context) string { return s.PKCS11Module },
+		func(s *Settings, v string) error { s.PKCS11Module = v; return nil }},
+	{"pkcs11Token", "the label of the token new keys are made on (CERTDESK_PKCS11_TOKEN wins)",
+		func(s Settings, _ store.Context) string { return s.PKCS11Token },
+		func(s *Settings, v string) error { s.PKCS11Token = v; return nil }},
 }
 
 // SettingNames returns the names "certdesk settings set" takes, in order.

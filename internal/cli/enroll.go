@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -114,16 +116,25 @@ func (c *cmd) runEnroll(args []string) int {
 	fs.StringVar(&r.Key, "key", "", "rsa2048|rsa3072|rsa4096|p256|p384 (only stronger than the template's)")
 	fs.StringVar(&r.FriendlyName, "name", "", "friendly name of the new entry")
 	pwStdin := fs.Bool("password-stdin", false, "use this password once instead of the saved one")
+	fs.StringVar(&r.KeyStorage, "key-storage", "", "software|tpm|pkcs11: where the key is made (only stronger than the template asks; docs/keys.md)")
+	pinStdin := fs.Bool("pin-stdin", false, "read the token's PIN from standard input")
+	pinFile := fs.String("pin-file", "", "read the token's PIN from this file")
 	asJSON := fs.Bool("json", false, "print JSON (docs/core.md)")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 0 || r.Server == "" || r.Template == "" {
-		return c.usage("usage: certdesk enroll [-context C] -server ID -template NAME [-subject DN] [-dns NAME]... [-key K] [-password-stdin] [-json]")
+		return c.usage("usage: certdesk enroll [-context C] -server ID -template NAME [-subject DN] [-dns NAME]... [-key K] [-key-storage software|tpm|pkcs11] [-pin-stdin | -pin-file F] [-password-stdin] [-json]")
 	}
 	if r.Key != "" && !app.IsKeyName(r.Key) {
 		return c.usage("unknown -key %q (rsa2048, rsa3072, rsa4096, p256 or p384)", r.Key)
+	}
+	if r.KeyStorage != "" && !app.IsKeyStorage(r.KeyStorage) {
+		return c.usage("unknown -key-storage %q (software, tpm or pkcs11)", r.KeyStorage)
+	}
+	if *pinStdin && *pwStdin {
+		return c.usage("-pin-stdin and -password-stdin cannot both read standard input; use -pin-file")
 	}
 	r.DNSNames = dns
 	pw, err := c.readPassword("", *pwStdin)
@@ -131,6 +142,12 @@ func (c *cmd) runEnroll(args []string) int {
 		return c.passwordError(err)
 	}
 	r.Password = pw
+	if r.PIN, err = c.readPassword(*pinFile, *pinStdin); err != nil {
+		if errors.Is(err, errPasswordSources) {
+			return c.usage("give the PIN once: -pin-stdin or -pin-file")
+		}
+		return c.fail(errors.New(strings.ReplaceAll(err.Error(), "password", "PIN")))
+	}
 	core, cx, err := openCore(*ctxName)
 	if err != nil {
 		return c.usage("%s", err)
