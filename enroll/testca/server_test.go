@@ -26,7 +26,7 @@ func TestGetPolicies(t *testing.T) {
 	for _, p := range resp.find(nsXCEP, "policies").kids {
 		names = append(names, p.find(nsXCEP, "commonName").value())
 	}
-	if got, want := strings.Join(names, ","), "User,UserP256,WebServer,ShortLived,PendAll,KBR"; got != want {
+	if got, want := strings.Join(names, ","), "User,UserP256,WebServer,ShortLived,PendAll,KBR,UserTPM,UserSmartCard,UserNoExport,UserAttested"; got != want {
 		t.Errorf("templates %s, want %s", got, want)
 	}
 	var uris []string

@@ -44,6 +44,7 @@ const (
 	PrivateKeyExportable = 0x00000010 // CT_FLAG_EXPORTABLE_KEY
 	PrivateKeyClientWin8 = 0x05000000 // minimum client version (bits 0x0F000000): Windows 8
 	PrivateKeyServer2012 = 0x00050000 // minimum server version (bits 0x000F0000): Windows Server 2012
+	PrivateKeyAttest     = 0x00002000 // CT_FLAG_ATTEST_REQUIRED
 )
 
 // Names of the built-in templates.
@@ -54,6 +55,12 @@ const (
 	TemplateShortLived = "ShortLived" // short validity (minutes), key-based renewal allowed
 	TemplatePendAll    = "PendAll"    // every request pends until approved
 	TemplateKBR        = "KBR"        // key-based renewal; first issuance pends, as AD CS does
+
+	// Templates that say where the key must live (docs/keys.md).
+	TemplateUserTPM       = "UserTPM"       // the TPM provider only, key not exportable
+	TemplateUserSmartCard = "UserSmartCard" // a smart-card provider only (ECDSA P-256), key not exportable
+	TemplateUserNoExport  = "UserNoExport"  // as User, software key not exportable
+	TemplateUserAttested  = "UserAttested"  // TPM key attestation required (privateKeyFlags 0x2000)
 )
 
 // templateBase is the arc of our made-up template OIDs (under Microsoft's
@@ -99,6 +106,26 @@ func builtinTemplates(c Config) []*Template {
 			PrivateKeyFlag: PrivateKeyExportable, SubjectFlags: SubjectRequireDirectoryDN | SubjectRequireUPN,
 			EnrollFlags: EnrollPendAll | EnrollPrevApprove | EnrollAllowKBR, EKUs: client, KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment,
 			Providers: rsaProv},
+	}
+	// Where the key lives, as the cryptoProviders and privateKeyFlags say it.
+	win8 := uint32(PrivateKeyClientWin8 | PrivateKeyServer2012)
+	tpmProv := []string{"Microsoft Platform Crypto Provider"}
+	for i, k := range []struct {
+		name  string
+		ecdsa bool
+		flags uint32
+		prov  []string
+	}{
+		{TemplateUserTPM, false, win8, tpmProv},
+		{TemplateUserSmartCard, true, win8, []string{"Microsoft Smart Card Key Storage Provider"}},
+		{TemplateUserNoExport, false, 0, rsaProv},
+		{TemplateUserAttested, false, win8 | PrivateKeyAttest, tpmProv},
+	} {
+		bits := map[bool]int{false: 2048, true: 256}[k.ecdsa]
+		ts = append(ts, &Template{Name: k.name, OID: templateOID(7 + i), Schema: 3, MajorRevision: 100, MinorRevision: 1,
+			Validity: c.Validity, RenewalPeriod: c.Validity / 8, ECDSA: k.ecdsa, MinKeyBits: bits, KeySpec: 2,
+			PrivateKeyFlag: k.flags, SubjectFlags: SubjectRequireDirectoryDN | SubjectRequireUPN,
+			EKUs: client, KeyUsage: x509.KeyUsageDigitalSignature, Providers: k.prov})
 	}
 	for _, t := range ts {
 		withEKUOIDs(t)

@@ -27,16 +27,16 @@ func TestGetPoliciesFilters(t *testing.T) {
 		want       string // templates, comma-separated; "-" for policiesNotChanged
 		noEnrollOn string // template listed with enroll=false
 	}{
-		{name: "zero versions hide versioned template (MS-XCEP 3.1.4.1.3.22)", body: body(nilClient, versions("0", "0")), want: "User,WebServer,ShortLived,PendAll,KBR"},
-		{name: "versions 15 show every template", body: body(nilClient, versions("15", "15")), want: "User,UserP256,WebServer,ShortLived,PendAll,KBR"},
-		{name: "windows 8.1 versions", body: body(nilClient, versions("6", "6")), want: "User,UserP256,WebServer,ShortLived,PendAll,KBR"},
-		{name: "old client hides versioned template", body: body(nilClient, versions("1", "1")), want: "User,WebServer,ShortLived,PendAll,KBR"},
-		{name: "nil filter hides versioned template (cepces #74)", body: body(nilClient, `<requestFilter xsi:nil="true"/>`), want: "User,WebServer,ShortLived,PendAll,KBR"},
-		{name: "absent filter", body: body(nilClient, ""), want: "User,WebServer,ShortLived,PendAll,KBR"},
+		{name: "zero versions hide versioned template (MS-XCEP 3.1.4.1.3.22)", body: body(nilClient, versions("0", "0")), want: "User,WebServer,ShortLived,PendAll,KBR,UserNoExport"},
+		{name: "versions 15 show every template", body: body(nilClient, versions("15", "15")), want: "User,UserP256,WebServer,ShortLived,PendAll,KBR,UserTPM,UserSmartCard,UserNoExport,UserAttested"},
+		{name: "windows 8.1 versions", body: body(nilClient, versions("6", "6")), want: "User,UserP256,WebServer,ShortLived,PendAll,KBR,UserTPM,UserSmartCard,UserNoExport,UserAttested"},
+		{name: "old client hides versioned template", body: body(nilClient, versions("1", "1")), want: "User,WebServer,ShortLived,PendAll,KBR,UserNoExport"},
+		{name: "nil filter hides versioned template (cepces #74)", body: body(nilClient, `<requestFilter xsi:nil="true"/>`), want: "User,WebServer,ShortLived,PendAll,KBR,UserNoExport"},
+		{name: "absent filter", body: body(nilClient, ""), want: "User,WebServer,ShortLived,PendAll,KBR,UserNoExport"},
 		{name: "policyOIDs", body: body(nilClient, `<requestFilter><policyOIDs><oid>`+templateOID(3).String()+`</oid></policyOIDs><clientVersion>0</clientVersion><serverVersion>0</serverVersion></requestFilter>`), want: "WebServer"},
-		{name: "old lastUpdate", body: body(`<lastUpdate>2001-01-01T00:00:00</lastUpdate><preferredLanguage>en-US</preferredLanguage>`, versions("15", "15")), want: "User,UserP256,WebServer,ShortLived,PendAll,KBR"},
+		{name: "old lastUpdate", body: body(`<lastUpdate>2001-01-01T00:00:00</lastUpdate><preferredLanguage>en-US</preferredLanguage>`, versions("15", "15")), want: "User,UserP256,WebServer,ShortLived,PendAll,KBR,UserTPM,UserSmartCard,UserNoExport,UserAttested"},
 		{name: "current lastUpdate", body: body(`<lastUpdate>`+future+`</lastUpdate><preferredLanguage xsi:nil="1"/>`, versions("15", "15")), want: "-"},
-		{name: "restricted template", user: "bob", pw: "pw", body: body(nilClient, versions("15", "15")), want: "User,UserP256,WebServer,ShortLived,PendAll,KBR", noEnrollOn: "WebServer"},
+		{name: "restricted template", user: "bob", pw: "pw", body: body(nilClient, versions("15", "15")), want: "User,UserP256,WebServer,ShortLived,PendAll,KBR,UserTPM,UserSmartCard,UserNoExport,UserAttested", noEnrollOn: "WebServer"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
