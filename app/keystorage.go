@@ -135,6 +135,8 @@ func (c *Core) checkKeyStorage(t *enroll.Template, place string) error {
 		return fmt.Errorf("template %q requires the key to be kept in a TPM; this version of certdesk cannot keep keys in a TPM yet", t.CommonName)
 	case store.KeyPKCS11:
 		switch {
+		case !pkcs11key.Available:
+			return fmt.Errorf("template %q requires the key to be kept on a smart card or token; %w", t.CommonName, pkcs11key.ErrUnavailable)
 		case kc.module == "":
 			return fmt.Errorf("template %q requires the key to be kept on a smart card or token; no PKCS#11 module is configured (set CERTDESK_PKCS11_MODULE or the pkcs11Module setting)", t.CommonName)
 		case kc.token == "":

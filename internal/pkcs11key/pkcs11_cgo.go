@@ -15,6 +15,9 @@ import (
 	"github.com/miekg/pkcs11"
 )
 
+// Available reports whether this build can reach PKCS#11 modules.
+const Available = true
+
 // Token is a logged-in session with one token; Close ends it. Signers it
 // returned stop working after Close.
 type Token struct {

@@ -7,6 +7,9 @@ import (
 	"crypto/x509"
 )
 
+// Available reports whether this build can reach PKCS#11 modules.
+const Available = false
+
 // Token is a logged-in session with one token; without cgo none opens.
 type Token struct{}
 

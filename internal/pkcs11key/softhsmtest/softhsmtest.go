@@ -18,9 +18,13 @@ const PIN = "1234"
 
 // NewToken creates a fresh token labelled label (user PIN PIN) in a
 // private SoftHSM2 configuration (SOFTHSM2_CONF, set for the test only),
-// or skips the test where SoftHSM2 is not installed.
+// or skips the test where SoftHSM2 is not installed or the build has no
+// cgo (and so no PKCS#11).
 func NewToken(t testing.TB, label string) {
 	t.Helper()
+	if !withCgo {
+		t.Skip("built without cgo: no PKCS#11")
+	}
 	if _, err := os.Stat(Module); err != nil {
 		t.Skip("SoftHSM2 is not installed (scripts/setup-debian.sh installs it)")
 	}
