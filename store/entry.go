@@ -79,6 +79,12 @@ const (
 // never exported.
 func (m Meta) HeldElsewhere() bool { return m.KeyStorage != "" && m.KeyStorage != KeySoftware }
 
+// setKeyPlace takes where the key lives from p, for a key attached to an
+// entry that had none.
+func (m *Meta) setKeyPlace(p Meta) {
+	m.KeyStorage, m.KeyRef, m.NonExportable = p.KeyStorage, p.KeyRef, p.NonExportable
+}
+
 // RenewalState is the renewal bookkeeping the core keeps per entry.
 type RenewalState struct {
 	LastAttempt time.Time `json:"lastAttempt,omitzero"`

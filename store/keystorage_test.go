@@ -66,3 +66,31 @@ func TestNonExportableSoftwareKey(t *testing.T) {
 		t.Fatalf("export: %v", err)
 	}
 }
+
+// TestKeyHeldElsewhereAttached: a token key attached to a certificate the
+// store already had (without a key, or archived) is referenced, not
+// sealed, and adding it again changes nothing.
+func TestKeyHeldElsewhereAttached(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newTestStore(t)
+	p := newPKI(t)
+	for _, archived := range []bool{false, true} {
+		leaf, key := p.leaf(t, "attach.example")
+		if _, _, err := s.Add(ctx, My, leaf, nil, Meta{FriendlyName: "kept"}); err != nil {
+			t.Fatal(err)
+		}
+		if archived {
+			if err := s.Delete(ctx, My, Thumbprint(leaf.Raw)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		place := Meta{KeyStorage: KeyPKCS11, KeyRef: "T/02", NonExportable: true}
+		e, ch, err := s.Add(ctx, My, leaf, key, place)
+		if err != nil || !e.HasKey || e.KeyStorage != KeyPKCS11 || e.Meta.KeyRef != "T/02" || e.Meta.FriendlyName != "kept" {
+			t.Fatalf("archived %v: %s %+v %v", archived, ch, e, err)
+		}
+		if _, ch, err := s.Add(ctx, My, leaf, key, place); err != nil || ch != Unchanged {
+			t.Errorf("archived %v: adding again: %s %v", archived, ch, err)
+		}
+	}
+}

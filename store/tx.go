@@ -276,19 +276,26 @@ func (tx *Tx) add(ctx context.Context, n Name, cert *x509.Certificate, key crypt
 		// Adding an archived (deleted) certificate again brings it back,
 		// with the key it had or the one given now.
 		old.Meta.Archived = false
-		if old.Key == nil && key != nil && !old.Meta.HeldElsewhere() {
-			if old.Key, err = tx.sealKey(ctx, t, key); err != nil {
-				return Entry{}, "", err
+		if !old.hasKey() && key != nil {
+			old.Meta.setKeyPlace(meta)
+			if !old.Meta.HeldElsewhere() {
+				if old.Key, err = tx.sealKey(ctx, t, key); err != nil {
+					return Entry{}, "", err
+				}
 			}
 		}
 		e, err := tx.put(n, old, cert)
 		return e, Added, err
-	case err == nil && (old.Key != nil || key == nil):
-		e := newEntry(n, cert, old.Key != nil, old.Meta)
+	case err == nil && (old.hasKey() || key == nil):
+		e := newEntry(n, cert, old.hasKey(), old.Meta)
 		e.Certificate = cert
 		return e, Unchanged, nil
 	case err == nil:
-		meta, err = old.Meta, nil // attach: keep what is known about the entry
+		// attach: keep what is known about the entry, and where the key
+		// given now lives
+		place := meta
+		meta, err = old.Meta, nil
+		meta.setKeyPlace(place)
 	case !errors.Is(err, ErrNotFound):
 		return Entry{}, "", err
 	}
