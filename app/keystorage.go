@@ -255,6 +255,9 @@ func (c *Core) entrySigner(ctx context.Context, s *store.Store, n store.Name, e 
 		if err != nil {
 			return nil, err
 		}
+		if pin == "" {
+			return nil, fmt.Errorf("the key of %s is kept on token %q, whose PIN is needed; certdesk does not keep token PINs yet (docs/keys.md)", e.Thumbprint, r.Token)
+		}
 		tok, err := c.openToken(r.Token, pin)
 		if err != nil {
 			return nil, err
