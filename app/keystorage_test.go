@@ -200,4 +200,14 @@ func TestEnrollSmartCardOnSoftHSM(t *testing.T) {
 	if got.Certificate.PublicKeyAlgorithm != x509.ECDSA {
 		t.Errorf("key %v, want the template's ECDSA", got.Certificate.PublicKeyAlgorithm)
 	}
+	// Unattended renewal has no PIN: it fails in one sentence, before the
+	// CA sees a request, and the certificate stays.
+	n := e.requestsAt(t)
+	o, _ := e.core.Renew(ctx, store.User, res.Thumbprint)
+	if o.Outcome != OutcomeFailed || !strings.Contains(o.Reason, "does not keep token PINs yet") || e.requestsAt(t) != n {
+		t.Errorf("renewal without a PIN: %+v", o)
+	}
+	if my := e.list(t, store.My); len(my) != 1 || my[0] != res.Thumbprint {
+		t.Errorf("My after the failed renewal: %v", my)
+	}
 }
