@@ -80,6 +80,9 @@ type ServerOptions struct {
 	// PasswordHosts of the policy TestServer fetched. The CEP's host needs
 	// no confirmation. Only password authentication takes them.
 	ConfirmedHosts []string
+	// Replace lets AddServer replace a server registered with the same
+	// URL (ErrServerExists otherwise).
+	Replace bool
 }
 
 // ServerID derives a server's id from its URL: short, stable, and the same
@@ -98,7 +101,8 @@ var ErrCAFileNotTrusted = errors.New("the CA file is not trusted yet")
 // keyring changes nothing), imports the CA file after confirmation, and
 // writes servers.json atomically. A password server's password may go to
 // the CEP's host and o.ConfirmedHosts (Server.PasswordHosts), nowhere
-// else. Adding a URL again replaces its entry, confirmed hosts included.
+// else. Adding a URL again is ErrServerExists unless o.Replace; then the
+// new entry replaces the old, confirmed hosts included.
 func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions) (Server, error) {
 	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
 		return Server{}, err
@@ -125,6 +129,11 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 		}
 	default:
 		return Server{}, fmt.Errorf("unknown authentication %q: use password, certificate or anonymous", o.Auth)
+	}
+	if !o.Replace {
+		if old, err := c.Server(cx, ServerID(o.URL)); err == nil {
+			return Server{}, fmt.Errorf("%w as %s (%s); change it with \"server set\" or replace it", ErrServerExists, old.ID, old.URL)
+		}
 	}
 	srv := Server{ID: ServerID(o.URL), URL: o.URL, Auth: o.Auth, FriendlyName: o.FriendlyName,
 		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL, ClientCert: o.ClientCert}
@@ -221,8 +230,12 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 	if err != nil {
 		return err
 	}
-	if err := c.DeletePassword(ctx, cx, srv); err != nil && !errors.Is(err, ErrNoPassword) {
-		return err
+	// Only a password server can have a saved password: the others are
+	// removed without asking the keyring, which may not be there.
+	if srv.Auth == AuthPassword {
+		if err := c.DeletePassword(ctx, cx, srv); err != nil && !errors.Is(err, ErrNoPassword) {
+			return err
+		}
 	}
 	if s, err := c.Store(cx); err == nil {
 		for _, id := range []string{srv.ID, srv.ID + "-kbr"} {
