@@ -158,6 +158,7 @@ func (c *cmd) storeList(args []string) int {
 	if *system {
 		es, err = nativeList(s.Context(), n)
 	} else {
+		c.warnMissingStore(s, n)
 		es, err = s.List(context.Background(), n, store.ListOptions{IncludeArchived: *all})
 	}
 	if err != nil {
@@ -195,6 +196,35 @@ func (c *cmd) storeList(args []string) int {
 		return c.fail(err)
 	}
 	return exitOK
+}
+
+// windowsStoreNames maps the names certmgr.msc shows to certdesk's.
+var windowsStoreNames = map[string]store.Name{
+	"personal": store.My, "trusted root certification authorities": store.Root, "trusted": store.Root,
+	"intermediate certification authorities": store.CA, "intermediate": store.CA,
+	"certificate enrollment requests": store.Request, "requests": store.Request,
+}
+
+// warnMissingStore says on stderr that store n does not exist in s's
+// context (a list of it is empty, not an error: a new name is a store
+// that has no entries yet), with the name meant where one is likely.
+func (c *cmd) warnMissingStore(s *store.Store, n store.Name) {
+	names, err := s.Names()
+	if err != nil {
+		return
+	}
+	all := make([]string, len(names))
+	for i, x := range names {
+		if x == n {
+			return
+		}
+		all[i] = string(x)
+	}
+	hint := ""
+	if m, ok := windowsStoreNames[strings.ToLower(string(n))]; ok {
+		hint = fmt.Sprintf("; did you mean %s?", m)
+	}
+	textf(c.stderr, "certdesk: warning: the %s context has no store %q (stores: %s)%s\n", s.Context(), string(n), strings.Join(all, ", "), hint)
 }
 
 // showResult is the -json shape of "store show": the entry, its expiry
