@@ -159,6 +159,6 @@ func (c *cmd) runEnroll(args []string) int {
 			res.RequestID, res.Disposition, res.Thumbprint)
 		return exitOK
 	}
-	textf(c.stdout, "issued %s %s, valid until %s, in My\n", res.Thumbprint, res.Subject, res.NotAfter.Local().Format("2006-01-02 15:04"))
+	textf(c.stdout, "issued %s %s, valid until %s, in My\n", res.Thumbprint, res.Subject, res.NotAfter.Local().Format(time.RFC3339))
 	return exitOK
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"fmt"
 	"text/tabwriter"
 
@@ -57,7 +59,7 @@ func (c *cmd) runHistory(args []string) int {
 		if subject == "" {
 			subject = r.Thumbprint
 		}
-		textf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Action, r.Outcome.Text(), dash(subject), dash(oneLine(r.Reason)))
+		textf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format(time.RFC3339), r.Action, r.Outcome.Text(), dash(subject), dash(oneLine(r.Reason)))
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)

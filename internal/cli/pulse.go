@@ -84,7 +84,7 @@ func (c *cmd) runPulse(args []string) int {
 			default:
 				retry := "not retried automatically"
 				if !o.Permanent {
-					retry = "retried after " + o.NextAttempt.Local().Format("2006-01-02 15:04")
+					retry = "retried after " + o.NextAttempt.Local().Format(time.RFC3339)
 				}
 				textf(c.stderr, "certdesk: renew %s (%s): %s; %s\n", o.Thumbprint, o.Subject, oneLine(o.Reason), retry)
 			}

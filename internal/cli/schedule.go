@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"os"
@@ -90,7 +92,7 @@ func formatScheduleStatus(st app.ScheduleStatus) string {
 		b.WriteString(", active")
 	}
 	if !st.NextRun.IsZero() {
-		textf(&b, ", next run %s", st.NextRun.Local().Format("2006-01-02 15:04"))
+		textf(&b, ", next run %s", st.NextRun.Local().Format(time.RFC3339))
 	}
 	if st.Detail != "" {
 		textf(&b, " (%s)", st.Detail)
