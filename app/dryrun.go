@@ -46,6 +46,24 @@ func dueAction(v Validity, pol RenewalWindow, now time.Time, renewing bool, r Re
 	return PlanRenew
 }
 
+// dueInputs reads what deciding needs: the entries of My, the retry
+// state and the certificates whose renewal waits at the CA.
+func dueInputs(ctx context.Context, s *store.Store) ([]store.Entry, map[string]RetryState, map[string]bool, error) {
+	es, err := s.List(ctx, store.My, store.ListOptions{})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	retry, err := readRetry(s)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	renewing, err := pendingRenewals(ctx, s)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return es, retry, renewing, nil
+}
+
 // PlanPulse returns the due certificates of My of cx and what a pulse
 // would do with each now, by the rule the pulse uses (NeedsRenewal, the
 // retry state, pending renewals). It sends nothing, writes nothing and
@@ -57,15 +75,7 @@ func (c *Core) PlanPulse(ctx context.Context, cx store.Context) ([]PlannedRenewa
 	}
 	now := c.clock.Now()
 	pol := c.Settings().RenewalWindow()
-	es, err := s.List(ctx, store.My, store.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	retry, err := readRetry(s)
-	if err != nil {
-		return nil, err
-	}
-	renewing, err := pendingRenewals(ctx, s)
+	es, retry, renewing, err := dueInputs(ctx, s)
 	if err != nil {
 		return nil, err
 	}

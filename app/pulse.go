@@ -74,15 +74,7 @@ func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		}
 	}
 	pol := c.Settings().RenewalWindow()
-	es, err := s.List(ctx, store.My, store.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	retry, err := readRetry(s)
-	if err != nil {
-		return nil, err
-	}
-	renewing, err := pendingRenewals(ctx, s)
+	es, retry, renewing, err := dueInputs(ctx, s)
 	if err != nil {
 		return nil, err
 	}

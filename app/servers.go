@@ -162,17 +162,9 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 	}
 	// Check everything before the first write, and write the secret
 	// first: a missing keyring must leave the Root store as it was.
-	var root *x509.Certificate
-	if o.CAFile != "" {
-		b, err := caFile(o.CAFile)
-		if err != nil {
-			return Server{}, err
-		}
-		root = b.Certs[0]
-		if !o.TrustCA {
-			return Server{}, fmt.Errorf("%w: %s is %q with SHA-256 fingerprint %X", ErrCAFileNotTrusted,
-				o.CAFile, root.Subject.String(), sha256.Sum256(root.Raw))
-		}
+	root, err := trustedCAFile(o.CAFile, o.TrustCA)
+	if err != nil {
+		return Server{}, err
 	}
 	if o.Password != "" {
 		if err := c.SetPassword(ctx, cx, srv, o.Password); err != nil {

@@ -35,6 +35,25 @@ type ServerUpdate struct {
 	TrustCA bool
 }
 
+// trustedCAFile reads the CA file of a server (nil for none) and returns
+// its CA once the person confirmed it (trust); before, ErrCAFileNotTrusted
+// with the fingerprint to check.
+func trustedCAFile(path string, trust bool) (*x509.Certificate, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := caFile(path)
+	if err != nil {
+		return nil, err
+	}
+	root := b.Certs[0]
+	if !trust {
+		return nil, fmt.Errorf("%w: %s is %q with SHA-256 fingerprint %X", ErrCAFileNotTrusted,
+			path, root.Subject.String(), sha256.Sum256(root.Raw))
+	}
+	return root, nil
+}
+
 // UpdateServer applies u to the server ref (id, URL or friendly name) of
 // context cx and returns it as saved. Everything is checked before the
 // first write; the password is saved first, so a missing keyring changes
@@ -61,17 +80,9 @@ func (c *Core) UpdateServer(ctx context.Context, cx store.Context, ref string, u
 	if err != nil {
 		return Server{}, err
 	}
-	var root *x509.Certificate
-	if u.CAFile != "" {
-		b, err := caFile(u.CAFile)
-		if err != nil {
-			return Server{}, err
-		}
-		root = b.Certs[0]
-		if !u.TrustCA {
-			return Server{}, fmt.Errorf("%w: %s is %q with SHA-256 fingerprint %X", ErrCAFileNotTrusted,
-				u.CAFile, root.Subject.String(), sha256.Sum256(root.Raw))
-		}
+	root, err := trustedCAFile(u.CAFile, u.TrustCA)
+	if err != nil {
+		return Server{}, err
 	}
 	if u.Password != nil {
 		if err := c.SetPassword(ctx, cx, srv, *u.Password); err != nil {

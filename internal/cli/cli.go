@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
 	"github.com/certdesk/certdesk/internal/atomicfile"
@@ -70,14 +69,7 @@ func init() {
 }
 
 // verbNames returns the verbs in alphabetical order.
-func verbNames() []string {
-	names := make([]string, 0, len(verbs))
-	for n := range verbs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func verbNames() []string { return sortedKeys(verbs) }
 
 const usageText = `usage:
   certdesk                 open the GUI

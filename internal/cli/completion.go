@@ -70,7 +70,7 @@ func (c *cmd) runCompletion(args []string) int {
 }
 
 // sortedKeys returns the keys of m in order.
-func sortedKeys(m map[string][]string) []string {
+func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

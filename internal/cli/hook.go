@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/certdesk/certdesk/app"
@@ -86,13 +85,8 @@ func (c *cmd) runHook(args []string) int {
 		return c.fail(err)
 	}
 	if args[0] == "list" {
-		keys := make([]string, 0, len(hooks))
-		for k := range hooks {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		rows := make([]hookRow, 0, len(keys))
-		for _, k := range keys {
+		rows := make([]hookRow, 0, len(hooks))
+		for _, k := range sortedKeys(hooks) {
 			rows = append(rows, hookRow{Thumbprint: k, Hook: hooks[k]})
 		}
 		if *asJSON {

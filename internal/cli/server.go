@@ -191,12 +191,9 @@ func (c *cmd) serverSet(args []string) int {
 	var u app.ServerUpdate
 	fs.StringVar(&u.CAFile, "ca-file", "", "CA certificate to trust for this server")
 	fs.BoolVar(&u.TrustCA, "trust-ca", false, "confirm: put -ca-file into the context's Root store")
-	pos, code, ok := c.parseOrExit(fs, args)
+	core, cx, id, code, ok := c.parseServerID(fs, args, ctxName)
 	if !ok {
 		return code
-	}
-	if len(pos) != 1 {
-		return c.usage("server set needs one server id (certdesk server set -h)")
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -219,11 +216,7 @@ func (c *cmd) serverSet(args []string) int {
 	if u == (app.ServerUpdate{}) {
 		return c.usage("server set: nothing to change; give -name, -password-stdin, -password-file, -autoenroll, -kbr-url or -ca-file")
 	}
-	core, cx, err := openCore(*ctxName)
-	if err != nil {
-		return c.usage("%s", err)
-	}
-	srv, err := core.UpdateServer(context.Background(), cx, pos[0], u)
+	srv, err := core.UpdateServer(context.Background(), cx, id, u)
 	if errors.Is(err, app.ErrCAFileNotTrusted) {
 		return c.fail(fmt.Errorf("%w; if that is your CA's fingerprint, repeat with -trust-ca", err))
 	}
@@ -237,6 +230,25 @@ func (c *cmd) serverSet(args []string) int {
 	return exitOK
 }
 
+// parseServerID parses the flags of a server verb that takes one server
+// id and opens the core of the context -context names (read after
+// parsing); ok is false when the verb must return code.
+func (c *cmd) parseServerID(fs *flag.FlagSet, args []string, ctxName *string) (*app.Core, store.Context, string, int, bool) {
+	pos, code, ok := c.parseOrExit(fs, args)
+	if !ok {
+		return nil, "", "", code, false
+	}
+	name := strings.TrimPrefix(fs.Name(), "certdesk ")
+	if len(pos) != 1 {
+		return nil, "", "", c.usage("%s needs one server id (certdesk %s -h)", name, name), false
+	}
+	core, cx, err := openCore(*ctxName)
+	if err != nil {
+		return nil, "", "", c.usage("%s", err), false
+	}
+	return core, cx, pos[0], 0, true
+}
+
 // serverTestResult is the -json shape of "server test".
 type serverTestResult struct {
 	Server        app.Server `json:"server"`
@@ -248,18 +260,11 @@ type serverTestResult struct {
 // with the saved credentials.
 func (c *cmd) serverTest(args []string) int {
 	fs, ctxName, asJSON := c.serverFlags("test", true)
-	pos, code, ok := c.parseOrExit(fs, args)
+	core, cx, id, code, ok := c.parseServerID(fs, args, ctxName)
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		return c.usage("server test needs one server id (certdesk server test -h)")
-	}
-	core, cx, err := openCore(*ctxName)
-	if err != nil {
-		return c.usage("%s", err)
-	}
-	srv, err := core.Server(cx, pos[0])
+	srv, err := core.Server(cx, id)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -283,18 +288,11 @@ func (c *cmd) serverTest(args []string) int {
 
 func (c *cmd) serverConfirmHosts(args []string) int {
 	fs, ctxName, asJSON := c.serverFlags("confirm-hosts", true)
-	pos, code, ok := c.parseOrExit(fs, args)
+	core, cx, id, code, ok := c.parseServerID(fs, args, ctxName)
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		return c.usage("server confirm-hosts needs one server id (certdesk server confirm-hosts -h)")
-	}
-	core, cx, err := openCore(*ctxName)
-	if err != nil {
-		return c.usage("%s", err)
-	}
-	srv, hosts, err := core.UnconfirmedHosts(context.Background(), cx, pos[0])
+	srv, hosts, err := core.UnconfirmedHosts(context.Background(), cx, id)
 	if err == nil && len(hosts) > 0 {
 		srv, err = core.ConfirmHosts(context.Background(), cx, srv.ID, hosts)
 	}
@@ -314,21 +312,14 @@ func (c *cmd) serverConfirmHosts(args []string) int {
 
 func (c *cmd) serverRemove(args []string) int {
 	fs, ctxName, _ := c.serverFlags("remove", false)
-	pos, code, ok := c.parseOrExit(fs, args)
+	core, cx, id, code, ok := c.parseServerID(fs, args, ctxName)
 	if !ok {
 		return code
 	}
-	if len(pos) != 1 {
-		return c.usage("server remove needs one server id (certdesk server remove -h)")
-	}
-	core, cx, err := openCore(*ctxName)
-	if err != nil {
-		return c.usage("%s", err)
-	}
-	if err := core.RemoveServer(context.Background(), cx, pos[0]); err != nil {
+	if err := core.RemoveServer(context.Background(), cx, id); err != nil {
 		return c.fail(err)
 	}
-	textf(c.stdout, "removed policy server %s\n", pos[0])
+	textf(c.stdout, "removed policy server %s\n", id)
 	return exitOK
 }
 

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -63,14 +62,7 @@ func (c *cmd) runStore(args []string) int {
 }
 
 // storeSubs returns the store verbs in alphabetical order.
-func storeSubs() []string {
-	subs := make([]string, 0, len(storeVerbs))
-	for s := range storeVerbs {
-		subs = append(subs, s)
-	}
-	sort.Strings(subs)
-	return subs
-}
+func storeSubs() []string { return sortedKeys(storeVerbs) }
 
 // storeFlags holds the flags every store verb shares.
 type storeFlags struct {
