@@ -165,9 +165,8 @@ func TestAddServerConfirmedHosts(t *testing.T) {
 	if n := e.srv.RequestsTo(extra); n != 0 {
 		t.Fatalf("TestServer sent %d requests to %s", n, extra)
 	}
-	// Adding the URL again replaces the entry (with Replace), now with the
-	// hosts shown.
-	o.ConfirmedHosts, o.Replace = PasswordHosts(o.URL, pol), true
+	// Adding the URL again replaces the entry, now with the hosts shown.
+	o.ConfirmedHosts = PasswordHosts(o.URL, pol)
 	srv, err := e.core.AddServer(ctx, store.User, o)
 	if err != nil || !slices.Equal(srv.PasswordHosts, []string{extra}) {
 		t.Fatalf("AddServer: %+v, %v", srv, err)

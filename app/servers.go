@@ -80,9 +80,10 @@ type ServerOptions struct {
 	// PasswordHosts of the policy TestServer fetched. The CEP's host needs
 	// no confirmation. Only password authentication takes them.
 	ConfirmedHosts []string
-	// Replace lets AddServer replace a server registered with the same
-	// URL (ErrServerExists otherwise).
-	Replace bool
+	// OnlyNew makes AddServer refuse a URL already registered
+	// (ErrServerExists) instead of replacing its entry. The command line
+	// sets it unless -replace; an edit that means to replace leaves it.
+	OnlyNew bool
 }
 
 // ServerID derives a server's id from its URL: short, stable, and the same
@@ -101,8 +102,8 @@ var ErrCAFileNotTrusted = errors.New("the CA file is not trusted yet")
 // keyring changes nothing), imports the CA file after confirmation, and
 // writes servers.json atomically. A password server's password may go to
 // the CEP's host and o.ConfirmedHosts (Server.PasswordHosts), nowhere
-// else. Adding a URL again is ErrServerExists unless o.Replace; then the
-// new entry replaces the old, confirmed hosts included.
+// else. Adding a URL again replaces its entry, confirmed hosts included,
+// unless o.OnlyNew (then ErrServerExists, see CheckNewServer).
 func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions) (Server, error) {
 	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
 		return Server{}, err
@@ -130,9 +131,9 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 	default:
 		return Server{}, fmt.Errorf("unknown authentication %q: use password, certificate or anonymous", o.Auth)
 	}
-	if !o.Replace {
-		if old, err := c.Server(cx, ServerID(o.URL)); err == nil {
-			return Server{}, fmt.Errorf("%w as %s (%s); change it with \"server set\" or replace it", ErrServerExists, old.ID, old.URL)
+	if o.OnlyNew {
+		if err := c.CheckNewServer(cx, o.URL); err != nil {
+			return Server{}, err
 		}
 	}
 	srv := Server{ID: ServerID(o.URL), URL: o.URL, Auth: o.Auth, FriendlyName: o.FriendlyName,

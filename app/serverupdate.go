@@ -10,11 +10,35 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
-// ErrServerExists is returned by AddServer for a URL already registered
-// in the context, unless ServerOptions.Replace is set: replacing would
-// drop what the first registration carried (name, autoenrollment, KBR URL,
-// trusted CA). UpdateServer changes single fields instead.
+// ErrServerExists is returned by CheckNewServer, and by AddServer with
+// ServerOptions.OnlyNew, for a URL already registered in the context:
+// replacing its entry would drop what the first registration carried
+// (name, autoenrollment, KBR URL, trusted CA). UpdateServer changes
+// single fields instead.
 var ErrServerExists = errors.New("the policy server is already registered")
+
+// CheckNewServer returns an error wrapping ErrServerExists, naming the
+// registered server, when rawURL is registered in context cx; nil when it
+// is not. Callers ask before sending anything to the server.
+func (c *Core) CheckNewServer(cx store.Context, rawURL string) error {
+	old, err := c.Server(cx, ServerID(rawURL))
+	if err != nil {
+		return nil
+	}
+	return &ServerExistsError{Server: old}
+}
+
+// ServerExistsError is the ErrServerExists of a given server.
+type ServerExistsError struct{ Server Server }
+
+// Error names the registered server: "URL: the policy server is already
+// registered as ID".
+func (e *ServerExistsError) Error() string {
+	return fmt.Sprintf("%s: %s as %s", e.Server.URL, ErrServerExists, e.Server.ID)
+}
+
+// Unwrap returns ErrServerExists.
+func (e *ServerExistsError) Unwrap() error { return ErrServerExists }
 
 // ErrEmptyPassword is returned where a password is given but empty.
 var ErrEmptyPassword = errors.New("the password is empty")

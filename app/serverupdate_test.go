@@ -10,12 +10,12 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
-// A second AddServer of a URL is refused unless Replace; UpdateServer
+// A second AddServer of a URL is refused with OnlyNew; UpdateServer
 // changes the fields given and keeps the others.
 func TestUpdateServerAndReplace(t *testing.T) {
 	ctx := context.Background()
 	e, srv := newServerEnv(t)
-	o := ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser}
+	o := ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser, OnlyNew: true}
 	if _, err := e.core.AddServer(ctx, store.User, o); !errors.Is(err, ErrServerExists) {
 		t.Fatalf("second AddServer: %v", err)
 	}
@@ -27,9 +27,9 @@ func TestUpdateServerAndReplace(t *testing.T) {
 	if _, err := e.core.UpdateServer(ctx, store.User, srv.ID, ServerUpdate{Password: &empty}); !errors.Is(err, ErrEmptyPassword) {
 		t.Fatalf("empty password: %v", err)
 	}
-	o.Replace = true
+	o.OnlyNew = false
 	if got, err := e.core.AddServer(ctx, store.User, o); err != nil || got.FriendlyName != "" {
-		t.Fatalf("AddServer with Replace: %+v, %v", got, err)
+		t.Fatalf("AddServer replacing: %+v, %v", got, err)
 	}
 }
 

@@ -115,7 +115,7 @@ func (c *cmd) serverAdd(args []string) int {
 	fs.BoolVar(&o.TrustCA, "trust-ca", false, "confirm: put -ca-file into the context's Root store")
 	fs.StringVar(&o.KBRURL, "kbr-url", "", "key-based-renewal CEP URL (certificate authentication)")
 	fs.StringVar(&o.ClientCert, "cert", "", "thumbprint in My to present (certificate authentication)")
-	fs.BoolVar(&o.Replace, "replace", false, "replace a server registered with the same URL (the whole entry)")
+	replace := fs.Bool("replace", false, "replace a server registered with the same URL (the whole entry)")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
@@ -149,10 +149,12 @@ func (c *cmd) serverAdd(args []string) int {
 	if err != nil {
 		return c.usage("%s", err)
 	}
-	if !o.Replace {
+	o.OnlyNew = !*replace
+	if o.OnlyNew {
 		// Before anything is fetched: the duplicate is the answer.
-		if old, err := core.Server(cx, app.ServerID(o.URL)); err == nil {
-			return c.fail(fmt.Errorf("%s: %w as %s; change it with \"certdesk server set %s\" or give -replace", o.URL, app.ErrServerExists, old.ID, old.ID))
+		var se *app.ServerExistsError
+		if err := core.CheckNewServer(cx, o.URL); errors.As(err, &se) {
+			return c.fail(fmt.Errorf("%w; change it with \"certdesk server set %s\" or give -replace", err, se.Server.ID))
 		}
 	}
 	why := learnPasswordHosts(core, cx, &o)
