@@ -43,6 +43,9 @@ type verb struct {
 	run   func(c *cmd, args []string) int
 	usage string
 	subs  []string
+	// alone: the verb also runs without a sub-verb ("settings"), so its
+	// -h lists its own flags too.
+	alone bool
 }
 
 // verbs maps the first argument to its verb. The GUI is the default.
@@ -51,20 +54,20 @@ var verbs map[string]verb
 func init() {
 	// Set in init: the handlers refer back to the table (help, completion).
 	verbs = map[string]verb{
-		"store":      {(*cmd).runStore, storeUsage, storeSubs()},
-		"server":     {(*cmd).runServer, serverUsage, []string{"add", "set", "list", "remove", "test", "confirm-hosts"}},
-		"templates":  {(*cmd).runTemplates, templatesUsage, nil},
-		"enroll":     {(*cmd).runEnroll, enrollUsage, nil},
-		"request":    {(*cmd).runRequest, requestUsage, []string{"new", "accept", "status"}},
-		"renew":      {(*cmd).runRenew, renewUsage, nil},
-		"pulse":      {(*cmd).runPulse, pulseUsage, nil},
-		"hook":       {(*cmd).runHook, hookUsage, []string{"set", "list", "remove", "run"}},
-		"schedule":   {(*cmd).runSchedule, scheduleUsage, []string{"install", "remove", "status"}},
-		"history":    {(*cmd).runHistory, historyUsage, nil},
-		"status":     {(*cmd).runStatus, statusUsage, nil},
-		"settings":   {(*cmd).runSettings, settingsUsage, []string{"set"}},
-		"testca":     {(*cmd).runTestCA, testcaUsage, []string{"serve", "resign", "approve", "deny", "pending"}},
-		"completion": {(*cmd).runCompletion, completionUsage, []string{"bash", "zsh", "fish"}},
+		"store":      {(*cmd).runStore, storeUsage, storeSubs(), false},
+		"server":     {(*cmd).runServer, serverUsage, []string{"add", "set", "list", "remove", "test", "confirm-hosts"}, false},
+		"templates":  {(*cmd).runTemplates, templatesUsage, nil, false},
+		"enroll":     {(*cmd).runEnroll, enrollUsage, nil, false},
+		"request":    {(*cmd).runRequest, requestUsage, []string{"new", "accept", "status"}, false},
+		"renew":      {(*cmd).runRenew, renewUsage, nil, false},
+		"pulse":      {(*cmd).runPulse, pulseUsage, nil, false},
+		"hook":       {(*cmd).runHook, hookUsage, []string{"set", "list", "remove", "run"}, false},
+		"schedule":   {(*cmd).runSchedule, scheduleUsage, []string{"install", "remove", "status"}, false},
+		"history":    {(*cmd).runHistory, historyUsage, nil, false},
+		"status":     {(*cmd).runStatus, statusUsage, nil, false},
+		"settings":   {(*cmd).runSettings, settingsUsage, []string{"set"}, true},
+		"testca":     {(*cmd).runTestCA, testcaUsage, []string{"serve", "resign", "approve", "deny", "pending"}, false},
+		"completion": {(*cmd).runCompletion, completionUsage, []string{"bash", "zsh", "fish"}, false},
 	}
 }
 
@@ -127,7 +130,7 @@ func (c *cmd) run(args []string) int {
 	if !ok {
 		return c.usage("unknown verb %q (certdesk -h lists them)", args[0])
 	}
-	if len(v.subs) > 0 && len(args) > 1 && isHelp(args[1]) {
+	if len(v.subs) > 0 && !v.alone && len(args) > 1 && isHelp(args[1]) {
 		fmt.Fprintln(c.stdout, v.usage)
 		return exitOK
 	}

@@ -37,7 +37,12 @@ func completionWords() map[string][]string {
 			leaf(name)
 			continue
 		}
-		words[name] = v.subs
+		var own []string
+		if v.alone {
+			leaf(name)
+			own = words[name]
+		}
+		words[name] = append(append([]string(nil), v.subs...), own...)
 		for _, sub := range v.subs {
 			leaf(name, sub)
 		}

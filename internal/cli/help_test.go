@@ -54,6 +54,7 @@ func TestHelpListsFlagsWithDefaults(t *testing.T) {
 		{[]string{"testca", "-h"}, []string{"testca pending"}},
 		{[]string{"pulse", "-h"}, []string{"-dry-run", "-q", "-retry"}},
 		{[]string{"server", "add", "-h"}, []string{"-replace", "(default \"user\")"}},
+		{[]string{"settings", "-h"}, []string{"settings set", "-context", "-json"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
