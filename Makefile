@@ -5,12 +5,17 @@
 setup:
 	@bash scripts/setup-debian.sh
 
+# VERSION is what "certdesk --version" prints; without it, the binary's
+# build information (module version, VCS revision) is used.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+LDFLAGS := -X github.com/certdesk/certdesk/internal/cli.version=$(VERSION)
+
 build:
-	go build -o build/certdesk .
+	go build -ldflags "$(LDFLAGS)" -o build/certdesk .
 
 # cli builds the headless binary (no cgo, no GL): every verb, no GUI.
 cli:
-	CGO_ENABLED=0 go build -tags nogui -o build/certdesk-cli .
+	CGO_ENABLED=0 go build -tags nogui -ldflags "$(LDFLAGS)" -o build/certdesk-cli .
 
 demo: setup build
 	LANG=en_US.UTF-8 ./build/certdesk --demo

@@ -379,7 +379,7 @@ func checkNames(t *enroll.Template, subject string, dns []string) error {
 			return fmt.Errorf("template %q builds the subject itself; drop -subject", t.CommonName)
 		}
 		if _, err := enroll.ParseDN(subject); err != nil {
-			return fmt.Errorf("subject %q: %w", subject, err)
+			return err // names the subject and why
 		}
 	}
 	if len(dns) > 0 && !f.EnrolleeSuppliesSubjectAltName {

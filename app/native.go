@@ -169,7 +169,7 @@ func (c *Core) NativeChain(ctx context.Context, cx store.Context, n store.Name, 
 		}
 		sets = append(sets, set)
 	}
-	return store.BuildChain(e.Certificate, c.clock.Now(), sets...), nil
+	return store.LeafFrom(store.BuildChain(e.Certificate, c.clock.Now(), sets...), n), nil
 }
 
 // publishIssued adds a newly issued certificate (entry th of My) to the

@@ -21,9 +21,10 @@ const RetryFile = "retry.json"
 type PulseReport struct {
 	Context  string           `json:"context"`
 	Time     time.Time        `json:"time"`
-	Checked  int              `json:"checked"` // entries of My linked to a policy server
-	Due      int              `json:"due"`     // of which due now
-	Waiting  int              `json:"waiting"` // due but backing off, failed permanently, or renewal pending
+	Checked  int              `json:"checked"`  // entries of My linked to a policy server
+	Due      int              `json:"due"`      // of which due now
+	Waiting  int              `json:"waiting"`  // due but backing off, failed permanently, or renewal pending
+	Retrying int              `json:"retrying"` // of the waiting: backing off or failed permanently
 	Renewals []RenewalOutcome `json:"renewals"`
 	Requests []RequestOutcome `json:"requests"`
 	// Enrollments are autoenrollments (servers with autoenrollment on).
@@ -73,15 +74,7 @@ func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		}
 	}
 	pol := c.Settings().RenewalWindow()
-	es, err := s.List(ctx, store.My, store.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	retry, err := readRetry(s)
-	if err != nil {
-		return nil, err
-	}
-	renewing, err := pendingRenewals(ctx, s)
+	es, retry, renewing, err := dueInputs(ctx, s)
 	if err != nil {
 		return nil, err
 	}
@@ -95,12 +88,16 @@ func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		rep.Checked++
 		v := Validity{Thumbprint: e.Thumbprint, NotBefore: e.NotBefore, NotAfter: e.NotAfter,
 			RenewalPeriod: renewalPeriod(s, periods, e.Meta)}
-		if !NeedsRenewal(v, pol, now) {
+		act := dueAction(v, pol, now, renewing[e.Thumbprint], retry[e.Thumbprint])
+		if act == "" {
 			continue
 		}
 		rep.Due++
-		if renewing[e.Thumbprint] || !retry[e.Thumbprint].CanAttempt(now) {
+		if act != PlanRenew {
 			rep.Waiting++
+			if act == PlanRetryWait {
+				rep.Retrying++
+			}
 			continue
 		}
 		c.publish(cx, Event{Kind: RenewalDue, Thumbprint: e.Thumbprint, Subject: e.Subject, NotAfter: e.NotAfter})

@@ -221,7 +221,7 @@ func (c *Core) RequestNew(ctx context.Context, cx store.Context, r OfflineReques
 	}
 	rawSubject, err := enroll.ParseDN(r.Subject)
 	if err != nil {
-		return nil, store.Entry{}, fmt.Errorf("subject %q: %w", r.Subject, err)
+		return nil, store.Entry{}, err // names the subject and why
 	}
 	for _, d := range r.DNSNames {
 		if err := enroll.CheckDNSName(d); err != nil {

@@ -80,6 +80,10 @@ type ServerOptions struct {
 	// PasswordHosts of the policy TestServer fetched. The CEP's host needs
 	// no confirmation. Only password authentication takes them.
 	ConfirmedHosts []string
+	// OnlyNew makes AddServer refuse a URL already registered
+	// (ErrServerExists) instead of replacing its entry. The command line
+	// sets it unless -replace; an edit that means to replace leaves it.
+	OnlyNew bool
 }
 
 // ServerID derives a server's id from its URL: short, stable, and the same
@@ -98,7 +102,8 @@ var ErrCAFileNotTrusted = errors.New("the CA file is not trusted yet")
 // keyring changes nothing), imports the CA file after confirmation, and
 // writes servers.json atomically. A password server's password may go to
 // the CEP's host and o.ConfirmedHosts (Server.PasswordHosts), nowhere
-// else. Adding a URL again replaces its entry, confirmed hosts included.
+// else. Adding a URL again replaces its entry, confirmed hosts included,
+// unless o.OnlyNew (then ErrServerExists, see CheckNewServer).
 func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions) (Server, error) {
 	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
 		return Server{}, err
@@ -125,6 +130,11 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 		}
 	default:
 		return Server{}, fmt.Errorf("unknown authentication %q: use password, certificate or anonymous", o.Auth)
+	}
+	if o.OnlyNew {
+		if err := c.CheckNewServer(cx, o.URL); err != nil {
+			return Server{}, err
+		}
 	}
 	srv := Server{ID: ServerID(o.URL), URL: o.URL, Auth: o.Auth, FriendlyName: o.FriendlyName,
 		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL, ClientCert: o.ClientCert}
@@ -153,17 +163,9 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 	}
 	// Check everything before the first write, and write the secret
 	// first: a missing keyring must leave the Root store as it was.
-	var root *x509.Certificate
-	if o.CAFile != "" {
-		b, err := caFile(o.CAFile)
-		if err != nil {
-			return Server{}, err
-		}
-		root = b.Certs[0]
-		if !o.TrustCA {
-			return Server{}, fmt.Errorf("%w: %s is %q with SHA-256 fingerprint %X", ErrCAFileNotTrusted,
-				o.CAFile, root.Subject.String(), sha256.Sum256(root.Raw))
-		}
+	root, err := trustedCAFile(o.CAFile, o.TrustCA)
+	if err != nil {
+		return Server{}, err
 	}
 	if o.Password != "" {
 		if err := c.SetPassword(ctx, cx, srv, o.Password); err != nil {
@@ -221,8 +223,12 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 	if err != nil {
 		return err
 	}
-	if err := c.DeletePassword(ctx, cx, srv); err != nil && !errors.Is(err, ErrNoPassword) {
-		return err
+	// Only a password server can have a saved password: the others are
+	// removed without asking the keyring, which may not be there.
+	if srv.Auth == AuthPassword {
+		if err := c.DeletePassword(ctx, cx, srv); err != nil && !errors.Is(err, ErrNoPassword) {
+			return err
+		}
 	}
 	if s, err := c.Store(cx); err == nil {
 		for _, id := range []string{srv.ID, srv.ID + "-kbr"} {

@@ -85,7 +85,17 @@ func (s *Store) Chain(ctx context.Context, n Name, thumbprint string, now time.T
 		}
 		sets = append(sets, set)
 	}
-	return BuildChain(e.Certificate, now, sets...), nil
+	return LeafFrom(BuildChain(e.Certificate, now, sets...), n), nil
+}
+
+// LeafFrom sets the source of ch's leaf to store n when no set named it
+// (BuildChain leaves it empty: the leaf is the caller's, not the
+// system's), and returns ch.
+func LeafFrom(ch *Chain, n Name) *Chain {
+	if len(ch.Elements) > 0 && ch.Elements[0].Source == "" {
+		ch.Elements[0].Source = string(n)
+	}
+	return ch
 }
 
 // ChainSet is a set of certificates BuildChain may use, named by where
@@ -139,8 +149,8 @@ func BuildChain(leaf *x509.Certificate, now time.Time, sets ...ChainSet) *Chain 
 		t := Thumbprint(c.Raw)
 		el := ChainElement{Thumbprint: t, Subject: c.Subject.String(), Source: src[t], Certificate: c,
 			Expiry: ExpiryStatus(c.NotBefore, c.NotAfter, now, 0), Status: "ok"}
-		if el.Source == "" {
-			el.Source = "system"
+		if el.Source == "" && i > 0 {
+			el.Source = "system" // an issuer found among the system roots
 		}
 		if el.Expiry == Expired || el.Expiry == NotYetValid {
 			el.Status = string(el.Expiry)

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -132,6 +133,9 @@ func (s *Store) List(ctx context.Context, n Name, opt ListOptions) ([]Entry, err
 // certificate, read from the entry file itself (not the index).
 func (s *Store) Get(ctx context.Context, n Name, thumbprint string) (Entry, error) {
 	e, _, err := s.get(n, thumbprint)
+	if errors.Is(err, ErrNotFound) {
+		err = fmt.Errorf("%s: %w", thumbprint, err) // which entry is missing
+	}
 	if err != nil {
 		return Entry{}, s.opErr("get", n, "", err)
 	}

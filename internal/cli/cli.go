@@ -26,6 +26,9 @@ type cmd struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	gui            GUI
+	// flagSets, when set, receives the flag set of a verb run with -h
+	// instead of its help being printed (shell completion).
+	flagSets func(*flag.FlagSet)
 }
 
 // GUI opens the graphical interface and returns when its window closes;
@@ -33,64 +36,130 @@ type cmd struct {
 // demo's addresses) go to stdout. A nil GUI is a build without one.
 type GUI func(demo bool, stdout io.Writer) error
 
-// verbs maps the first argument to its handler. The GUI is the default.
-var verbs = map[string]func(c *cmd, args []string) int{
-	"store":     (*cmd).runStore,
-	"server":    (*cmd).runServer,
-	"templates": (*cmd).runTemplates,
-	"enroll":    (*cmd).runEnroll,
-	"request":   (*cmd).runRequest,
-	"pulse":     (*cmd).runPulse,
-	"hook":      (*cmd).runHook,
-	"schedule":  (*cmd).runSchedule,
-	"history":   (*cmd).runHistory,
-	"status":    (*cmd).runStatus,
-	"settings":  (*cmd).runSettings,
-	"testca":    (*cmd).runTestCA,
+// verb is one first argument of the command line: its handler, its help
+// text (printed by -h, --help and "certdesk help VERB") and its sub-verbs,
+// if any. The table drives dispatch, help and shell completion alike.
+type verb struct {
+	run   func(c *cmd, args []string) int
+	usage string
+	subs  []string
+	// alone: the verb also runs without a sub-verb ("settings"), so its
+	// -h lists its own flags too.
+	alone bool
 }
+
+// verbs maps the first argument to its verb. The GUI is the default.
+var verbs map[string]verb
+
+func init() {
+	// Set in init: the handlers refer back to the table (help, completion).
+	verbs = map[string]verb{
+		"store":      {(*cmd).runStore, storeUsage, storeSubs(), false},
+		"server":     {(*cmd).runServer, serverUsage, []string{"add", "set", "list", "remove", "test", "confirm-hosts"}, false},
+		"templates":  {(*cmd).runTemplates, templatesUsage, nil, false},
+		"enroll":     {(*cmd).runEnroll, enrollUsage, nil, false},
+		"request":    {(*cmd).runRequest, requestUsage, []string{"new", "accept", "status"}, false},
+		"renew":      {(*cmd).runRenew, renewUsage, nil, false},
+		"pulse":      {(*cmd).runPulse, pulseUsage, nil, false},
+		"hook":       {(*cmd).runHook, hookUsage, []string{"set", "list", "remove", "run"}, false},
+		"schedule":   {(*cmd).runSchedule, scheduleUsage, []string{"install", "remove", "status"}, false},
+		"history":    {(*cmd).runHistory, historyUsage, nil, false},
+		"status":     {(*cmd).runStatus, statusUsage, nil, false},
+		"settings":   {(*cmd).runSettings, settingsUsage, []string{"set"}, true},
+		"testca":     {(*cmd).runTestCA, testcaUsage, []string{"serve", "resign", "approve", "deny", "pending"}, false},
+		"completion": {(*cmd).runCompletion, completionUsage, []string{"bash", "zsh", "fish"}, false},
+	}
+}
+
+// verbNames returns the verbs in alphabetical order.
+func verbNames() []string { return sortedKeys(verbs) }
 
 const usageText = `usage:
   certdesk                 open the GUI
   certdesk --demo          open the GUI with the embedded test CEP/CES
-  certdesk store list|show|import|export|delete|verify|publish|unpublish ...
-  certdesk server add|list|remove ...
+  certdesk --version       print the version
+  certdesk store list|show|import|export|delete|purge|verify|protect|publish|unpublish ...
+  certdesk server add|set|list|remove|test|confirm-hosts ...
   certdesk templates -server ID
   certdesk enroll -server ID -template NAME ...
   certdesk request new|accept|status ...
-  certdesk pulse
+  certdesk renew THUMBPRINT
+  certdesk pulse [-dry-run] [-retry] [-q]
   certdesk hook set|list|remove|run ...
   certdesk schedule install|remove|status
   certdesk history
   certdesk status [-warn-days N] [-crit-days N]
   certdesk settings [set NAME VALUE]
-  certdesk testca serve|resign|approve|deny ...
+  certdesk testca serve|resign|approve|deny|pending ...
+  certdesk completion bash|zsh|fish
+  certdesk help VERB [SUBVERB]
 Run "certdesk VERB -h" for the flags of a verb.`
 
 // Run is the whole program minus os.Exit: it returns the exit status.
 // gui is started with no arguments or --demo.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer, gui GUI) int {
 	c := &cmd{stdin: stdin, stdout: stdout, stderr: stderr, gui: gui}
+	return c.run(args)
+}
+
+// run dispatches args to the GUI, the help or a verb.
+func (c *cmd) run(args []string) int {
 	if len(args) == 0 {
 		return c.runGUI(false)
 	}
 	switch args[0] {
 	case "--demo", "-demo":
 		return c.runGUI(true)
-	case "-h", "--help", "-help", "help":
-		fmt.Fprintln(stdout, usageText)
+	case "--version", "-version", "version":
+		textln(c.stdout, "certdesk", Version())
+		return exitOK
+	case "-h", "--help", "-help":
+		fmt.Fprintln(c.stdout, usageText)
+		return exitOK
+	case "help":
+		if len(args) == 1 {
+			fmt.Fprintln(c.stdout, usageText)
+			return exitOK
+		}
+		if _, ok := verbs[args[1]]; !ok {
+			return c.usage("help: unknown verb %q (certdesk -h lists them)", args[1])
+		}
+		return c.run(append(append([]string(nil), args[1:]...), "-h"))
+	}
+	v, ok := verbs[args[0]]
+	if !ok {
+		return c.usage("unknown verb %q (certdesk -h lists them)", args[0])
+	}
+	if len(v.subs) > 0 && !v.alone && len(args) > 1 && isHelp(args[1]) {
+		fmt.Fprintln(c.stdout, v.usage)
 		return exitOK
 	}
-	verb, ok := verbs[args[0]]
-	if !ok {
-		return c.usage("unknown command %q\n%s", args[0], usageText)
+	return v.run(c, args[1:])
+}
+
+// isHelp says whether a is a request for help.
+func isHelp(a string) bool {
+	switch a {
+	case "-h", "-help", "--help", "--h", "help":
+		return true
 	}
-	return verb(c, args[1:])
+	return false
+}
+
+// needSub is the usage error of a verb group given no sub-verb or an
+// unknown one.
+func (c *cmd) needSub(group string, args []string) int {
+	subs := strings.Join(verbs[group].subs, ", ")
+	if len(args) == 0 {
+		return c.usage("%s needs one of: %s (certdesk %s -h)", group, subs, group)
+	}
+	return c.usage("unknown %s verb %q: use one of %s (certdesk %s -h)", group, args[0], subs, group)
 }
 
 // runGUI starts the GUI, or explains that this build has none.
 func (c *cmd) runGUI(demo bool) int {
 	if c.gui == nil {
-		return c.usage("this build has no GUI (built with -tags nogui); run a verb, see certdesk -h")
+		return c.usage("this build has no GUI (built with -tags nogui); run a verb (certdesk -h)")
 	}
 	if err := c.gui(demo, c.stdout); err != nil {
 		return c.fail(err)
@@ -117,10 +186,14 @@ func (c *cmd) usage(format string, a ...any) int {
 	return exitUsage
 }
 
-// newFlags returns a flag set that reports errors instead of exiting.
+// newFlags returns a flag set that reports errors instead of exiting and
+// prints nothing itself: parseOrExit prints the help (-h) on stdout and a
+// bad flag as one line on stderr. name is the verb and sub-verb ("store
+// list"); its first word selects the help text.
 func (c *cmd) newFlags(name string) *flag.FlagSet {
 	fs := flag.NewFlagSet("certdesk "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	return fs
 }
 
@@ -147,16 +220,43 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // parseOrExit wraps parse for verbs: ok is false when the verb must return
-// code at once (help printed, or a usage error already reported by flag).
+// code at once: the help printed on stdout (exit 0), or a bad flag
+// reported as one line on stderr (exit 2).
 func (c *cmd) parseOrExit(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
 	pos, err := parse(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
+		c.help(fs)
 		return nil, exitOK, false
 	}
 	if err != nil {
-		return nil, exitUsage, false
+		name := strings.TrimPrefix(fs.Name(), "certdesk ")
+		return nil, c.usage("%s: %s (certdesk %s -h)", name, err, name), false
 	}
 	return pos, 0, true
+}
+
+// help prints the help of the verb of fs on stdout: the verb's usage text
+// and every flag with its default. With c.flagSets set (completion), it
+// records fs instead.
+func (c *cmd) help(fs *flag.FlagSet) {
+	if c.flagSets != nil {
+		c.flagSets(fs)
+		return
+	}
+	name := strings.TrimPrefix(fs.Name(), "certdesk ")
+	group, _, _ := strings.Cut(name, " ")
+	if v, ok := verbs[group]; ok {
+		fmt.Fprintln(c.stdout, v.usage)
+	}
+	n := 0
+	fs.VisitAll(func(*flag.Flag) { n++ })
+	if n == 0 {
+		return
+	}
+	textf(c.stdout, "\nflags of certdesk %s:\n", name)
+	fs.SetOutput(c.stdout)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
 }
 
 // errPasswordSources is the usage error of readPassword.

@@ -97,7 +97,7 @@ func TestRunUsage(t *testing.T) {
 		code int
 		out  string
 	}{
-		{"unknown verb", []string{"frobnicate"}, exitUsage, "unknown command"},
+		{"unknown verb", []string{"frobnicate"}, exitUsage, "unknown verb"},
 		{"help", []string{"-h"}, exitOK, "usage:"},
 	}
 	for _, tt := range tests {

@@ -25,6 +25,20 @@ type templateRow struct {
 	Pends           bool   `json:"pends"`
 }
 
+const templatesUsage = `usage:
+  certdesk templates [-context C] -server ID [-refresh] [-password-stdin] [-json]
+The templates of a policy server: key, validity, renewal period, whether you may
+enroll, who supplies the subject. The policy is cached; -refresh fetches it now.`
+
+const enrollUsage = `usage:
+  certdesk enroll [-context C] -server ID -template NAME [-subject DN] [-dns NAME]...
+                  [-key rsa2048|rsa3072|rsa4096|p256|p384] [-key-storage software|tpm|pkcs11]
+                  [-pin-stdin | -pin-file F] [-name FRIENDLYNAME] [-password-stdin] [-json]
+Requests a certificate from the policy server; the new entry goes to My, or, when
+the CA pends the request, its key waits in Request ("certdesk request status").
+The template decides where the key is made (docs/keys.md); -key-storage may only
+ask for stronger storage, and a token's PIN is read from -pin-stdin or -pin-file.`
+
 // runTemplates implements "certdesk templates [-context C] -server ID [-json]".
 func (c *cmd) runTemplates(args []string) int {
 	fs := c.newFlags("templates")
@@ -38,7 +52,7 @@ func (c *cmd) runTemplates(args []string) int {
 		return code
 	}
 	if len(pos) != 0 || *server == "" {
-		return c.usage("usage: certdesk templates [-context C] -server ID [-refresh] [-json]")
+		return c.usage("templates needs -server ID and no arguments (certdesk templates -h)")
 	}
 	pw, err := c.readPassword("", *pwStdin)
 	if err != nil {
@@ -125,7 +139,7 @@ func (c *cmd) runEnroll(args []string) int {
 		return code
 	}
 	if len(pos) != 0 || r.Server == "" || r.Template == "" {
-		return c.usage("usage: certdesk enroll [-context C] -server ID -template NAME [-subject DN] [-dns NAME]... [-key K] [-key-storage software|tpm|pkcs11] [-pin-stdin | -pin-file F] [-password-stdin] [-json]")
+		return c.usage("enroll needs -server ID and -template NAME and no arguments (certdesk enroll -h)")
 	}
 	if r.Key != "" && !app.IsKeyName(r.Key) {
 		return c.usage("unknown -key %q (rsa2048, rsa3072, rsa4096, p256 or p384)", r.Key)
@@ -165,6 +179,6 @@ func (c *cmd) runEnroll(args []string) int {
 			res.RequestID, res.Disposition, res.Thumbprint)
 		return exitOK
 	}
-	textf(c.stdout, "issued %s %s, valid until %s, in My\n", res.Thumbprint, res.Subject, res.NotAfter.Local().Format("2006-01-02 15:04"))
+	textf(c.stdout, "issued %s %s, valid until %s, in My\n", res.Thumbprint, res.Subject, res.NotAfter.Local().Format(time.RFC3339))
 	return exitOK
 }

@@ -1,18 +1,23 @@
 package cli
 
 import (
-	"encoding/json"
+	"time"
+
 	"fmt"
 	"text/tabwriter"
 
 	"github.com/certdesk/certdesk/app"
 )
 
+const historyUsage = `usage:
+  certdesk history [-context C] [-outcome ok|nothing-due|failed|pending|denied] [-json]
+Every check, renewal, enrollment and poll of the context, oldest first.`
+
 // runHistory implements "certdesk history [-context C] [-json] [-outcome O]".
 func (c *cmd) runHistory(args []string) int {
 	fs := c.newFlags("history")
 	ctxName := fs.String("context", "user", "context: machine, user or app:<id>")
-	asJSON := fs.Bool("json", false, "print the records as a JSON array (docs/renewal.md)")
+	asJSON := fs.Bool("json", false, "print the records as a JSON array (docs/cli.md)")
 	outcome := fs.String("outcome", "", "only records with this outcome: ok, nothing-due, failed, pending or denied")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
@@ -41,12 +46,7 @@ func (c *cmd) runHistory(args []string) int {
 		if recs == nil {
 			recs = []app.Record{} // "[]", not "null", for scripts
 		}
-		enc := json.NewEncoder(c.stdout)
-		enc.SetIndent("", "  ")
-		if err := enc.Encode(recs); err != nil {
-			return c.fail(err)
-		}
-		return exitOK
+		return c.printJSON(recs)
 	}
 	if len(recs) == 0 {
 		textf(c.stdout, "no history for the %s context\n", *ctxName)
@@ -59,7 +59,7 @@ func (c *cmd) runHistory(args []string) int {
 		if subject == "" {
 			subject = r.Thumbprint
 		}
-		textf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format("2006-01-02 15:04"), r.Action, r.Outcome.Text(), dash(subject), dash(oneLine(r.Reason)))
+		textf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Time.Local().Format(time.RFC3339), r.Action, r.Outcome.Text(), dash(subject), dash(oneLine(r.Reason)))
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)

@@ -19,14 +19,14 @@ func (c *cmd) storeUnpublish(args []string) int { return c.publishVerb("unpublis
 // browsers user/My, so "sudo certdesk store publish -to system THUMB" and
 // "certdesk store publish -to browsers THUMB" do the usual thing.
 func (c *cmd) publishVerb(verb string, args []string) int {
-	f := c.storeFlags(verb)
+	f := c.storeFlags(verb, verb == "publish")
 	to := f.fs.String("to", "", "system (machine Root/CA: trusted system-wide) or browsers (user Root/My: browser NSS databases)")
 	pos, code, ok := c.parseOrExit(f.fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 {
-		return c.usage("wrong number of arguments\n%s", storeUsage)
+		return c.usage("store %s needs one thumbprint (certdesk store %s -h)", verb, verb)
 	}
 	t, err := app.ParseTarget(*to)
 	if err != nil {

@@ -32,8 +32,8 @@ func TestPublishCLIErrors(t *testing.T) {
 	}{
 		{"no target", []string{"store", "publish", caT}, 2, "-to system or -to browsers"},
 		{"unknown target", []string{"store", "publish", "-to", "desktop", caT}, 2, "-to system or -to browsers"},
-		{"no thumbprint", []string{"store", "publish", "-to", "browsers"}, 2, "wrong number of arguments"},
-		{"two thumbprints", []string{"store", "unpublish", "-to", "browsers", caT, leafT}, 2, "wrong number of arguments"},
+		{"no thumbprint", []string{"store", "publish", "-to", "browsers"}, 2, "needs one thumbprint"},
+		{"two thumbprints", []string{"store", "unpublish", "-to", "browsers", caT, leafT}, 2, "needs one thumbprint"},
 		{"system from user", []string{"store", "publish", "-to", "system", "-context", "user", caT}, 2, "machine context"},
 		{"system from machine My", []string{"store", "publish", "-to", "system", "-store", "My", caT}, 2, "Root and CA stores"},
 		{"browsers from CA store", []string{"store", "publish", "-to", "browsers", "-store", "CA", caT}, 2, "Root and My stores"},

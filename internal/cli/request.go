@@ -15,12 +15,10 @@ const requestUsage = `usage:
 
 // runRequest implements "certdesk request new|accept|status".
 func (c *cmd) runRequest(args []string) int {
-	if len(args) == 0 {
-		fmt.Fprintln(c.stderr, requestUsage)
-		return exitUsage
+	if len(args) == 0 || (args[0] != "new" && args[0] != "accept" && args[0] != "status") {
+		return c.needSub("request", args)
 	}
 	fs := c.newFlags("request " + args[0])
-	fs.Usage = func() { fmt.Fprintln(c.stderr, requestUsage) }
 	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
 	asJSON := fs.Bool("json", false, "print JSON (docs/core.md)")
 	var r app.OfflineRequest
@@ -48,8 +46,8 @@ func (c *cmd) runRequest(args []string) int {
 	ctx := context.Background()
 	switch args[0] {
 	case "new":
-		if len(pos) != 0 || out == "" {
-			return c.usage("request new needs -out FILE\n%s", requestUsage)
+		if len(pos) != 0 || out == "" || (r.Subject == "" && len(dns) == 0) {
+			return c.usage("request new needs -subject DN (or -dns NAME) and -out FILE (certdesk request new -h)")
 		}
 		if err := checkOutput(out, force); err != nil {
 			return c.fail(err)
@@ -77,7 +75,7 @@ func (c *cmd) runRequest(args []string) int {
 		return exitOK
 	case "accept":
 		if len(pos) != 1 {
-			return c.usage("request accept needs one file\n%s", requestUsage)
+			return c.usage("request accept needs one file (certdesk request accept -h)")
 		}
 		data, err := store.ReadImportFile(pos[0])
 		if err != nil {
@@ -94,7 +92,7 @@ func (c *cmd) runRequest(args []string) int {
 		return exitOK
 	case "status":
 		if len(pos) != 0 {
-			return c.usage("request status takes no arguments\n%s", requestUsage)
+			return c.usage("request status takes no arguments (certdesk request status -h)")
 		}
 		outs, err := core.RequestStatus(ctx, cx)
 		if err != nil {
@@ -109,7 +107,7 @@ func (c *cmd) runRequest(args []string) int {
 		}
 		return exitOK
 	}
-	return c.usage("unknown request verb %q\n%s", args[0], requestUsage)
+	return c.needSub("request", args)
 }
 
 // printRequests prints poll outcomes and returns how many failed.

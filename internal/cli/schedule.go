@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"time"
+
 	"context"
 	"fmt"
 	"os"
@@ -10,6 +12,13 @@ import (
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
+
+const scheduleUsage = `usage:
+  certdesk schedule install [-context C]   an OS job runs "certdesk pulse -context C" every 8 hours
+  certdesk schedule remove  [-context C]
+  certdesk schedule status  [-context C]
+The job is a systemd user timer (Linux), a launchd agent (macOS) or a Task Scheduler
+task (Windows); the machine context's job needs root.`
 
 // runSchedule implements "certdesk schedule install|remove|status
 // [-context C]": the OS job that runs "certdesk pulse -context C".
@@ -21,7 +30,7 @@ func (c *cmd) runSchedule(args []string) int {
 		return code
 	}
 	if len(pos) != 1 {
-		return c.usage("usage: certdesk schedule install|remove|status [-context C]")
+		return c.needSub("schedule", pos)
 	}
 	if _, err := store.ParseContext(*ctxName); err != nil {
 		return c.usage("%s", err)
@@ -61,7 +70,7 @@ func (c *cmd) runSchedule(args []string) int {
 		}
 		fmt.Fprintln(c.stdout, formatScheduleStatus(st))
 	default:
-		return c.usage("unknown schedule action %q: use install, remove or status", pos[0])
+		return c.needSub("schedule", pos)
 	}
 	return exitOK
 }
@@ -83,7 +92,7 @@ func formatScheduleStatus(st app.ScheduleStatus) string {
 		b.WriteString(", active")
 	}
 	if !st.NextRun.IsZero() {
-		textf(&b, ", next run %s", st.NextRun.Local().Format("2006-01-02 15:04"))
+		textf(&b, ", next run %s", st.NextRun.Local().Format(time.RFC3339))
 	}
 	if st.Detail != "" {
 		textf(&b, " (%s)", st.Detail)

@@ -39,7 +39,7 @@ func TestScheduleCLI(t *testing.T) {
 	}{
 		{"status before", []string{"schedule", "status"}, 0, "user: not scheduled"},
 		{"install", []string{"schedule", "install", "-context", "app:vpn"}, 0, "loginctl enable-linger"},
-		{"status after", []string{"schedule", "status", "-context", "app:vpn"}, 0, "scheduled, active, next run " + time.Unix(1800000000, 0).Local().Format("2006-01-02 15:04")},
+		{"status after", []string{"schedule", "status", "-context", "app:vpn"}, 0, "scheduled, active, next run " + time.Unix(1800000000, 0).Local().Format(time.RFC3339)},
 		{"remove", []string{"schedule", "remove", "-context", "app:vpn"}, 0, "removed the schedule"},
 		{"remove again", []string{"schedule", "remove", "-context", "app:vpn"}, 0, "no schedule was installed"},
 		{"no action", []string{"schedule"}, 2, ""},

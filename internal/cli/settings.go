@@ -10,7 +10,7 @@ import (
 
 const settingsUsage = `usage:
   certdesk settings [-context C] [-json]   every setting: value, default and source
-  certdesk settings set NAME VALUE         change one ("default" restores the default)`
+  certdesk settings set [-json] NAME VALUE change one ("default" restores the default)`
 
 // runSettings implements "certdesk settings [-context C] [-json]" and
 // "certdesk settings set NAME VALUE", the GUI's Settings tab. Parsing and
@@ -22,18 +22,17 @@ func (c *cmd) runSettings(args []string) int {
 		args = args[1:]
 	}
 	fs := c.newFlags("settings")
-	fs.Usage = func() { fmt.Fprintln(c.stderr, settingsUsage) }
 	ctxName := fs.String("context", "user", "context whose effective values are shown (metricsDir differs by context)")
-	asJSON := fs.Bool("json", false, "print the settings as a JSON array (docs/monitoring.md)")
+	asJSON := fs.Bool("json", false, "print the settings as a JSON array (with set: the one setting as an object; docs/cli.md)")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
 	}
 	switch {
 	case !set && len(pos) > 0:
-		return c.usage("unknown settings command %q\n%s", pos[0], settingsUsage)
+		return c.usage("unknown settings command %q: use \"settings set NAME VALUE\" (certdesk settings -h)", pos[0])
 	case set && len(pos) != 2:
-		return c.usage("settings set takes NAME VALUE\n%s", settingsUsage)
+		return c.usage("settings set takes NAME VALUE (certdesk settings -h)")
 	case set && !app.IsSetting(pos[0]):
 		return c.usage("unknown setting %q: use %s", pos[0], strings.Join(app.SettingNames(), ", "))
 	}
@@ -49,9 +48,13 @@ func (c *cmd) runSettings(args []string) int {
 	list := app.ListSettings(core.Settings(), cx)
 	if set {
 		for _, s := range list {
-			if s.Name == pos[0] {
-				textf(c.stdout, "%s = %s (%s)\n", s.Name, s.Value, string(s.Source))
+			if s.Name != pos[0] {
+				continue
 			}
+			if *asJSON {
+				return c.printJSON(s)
+			}
+			textf(c.stdout, "%s = %s (%s)\n", s.Name, s.Value, string(s.Source))
 		}
 		return exitOK
 	}

@@ -10,6 +10,12 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
+const statusUsage = `usage:
+  certdesk status [-context C] [-warn-days N] [-crit-days N] [-json]
+A monitoring-plugin check (Nagios, Icinga, Checkmk): one line
+"CERTDESK LEVEL - summary | perfdata". Exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN
+(bad usage is UNKNOWN too, as the plugin guidelines ask). See docs/monitoring.md.`
+
 // runStatus implements "certdesk status [-context C] [-warn-days N]
 // [-crit-days N] [-json]", a monitoring-plugin check (Nagios, Icinga,
 // Checkmk): one line "CERTDESK LEVEL - summary | perfdata" and the exit

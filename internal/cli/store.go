@@ -51,37 +51,41 @@ var storeVerbs = map[string]func(c *cmd, args []string) int{
 
 // runStore implements "certdesk store ..." (issue #2).
 func (c *cmd) runStore(args []string) int {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
-		fmt.Fprintln(c.stderr, storeUsage)
-		if len(args) == 0 {
-			return exitUsage
-		}
-		return exitOK
+	if len(args) == 0 {
+		return c.needSub("store", args)
 	}
 	v, ok := storeVerbs[args[0]]
 	if !ok {
-		return c.usage("unknown store verb %q\n%s", args[0], storeUsage)
+		return c.needSub("store", args)
 	}
 	return v(c, args[1:])
 }
+
+// storeSubs returns the store verbs in alphabetical order.
+func storeSubs() []string { return sortedKeys(storeVerbs) }
 
 // storeFlags holds the flags every store verb shares.
 type storeFlags struct {
 	fs      *flag.FlagSet
 	context *string
 	name    *string
-	json    *bool
+	json    *bool // false, and no -json flag, for verbs without JSON output
 }
 
-func (c *cmd) storeFlags(verb string) storeFlags {
+// storeFlags defines the shared flags of "store verb"; -json only for
+// verbs that print JSON, so the others refuse it (exit 2).
+func (c *cmd) storeFlags(verb string, withJSON bool) storeFlags {
 	fs := c.newFlags("store " + verb)
-	fs.Usage = func() { fmt.Fprintln(c.stderr, storeUsage) }
-	return storeFlags{
+	f := storeFlags{
 		fs:      fs,
 		context: fs.String("context", "user", "context: user, machine or app:<id>"),
 		name:    fs.String("store", "My", "store name"),
-		json:    fs.Bool("json", false, "print JSON (shape in docs/store.md)"),
+		json:    new(bool),
 	}
+	if withJSON {
+		f.json = fs.Bool("json", false, "print JSON (docs/cli.md)")
+	}
+	return f
 }
 
 // open parses the shared flags and opens the context under CERTDESK_ROOT
@@ -111,7 +115,8 @@ func (c *cmd) parseStore(f storeFlags, args []string, want int) (*store.Store, s
 		return nil, "", nil, code, false
 	}
 	if (want >= 0 && len(pos) != want) || (want < 0 && len(pos) == 0) {
-		return nil, "", nil, c.usage("wrong number of arguments\n%s", storeUsage), false
+		name := strings.TrimPrefix(f.fs.Name(), "certdesk ")
+		return nil, "", nil, c.usage("%s: wrong number of arguments (certdesk %s -h)", name, name), false
 	}
 	s, n, err := f.open()
 	if err != nil {
@@ -120,8 +125,11 @@ func (c *cmd) parseStore(f storeFlags, args []string, want int) (*store.Store, s
 	return s, n, pos, 0, true
 }
 
+// printJSON prints v as indented JSON: exact strings ("<" stays "<", no
+// \u003c), times in RFC 3339 with their zone (docs/cli.md).
 func (c *cmd) printJSON(v any) int {
 	enc := json.NewEncoder(c.stdout)
+	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	if err := enc.Encode(v); err != nil {
 		return c.fail(err)
@@ -130,7 +138,7 @@ func (c *cmd) printJSON(v any) int {
 }
 
 func (c *cmd) storeList(args []string) int {
-	f := c.storeFlags("list")
+	f := c.storeFlags("list", true)
 	all := f.fs.Bool("all", false, "include archived (deleted) entries")
 	system := f.fs.Bool("system", false, "list the operating system's own store instead (Windows: certmgr.msc's; macOS: the keychain)")
 	s, n, _, code, ok := c.parseStore(f, args, 0)
@@ -142,6 +150,7 @@ func (c *cmd) storeList(args []string) int {
 	if *system {
 		es, err = nativeList(s.Context(), n)
 	} else {
+		c.warnMissingStore(s, n)
 		es, err = s.List(context.Background(), n, store.ListOptions{IncludeArchived: *all})
 	}
 	if err != nil {
@@ -152,7 +161,9 @@ func (c *cmd) storeList(args []string) int {
 	}
 	if *f.json {
 		// Compact on purpose: listing 10,000 entries is benchmarked.
-		if err := json.NewEncoder(c.stdout).Encode(es); err != nil {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(es); err != nil {
 			return c.fail(err)
 		}
 		return exitOK
@@ -179,6 +190,35 @@ func (c *cmd) storeList(args []string) int {
 	return exitOK
 }
 
+// windowsStoreNames maps the names certmgr.msc shows to certdesk's.
+var windowsStoreNames = map[string]store.Name{
+	"personal": store.My, "trusted root certification authorities": store.Root, "trusted": store.Root,
+	"intermediate certification authorities": store.CA, "intermediate": store.CA,
+	"certificate enrollment requests": store.Request, "requests": store.Request,
+}
+
+// warnMissingStore says on stderr that store n does not exist in s's
+// context (a list of it is empty, not an error: a new name is a store
+// that has no entries yet), with the name meant where one is likely.
+func (c *cmd) warnMissingStore(s *store.Store, n store.Name) {
+	names, err := s.Names()
+	if err != nil {
+		return
+	}
+	all := make([]string, len(names))
+	for i, x := range names {
+		if x == n {
+			return
+		}
+		all[i] = string(x)
+	}
+	hint := ""
+	if m, ok := windowsStoreNames[strings.ToLower(string(n))]; ok {
+		hint = fmt.Sprintf("; did you mean %s?", m)
+	}
+	textf(c.stderr, "certdesk: warning: the %s context has no store %q (stores: %s)%s\n", s.Context(), string(n), strings.Join(all, ", "), hint)
+}
+
 // showResult is the -json shape of "store show": the entry, its expiry
 // status (30-day window), its chain and where it is published.
 type showResult struct {
@@ -189,7 +229,7 @@ type showResult struct {
 }
 
 func (c *cmd) storeShow(args []string) int {
-	f := c.storeFlags("show")
+	f := c.storeFlags("show", true)
 	s, n, pos, code, ok := c.parseStore(f, args, 1)
 	if !ok {
 		return code
@@ -243,7 +283,7 @@ func (c *cmd) storeShow(args []string) int {
 }
 
 func (c *cmd) storeImport(args []string) int {
-	f := c.storeFlags("import")
+	f := c.storeFlags("import", true)
 	pwFile := f.fs.String("password-file", "", "read the PFX password from the first line of this file")
 	pwStdin := f.fs.Bool("password-stdin", false, "read the PFX password from standard input")
 	trust := f.fs.Bool("trust-roots", false, "add self-signed root certificates to the Root store (otherwise skipped)")
@@ -300,7 +340,7 @@ func (c *cmd) printImport(r *store.ImportResult) {
 }
 
 func (c *cmd) storeExport(args []string) int {
-	f := c.storeFlags("export")
+	f := c.storeFlags("export", false)
 	format := f.fs.String("format", "", "pfx, pem, der or p7b")
 	profile := f.fs.String("profile", "modern", "PFX profile: compatible (3DES/SHA-1), modern (AES-256), pbmac1")
 	out := f.fs.String("out", "", "output file, - for standard output")
@@ -321,7 +361,10 @@ func (c *cmd) storeExport(args []string) int {
 	fmts := map[string]store.Format{"pfx": store.FormatPFX, "p12": store.FormatPFX, "pem": store.FormatPEM, "der": store.FormatDER, "cer": store.FormatDER, "p7b": store.FormatP7B}
 	fm, okf := fmts[*format]
 	if !okf || *out == "" {
-		return c.usage("export needs -format pfx|pem|der|p7b and -out FILE")
+		return c.usage("store export needs -format pfx|pem|der|p7b and -out FILE (certdesk store export -h)")
+	}
+	if fm == store.FormatPFX && *pwFile == "" && !*pwStdin {
+		return c.usage("store export -format pfx needs a password: -password-file F or -password-stdin")
 	}
 	if err := checkOutput(*out, *force); err != nil {
 		return c.fail(err)
@@ -329,6 +372,9 @@ func (c *cmd) storeExport(args []string) int {
 	pw, err := c.readPassword(*pwFile, *pwStdin)
 	if err != nil {
 		return c.passwordError(err)
+	}
+	if fm == store.FormatPFX && pw == "" {
+		return c.usage("store export -format pfx: the password is empty; a PFX needs one")
 	}
 	b, err := s.Export(context.Background(), n, pos[0], store.ExportOptions{
 		Format: fm, Profile: store.Profile(*profile), Password: pw, Chain: *chain, Key: *key})
@@ -342,7 +388,7 @@ func (c *cmd) storeExport(args []string) int {
 }
 
 func (c *cmd) storeDelete(args []string) int {
-	f := c.storeFlags("delete")
+	f := c.storeFlags("delete", false)
 	s, n, pos, code, ok := c.parseStore(f, args, 1)
 	if !ok {
 		return code
@@ -358,7 +404,7 @@ func (c *cmd) storeDelete(args []string) int {
 }
 
 func (c *cmd) storePurge(args []string) int {
-	f := c.storeFlags("purge")
+	f := c.storeFlags("purge", false)
 	s, n, pos, code, ok := c.parseStore(f, args, 1)
 	if !ok {
 		return code
@@ -374,7 +420,7 @@ func (c *cmd) storePurge(args []string) int {
 }
 
 func (c *cmd) storeVerify(args []string) int {
-	f := c.storeFlags("verify")
+	f := c.storeFlags("verify", true)
 	s, _, _, code, ok := c.parseStore(f, args, 0)
 	if !ok {
 		return code
@@ -399,7 +445,7 @@ func (c *cmd) storeVerify(args []string) int {
 }
 
 func (c *cmd) storeProtect(args []string) int {
-	f := c.storeFlags("protect")
+	f := c.storeFlags("protect", false)
 	mode := f.fs.String("mode", "", "keyring (encrypt keys with a key kept in the OS keyring) or file (file permissions only)")
 	s, _, _, code, ok := c.parseStore(f, args, 0)
 	if !ok {

@@ -22,17 +22,20 @@ import (
 )
 
 const testcaUsage = `usage:
-  certdesk testca serve   [-addr 127.0.0.1:0] [-dir D] [-user NAME:PASSWORD]... [-validity DURATION] [-pending] [-kbr] [-behind-proxy]
+  certdesk testca serve   [-addr 127.0.0.1:0] [-dir D] [-user NAME:PASSWORD]... [-validity DURATION] [-pending] [-kbr]
+                          [-behind-proxy] [-empty-policies none|once|always] [-cas N] [-ca-fault none|unreachable|noenroll]
   certdesk testca resign  -dir D -not-before TIME -validity DURATION IN OUT
   certdesk testca approve -dir D REQUESTID
   certdesk testca deny    -dir D REQUESTID [-reason TEXT]
-  certdesk testca pending -dir D`
+  certdesk testca pending -dir D                 list the requests waiting for approval
+The embedded test CEP/CES server with its own small CA (docs/testca.md); for tests
+and demonstrations, never for real certificates.`
 
 // runTestCA implements "certdesk testca ..." (issue #3): the embedded test
 // CEP/CES server and its CA database.
 func (c *cmd) runTestCA(args []string) int {
 	if len(args) == 0 {
-		return c.usage("testca needs a subcommand\n%s", testcaUsage)
+		return c.needSub("testca", args)
 	}
 	switch args[0] {
 	case "serve":
@@ -43,11 +46,8 @@ func (c *cmd) runTestCA(args []string) int {
 		return c.testcaDecide(args[0], args[1:])
 	case "pending":
 		return c.testcaPending(args[1:])
-	case "-h", "-help", "--help", "help":
-		fmt.Fprintln(c.stdout, testcaUsage)
-		return exitOK
 	}
-	return c.usage("unknown testca subcommand %q\n%s", args[0], testcaUsage)
+	return c.needSub("testca", args)
 }
 
 // userFlags collects repeated -user NAME:PASSWORD flags.
@@ -67,9 +67,14 @@ func (u userFlags) Set(v string) error {
 // durationFlag parses Go durations plus a "d" (days) suffix: 365d, 10m.
 type durationFlag struct{ d *time.Duration }
 
+// String shows whole days as "365d", so -h prints defaults as they are
+// typed.
 func (f durationFlag) String() string {
-	if f.d == nil {
+	if f.d == nil || *f.d == 0 {
 		return ""
+	}
+	if *f.d%(24*time.Hour) == 0 {
+		return fmt.Sprintf("%dd", *f.d/(24*time.Hour))
 	}
 	return f.d.String()
 }
@@ -128,8 +133,8 @@ func (c *cmd) testcaServe(args []string) int {
 	dir := fs.String("dir", "", "state `directory` (default: a new temporary directory)")
 	users := userFlags{}
 	fs.Var(users, "user", "account `NAME:PASSWORD` (repeatable; default "+testca.DefaultUser+")")
-	var validity time.Duration
-	fs.Var(durationFlag{&validity}, "validity", "validity of issued certificates, e.g. 365d or 720h")
+	validity := testca.DefaultValidity
+	fs.Var(durationFlag{&validity}, "validity", "validity of issued certificates, a `DURATION` such as 365d or 720h")
 	pending := fs.Bool("pending", false, "pend every request until approved")
 	kbr := fs.Bool("kbr", false, "serve the key-based-renewal CEP and the certificate CES")
 	emptyPolicies := fs.String("empty-policies", "none", "fault: answer GetPolicies without templates: none, once or always")
@@ -141,7 +146,7 @@ func (c *cmd) testcaServe(args []string) int {
 		return code
 	}
 	if len(pos) > 0 {
-		return c.usage("testca serve takes no arguments")
+		return c.usage("testca serve takes no arguments, got %q", pos[0])
 	}
 	emptyMode, err := testca.ParseEmptyPolicies(*emptyPolicies)
 	if err != nil {
@@ -222,7 +227,7 @@ func (c *cmd) testcaDecide(verb string, args []string) int {
 		return code
 	}
 	if len(pos) != 1 || *dir == "" {
-		return c.usage("usage: certdesk testca %s -dir D REQUESTID", verb)
+		return c.usage("testca %s needs -dir D and one request id (certdesk testca %s -h)", verb, verb)
 	}
 	ca, err := openTestCA(*dir)
 	if err != nil {
@@ -251,7 +256,7 @@ func (c *cmd) testcaPending(args []string) int {
 		return code
 	}
 	if len(pos) != 0 || *dir == "" {
-		return c.usage("usage: certdesk testca pending -dir D")
+		return c.usage("testca pending needs -dir D and no arguments (certdesk testca pending -h)")
 	}
 	ca, err := openTestCA(*dir)
 	if err != nil {
@@ -272,13 +277,13 @@ func (c *cmd) testcaResign(args []string) int {
 	dir := fs.String("dir", "", "state `directory` of the test CA")
 	nb := fs.String("not-before", "", "new NotBefore: RFC 3339 `TIME`, or a duration relative to now (-720h, -30d)")
 	var validity time.Duration
-	fs.Var(durationFlag{&validity}, "validity", "new validity, e.g. 1h or 30d")
+	fs.Var(durationFlag{&validity}, "validity", "new validity, a `DURATION` such as 1h or 30d")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 2 || *dir == "" || *nb == "" || validity == 0 {
-		return c.usage("usage: certdesk testca resign -dir D -not-before TIME -validity DURATION IN OUT")
+		return c.usage("testca resign needs -dir D, -not-before TIME, -validity DURATION, IN and OUT (certdesk testca resign -h)")
 	}
 	notBefore, err := parseTime(*nb, time.Now())
 	if err != nil {
