@@ -25,7 +25,7 @@ func howTo(err error) string {
 	case errors.Is(err, app.ErrNoTemplate):
 		return " (see \"certdesk templates -server ID\")"
 	case errors.Is(err, app.ErrNoPassword):
-		return " (save one with \"certdesk server add -password-stdin\")"
+		return " (save one with \"certdesk server set ID -password-stdin\")"
 	}
 	var re *store.ReservedContextError
 	if errors.As(err, &re) {

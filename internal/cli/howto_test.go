@@ -27,7 +27,7 @@ func TestHowTo(t *testing.T) {
 		{"no template", fmt.Errorf("server s: %w %q", app.ErrNoTemplate, "Web"),
 			`server s: the policy lists no template "Web" (see "certdesk templates -server ID")`},
 		{"no password", fmt.Errorf("%w for s", app.ErrNoPassword),
-			`no saved password for s (save one with "certdesk server add -password-stdin")`},
+			`no saved password for s (save one with "certdesk server set ID -password-stdin")`},
 		{"nothing to add", errors.New("boom"), "boom"},
 	}
 	for _, tt := range tests {
