@@ -30,6 +30,8 @@ type PulseReport struct {
 	// Enrollments are autoenrollments (servers with autoenrollment on).
 	Enrollments []AutoEnrollment `json:"enrollments"`
 	Failed      int              `json:"failed"` // renewals, polls and enrollments that failed
+	// Revoked counts the certificates of My found revoked (revocation.go).
+	Revoked int `json:"revoked"`
 }
 
 // RenewalOutcome is one renewal attempt of a pulse.
@@ -116,6 +118,15 @@ func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 			rep.Failed++
 		}
 		rep.Enrollments = append(rep.Enrollments, a)
+	}
+	// Revocation is soft-fail: an answer that cannot be had is unknown,
+	// and the cached ones cost no network call.
+	if rs, err := c.checkRevocation(ctx, cx, s, es, false); err == nil {
+		for _, r := range rs {
+			if r.Status == RevocationRevoked {
+				rep.Revoked++
+			}
+		}
 	}
 	if len(rep.Renewals) > 0 || len(auto) > 0 {
 		// Forget the state of certificates that left My (renewed, deleted).
