@@ -43,7 +43,7 @@ const RevocationRetry = time.Hour
 // chain. Its JSON form is the stable shape of "certdesk revocation check
 // -json" (docs/monitoring.md).
 type RevocationResult struct {
-	Thumbprint string `json:"thumbprint"`
+	Thumbprint string `json:"thumbprint,omitempty"`
 	Subject    string `json:"subject,omitempty"`
 	// Status is good, revoked or unknown, or RevocationNotChecked when
 	// neither the certificate nor its chain names an OCSP responder or a
@@ -90,7 +90,26 @@ func readRevocation(s *store.Store) map[string]RevocationResult {
 	if err != nil {
 		return map[string]RevocationResult{}
 	}
+	for k, r := range m {
+		r.Thumbprint = k
+		m[k] = r
+	}
 	return m
+}
+
+// writeRevocation saves the answers without what the key and the store
+// already say (thumbprint, subject): status and every pulse read this
+// file for thousands of certificates.
+func writeRevocation(s *store.Store, m map[string]RevocationResult) error {
+	slim := make(map[string]RevocationResult, len(m))
+	for k, r := range m {
+		r.Thumbprint, r.Subject = "", ""
+		slim[k] = r
+	}
+	if err := writeConfigMap(s.StateDir(), RevocationFile, slim); err != nil {
+		return fmt.Errorf("save revocation answers: %w", err)
+	}
+	return nil
 }
 
 // RevocationStatuses returns the cached revocation status of the
@@ -171,6 +190,7 @@ func (c *Core) checkRevocation(ctx context.Context, cx store.Context, s *store.S
 	for _, e := range es {
 		old, ok := cache[e.Thumbprint]
 		if ok && !refresh && old.fresh(now) {
+			old.Subject = e.Subject
 			out = append(out, old.current(now))
 			continue
 		}
@@ -186,8 +206,8 @@ func (c *Core) checkRevocation(ctx context.Context, cx store.Context, s *store.S
 		out = append(out, r)
 	}
 	if changed {
-		if err := writeConfigMap(s.StateDir(), RevocationFile, cache); err != nil {
-			return nil, fmt.Errorf("save revocation answers: %w", err)
+		if err := writeRevocation(s, cache); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil

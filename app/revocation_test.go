@@ -79,7 +79,7 @@ func BenchmarkRevocationStatuses1k(b *testing.B) {
 		th := strings.ToUpper(strings.Repeat("0", 36) + time.Duration(i).String())
 		m[th] = RevocationResult{Thumbprint: th, Status: RevocationGood, CheckedAt: now, NextUpdate: now.Add(time.Hour)}
 	}
-	if err := writeConfigMap(s.StateDir(), RevocationFile, m); err != nil {
+	if err := writeRevocation(s, m); err != nil {
 		b.Fatal(err)
 	}
 	for b.Loop() {
