@@ -250,20 +250,11 @@ func (k *revocationCheck) chainSets(ctx context.Context) ([]store.ChainSet, erro
 	if k.loaded {
 		return k.sets, nil
 	}
-	for _, n := range []store.Name{store.Root, store.CA} {
-		es, err := k.s.List(ctx, n, store.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		set := store.ChainSet{Source: string(n), Trusted: n == store.Root}
-		for _, le := range es {
-			if ge, err := k.s.Get(ctx, n, le.Thumbprint); err == nil {
-				set.Certs = append(set.Certs, ge.Certificate)
-			}
-		}
-		k.sets = append(k.sets, set)
+	sets, err := k.s.ChainSets(ctx, store.My)
+	if err != nil {
+		return nil, err
 	}
-	k.loaded, k.cas = true, map[string]ChainRevocation{}
+	k.sets, k.loaded, k.cas = sets, true, map[string]ChainRevocation{}
 	return k.sets, nil
 }
 
