@@ -37,6 +37,9 @@ func TestRevocation(t *testing.T) {
 		!strings.HasPrefix(h.Entries[0].Reasons[0], "revoked (keyCompromise)") {
 		t.Errorf("Health = %+v, %v", h, err)
 	}
+	if rep, err := e.core.Pulse(ctx, store.User); err != nil || rep.Revoked != 1 {
+		t.Errorf("pulse: %+v, %v", rep, err)
+	}
 	found := false
 	for _, rec := range e.history(t) {
 		found = found || rec.Action == ActionRevocation && rec.Thumbprint == res.Thumbprint
@@ -86,5 +89,21 @@ func BenchmarkRevocationStatuses1k(b *testing.B) {
 		if st, err := c.RevocationStatuses(store.User); err != nil || len(st) != 1000 {
 			b.Fatal(len(st), err)
 		}
+	}
+}
+
+// TestRevocationNoSource: a certificate whose chain names no OCSP
+// responder or CRL is "not checked", kept until it ends, and no level.
+func TestRevocationNoSource(t *testing.T) {
+	root := t.TempDir()
+	genPulseStore(t, root, 2)
+	c := newCore(t, root, &fakeClock{t: time.Now()}, 0)
+	rs, err := c.CheckRevocation(context.Background(), store.User, false)
+	if err != nil || len(rs) != 2 || rs[0].Status != RevocationNotChecked || rs[0].NextUpdate.IsZero() {
+		t.Fatalf("CheckRevocation = %+v, %v", rs, err)
+	}
+	h, err := c.Health(context.Background(), store.User, DefaultHealthOptions())
+	if err != nil || h.Level != LevelOK || h.Entries[0].Revocation != RevocationNotChecked {
+		t.Errorf("Health = %+v, %v", h, err)
 	}
 }
