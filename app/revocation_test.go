@@ -40,6 +40,9 @@ func TestRevocation(t *testing.T) {
 	if rep, err := e.core.Pulse(ctx, store.User); err != nil || rep.Revoked != 1 {
 		t.Errorf("pulse: %+v, %v", rep, err)
 	}
+	if m := string(Metrics{Context: store.User, Time: e.clock.Now(), Health: h}.Text()); !strings.Contains(m, `revocation="revoked"} 1`) {
+		t.Errorf("metrics:\n%s", m)
+	}
 	found := false
 	for _, rec := range e.history(t) {
 		found = found || rec.Action == ActionRevocation && rec.Thumbprint == res.Thumbprint
