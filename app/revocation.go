@@ -180,7 +180,9 @@ func (c *Core) checkRevocation(ctx context.Context, cx store.Context, s *store.S
 		CRLs: crlDir(filepath.Join(s.StateDir(), RevocationCRLDir))}, seen: map[string]revocation.Answer{}}
 	for _, r := range cache {
 		for _, a := range r.Chain {
-			if a.ThisUpdate.After(chk.seen[a.Thumbprint].ThisUpdate) {
+			// Only OCSP answers: a CRL may be newer than what a responder
+			// serves from its own cache, which is no replay.
+			if a.Source == "ocsp" && a.ThisUpdate.After(chk.seen[a.Thumbprint].ThisUpdate) {
 				chk.seen[a.Thumbprint] = a.Answer
 			}
 		}
