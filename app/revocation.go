@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,9 +105,18 @@ func writeRevocation(s *store.Store, m map[string]RevocationResult) error {
 	slim := make(map[string]RevocationResult, len(m))
 	for k, r := range m {
 		r.Thumbprint, r.Subject = "", ""
+		if r.Status == RevocationNotChecked {
+			r.CheckedAt = time.Time{} // kept until the certificate ends: when says nothing
+		}
 		slim[k] = r
 	}
-	if err := writeConfigMap(s.StateDir(), RevocationFile, slim); err != nil {
+	data, err := json.Marshal(slim) // compact: read by every status
+	if err == nil {
+		if err = os.MkdirAll(s.StateDir(), 0o700); err == nil {
+			err = atomicfile.Write(filepath.Join(s.StateDir(), RevocationFile), data, 0o600)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("save revocation answers: %w", err)
 	}
 	return nil
