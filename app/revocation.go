@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/certdesk/certdesk/internal/atomicfile"
@@ -28,8 +29,8 @@ const (
 const ActionRevocation Action = "revocation"
 
 // RevocationFile is the name of the revocation answers inside a context's
-// state directory: thumbprint → RevocationResult. CRLs are kept beside it
-// in RevocationCRLDir.
+// state directory (revocationFile). CRLs are kept beside it in
+// RevocationCRLDir.
 const (
 	RevocationFile   = "revocation.json"
 	RevocationCRLDir = "crl"
@@ -79,38 +80,52 @@ func (r RevocationResult) current(now time.Time) RevocationResult {
 	return r
 }
 
-// fresh reports whether r needs no new check at now.
+// fresh reports whether r needs no new check at now. A chain that names
+// no source is not asked again (but by "revocation check").
 func (r RevocationResult) fresh(now time.Time) bool {
-	return r.Status == RevocationRevoked || now.Before(r.NextUpdate)
+	return r.Status == RevocationRevoked || r.Status == RevocationNotChecked || now.Before(r.NextUpdate)
+}
+
+// revocationFile is the form of RevocationFile. The certificates whose
+// chain names no source are a list of thumbprints, not objects: they can
+// be most of a large store, and every status reads the file.
+type revocationFile struct {
+	Answers  map[string]RevocationResult `json:"answers"` // thumbprint → answer, without thumbprint and subject
+	NoSource []string                    `json:"noSource"`
 }
 
 // readRevocation reads the cached answers of s; a damaged file only costs
 // new checks.
 func readRevocation(s *store.Store) map[string]RevocationResult {
-	m, err := readConfigMap[RevocationResult](s.StateDir(), RevocationFile)
-	if err != nil {
+	var f revocationFile
+	data, err := atomicfile.ReadOwned(filepath.Join(s.StateDir(), RevocationFile))
+	if err != nil || json.Unmarshal(data, &f) != nil {
 		return map[string]RevocationResult{}
 	}
-	for k, r := range m {
+	m := make(map[string]RevocationResult, len(f.Answers)+len(f.NoSource))
+	for k, r := range f.Answers {
 		r.Thumbprint = k
 		m[k] = r
+	}
+	for _, k := range f.NoSource {
+		m[k] = RevocationResult{Thumbprint: k, Status: RevocationNotChecked}
 	}
 	return m
 }
 
-// writeRevocation saves the answers without what the key and the store
-// already say (thumbprint, subject): status and every pulse read this
-// file for thousands of certificates.
+// writeRevocation saves the answers atomically, compact.
 func writeRevocation(s *store.Store, m map[string]RevocationResult) error {
-	slim := make(map[string]RevocationResult, len(m))
+	f := revocationFile{Answers: map[string]RevocationResult{}, NoSource: []string{}}
 	for k, r := range m {
-		r.Thumbprint, r.Subject = "", ""
 		if r.Status == RevocationNotChecked {
-			r.CheckedAt = time.Time{} // kept until the certificate ends: when says nothing
+			f.NoSource = append(f.NoSource, k)
+			continue
 		}
-		slim[k] = r
+		r.Thumbprint, r.Subject = "", ""
+		f.Answers[k] = r
 	}
-	data, err := json.Marshal(slim) // compact: read by every status
+	slices.Sort(f.NoSource)
+	data, err := json.Marshal(f)
 	if err == nil {
 		if err = os.MkdirAll(s.StateDir(), 0o700); err == nil {
 			err = atomicfile.Write(filepath.Join(s.StateDir(), RevocationFile), data, 0o600)
@@ -316,7 +331,7 @@ func (k *revocationCheck) entry(ctx context.Context, e store.Entry) (RevocationR
 		r.Chain = append(r.Chain, cr)
 	}
 	if !asked {
-		r.Chain, r.NextUpdate = nil, e.NotAfter
+		r.Chain = nil
 		return r, nil
 	}
 	r.Status = RevocationGood
