@@ -172,7 +172,7 @@ func (c *Core) Revocation(ctx context.Context, cx store.Context, thumbprint stri
 	if err != nil {
 		return nil, err
 	}
-	rs, err := c.checkRevocation(ctx, cx, s, []store.Entry{e}, refresh)
+	rs, err := c.checkRevocation(ctx, cx, s, []store.Entry{e}, refresh, false)
 	if err != nil {
 		return nil, err
 	}
@@ -190,15 +190,16 @@ func (c *Core) CheckRevocation(ctx context.Context, cx store.Context, refresh bo
 	if err != nil {
 		return nil, err
 	}
-	return c.checkRevocation(ctx, cx, s, es, refresh)
+	return c.checkRevocation(ctx, cx, s, es, refresh, true)
 }
 
 // checkRevocation checks es, asking the network only for those without a
 // current cached answer (or all, with refresh), writes the cache back
 // when it changed, and records each newly revoked certificate in the
-// history. Concurrent checks in several processes each write whole files;
+// history. With all, es is the whole of My: answers about certificates
+// that left it (renewed, deleted) are dropped. Concurrent checks in several processes each write whole files;
 // the last one wins, and a lost answer only costs a new check.
-func (c *Core) checkRevocation(ctx context.Context, cx store.Context, s *store.Store, es []store.Entry, refresh bool) ([]RevocationResult, error) {
+func (c *Core) checkRevocation(ctx context.Context, cx store.Context, s *store.Store, es []store.Entry, refresh, all bool) ([]RevocationResult, error) {
 	now := c.clock.Now()
 	cache := readRevocation(s)
 	chk := &revocationCheck{core: c, s: s, now: now, checker: &revocation.Checker{Now: c.clock.Now,
@@ -232,12 +233,65 @@ func (c *Core) checkRevocation(ctx context.Context, cx store.Context, s *store.S
 		cache[e.Thumbprint], changed = r, true
 		out = append(out, r)
 	}
+	if all && len(cache) > len(es) {
+		live := make(map[string]bool, len(es))
+		for _, e := range es {
+			live[e.Thumbprint] = true
+		}
+		for k := range cache {
+			if !live[k] {
+				delete(cache, k)
+				changed = true
+			}
+		}
+	}
 	if changed {
 		if err := writeRevocation(s, cache); err != nil {
 			return nil, err
 		}
 	}
 	return out, nil
+}
+
+// withoutRevoked is es less the revoked certificates, for autoenrollment:
+// a template held only by a revoked certificate is not held, so pulse
+// enrolls a replacement (a new key, a PKCS#10 request: the revoked
+// certificate vouches for nothing).
+func withoutRevoked(es []store.Entry, revoked map[string]bool) []store.Entry {
+	if len(revoked) == 0 {
+		return es
+	}
+	out := make([]store.Entry, 0, len(es))
+	for _, e := range es {
+		if !revoked[e.Thumbprint] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// retireRevoked archives each revoked certificate that an autoenrollment
+// of this pulse replaced (same server and template, issued, not pending),
+// and records it. A revoked certificate whose replacement failed or waits
+// for the CA stays, CRITICAL.
+func (c *Core) retireRevoked(ctx context.Context, tx *store.Tx, es []store.Entry, revoked map[string]bool, auto []AutoEnrollment) {
+	cx := tx.Store().Context()
+	for _, a := range auto {
+		if a.Outcome != OutcomeOK {
+			continue
+		}
+		for _, e := range es {
+			if !revoked[e.Thumbprint] || e.Meta.PolicyServer != a.Server || e.Meta.TemplateName != a.Template {
+				continue
+			}
+			if err := tx.Delete(ctx, store.My, e.Thumbprint); err != nil {
+				continue
+			}
+			_ = c.record(cx, Record{Time: c.clock.Now(), Context: string(cx), Thumbprint: e.Thumbprint, Subject: e.Subject,
+				Action: ActionRevocation, Outcome: OutcomeOK, Reason: "revoked; replaced by " + a.Thumbprint + " (a new key) and archived"})
+			c.publish(cx, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: e.Thumbprint})
+		}
+	}
 }
 
 // revokedText words a revocation for history and status: "revoked

@@ -110,3 +110,40 @@ func TestRevocationNoSource(t *testing.T) {
 		t.Errorf("Health = %+v, %v", h, err)
 	}
 }
+
+// TestRevokedReEnrolled: an autoenrolled certificate found revoked is
+// replaced by the next pulse (a new key) and archived.
+func TestRevokedReEnrolled(t *testing.T) {
+	e, srv := newServerEnv(t)
+	ctx := context.Background()
+	if err := e.core.SetAutoEnroll(ctx, store.User, srv.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Enrollments) == 0 || rep.Enrollments[0].Outcome != OutcomeOK {
+		t.Fatalf("autoenrollment: %+v, %v", rep, err)
+	}
+	old, template := rep.Enrollments[0].Thumbprint, rep.Enrollments[0].Template
+	if _, err := e.ca.Revoke(old, "keyCompromise"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.core.Revocation(ctx, store.User, old, true); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = e.core.Pulse(ctx, store.User)
+	if err != nil || rep.Revoked != 1 || len(rep.Enrollments) != 1 || rep.Enrollments[0].Outcome != OutcomeOK || rep.Enrollments[0].Template != template {
+		t.Fatalf("replacement: %+v, %v", rep, err)
+	}
+	s, _ := e.core.Store(store.User)
+	oe, err := s.Get(ctx, store.My, old)
+	if err != nil || !oe.Meta.Archived {
+		t.Errorf("the revoked certificate is not archived: %+v, %v", oe.Meta, err)
+	}
+	ne, err := s.Get(ctx, store.My, rep.Enrollments[0].Thumbprint)
+	if err != nil || ne.Certificate.PublicKeyAlgorithm == 0 || string(ne.Certificate.RawSubjectPublicKeyInfo) == string(oe.Certificate.RawSubjectPublicKeyInfo) {
+		t.Errorf("the replacement has the revoked certificate's key: %v", err)
+	}
+	if h, _ := e.core.Health(ctx, store.User, DefaultHealthOptions()); h.Level != LevelOK {
+		t.Errorf("health after the replacement: %+v", h)
+	}
+}
