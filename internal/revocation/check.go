@@ -120,9 +120,12 @@ func (c *Checker) Check(ctx context.Context, cert, issuer *x509.Certificate, not
 			continue
 		}
 		asked = true
-		l, err := c.crl(ctx, u, issuer)
+		l, err := c.crl(ctx, u, issuer, func(der []byte) (*CRL, error) { return VerifyCRL(der, issuer, c.Now()) })
+		var a Answer
 		if err == nil {
-			a := l.Lookup(cert.SerialNumber)
+			a, err = c.withDelta(ctx, cert, issuer, l)
+		}
+		if err == nil {
 			a.URL = u
 			return a, true
 		}
@@ -157,9 +160,32 @@ func (c *Checker) ocsp(ctx context.Context, u string, cert, issuer *x509.Certifi
 	return a, err
 }
 
-// crl returns the verified CRL at u, from memory, the CRLCache or the
-// network, in that order.
-func (c *Checker) crl(ctx context.Context, u string, issuer *x509.Certificate) (*CRL, error) {
+// withDelta answers for cert from base and, when the certificate or base
+// names delta CRLs (FreshestCRL), the first delta that verifies: a CA
+// that publishes deltas means the base alone is not its latest word, so
+// none verifying is an error.
+func (c *Checker) withDelta(ctx context.Context, cert, issuer *x509.Certificate, base *CRL) (Answer, error) {
+	urls := append(freshestCRL(cert.Extensions), freshestCRL(base.Extensions)...)
+	var why []string
+	for _, u := range urls {
+		if checkURLString(u) != nil {
+			continue
+		}
+		d, err := c.crl(ctx, u, issuer, func(der []byte) (*CRL, error) { return VerifyDeltaCRL(der, issuer, base, c.Now()) })
+		if err == nil {
+			return withDelta(base, d, cert.SerialNumber), nil
+		}
+		why = append(why, err.Error())
+	}
+	if len(why) > 0 {
+		return Answer{}, fmt.Errorf("revocation: no delta CRL: %s", strings.Join(why, "; "))
+	}
+	return base.Lookup(cert.SerialNumber), nil
+}
+
+// crl returns the CRL at u that verify accepts, from memory, the CRLCache
+// or the network, in that order.
+func (c *Checker) crl(ctx context.Context, u string, issuer *x509.Certificate, verify func([]byte) (*CRL, error)) (*CRL, error) {
 	sum := sha256.Sum256(issuer.Raw)
 	key := u + "\x00" + string(sum[:])
 	c.mu.Lock()
@@ -172,7 +198,7 @@ func (c *Checker) crl(ctx context.Context, u string, issuer *x509.Certificate) (
 	}
 	if c.CRLs != nil {
 		if der := c.CRLs.LoadCRL(u); der != nil {
-			if l, err := VerifyCRL(der, issuer, c.Now()); err == nil {
+			if l, err := verify(der); err == nil {
 				c.remember(key, l)
 				return l, nil
 			}
@@ -182,7 +208,7 @@ func (c *Checker) crl(ctx context.Context, u string, issuer *x509.Certificate) (
 	if err != nil {
 		return nil, err
 	}
-	if l, err = VerifyCRL(der, issuer, c.Now()); err != nil {
+	if l, err = verify(der); err != nil {
 		return nil, err
 	}
 	c.remember(key, l)

@@ -10,6 +10,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/asn1"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -40,6 +41,7 @@ type pki struct {
 	// forwards to, so one set of leaves can meet several responders.
 	backend atomic.Value
 	crl     atomic.Value // []byte served at cdp
+	delta   atomic.Value // []byte served at cdp?delta
 }
 
 func newPKI(t *testing.T) *pki {
@@ -78,7 +80,11 @@ commonName = supplied
 	}
 	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/ca.crl" {
-			w.Write(p.crl.Load().([]byte))
+			crl := &p.crl
+			if r.URL.RawQuery == "delta" {
+				crl = &p.delta
+			}
+			w.Write(crl.Load().([]byte))
 			return
 		}
 		body, _ := io.ReadAll(r.Body)
@@ -94,6 +100,7 @@ commonName = supplied
 	t.Cleanup(proxy.Close)
 	p.aia, p.cdp = proxy.URL+"/ocsp", proxy.URL+"/ca.crl"
 	p.crl.Store([]byte{})
+	p.delta.Store([]byte{})
 	p.backend.Store("127.0.0.1:1")
 	return p
 }
@@ -296,9 +303,64 @@ func TestOpenSSL(t *testing.T) {
 			t.Errorf("stale CRL: %+v", a)
 		}
 	})
+	t.Run("delta CRL", func(t *testing.T) {
+		p.backend.Store("127.0.0.1:1")
+		p.crl.Store(crl)
+		// Leaves naming the delta: one the delta revokes, one it does not.
+		fresh := freshestExt(t, p.cdp+"?delta")
+		var leaves []*x509.Certificate
+		for _, cn := range []string{"delta-revoked", "delta-good"} {
+			leaves = append(leaves, p.sign(&x509.Certificate{Subject: pkix.Name{CommonName: cn}, CRLDistributionPoints: []string{p.cdp},
+				ExtraExtensions: []pkix.Extension{fresh}}, newKey(t).Public(), p.ca, p.caKey))
+		}
+		base, err := VerifyCRL(crl, p.ca, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		delta := func(number int64, next time.Time) []byte {
+			ind, _ := asn1.Marshal(base.Number)
+			der, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(number), ThisUpdate: now.Add(-time.Minute),
+				NextUpdate: next, ExtraExtensions: []pkix.Extension{{Id: oidDeltaCRLIndicator, Critical: true, Value: ind}},
+				RevokedCertificateEntries: []x509.RevocationListEntry{{SerialNumber: leaves[0].SerialNumber, RevocationTime: now, ReasonCode: 4}}},
+				p.ca, p.caKey)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return der
+		}
+		p.delta.Store(delta(base.Number.Int64()+1, now.Add(time.Hour)))
+		if a := check(t, leaves[0], now, time.Time{}); a.Status != StatusRevoked || a.Reason != "superseded" {
+			t.Errorf("revoked by the delta: %+v", a)
+		}
+		a := check(t, leaves[1], now, time.Time{})
+		if a.Status != StatusGood || !a.NextUpdate.Equal(now.Add(time.Hour).Truncate(time.Second)) {
+			t.Errorf("good, until the delta's nextUpdate: %+v", a)
+		}
+		// The base's answer alone is not the CA's latest word.
+		if a := check(t, revoked, now, time.Time{}); a.Status != StatusRevoked {
+			t.Errorf("a certificate naming no delta: %+v", a)
+		}
+		for name, der := range map[string][]byte{"stale": delta(base.Number.Int64()+1, now.Add(-time.Second)),
+			"older than the base": delta(base.Number.Int64(), now.Add(time.Hour)), "missing": []byte("not a CRL")} {
+			p.delta.Store(der)
+			if a := check(t, leaves[1], now, time.Time{}); a.Status != StatusUnknown {
+				t.Errorf("%s delta: %+v", name, a)
+			}
+		}
+	})
 	t.Run("CRL signed by another CA", func(t *testing.T) {
 		if _, err := VerifyCRL(crl, other, now); err == nil {
 			t.Error("a CRL verified against the wrong CA")
 		}
 	})
+}
+
+// freshestExt is a FreshestCRL extension naming url.
+func freshestExt(t *testing.T, url string) pkix.Extension {
+	v, err := asn1.Marshal([]distributionPoint{{DistributionPoint: distributionPointName{
+		FullName: []asn1.RawValue{{Class: asn1.ClassContextSpecific, Tag: 6, Bytes: []byte(url)}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pkix.Extension{Id: oidFreshestCRL, Value: v}
 }

@@ -1,6 +1,6 @@
 // Package revocation asks whether a certificate has been revoked: OCSP
 // from the certificate's AIA extension first, then the CRL from its CDP
-// extension. Every answer is verified against the issuing CA (or an OCSP
+// extension with the delta CRL its FreshestCRL extension names. Every answer is verified against the issuing CA (or an OCSP
 // signer the CA delegated with id-kp-OCSPSigning) and must be current;
 // anything else is StatusUnknown, never StatusGood.
 //
@@ -173,7 +173,8 @@ type CRL struct {
 
 // VerifyCRL parses CRL der and verifies it was issued and signed by issuer
 // (which must be a CA allowed to sign CRLs) and is current at now.
-// Delta CRLs are refused: a delta alone cannot say a certificate is good.
+// A delta CRL is refused here: alone it cannot say a certificate is good
+// (VerifyDeltaCRL).
 func VerifyCRL(der []byte, issuer *x509.Certificate, now time.Time) (*CRL, error) {
 	l, err := x509.ParseRevocationList(der)
 	if err != nil {
@@ -196,11 +197,16 @@ func VerifyCRL(der []byte, issuer *x509.Certificate, now time.Time) (*CRL, error
 	if err := current(l.ThisUpdate, l.NextUpdate, now, 0); err != nil {
 		return nil, err
 	}
+	return newCRL(l), nil
+}
+
+// newCRL indexes a verified list by serial.
+func newCRL(l *x509.RevocationList) *CRL {
 	c := &CRL{RevocationList: l, revoked: make(map[string]x509.RevocationListEntry, len(l.RevokedCertificateEntries))}
 	for _, e := range l.RevokedCertificateEntries {
 		c.revoked[e.SerialNumber.Text(16)] = e
 	}
-	return c, nil
+	return c
 }
 
 // oidDeltaCRLIndicator marks a delta CRL (RFC 5280 §5.2.4).
