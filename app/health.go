@@ -42,8 +42,9 @@ func (l Level) MarshalText() ([]byte, error) { return []byte(l.String()), nil }
 // the caller says otherwise; store.ExpiringWithin is the warning window.
 const DefaultCritDays = 7
 
-// RevocationNotChecked is the revocation status of every certificate until
-// revocation checking exists: nothing is claimed either way.
+// RevocationNotChecked is the revocation status of a certificate no check
+// has answered for yet, or whose chain names no OCSP responder or CRL:
+// nothing is claimed either way (app/revocation.go).
 const RevocationNotChecked = "not checked"
 
 // HealthOptions are the thresholds of the health rule.
@@ -76,7 +77,8 @@ type CertHealth struct {
 	// KeyStorage is where the private key lives ("software"), or "none"
 	// for a certificate without one.
 	KeyStorage string `json:"keyStorage"`
-	// Revocation is RevocationNotChecked until revocation checking exists.
+	// Revocation is the cached revocation status: good, revoked, unknown
+	// or RevocationNotChecked.
 	Revocation string `json:"revocation"`
 	// RenewalFailures counts consecutive failed renewals; Permanent says
 	// the last one will not be retried automatically.
@@ -105,11 +107,13 @@ type HealthReport struct {
 
 // Health applies the health rule to the certificates of My in cx at the
 // core's now: CRITICAL when a certificate has expired, ends within o.Crit,
-// or its renewal failed permanently; WARNING when one ends within o.Warn or
-// its renewal is failing transiently (retried with backoff); else OK. The
+// its renewal failed permanently, or it is revoked; WARNING when one ends
+// within o.Warn, its renewal is failing transiently (retried with backoff)
+// or its revocation status is unknown; else OK. The
 // context's level is its worst certificate's. An error means the store or
 // the renewal state could not be read: the caller's UNKNOWN.
-// Revocation is not checked yet (RevocationNotChecked).
+// Revocation comes from the answers cached by the last check (pulse,
+// "revocation check"): Health makes no network call.
 func (c *Core) Health(ctx context.Context, cx store.Context, o HealthOptions) (*HealthReport, error) {
 	s, err := c.Store(cx)
 	if err != nil {
@@ -123,11 +127,12 @@ func (c *Core) Health(ctx context.Context, cx store.Context, o HealthOptions) (*
 	if err != nil {
 		return nil, err
 	}
+	revoc := readRevocation(s)
 	now := c.clock.Now()
 	rep := &HealthReport{Context: string(cx), Time: now.UTC(), WarnDays: o.Warn.Hours() / 24, CritDays: o.Crit.Hours() / 24,
 		Certificates: len(es), Attention: []CertHealth{}, Entries: make([]CertHealth, 0, len(es))}
 	for _, e := range es {
-		h := certHealth(e, retry[e.Thumbprint], now, o)
+		h := certHealth(e, retry[e.Thumbprint], revoc[e.Thumbprint], now, o)
 		switch h.Level {
 		case LevelWarning:
 			rep.Warning++
@@ -151,7 +156,7 @@ func (c *Core) Health(ctx context.Context, cx store.Context, o HealthOptions) (*
 }
 
 // certHealth is the health rule for one entry.
-func certHealth(e store.Entry, r RetryState, now time.Time, o HealthOptions) CertHealth {
+func certHealth(e store.Entry, r RetryState, rv RevocationResult, now time.Time, o HealthOptions) CertHealth {
 	h := CertHealth{Store: string(e.Store), Thumbprint: e.Thumbprint, Name: displayName(e), Subject: e.Subject,
 		Template: e.Meta.TemplateName, NotAfter: e.NotAfter, Reasons: []string{}, KeyStorage: "none",
 		Revocation: RevocationNotChecked, RenewalFailures: r.Failures, RenewalPermanent: r.Failures > 0 && r.Permanent}
@@ -160,6 +165,10 @@ func certHealth(e store.Entry, r RetryState, now time.Time, o HealthOptions) Cer
 	}
 	if r.Failures > 0 {
 		h.RenewalError = r.LastError
+	}
+	if rv.Status != "" {
+		rv = rv.current(now)
+		h.Revocation = rv.Status
 	}
 	add := func(l Level, reason string) {
 		if l > h.Level {
@@ -177,6 +186,12 @@ func certHealth(e store.Entry, r RetryState, now time.Time, o HealthOptions) Cer
 		add(LevelCritical, "expires in "+span(left))
 	case left <= o.Warn:
 		add(LevelWarning, "expires in "+span(left))
+	}
+	switch h.Revocation {
+	case RevocationRevoked:
+		add(LevelCritical, revokedText(rv))
+	case RevocationUnknown:
+		add(LevelWarning, "revocation status unknown: "+rv.Reason)
 	}
 	switch {
 	case h.RenewalPermanent:

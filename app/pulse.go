@@ -30,6 +30,8 @@ type PulseReport struct {
 	// Enrollments are autoenrollments (servers with autoenrollment on).
 	Enrollments []AutoEnrollment `json:"enrollments"`
 	Failed      int              `json:"failed"` // renewals, polls and enrollments that failed
+	// Revoked counts the certificates of My found revoked (revocation.go).
+	Revoked int `json:"revoked"`
 }
 
 // RenewalOutcome is one renewal attempt of a pulse.
@@ -107,7 +109,18 @@ func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		}
 		rep.Renewals = append(rep.Renewals, o)
 	}
-	auto, err := c.autoEnroll(ctx, tx, es, retry)
+	// Revocation is soft-fail: an answer that cannot be had is unknown,
+	// and the cached ones cost no network call.
+	revoked := map[string]bool{}
+	if rs, err := c.checkRevocation(ctx, cx, s, es, false, true); err == nil {
+		for _, r := range rs {
+			if r.Status == RevocationRevoked {
+				rep.Revoked++
+				revoked[r.Thumbprint] = true
+			}
+		}
+	}
+	auto, err := c.autoEnroll(ctx, tx, withoutRevoked(es, revoked), retry)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +130,7 @@ func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 		}
 		rep.Enrollments = append(rep.Enrollments, a)
 	}
+	c.retireRevoked(ctx, tx, es, revoked, auto)
 	if len(rep.Renewals) > 0 || len(auto) > 0 {
 		// Forget the state of certificates that left My (renewed, deleted).
 		live := map[string]bool{}

@@ -67,6 +67,17 @@ func (s *Store) Chain(ctx context.Context, n Name, thumbprint string, now time.T
 	if err != nil {
 		return nil, err
 	}
+	sets, err := s.ChainSets(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	return LeafFrom(BuildChain(e.Certificate, now, sets...), n), nil
+}
+
+// ChainSets returns what Chain builds the chain of an entry of store n
+// from: the context's Root (trusted) and CA stores, and n itself unless it
+// is My, Root or CA. Callers building many chains load them once.
+func (s *Store) ChainSets(ctx context.Context, n Name) ([]ChainSet, error) {
 	names := []Name{Root, CA}
 	if n != My && n != Root && n != CA {
 		names = append(names, n)
@@ -85,7 +96,7 @@ func (s *Store) Chain(ctx context.Context, n Name, thumbprint string, now time.T
 		}
 		sets = append(sets, set)
 	}
-	return LeafFrom(BuildChain(e.Certificate, now, sets...), n), nil
+	return sets, nil
 }
 
 // LeafFrom sets the source of ch's leaf to store n when no set named it

@@ -118,6 +118,7 @@ type CA struct {
 	db         db
 	created    time.Time // policy change time for policiesNotChanged
 	foreign    foreignSet
+	rev        revocationState // revocation.go
 }
 
 // New opens the CA in cfg.Dir, creating its keys and certificates on first

@@ -173,6 +173,7 @@ func (ca *CA) certify(r *Request, wrongKey bool) ([]byte, error) {
 		return nil, fmt.Errorf("testca: encode template extension: %w", err)
 	}
 	tmpl.ExtraExtensions = []pkix.Extension{{Id: oidCertificateTemplate, Value: ti}}
+	ca.addRevocationURLs(tmpl)
 	switch {
 	case r.Renewal != nil && (!t.enrolleeSubject() || t.oldCertNames()):
 		// AD CS rebuilds the subject from the directory, for which the

@@ -56,6 +56,7 @@ type Server struct {
 	foreign   atomic.Pointer[string] // FaultForeignPollURL's URL
 	policy    policyFaults
 	hosts     hostFaults // SetExtraCESHost, RequestsTo
+	revoc     *revocationServer
 	done      chan struct{}
 }
 
@@ -75,6 +76,9 @@ func (ca *CA) Start(addr string) (*Server, error) {
 	host, _, _ := net.SplitHostPort(addr)
 	if s.trusted, err = ca.tlsCertificate(host, ca.issuing, ca.issuingKey); err == nil {
 		s.untrusted, err = ca.untrustedCertificate(host)
+	}
+	if err == nil {
+		s.revoc, err = ca.startRevocation(host)
 	}
 	if err != nil {
 		ln.Close()
@@ -261,6 +265,7 @@ func (s *Server) SetDelay(d time.Duration) { s.inject.delay.Store(int64(d)) }
 
 // Close stops the server and closes its connections.
 func (s *Server) Close() error {
+	s.revoc.close()
 	err := s.http.Close()
 	<-s.done
 	if err != nil {
@@ -477,6 +482,7 @@ func (s *Server) writeError(w http.ResponseWriter, relatesTo string, err error) 
 // Shutdown stops the server gracefully: it stops accepting connections and
 // waits for running requests until ctx is done.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.revoc.close()
 	err := s.http.Shutdown(ctx)
 	if err == nil {
 		<-s.done

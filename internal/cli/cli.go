@@ -66,7 +66,8 @@ func init() {
 		"history":    {(*cmd).runHistory, historyUsage, nil, false},
 		"status":     {(*cmd).runStatus, statusUsage, nil, false},
 		"settings":   {(*cmd).runSettings, settingsUsage, []string{"set"}, true},
-		"testca":     {(*cmd).runTestCA, testcaUsage, []string{"serve", "resign", "approve", "deny", "pending"}, false},
+		"testca":     {(*cmd).runTestCA, testcaUsage, []string{"serve", "resign", "approve", "deny", "pending", "revoke"}, false},
+		"revocation": {(*cmd).runRevocation, revocationUsage, []string{"check"}, false},
 		"completion": {(*cmd).runCompletion, completionUsage, []string{"bash", "zsh", "fish"}, false},
 	}
 }
@@ -89,8 +90,9 @@ const usageText = `usage:
   certdesk schedule install|remove|status
   certdesk history
   certdesk status [-warn-days N] [-crit-days N]
+  certdesk revocation check [THUMBPRINT]
   certdesk settings [set NAME VALUE]
-  certdesk testca serve|resign|approve|deny|pending ...
+  certdesk testca serve|resign|approve|deny|pending|revoke ...
   certdesk completion bash|zsh|fish
   certdesk help VERB [SUBVERB]
 Run "certdesk VERB -h" for the flags of a verb.`

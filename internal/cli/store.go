@@ -163,7 +163,7 @@ func (c *cmd) storeList(args []string) int {
 		// Compact on purpose: listing 10,000 entries is benchmarked.
 		enc := json.NewEncoder(c.stdout)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(es); err != nil {
+		if err := enc.Encode(withRevocation(s, n, es)); err != nil {
 			return c.fail(err)
 		}
 		return exitOK
@@ -226,6 +226,9 @@ type showResult struct {
 	Expiry      store.Expiry     `json:"expiry"`
 	Chain       *store.Chain     `json:"chain"`
 	Publication *app.Publication `json:"publication,omitempty"`
+
+	// Revocation is the cached answer, for My only.
+	Revocation *app.RevocationResult `json:"revocation,omitempty"`
 }
 
 func (c *cmd) storeShow(args []string) int {
@@ -247,7 +250,8 @@ func (c *cmd) storeShow(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	r := showResult{Entry: e, Expiry: store.ExpiryStatus(e.NotBefore, e.NotAfter, now, store.ExpiringWithin), Chain: ch, Publication: pub}
+	r := showResult{Entry: e, Expiry: store.ExpiryStatus(e.NotBefore, e.NotAfter, now, store.ExpiringWithin), Chain: ch, Publication: pub,
+		Revocation: revocationOf(s, n, e, now)}
 	if *f.json {
 		return c.printJSON(r)
 	}

@@ -28,6 +28,7 @@ const testcaUsage = `usage:
   certdesk testca approve -dir D REQUESTID
   certdesk testca deny    -dir D REQUESTID [-reason TEXT]
   certdesk testca pending -dir D                 list the requests waiting for approval
+  certdesk testca revoke  -dir D THUMBPRINT [-reason R]   revoke an issued certificate (CRL and OCSP)
 The embedded test CEP/CES server with its own small CA (docs/testca.md); for tests
 and demonstrations, never for real certificates.`
 
@@ -46,6 +47,8 @@ func (c *cmd) runTestCA(args []string) int {
 		return c.testcaDecide(args[0], args[1:])
 	case "pending":
 		return c.testcaPending(args[1:])
+	case "revoke":
+		return c.testcaRevoke(args[1:])
 	}
 	return c.needSub("testca", args)
 }
