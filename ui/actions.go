@@ -64,10 +64,13 @@ func (v *mainView) renewSelected() {
 	})
 }
 
-// checkNow runs a renewal check of the current context.
+// checkNow runs a renewal check of the current context and says in the
+// status bar what was due and what it renewed; a failure also opens the
+// error dialog.
 func (v *mainView) checkNow() {
 	ctxID := v.browser.workContext()
-	done := showBusy(v.win, "Checking the certificates of "+contextLabel(ctxID)+"…")
+	v.checked.SetText("Checking the certificates of " + contextLabel(ctxID) + "…")
+	v.checkButton.Disable()
 	v.tasks.run(func() func() {
 		// An explicit check fetches the policies in full, as
 		// "templates -refresh" does.
@@ -80,11 +83,18 @@ func (v *mainView) checkNow() {
 			err = pulseProblem(rep)
 		}
 		return func() {
-			done()
+			v.updateActions()
+			if rep != nil {
+				v.checked.SetText(contextLabel(ctxID) + " checked at " + v.now().Format("15:04") + ": " + pulseSummary(rep))
+			} else {
+				v.checked.SetText("The check of " + contextLabel(ctxID) + " did not run.")
+			}
 			if err != nil {
 				showError(v.win, "The check of "+contextLabel(ctxID)+" found a problem.", err)
 			}
 			v.refresh()
+			v.tray.update()
+			v.updateHealth()
 		}
 	})
 }

@@ -38,6 +38,9 @@ type Core interface {
 	// FullPolicyFetch makes the next use of every cached policy of c a
 	// full fetch (an explicit check).
 	FullPolicyFetch(c store.Context) error
+	// Health applies the core's health rule to the certificates of My in
+	// c (app.Core.Health): what the status bar and the tray summarise.
+	Health(ctx context.Context, c store.Context, o app.HealthOptions) (*app.HealthReport, error)
 	// Subscribe calls fn, from any goroutine, with the core's events; the
 	// returned func stops the calls.
 	Subscribe(fn func(app.Event)) (unsubscribe func())

@@ -315,3 +315,42 @@ func pulseProblem(r *app.PulseReport) error {
 	}
 	return fmt.Errorf("%d renewals or polls failed", r.Failed)
 }
+
+// pulseSummary says what a check found and did: "3 certificates checked,
+// 1 due; renewed “kiosk01”".
+func pulseSummary(r *app.PulseReport) string {
+	s := plural(r.Checked, "certificate") + " checked"
+	if r.Due == 0 {
+		s += ", none due"
+	} else {
+		s += fmt.Sprintf(", %d due", r.Due)
+	}
+	var renewed []string
+	for _, o := range r.Renewals {
+		if o.Outcome == app.OutcomeOK {
+			renewed = append(renewed, "“"+safetext.Escape(app.CommonName(o.Subject))+"”")
+		}
+	}
+	if len(renewed) > 0 {
+		s += "; renewed " + strings.Join(renewed, ", ")
+	}
+	if r.Waiting > 0 {
+		s += fmt.Sprintf("; %d waiting", r.Waiting)
+	}
+	if n := len(r.Requests); n > 0 {
+		s += "; " + plural(n, "pending request") + " asked"
+	}
+	enrolled := 0
+	for _, e := range r.Enrollments {
+		if e.Outcome == app.OutcomeOK {
+			enrolled++
+		}
+	}
+	if enrolled > 0 {
+		s += "; " + plural(enrolled, "new certificate") + " enrolled"
+	}
+	if r.Failed > 0 {
+		s += fmt.Sprintf("; %d failed", r.Failed)
+	}
+	return s
+}

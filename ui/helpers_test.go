@@ -184,6 +184,10 @@ type fakeCore struct {
 	enroll   fakeEnroll
 	more     fakeMore
 	gate     chan struct{} // when set, List waits for it to close
+	// health is what Health answers for every context; nil answers
+	// "no certificates".
+	health *app.HealthReport
+	pulse  *app.PulseReport // what Pulse answers; nil: nothing checked
 }
 
 var _ Core = (*fakeCore)(nil)
@@ -316,7 +320,13 @@ func (c *fakeCore) Renew(_ context.Context, id store.Context, thumbprint string)
 }
 
 func (c *fakeCore) Pulse(_ context.Context, id store.Context) (*app.PulseReport, error) {
-	return &app.PulseReport{Context: string(id)}, c.mutate("Pulse " + string(id))
+	c.mu.Lock()
+	rep := &app.PulseReport{Context: string(id)}
+	if c.pulse != nil {
+		rep = c.pulse
+	}
+	c.mu.Unlock()
+	return rep, c.mutate("Pulse " + string(id))
 }
 
 func (c *fakeCore) FullPolicyFetch(id store.Context) error {
@@ -327,6 +337,27 @@ func (c *fakeCore) FullPolicyFetch(id store.Context) error {
 }
 
 func (c *fakeCore) Subscribe(func(app.Event)) func() { return func() {} }
+
+// Health answers c.health: the rule itself is app's, tested there.
+func (c *fakeCore) Health(_ context.Context, id store.Context, _ app.HealthOptions) (*app.HealthReport, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.health == nil {
+		return &app.HealthReport{Context: string(id), Attention: []app.CertHealth{}}, nil
+	}
+	rep := *c.health
+	return &rep, nil
+}
+
+// healthOf is a report of n certificates of which attention need it, at
+// level l.
+func healthOf(n, attention int, l app.Level) *app.HealthReport {
+	rep := &app.HealthReport{Certificates: n, Level: l, Attention: make([]app.CertHealth, attention)}
+	for i := range rep.Attention {
+		rep.Attention[i] = app.CertHealth{Name: fmt.Sprint("cert", i), Level: l, Reasons: []string{"expires in 3 days"}}
+	}
+	return rep
+}
 
 var errFake = errors.New("fake: the core said no")
 

@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
@@ -11,9 +10,6 @@ import (
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
-
-// trayWindow is how soon an expiry makes the tray speak up.
-const trayWindow = 14 * 24 * time.Hour
 
 // tray is the system tray menu and the desktop notifications: a status
 // line, Check now, Open and Quit; closing the window keeps certdesk in the
@@ -23,7 +19,6 @@ type tray struct {
 	win   fyne.Window
 	core  Core
 	tasks *tasks
-	now   func() time.Time
 
 	status *fyne.MenuItem
 	menu   *fyne.Menu
@@ -37,8 +32,8 @@ type tray struct {
 // window hidden to a tray that does not exist could never come back.
 var noSystemTray bool
 
-func newTray(a fyne.App, w fyne.Window, core Core, t *tasks, now func() time.Time, checkNow func()) *tray {
-	tr := &tray{app: a, win: w, core: core, tasks: t, now: now}
+func newTray(a fyne.App, w fyne.Window, core Core, t *tasks, checkNow func()) *tray {
+	tr := &tray{app: a, win: w, core: core, tasks: t}
 	tr.status = fyne.NewMenuItem("Checking certificates…", nil)
 	tr.status.Disabled = true
 	tr.menu = fyne.NewMenu("certdesk", tr.status, fyne.NewMenuItemSeparator(),
@@ -68,18 +63,11 @@ func (tr *tray) closed() {
 	}
 }
 
-// update recounts what expires soon and whether to stay in the tray.
+// update summarises the health of the user's certificates (the core's
+// rule, app.Core.Health) and decides whether to stay in the tray.
 func (tr *tray) update() {
 	tr.tasks.run(func() func() {
-		ctx := context.Background()
-		entries, err := tr.core.List(ctx, store.User, store.My)
-		now := tr.now()
-		soon := 0
-		for _, e := range entries {
-			if !e.Meta.Archived && e.NotAfter.Sub(now) < trayWindow {
-				soon++
-			}
-		}
+		rep, err := tr.core.Health(context.Background(), store.User, app.DefaultHealthOptions())
 		keep := false
 		if en, ok := tr.core.(Enroller); ok {
 			servers, _ := en.Servers(store.User)
@@ -89,23 +77,10 @@ func (tr *tray) update() {
 		}
 		return func() {
 			tr.keep = keep
-			tr.status.Label = trayStatus(soon, err)
+			tr.status.Label, _ = healthLine(rep, err)
 			tr.menu.Refresh()
 		}
 	})
-}
-
-// trayStatus is the tray's status line.
-func trayStatus(soon int, err error) string {
-	switch {
-	case err != nil:
-		return "The certificates could not be read"
-	case soon == 0:
-		return "No certificate expires within 14 days"
-	case soon == 1:
-		return "1 certificate expires within 14 days"
-	}
-	return fmt.Sprintf("%d certificates expire within 14 days", soon)
 }
 
 // notification is what the desktop is told about an event, or nil.

@@ -6,21 +6,30 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
 )
 
+// TestTrayStatus: the tray and the status bar summarise the core's health
+// report (one rule, app.Core.Health), and follow it after an event.
 func TestTrayStatus(t *testing.T) {
 	v, c, _, _ := newTestMain(t)
-	// user/My: kiosk01 expires in 11 days, old.corp expired 3 days ago.
-	if got := v.tray.status.Label; got != "2 certificates expire within 14 days" {
+	if got := v.tray.status.Label; got != "No certificates" {
 		t.Errorf("tray says %q", got)
 	}
 	if v.tray.keep {
 		t.Error("stays in the tray without autoenrollment")
 	}
+	c.health = healthOf(12, 2, app.LevelWarning)
 	c.enroll.servers = []app.Server{{ID: "x", AutoEnroll: true}}
-	v.tray.update()
+	v.handle(app.Event{Kind: app.RenewalFailed})
+	if got := v.tray.status.Label; got != "2 of 12 certificates need attention" {
+		t.Errorf("after an event the tray says %q", got)
+	}
+	if got := v.health.Text; got != "User: 2 of 12 certificates need attention" || v.health.Importance != widget.WarningImportance {
+		t.Errorf("status bar %q, importance %v", got, v.health.Importance)
+	}
 	if !v.tray.keep {
 		t.Error("does not stay in the tray with autoenrollment on")
 	}
@@ -28,18 +37,19 @@ func TestTrayStatus(t *testing.T) {
 		"It renews your certificates in the background. Open it again from the tray."), v.tray.closed)
 	tests := []struct {
 		name string
-		soon int
+		rep  *app.HealthReport
 		err  error
 		want string
+		imp  widget.Importance
 	}{
-		{"none", 0, nil, "No certificate expires within 14 days"},
-		{"one", 1, nil, "1 certificate expires within 14 days"},
-		{"error", 0, errors.New("x"), "The certificates could not be read"},
+		{"fine", healthOf(3, 0, app.LevelOK), nil, "All 3 certificates are fine", widget.SuccessImportance},
+		{"critical", healthOf(3, 1, app.LevelCritical), nil, "1 of 3 certificates needs attention", widget.DangerImportance},
+		{"error", nil, errors.New("x"), "The certificates could not be read", widget.DangerImportance},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := trayStatus(tt.soon, tt.err); got != tt.want {
-				t.Errorf("trayStatus = %q", got)
+			if got, imp := healthLine(tt.rep, tt.err); got != tt.want || imp != tt.imp {
+				t.Errorf("healthLine = %q, %v", got, imp)
 			}
 		})
 	}
@@ -64,5 +74,23 @@ func TestNotifications(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			test.AssertNotificationSent(t, tt.want, func() { v.handle(tt.e) })
 		})
+	}
+}
+
+// TestCheckNowStatus: Check now reports what it found in the status bar,
+// without a modal dialog.
+func TestCheckNowStatus(t *testing.T) {
+	v, c, w, _ := newTestMain(t)
+	c.pulse = &app.PulseReport{Checked: 3, Due: 1, Renewals: []app.RenewalOutcome{{Subject: "CN=kiosk01,O=Example", Outcome: app.OutcomeOK}}}
+	test.Tap(v.checkButton)
+	v.tasks.wait()
+	if got := v.checked.Text; got != "User checked at 12:00: 3 certificates checked, 1 due; renewed “kiosk01”" {
+		t.Errorf("status line %q", got)
+	}
+	if w.Canvas().Overlays().Top() != nil {
+		t.Errorf("Check now opened a dialog: %s", overlayText(t, w))
+	}
+	if got := pulseSummary(&app.PulseReport{Checked: 1}); got != "1 certificate checked, none due" {
+		t.Errorf("nothing due: %q", got)
 	}
 }

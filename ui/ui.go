@@ -35,6 +35,7 @@ type mainView struct {
 	win      fyne.Window
 	core     Core
 	tasks    *tasks
+	now      func() time.Time
 	browser  *browser
 	importer *importer
 	exporter *exporter // the form of the open Export dialog
@@ -48,6 +49,11 @@ type mainView struct {
 
 	importButton, exportButton, deleteButton, renewButton *widget.Button
 	requestButton, checkButton, refreshButton             *widget.Button
+
+	// The status bar: the health of the shown context (healthCx) and
+	// the result of the last Check now.
+	health, checked *widget.Label
+	healthCx        store.Context
 
 	menu                                                    *fyne.MainMenu
 	importItem, exportItem, deleteItem, renewItem           *fyne.MenuItem
@@ -88,7 +94,7 @@ func (v *mainView) release() {
 }
 
 func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *tasks) *mainView {
-	v := &mainView{app: a, win: w, core: core, tasks: t, firstLoaded: -1}
+	v := &mainView{app: a, win: w, core: core, tasks: t, now: now, firstLoaded: -1}
 	v.browser = newBrowser(core, v.tasks, now, a.Clipboard())
 	v.browser.onSelect = v.updateActions
 	v.importer = &importer{core: core, win: w, tasks: v.tasks, changed: v.refresh,
@@ -147,9 +153,14 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem),
 	)
 
-	certificates := container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), nil, nil, nil, v.browser.content)
+	v.health = widget.NewLabel("")
+	v.checked = widget.NewLabel("")
+	v.checked.Importance = widget.LowImportance
+	v.checked.Truncation = fyne.TextTruncateEllipsis
+	statusBar := container.NewBorder(widget.NewSeparator(), nil, v.health, nil, v.checked)
+	certificates := container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), statusBar, nil, nil, v.browser.content)
 	v.content = v.views(certificates)
-	v.tray = newTray(a, w, core, v.tasks, now, v.checkNow)
+	v.tray = newTray(a, w, core, v.tasks, v.checkNow)
 	core.Subscribe(func(e app.Event) {
 		switch e.Kind {
 		case app.StoreChanged, app.RenewalSucceeded, app.RenewalFailed, app.NotificationWindow:
@@ -177,10 +188,14 @@ func (v *mainView) afterFirstLoad(fn func(entries int)) {
 // storeLoaded is called after each load of the browser's store.
 func (v *mainView) storeLoaded(entries int) {
 	if v.firstLoaded >= 0 {
+		if v.browser.workContext() != v.healthCx {
+			v.updateHealth()
+		}
 		return
 	}
 	v.firstLoaded = entries
 	v.background(v.tray.update)
+	v.background(v.updateHealth)
 	for _, fn := range v.onFirstLoad {
 		fn(entries)
 	}
@@ -258,6 +273,7 @@ func (v *mainView) refresh() { v.browser.reload() }
 func (v *mainView) handle(e app.Event) {
 	v.refresh()
 	v.tray.update()
+	v.updateHealth()
 	if n := notification(e); n != nil {
 		v.app.SendNotification(n)
 	}

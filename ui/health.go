@@ -1,0 +1,42 @@
+package ui
+
+import (
+	"context"
+
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/app"
+)
+
+// healthLine words a health report (app.Core.Health) for the status bar
+// and the tray, "2 of 12 certificates need attention", with the colour of
+// its level.
+func healthLine(rep *app.HealthReport, err error) (string, widget.Importance) {
+	if err != nil || rep == nil {
+		return "The certificates could not be read", widget.DangerImportance
+	}
+	switch rep.Level {
+	case app.LevelOK:
+		return rep.Headline(), widget.SuccessImportance
+	case app.LevelWarning:
+		return rep.Headline(), widget.WarningImportance
+	}
+	return rep.Headline(), widget.DangerImportance
+}
+
+// updateHealth shows the health of the shown context in the status bar.
+func (v *mainView) updateHealth() {
+	cx := v.browser.workContext()
+	v.healthCx = cx
+	v.tasks.run(func() func() {
+		rep, err := v.core.Health(context.Background(), cx, app.DefaultHealthOptions())
+		return func() {
+			if cx != v.healthCx {
+				return // the person moved on; that context's report follows
+			}
+			text, imp := healthLine(rep, err)
+			v.health.Importance = imp
+			v.health.SetText(contextLabel(cx) + ": " + text)
+		}
+	})
+}
