@@ -191,9 +191,11 @@ func (c *Core) Settings() Settings {
 
 // SetSettings replaces the settings after validating them and writes them
 // to Options.Prefs, if any, saving prefs that keep a file (FilePrefs) at
-// once; the scheduler picks up a new interval at its next wait.
+// once; the scheduler picks up a new interval at its next wait. The check
+// interval in force passes unchanged even outside Validate's range (the
+// demo's).
 func (c *Core) SetSettings(s Settings) error {
-	if err := s.Validate(); err != nil {
+	if err := s.validateInForce(c.Settings().CheckInterval); err != nil {
 		return err
 	}
 	c.mu.Lock()
