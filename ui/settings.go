@@ -3,7 +3,6 @@ package ui
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,6 +12,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -28,6 +28,7 @@ type settingsView struct {
 	intervals   []time.Duration // the interval choices, checkIntervals and perhaps the current one
 	ratio       *widget.Entry
 	notifyDays  *widget.Entry
+	metricsDir  *widget.Entry
 	startInTray *widget.Check
 	publish     *widget.Check // nil where the OS has no store of its own
 	schedule    *widget.Check
@@ -45,16 +46,13 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 		intervals = append(intervals, intervalLabel(d))
 	}
 	s.interval = widget.NewSelect(intervals, nil)
+	// The core's parsers are the settings' one validation (app/settingslist.go).
 	s.ratio = widget.NewEntry()
-	s.ratio.Validator = func(v string) error {
-		n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), "%"))
-		if err != nil || n < 10 || n > 95 {
-			return errors.New("enter a percentage from 10 to 95")
-		}
-		return nil
-	}
+	s.ratio.Validator = func(v string) error { _, err := app.ParseRenewalRatio(v); return err }
 	s.notifyDays = widget.NewEntry()
-	s.notifyDays.Validator = func(v string) error { _, err := parseDays(v); return err }
+	s.notifyDays.Validator = func(v string) error { _, err := app.ParseNotifyDays(v); return err }
+	s.metricsDir = widget.NewEntry()
+	s.metricsDir.Validator = func(v string) error { _, err := app.ParseMetricsDir(strings.TrimSpace(v)); return err }
 	s.startInTray = widget.NewCheck("Start hidden in the system tray", nil)
 	s.schedule = widget.NewCheck("Check for renewals even when certdesk is not running", s.setSchedule)
 	s.status = widget.NewLabel("")
@@ -63,6 +61,7 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 		widget.NewFormItem("Check for renewals", s.interval),
 		widget.NewFormItem("Renew after", s.ratio),
 		widget.NewFormItem("Tell me", s.notifyDays),
+		widget.NewFormItem("Metrics directory", s.metricsDir),
 		widget.NewFormItem("", s.startInTray),
 		widget.NewFormItem("", s.schedule))
 	if p, ok := core.(Publisher); ok && p.NativeStores() {
@@ -71,26 +70,12 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 		s.form.Items[len(s.form.Items)-1].HintText = "Where browsers, mail and VPN clients look (certmgr.msc, Keychain Access)"
 	}
 	s.form.Items[1].HintText = "Of a certificate's lifetime, when its template sets no renewal period"
-	s.form.Items[2].HintText = "Days before expiry, for example 30, 14, 7, 1"
+	s.form.Items[2].HintText = "Days before expiry, for example 30, 14, 7, 1, or none"
+	s.form.Items[3].HintText = "Where every check writes its Prometheus textfile: a directory, off, or empty for the default"
 	s.form.SubmitText = "Save"
 	s.form.OnSubmit = s.submit
 	s.content = container.NewVBox(s.form, s.status)
 	return s
-}
-
-// parseDays parses "30, 14, 7, 1" into descending days.
-func parseDays(v string) ([]int, error) {
-	var days []int
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' }) {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 || n > 365 {
-			return nil, fmt.Errorf("“%s” is not a number of days from 1 to 365", f)
-		}
-		days = append(days, n)
-	}
-	slices.Sort(days)
-	slices.Reverse(days)
-	return slices.Compact(days), nil
 }
 
 // intervalLabel names a check interval: "Every 8 hours", "Every 30 seconds".
@@ -120,7 +105,12 @@ func (s *settingsView) reload() {
 	for _, d := range st.NotifyDays {
 		days = append(days, strconv.Itoa(d))
 	}
+	if len(days) == 0 {
+		days = []string{"none"}
+	}
 	s.notifyDays.SetText(strings.Join(days, ", "))
+	s.metricsDir.SetText(st.MetricsDir)
+	s.metricsDir.SetPlaceHolder("Default: " + metricsDefault(s.context()))
 	s.startInTray.SetChecked(st.StartInTray)
 	if s.publish != nil {
 		s.publish.SetChecked(st.PublishIssued)
@@ -142,12 +132,16 @@ func (s *settingsView) reload() {
 
 // submit saves the form (it is valid: the form checks first).
 func (s *settingsView) submit() {
-	days, _ := parseDays(s.notifyDays.Text)
-	pct, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(s.ratio.Text), "%"))
 	st := s.core.Settings()
+	var errs [3]error
+	st.RenewalRatio, errs[0] = app.ParseRenewalRatio(s.ratio.Text)
+	st.NotifyDays, errs[1] = app.ParseNotifyDays(s.notifyDays.Text)
+	st.MetricsDir, errs[2] = app.ParseMetricsDir(strings.TrimSpace(s.metricsDir.Text))
+	if err := errors.Join(errs[:]...); err != nil {
+		s.status.SetText("The settings could not be saved: " + err.Error())
+		return
+	}
 	st.CheckInterval = s.intervals[max(0, s.interval.SelectedIndex())]
-	st.RenewalRatio = float64(pct) / 100
-	st.NotifyDays = days
 	st.StartInTray = s.startInTray.Checked
 	if s.publish != nil {
 		st.PublishIssued = s.publish.Checked
@@ -157,6 +151,15 @@ func (s *settingsView) submit() {
 		return
 	}
 	s.status.SetText("Saved.")
+}
+
+// metricsDefault names where the checks of c write their metrics when the
+// setting is left empty: the core's default (app.Settings.MetricsDirFor).
+func metricsDefault(c store.Context) string {
+	if d := (app.Settings{}).MetricsDirFor(c); d != "" {
+		return d
+	}
+	return app.MetricsOff
 }
 
 // setSchedule installs or removes the OS job when the box is toggled.

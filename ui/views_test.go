@@ -75,7 +75,8 @@ func TestSettingsView(t *testing.T) {
 	}{
 		{"valid", "75%", "7, 30, 1", true},
 		{"ratio too high", "99", "30", false},
-		{"bad day", "80", "30, soon", false},
+		{"bad day", "80%", "30, soon", false},
+		{"no days", "0.8", "none", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -86,12 +87,19 @@ func TestSettingsView(t *testing.T) {
 			}
 		})
 	}
+	for dir, valid := range map[string]bool{"metrics": false, "/var/lib/metrics": true, "off": true, "": true} {
+		s.metricsDir.SetText(dir)
+		if got := s.metricsDir.Validate() == nil; got != valid {
+			t.Errorf("metrics directory %q valid = %v", dir, got)
+		}
+	}
+	s.metricsDir.SetText("/var/lib/metrics")
 	s.ratio.SetText("75%")
 	s.notifyDays.SetText("7, 30, 1")
 	s.interval.SetSelected("Every 4 hours")
 	s.startInTray.SetChecked(true)
 	s.submit()
-	want := app.Settings{CheckInterval: 4 * time.Hour, RenewalRatio: 0.75, NotifyDays: []int{30, 7, 1}, StartInTray: true}
+	want := app.Settings{CheckInterval: 4 * time.Hour, RenewalRatio: 0.75, NotifyDays: []int{30, 7, 1}, StartInTray: true, MetricsDir: "/var/lib/metrics"}
 	if !reflect.DeepEqual(c.more.settings, want) || s.status.Text != "Saved." {
 		t.Errorf("saved %+v, status %q", c.more.settings, s.status.Text)
 	}
@@ -181,6 +189,29 @@ func TestRequestsView(t *testing.T) {
 	}
 	if !strings.Contains(c.recorded(), "RequestNew CN=kiosk02 [kiosk02.corp.example.com] p256") {
 		t.Errorf("calls %q", c.recorded())
+	}
+}
+
+// TestSettingsDemoInterval: the demo's core checks every 30 seconds, out
+// of the person's range; its settings still save (issue #15).
+func TestSettingsDemoInterval(t *testing.T) {
+	test.NewTempApp(t)
+	st := app.DefaultSettings()
+	st.CheckInterval = 30 * time.Second
+	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Settings: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newSettingsView(newAppCore(core, nil), &tasks{inline: true}, func() store.Context { return store.User })
+	test.NewTempWindow(t, s.content)
+	s.reload()
+	if s.interval.Selected != "Every 30 seconds" {
+		t.Fatalf("interval shows %q", s.interval.Selected)
+	}
+	s.ratio.SetText("70%")
+	s.submit()
+	if s.status.Text != "Saved." || core.Settings().RenewalRatio != 0.7 {
+		t.Fatalf("status %q, settings %+v", s.status.Text, core.Settings())
 	}
 }
 
