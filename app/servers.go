@@ -105,11 +105,11 @@ var ErrCAFileNotTrusted = errors.New("the CA file is not trusted yet")
 // else. Adding a URL again replaces its entry, confirmed hosts included,
 // unless o.OnlyNew (then ErrServerExists, see CheckNewServer).
 func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions) (Server, error) {
-	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
+	if err := CheckServerURL(o.URL, o.Auth == AuthPassword); err != nil {
 		return Server{}, err
 	}
 	if o.KBRURL != "" {
-		if err := checkURL(o.KBRURL, false); err != nil {
+		if err := CheckServerURL(o.KBRURL, false); err != nil {
 			return Server{}, err
 		}
 	}
@@ -304,8 +304,11 @@ func readServers(path string) ([]Server, error) {
 	return list, nil
 }
 
-// checkURL accepts https URLs, and http only where no password travels.
-func checkURL(raw string, password bool) error {
+// CheckServerURL is the one check of a policy server's address: it
+// accepts https URLs without credentials in them (and refuses http, with
+// enroll.ErrInsecureCredentials when password says a password would travel).
+// AddServer and TestServer run it; the GUI's forms check as the person types.
+func CheckServerURL(raw string, password bool) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
 		return fmt.Errorf("%q is not an https URL", raw)
@@ -363,7 +366,7 @@ func (c *Core) SetAutoEnroll(ctx context.Context, cx store.Context, ref string, 
 // the host of o.URL only; PasswordHosts of the answer is what to show
 // the person before AddServer. Nothing is saved.
 func (c *Core) TestServer(ctx context.Context, cx store.Context, o ServerOptions) (*enroll.Policies, error) {
-	if err := checkURL(o.URL, o.Auth == AuthPassword); err != nil {
+	if err := CheckServerURL(o.URL, o.Auth == AuthPassword); err != nil {
 		return nil, err
 	}
 	s, err := c.Store(cx)

@@ -96,7 +96,7 @@ func (c *Core) UpdateServer(ctx context.Context, cx store.Context, ref string, u
 		}
 	}
 	if u.KBRURL != nil && *u.KBRURL != "" {
-		if err := checkURL(*u.KBRURL, false); err != nil {
+		if err := CheckServerURL(*u.KBRURL, false); err != nil {
 			return Server{}, err
 		}
 	}
