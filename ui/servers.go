@@ -202,14 +202,9 @@ type serverForm struct {
 // keyring only when Save is ticked.
 func (f *serverForm) options() app.ServerOptions {
 	o := app.ServerOptions{URL: strings.TrimSpace(f.url.Text), FriendlyName: f.name.Text, Username: f.username.Text,
-		AutoEnroll: f.autoEnroll.Checked}
+		AutoEnroll: f.autoEnroll.Checked, Auth: authOf(f.auth.Selected)}
 	if f.save.Checked {
 		o.Password = f.password.Text
-	}
-	for k, l := range authLabels {
-		if l == f.auth.Selected {
-			o.Auth = k
-		}
 	}
 	return o
 }
@@ -218,7 +213,7 @@ func (f *serverForm) options() app.ServerOptions {
 func (s *serversView) showForm(sv serverRow) {
 	f := &serverForm{url: widget.NewEntry(), name: widget.NewEntry(), username: widget.NewEntry(), password: widget.NewPasswordEntry(),
 		save: widget.NewCheck("Save in the keyring", nil), autoEnroll: widget.NewCheck("Renew and enroll automatically", nil)}
-	f.url.Validator = validateServerURL
+	f.url.Validator = serverURLValidator(&f.auth)
 	f.auth = widget.NewSelect([]string{authLabels[app.AuthPassword], authLabels[app.AuthCertificate], authLabels[app.AuthAnonymous]}, nil)
 	f.auth.SetSelected(authLabels[app.AuthPassword])
 	f.save.SetChecked(true)

@@ -121,9 +121,22 @@ func TestWizardAddServerAndError(t *testing.T) {
 	}
 	test.Type(z.url, "http://cep.example.com")
 	test.Tap(z.next)
-	if !strings.Contains(z.status.Text, "must start with https://") {
+	if !strings.Contains(z.status.Text, "refusing to send a password over plain http") {
 		t.Errorf("status %q", z.status.Text)
 	}
+	// The core's address rule (app.CheckServerURL), for the kind chosen.
+	for _, tt := range []struct{ url, auth, want string }{
+		{"https://kiosk:secret@cep.example.com/CEP", authLabels[app.AuthPassword], "not in the URL"},
+		{"http://cep.example.com/CEP", authLabels[app.AuthAnonymous], "policy servers must use https"},
+		{"cep.example.com", authLabels[app.AuthAnonymous], "is not an https URL"},
+	} {
+		z.auth.SetSelected(tt.auth)
+		z.url.SetText(tt.url)
+		if err := z.url.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s (%s): %v", tt.url, tt.auth, err)
+		}
+	}
+	z.auth.SetSelected(authLabels[app.AuthPassword])
 	z.url.SetText("https://cep.example.com/CEP")
 	test.Type(z.username, "kiosk")
 	test.Type(z.newPassword, "pw")

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 
@@ -18,13 +17,23 @@ import (
 // The wizard's first step: choose a registered policy server, or add and
 // test a new one.
 
-// validateServerURL is the address check of the server forms, before
-// app.Core.AddServer checks it in full.
-func validateServerURL(s string) error {
-	if !strings.HasPrefix(s, "https://") {
-		return errors.New("the address must start with https://")
+// serverURLValidator checks a server form's address with the core's rule
+// (app.CheckServerURL) for the sign-in kind chosen in auth.
+func serverURLValidator(auth **widget.Select) fyne.StringValidator {
+	return func(s string) error {
+		password := *auth == nil || authOf((*auth).Selected) == app.AuthPassword
+		return app.CheckServerURL(strings.TrimSpace(s), password)
 	}
-	return nil
+}
+
+// authOf is the sign-in kind a label of authLabels names.
+func authOf(label string) app.Auth {
+	for k, l := range authLabels {
+		if l == label {
+			return k
+		}
+	}
+	return ""
 }
 
 // addServer is the server choice that registers a new one.
@@ -46,7 +55,7 @@ func (z *wizard) showServers() {
 	z.password.SetPlaceHolder("Password for this request")
 	z.url = widget.NewEntry()
 	z.url.SetPlaceHolder("https://cep.corp.example.com/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP")
-	z.url.Validator = validateServerURL
+	z.url.Validator = serverURLValidator(&z.auth)
 	z.friendlyName = widget.NewEntry()
 	z.username = widget.NewEntry()
 	z.newPassword = widget.NewPasswordEntry()
@@ -54,6 +63,7 @@ func (z *wizard) showServers() {
 	z.savePassword.SetChecked(true)
 	z.auth = widget.NewSelect([]string{authLabels[app.AuthPassword], authLabels[app.AuthCertificate], authLabels[app.AuthAnonymous]}, nil)
 	z.auth.SetSelected(authLabels[app.AuthPassword])
+	z.auth.OnChanged = func(string) { z.url.Validate() }
 	z.test = widget.NewButton("Test connection", z.testServer)
 	addForm := widget.NewForm(
 		widget.NewFormItem("Address", z.url),
@@ -96,14 +106,8 @@ func (z *wizard) chosenServer() (serverRow, bool) {
 
 // serverOptions describe the server being added, with its password.
 func (z *wizard) serverOptions() app.ServerOptions {
-	o := app.ServerOptions{URL: strings.TrimSpace(z.url.Text), FriendlyName: z.friendlyName.Text,
-		Username: z.username.Text, Password: z.newPassword.Text}
-	for k, l := range authLabels {
-		if l == z.auth.Selected {
-			o.Auth = k
-		}
-	}
-	return o
+	return app.ServerOptions{URL: strings.TrimSpace(z.url.Text), FriendlyName: z.friendlyName.Text,
+		Username: z.username.Text, Password: z.newPassword.Text, Auth: authOf(z.auth.Selected)}
 }
 
 // testServer connects to the server being added.
