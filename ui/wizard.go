@@ -182,8 +182,11 @@ func (z *wizard) fail(sentence string, err error) {
 func (z *wizard) request() app.EnrollRequest {
 	r := app.EnrollRequest{Context: z.ctxID, Server: z.server.ID, Template: z.template.CommonName,
 		Key: keyName(app.KeyChoices(&z.template), z.keyPick.Selected), Password: z.password.Text}
-	if suppliesNames(&z.template) {
+	subject, dns := suppliesNames(&z.template)
+	if subject {
 		r.Subject = "CN=" + strings.TrimSpace(z.commonName.Text)
+	}
+	if dns {
 		r.DNSNames = splitLines(z.dnsNames.Text)
 	}
 	return r

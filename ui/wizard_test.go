@@ -66,6 +66,44 @@ func TestWizardIssued(t *testing.T) {
 	}
 }
 
+// TestWizardDNSNamesOnly: a template that takes DNS names but builds the
+// subject itself asks for DNS names only and sends no subject, which the
+// core would refuse (issue #15).
+func TestWizardDNSNamesOnly(t *testing.T) {
+	dnsOnly := webTmpl
+	dnsOnly.CommonName = "WebServerDNS"
+	dnsOnly.Flags = enroll.Flags{EnrolleeSuppliesSubjectAltName: true}
+	_, c, z := startWizard(t, fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{dnsOnly},
+		result: &app.EnrollResult{Status: "issued", Subject: "CN=kiosk"}})
+	test.Tap(z.next)
+	if !strings.Contains(z.templateInfo.Text, "You enter the DNS names; the CA fills in the name") {
+		t.Errorf("template info %q", z.templateInfo.Text)
+	}
+	test.Tap(z.next)
+	if z.title.Text != "Name of the certificate" || isShown(z, z.commonName) || !isShown(z, z.dnsNames) {
+		t.Fatalf("step %q offers a subject", z.title.Text)
+	}
+	test.Type(z.dnsNames, "kiosk01.corp.example.com")
+	test.Tap(z.next)
+	test.Tap(z.next)
+	if len(c.enroll.requests) != 1 {
+		t.Fatalf("no request sent: step %q, status %q", z.title.Text, z.status.Text)
+	}
+	if r := c.enroll.requests[0]; r.Subject != "" || !reflect.DeepEqual(r.DNSNames, []string{"kiosk01.corp.example.com"}) {
+		t.Errorf("request %+v", r)
+	}
+}
+
+// isShown reports whether o is part of the wizard's current step.
+func isShown(z *wizard, o fyne.CanvasObject) bool {
+	for _, x := range test.LaidOutObjects(z.body) {
+		if x == o {
+			return true
+		}
+	}
+	return false
+}
+
 func TestWizardSubjectValidatedAsTyped(t *testing.T) {
 	_, c, z := startWizard(t, fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{webTmpl},
 		result: &app.EnrollResult{Status: "pending", RequestID: "42"}})

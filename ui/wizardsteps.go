@@ -50,7 +50,7 @@ func (z *wizard) showTemplates() {
 	}
 	z.step("Template", body, z.showServers, func() {
 		z.template, _ = z.chosenTemplate()
-		if suppliesNames(&z.template) {
+		if asksNames(&z.template) {
 			z.showSubject()
 		} else {
 			z.showKey()
@@ -70,10 +70,18 @@ func (z *wizard) chosenTemplate() (enroll.Template, bool) {
 	return enroll.Template{}, false
 }
 
-// suppliesNames reports whether the person names the certificate (subject
-// or DNS names) for template t.
-func suppliesNames(t *enroll.Template) bool {
-	return t.Flags.EnrolleeSuppliesSubject || t.Flags.EnrolleeSuppliesSubjectAltName
+// suppliesNames reports whether the person names the certificate for
+// template t: its subject (EnrolleeSuppliesSubject), its DNS names
+// (EnrolleeSuppliesSubjectAltName), or both. The core sends a name only
+// where its flag allows it (app's checkNames refuses the others).
+func suppliesNames(t *enroll.Template) (subject, dns bool) {
+	return t.Flags.EnrolleeSuppliesSubject, t.Flags.EnrolleeSuppliesSubjectAltName
+}
+
+// asksNames reports whether the wizard has a step for the names.
+func asksNames(t *enroll.Template) bool {
+	subject, dns := suppliesNames(t)
+	return subject || dns
 }
 
 // describeTemplate says what a template issues, in plain words.
@@ -82,9 +90,14 @@ func describeTemplate(t enroll.Template) string {
 	if kt, err := t.KeyType(); err == nil {
 		lines = append(lines, "Key: "+kt.String()+" or stronger")
 	}
-	if suppliesNames(&t) {
+	switch subject, dns := suppliesNames(&t); {
+	case subject && dns:
 		lines = append(lines, "You enter the name and DNS names of the certificate.")
-	} else {
+	case subject:
+		lines = append(lines, "You enter the name of the certificate.")
+	case dns:
+		lines = append(lines, "You enter the DNS names; the CA fills in the name from your account.")
+	default:
 		lines = append(lines, "The CA fills in the name from your account.")
 	}
 	return strings.Join(lines, "\n")
@@ -133,11 +146,22 @@ func (z *wizard) showSubject() {
 	}
 	z.commonName.OnChanged = check
 	z.dnsNames.OnChanged = check
-	form := widget.NewForm(widget.NewFormItem("Name (CN)", z.commonName), widget.NewFormItem("DNS names", z.dnsNames))
-	form.Items[1].HintText = "One per line"
-	z.step("Name of the certificate", container.NewVBox(valueLabel("The template "+z.template.CommonName+" asks you to name the certificate."), form),
-		z.showTemplates, z.showKey)
-	z.next.Disable()
+	form := widget.NewForm()
+	subject, dns := suppliesNames(&z.template)
+	intro := "The template " + z.template.CommonName + " asks you to name the certificate."
+	if subject {
+		form.Append("Name (CN)", z.commonName)
+	}
+	if dns {
+		form.AppendItem(&widget.FormItem{Text: "DNS names", Widget: z.dnsNames, HintText: "One per line"})
+	}
+	if !subject {
+		intro = "The template " + z.template.CommonName + " takes the certificate's DNS names from you; the CA fills in its name."
+	}
+	z.step("Name of the certificate", container.NewVBox(valueLabel(intro), form), z.showTemplates, z.showKey)
+	if z.subjectProblem() != nil {
+		z.next.Disable()
+	}
 }
 
 // validateCommonName keeps out of a common name the characters that would
@@ -149,9 +173,14 @@ func validateCommonName(s string) error {
 	return nil
 }
 
-// subjectProblem validates the subject form; the sentence starts upper-case.
+// subjectProblem validates the names the template takes; the sentence
+// starts upper-case.
 func (z *wizard) subjectProblem() error {
+	subject, dns := suppliesNames(&z.template)
 	for _, e := range []*widget.Entry{z.commonName, z.dnsNames} {
+		if e == z.commonName && !subject || e == z.dnsNames && !dns {
+			continue
+		}
 		if err := e.Validator(e.Text); err != nil {
 			msg := err.Error()
 			r, n := utf8.DecodeRuneInString(msg)
@@ -187,7 +216,7 @@ func (z *wizard) showKey() {
 		z.keyPick.SetSelected(choices[0])
 	}
 	back := z.showTemplates
-	if suppliesNames(&z.template) {
+	if asksNames(&z.template) {
 		back = func() {
 			cn, dns := z.commonName.Text, z.dnsNames.Text
 			z.showSubject()
