@@ -168,14 +168,7 @@ func (v *mainView) showExport() {
 		if !ok {
 			return
 		}
-		save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-			if err == nil && w != nil {
-				v.export(ex, w)
-			}
-		}, v.win)
-		save.SetFileName(ex.fileName())
-		save.Resize(fyne.NewSize(800, 560))
-		save.Show()
+		showSave(v.win, ex.fileName(), func(w fyne.URIWriteCloser) { v.export(ex, w) })
 	}, v.win)
 	d.Resize(fyne.NewSize(620, d.MinSize().Height))
 	d.Show()
@@ -186,12 +179,7 @@ func (v *mainView) export(ex *exporter, w fyne.URIWriteCloser) {
 	ctxID, n, opt := v.browser.contextID, v.browser.store, ex.options()
 	v.tasks.run(func() func() {
 		data, err := v.core.Export(context.Background(), ctxID, n, ex.entry.Thumbprint, opt)
-		if err == nil {
-			_, err = w.Write(data)
-		}
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
+		err = finishSave(w, 0o600, data, err)
 		return func() {
 			if err != nil {
 				showError(v.win, "“"+ex.entry.subject+"” could not be exported.", err)

@@ -205,14 +205,7 @@ func (r *requestsView) showOffline() {
 		if !ok {
 			return
 		}
-		save := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
-			if err == nil && w != nil {
-				r.createCSR(c, f.request(), w)
-			}
-		}, r.win)
-		save.SetFileName("request.csr")
-		save.Resize(fyne.NewSize(800, 560))
-		save.Show()
+		showSave(r.win, "request.csr", func(w fyne.URIWriteCloser) { r.createCSR(c, f.request(), w) })
 	}, r.win)
 	d.Resize(fyne.NewSize(560, d.MinSize().Height))
 	d.Show()
@@ -222,12 +215,7 @@ func (r *requestsView) showOffline() {
 func (r *requestsView) createCSR(c store.Context, o app.OfflineRequest, w fyne.URIWriteCloser) {
 	r.tasks.run(func() func() {
 		csr, _, err := r.req.RequestNew(context.Background(), c, o)
-		if err == nil {
-			_, err = w.Write(csr)
-		}
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
+		err = finishSave(w, 0o644, csr, err) // a CSR is public, as the CLI writes it
 		return func() {
 			if err != nil {
 				showError(r.win, "The request could not be created.", err)

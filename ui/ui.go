@@ -95,6 +95,7 @@ func (v *mainView) release() {
 
 func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *tasks) *mainView {
 	v := &mainView{app: a, win: w, core: core, tasks: t, now: now, firstLoaded: -1}
+	useAtomicFiles()
 	v.browser = newBrowser(core, v.tasks, now, a.Clipboard())
 	v.browser.onSelect = v.updateActions
 	v.importer = &importer{core: core, win: w, tasks: v.tasks, changed: v.refresh,
