@@ -42,7 +42,7 @@ func (v *mainView) deleteSelected() {
 // renewSelected renews the selected entry now.
 func (v *mainView) renewSelected() {
 	r, ok := v.browser.current()
-	if !ok || !r.HasKey {
+	if !ok || !app.CanRenew(*r.Entry) {
 		return
 	}
 	ctxID := v.browser.contextID

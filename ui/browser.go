@@ -325,7 +325,11 @@ func (b *browser) selectRow(r row) {
 			if b.selected != r.Thumbprint || b.contextID != ctxID || b.store != n {
 				return
 			}
-			b.details.show(e.Certificate, chain, b.now(), published)
+			pending := ""
+			if r.status == StatusPending {
+				pending = pendingText(r.Entry)
+			}
+			b.details.show(e.Certificate, chain, b.now(), published, pending)
 			b.pub, b.pubOf = pub, pubOf
 			if b.onSelect != nil {
 				b.onSelect() // the actions follow the publication

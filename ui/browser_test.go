@@ -34,8 +34,8 @@ func newTestMain(t *testing.T) (*mainView, *fakeCore, fyne.Window, *fixtures) {
 	a := test.NewTempApp(t)
 	c := newFakeCore()
 	c.put("user", "My", false,
-		entryOf(f.rsaLeaf, true),
-		entryOf(f.ecLeaf, true),
+		issued(entryOf(f.rsaLeaf, true)),
+		issued(entryOf(f.ecLeaf, true)),
 		entryOf(plainCert("old.corp.example.com", "Issuing CA 2", testNow.Add(-400*day), testNow.Add(-3*day)), false),
 		entryOf(plainCert("future.corp.example.com", "Issuing CA 1", testNow.Add(2*day), testNow.Add(300*day), "future.example.net"), false),
 		archived(entryOf(plainCert("archived.corp.example.com", "Issuing CA 1", testNow.Add(-100*day), testNow.Add(100*day)), true)),
@@ -51,6 +51,12 @@ func newTestMain(t *testing.T) (*mainView, *fakeCore, fyne.Window, *fixtures) {
 	w.Resize(fyne.NewSize(1280, 800))
 	v.tasks.wait()
 	return v, c, w, f
+}
+
+// issued marks e as issued through the policy server corpServer.
+func issued(e store.Entry) store.Entry {
+	e.Meta.PolicyServer = corpServer.ID
+	return e
 }
 
 func archived(e store.Entry) store.Entry {

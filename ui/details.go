@@ -64,14 +64,19 @@ func (d *details) clear() {
 }
 
 // show fills the view with cert and its chain (leaf first) as of now;
-// published, unless empty, says where it is published.
-func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time, published string) {
+// published, unless empty, says where it is published; pending, unless
+// empty, is the status of a pending request's placeholder (pendingText).
+func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time, published, pending string) {
 	s1, s256 := sha1.Sum(cert.Raw), sha256.Sum256(cert.Raw)
 	d.sha1, d.sha256 = formatHex(s1[:], 0), formatHex(s256[:], 0)
 	st := statusOf(cert.NotBefore, cert.NotAfter, false, now)
 
 	status := valueLabel(st.String())
 	status.Importance = st.importance()
+	if pending != "" {
+		status.SetText(pending)
+		status.Importance = StatusPending.importance()
+	}
 	validUntil := formatDate(cert.NotAfter) + " (" + formatExpiry(cert.NotAfter, now) + ")"
 	form := []fyne.CanvasObject{
 		keyLabel("Issued to"), valueLabel(commonName(cert.Subject)),

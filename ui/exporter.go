@@ -159,8 +159,8 @@ func (ex *exporter) fileName() string {
 // showExport asks how to export the selected entry, then where to.
 func (v *mainView) showExport() {
 	r, ok := v.browser.current()
-	if !ok {
-		return
+	if !ok || r.status == StatusPending {
+		return // a pending request has no certificate yet
 	}
 	ex := newExporter(r, v.browser.native())
 	v.exporter = ex

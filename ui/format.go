@@ -8,6 +8,7 @@ import (
 	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -30,6 +31,9 @@ const (
 	StatusNotYetValid
 	StatusExpired
 	StatusArchived
+	// StatusPending: the placeholder of a request the CA has not answered
+	// (an entry of Request); pendingText words it.
+	StatusPending
 )
 
 // String returns the status as shown to the user.
@@ -45,6 +49,8 @@ func (s Status) String() string {
 		return "Expired"
 	case StatusArchived:
 		return "Archived"
+	case StatusPending:
+		return "Pending"
 	}
 	return "Unknown"
 }
@@ -75,8 +81,23 @@ func (s Status) importance() widget.Importance {
 		return widget.DangerImportance
 	case StatusNotYetValid:
 		return widget.HighImportance
+	case StatusPending:
+		return widget.WarningImportance
 	}
 	return widget.LowImportance
+}
+
+// pendingText words a pending request's placeholder: "Pending — request
+// 42 at cep.corp.example.com", where the CES it was sent to is polled.
+func pendingText(e *store.Entry) string {
+	if e.Meta.RequestID == "" {
+		return "Pending — offline request"
+	}
+	s := "Pending — request " + safetext.Escape(e.Meta.RequestID)
+	if u, err := url.Parse(e.Meta.PollURL); err == nil && u.Host != "" {
+		s += " at " + safetext.Escape(u.Host)
+	}
+	return s
 }
 
 // statusOf returns the status of a certificate valid from notBefore to

@@ -202,6 +202,9 @@ func key(c store.Context, n store.Name) string { return string(c) + "/" + string
 func (c *fakeCore) put(id store.Context, n store.Name, readOnly bool, entries ...store.Entry) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	for i := range entries {
+		entries[i].Store = n // as the store's List fills it in
+	}
 	c.entries[key(id, n)] = entries
 	count := 0
 	for _, e := range entries {

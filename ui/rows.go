@@ -45,6 +45,9 @@ func newRow(e *store.Entry, now time.Time) row {
 		r.template = e.Meta.TemplateOID
 	}
 	r.status = statusOf(e.NotBefore, e.NotAfter, e.Meta.Archived, now)
+	if e.Store == store.Request && !e.Meta.Archived {
+		r.status = StatusPending
+	}
 	// The cells show these; the search matches the unescaped fields.
 	r.subject, r.issuer, r.template = safetext.Escape(r.subject), safetext.Escape(r.issuer), safetext.Escape(r.template)
 	return r

@@ -36,6 +36,9 @@ func (b *browser) cellUpdate(id widget.TableCellID, o fyne.CanvasObject) {
 		text = r.NotAfter.Local().Format("2006-01-02") + " · " + formatExpiry(r.NotAfter, b.now())
 	case colStatus:
 		text, imp = r.status.String(), r.status.importance()
+		if r.status == StatusPending {
+			text = pendingText(r.Entry)
+		}
 	case colTemplate:
 		text = r.template
 	}

@@ -254,9 +254,9 @@ func (v *mainView) updateActions() {
 		it.Disabled = !on
 	}
 	set(writable, v.importButton, v.importItem)
-	set(selected, v.exportButton, v.exportItem)
+	set(selected && r.status != StatusPending, v.exportButton, v.exportItem)
 	set(writable && selected, v.deleteButton, v.deleteItem)
-	set(writable && selected && r.HasKey, v.renewButton, v.renewItem)
+	set(writable && selected && app.CanRenew(*r.Entry), v.renewButton, v.renewItem)
 	set(writable, v.checkButton, v.checkItem)
 	_, canEnroll := v.core.(Enroller)
 	set(writable && canEnroll, v.requestButton, v.requestItem)
