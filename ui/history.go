@@ -2,6 +2,8 @@ package ui
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -30,6 +32,11 @@ type historyView struct {
 	summary *widget.Label
 	content fyne.CanvasObject
 	records []app.Record
+	// selected is the recordKey of the selected record, "" for none: the
+	// selection follows the record when new rows arrive, not the row
+	// number.
+	selected string
+	selCol   int
 }
 
 func newHistoryView(core HistoryReader, t *tasks, context func() store.Context) *historyView {
@@ -49,6 +56,11 @@ func newHistoryView(core HistoryReader, t *tasks, context func() store.Context) 
 			return l
 		}, h.update)
 	h.table.ShowHeaderColumn = false
+	h.table.OnSelected = func(id widget.TableCellID) {
+		if id.Row >= 0 && id.Row < len(h.records) {
+			h.selected, h.selCol = recordKey(h.records[id.Row]), id.Col
+		}
+	}
 	h.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
 		o.(*widget.Label).SetText(historyTitles[id.Col])
 	}
@@ -115,8 +127,30 @@ func (h *historyView) reload() {
 				h.summary.SetText(plural(len(recs), "record"))
 			}
 			h.table.Refresh()
+			h.reselect()
 		}
 	})
+}
+
+// reselect selects the selected record again at its new row, or nothing
+// when it is no longer shown.
+func (h *historyView) reselect() {
+	if h.selected == "" {
+		return
+	}
+	for i, r := range h.records {
+		if recordKey(r) == h.selected {
+			h.table.Select(widget.TableCellID{Row: i, Col: h.selCol})
+			return
+		}
+	}
+	h.table.UnselectAll()
+}
+
+// recordKey identifies a record of the history (records have no id).
+func recordKey(r app.Record) string {
+	return strings.Join([]string{strconv.FormatInt(r.Time.UnixNano(), 10), r.Context, r.Thumbprint, r.Subject,
+		string(r.Action), string(r.Outcome), r.Reason}, "\x00")
 }
 
 // readHistory returns a context's records that f selects, newest first.

@@ -233,3 +233,27 @@ func TestSettingsPublishIssued(t *testing.T) {
 		t.Fatalf("saved %+v, status %q", c.more.settings, s.status.Text)
 	}
 }
+
+// TestHistoryKeepsSelectedRecord: a new record moves the rows down; the
+// selection stays on the record the person chose (issue #15).
+func TestHistoryKeepsSelectedRecord(t *testing.T) {
+	v, c, _, _ := newTestMain(t)
+	c.more.history = app.NewHistory(t.TempDir(), 0)
+	add := func(r app.Record) {
+		if err := c.more.history.Append(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(app.Record{Time: testNow.Add(-time.Hour), Subject: "CN=vpn", Action: app.ActionRenew, Outcome: app.OutcomeFailed, Reason: "down"})
+	add(app.Record{Time: testNow, Subject: "CN=kiosk01", Action: app.ActionRenew, Outcome: app.OutcomeOK})
+	h := v.history
+	h.reload()
+	h.table.Select(widget.TableCellID{Row: 1, Col: 1}) // vpn, the older
+	add(app.Record{Time: testNow.Add(time.Minute), Subject: "CN=web", Action: app.ActionCheck, Outcome: app.OutcomeNothingDue})
+	var row = -1
+	h.table.OnSelected = func(id widget.TableCellID) { row = id.Row }
+	h.reload()
+	if row != 2 || h.records[row].Subject != "CN=vpn" {
+		t.Fatalf("selection at row %d after a new record; want the vpn record at row 2", row)
+	}
+}
