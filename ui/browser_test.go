@@ -271,7 +271,7 @@ func TestActions(t *testing.T) {
 		{"delete fails", errFake, func(v *mainView, w fyne.Window) {
 			test.Tap(v.deleteButton)
 			tapOverlayButton(t, w, "Yes")
-		}, "Delete user/My ", "The certificate could not be deleted."},
+		}, "Delete user/My ", "The certificate could not be deleted"},
 		{"renew", nil, func(v *mainView, _ fyne.Window) { test.Tap(v.renewButton) }, "Renew user ", "was renewed"},
 		{"renew fails", errFake, func(v *mainView, _ fyne.Window) { test.Tap(v.renewButton) }, "Renew user ", "could not be renewed"},
 		{"check now", nil, func(v *mainView, _ fyne.Window) { test.Tap(v.checkButton) }, "FullPolicyFetch user; Pulse user", ""},

@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 )
@@ -18,16 +17,11 @@ func showBusy(w fyne.Window, text string) func() {
 	}
 }
 
-// showError says in one plain sentence what failed, with the error's own
-// text expandable for the technically minded.
-func showError(w fyne.Window, sentence string, err error) dialog.Dialog {
-	msg := widget.NewLabel(sentence)
-	msg.Wrapping = fyne.TextWrapWord
-	detail := widget.NewLabel(err.Error())
-	detail.Wrapping = fyne.TextWrapWord
-	detail.Selectable = true
-	content := container.NewVBox(msg, widget.NewAccordion(widget.NewAccordionItem("Technical details", detail)))
-	d := dialog.NewCustom("Something went wrong", "Close", content, w)
+// showError is every error dialog: what failed as its title ("The
+// certificate could not be deleted"), then the readable cause with what to
+// do, and the error's own chain under Details (errorBody).
+func showError(w fyne.Window, failed string, err error) dialog.Dialog {
+	d := dialog.NewCustom(errorTitle(failed), "Close", errorBody(err), w)
 	d.Resize(fyne.NewSize(480, 0))
 	d.Show()
 	return d

@@ -102,12 +102,7 @@ func readURI(u fyne.URI) ([]byte, error) {
 
 // fail reports a file that cannot be imported, then moves on.
 func (im *importer) fail(name string, err error) {
-	reason := err.Error()
-	var ie *store.ImportError
-	if errors.As(err, &ie) {
-		reason = ie.Reason
-	}
-	d := showError(im.win, fmt.Sprintf("“%s” could not be imported: %s. Nothing was changed.", name, reason), err)
+	d := showError(im.win, "“"+name+"” was not imported", err)
 	d.SetOnClosed(im.next)
 }
 

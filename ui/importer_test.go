@@ -120,7 +120,7 @@ func TestDropOtherFiles(t *testing.T) {
 		want     string   // what the last dialog says
 		wantRoot int
 	}{
-		{"bad file", []string{"bad.cer"}, nil, "“bad.cer” could not be imported: not a certificate, PFX, PEM or P7B file. Nothing was changed.", 0},
+		{"bad file", []string{"bad.cer"}, nil, "Not a certificate, PFX, PEM or P7B file. Details", 0},
 		{"root trusted", []string{"root.cer"}, []string{"Import", "Trust"}, "Added “Example Corp Root CA” to Trusted Root.", 1},
 		{"root not trusted", []string{"root.cer"}, []string{"Import", "Don't trust"}, "Skipped “Example Corp Root CA”", 0},
 		{"cancel", []string{"root.cer"}, []string{"Cancel"}, "", 0},

@@ -106,7 +106,7 @@ func TestPublish(t *testing.T) {
 		{"browsers root", "user/Root", 0, func(v *mainView) *fyne.MenuItem { return v.browsersItem }, "browsers", nil,
 			"Trust “Example Corp Root CA” in your browsers?", "Published | available to browsers"},
 		{"system fails", "machine/Root", 0, func(v *mainView) *fyne.MenuItem { return v.trustSystemItem }, "system", errFake,
-			"system-wide?", "“Example Corp Root CA” could not be trusted system-wide."},
+			"system-wide?", "“Example Corp Root CA” could not be trusted system-wide"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -325,13 +325,13 @@ func TestUnpublish(t *testing.T) {
 			func(v *mainView) *fyne.MenuItem { return v.trustSystemItem }, "system",
 			app.Publication{System: true}, "Published | trusted system-wide", errFake,
 			[]string{"Stop trusting “Example Corp Root CA” system-wide?"},
-			"certdesk could not stop trusting “Example Corp Root CA” system-wide."},
+			"certdesk could not stop trusting “Example Corp Root CA” system-wide"},
 		{"browsers fails", "user/My", 1,
 			func(v *mainView) *fyne.MenuItem { return v.unbrowsersItem },
 			func(v *mainView) *fyne.MenuItem { return v.browsersItem }, "browsers",
 			app.Publication{Browsers: twoDBs}, "Published | available to browsers", errFake,
 			[]string{"Remove “kiosk01.corp.example.com” from your browsers?"},
-			"“kiosk01.corp.example.com” could not be removed from the browsers."},
+			"“kiosk01.corp.example.com” could not be removed from the browsers"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

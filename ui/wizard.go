@@ -161,7 +161,7 @@ func (z *wizard) ask(busy, failed string, work func() error, done func()) {
 		return func() {
 			if err != nil {
 				z.next.Enable()
-				z.problem(failed + err.Error())
+				z.problem(failed + explain(err))
 				return
 			}
 			done()
@@ -169,12 +169,10 @@ func (z *wizard) ask(busy, failed string, work func() error, done func()) {
 	})
 }
 
-// fail shows an error as the wizard's last step.
-func (z *wizard) fail(sentence string, err error) {
-	detail := valueLabel(err.Error())
-	body := container.NewVBox(valueLabel(sentence),
-		widget.NewAccordion(widget.NewAccordionItem("Technical details", detail)))
-	z.step("Something went wrong", body, nil, nil)
+// fail shows an error as the wizard's last step, as the error dialogs
+// show one: what failed as the title, then errorBody.
+func (z *wizard) fail(failed string, err error) {
+	z.step(errorTitle(failed), errorBody(err), nil, nil)
 	z.cancel.SetText("Close")
 }
 
@@ -247,6 +245,10 @@ func (z *wizard) showResult(res *app.EnrollResult) {
 		text = fmt.Sprintf("Your certificate “%s” was issued and installed in Personal. It is valid until %s.", app.CommonName(res.Subject), formatDate(res.NotAfter))
 	}
 	z.result = valueLabel(text)
-	z.step("Done", container.NewVBox(z.result, z.openDetails), nil, nil)
+	title := "Done"
+	if res.Status == app.StatusPending {
+		title = "Request pending"
+	}
+	z.step(title, container.NewVBox(z.result, z.openDetails), nil, nil)
 	z.cancel.SetText("Close")
 }

@@ -198,10 +198,10 @@ func TestWizardAddServerAndError(t *testing.T) {
 	}
 	test.Tap(z.next)
 	test.Tap(z.next)
-	if z.title.Text != "Something went wrong" {
+	if z.title.Text != "The CA did not issue the certificate" {
 		t.Fatalf("step %q", z.title.Text)
 	}
-	if got := strings.Join(labelTexts(z.body), " "); !strings.Contains(got, "The CA did not issue the certificate.") || !strings.Contains(got, "CERTSRV_E_TEMPLATE_DENIED") {
+	if got := strings.Join(labelTexts(z.body), " "); !strings.HasPrefix(got, "CA denied the request: 0x80094012 (CERTSRV_E_TEMPLATE_DENIED).") {
 		t.Errorf("error step says %q", got)
 	}
 }

@@ -243,7 +243,7 @@ func TestRealWizardPending(t *testing.T) {
 	z.templatePick.SetSelected(testca.TemplatePendAll)
 	test.Tap(z.next)
 	test.Tap(z.next)
-	if z.title.Text != "Done" || !strings.Contains(z.result.Text, "is waiting for a CA administrator") || z.openDetails.Visible() {
+	if z.title.Text != "Request pending" || !strings.Contains(z.result.Text, "is waiting for a CA administrator") || z.openDetails.Visible() {
 		t.Fatalf("step %q: %s", z.title.Text, overlayText(t, e.w))
 	}
 	if req := e.entries(t, store.Request); len(req) != 1 || len(e.entries(t, store.My)) != 0 {

@@ -127,7 +127,7 @@ func (z *wizard) testServer() {
 		return func() {
 			z.test.Enable()
 			if err != nil {
-				z.problem("The server did not answer as expected: " + err.Error())
+				z.problem("The connection failed: " + explain(err))
 				return
 			}
 			z.say(fmt.Sprintf("Connected: the server offers %s.", plural(len(app.UsableTemplates(pol)), "template")) + hostsLine(o, pol))
