@@ -26,3 +26,34 @@ func showError(w fyne.Window, failed string, err error) dialog.Dialog {
 	d.Show()
 	return d
 }
+
+// showForm shows a form dialog with the keyboard a person expects: the
+// first enabled entry has the focus, and Enter in any single-line entry
+// submits the form (FormDialog.Submit, which validates first).
+func showForm(w fyne.Window, d *dialog.FormDialog, items []*widget.FormItem) {
+	d.Show()
+	focused := false
+	for _, it := range items {
+		e, ok := it.Widget.(*widget.Entry)
+		if !ok || e.MultiLine {
+			continue
+		}
+		e.OnSubmitted = func(string) { d.Submit() }
+		if !focused && !e.Disabled() {
+			w.Canvas().Focus(e)
+			focused = true
+		}
+	}
+}
+
+// unlessDialog returns action guarded so that it does nothing while a
+// dialog is open: a shortcut (Ctrl+N over an error dialog) does not reach
+// through it to the window behind.
+func unlessDialog(w fyne.Window, action func()) func() {
+	return func() {
+		if w.Canvas().Overlays().Top() != nil {
+			return
+		}
+		action()
+	}
+}

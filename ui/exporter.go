@@ -171,7 +171,7 @@ func (v *mainView) showExport() {
 		showSave(v.win, ex.fileName(), func(w fyne.URIWriteCloser) { v.export(ex, w) })
 	}, v.win)
 	d.Resize(fyne.NewSize(620, d.MinSize().Height))
-	d.Show()
+	showForm(v.win, d, ex.items)
 }
 
 // export writes the entry to w as the form says.

@@ -199,16 +199,17 @@ func (r *requestsView) showOffline() {
 	f.dnsNames.Validator = validateDNSNames
 	r.csr = f
 	c := r.context()
-	d := dialog.NewForm("New offline request", "Create…", "Cancel", []*widget.FormItem{
+	items := []*widget.FormItem{
 		widget.NewFormItem("Name (CN)", f.commonName), widget.NewFormItem("DNS names", f.dnsNames), widget.NewFormItem("Key", f.key),
-	}, func(ok bool) {
+	}
+	d := dialog.NewForm("New offline request", "Create…", "Cancel", items, func(ok bool) {
 		if !ok {
 			return
 		}
 		showSave(r.win, "request.csr", func(w fyne.URIWriteCloser) { r.createCSR(c, f.request(), w) })
 	}, r.win)
 	d.Resize(fyne.NewSize(560, d.MinSize().Height))
-	d.Show()
+	showForm(r.win, d, items)
 }
 
 // createCSR makes the request and writes its CSR to w.

@@ -51,7 +51,7 @@ func Run(a fyne.App, core *app.Core, schedule *app.Scheduler) error {
 	w.SetOnDropped(v.onDropped)
 	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if k.Name == fyne.KeyF5 {
-			v.refresh()
+			unlessDialog(w, v.refresh)()
 		}
 	})
 

@@ -231,11 +231,12 @@ func (s *serversView) showForm(sv serverRow) {
 	}
 	s.form = f
 	c := s.context()
-	d := dialog.NewForm(title, "Save", "Cancel", []*widget.FormItem{
+	items := []*widget.FormItem{
 		widget.NewFormItem("Address", f.url), widget.NewFormItem("Name", f.name),
 		widget.NewFormItem("Sign in with", f.auth), widget.NewFormItem("User name", f.username),
 		widget.NewFormItem("Password", f.password), widget.NewFormItem("", f.save), widget.NewFormItem("", f.autoEnroll),
-	}, func(ok bool) {
+	}
+	d := dialog.NewForm(title, "Save", "Cancel", items, func(ok bool) {
 		if ok {
 			o := f.options()
 			s.act("The server could not be saved.", func(ctx context.Context) error {
@@ -245,5 +246,5 @@ func (s *serversView) showForm(sv serverRow) {
 		}
 	}, s.win)
 	d.Resize(fyne.NewSize(620, d.MinSize().Height))
-	d.Show()
+	showForm(s.win, d, items)
 }

@@ -23,7 +23,7 @@ func New(a fyne.App, w fyne.Window, core Core) fyne.CanvasObject {
 	w.SetOnDropped(v.onDropped)
 	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if k.Name == fyne.KeyF5 {
-			v.refresh()
+			unlessDialog(w, v.refresh)()
 		}
 	})
 	return v.content
@@ -122,7 +122,7 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 		return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
 	}
 	item := func(label string, k fyne.KeyName, action func()) *fyne.MenuItem {
-		it := fyne.NewMenuItem(label, action)
+		it := fyne.NewMenuItem(label, unlessDialog(w, action))
 		it.Shortcut = ctrl(k)
 		return it
 	}
