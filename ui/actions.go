@@ -23,7 +23,7 @@ func (v *mainView) deleteSelected() {
 	if p, ok := v.browser.publication(r); ok && !p.Empty() {
 		what += " It is also taken out of where it is published (" + publicationText(p, nil) + ")."
 	}
-	dialog.ShowConfirm("Delete “"+r.subject+"”?", what, func(yes bool) {
+	confirm(v.win, "Delete “"+r.subject+"”?", what, func(yes bool) {
 		if !yes {
 			return
 		}
@@ -36,7 +36,7 @@ func (v *mainView) deleteSelected() {
 				v.refresh()
 			}
 		})
-	}, v.win)
+	})
 }
 
 // renewSelected renews the selected entry now.
@@ -58,7 +58,7 @@ func (v *mainView) renewSelected() {
 				showError(v.win, "“"+r.subject+"” could not be renewed.", err)
 				return
 			}
-			dialog.ShowInformation("Renewed", "“"+r.subject+"” was renewed; the old certificate is archived.", v.win)
+			info(v.win, "Renewed", "“"+r.subject+"” was renewed; the old certificate is archived.")
 			v.refresh()
 		}
 	})

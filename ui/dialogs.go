@@ -23,7 +23,7 @@ func showBusy(w fyne.Window, text string) func() {
 func showError(w fyne.Window, failed string, err error) dialog.Dialog {
 	d := dialog.NewCustom(errorTitle(failed), "Close", errorBody(err), w)
 	d.Resize(fyne.NewSize(480, 0))
-	d.Show()
+	show(w, d)
 	return d
 }
 
@@ -31,7 +31,7 @@ func showError(w fyne.Window, failed string, err error) dialog.Dialog {
 // first enabled entry has the focus, and Enter in any single-line entry
 // submits the form (FormDialog.Submit, which validates first).
 func showForm(w fyne.Window, d *dialog.FormDialog, items []*widget.FormItem) {
-	d.Show()
+	show(w, d)
 	focused := false
 	for _, it := range items {
 		e, ok := it.Widget.(*widget.Entry)

@@ -185,7 +185,7 @@ func (v *mainView) export(ex *exporter, w fyne.URIWriteCloser) {
 				showError(v.win, "“"+ex.entry.subject+"” could not be exported.", err)
 				return
 			}
-			dialog.ShowInformation("Exported", "“"+ex.entry.subject+"” was saved as "+w.URI().Name()+".", v.win)
+			info(v.win, "Exported", "“"+ex.entry.subject+"” was saved as "+w.URI().Name()+".")
 		}
 	})
 }

@@ -317,5 +317,5 @@ func describeResult(r *store.ImportResult) []string {
 func (im *importer) show(d dialog.Dialog, width float32) {
 	im.dialog = d
 	d.Resize(fyne.NewSize(width, d.MinSize().Height))
-	d.Show()
+	show(im.win, d)
 }

@@ -2,10 +2,15 @@ package ui
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll"
 )
 
 // TestShortcutsStopAtDialogs: Ctrl+N over an error dialog does not open
@@ -36,5 +41,37 @@ func TestFormKeyboard(t *testing.T) {
 	w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
 	if top := w.Canvas().Overlays().Top(); top == nil || top == form {
 		t.Fatal("Enter did not submit the export form (no Save dialog)")
+	}
+}
+
+// TestDialogKeys: Escape dismisses the top dialog, Enter presses its
+// default button, in dialogs and in the wizard (issue #15).
+func TestDialogKeys(t *testing.T) {
+	v, c, w, _ := newTestMain(t)
+	key := func(name fyne.KeyName) { w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: name}) }
+	showError(w, "The certificate could not be deleted.", errors.New("no"))
+	key(fyne.KeyEscape)
+	if top := w.Canvas().Overlays().Top(); top != nil {
+		t.Fatalf("Escape left the error dialog open: %s", overlayText(t, w))
+	}
+	v.browser.table.Select(widget.TableCellID{Row: 1, Col: 0})
+	v.tasks.wait()
+	test.Tap(v.deleteButton)
+	key(fyne.KeyReturn)
+	v.tasks.wait()
+	if !strings.HasPrefix(c.recorded(), "Delete user/My") {
+		t.Fatalf("Enter on the confirmation: calls %q", c.recorded())
+	}
+
+	c.enroll = fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{userTmpl}}
+	test.Tap(v.requestButton)
+	z := v.wizard
+	key(fyne.KeyReturn)
+	if z.title.Text != "Template" {
+		t.Fatalf("Enter in the wizard: step %q", z.title.Text)
+	}
+	key(fyne.KeyEscape)
+	if top := w.Canvas().Overlays().Top(); top != nil || z.ctx.Err() == nil {
+		t.Fatal("Escape did not cancel the wizard")
 	}
 }

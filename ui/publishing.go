@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/hex"
 
-	"fyne.io/fyne/v2/dialog"
-
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
@@ -54,7 +52,7 @@ func (v *mainView) publishSelected(target app.Target, undo bool) {
 	if undo {
 		do = p.Unpublish
 	}
-	dialog.ShowConfirm(m.title, m.what+thumb, func(yes bool) {
+	confirm(v.win, m.title, m.what+thumb, func(yes bool) {
 		if !yes {
 			return
 		}
@@ -69,7 +67,7 @@ func (v *mainView) publishSelected(target app.Target, undo bool) {
 				v.refresh()
 			}
 		})
-	}, v.win)
+	})
 }
 
 // publishMessages are what publishing, or its undo, says: the

@@ -107,7 +107,7 @@ func (r *requestsView) pollNow() {
 			}
 			r.reload()
 			if err == nil {
-				dialog.ShowInformation("Pending requests", describeOutcomes(outs), r.win)
+				info(r.win, "Pending requests", describeOutcomes(outs))
 			}
 		}
 	})
@@ -170,7 +170,7 @@ func (r *requestsView) installFile(u fyne.URI) {
 				showError(r.win, "“"+u.Name()+"” could not be installed.", err)
 				return
 			}
-			dialog.ShowInformation("Installed", "“"+newRow(&e, e.NotBefore).subject+"” was installed in Personal with its key.", r.win)
+			info(r.win, "Installed", "“"+newRow(&e, e.NotBefore).subject+"” was installed in Personal with its key.")
 			r.reload()
 		}
 	})
@@ -222,7 +222,7 @@ func (r *requestsView) createCSR(c store.Context, o app.OfflineRequest, w fyne.U
 				showError(r.win, "The request could not be created.", err)
 				return
 			}
-			dialog.ShowInformation("Request created", "Take "+w.URI().Name()+" to your CA. When it answers, install the response here; the key waits in Pending Requests.", r.win)
+			info(r.win, "Request created", "Take "+w.URI().Name()+" to your CA. When it answers, install the response here; the key waits in Pending Requests.")
 			r.reload()
 		}
 	})

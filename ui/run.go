@@ -49,11 +49,6 @@ func Run(a fyne.App, core *app.Core, schedule *app.Scheduler) error {
 	v.held = &[]func(){}
 	w.SetMainMenu(v.menu)
 	w.SetOnDropped(v.onDropped)
-	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
-		if k.Name == fyne.KeyF5 {
-			unlessDialog(w, v.refresh)()
-		}
-	})
 
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()

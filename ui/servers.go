@@ -160,12 +160,12 @@ func (s *serversView) act(sentence string, op func(context.Context) error) {
 
 func (s *serversView) removeSelected() {
 	sv, c := s.servers[s.selected], s.context()
-	dialog.ShowConfirm("Remove “"+serverLabel(sv.Server)+"”?",
+	confirm(s.win, "Remove “"+serverLabel(sv.Server)+"”?",
 		"Certificates from this server stay, but they will no longer be renewed automatically.", func(ok bool) {
 			if ok {
 				s.act("The server could not be removed.", func(ctx context.Context) error { return s.core.RemoveServer(ctx, c, sv.ID) })
 			}
-		}, s.win)
+		})
 }
 
 func (s *serversView) testSelected() {

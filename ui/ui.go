@@ -21,11 +21,6 @@ func New(a fyne.App, w fyne.Window, core Core) fyne.CanvasObject {
 	v := newMainView(a, w, core, time.Now, &tasks{})
 	w.SetMainMenu(v.menu)
 	w.SetOnDropped(v.onDropped)
-	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
-		if k.Name == fyne.KeyF5 {
-			unlessDialog(w, v.refresh)()
-		}
-	})
 	return v.content
 }
 
@@ -169,6 +164,7 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 		}
 	})
 	v.updateActions()
+	w.Canvas().SetOnTypedKey(v.typedKey)
 	v.browser.loaded = v.storeLoaded
 	v.browser.reload()
 	return v
@@ -269,6 +265,17 @@ func (v *mainView) updateActions() {
 }
 
 func (v *mainView) refresh() { v.browser.reload() }
+
+// typedKey handles the keys no field took: Enter and Escape for the top
+// dialog (dialogKey), F5 for Refresh when no dialog is open.
+func (v *mainView) typedKey(k *fyne.KeyEvent) {
+	if dialogKey(v.win, k) {
+		return
+	}
+	if k.Name == fyne.KeyF5 {
+		unlessDialog(v.win, v.refresh)()
+	}
+}
 
 // handle reacts to an event of the core, on the UI thread.
 func (v *mainView) handle(e app.Event) {

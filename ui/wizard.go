@@ -89,7 +89,11 @@ func newWizard(en Enroller, w fyne.Window, t *tasks, ctxID store.Context, issued
 
 // start loads the servers and shows the first step.
 func (z *wizard) start() {
-	z.dialog.Show()
+	showKeyed(z.win, z.dialog, z.enter, func() {
+		if !z.cancel.Disabled() {
+			z.cancel.OnTapped()
+		}
+	})
 	z.busy("Loading the policy servers…")
 	z.tasks.run(func() func() {
 		servers, err := listServers(z.ctx, z.en, z.ctxID)
@@ -129,6 +133,17 @@ func (z *wizard) step(title string, body fyne.CanvasObject, back, next func()) {
 	z.next.Refresh()
 	z.cancel.Enable()
 	z.say("")
+}
+
+// enter is the wizard's Enter: Next where the step has one and allows
+// it, Close on the last step.
+func (z *wizard) enter() {
+	switch {
+	case !z.next.Hidden && !z.next.Disabled():
+		z.next.OnTapped()
+	case z.next.Hidden && !z.cancel.Disabled():
+		z.cancel.OnTapped()
+	}
 }
 
 // say shows a line under the step; problem lines are red.

@@ -182,7 +182,7 @@ func (z *wizard) askHosts(title, text string, yes, no func()) {
 		}
 	}, z.win)
 	d.Resize(fyne.NewSize(520, d.MinSize().Height))
-	d.Show()
+	show(z.win, d)
 }
 
 // add registers the server described by o; pw is the password for this

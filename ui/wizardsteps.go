@@ -159,6 +159,12 @@ func (z *wizard) showSubject() {
 		intro = "The template " + z.template.CommonName + " takes the certificate's DNS names from you; the CA fills in its name."
 	}
 	z.step("Name of the certificate", container.NewVBox(valueLabel(intro), form), z.showTemplates, z.showKey)
+	z.commonName.OnSubmitted = func(string) { z.enter() }
+	if subject {
+		z.win.Canvas().Focus(z.commonName)
+	} else {
+		z.win.Canvas().Focus(z.dnsNames)
+	}
 	if z.subjectProblem() != nil {
 		z.next.Disable()
 	}
