@@ -32,19 +32,12 @@ func explain(err error) string {
 		untrusted *enroll.UntrustedServerError
 		netErr    net.Error
 	)
+	for _, c := range sentinelCauses {
+		if errors.Is(err, c.err) {
+			return c.text
+		}
+	}
 	switch {
-	case errors.Is(err, context.DeadlineExceeded):
-		return "The server did not answer in time. Check the network connection and try again."
-	case errors.Is(err, enroll.ErrDenied):
-		return "The CA refused the request. Ask your administrator whether you may enroll for this template; Details has the CA's reason."
-	case errors.Is(err, enroll.ErrCredentialsRefused):
-		return "The server refused the user name or password. Check them and try again."
-	case errors.Is(err, enroll.ErrClockSkew):
-		return "This computer's clock differs too much from the server's. Set the clock right and try again."
-	case errors.Is(err, enroll.ErrInsecureCredentials):
-		return "certdesk does not send a password over plain http. Use the server's https address."
-	case errors.Is(err, store.ErrWrongPassword):
-		return "The password is wrong, or the file's encryption is not supported. Check the password and try again."
 	case errors.As(err, &ie):
 		return sentence(ie.Reason)
 	case errors.As(err, &nr):
@@ -59,6 +52,19 @@ func explain(err error) string {
 		return "certdesk is not allowed to do this here. Choose another place, or ask your administrator for the rights."
 	}
 	return sentence(safetext.Escape(innermost(err).Error()))
+}
+
+// sentinelCauses are the readable causes of the core's sentinel errors.
+var sentinelCauses = []struct {
+	err  error
+	text string
+}{
+	{context.DeadlineExceeded, "The server did not answer in time. Check the network connection and try again."},
+	{enroll.ErrDenied, "The CA refused the request. Ask your administrator whether you may enroll for this template; Details has the CA's reason."},
+	{enroll.ErrCredentialsRefused, "The server refused the user name or password. Check them and try again."},
+	{enroll.ErrClockSkew, "This computer's clock differs too much from the server's. Set the clock right and try again."},
+	{enroll.ErrInsecureCredentials, "certdesk does not send a password over plain http. Use the server's https address."},
+	{store.ErrWrongPassword, "The password is wrong, or the file's encryption is not supported. Check the password and try again."},
 }
 
 // innermost is the last error of err's chain: the cause, without the

@@ -364,6 +364,18 @@ func healthOf(n, attention int, l app.Level) *app.HealthReport {
 
 var errFake = errors.New("fake: the core said no")
 
+// selectRow selects row i of the browser's table and returns it.
+func selectRow(t *testing.T, v *mainView, i int) row {
+	t.Helper()
+	v.browser.table.Select(widget.TableCellID{Row: i, Col: 0})
+	v.tasks.wait()
+	r, ok := v.browser.current()
+	if !ok {
+		t.Fatalf("row %d is not selected", i)
+	}
+	return r
+}
+
 // overlayObjects lists every object of the topmost overlay (dialog) of w.
 func overlayObjects(t *testing.T, w fyne.Window) []fyne.CanvasObject {
 	t.Helper()

@@ -7,7 +7,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll"
@@ -28,8 +27,7 @@ func TestShortcutsStopAtDialogs(t *testing.T) {
 // Enter in a field submits it (issue #15).
 func TestFormKeyboard(t *testing.T) {
 	v, _, w, _ := newTestMain(t)
-	v.browser.table.Select(widget.TableCellID{Row: 1, Col: 0})
-	v.tasks.wait()
+	selectRow(t, v, 1)
 	v.showExport()
 	ex := v.exporter
 	if w.Canvas().Focused() != ex.password {
@@ -54,8 +52,7 @@ func TestDialogKeys(t *testing.T) {
 	if top := w.Canvas().Overlays().Top(); top != nil {
 		t.Fatalf("Escape left the error dialog open: %s", overlayText(t, w))
 	}
-	v.browser.table.Select(widget.TableCellID{Row: 1, Col: 0})
-	v.tasks.wait()
+	selectRow(t, v, 1)
 	test.Tap(v.deleteButton)
 	key(fyne.KeyReturn)
 	v.tasks.wait()

@@ -9,7 +9,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
-	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
 )
@@ -18,8 +17,7 @@ import (
 // line writes it (issue #15).
 func TestExportWritesPrivateFile(t *testing.T) {
 	v, _, w, _ := newTestMain(t)
-	v.browser.table.Select(widget.TableCellID{Row: 1, Col: 0})
-	r, _ := v.browser.current()
+	r := selectRow(t, v, 1)
 	path := filepath.Join(t.TempDir(), "kiosk.pfx")
 	wr, err := storage.Writer(storage.NewFileURI(path))
 	if err != nil {

@@ -10,15 +10,13 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2/storage"
-	"fyne.io/fyne/v2/widget"
 )
 
 // TestExportToPipeDoesNotBlock: a named pipe chosen as the export target is
 // refused with a message; nothing waits for a reader (issue #15).
 func TestExportToPipeDoesNotBlock(t *testing.T) {
 	v, _, w, _ := newTestMain(t)
-	v.browser.table.Select(widget.TableCellID{Row: 1, Col: 0})
-	r, _ := v.browser.current()
+	r := selectRow(t, v, 1)
 	fifo := filepath.Join(t.TempDir(), "pipe.pfx")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Skip("no named pipes here:", err)
