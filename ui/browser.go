@@ -135,7 +135,7 @@ func (b *browser) reload() {
 			contexts, cerr = b.core.Contexts(ctx)
 		}
 		if cerr != nil {
-			return func() { b.summary.SetText("The stores could not be read: " + cerr.Error()) }
+			return func() { b.summary.SetText(failedLine("The stores could not be read.", cerr)) }
 		}
 		now := b.now()
 		rows := make([]row, len(entries))
@@ -153,7 +153,7 @@ func (b *browser) reload() {
 			b.all = rows
 			if err != nil {
 				b.all = nil
-				b.summary.SetText("This store could not be read: " + err.Error())
+				b.summary.SetText(failedLine("This store could not be read.", err))
 			}
 			b.hintText.SetText(readOnlyHint)
 			if b.native() {
@@ -306,7 +306,7 @@ func (b *browser) selectRow(r row) {
 		ctx := context.Background()
 		e, err := b.core.Get(ctx, ctxID, n, r.Thumbprint)
 		if err != nil {
-			return func() { b.details.clear(); b.summary.SetText(err.Error()) }
+			return func() { b.details.clear(); b.summary.SetText(failedLine("The certificate could not be read.", err)) }
 		}
 		chain, err := b.core.Chain(ctx, ctxID, n, r.Thumbprint)
 		if err != nil {

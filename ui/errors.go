@@ -109,6 +109,12 @@ func errorBody(err error) fyne.CanvasObject {
 	return container.NewVBox(cause, widget.NewAccordion(widget.NewAccordionItem("Details", detail)))
 }
 
+// failedLine is a status line or notification about a failure: what
+// failed (a sentence), then the readable cause (explain).
+func failedLine(failed string, err error) string {
+	return failed + " " + explain(err)
+}
+
 // errorTitle makes what failed ("The certificate could not be
 // deleted.") a dialog or step title.
 func errorTitle(failed string) string {

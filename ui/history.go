@@ -122,7 +122,7 @@ func (h *historyView) reload() {
 		return func() {
 			h.records = recs
 			if err != nil {
-				h.summary.SetText("The history could not be read: " + err.Error())
+				h.summary.SetText(failedLine("The history could not be read.", err))
 			} else {
 				h.summary.SetText(plural(len(recs), "record"))
 			}

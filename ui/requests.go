@@ -85,7 +85,7 @@ func (r *requestsView) reload() {
 			r.list.Refresh()
 			switch {
 			case err != nil:
-				r.status.SetText("The pending requests could not be read: " + err.Error())
+				r.status.SetText(failedLine("The pending requests could not be read.", err))
 			case len(r.entries) == 0:
 				r.status.SetText("No request is waiting for a CA.")
 			default:

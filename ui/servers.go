@@ -135,7 +135,7 @@ func (s *serversView) reload() {
 			s.choose(-1)
 			s.list.Refresh()
 			if err != nil {
-				s.status.SetText("The policy servers could not be read: " + err.Error())
+				s.status.SetText(failedLine("The policy servers could not be read.", err))
 			} else if len(servers) == 0 {
 				s.status.SetText("No policy server yet: add the one your administrator gave you.")
 			} else {
@@ -175,7 +175,7 @@ func (s *serversView) testSelected() {
 		pol, err := s.core.TestServer(context.Background(), c, app.ServerOptions{URL: sv.URL, Auth: sv.Auth, Username: sv.Username})
 		return func() {
 			if err != nil {
-				s.status.SetText("The server did not answer as expected: " + err.Error())
+				s.status.SetText(failedLine("The connection failed.", err))
 				return
 			}
 			s.status.SetText("Connected: " + serverLabel(sv.Server) + " offers " + plural(len(app.UsableTemplates(pol)), "template") + ".")

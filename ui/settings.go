@@ -124,7 +124,7 @@ func (s *settingsView) reload() {
 			s.loading = false
 			if err != nil {
 				s.schedule.Disable()
-				s.status.SetText("The OS schedule is not available here: " + err.Error())
+				s.status.SetText(failedLine("The OS schedule is not available here.", err))
 			}
 		}
 	})
@@ -147,7 +147,7 @@ func (s *settingsView) submit() {
 		st.PublishIssued = s.publish.Checked
 	}
 	if err := s.core.SetSettings(st); err != nil {
-		s.status.SetText("The settings could not be saved: " + err.Error())
+		s.status.SetText(failedLine("The settings could not be saved.", err))
 		return
 	}
 	s.status.SetText("Saved.")
@@ -178,7 +178,7 @@ func (s *settingsView) setSchedule(on bool) {
 				s.loading = true
 				s.schedule.SetChecked(!on)
 				s.loading = false
-				s.status.SetText("The OS schedule could not be changed: " + err.Error())
+				s.status.SetText(failedLine("The OS schedule could not be changed.", err))
 			case on:
 				s.status.SetText("The OS now checks for renewals on schedule.")
 			default:

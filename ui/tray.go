@@ -91,9 +91,9 @@ func notification(e app.Event) *fyne.Notification {
 		return fyne.NewNotification("Certificate renewed",
 			fmt.Sprintf("“%s” was renewed and is valid until %s.", subject, formatDate(e.NotAfter)))
 	case app.RenewalFailed:
-		msg := fmt.Sprintf("“%s” could not be renewed", subject)
+		msg := fmt.Sprintf("“%s” could not be renewed.", subject)
 		if e.Err != nil {
-			msg += ": " + e.Err.Error()
+			msg = failedLine(msg, e.Err)
 		}
 		return fyne.NewNotification("Renewal failed", msg)
 	case app.NotificationWindow:

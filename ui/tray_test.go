@@ -65,7 +65,7 @@ func TestNotifications(t *testing.T) {
 		{"renewed", app.Event{Kind: app.RenewalSucceeded, Subject: "CN=kiosk01,O=Example", NotAfter: testNow.Add(90 * day)},
 			fyne.NewNotification("Certificate renewed", "“kiosk01” was renewed and is valid until 2027-02-23 12:00.")},
 		{"failed", app.Event{Kind: app.RenewalFailed, Subject: "CN=kiosk01", Err: errors.New("the server is down")},
-			fyne.NewNotification("Renewal failed", "“kiosk01” could not be renewed: the server is down")},
+			fyne.NewNotification("Renewal failed", "“kiosk01” could not be renewed. The server is down.")},
 		{"window", app.Event{Kind: app.NotificationWindow, Subject: "CN=kiosk01", Days: 7, NotAfter: testNow.Add(7 * day)},
 			fyne.NewNotification("Certificate expires soon", "“kiosk01” expires in 7 days, on 2026-12-02 12:00.")},
 		{"store changed", app.Event{Kind: app.StoreChanged}, nil},

@@ -112,7 +112,7 @@ func TestSettingsView(t *testing.T) {
 	}
 	c.err = errors.New("systemd is not running")
 	test.Tap(s.schedule)
-	if !s.schedule.Checked || !strings.Contains(s.status.Text, "systemd is not running") {
+	if !s.schedule.Checked || !strings.Contains(s.status.Text, "The OS schedule could not be changed. Systemd is not running.") {
 		t.Errorf("failed removal: checked %v, status %q", s.schedule.Checked, s.status.Text)
 	}
 }
