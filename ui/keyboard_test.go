@@ -60,9 +60,13 @@ func TestDialogKeys(t *testing.T) {
 		t.Fatalf("Enter on the confirmation: calls %q", c.recorded())
 	}
 
-	c.enroll = fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{userTmpl}}
+	c.enroll = fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{userTmpl}, unsaved: map[string]bool{corpServer.ID: true}}
 	test.Tap(v.requestButton)
 	z := v.wizard
+	if w.Canvas().Focused() != z.password {
+		t.Errorf("the server step focuses %T, want the password", w.Canvas().Focused())
+	}
+	w.Canvas().Unfocus()
 	key(fyne.KeyReturn)
 	if z.title.Text != "Template" {
 		t.Fatalf("Enter in the wizard: step %q", z.title.Text)

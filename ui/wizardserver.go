@@ -85,6 +85,16 @@ func (z *wizard) showServers() {
 	z.serverPick.SetSelected(labels[0])
 	intro := valueLabel("Choose the enrollment policy server of your organisation, or add the one your administrator gave you.")
 	z.step("Policy server", container.NewVBox(intro, z.serverPick, passwordForm, addForm), nil, z.serverChosen)
+	// The first field to fill has the focus; Enter in it is Next.
+	for _, e := range []*widget.Entry{z.password, z.url, z.newPassword} {
+		e.OnSubmitted = func(string) { z.enter() }
+	}
+	switch {
+	case !passwordForm.Hidden:
+		z.win.Canvas().Focus(z.password)
+	case !addForm.Hidden:
+		z.win.Canvas().Focus(z.url)
+	}
 }
 
 func serverLabel(s app.Server) string {
