@@ -187,7 +187,13 @@ func TestWizardAddServerAndError(t *testing.T) {
 	if got := overlayText(t, v.win); !strings.Contains(got, "Your password will be sent to: cep.example.com.") {
 		t.Fatalf("the confirmation says %q", got)
 	}
-	tapOverlayButton(t, v.win, "Cancel")
+	// Enter does not answer where a password goes; Escape cancels.
+	v.win.Canvas().Unfocus()
+	v.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if got := c.recorded(); strings.Contains(got, "AddServer") {
+		t.Fatalf("Enter added the server: calls %q", got)
+	}
+	v.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
 	if got := c.recorded(); strings.Contains(got, "AddServer") || !strings.Contains(z.status.Text, "nothing was sent") {
 		t.Fatalf("after Cancel: calls %q, status %q", got, z.status.Text)
 	}

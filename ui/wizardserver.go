@@ -182,7 +182,8 @@ func (z *wizard) serverChosen() {
 }
 
 // askHosts asks before the password goes to hosts not confirmed before;
-// yes or no runs on the UI thread with the answer.
+// yes or no runs on the UI thread with the answer. Enter does not answer
+// a question about where a password goes: only the button does.
 func (z *wizard) askHosts(title, text string, yes, no func()) {
 	d := dialog.NewCustomConfirm(title, "Send my password", "Cancel", valueLabel(text), func(ok bool) {
 		if ok {
@@ -192,7 +193,7 @@ func (z *wizard) askHosts(title, text string, yes, no func()) {
 		}
 	}, z.win)
 	d.Resize(fyne.NewSize(520, d.MinSize().Height))
-	show(z.win, d)
+	showKeyed(z.win, d, func() {}, d.Hide)
 }
 
 // add registers the server described by o; pw is the password for this
