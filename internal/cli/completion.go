@@ -23,11 +23,7 @@ func completionWords() map[string][]string {
 	words := map[string][]string{"": verbNames()}
 	leaf := func(path ...string) {
 		var flags []string
-		c := &cmd{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
-			flagSets: func(fs *flag.FlagSet) {
-				fs.VisitAll(func(f *flag.Flag) { flags = append(flags, "-"+f.Name) })
-			}}
-		c.run(append(path, "-h"))
+		flagSet(path...).VisitAll(func(f *flag.Flag) { flags = append(flags, "-"+f.Name) })
 		sort.Strings(flags)
 		words[strings.Join(path, " ")] = flags
 	}
@@ -48,6 +44,17 @@ func completionWords() map[string][]string {
 		}
 	}
 	return words
+}
+
+// flagSet returns the flag set the verb (and sub-verb) of path defines,
+// got by running it with -h, which prints nothing here. A verb that
+// defines none gives an empty set.
+func flagSet(path ...string) *flag.FlagSet {
+	fs := flag.NewFlagSet("certdesk "+strings.Join(path, " "), flag.ContinueOnError)
+	c := &cmd{stdin: strings.NewReader(""), stdout: io.Discard, stderr: io.Discard,
+		flagSets: func(got *flag.FlagSet) { fs = got }}
+	c.run(append(append([]string(nil), path...), "-h"))
+	return fs
 }
 
 // runCompletion implements "certdesk completion bash|zsh|fish".
