@@ -1,6 +1,6 @@
 # certdesk — see README.md. setup installs the Debian 12 packages; demo, test,
 # bench and cross run it first, build does not.
-.PHONY: setup build cli demo test bench lint screenshots clean cross package release
+.PHONY: setup build cli man demo test bench lint screenshots clean cross package release
 
 setup:
 	@bash scripts/setup-debian.sh
@@ -16,6 +16,12 @@ build:
 # cli builds the headless binary (no cgo, no GL): every verb, no GUI.
 cli:
 	CGO_ENABLED=0 go build -tags nogui -ldflags "$(LDFLAGS)" -o build/certdesk-cli .
+
+# man writes the manual page certdesk(1), generated from the verb table and
+# usage texts the -h output prints (certdesk help -man).
+man:
+	mkdir -p build
+	go run . help -man > build/certdesk.1
 
 demo: setup build
 	LANG=en_US.UTF-8 ./build/certdesk --demo

@@ -95,6 +95,7 @@ const usageText = `usage:
   certdesk testca serve|resign|approve|deny|pending|revoke ...
   certdesk completion bash|zsh|fish
   certdesk help VERB [SUBVERB]
+  certdesk help -man       print the manual page certdesk(1) as roff
 Run "certdesk VERB -h" for the flags of a verb.`
 
 // Run is the whole program minus os.Exit: it returns the exit status.
@@ -121,6 +122,10 @@ func (c *cmd) run(args []string) int {
 	case "help":
 		if len(args) == 1 {
 			fmt.Fprintln(c.stdout, usageText)
+			return exitOK
+		}
+		if len(args) == 2 && args[1] == "-man" {
+			writeMan(c.stdout)
 			return exitOK
 		}
 		if _, ok := verbs[args[1]]; !ok {
