@@ -8,6 +8,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/certdesk/certdesk/enroll/testca"
 )
 
 // notACommand marks what the docs test skips (docs/cli.md): on the line
@@ -18,6 +20,7 @@ const notACommand = "<!-- not a command -->"
 type docCommand struct {
 	where string // file:line
 	text  string // from "certdesk" on, without the trailing comment
+	fence string // the info string of its fenced block ("sh"), if any
 }
 
 // inlineCommand finds the code spans that start with "certdesk".
@@ -43,13 +46,13 @@ func docCommands(t *testing.T) []docCommand {
 			t.Fatal(err)
 		}
 		name := strings.TrimPrefix(file, "../../")
-		inFence, skipFence, prev, cont := false, false, "", ""
+		inFence, skipFence, prev, cont, fence := false, false, "", "", ""
 		for i, line := range strings.Split(string(data), "\n") {
 			where := fmt.Sprintf("%s:%d", name, i+1)
 			trimmed := strings.TrimSpace(line)
 			switch {
 			case strings.HasPrefix(trimmed, "```"):
-				inFence = !inFence
+				inFence, fence = !inFence, strings.TrimPrefix(trimmed, "```")
 				skipFence = inFence && strings.Contains(prev, notACommand)
 			case inFence && !skipFence:
 				if strings.HasSuffix(trimmed, `\`) {
@@ -59,13 +62,13 @@ func docCommands(t *testing.T) []docCommand {
 				trimmed, cont = cont+trimmed, ""
 				for _, part := range splitShell(trimmed) {
 					if cmd, ok := commandOf(part); ok {
-						cmds = append(cmds, docCommand{where, cmd})
+						cmds = append(cmds, docCommand{where, cmd, fence})
 					}
 				}
 			case !inFence && !strings.Contains(line, notACommand):
 				for _, m := range inlineCommand.FindAllStringSubmatch(line, -1) {
 					if cmd, ok := commandOf(strings.Split(m[1], " | ")[0]); ok {
-						cmds = append(cmds, docCommand{where, cmd})
+						cmds = append(cmds, docCommand{where, cmd, ""})
 					}
 				}
 			}
@@ -322,6 +325,35 @@ func TestDocCommandsParse(t *testing.T) {
 		if err := checkCommand(c.text); err != nil {
 			t.Errorf("%s: %s: %v", c.where, c.text, err)
 		}
+	}
+}
+
+// TestReadmeWalkthroughRuns runs the certdesk commands of README.md's
+// walkthrough (its one "sh" block) against testca, its example host, CA
+// file, account and template replaced by testca's. "schedule install" is
+// left out: it would install a timer in this machine's OS.
+func TestReadmeWalkthroughRuns(t *testing.T) {
+	setupRoot(t)
+	ca, srv := startTestCA(t, testca.Config{})
+	replace := strings.NewReplacer(
+		"https://cep.corp.example"+testca.PathCEP, srv.CEPURL(),
+		"corp-root.cer", ca.RootFile(),
+		"kiosk01@corp.example", testca.DefaultUser,
+		"Workstation", testca.TemplateWebServer)
+	ran := 0
+	for _, c := range docCommands(t) {
+		if !strings.HasPrefix(c.where, "README.md:") || c.fence != "sh" || c.text == "certdesk schedule install" {
+			continue
+		}
+		args := strings.Fields(replace.Replace(c.text))[1:]
+		code, out, errs := runCLIStdin(t, testca.DefaultPassword+"\n", args...)
+		if code != exitOK {
+			t.Fatalf("%s: %s: exit %d\n%s%s", c.where, c.text, code, out, errs)
+		}
+		ran++
+	}
+	if ran < 5 {
+		t.Fatalf("ran %d commands of the walkthrough; want server add, templates, enroll, status, history", ran)
 	}
 }
 
