@@ -78,10 +78,11 @@ func docCommands(t *testing.T) []docCommand {
 	return cmds
 }
 
+// shellSeparator is where a shell line holds more than one command.
+var shellSeparator = regexp.MustCompile(`;|&&| \| `)
+
 // splitShell splits a shell line at ";", "&&" and " | ".
-func splitShell(line string) []string {
-	return regexp.MustCompile(`;|&&| \| `).Split(line, -1)
-}
+func splitShell(line string) []string { return shellSeparator.Split(line, -1) }
 
 // commandOf returns part from "certdesk" on, without a prompt, sudo or
 // trailing comment, if it is a certdesk command.
