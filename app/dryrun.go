@@ -85,8 +85,7 @@ func (c *Core) PlanPulse(ctx context.Context, cx store.Context) ([]PlannedRenewa
 		if e.Meta.PolicyServer == "" {
 			continue
 		}
-		v := Validity{Thumbprint: e.Thumbprint, NotBefore: e.NotBefore, NotAfter: e.NotAfter,
-			RenewalPeriod: renewalPeriod(s, periods, e.Meta)}
+		v := validityOf(s, periods, e)
 		r := retry[e.Thumbprint]
 		act := dueAction(v, pol, now, renewing[e.Thumbprint], r)
 		if act == "" {

@@ -4,6 +4,8 @@ import (
 	"hash/fnv"
 	"sort"
 	"time"
+
+	"github.com/certdesk/certdesk/store"
 )
 
 // DefaultRenewalRatio is the fraction of a certificate's lifetime after which
@@ -87,6 +89,33 @@ func RenewAt(v Validity, p RenewalWindow) time.Time {
 // certificates are always due.
 func NeedsRenewal(v Validity, p RenewalWindow, now time.Time) bool {
 	return !now.Before(v.NotAfter) || !now.Before(RenewAt(v, p))
+}
+
+// DueTimes returns when each of es, entries of My of cx, becomes due
+// (RenewAt with its template's renewal period and the configured window),
+// by thumbprint. Entries a pulse does not renew (no policy server: imported
+// ones) have none.
+func (c *Core) DueTimes(cx store.Context, es []store.Entry) (map[string]time.Time, error) {
+	s, err := c.Store(cx)
+	if err != nil {
+		return nil, err
+	}
+	pol := c.Settings().RenewalWindow()
+	periods := map[string]map[string]time.Duration{}
+	out := map[string]time.Time{}
+	for _, e := range es {
+		if e.Meta.PolicyServer != "" {
+			out[e.Thumbprint] = RenewAt(validityOf(s, periods, e), pol)
+		}
+	}
+	return out, nil
+}
+
+// validityOf is what the renewal decision needs of entry e of s, with its
+// template's renewal period read through cache (see renewalPeriod).
+func validityOf(s *store.Store, cache map[string]map[string]time.Duration, e store.Entry) Validity {
+	return Validity{Thumbprint: e.Thumbprint, NotBefore: e.NotBefore, NotAfter: e.NotAfter,
+		RenewalPeriod: renewalPeriod(s, cache, e.Meta)}
 }
 
 // NotifyWindow returns the smallest of days (e.g. 30, 14, 7, 1) such that the

@@ -1,8 +1,12 @@
 package app
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"github.com/certdesk/certdesk/enroll/testca"
+	"github.com/certdesk/certdesk/store"
 )
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -122,5 +126,28 @@ func TestNotifyWindow(t *testing.T) {
 				t.Errorf("NotifyWindow = %d, %v; want %d, %v", got, ok, tt.want, tt.wantOK)
 			}
 		})
+	}
+}
+
+// TestDueTimesMatchesPlan: DueTimes gives the due time the pulse plans
+// with.
+func TestDueTimesMatchesPlan(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, envOpt{ca: longShort})
+	e.addServer(t, testca.DefaultPassword)
+	res := e.enroll(t, testca.TemplateShortLived)
+	e.clock.Advance(time.Hour + time.Minute)
+	plan, err := e.core.PlanPulse(ctx, store.User)
+	if err != nil || len(plan) != 1 {
+		t.Fatalf("plan: %+v, %v", plan, err)
+	}
+	s, _ := e.core.Store(store.User)
+	es, err := s.List(ctx, store.My, store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due, err := e.core.DueTimes(store.User, es)
+	if err != nil || len(due) != 1 || !due[res.Thumbprint].Equal(plan[0].RenewAt) {
+		t.Fatalf("DueTimes %v, %v; want %s", due, err, plan[0].RenewAt)
 	}
 }

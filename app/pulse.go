@@ -88,8 +88,7 @@ func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 			continue
 		}
 		rep.Checked++
-		v := Validity{Thumbprint: e.Thumbprint, NotBefore: e.NotBefore, NotAfter: e.NotAfter,
-			RenewalPeriod: renewalPeriod(s, periods, e.Meta)}
+		v := validityOf(s, periods, e)
 		act := dueAction(v, pol, now, renewing[e.Thumbprint], retry[e.Thumbprint])
 		if act == "" {
 			continue
