@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -15,8 +16,10 @@ import (
 )
 
 const storeUsage = `usage:
-  certdesk store list    [-context C] [-store S] [-all] [-system] [-json]
+  certdesk store list    [-context C] [-store S] [-all] [-system] [-l | -json]
                          -system: the operating system's own store (Windows, macOS)
+                         -l: also template, days left, when renewal is due, cached
+                         revocation status and the last renewal error
   certdesk store show    [-context C] [-store S] THUMBPRINT [-json]
   certdesk store import  [-context C] [-store S] [-password-file F | -password-stdin] [-trust-roots] [-json] FILE...
   certdesk store export  [-context C] [-store S] THUMBPRINT -format pfx|pem|der|p7b [-profile compatible|modern|pbmac1]
@@ -141,9 +144,13 @@ func (c *cmd) storeList(args []string) int {
 	f := c.storeFlags("list", true)
 	all := f.fs.Bool("all", false, "include archived (deleted) entries")
 	system := f.fs.Bool("system", false, "list the operating system's own store instead (Windows: certmgr.msc's; macOS: the keychain)")
+	long := f.fs.Bool("l", false, "long listing: template, days left, renewal due date, revocation, last renewal error")
 	s, n, _, code, ok := c.parseStore(f, args, 0)
 	if !ok {
 		return code
+	}
+	if *long && *f.json {
+		return c.usage("store list: -l and -json do not go together (-l is for people; docs/cli.md)")
 	}
 	var es []store.Entry
 	var err error
@@ -169,25 +176,93 @@ func (c *cmd) storeList(args []string) int {
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+	if *long {
+		return c.storeListLong(tw, s, n, es, !*system)
+	}
 	fmt.Fprintln(tw, "THUMBPRINT\tNOT AFTER\tKEY\tSUBJECT")
 	for _, e := range es {
-		key := "-"
-		if e.HasKey {
-			key = "yes"
-		}
-		subj := e.SubjectCN
-		if subj == "" {
-			subj = e.Subject
-		}
-		if e.Meta.Archived {
-			subj += " (archived)"
-		}
-		textf(tw, "%s\t%s\t%s\t%s\n", e.Thumbprint, e.NotAfter.Format("2006-01-02"), key, subj)
+		textf(tw, "%s\t%s\t%s\t%s\n", e.Thumbprint, e.NotAfter.Format("2006-01-02"), hasKey(e), listedSubject(e))
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
 	}
 	return exitOK
+}
+
+// storeListLong prints "store list -l": the columns of "store list" with
+// the template, the days left, when the renewal is due (app.Core.DueTimes),
+// the cached revocation status and the last renewal error. Only entries
+// of certdesk's own My (own) have the last three; the others show "-".
+func (c *cmd) storeListLong(tw *tabwriter.Writer, s *store.Store, n store.Name, es []store.Entry, own bool) int {
+	var due map[string]time.Time
+	var rev map[string]app.RevocationResult
+	var retry map[string]app.RetryState
+	if own && n == store.My {
+		core, err := app.Open(store.Location{})
+		if err != nil {
+			return c.fail(err)
+		}
+		cx := s.Context()
+		if due, err = core.DueTimes(cx, es); err != nil {
+			return c.fail(err)
+		}
+		if rev, err = core.RevocationStatuses(cx); err != nil {
+			return c.fail(err)
+		}
+		if retry, err = core.RetryStates(cx); err != nil {
+			return c.fail(err)
+		}
+	}
+	now := time.Now()
+	fmt.Fprintln(tw, "THUMBPRINT\tNOT AFTER\tDAYS\tDUE\tKEY\tTEMPLATE\tREVOCATION\tSUBJECT\tLAST ERROR")
+	for _, e := range es {
+		dueAt, revocation := "-", "-"
+		if at, ok := due[e.Thumbprint]; ok {
+			dueAt = at.Local().Format("2006-01-02")
+		}
+		if own && n == store.My {
+			revocation = app.RevocationNotChecked
+			if r, ok := rev[e.Thumbprint]; ok {
+				revocation = r.Status
+			}
+		}
+		textf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Thumbprint, e.NotAfter.Format("2006-01-02"), daysLeft(e.NotAfter, now),
+			dueAt, hasKey(e), dash(e.Meta.TemplateName), revocation, listedSubject(e), dash(oneLine(retry[e.Thumbprint].LastError)))
+	}
+	if err := tw.Flush(); err != nil {
+		return c.fail(err)
+	}
+	return exitOK
+}
+
+// hasKey is the KEY column of "store list": yes or -.
+func hasKey(e store.Entry) string {
+	if e.HasKey {
+		return "yes"
+	}
+	return "-"
+}
+
+// listedSubject is the SUBJECT column of "store list": the common name, or
+// the whole subject without one, marked when archived.
+func listedSubject(e store.Entry) string {
+	subj := e.SubjectCN
+	if subj == "" {
+		subj = e.Subject
+	}
+	if e.Meta.Archived {
+		subj += " (archived)"
+	}
+	return subj
+}
+
+// daysLeft is the DAYS column of "store list -l": whole days until
+// notAfter, or "expired".
+func daysLeft(notAfter, now time.Time) string {
+	if !now.Before(notAfter) {
+		return "expired"
+	}
+	return strconv.Itoa(int(notAfter.Sub(now) / (24 * time.Hour)))
 }
 
 // windowsStoreNames maps the names certmgr.msc shows to certdesk's.
