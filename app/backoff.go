@@ -1,6 +1,10 @@
 package app
 
-import "time"
+import (
+	"time"
+
+	"github.com/certdesk/certdesk/store"
+)
 
 // Defaults of the retry backoff after a transient renewal failure.
 const (
@@ -61,6 +65,12 @@ type RetryState struct {
 	// request, a template that no longer exists); no automatic retry
 	// happens until Reset.
 	Permanent bool `json:"permanent,omitempty"`
+}
+
+// renewalState is s in the shape of an entry's meta.renewal.
+func (s RetryState) renewalState() store.RenewalState {
+	return store.RenewalState{LastAttempt: s.LastAttempt, Failures: s.Failures, NextAttempt: s.NextAttempt,
+		LastError: s.LastError, Permanent: s.Permanent}
 }
 
 // CanAttempt reports whether an automatic renewal may run at now.

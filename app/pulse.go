@@ -193,6 +193,19 @@ func (c *Core) RetryStates(cx store.Context) (map[string]RetryState, error) {
 	return readRetry(s)
 }
 
+// RenewalStates are the renewal states of the entries of the open store s
+// that failed to renew, by thumbprint, in the shape "store list/show
+// -json" show as meta.renewal: from the retry state pulse keeps (for
+// callers without a Core, the store verbs). Empty when it cannot be read.
+func RenewalStates(s *store.Store) map[string]store.RenewalState {
+	m, _ := readRetry(s)
+	out := make(map[string]store.RenewalState, len(m))
+	for k, st := range m {
+		out[k] = st.renewalState()
+	}
+	return out
+}
+
 // ResetRetry clears a certificate's failure so the next pulse tries it at
 // once (the person asked for a retry, or changed what it depended on).
 func (c *Core) ResetRetry(ctx context.Context, cx store.Context, thumbprint string) error {

@@ -114,15 +114,17 @@ type listedEntry struct {
 	Revocation string `json:"revocation,omitempty"`
 }
 
-// withRevocation adds the cached revocation status to the entries of My;
-// other stores are listed as they are.
+// withRevocation adds the cached revocation status and the renewal state
+// (meta.renewal) to the entries of My; other stores are listed as they
+// are.
 func withRevocation(s *store.Store, n store.Name, es []store.Entry) any {
 	if n != store.My {
 		return es
 	}
-	m := app.ReadRevocation(s, time.Now())
+	m, renewal := app.ReadRevocation(s, time.Now()), app.RenewalStates(s)
 	out := make([]listedEntry, len(es))
 	for i, e := range es {
+		e.Meta.Renewal = renewal[e.Thumbprint]
 		out[i] = listedEntry{Entry: e, Revocation: app.RevocationNotChecked}
 		if r, ok := m[e.Thumbprint]; ok {
 			out[i].Revocation = r.Status

@@ -325,6 +325,9 @@ func (c *cmd) storeShow(args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
+	if n == store.My {
+		e.Meta.Renewal = app.RenewalStates(s)[e.Thumbprint]
+	}
 	r := showResult{Entry: e, Expiry: store.ExpiryStatus(e.NotBefore, e.NotAfter, now, store.ExpiringWithin), Chain: ch, Publication: pub,
 		Revocation: revocationOf(s, n, e, now)}
 	if *f.json {

@@ -112,6 +112,27 @@ func TestStoreListLong(t *testing.T) {
 		t.Errorf("imported: %s days left, want 10", r[2])
 	}
 
+	// -json carries the same renewal state as meta.renewal, in list and show.
+	for _, args := range [][]string{{"store", "list", "-json"}, {"store", "show", "-json", failed}} {
+		code, out, stderr = runCLIStdin(t, "", args...)
+		var got []store.Entry
+		if args[1] == "show" {
+			var one store.Entry
+			err = json.Unmarshal([]byte(out), &one)
+			got = append(got, one)
+		} else {
+			err = json.Unmarshal([]byte(out), &got)
+		}
+		if code != exitOK || err != nil {
+			t.Fatalf("%v: %d %v %s", args, code, err, stderr)
+		}
+		for _, e := range got {
+			if r := e.Meta.Renewal; (e.Thumbprint == failed) != (r.Failures == 2 && r.LastError == "server down\x1b[2J") {
+				t.Errorf("%v: %s has meta.renewal %+v", args, e.Thumbprint, r)
+			}
+		}
+	}
+
 	code, out, stderr = runCLIStdin(t, "", "store", "list", "-l", "-json")
 	if code != exitUsage || out != "" || !strings.Contains(stderr, "-l") {
 		t.Errorf("store list -l -json: %d %q %q", code, out, stderr)
