@@ -2,7 +2,7 @@ package app
 
 import (
 	"context"
-	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/certdesk/certdesk/store"
@@ -30,7 +30,7 @@ const autoPrefix = "auto:"
 // lock; es is My as the pulse listed it.
 func (c *Core) autoEnroll(ctx context.Context, tx *store.Tx, es []store.Entry, retry map[string]RetryState) ([]AutoEnrollment, error) {
 	s := tx.Store()
-	servers, err := readServers(filepath.Join(s.Dir(), ServersFile))
+	servers, err := c.serversOf(s)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +63,13 @@ func (c *Core) autoEnroll(ctx context.Context, tx *store.Tx, es []store.Entry, r
 		for i := range pol.Templates {
 			t := &pol.Templates[i]
 			key := autoPrefix + srv.ID + "/" + t.CommonName
-			if !t.AutoEnroll || !t.Usable() || t.Flags.EnrolleeSuppliesSubject || t.Flags.EnrolleeSuppliesSubjectAltName ||
+			// A managed server's templates list is the administrator's
+			// choice of what to enroll, in place of the policy's flags.
+			chosen := t.AutoEnroll
+			if len(srv.Templates) > 0 {
+				chosen = slices.Contains(srv.Templates, t.CommonName)
+			}
+			if !chosen || !t.Usable() || t.Flags.EnrolleeSuppliesSubject || t.Flags.EnrolleeSuppliesSubjectAltName ||
 				have[t.CommonName] || !retry[key].CanAttempt(now) {
 				continue
 			}

@@ -38,6 +38,9 @@ type credential struct {
 	// server with id server.
 	hosts  []string
 	server string
+	// pin, if set, is the SHA-256 fingerprint of a CA every verified TLS
+	// chain must hold (a managed server's CAPin).
+	pin string
 	// extraRoots are trusted for this exchange only (TestServer).
 	extraRoots []*x509.Certificate
 }
@@ -64,6 +67,9 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 		// IIS asks for the client certificate by renegotiation (docs/protocol-client.md).
 		Renegotiation: tls.RenegotiateOnceAsClient,
 	}
+	if pin := cred.pin; pin != "" {
+		tc.VerifyConnection = func(cs tls.ConnectionState) error { return checkPin(pin, cs.VerifiedChains) }
+	}
 	opts := []enroll.Option{enroll.WithClock(c.clock.Now), enroll.WithRandom(c.rand)}
 	if cred.cert != nil {
 		cert := cred.cert
@@ -85,7 +91,8 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 // serverCredential returns the credential for srv: password (the one given,
 // else the saved one), or anonymous. Certificate auth needs the caller's
 // certificate and is handled by renewal.
-func (c *Core) serverCredential(ctx context.Context, s *store.Store, srv Server, password string) (credential, error) {
+func (c *Core) serverCredential(ctx context.Context, s *store.Store, srv Server, password string) (cred credential, err error) {
+	defer func() { cred.pin = srv.CAPin }()
 	switch srv.Auth {
 	case AuthPassword:
 		if password == "" {

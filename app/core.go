@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -83,6 +84,9 @@ type Options struct {
 	// systems, which is how the tests on Linux run that logic against a
 	// stand-in for crypt32 and the keychain.
 	NativeStore NativeOpener
+	// Managed is the administrator's configuration (ReadManaged); nil
+	// means none. Open reads it from ManagedPath.
+	Managed *Managed
 }
 
 // Core is certdesk's use-case layer: what the command line and the GUI
@@ -110,6 +114,7 @@ type Core struct {
 	euid      func() int
 	native    NativeOpener
 	hasNative bool // TargetSystem is the native store (native.go)
+	managed   *Managed
 
 	mu       sync.Mutex
 	settings Settings
@@ -129,7 +134,7 @@ func New(o Options) (*Core, error) {
 		settings: o.Settings, run: o.Run, prefs: o.Prefs, after: o.After, loopCtx: o.Contexts,
 		stores: map[store.Context]*store.Store{}, busy: map[string]bool{},
 		sysTrust: o.SystemTrust, nssDirs: o.BrowserDBs, euid: os.Geteuid,
-		native: o.NativeStore, hasNative: nativeOS || o.NativeStore != nil,
+		native: o.NativeStore, hasNative: nativeOS || o.NativeStore != nil, managed: o.Managed,
 	}
 	if c.loc == (store.Location{}) {
 		loc, err := store.LocationFromEnv(os.Getenv)
@@ -182,11 +187,12 @@ func (c *Core) Subscribe(fn func(Event)) (unsubscribe func()) { return c.bus.Sub
 // Bus returns the event bus the core publishes on.
 func (c *Core) Bus() *Bus { return &c.bus }
 
-// Settings returns the current settings.
+// Settings returns the settings in force: the person's, with the managed
+// ones (Options.Managed) in their place.
 func (c *Core) Settings() Settings {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.settings
+	return c.managed.apply(c.settings)
 }
 
 // SetSettings replaces the settings after validating them and writes them
@@ -194,11 +200,25 @@ func (c *Core) Settings() Settings {
 // once; the scheduler picks up a new interval at its next wait. The check
 // interval in force passes unchanged even outside Validate's range (the
 // demo's).
+//
+// A managed setting must keep its value in force (ErrManagedSetting); the
+// person's own value of it is what is saved.
 func (c *Core) SetSettings(s Settings) error {
 	if err := s.validateInForce(c.Settings().CheckInterval); err != nil {
 		return err
 	}
 	c.mu.Lock()
+	inForce := c.managed.apply(c.settings)
+	for _, d := range settingDefs {
+		if !c.managed.IsManaged(d.name) {
+			continue
+		}
+		if d.show(s, store.User) != d.show(inForce, store.User) {
+			c.mu.Unlock()
+			return fmt.Errorf("%s %w", d.name, ErrManagedSetting)
+		}
+		copySetting(&s, c.settings, d.name)
+	}
 	c.settings = s
 	c.mu.Unlock()
 	if c.prefs != nil {
@@ -332,5 +352,12 @@ func Open(loc store.Location) (*Core, error) {
 	if p, _ := OpenFilePrefs(filepath.Join(loc.Data, SettingsFile)); p != nil {
 		prefs = p
 	}
-	return New(Options{Location: loc, Prefs: prefs})
+	// A managed file that cannot be read at all manages nothing; its one
+	// problem is reported like a bad field's (ReportManaged).
+	m, merr := ReadManaged(ManagedPath(os.Getenv))
+	c, err := New(Options{Location: loc, Prefs: prefs, Managed: m})
+	if c != nil && merr != nil {
+		c.managed = &Managed{Path: ManagedPath(os.Getenv), Problems: []string{merr.Error()}, Hash: "unreadable:" + merr.Error()}
+	}
+	return c, err
 }

@@ -37,6 +37,7 @@ const (
 	ActionDeny    Action = "deny"    // the CA denied a request
 	ActionHook    Action = "hook"    // a deploy hook after a renewal
 	ActionPolicy  Action = "policy"  // a policy server's answer that was not taken
+	ActionManaged Action = "managed" // problems of the managed file (reported once)
 )
 
 // Outcome is how it ended.

@@ -56,7 +56,21 @@ type Server struct {
 	// of a password server; a CES of the policy on any other host gets
 	// nothing (checkPasswordHosts, docs/core.md).
 	PasswordHosts []string `json:"passwordHosts,omitempty"`
+	// Managed servers come from the administrator's managed file
+	// (docs/managed.md): listed, used, never saved in servers.json nor
+	// changed or removed by the person. Their password is still the
+	// person's, in the keyring.
+	Managed bool `json:"managed,omitempty"`
+	// Templates, of a managed server, are the templates autoenrollment
+	// enrolls; empty means those the policy marks for autoenrollment.
+	Templates []string `json:"templates,omitempty"`
+	// CAPin, of a managed server, is the SHA-256 fingerprint (lower-case
+	// hex) of a CA its TLS chain must hold.
+	CAPin string `json:"caFingerprint,omitempty"`
 }
+
+// ErrManagedServer is returned for a change to a managed server.
+var ErrManagedServer = errors.New("is set by your organisation (the managed configuration) and cannot be changed or removed here")
 
 // ServerOptions describe a server to add. Password, if set, goes to the
 // keyring (or the machine context's credential file), never to servers.json.
@@ -131,6 +145,9 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 	default:
 		return Server{}, fmt.Errorf("unknown authentication %q: use password, certificate or anonymous", o.Auth)
 	}
+	if c.managedServer(o.URL) {
+		return Server{}, fmt.Errorf("%s %w", o.URL, ErrManagedServer)
+	}
 	if o.OnlyNew {
 		if err := c.CheckNewServer(cx, o.URL); err != nil {
 			return Server{}, err
@@ -193,13 +210,40 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 	return srv, err
 }
 
-// Servers lists the policy servers of context cx.
+// Servers lists the policy servers of context cx: the managed ones first,
+// then the person's (an entry of the person's for a managed URL is hidden).
 func (c *Core) Servers(cx store.Context) ([]Server, error) {
 	s, err := c.Store(cx)
 	if err != nil {
 		return nil, err
 	}
-	return readServers(filepath.Join(s.Dir(), ServersFile))
+	return c.serversOf(s)
+}
+
+// serversOf is Servers of an opened store.
+func (c *Core) serversOf(s *store.Store) ([]Server, error) {
+	own, err := readServers(filepath.Join(s.Dir(), ServersFile))
+	if err != nil {
+		return nil, err
+	}
+	list := c.managed.Servers()
+	for _, srv := range own {
+		if !c.managedServer(srv.URL) {
+			list = append(list, srv)
+		}
+	}
+	return list, nil
+}
+
+// managedServer reports whether the managed file sets the server of url.
+func (c *Core) managedServer(url string) bool {
+	id := ServerID(url)
+	for _, m := range c.managed.Servers() {
+		if m.ID == id {
+			return true
+		}
+	}
+	return false
 }
 
 // Server finds a server of cx by id, URL or friendly name.
@@ -222,6 +266,9 @@ func (c *Core) RemoveServer(ctx context.Context, cx store.Context, ref string) e
 	srv, err := c.Server(cx, ref)
 	if err != nil {
 		return err
+	}
+	if srv.Managed {
+		return fmt.Errorf("server %s %w", srv.URL, ErrManagedServer)
 	}
 	// Only a password server can have a saved password: the others are
 	// removed without asking the keyring, which may not be there.
@@ -349,6 +396,9 @@ func (c *Core) SetAutoEnroll(ctx context.Context, cx store.Context, ref string, 
 	srv, err := c.Server(cx, ref)
 	if err != nil {
 		return err
+	}
+	if srv.Managed {
+		return fmt.Errorf("server %s %w", srv.URL, ErrManagedServer)
 	}
 	return c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
 		for i := range list {

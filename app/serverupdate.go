@@ -87,6 +87,9 @@ func (c *Core) UpdateServer(ctx context.Context, cx store.Context, ref string, u
 	if err != nil {
 		return Server{}, err
 	}
+	if srv.Managed && (u.FriendlyName != nil || u.AutoEnroll != nil || u.KBRURL != nil || u.CAFile != "") {
+		return Server{}, fmt.Errorf("server %s %w; only its password is yours to set", srv.URL, ErrManagedServer)
+	}
 	if u.Password != nil {
 		if srv.Auth != AuthPassword {
 			return Server{}, fmt.Errorf("server %s uses %s authentication, which takes no password", srv.ID, srv.Auth)
@@ -112,6 +115,9 @@ func (c *Core) UpdateServer(ctx context.Context, cx store.Context, ref string, u
 		if err := c.SetPassword(ctx, cx, srv, *u.Password); err != nil {
 			return Server{}, err
 		}
+	}
+	if srv.Managed {
+		return srv, nil
 	}
 	if root != nil {
 		if _, _, err := s.Add(ctx, store.Root, root, nil, store.Meta{FriendlyName: "CA of " + srv.URL}); err != nil {

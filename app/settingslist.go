@@ -16,8 +16,8 @@ import (
 // SettingSource says where a setting's value comes from.
 type SettingSource string
 
-// The sources of a setting. SourceManaged is reserved for the managed
-// configuration (#14, later): a value an administrator set, read-only.
+// The sources of a setting. SourceManaged is a value the administrator's
+// managed file sets (Core.ListSettings, docs/managed.md): read-only.
 const (
 	SourceDefault SettingSource = "default" // nobody changed it
 	SourcePerson  SettingSource = "person"  // differs from the default: the person chose it
