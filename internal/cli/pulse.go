@@ -55,6 +55,7 @@ func (c *cmd) runPulse(args []string) int {
 	if *dryRun {
 		return c.pulseDryRun(core, cx, *asJSON)
 	}
+	c.reportManaged(core, cx)
 	if *retry {
 		if err := core.Retry(context.Background(), cx); err != nil {
 			return c.fail(err)

@@ -355,7 +355,11 @@ func (c *cmd) serverList(args []string) int {
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tAUTH\tUSER\tAUTOENROLL\tNAME\tURL")
 	for _, s := range list {
-		textf(tw, "%s\t%s\t%s\t%v\t%s\t%s\n", s.ID, s.Auth, dash(s.Username), s.AutoEnroll, dash(s.FriendlyName), s.URL)
+		name := dash(s.FriendlyName)
+		if s.Managed {
+			name += " (set by your organisation)"
+		}
+		textf(tw, "%s\t%s\t%s\t%v\t%s\t%s\n", s.ID, s.Auth, dash(s.Username), s.AutoEnroll, name, s.URL)
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)

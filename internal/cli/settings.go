@@ -6,11 +6,15 @@ import (
 	"text/tabwriter"
 
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/store"
 )
 
 const settingsUsage = `usage:
   certdesk settings [-context C] [-json]   every setting: value, default and source
-  certdesk settings set [-json] NAME VALUE change one ("default" restores the default)`
+  certdesk settings set [-json] NAME VALUE change one ("default" restores the default)
+
+A setting the administrator's managed file sets (docs/managed.md) has the
+source "managed" and cannot be set here.`
 
 // runSettings implements "certdesk settings [-context C] [-json]" and
 // "certdesk settings set NAME VALUE", the GUI's Settings tab. Parsing and
@@ -40,12 +44,13 @@ func (c *cmd) runSettings(args []string) int {
 	if err != nil {
 		return c.usage("%s", err)
 	}
+	c.reportManaged(core, cx)
 	if set {
 		if err := core.SetSetting(pos[0], pos[1]); err != nil {
 			return c.fail(err)
 		}
 	}
-	list := app.ListSettings(core.Settings(), cx)
+	list := core.ListSettings(cx)
 	if set {
 		for _, s := range list {
 			if s.Name != pos[0] {
@@ -70,4 +75,17 @@ func (c *cmd) runSettings(args []string) int {
 		return c.fail(err)
 	}
 	return exitOK
+}
+
+// reportManaged writes the problems of the administrator's managed file to
+// stderr, once per content of the file (app.Core.ReportManaged, which
+// also records them in the history).
+func (c *cmd) reportManaged(core *app.Core, cx store.Context) {
+	problems, err := core.ReportManaged(cx)
+	for _, p := range problems {
+		textf(c.stderr, "certdesk: managed file %s: %s\n", core.Managed().Path, oneLine(p))
+	}
+	if err != nil {
+		textf(c.stderr, "certdesk: managed file: %s\n", oneLine(err.Error()))
+	}
 }

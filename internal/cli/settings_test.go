@@ -2,6 +2,8 @@ package cli
 
 import (
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -73,5 +75,44 @@ func TestSettingsCLI(t *testing.T) {
 	out, _, code = runCLI(t, "settings", "set", "renewalRatio", "default")
 	if code != 0 || out != "renewalRatio = 0.8 (default)\n" {
 		t.Errorf("reset: exit %d, %q", code, out)
+	}
+}
+
+func TestSettingsManagedCLI(t *testing.T) {
+	root := setupRoot(t)
+	managed := `{"settings": {"renewalRatio": 0.7, "colour": "blue"},
+		"servers": [{"url": "https://cep.example/CEP", "auth": "anonymous", "friendlyName": "Org CA"}]}`
+	if err := os.WriteFile(filepath.Join(root, "managed.json"), []byte(managed), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errs, code := runCLI(t, "settings", "-json")
+	if code != 0 || strings.Count(errs, "\n") != 1 || !strings.Contains(errs, `unknown setting "colour"`) {
+		t.Fatalf("exit %d, stderr %q", code, errs)
+	}
+	var list []struct{ Name, Value, Source string }
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range list {
+		if (s.Name == "renewalRatio") != (s.Source == "managed") || s.Name == "renewalRatio" && s.Value != "0.7" {
+			t.Errorf("%+v", s)
+		}
+	}
+	// Reported once: the second run is quiet, the history holds one record.
+	if _, errs, _ = runCLI(t, "settings"); errs != "" {
+		t.Errorf("reported again: %q", errs)
+	}
+	if out, _, _ := runCLI(t, "history", "-json"); strings.Count(out, `"action": "managed"`) != 1 {
+		t.Errorf("history: %s", out)
+	}
+	if out, _, _ := runCLI(t, "server", "list"); !strings.Contains(out, "Org CA (set by your organisation)") {
+		t.Errorf("server list:\n%s", out)
+	}
+	if _, errs, code := runCLI(t, "server", "remove", "https://cep.example/CEP"); code == 0 || !strings.Contains(errs, "set by your organisation") {
+		t.Errorf("server remove: exit %d, %q", code, errs)
+	}
+	_, errs, code = runCLI(t, "settings", "set", "renewalRatio", "0.9")
+	if code != 1 || !strings.Contains(errs, "set by your organisation") {
+		t.Errorf("set a managed setting: exit %d, %q", code, errs)
 	}
 }
