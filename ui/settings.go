@@ -36,7 +36,21 @@ type settingsView struct {
 	form        *widget.Form
 	content     fyne.CanvasObject
 	loading     bool // set while the schedule check box shows the core's state
+	// managed holds the settings the administrator's managed file sets
+	// (app.SourceManaged), shown read-only; hints are the form's own hints,
+	// which "Set by your organisation" replaces for those.
+	managed map[string]bool
+	hints   map[string]string
 }
+
+// settingsLister is the optional part of a Configurer that tells each
+// setting's source (app.Core.ListSettings).
+type settingsLister interface {
+	ListSettings(cx store.Context) []app.SettingInfo
+}
+
+// managedHint replaces the hint of a setting the organisation sets.
+const managedHint = "Set by your organisation"
 
 func newSettingsView(core Configurer, t *tasks, context func() store.Context) *settingsView {
 	s := &settingsView{core: core, tasks: t, context: context}
@@ -72,10 +86,52 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 	s.form.Items[1].HintText = "Of a certificate's lifetime, when its template sets no renewal period"
 	s.form.Items[2].HintText = "Days before expiry, for example 30, 14, 7, 1, or none"
 	s.form.Items[3].HintText = "Where every check writes its Prometheus textfile: a directory, off, or empty for the default"
+	s.hints = map[string]string{}
+	for name, i := range s.formItems() {
+		s.hints[name] = s.form.Items[i].HintText
+	}
 	s.form.SubmitText = "Save"
 	s.form.OnSubmit = s.submit
 	s.content = container.NewVBox(s.form, s.status)
 	return s
+}
+
+// formItems maps each setting the form edits to its form item.
+func (s *settingsView) formItems() map[string]int {
+	items := map[string]int{"checkInterval": 0, "renewalRatio": 1, "notifyDays": 2, "metricsDir": 3, "startInTray": 4}
+	if s.publish != nil {
+		items["publishIssued"] = 6
+	}
+	return items
+}
+
+// disabler is a form widget that can be made read-only.
+type disabler interface {
+	Enable()
+	Disable()
+}
+
+// showManaged makes the settings the organisation sets read-only, with
+// managedHint, and the others editable with their own hints.
+func (s *settingsView) showManaged() {
+	s.managed = map[string]bool{}
+	if l, ok := s.core.(settingsLister); ok {
+		for _, info := range l.ListSettings(s.context()) {
+			s.managed[info.Name] = info.Source == app.SourceManaged
+		}
+	}
+	for name, i := range s.formItems() {
+		item := s.form.Items[i]
+		w := item.Widget.(disabler)
+		if s.managed[name] {
+			w.Disable()
+			item.HintText = managedHint
+		} else {
+			w.Enable()
+			item.HintText = s.hints[name]
+		}
+	}
+	s.form.Refresh()
 }
 
 // intervalLabel names a check interval: "Every 8 hours", "Every 30 seconds".
@@ -115,6 +171,7 @@ func (s *settingsView) reload() {
 	if s.publish != nil {
 		s.publish.SetChecked(st.PublishIssued)
 	}
+	s.showManaged()
 	c := s.context()
 	s.tasks.run(func() func() {
 		on, err := s.core.ScheduleInstalled(context.Background(), c)
@@ -130,20 +187,32 @@ func (s *settingsView) reload() {
 	})
 }
 
-// submit saves the form (it is valid: the form checks first).
+// submit saves the form (it is valid: the form checks first). Settings
+// the organisation sets keep the value in force, not the form's rounding
+// of it.
 func (s *settingsView) submit() {
 	st := s.core.Settings()
 	var errs [3]error
-	st.RenewalRatio, errs[0] = app.ParseRenewalRatio(s.ratio.Text)
-	st.NotifyDays, errs[1] = app.ParseNotifyDays(s.notifyDays.Text)
-	st.MetricsDir, errs[2] = app.ParseMetricsDir(strings.TrimSpace(s.metricsDir.Text))
+	if !s.managed["renewalRatio"] {
+		st.RenewalRatio, errs[0] = app.ParseRenewalRatio(s.ratio.Text)
+	}
+	if !s.managed["notifyDays"] {
+		st.NotifyDays, errs[1] = app.ParseNotifyDays(s.notifyDays.Text)
+	}
+	if !s.managed["metricsDir"] {
+		st.MetricsDir, errs[2] = app.ParseMetricsDir(strings.TrimSpace(s.metricsDir.Text))
+	}
 	if err := errors.Join(errs[:]...); err != nil {
 		s.status.SetText("The settings could not be saved: " + err.Error())
 		return
 	}
-	st.CheckInterval = s.intervals[max(0, s.interval.SelectedIndex())]
-	st.StartInTray = s.startInTray.Checked
-	if s.publish != nil {
+	if !s.managed["checkInterval"] {
+		st.CheckInterval = s.intervals[max(0, s.interval.SelectedIndex())]
+	}
+	if !s.managed["startInTray"] {
+		st.StartInTray = s.startInTray.Checked
+	}
+	if s.publish != nil && !s.managed["publishIssued"] {
 		st.PublishIssued = s.publish.Checked
 	}
 	if err := s.core.SetSettings(st); err != nil {
