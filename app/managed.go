@@ -75,6 +75,9 @@ type managedServer struct {
 	AutoEnroll   bool     `json:"autoEnroll"`
 	Templates    []string `json:"templates"`
 	CAPin        string   `json:"caFingerprint"`
+	// PasswordHosts besides the CEP's that may receive the password (a
+	// CES on another host), as the person confirms them for their own.
+	PasswordHosts []string `json:"passwordHosts"`
 }
 
 // ReadManaged reads the managed file at path. A missing file (or path "")
@@ -220,6 +223,9 @@ func (ms managedServer) server() (Server, error) {
 			return Server{}, errors.New("password authentication needs a username")
 		}
 	case AuthAnonymous:
+		if len(ms.PasswordHosts) > 0 {
+			return Server{}, errors.New("anonymous authentication sends no password; passwordHosts is for password servers")
+		}
 	default:
 		// Certificate authentication names a certificate of the
 		// person's store, which an administrator's file cannot.
@@ -227,6 +233,15 @@ func (ms managedServer) server() (Server, error) {
 	}
 	srv := Server{ID: ServerID(ms.URL), URL: ms.URL, Auth: ms.Auth, FriendlyName: ms.FriendlyName,
 		Username: ms.Username, AutoEnroll: ms.AutoEnroll, Managed: true, Templates: ms.Templates}
+	hosts, err := normalHosts(ms.PasswordHosts)
+	if err != nil {
+		return Server{}, err
+	}
+	for _, h := range hosts {
+		if h != HostOf(ms.URL) {
+			srv.PasswordHosts = append(srv.PasswordHosts, h)
+		}
+	}
 	if ms.CAPin != "" {
 		pin := strings.ToLower(strings.ReplaceAll(ms.CAPin, ":", ""))
 		if b, err := hex.DecodeString(pin); err != nil || len(b) != sha256.Size {

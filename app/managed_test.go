@@ -36,7 +36,9 @@ func TestReadManagedHostile(t *testing.T) {
 			{"url": "https://ok.example/CEP", "auth": "anonymous"},
 			"a string",
 			{"url": "https://ok.example/CEP", "auth": "anonymous"},
-			{"url": "https://ok.example/CEP2", "auth": "anonymous", "templates": "User"}
+			{"url": "https://ok.example/CEP2", "auth": "anonymous", "templates": "User"},
+			{"url": "https://pw.example/CEP", "username": "u", "passwordHosts": ["ces.example", "pw.example"]},
+			{"url": "https://pw2.example/CEP", "auth": "anonymous", "passwordHosts": ["ces.example"]}
 		],
 		"policy": {}
 	}`)
@@ -55,16 +57,17 @@ func TestReadManagedHostile(t *testing.T) {
 	if m.IsManaged("checkInterval") || m.IsManaged("metricsDir") {
 		t.Error("a bad value counts as managed")
 	}
-	if got := m.Servers(); len(got) != 1 || got[0].URL != "https://ok.example/CEP" || !got[0].Managed || got[0].AutoEnroll {
+	if got := m.Servers(); len(got) != 2 || got[0].URL != "https://ok.example/CEP" || !got[0].Managed || got[0].AutoEnroll ||
+		len(got[1].PasswordHosts) != 1 || got[1].PasswordHosts[0] != "ces.example" {
 		t.Errorf("servers: %+v", got)
 	}
 	all := strings.Join(m.Problems, "\n")
-	for _, want := range []string{"checkInterval", "metricsDir", `"colour"`, "caFingerprint", "http", "extra", "server 5 ignored: an entry is not an object", "server 6 ignored: https://ok.example/CEP is listed twice", "server 7 ignored: templates", `"policy"`} {
+	for _, want := range []string{"checkInterval", "metricsDir", `"colour"`, "caFingerprint", "http", "extra", "server 5 ignored: an entry is not an object", "server 6 ignored: https://ok.example/CEP is listed twice", "server 7 ignored: templates", "server 9 ignored: anonymous", `"policy"`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("problems do not name %s:\n%s", want, all)
 		}
 	}
-	if len(m.Problems) != 10 {
+	if len(m.Problems) != 11 {
 		t.Errorf("%d problems:\n%s", len(m.Problems), all)
 	}
 	for _, p := range m.Problems {

@@ -144,7 +144,7 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	}
 	// Key-based renewal authenticates with the certificate being renewed:
 	// TLS client certificate and CMS signer ([MS-WSTEP] key-based renewal; docs/protocol-client.md).
-	kbr := credential{cert: clientCert(e.Certificate, oldKey)}
+	kbr := credential{cert: clientCert(e.Certificate, oldKey), pin: srv.CAPin}
 	pwd, pwdErr := c.serverCredential(ctx, s, srv, "")
 	cepURL, cepCred := srv.URL, pwd
 	if srv.KBRURL != "" {

@@ -121,6 +121,7 @@ func (c *Core) pollCES(ctx context.Context, s *store.Store, e store.Entry) (*enr
 		// A pending key-based renewal is polled as it was asked: with
 		// the certificate being renewed, so no password is needed.
 		cred, err = c.certCredential(ctx, s, old)
+		cred.pin = srv.CAPin
 	} else {
 		cred, err = c.serverCredential(ctx, s, srv, "")
 	}
