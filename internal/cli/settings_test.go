@@ -81,7 +81,8 @@ func TestSettingsCLI(t *testing.T) {
 func TestSettingsManagedCLI(t *testing.T) {
 	root := setupRoot(t)
 	managed := `{"settings": {"renewalRatio": 0.7, "colour": "blue"},
-		"servers": [{"url": "https://cep.example/CEP", "auth": "anonymous", "friendlyName": "Org CA"}]}`
+		"servers": [{"url": "https://cep.example/CEP", "auth": "anonymous", "friendlyName": "Org CA"},
+			{"url": "https://pw.example/CEP", "username": "alice"}]}`
 	if err := os.WriteFile(filepath.Join(root, "managed.json"), []byte(managed), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +111,13 @@ func TestSettingsManagedCLI(t *testing.T) {
 	}
 	if _, errs, code := runCLI(t, "server", "remove", "https://cep.example/CEP"); code == 0 || !strings.Contains(errs, "set by your organisation") {
 		t.Errorf("server remove: exit %d, %q", code, errs)
+	}
+	// The password of a managed server is the person's to set, nothing else.
+	if code, _, errs := runCLIStdin(t, "secret\n", "server", "set", "https://pw.example/CEP", "-password-stdin"); code != 0 {
+		t.Errorf("password of a managed server: exit %d, %q", code, errs)
+	}
+	if _, errs, code := runCLI(t, "server", "set", "https://pw.example/CEP", "-name", "mine"); code == 0 || !strings.Contains(errs, "set by your organisation") {
+		t.Errorf("rename a managed server: exit %d, %q", code, errs)
 	}
 	_, errs, code = runCLI(t, "settings", "set", "renewalRatio", "0.9")
 	if code != 1 || !strings.Contains(errs, "set by your organisation") {
