@@ -115,6 +115,22 @@ func (g passwordGuard) RoundTrip(r *http.Request) (*http.Response, error) {
 	return g.next.RoundTrip(r)
 }
 
+// extraHosts returns hosts in HostOf's form without the host of cepURL,
+// which needs no confirmation: a server's PasswordHosts.
+func extraHosts(cepURL string, hosts []string) ([]string, error) {
+	norm, err := normalHosts(hosts)
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, h := range norm {
+		if h != HostOf(cepURL) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
 // normalHosts turns host[:port] names or URLs into HostOf's form.
 func normalHosts(in []string) ([]string, error) {
 	var out []string

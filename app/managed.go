@@ -233,14 +233,9 @@ func (ms managedServer) server() (Server, error) {
 	}
 	srv := Server{ID: ServerID(ms.URL), URL: ms.URL, Auth: ms.Auth, FriendlyName: ms.FriendlyName,
 		Username: ms.Username, AutoEnroll: ms.AutoEnroll, Managed: true, Templates: ms.Templates}
-	hosts, err := normalHosts(ms.PasswordHosts)
-	if err != nil {
+	var err error
+	if srv.PasswordHosts, err = extraHosts(ms.URL, ms.PasswordHosts); err != nil {
 		return Server{}, err
-	}
-	for _, h := range hosts {
-		if h != HostOf(ms.URL) {
-			srv.PasswordHosts = append(srv.PasswordHosts, h)
-		}
 	}
 	if ms.CAPin != "" {
 		pin := strings.ToLower(strings.ReplaceAll(ms.CAPin, ":", ""))

@@ -156,14 +156,9 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 	srv := Server{ID: ServerID(o.URL), URL: o.URL, Auth: o.Auth, FriendlyName: o.FriendlyName,
 		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL, ClientCert: o.ClientCert}
 	if o.Auth == AuthPassword {
-		hosts, err := normalHosts(o.ConfirmedHosts)
-		if err != nil {
+		var err error
+		if srv.PasswordHosts, err = extraHosts(o.URL, o.ConfirmedHosts); err != nil {
 			return Server{}, err
-		}
-		for _, h := range hosts {
-			if h != HostOf(o.URL) {
-				srv.PasswordHosts = append(srv.PasswordHosts, h)
-			}
 		}
 	}
 	s, err := c.Store(cx)
