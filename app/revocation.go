@@ -430,3 +430,19 @@ func (d crlDir) StoreCRL(url string, der []byte) {
 		_ = atomicfile.Write(d.path(url), der, 0o600)
 	}
 }
+
+// StatusRevoked is the status CertStatus gives a revoked certificate.
+const StatusRevoked = "revoked"
+
+// CertStatus is the one status shown for a certificate valid from
+// notBefore to notAfter whose cached revocation status is revocation
+// (RevocationResult.Status; "" when never checked) at now: StatusRevoked
+// outranks the dates, as in Health, where a revoked certificate is
+// CRITICAL whatever they say; else its store.ExpiryStatus within
+// store.ExpiringWithin.
+func CertStatus(notBefore, notAfter time.Time, revocation string, now time.Time) string {
+	if revocation == RevocationRevoked {
+		return StatusRevoked
+	}
+	return string(store.ExpiryStatus(notBefore, notAfter, now, store.ExpiringWithin))
+}

@@ -147,3 +147,24 @@ func TestRevokedReEnrolled(t *testing.T) {
 		t.Errorf("health after the replacement: %+v", h)
 	}
 }
+
+func TestCertStatus(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		nb, na     time.Time
+		revocation string
+		want       string
+	}{
+		{now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), "", string(store.Valid)},
+		{now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), RevocationGood, string(store.Valid)},
+		{now.AddDate(0, -1, 0), now.AddDate(0, 0, 3), RevocationUnknown, string(store.Expiring)},
+		{now.AddDate(0, -1, 0), now.AddDate(0, 0, 3), RevocationRevoked, StatusRevoked},
+		{now.AddDate(0, -1, 0), now.AddDate(1, 0, 0), RevocationRevoked, StatusRevoked},
+		{now.AddDate(-1, 0, 0), now.AddDate(0, 0, -1), RevocationRevoked, StatusRevoked},
+		{now.AddDate(-1, 0, 0), now.AddDate(0, 0, -1), RevocationNotChecked, string(store.Expired)},
+	} {
+		if got := CertStatus(tt.nb, tt.na, tt.revocation, now); got != tt.want {
+			t.Errorf("CertStatus(%s, %s, %q) = %q, want %q", tt.nb, tt.na, tt.revocation, got, tt.want)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"time"
@@ -52,12 +53,17 @@ type browser struct {
 	// fetch failed or the core is no Publisher.
 	pub   app.Publication
 	pubOf string
+	// revocation is the cached revocation statuses of the shown store
+	// when it is My, by thumbprint.
+	revocation map[string]app.RevocationResult
 }
 
 // newBrowser builds the browser; call reload to fill it.
 func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipboard) *browser {
 	b := &browser{core: core, tasks: t, now: now, details: newDetails(clipboard),
 		contextID: store.User, store: store.My, sortCol: colExpires}
+
+	b.details.onCheck = b.checkRevocation
 
 	b.tree = widget.NewTree(b.treeChildren, b.treeBranch, b.treeCreate, b.treeUpdate)
 	b.tree.OnSelected = b.treeSelected
@@ -137,10 +143,16 @@ func (b *browser) reload() {
 		if cerr != nil {
 			return func() { b.summary.SetText(failedLine("The stores could not be read.", cerr)) }
 		}
+		var revoc map[string]app.RevocationResult
+		if n == store.My {
+			// Without them (a view of the OS's stores has none) no
+			// certificate shows as revoked.
+			revoc, _ = b.core.RevocationStatuses(ctxID)
+		}
 		now := b.now()
 		rows := make([]row, len(entries))
 		for i := range entries {
-			rows[i] = newRow(&entries[i], now)
+			rows[i] = newRow(&entries[i], revoc[entries[i].Thumbprint].Status, now)
 		}
 		return func() {
 			b.contexts = contexts
@@ -150,7 +162,7 @@ func (b *browser) reload() {
 			if ctxID != b.contextID || n != b.store {
 				return // the user moved on while this loaded
 			}
-			b.all = rows
+			b.all, b.revocation = rows, revoc
 			if err != nil {
 				b.all = nil
 				b.summary.SetText(failedLine("This store could not be read.", err))
@@ -175,7 +187,7 @@ func (b *browser) open(contextID store.Context, n store.Name) {
 		return
 	}
 	b.contextID, b.store = contextID, n
-	b.all, b.rows, b.selected = nil, nil, ""
+	b.all, b.rows, b.selected, b.revocation = nil, nil, "", nil
 	b.table.UnselectAll()
 	b.details.clear()
 	b.reload()
@@ -302,6 +314,12 @@ func (b *browser) selectRow(r row) {
 		b.onSelect()
 	}
 	ctxID, n := b.contextID, b.store
+	var revoc *app.RevocationResult
+	if b.revocable(r) {
+		rv := b.revocation[r.Thumbprint]
+		rv.Status = cmp.Or(rv.Status, app.RevocationNotChecked)
+		revoc = &rv
+	}
 	b.tasks.run(func() func() {
 		ctx := context.Background()
 		e, err := b.core.Get(ctx, ctxID, n, r.Thumbprint)
@@ -325,14 +343,53 @@ func (b *browser) selectRow(r row) {
 			if b.selected != r.Thumbprint || b.contextID != ctxID || b.store != n {
 				return
 			}
-			pending := ""
+			f := facts{published: published, revocation: revoc}
 			if r.status == StatusPending {
-				pending = pendingText(r.Entry)
+				f.pending = pendingText(r.Entry)
 			}
-			b.details.show(e.Certificate, chain, b.now(), published, pending)
+			b.details.show(e.Certificate, chain, b.now(), f)
 			b.pub, b.pubOf = pub, pubOf
 			if b.onSelect != nil {
 				b.onSelect() // the actions follow the publication
+			}
+		}
+	})
+}
+
+// revocable reports whether the revocation of r is checked: a certificate
+// of certdesk's own My.
+func (b *browser) revocable(r row) bool {
+	return b.store == store.My && !b.native() && r.status != StatusPending
+}
+
+// checkRevocation asks the CA about the selected certificate now, then
+// shows the answer in its details and its row.
+func (b *browser) checkRevocation() {
+	r, ok := b.current()
+	if !ok || !b.revocable(r) {
+		return
+	}
+	ctxID, thumbprint := b.contextID, r.Thumbprint
+	b.details.checking()
+	b.tasks.run(func() func() {
+		res, err := b.core.Revocation(context.Background(), ctxID, thumbprint, true)
+		return func() {
+			if err != nil {
+				res = &app.RevocationResult{Status: app.RevocationUnknown, Reason: err.Error()}
+			} else if b.contextID == ctxID && b.store == store.My {
+				if b.revocation == nil {
+					b.revocation = map[string]app.RevocationResult{}
+				}
+				b.revocation[thumbprint] = *res
+				for i := range b.all {
+					if b.all[i].Thumbprint == thumbprint {
+						b.all[i] = newRow(b.all[i].Entry, res.Status, b.now())
+					}
+				}
+				b.table.Refresh()
+			}
+			if b.selected == thumbprint && b.contextID == ctxID {
+				b.details.setRevocation(res)
 			}
 		}
 	})

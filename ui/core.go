@@ -41,6 +41,14 @@ type Core interface {
 	// Health applies the core's health rule to the certificates of My in
 	// c (app.Core.Health): what the status bar and the tray summarise.
 	Health(ctx context.Context, c store.Context, o app.HealthOptions) (*app.HealthReport, error)
+	// RevocationStatuses returns the cached revocation status of the
+	// certificates of My in c by thumbprint, without a network call
+	// (app.Core.RevocationStatuses); one absent was never checked.
+	RevocationStatuses(c store.Context) (map[string]app.RevocationResult, error)
+	// Revocation returns the revocation status of the certificate of My
+	// with the thumbprint, checking it now over the network with refresh
+	// (app.Core.Revocation).
+	Revocation(ctx context.Context, c store.Context, thumbprint string, refresh bool) (*app.RevocationResult, error)
 	// Subscribe calls fn, from any goroutine, with the core's events; the
 	// returned func stops the calls.
 	Subscribe(fn func(app.Event)) (unsubscribe func())

@@ -29,6 +29,11 @@ type details struct {
 	content    *fyne.Container
 	copySHA1   *widget.Button
 	copySHA256 *widget.Button
+	// revocation words the revocation status; checkNow (calling onCheck)
+	// asks the CA again.
+	revocation *widget.Label
+	checkNow   *widget.Button
+	onCheck    func()
 
 	// sha1 and sha256 are the thumbprints the copy buttons put on the
 	// clipboard, without spaces.
@@ -46,6 +51,13 @@ func newDetails(clipboard fyne.Clipboard) *details {
 	d.empty.Alignment = fyne.TextAlignCenter
 	d.copySHA1 = copyButton(func() { clipboard.SetContent(d.sha1) })
 	d.copySHA256 = copyButton(func() { clipboard.SetContent(d.sha256) })
+	d.revocation = valueLabel("")
+	d.checkNow = widget.NewButtonWithIcon("Check now", theme.ViewRefreshIcon(), func() {
+		if d.onCheck != nil {
+			d.onCheck()
+		}
+	})
+	d.checkNow.Importance = widget.LowImportance
 	d.tabs = container.NewAppTabs(
 		container.NewTabItemWithIcon("General", theme.InfoIcon(), container.NewVScroll(d.general)),
 		container.NewTabItemWithIcon("Extensions", theme.ListIcon(), container.NewVScroll(d.extensions)),
@@ -63,13 +75,28 @@ func (d *details) clear() {
 	d.sha1, d.sha256 = "", ""
 }
 
-// show fills the view with cert and its chain (leaf first) as of now;
-// published, unless empty, says where it is published; pending, unless
-// empty, is the status of a pending request's placeholder (pendingText).
-func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time, published, pending string) {
+// facts is what the details show of an entry beyond its certificate.
+type facts struct {
+	// published, unless empty, says where it is published; pending,
+	// unless empty, is the status of a pending request's placeholder
+	// (pendingText).
+	published, pending string
+	// revocation is its revocation status (nil: not one of My, whose
+	// certificates alone are checked).
+	revocation *app.RevocationResult
+}
+
+// show fills the view with cert and its chain (leaf first) as of now, with
+// the facts f.
+func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time, f facts) {
+	published, pending := f.published, f.pending
 	s1, s256 := sha1.Sum(cert.Raw), sha256.Sum256(cert.Raw)
 	d.sha1, d.sha256 = formatHex(s1[:], 0), formatHex(s256[:], 0)
-	st := statusOf(cert.NotBefore, cert.NotAfter, false, now)
+	revoked := ""
+	if f.revocation != nil {
+		revoked = f.revocation.Status
+	}
+	st := statusOf(cert.NotBefore, cert.NotAfter, revoked, false, now)
 
 	status := valueLabel(st.String())
 	status.Importance = st.importance()
@@ -82,6 +109,10 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 		keyLabel("Issued to"), valueLabel(commonName(cert.Subject)),
 		keyLabel("Issued by"), valueLabel(commonName(cert.Issuer)),
 		keyLabel("Status"), status,
+	}
+	if f.revocation != nil {
+		d.setRevocation(f.revocation)
+		form = append(form, keyLabel("Revocation"), withButton(d.revocation, d.checkNow))
 	}
 	if published != "" {
 		form = append(form, keyLabel("Published"), valueLabel(published))
@@ -139,6 +170,62 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 	d.general.Refresh()
 	d.extensions.Refresh()
 	d.chain.Refresh()
+}
+
+// setRevocation shows the revocation status r.
+func (d *details) setRevocation(r *app.RevocationResult) {
+	d.revocation.Importance = widget.MediumImportance
+	switch r.Status {
+	case app.RevocationGood:
+		d.revocation.Importance = widget.SuccessImportance
+	case app.RevocationRevoked:
+		d.revocation.Importance = widget.DangerImportance
+	case app.RevocationUnknown:
+		d.revocation.Importance = widget.WarningImportance
+	}
+	d.revocation.SetText(revocationText(r))
+	d.checkNow.Enable()
+}
+
+// checking shows that the revocation status is being asked for.
+func (d *details) checking() {
+	d.revocation.Importance = widget.LowImportance
+	d.revocation.SetText("Checking…")
+	d.checkNow.Disable()
+}
+
+// revocationText words a revocation status: "Good (checked 2026-11-25
+// 12:00)", "Revoked (keyCompromise, 2026-11-20 09:00)", "Unknown (why)"
+// or "Not checked".
+func revocationText(r *app.RevocationResult) string {
+	var s string
+	var in []string
+	switch r.Status {
+	case app.RevocationGood:
+		s = "Good"
+		if !r.CheckedAt.IsZero() {
+			in = append(in, "checked "+formatDate(r.CheckedAt))
+		}
+	case app.RevocationRevoked:
+		s = "Revoked"
+		if r.Reason != "" {
+			in = append(in, safetext.Escape(r.Reason))
+		}
+		if !r.RevokedAt.IsZero() {
+			in = append(in, formatDate(r.RevokedAt))
+		}
+	case app.RevocationUnknown:
+		s = "Unknown"
+		if r.Reason != "" {
+			in = append(in, safetext.Escape(r.Reason))
+		}
+	default:
+		return "Not checked"
+	}
+	if len(in) > 0 {
+		s += " (" + strings.Join(in, ", ") + ")"
+	}
+	return s
 }
 
 // chainRow is one chain element, indented by its depth below the root.

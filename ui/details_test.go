@@ -28,7 +28,7 @@ func TestDetailsMarkup(t *testing.T) {
 			d := newDetails(a.Clipboard())
 			w := test.NewTempWindow(t, d.content)
 			w.Resize(fyne.NewSize(640, 900))
-			d.show(tt.chain.Elements[0].Certificate, tt.chain, testNow, "", "")
+			d.show(tt.chain.Elements[0].Certificate, tt.chain, testNow, facts{})
 			for i, tab := range []string{"general", "extensions", "chain"} {
 				d.tabs.SelectIndex(i)
 				test.AssertRendersToMarkup(t, "details_"+tt.name+"_"+tab+".xml", w.Canvas())
@@ -42,7 +42,7 @@ func TestDetailsCopyAndClear(t *testing.T) {
 	a := test.NewTempApp(t)
 	d := newDetails(a.Clipboard())
 	test.NewTempWindow(t, d.content)
-	d.show(f.rsaLeaf, nil, testNow, "", "")
+	d.show(f.rsaLeaf, nil, testNow, facts{})
 	test.Tap(d.copySHA1)
 	if got := a.Clipboard().Content(); got != entryOf(f.rsaLeaf, false).Thumbprint {
 		t.Errorf("SHA-1 copied %q", got)

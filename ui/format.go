@@ -30,6 +30,9 @@ const (
 	StatusExpiringSoon
 	StatusNotYetValid
 	StatusExpired
+	// StatusRevoked: the last revocation check found it revoked
+	// (app.CertStatus), whatever its dates.
+	StatusRevoked
 	StatusArchived
 	// StatusPending: the placeholder of a request the CA has not answered
 	// (an entry of Request); pendingText words it.
@@ -47,6 +50,8 @@ func (s Status) String() string {
 		return "Not yet valid"
 	case StatusExpired:
 		return "Expired"
+	case StatusRevoked:
+		return "Revoked"
 	case StatusArchived:
 		return "Archived"
 	case StatusPending:
@@ -62,7 +67,7 @@ func (s Status) ColorName() fyne.ThemeColorName {
 		return theme.ColorNameSuccess
 	case StatusExpiringSoon:
 		return theme.ColorNameWarning
-	case StatusExpired:
+	case StatusExpired, StatusRevoked:
 		return theme.ColorNameError
 	case StatusNotYetValid:
 		return theme.ColorNamePrimary
@@ -77,7 +82,7 @@ func (s Status) importance() widget.Importance {
 		return widget.SuccessImportance
 	case StatusExpiringSoon:
 		return widget.WarningImportance
-	case StatusExpired:
+	case StatusExpired, StatusRevoked:
 		return widget.DangerImportance
 	case StatusNotYetValid:
 		return widget.HighImportance
@@ -101,17 +106,20 @@ func pendingText(e *store.Entry) string {
 }
 
 // statusOf returns the status of a certificate valid from notBefore to
-// notAfter at now.
-func statusOf(notBefore, notAfter time.Time, archived bool, now time.Time) Status {
+// notAfter whose cached revocation status is revocation ("" when never
+// checked) at now: archived, else the core's status (app.CertStatus).
+func statusOf(notBefore, notAfter time.Time, revocation string, archived bool, now time.Time) Status {
 	if archived {
 		return StatusArchived
 	}
-	switch store.ExpiryStatus(notBefore, notAfter, now, store.ExpiringWithin) {
-	case store.Expired:
+	switch app.CertStatus(notBefore, notAfter, revocation, now) {
+	case app.StatusRevoked:
+		return StatusRevoked
+	case string(store.Expired):
 		return StatusExpired
-	case store.NotYetValid:
+	case string(store.NotYetValid):
 		return StatusNotYetValid
-	case store.Expiring:
+	case string(store.Expiring):
 		return StatusExpiringSoon
 	}
 	return StatusValid

@@ -15,6 +15,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/theme"
+
+	"github.com/certdesk/certdesk/app"
 )
 
 func TestStatusOf(t *testing.T) {
@@ -23,20 +25,25 @@ func TestStatusOf(t *testing.T) {
 	tests := []struct {
 		name      string
 		nb, na    time.Time
+		revoked   string // the cached revocation status
 		archived  bool
 		want      Status
 		wantColor fyne.ThemeColorName
 	}{
-		{"valid", now.Add(-day), now.Add(90 * day), false, StatusValid, theme.ColorNameSuccess},
-		{"expiring soon", now.Add(-day), now.Add(12 * day), false, StatusExpiringSoon, theme.ColorNameWarning},
-		{"exactly 30 days", now.Add(-day), now.Add(30 * day), false, StatusExpiringSoon, theme.ColorNameWarning},
-		{"expired", now.Add(-10 * day), now.Add(-3 * day), false, StatusExpired, theme.ColorNameError},
-		{"not yet valid", now.Add(day), now.Add(90 * day), false, StatusNotYetValid, theme.ColorNamePrimary},
-		{"archived wins", now.Add(-10 * day), now.Add(-3 * day), true, StatusArchived, theme.ColorNameDisabled},
+		{"valid", now.Add(-day), now.Add(90 * day), "", false, StatusValid, theme.ColorNameSuccess},
+		{"checked good", now.Add(-day), now.Add(90 * day), app.RevocationGood, false, StatusValid, theme.ColorNameSuccess},
+		{"expiring soon", now.Add(-day), now.Add(12 * day), "", false, StatusExpiringSoon, theme.ColorNameWarning},
+		{"exactly 30 days", now.Add(-day), now.Add(30 * day), app.RevocationUnknown, false, StatusExpiringSoon, theme.ColorNameWarning},
+		{"expired", now.Add(-10 * day), now.Add(-3 * day), "", false, StatusExpired, theme.ColorNameError},
+		{"not yet valid", now.Add(day), now.Add(90 * day), "", false, StatusNotYetValid, theme.ColorNamePrimary},
+		{"revoked over valid", now.Add(-day), now.Add(90 * day), app.RevocationRevoked, false, StatusRevoked, theme.ColorNameError},
+		{"revoked over expiring", now.Add(-day), now.Add(12 * day), app.RevocationRevoked, false, StatusRevoked, theme.ColorNameError},
+		{"archived wins", now.Add(-10 * day), now.Add(-3 * day), "", true, StatusArchived, theme.ColorNameDisabled},
+		{"archived over revoked", now.Add(-day), now.Add(90 * day), app.RevocationRevoked, true, StatusArchived, theme.ColorNameDisabled},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := statusOf(tt.nb, tt.na, tt.archived, now)
+			got := statusOf(tt.nb, tt.na, tt.revoked, tt.archived, now)
 			if got != tt.want || got.ColorName() != tt.wantColor {
 				t.Errorf("statusOf = %v (%s), want %v (%s)", got, got.ColorName(), tt.want, tt.wantColor)
 			}

@@ -13,6 +13,7 @@ import (
 	"encoding/asn1"
 	"errors"
 	"fmt"
+	"maps"
 	"math/big"
 	"net"
 	"os"
@@ -188,6 +189,10 @@ type fakeCore struct {
 	// "no certificates".
 	health *app.HealthReport
 	pulse  *app.PulseReport // what Pulse answers; nil: nothing checked
+	// revocation is the cached revocation answers by thumbprint;
+	// checked is what Revocation answers with refresh (and then caches).
+	revocation map[string]app.RevocationResult
+	checked    app.RevocationResult
 }
 
 var _ Core = (*fakeCore)(nil)
@@ -337,6 +342,30 @@ func (c *fakeCore) FullPolicyFetch(id store.Context) error {
 	defer c.mu.Unlock()
 	c.calls = append(c.calls, "FullPolicyFetch "+string(id))
 	return nil
+}
+
+func (c *fakeCore) RevocationStatuses(store.Context) (map[string]app.RevocationResult, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return maps.Clone(c.revocation), nil
+}
+
+func (c *fakeCore) Revocation(_ context.Context, id store.Context, thumbprint string, refresh bool) (*app.RevocationResult, error) {
+	if err := c.mutate(fmt.Sprint("Revocation ", id, " ", thumbprint, " ", refresh)); err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	r, ok := c.revocation[thumbprint]
+	if refresh || !ok {
+		r = c.checked
+		r.Thumbprint = thumbprint
+		if c.revocation == nil {
+			c.revocation = map[string]app.RevocationResult{}
+		}
+		c.revocation[thumbprint] = r
+	}
+	return &r, nil
 }
 
 func (c *fakeCore) Subscribe(func(app.Event)) func() { return func() {} }

@@ -41,7 +41,7 @@ func newRequestsView(core Core, req Requester, w fyne.Window, t *tasks, context 
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			e := r.entries[id]
 			box := o.(*fyne.Container)
-			box.Objects[0].(*widget.Label).SetText(newRow(&e, e.Meta.ImportedAt).subject)
+			box.Objects[0].(*widget.Label).SetText(newRow(&e, "", e.Meta.ImportedAt).subject)
 			box.Objects[1].(*widget.Label).SetText(requestDetail(e))
 		})
 	r.poll = widget.NewButton("Check now", r.pollNow)
@@ -170,7 +170,7 @@ func (r *requestsView) installFile(u fyne.URI) {
 				showError(r.win, "“"+u.Name()+"” could not be installed.", err)
 				return
 			}
-			info(r.win, "Installed", "“"+newRow(&e, e.NotBefore).subject+"” was installed in Personal with its key.")
+			info(r.win, "Installed", "“"+newRow(&e, "", e.NotBefore).subject+"” was installed in Personal with its key.")
 			r.reload()
 		}
 	})

@@ -33,7 +33,9 @@ type row struct {
 	search                    string // searchText, once made
 }
 
-func newRow(e *store.Entry, now time.Time) row {
+// newRow makes the row of e at now; revocation is its cached revocation
+// status ("" when never checked).
+func newRow(e *store.Entry, revocation string, now time.Time) row {
 	r := row{Entry: e, subject: e.SubjectCN, issuer: e.IssuerCN, template: e.Meta.TemplateName}
 	if r.subject == "" {
 		r.subject = e.Subject
@@ -44,7 +46,7 @@ func newRow(e *store.Entry, now time.Time) row {
 	if r.template == "" {
 		r.template = e.Meta.TemplateOID
 	}
-	r.status = statusOf(e.NotBefore, e.NotAfter, e.Meta.Archived, now)
+	r.status = statusOf(e.NotBefore, e.NotAfter, revocation, e.Meta.Archived, now)
 	if e.Store == store.Request && !e.Meta.Archived {
 		r.status = StatusPending
 	}

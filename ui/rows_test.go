@@ -21,7 +21,7 @@ func TestFilterRows(t *testing.T) {
 	}
 	all := make([]row, len(entries))
 	for i := range entries {
-		all[i] = newRow(&entries[i], testNow)
+		all[i] = newRow(&entries[i], "", testNow)
 	}
 	tests := []struct {
 		name     string

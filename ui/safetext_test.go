@@ -29,7 +29,7 @@ func TestDetailsEscapeHostileNames(t *testing.T) {
 	a := test.NewTempApp(t)
 	d := newDetails(a.Clipboard())
 	test.NewTempWindow(t, d.content)
-	d.show(cert, nil, testNow, "", "")
+	d.show(cert, nil, testNow, facts{})
 
 	texts := append(labelTexts(d.general), labelTexts(d.extensions)...)
 	all := strings.Join(texts, "\n")
