@@ -79,6 +79,11 @@ const (
 // never exported.
 func (m Meta) HeldElsewhere() bool { return m.KeyStorage != "" && m.KeyStorage != KeySoftware }
 
+// KeyExportable reports whether the private key of an entry with meta m
+// may be exported (in a PFX, or a PEM with the key): not when it is held
+// elsewhere or its template marked it non-exportable.
+func (m Meta) KeyExportable() bool { return !m.NonExportable && !m.HeldElsewhere() }
+
 // setKeyPlace takes where the key lives from p, for a key attached to an
 // entry that had none.
 func (m *Meta) setKeyPlace(p Meta) {

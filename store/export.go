@@ -57,7 +57,7 @@ func (s *Store) export(ctx context.Context, n Name, thumbprint string, opt Expor
 	}
 	// A key held in a TPM or on a token, or one the template marked
 	// non-exportable, never leaves: refused before anything is encoded.
-	if e.HasKey && (e.Meta.NonExportable || e.Meta.HeldElsewhere()) && (opt.Format == FormatPFX || opt.Key) {
+	if e.HasKey && !e.Meta.KeyExportable() && (opt.Format == FormatPFX || opt.Key) {
 		return nil, ErrNotExportable
 	}
 	certs := []*x509.Certificate{e.Certificate}

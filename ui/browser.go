@@ -320,6 +320,10 @@ func (b *browser) selectRow(r row) {
 		rv.Status = cmp.Or(rv.Status, app.RevocationNotChecked)
 		revoc = &rv
 	}
+	keyAt := ""
+	if r.HasKey && !b.native() { // the OS's stores keep their keys themselves
+		keyAt = keyText(r.Meta)
+	}
 	b.tasks.run(func() func() {
 		ctx := context.Background()
 		e, err := b.core.Get(ctx, ctxID, n, r.Thumbprint)
@@ -343,7 +347,7 @@ func (b *browser) selectRow(r row) {
 			if b.selected != r.Thumbprint || b.contextID != ctxID || b.store != n {
 				return
 			}
-			f := facts{published: published, revocation: revoc}
+			f := facts{published: published, revocation: revoc, key: keyAt}
 			if r.status == StatusPending {
 				f.pending = pendingText(r.Entry)
 			}

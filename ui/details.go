@@ -14,6 +14,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/internal/pkcs11key"
 	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
@@ -84,6 +85,8 @@ type facts struct {
 	// revocation is its revocation status (nil: not one of My, whose
 	// certificates alone are checked).
 	revocation *app.RevocationResult
+	// key, unless empty, says where its private key lives (keyText).
+	key string
 }
 
 // show fills the view with cert and its chain (leaf first) as of now, with
@@ -113,6 +116,9 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 	if f.revocation != nil {
 		d.setRevocation(f.revocation)
 		form = append(form, keyLabel("Revocation"), withButton(d.revocation, d.checkNow))
+	}
+	if f.key != "" {
+		form = append(form, keyLabel("Private key"), valueLabel(f.key))
 	}
 	if published != "" {
 		form = append(form, keyLabel("Published"), valueLabel(published))
@@ -226,6 +232,32 @@ func revocationText(r *app.RevocationResult) string {
 		s += " (" + strings.Join(in, ", ") + ")"
 	}
 	return s
+}
+
+// keyPlace says where a private key with meta m lives: "in this device's
+// software store", "on token LABEL", "in the TPM".
+func keyPlace(m store.Meta) string {
+	switch m.KeyStorage {
+	case store.KeyTPM:
+		return "in the TPM"
+	case store.KeyPKCS11:
+		if r, err := pkcs11key.ParseRef(m.KeyRef); err == nil {
+			return "on token " + safetext.Escape(r.Token)
+		}
+		return "on a token"
+	case store.KeyCNG:
+		return "in a Windows CNG provider"
+	}
+	return "in this device's software store"
+}
+
+// keyText is the Private key line of an entry with meta m: its place, and
+// whether it may leave.
+func keyText(m store.Meta) string {
+	if !m.KeyExportable() {
+		return keyPlace(m) + " (not exportable)"
+	}
+	return keyPlace(m)
 }
 
 // chainRow is one chain element, indented by its depth below the root.

@@ -41,6 +41,9 @@ var exportProfiles = []struct {
 type exporter struct {
 	entry    row
 	certOnly bool // the certificate alone (of the OS's own store)
+	// noKey, unless empty, says why the private key cannot be exported:
+	// PFX is not offered.
+	noKey    string
 	format   *widget.Select
 	profile  *widget.RadioGroup
 	password *widget.Entry
@@ -50,12 +53,19 @@ type exporter struct {
 }
 
 // newExporter builds the form; certOnly (a certificate of the OS's own
-// store, whose key stays there) offers PEM and DER only.
+// store, whose key stays there) offers PEM and DER only, and an entry
+// whose key may not leave (store.Meta.KeyExportable) no PFX.
 func newExporter(r row, certOnly bool) *exporter {
 	ex := &exporter{entry: r, certOnly: certOnly}
+	if r.HasKey && !certOnly {
+		ex.noKey = notExportableReason(r.Meta)
+	}
 	var labels, profiles []string
 	for _, f := range exportFormats {
-		if !certOnly || f.format == store.FormatPEM || f.format == store.FormatDER {
+		switch {
+		case certOnly && f.format != store.FormatPEM && f.format != store.FormatDER:
+		case ex.noKey != "" && f.format == store.FormatPFX:
+		default:
 			labels = append(labels, f.label)
 		}
 	}
@@ -83,7 +93,7 @@ func newExporter(r row, certOnly bool) *exporter {
 	ex.chain = widget.NewCheck("Include the chain", nil)
 	ex.chain.SetChecked(true)
 	ex.format = widget.NewSelect(labels, func(string) { ex.update() })
-	if r.HasKey && !certOnly {
+	if r.HasKey && !certOnly && ex.noKey == "" {
 		ex.format.SetSelected(exportFormats[0].label)
 	} else {
 		ex.format.SetSelected(exportFormats[2].label)
@@ -96,7 +106,22 @@ func newExporter(r row, certOnly bool) *exporter {
 		widget.NewFormItem("", ex.chain),
 	}
 	ex.items[2].HintText = "Protects the private key in the file"
+	if ex.noKey != "" {
+		ex.items[0].HintText = ex.noKey
+	}
 	return ex
+}
+
+// notExportableReason says why the private key of an entry with meta m
+// cannot be exported, "" when it can.
+func notExportableReason(m store.Meta) string {
+	switch {
+	case m.KeyExportable():
+		return ""
+	case m.HeldElsewhere():
+		return "The private key stays " + keyPlace(m) + ": only the certificate can be exported."
+	}
+	return "The certificate's template does not allow its private key to be exported: only the certificate can be."
 }
 
 // pfx reports whether the PFX format is chosen.
