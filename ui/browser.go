@@ -3,7 +3,7 @@ package ui
 import (
 	"cmp"
 	"context"
-	"strconv"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -25,14 +25,19 @@ type browser struct {
 	details *details
 	loaded  func(entries int) // after each load of a store, on the UI thread
 
-	tree     *widget.Tree
-	table    *widget.Table
-	search   *widget.Entry
-	archived *widget.Check
-	hint     *fyne.Container // the read-only banner
-	hintText *widget.Label
-	summary  *widget.Label
-	content  fyne.CanvasObject
+	tree   *widget.Tree
+	table  *widget.Table
+	search *searchEntry
+	// searchIcon shows in the empty search box, clearSearch (which
+	// empties it) in a filled one.
+	searchIcon  *widget.Icon
+	clearSearch *widget.Button
+	noMatch     *widget.Label // over the table when the search leaves nothing
+	archived    *widget.Check
+	hint        *fyne.Container // the read-only banner
+	hintText    *widget.Label
+	summary     *widget.Label
+	content     fyne.CanvasObject
 
 	// onSelect is called on the UI thread when the selection or the
 	// writability of the current store changes.
@@ -89,10 +94,17 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 		}
 	}
 
-	b.search = widget.NewEntry()
+	b.search = newSearchEntry()
 	b.search.SetPlaceHolder("Search subject, issuer, SAN, thumbprint or template")
-	b.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	b.searchIcon = widget.NewIcon(theme.SearchIcon())
+	b.clearSearch = widget.NewButtonWithIcon("", theme.ContentClearIcon(), func() { b.search.SetText("") })
+	b.clearSearch.Importance = widget.LowImportance
+	b.clearSearch.Hide()
+	b.search.ActionItem = container.NewStack(b.searchIcon, b.clearSearch)
 	b.search.OnChanged = func(string) { b.applyFilter() }
+	b.noMatch = widget.NewLabel("No certificate matches the search.")
+	b.noMatch.Importance = widget.LowImportance
+	b.noMatch.Hide()
 	b.archived = widget.NewCheck("Show archived", func(bool) { b.applyFilter() })
 	b.summary = widget.NewLabel("")
 	b.summary.Importance = widget.LowImportance
@@ -103,7 +115,8 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 	b.hint.Hide()
 
 	top := container.NewVBox(b.hint, container.NewBorder(nil, nil, nil, container.NewHBox(b.archived, b.summary), b.search))
-	centre := container.NewVSplit(container.NewBorder(top, nil, nil, nil, b.table), b.details.content)
+	table := container.NewStack(b.table, container.NewCenter(b.noMatch))
+	centre := container.NewVSplit(container.NewBorder(top, nil, nil, nil, table), b.details.content)
 	centre.Offset = 0.5
 	split := container.NewHSplit(b.tree, centre)
 	split.Offset = 0.2
@@ -283,13 +296,12 @@ func (b *browser) applyFilter() {
 	if b.selected == "" {
 		b.details.clear()
 	}
-	n := strconv.Itoa(len(rows))
-	switch {
-	case len(rows) == len(b.all):
-		b.summary.SetText(plural(len(rows), "certificate"))
-	default:
-		b.summary.SetText(n + " of " + strconv.Itoa(len(b.all)))
-	}
+	b.summary.SetText(countText(len(rows), b.all, b.archived.Checked))
+	b.noMatch.Hidden = len(rows) > 0 || strings.TrimSpace(b.search.Text) == ""
+	b.noMatch.Refresh()
+	b.clearSearch.Hidden = b.search.Text == ""
+	b.searchIcon.Hidden = !b.clearSearch.Hidden
+	b.search.ActionItem.Refresh()
 	b.table.Refresh()
 	if b.onSelect != nil {
 		b.onSelect()
@@ -397,4 +409,24 @@ func (b *browser) checkRevocation() {
 			}
 		}
 	})
+}
+
+// searchEntry is the search box: Escape empties it.
+type searchEntry struct {
+	widget.Entry
+}
+
+func newSearchEntry() *searchEntry {
+	e := &searchEntry{}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// TypedKey empties the box on Escape; other keys edit it.
+func (e *searchEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		e.SetText("")
+		return
+	}
+	e.Entry.TypedKey(k)
 }

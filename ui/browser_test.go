@@ -78,7 +78,7 @@ func TestBrowserLoads(t *testing.T) {
 	if got, want := subjects(b), "old.corp.example.com, kiosk01.corp.example.com, Kiosk User, future.corp.example.com"; got != want {
 		t.Errorf("rows = %q, want %q (by expiry, archived hidden)", got, want)
 	}
-	if b.summary.Text != "4 of 5" {
+	if b.summary.Text != "4 certificates" { // the archived one hidden, not counted
 		t.Errorf("summary = %q", b.summary.Text)
 	}
 	if got := strings.Join(b.treeChildren(""), " "); got != "user machine" {
@@ -155,6 +155,58 @@ func TestBrowserSearch(t *testing.T) {
 				t.Errorf("search %q = %q, want %q", tt.query, got, tt.want)
 			}
 		})
+	}
+}
+
+// TestBrowserSearchBox: thumbprints as tools print them match, the clear
+// button and Escape empty the box, an empty result says so, and the
+// counter leaves hidden archived certificates out (issue #15).
+func TestBrowserSearchBox(t *testing.T) {
+	v, _, w, f := newTestMain(t)
+	b := v.browser
+	if got := b.summary.Text; got != "4 certificates" {
+		t.Errorf("counter %q, want 4 certificates (the archived one hidden)", got)
+	}
+	if b.clearSearch.Visible() || !b.searchIcon.Visible() {
+		t.Error("the clear button shows in an empty search box")
+	}
+	// The first 8 bytes of Kiosk User's SHA-1, in pairs.
+	var sp []string
+	tp := entryOf(f.ecLeaf, false).Thumbprint
+	for i := 0; i < 16; i += 2 {
+		sp = append(sp, tp[i:i+2])
+	}
+	for _, q := range []string{strings.Join(sp, " "), strings.ToLower(strings.Join(sp, ":"))} {
+		b.search.SetText("")
+		test.Type(b.search, q)
+		if got := subjects(b); got != "Kiosk User" {
+			t.Errorf("search %q = %q, want Kiosk User", q, got)
+		}
+	}
+	if got := b.summary.Text; got != "1 of 4" {
+		t.Errorf("counter %q, want 1 of 4", got)
+	}
+	if !b.clearSearch.Visible() || b.searchIcon.Visible() {
+		t.Error("no clear button in a filled search box")
+	}
+	test.Tap(b.clearSearch)
+	if b.search.Text != "" || len(b.rows) != 4 || b.clearSearch.Visible() {
+		t.Errorf("after clear: text %q, %d rows", b.search.Text, len(b.rows))
+	}
+
+	test.Type(b.search, "no such thing")
+	if len(b.rows) != 0 || !b.noMatch.Visible() || b.noMatch.Text != "No certificate matches the search." {
+		t.Errorf("no match: %d rows, message shown %v", len(b.rows), b.noMatch.Visible())
+	}
+	w.Canvas().Focus(b.search)
+	w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if b.search.Text != "" || len(b.rows) != 4 || b.noMatch.Visible() {
+		t.Errorf("after Escape: text %q, %d rows, message shown %v", b.search.Text, len(b.rows), b.noMatch.Visible())
+	}
+
+	b.archived.SetChecked(true)
+	if got := b.summary.Text; got != "5 certificates" {
+		t.Errorf("counter with archived %q, want 5 certificates", got)
 	}
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -66,25 +67,45 @@ func (r *row) searchText() string {
 }
 
 // filterRows returns the rows of all that the table shows: those matching
-// the search text q (any case; "" matches all), archived ones only when
+// the search text q (any case; "" matches all; a thumbprint also when
+// typed with spaces or colons, as tools print it), archived ones only when
 // archived, sorted by column col (descending when desc). It returns
 // pointers into all: rows are large, and a 10,000-row store is sorted at
 // start-up.
 func filterRows(all []row, q string, archived bool, col int, desc bool) []*row {
 	q = strings.ToLower(strings.TrimSpace(q))
+	hex := strings.NewReplacer(" ", "", ":", "").Replace(q)
+	if hex == q || strings.Trim(hex, "0123456789abcdef") != "" {
+		hex = "" // not a thumbprint with separators
+	}
 	shown := make([]*row, 0, len(all))
 	for i := range all {
 		r := &all[i]
 		if r.Meta.Archived && !archived {
 			continue
 		}
-		if q != "" && !strings.Contains(r.searchText(), q) {
+		if q != "" && !strings.Contains(r.searchText(), q) && (hex == "" || !strings.Contains(r.searchText(), hex)) {
 			continue
 		}
 		shown = append(shown, r)
 	}
 	slices.SortStableFunc(shown, func(x, y *row) int { return compareRows(x, y, col, desc) })
 	return shown
+}
+
+// countText is the counter beside the search: "12 certificates", or "3 of
+// 12" when the search hides some. Archived rows count only when shown.
+func countText(shown int, all []row, archived bool) string {
+	total := 0
+	for i := range all {
+		if archived || !all[i].Meta.Archived {
+			total++
+		}
+	}
+	if shown == total {
+		return plural(total, "certificate")
+	}
+	return strconv.Itoa(shown) + " of " + strconv.Itoa(total)
 }
 
 // compareRows orders two rows by column col (descending when desc); rows

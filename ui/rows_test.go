@@ -11,7 +11,7 @@ import (
 func TestFilterRows(t *testing.T) {
 	day := 24 * time.Hour
 	entries := []store.Entry{
-		{Thumbprint: "AA", SubjectCN: "kiosk01", IssuerCN: "Root", NotBefore: testNow.Add(-day), NotAfter: testNow.Add(30 * day), HasKey: true,
+		{Thumbprint: "AA", SHA256: "3FA9B2C417", SubjectCN: "kiosk01", IssuerCN: "Root", NotBefore: testNow.Add(-day), NotAfter: testNow.Add(30 * day), HasKey: true,
 			Meta: store.Meta{TemplateName: "WebServer"}},
 		{Thumbprint: "BB", SubjectCN: "Anna", IssuerCN: "Sub CA", NotBefore: testNow.Add(-day), NotAfter: testNow.Add(300 * day),
 			SANs: []string{"DNS:vpn.example.com"}},
@@ -39,6 +39,11 @@ func TestFilterRows(t *testing.T) {
 		{"search an archived one hidden", "old kiosk", false, colSubject, false, nil},
 		{"search the template", "webserver", true, colSubject, false, []string{"AA"}},
 		{"search a thumbprint", "cc", false, colSubject, false, []string{"CC"}},
+		{"a thumbprint with spaces", " C C ", false, colSubject, false, []string{"CC"}},
+		{"a SHA-256 with colons", "3f:a9:B2", false, colSubject, false, []string{"AA"}},
+		{"a SHA-256 with spaces", "A9 B2 C4 17", false, colSubject, false, []string{"AA"}},
+		{"words keep their spaces", "no name", false, colSubject, false, []string{"CC"}},
+		{"not hex: no separators dropped", "kiosk 01", false, colSubject, false, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +55,21 @@ func TestFilterRows(t *testing.T) {
 				t.Errorf("rows %q, want %q", got, tt.want)
 			}
 		})
+	}
+	for _, tt := range []struct {
+		name     string
+		shown    int
+		archived bool
+		want     string
+	}{
+		{"all shown, archived hidden", 3, false, "3 certificates"},
+		{"some shown, archived hidden", 1, false, "1 of 3"},
+		{"all shown with archived", 4, true, "4 certificates"},
+		{"some shown with archived", 2, true, "2 of 4"},
+	} {
+		if got := countText(tt.shown, all, tt.archived); got != tt.want {
+			t.Errorf("%s: countText = %q, want %q", tt.name, got, tt.want)
+		}
 	}
 	if r := all[2]; r.subject != "O=No Name" || r.status != StatusExpired {
 		t.Errorf("a row without a CN: subject %q, status %v", r.subject, r.status)
