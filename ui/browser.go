@@ -359,7 +359,7 @@ func (b *browser) selectRow(r row) {
 			if b.selected != r.Thumbprint || b.contextID != ctxID || b.store != n {
 				return
 			}
-			f := facts{published: published, revocation: revoc, key: keyAt}
+			f := facts{published: published, revocation: revoc, readOnly: b.readOnly(), key: keyAt}
 			if r.status == StatusPending {
 				f.pending = pendingText(r.Entry)
 			}
@@ -382,7 +382,7 @@ func (b *browser) revocable(r row) bool {
 // shows the answer in its details and its row.
 func (b *browser) checkRevocation() {
 	r, ok := b.current()
-	if !ok || !b.revocable(r) {
+	if !ok || !b.revocable(r) || b.readOnly() {
 		return
 	}
 	ctxID, thumbprint := b.contextID, r.Thumbprint

@@ -85,6 +85,9 @@ type facts struct {
 	// revocation is its revocation status (nil: not one of My, whose
 	// certificates alone are checked).
 	revocation *app.RevocationResult
+	// readOnly: the context may not be changed, so its answers cannot be
+	// saved and Check now is not offered.
+	readOnly bool
 	// key, unless empty, says where its private key lives (keyText).
 	key string
 }
@@ -115,6 +118,7 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 	}
 	if f.revocation != nil {
 		d.setRevocation(f.revocation)
+		d.checkNow.Hidden = f.readOnly
 		form = append(form, keyLabel("Revocation"), withButton(d.revocation, d.checkNow))
 	}
 	if f.key != "" {

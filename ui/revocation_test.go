@@ -84,6 +84,20 @@ func TestRevocationShowsInListAndDetails(t *testing.T) {
 		}
 	}
 
+	// A read-only context shows its cached status but offers no check.
+	b.open("machine", "My")
+	v.tasks.wait()
+	selectRow(t, v, 0)
+	if got := shownText(b.details); !strings.Contains(got, "Revocation Not checked") || b.details.checkNow.Visible() {
+		t.Errorf("read-only details %q, Check now shown %v", got, b.details.checkNow.Visible())
+	}
+	b.open("user", "My")
+	v.tasks.wait()
+	selectRow(t, v, 0)
+	if !b.details.checkNow.Visible() {
+		t.Error("Check now hidden in a writable context")
+	}
+
 	// Root certificates are not checked: no revocation row.
 	b.open("user", "Root")
 	v.tasks.wait()
