@@ -94,7 +94,6 @@ func (v *mainView) checkNow() {
 			}
 			v.refresh()
 			v.tray.update()
-			v.updateHealth()
 		}
 	})
 }

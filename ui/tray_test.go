@@ -94,3 +94,18 @@ func TestCheckNowStatus(t *testing.T) {
 		t.Errorf("nothing due: %q", got)
 	}
 }
+
+// TestHealthFollowsChanges: the status bar's health line follows every
+// change the browser shows (here an import), not only checks and events.
+func TestHealthFollowsChanges(t *testing.T) {
+	v, c, _, _ := newTestMain(t)
+	v.tasks.wait()
+	c.mu.Lock()
+	c.health = healthOf(4, 1, app.LevelWarning)
+	c.mu.Unlock()
+	v.importer.changed() // what an import, a delete or a renewal calls
+	v.tasks.wait()
+	if got := v.health.Text; got != "User: 1 of 4 certificates needs attention" {
+		t.Errorf("health line %q after a change", got)
+	}
+}

@@ -185,9 +185,9 @@ func (v *mainView) afterFirstLoad(fn func(entries int)) {
 // storeLoaded is called after each load of the browser's store.
 func (v *mainView) storeLoaded(entries int) {
 	if v.firstLoaded >= 0 {
-		if v.browser.workContext() != v.healthCx {
-			v.updateHealth()
-		}
+		// Every change the browser shows (an import, a delete, a
+		// renewal, another context) may change the health line.
+		v.updateHealth()
 		return
 	}
 	v.firstLoaded = entries
@@ -279,9 +279,8 @@ func (v *mainView) typedKey(k *fyne.KeyEvent) {
 
 // handle reacts to an event of the core, on the UI thread.
 func (v *mainView) handle(e app.Event) {
-	v.refresh()
+	v.refresh() // and the health line, once the store is loaded
 	v.tray.update()
-	v.updateHealth()
 	if n := notification(e); n != nil {
 		v.app.SendNotification(n)
 	}
