@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 
 	"github.com/certdesk/certdesk/internal/atomicfile"
@@ -110,6 +111,7 @@ func applyRows(entries []Entry, rows []logRow) []Entry {
 	}
 	removed := map[int]bool{}
 	appended := false
+	entries = slices.Grow(entries, len(rows)) // appended rows, without regrowing per row
 	for _, r := range rows {
 		i, ok := at[r.t]
 		switch {

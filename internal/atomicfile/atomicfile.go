@@ -169,7 +169,13 @@ func regular(f *os.File, path string) (*os.File, error) {
 }
 
 func readCapped(f *os.File, path string, max int64) ([]byte, error) {
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	// Sized from the open file, so a large index is read into one buffer
+	// rather than grown by doubling; the limit still holds if it grows.
+	size := int64(512)
+	if fi, err := f.Stat(); err == nil && fi.Size() > 0 {
+		size = min(fi.Size(), max) + 1
+	}
+	data, err := readAll(io.LimitReader(f, max+1), size)
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", path, StripPath(err))
 	}
@@ -205,4 +211,23 @@ func StripPath(err error) error {
 		return le.Err
 	}
 	return err
+}
+
+// readAll reads r to its end into a buffer of capacity size, growing it
+// only if r holds more (as os.ReadFile does).
+func readAll(r io.Reader, size int64) ([]byte, error) {
+	data := make([]byte, 0, size)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := r.Read(data[len(data):cap(data)])
+		data = data[:len(data)+n]
+		if err == io.EOF {
+			return data, nil
+		}
+		if err != nil {
+			return data, err
+		}
+	}
 }
