@@ -172,7 +172,9 @@ func (s *serversView) testSelected() {
 	sv, c := s.servers[s.selected], s.context()
 	s.status.SetText("Connecting to " + sv.URL + "…")
 	s.tasks.run(func() func() {
-		pol, err := s.core.TestServer(context.Background(), c, app.ServerOptions{URL: sv.URL, Auth: sv.Auth, Username: sv.Username})
+		// A registered server is tested as it is used: with its saved
+		// credentials, fetching the policy in full ("certdesk server test").
+		pol, err := s.core.Policies(context.Background(), c, sv.ID, "", true)
 		return func() {
 			if err != nil {
 				s.status.SetText(failedLine("The connection failed.", err))

@@ -237,6 +237,22 @@ func TestRealWizardNewCESHost(t *testing.T) {
 	}
 }
 
+// TestRealServerTestUsesSavedPassword: Test on a registered password
+// server signs in with the saved password, as enrollment does (it used to
+// send none and fail with FailedAuthentication).
+func TestRealServerTestUsesSavedPassword(t *testing.T) {
+	e := newRealEnv(t)
+	z := e.addServerInWizard(t)
+	test.Tap(z.cancel)
+	sv := e.v.servers
+	sv.reload()
+	sv.list.Select(0)
+	test.Tap(sv.test)
+	if !strings.HasPrefix(sv.status.Text, "Connected: Test CA") {
+		t.Fatalf("Test on the registered server: %q", sv.status.Text)
+	}
+}
+
 func TestRealWizardPending(t *testing.T) {
 	e := newRealEnv(t)
 	z := e.addServerInWizard(t)
