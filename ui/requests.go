@@ -24,16 +24,17 @@ type requestsView struct {
 	tasks   *tasks
 	context func() store.Context
 
-	list                   *widget.List
-	poll, install, offline *widget.Button
-	status                 *widget.Label
-	content                fyne.CanvasObject
-	entries                []store.Entry
-	csr                    *csrForm // the open offline request dialog
+	list                           *widget.List
+	poll, install, offline, cancel *widget.Button
+	selected                       int // in entries; -1 for none
+	status                         *widget.Label
+	content                        fyne.CanvasObject
+	entries                        []store.Entry
+	csr                            *csrForm // the open offline request dialog
 }
 
 func newRequestsView(core Core, req Requester, w fyne.Window, t *tasks, context func() store.Context) *requestsView {
-	r := &requestsView{core: core, req: req, win: w, tasks: t, context: context}
+	r := &requestsView{core: core, req: req, win: w, tasks: t, context: context, selected: -1}
 	r.list = widget.NewList(func() int { return len(r.entries) },
 		func() fyne.CanvasObject {
 			return container.NewVBox(widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), widget.NewLabel(""))
@@ -47,9 +48,13 @@ func newRequestsView(core Core, req Requester, w fyne.Window, t *tasks, context 
 	r.poll = widget.NewButton("Check now", r.pollNow)
 	r.install = widget.NewButton("Install response…", r.showInstall)
 	r.offline = widget.NewButton("New offline request…", r.showOffline)
+	r.cancel = widget.NewButton("Cancel request…", r.cancelSelected)
+	r.cancel.Disable()
+	r.list.OnSelected = func(id widget.ListItemID) { r.selected = id; r.cancel.Enable() }
+	r.list.OnUnselected = func(widget.ListItemID) { r.selected = -1; r.cancel.Disable() }
 	r.status = widget.NewLabel("")
 	r.status.Wrapping = fyne.TextWrapWord
-	r.content = container.NewBorder(container.NewHBox(r.poll, r.install, r.offline), r.status, nil, nil, r.list)
+	r.content = container.NewBorder(container.NewHBox(r.poll, r.install, r.offline, r.cancel), r.status, nil, nil, r.list)
 	return r
 }
 
@@ -77,6 +82,7 @@ func (r *requestsView) reload() {
 		es, err := r.core.List(context.Background(), c, store.Request)
 		return func() {
 			r.entries = r.entries[:0]
+			r.list.UnselectAll()
 			for _, e := range es {
 				if !e.Meta.Archived {
 					r.entries = append(r.entries, e)
@@ -93,6 +99,31 @@ func (r *requestsView) reload() {
 			}
 		}
 	})
+}
+
+// cancelSelected stops waiting for the selected request: after a yes its
+// entry is archived (app.Core.Delete), so certdesk no longer asks the CA
+// about it and its key is kept, not destroyed.
+func (r *requestsView) cancelSelected() {
+	if r.selected < 0 || r.selected >= len(r.entries) {
+		return
+	}
+	e, c := r.entries[r.selected], r.context()
+	confirm(r.win, "Cancel the request “"+newRow(&e, "", e.Meta.ImportedAt).subject+"”?",
+		"certdesk stops asking the CA about it. Its private key is archived, not deleted; the request itself stays at the CA.", func(ok bool) {
+			if !ok {
+				return
+			}
+			r.tasks.run(func() func() {
+				err := r.core.Delete(context.Background(), c, store.Request, e.Thumbprint)
+				return func() {
+					if err != nil {
+						showError(r.win, "The request could not be cancelled.", err)
+					}
+					r.reload()
+				}
+			})
+		})
 }
 
 // pollNow asks the CAs about every pending request.

@@ -164,6 +164,26 @@ func TestRequestsView(t *testing.T) {
 	if len(r.entries) != 1 || requestDetail(r.entries[0]) != "Request 42 · User" {
 		t.Fatalf("entries %d, detail %q", len(r.entries), requestDetail(r.entries[0]))
 	}
+	// Cancel request: disabled until one is selected; No keeps it, Yes
+	// archives it through the core.
+	if !r.cancel.Disabled() {
+		t.Error("Cancel request enabled with nothing selected")
+	}
+	r.list.Select(0)
+	test.Tap(r.cancel)
+	tapOverlayButton(t, w, "No")
+	if strings.Contains(c.recorded(), "Delete") {
+		t.Fatalf("No cancelled the request: %q", c.recorded())
+	}
+	r.list.Select(0)
+	test.Tap(r.cancel)
+	tapOverlayButton(t, w, "Yes")
+	if !strings.Contains(c.recorded(), "Delete user/Request "+pending.Thumbprint) || len(r.entries) != 0 || !r.cancel.Disabled() {
+		t.Fatalf("Yes: calls %q, %d entries listed", c.recorded(), len(r.entries))
+	}
+	c.put("user", "Request", false, pending)
+	r.reload()
+
 	c.more.outcomes = []app.RequestOutcome{{RequestID: "42", Subject: "CN=Kiosk User,O=Example Corp", Outcome: app.OutcomeDenied, Reason: "no permission"}}
 	test.Tap(r.poll)
 	wantDialog(t, w, "Request 42 (Kiosk User): denied by the CA: no permission.")
