@@ -122,6 +122,9 @@ func (v *mainView) showRequest() {
 	v.wizard = newWizard(en, v.win, v.tasks, ctxID, func(thumbprint string) {
 		v.browser.reveal(ctxID, store.My, thumbprint)
 	})
+	if v.requests != nil {
+		v.wizard.ended = v.requests.reload // a pending answer adds a request
+	}
 	v.wizard.start()
 }
 

@@ -26,6 +26,9 @@ type wizard struct {
 	tasks  *tasks
 	ctxID  store.Context
 	issued func(thumbprint string) // shows a new certificate in the browser
+	// ended is called on the UI thread when a request got its answer
+	// (issued or pending), so the views that list them reload; may be nil.
+	ended func()
 
 	dialog  *dialog.CustomDialog
 	title   *widget.Label
@@ -266,4 +269,7 @@ func (z *wizard) showResult(res *app.EnrollResult) {
 	}
 	z.step(title, container.NewVBox(z.result, z.openDetails), nil, nil)
 	z.cancel.SetText("Close")
+	if z.ended != nil {
+		z.ended()
+	}
 }

@@ -265,6 +265,10 @@ func TestRealWizardPending(t *testing.T) {
 	if req := e.entries(t, store.Request); len(req) != 1 || len(e.entries(t, store.My)) != 0 {
 		t.Errorf("Request holds %d entries, My %d; want the pending key in Request only", len(req), len(e.entries(t, store.My)))
 	}
+	// The Pending tab lists it without a manual reload.
+	if r := e.v.requests; len(r.entries) != 1 || r.entries[0].Meta.TemplateName != testca.TemplatePendAll {
+		t.Errorf("the Pending tab lists %d requests after the wizard", len(r.entries))
+	}
 }
 
 func TestRealWizardSubjectValidation(t *testing.T) {
