@@ -8,7 +8,10 @@
 # systemd runs), Apache httpd's binary and modules (apache2-bin: the
 # TLS renegotiation test; not the apache2 package, which would start a
 # system service), and SoftHSM2 with OpenSC's pkcs11-tool for the PKCS#11
-# key tests (about 13 s). Never installs dbus-x11: with it, keyring calls
+# key tests (about 13 s), swtpm (a TPM 2.0 simulator) with tpm2-tools and
+# OpenSSL's tpm2 provider for the TPM key tests, and python3-gi with GTK 3's
+# introspection data for the drag source of the real drag-and-drop test.
+# Never installs dbus-x11: with it, keyring calls
 # without a session bus autolaunch a daemon and hang.
 set -euo pipefail
 
@@ -22,6 +25,8 @@ pkgs=(
 	prometheus
 	apache2-bin
 	softhsm2 opensc
+	swtpm swtpm-tools tpm2-tools tpm2-openssl
+	python3-gi gir1.2-gtk-3.0
 )
 
 missing=()
