@@ -33,6 +33,9 @@ type EnrollRequest struct {
 	// Password, if set, is used for this request only and not saved.
 	Password     string
 	FriendlyName string
+	// Challenge is a SCEP challenge password: used for this request only,
+	// never stored, and sent only inside the encrypted envelope.
+	Challenge string
 }
 
 // EnrollResult is what Enroll did. Its JSON form is the shape of
@@ -79,6 +82,10 @@ func (c *Core) Enroll(ctx context.Context, r EnrollRequest) (*EnrollResult, erro
 	if err != nil {
 		return nil, err
 	}
+	if r.Template == "" && !srv.isCEP() && len(pol.Templates) == 1 {
+		// SCEP and EST servers offer one profile: it needs no name.
+		r.Template = pol.Templates[0].CommonName
+	}
 	t := pol.Template(r.Template)
 	if t == nil {
 		return nil, fmt.Errorf("server %s: %w %q", srv.URL, ErrNoTemplate, r.Template)
@@ -111,16 +118,26 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 	if err != nil {
 		return nil, err
 	}
-	cl, err := c.client(ctx, s, cred)
-	if err != nil {
-		return nil, err
-	}
-	// Endpoints in the CA's priority order, renewal-only ones left out:
-	// the enroll client fails over between them (cepces tries only one).
-	uris := pol.Endpoints(t, cl.AuthKind(), false)
-	if err := checkPasswordHosts(cred, uris); err != nil {
-		_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})
-		return nil, fmt.Errorf("enroll for %q at %s: %w", t.CommonName, srv.URL, err)
+	var send func(enroll.Request) (*enroll.Response, error)
+	if srv.isCEP() {
+		cl, err := c.client(ctx, s, cred)
+		if err != nil {
+			return nil, err
+		}
+		// Endpoints in the CA's priority order, renewal-only ones left out:
+		// the enroll client fails over between them (cepces tries only one).
+		uris := pol.Endpoints(t, cl.AuthKind(), false)
+		if err := checkPasswordHosts(cred, uris); err != nil {
+			_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})
+			return nil, fmt.Errorf("enroll for %q at %s: %w", t.CommonName, srv.URL, err)
+		}
+		send = func(er enroll.Request) (*enroll.Response, error) { return cl.Enroll(ctx, uris, er) }
+	} else {
+		pcl, err := c.protocolClientFor(ctx, s, srv, cred)
+		if err != nil {
+			return nil, err
+		}
+		send = func(er enroll.Request) (*enroll.Response, error) { return pcl.enroll(ctx, er, r.Challenge) }
 	}
 	if err := s.CheckKeyring(ctx); err != nil {
 		return nil, err
@@ -137,7 +154,7 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 	}
 	defer pk.close()
 	key := pk.signer
-	resp, err := cl.Enroll(ctx, uris, enroll.Request{Template: t, Key: key, Subject: r.Subject, DNSNames: r.DNSNames})
+	resp, err := send(enroll.Request{Template: t, Key: key, Subject: r.Subject, DNSNames: r.DNSNames})
 	if err != nil {
 		pk.discard()
 		_ = c.record(cx, Record{Action: ActionEnroll, Outcome: OutcomeFailed, Subject: r.Subject, Reason: err.Error()})

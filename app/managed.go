@@ -238,11 +238,9 @@ func (ms managedServer) server() (Server, error) {
 		return Server{}, err
 	}
 	if ms.CAPin != "" {
-		pin := strings.ToLower(strings.ReplaceAll(ms.CAPin, ":", ""))
-		if b, err := hex.DecodeString(pin); err != nil || len(b) != sha256.Size {
-			return Server{}, fmt.Errorf("caFingerprint %q is not a SHA-256 fingerprint (64 hex digits)", ms.CAPin)
+		if srv.CAPin, err = ParseFingerprint(ms.CAPin); err != nil {
+			return Server{}, fmt.Errorf("caFingerprint %w", err)
 		}
-		srv.CAPin = pin
 	}
 	for _, t := range ms.Templates {
 		if strings.TrimSpace(t) == "" {
@@ -336,8 +334,7 @@ func (c *Core) ReportManaged(cx store.Context) ([]string, error) {
 func checkPin(pin string, chains [][]*x509.Certificate) error {
 	for _, ch := range chains {
 		for _, cert := range ch {
-			sum := sha256.Sum256(cert.Raw)
-			if hex.EncodeToString(sum[:]) == pin {
+			if Fingerprint(cert) == pin {
 				return nil
 			}
 		}

@@ -118,11 +118,16 @@ func (c *Core) policyCache(ctx context.Context, s *store.Store, srv Server, cepU
 	if refresh {
 		pc.FullNext = true
 	}
-	cl, err := c.client(ctx, s, cred)
-	if err != nil {
-		return pc, err
+	var npc enroll.PolicyCache
+	if srv.isCEP() {
+		cl, cerr := c.client(ctx, s, cred)
+		if cerr != nil {
+			return pc, cerr
+		}
+		npc, err = cl.RefreshPolicies(ctx, pc)
+	} else {
+		npc, err = c.offerCache(ctx, s, srv, cred, cepURL)
 	}
-	npc, err := cl.RefreshPolicies(ctx, pc)
 	if err != nil {
 		return pc, fmt.Errorf("get policies from %s: %w", cepURL, err)
 	}

@@ -191,6 +191,18 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 		newKey = nk
 	}
 	req := enroll.RenewalRequest{OldCert: e.Certificate, OldKey: oldKey, NewKey: newKey.signer, Template: t}
+	if !srv.isCEP() {
+		// Signed by the old certificate and key; presented over TLS too
+		// where the server asks for a client certificate.
+		cred := pwd
+		cred.cert = kbr.cert
+		pcl, err := c.protocolClientFor(ctx, s, srv, cred)
+		if err != nil {
+			return "", nil, nil, err
+		}
+		r, err := pcl.renew(ctx, req)
+		return MethodKeyBased, r, newKey, err
+	}
 	// The saved password is the fallback only for password servers; a
 	// missing one is not an error while key-based renewal works.
 	canPassword := srv.Auth == AuthPassword && pwdErr == nil

@@ -72,20 +72,23 @@ func (c *Core) poll(ctx context.Context, tx *store.Tx, e store.Entry) RequestOut
 	resp, err := c.pollCES(ctx, s, e)
 	// Decide by what came back, not by status texts (docs/core.md, pending requests):
 	// a fault that denies, a pending answer, or a certificate.
-	var f *enroll.Fault
 	switch {
-	case errors.Is(err, enroll.ErrDenied) && errors.As(err, &f):
+	case errors.Is(err, enroll.ErrDenied):
 		// The key of a denied request is useless: remove it, as certreq does.
 		if err := tx.Purge(ctx, store.Request, e.Thumbprint); err != nil {
 			return fail(err)
 		}
-		o.Outcome, o.Reason = OutcomeDenied, f.Reason
+		reason := err.Error() // another protocol's denial says it all
+		if f := (*enroll.Fault)(nil); errors.As(err, &f) {
+			reason = f.Reason
+		}
+		o.Outcome, o.Reason = OutcomeDenied, reason
 		if old, ok := strings.CutPrefix(e.Meta.FriendlyName, renewalOf); ok {
 			// A denied renewal is not asked again by every pulse.
-			c.markDenied(s, old, f)
+			c.markDenied(s, old, reason)
 		}
 		_ = c.record(cx, Record{Action: ActionDeny, Outcome: OutcomeDenied, Thumbprint: e.Thumbprint, Subject: e.Subject,
-			Reason: fmt.Sprintf("request %s denied: %s", e.Meta.RequestID, f.Reason)})
+			Reason: fmt.Sprintf("request %s denied: %s", e.Meta.RequestID, reason)})
 		c.publish(cx, Event{Kind: StoreChanged, Store: string(store.Request), Thumbprint: e.Thumbprint})
 		return o
 	case err != nil:
@@ -110,6 +113,9 @@ func (c *Core) pollCES(ctx context.Context, s *store.Store, e store.Entry) (*enr
 	srv, err := c.Server(s.Context(), e.Meta.PolicyServer)
 	if err != nil {
 		return nil, err
+	}
+	if !srv.isCEP() {
+		return c.pollProtocol(ctx, s, srv, e)
 	}
 	if !knownCES(s, srv, e.Meta.PollURL) {
 		// An older certdesk stored the URL a pending answer named; the
@@ -314,11 +320,11 @@ func samePublicKey(a, b crypto.PublicKey) bool {
 
 // markDenied records the denial of old's renewal as a permanent failure;
 // the caller holds the lock.
-func (c *Core) markDenied(s *store.Store, old string, f *enroll.Fault) {
+func (c *Core) markDenied(s *store.Store, old string, reason string) {
 	retry, err := readRetry(s)
 	if err != nil {
 		return
 	}
-	retry[old], _ = retry[old].Failed(c.clock.Now(), old, "renewal denied: "+f.Reason, true, c.backoff)
+	retry[old], _ = retry[old].Failed(c.clock.Now(), old, "renewal denied: "+reason, true, c.backoff)
 	_ = writeRetry(s, retry)
 }

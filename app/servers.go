@@ -38,12 +38,15 @@ const (
 // Add-CertificateEnrollmentPolicyServer registers one on Windows. Its JSON
 // form is the shape of servers.json and of "certdesk server list -json".
 type Server struct {
-	ID           string `json:"id"` // 8 hex digits derived from the URL
-	URL          string `json:"url"`
-	Auth         Auth   `json:"auth"`
-	FriendlyName string `json:"friendlyName,omitempty"`
-	Username     string `json:"username,omitempty"`
-	AutoEnroll   bool   `json:"autoEnroll"`
+	ID  string `json:"id"` // 8 hex digits derived from the URL
+	URL string `json:"url"`
+	// Protocol is how certdesk enrolls there; servers.json without it
+	// means CEP (readServers fills it in).
+	Protocol     Protocol `json:"protocol"`
+	Auth         Auth     `json:"auth"`
+	FriendlyName string   `json:"friendlyName,omitempty"`
+	Username     string   `json:"username,omitempty"`
+	AutoEnroll   bool     `json:"autoEnroll"`
 	// TrustedCA is the thumbprint of the CA file put into the context's
 	// Root store when the server was added (after the person confirmed).
 	TrustedCA string `json:"trustedCA,omitempty"`
@@ -64,8 +67,10 @@ type Server struct {
 	// Templates, of a managed server, are the templates autoenrollment
 	// enrolls; empty means those the policy marks for autoenrollment.
 	Templates []string `json:"templates,omitempty"`
-	// CAPin, of a managed server, is the SHA-256 fingerprint (lower-case
-	// hex) of a CA its TLS chain must hold.
+	// CAPin is the SHA-256 fingerprint (lower-case hex, ParseFingerprint)
+	// of the server's CA: for CEP a CA its TLS chain must hold (a managed
+	// server's caFingerprint, or -ca-fingerprint); for SCEP the CA that
+	// GetCACert must return, checked before anything is sent.
 	CAPin string `json:"caFingerprint,omitempty"`
 }
 
@@ -75,12 +80,17 @@ var ErrManagedServer = errors.New("is set by your organisation (the managed conf
 // ServerOptions describe a server to add. Password, if set, goes to the
 // keyring (or the machine context's credential file), never to servers.json.
 type ServerOptions struct {
-	URL          string
-	Auth         Auth
-	FriendlyName string
-	Username     string
-	Password     string
-	AutoEnroll   bool
+	URL string
+	// Protocol is "" (CEP), cep, scep or est (ParseProtocol).
+	Protocol Protocol
+	// CAFingerprint pins the server's CA (Server.CAPin): the SHA-256 of
+	// its DER, colons and case ignored, as the person confirmed it.
+	CAFingerprint string
+	Auth          Auth
+	FriendlyName  string
+	Username      string
+	Password      string
+	AutoEnroll    bool
 	// CAFile is a CA certificate to trust for this server. It is imported
 	// into the context's Root store only when TrustCA is true: the caller
 	// must have shown it to the person and got a yes.
@@ -119,7 +129,17 @@ var ErrCAFileNotTrusted = errors.New("the CA file is not trusted yet")
 // else. Adding a URL again replaces its entry, confirmed hosts included,
 // unless o.OnlyNew (then ErrServerExists, see CheckNewServer).
 func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions) (Server, error) {
-	if err := CheckServerURL(o.URL, o.Auth == AuthPassword); err != nil {
+	proto, err := ParseProtocol(string(o.Protocol))
+	if err != nil {
+		return Server{}, err
+	}
+	var pin string
+	if o.CAFingerprint != "" {
+		if pin, err = ParseFingerprint(o.CAFingerprint); err != nil {
+			return Server{}, err
+		}
+	}
+	if err := checkProtocolURL(proto, o.URL, o.Auth == AuthPassword, pin != ""); err != nil {
 		return Server{}, err
 	}
 	if o.KBRURL != "" {
@@ -153,10 +173,12 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 			return Server{}, err
 		}
 	}
-	srv := Server{ID: ServerID(o.URL), URL: o.URL, Auth: o.Auth, FriendlyName: o.FriendlyName,
-		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL, ClientCert: o.ClientCert}
+	if o.KBRURL != "" && proto != ProtocolCEP {
+		return Server{}, fmt.Errorf("a key-based-renewal CEP (-kbr-url) is for CEP servers, not %s", proto)
+	}
+	srv := Server{ID: ServerID(o.URL), URL: o.URL, Protocol: proto, Auth: o.Auth, FriendlyName: o.FriendlyName,
+		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL, ClientCert: o.ClientCert, CAPin: pin}
 	if o.Auth == AuthPassword {
-		var err error
 		if srv.PasswordHosts, err = extraHosts(o.URL, o.ConfirmedHosts); err != nil {
 			return Server{}, err
 		}
@@ -222,6 +244,9 @@ func (c *Core) serversOf(s *store.Store) ([]Server, error) {
 		return nil, err
 	}
 	list := c.managed.Servers()
+	for i := range list {
+		list[i].Protocol = ProtocolCEP
+	}
 	for _, srv := range own {
 		if !c.managedServer(srv.URL) {
 			list = append(list, srv)
@@ -337,9 +362,12 @@ func readServers(path string) ([]Server, error) {
 	if err := json.Unmarshal(data, &list); err != nil {
 		return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
 	}
-	for _, srv := range list {
+	for i, srv := range list {
 		// Ids become file names (saved passwords, policy caches).
 		if err := store.CheckFileName("server id", srv.ID); err != nil {
+			return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
+		}
+		if list[i].Protocol, err = ParseProtocol(string(srv.Protocol)); err != nil {
 			return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
 		}
 	}
@@ -411,7 +439,17 @@ func (c *Core) SetAutoEnroll(ctx context.Context, cx store.Context, ref string, 
 // the host of o.URL only; PasswordHosts of the answer is what to show
 // the person before AddServer. Nothing is saved.
 func (c *Core) TestServer(ctx context.Context, cx store.Context, o ServerOptions) (*enroll.Policies, error) {
-	if err := CheckServerURL(o.URL, o.Auth == AuthPassword); err != nil {
+	proto, err := ParseProtocol(string(o.Protocol))
+	if err != nil {
+		return nil, err
+	}
+	var pin string
+	if o.CAFingerprint != "" {
+		if pin, err = ParseFingerprint(o.CAFingerprint); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkProtocolURL(proto, o.URL, o.Auth == AuthPassword, pin != ""); err != nil {
 		return nil, err
 	}
 	s, err := c.Store(cx)
@@ -437,6 +475,12 @@ func (c *Core) TestServer(ctx context.Context, cx store.Context, o ServerOptions
 		extra = b.Certs[:1]
 	}
 	cred.extraRoots = extra
+	if proto != ProtocolCEP {
+		srv := Server{ID: ServerID(o.URL), URL: o.URL, Protocol: proto, Auth: o.Auth, Username: o.Username, CAPin: pin}
+		pc, err := c.offerCache(ctx, s, srv, cred, o.URL)
+		return pc.Policies, err
+	}
+	cred.pin = pin
 	cl, err := c.client(ctx, s, cred)
 	if err != nil {
 		return nil, err

@@ -199,7 +199,8 @@ var hresultHints = map[uint32]string{
 // Permanent reports whether err, from this package, will not go away by
 // retrying later: a denial or a fault with code Sender (Fault.Permanent),
 // credentials refused, an endpoint that needs Kerberos, no endpoint for the
-// template, a password refused over plain http. Connection and TLS
+// template, a password refused over plain http, another protocol's
+// denial (wrapping ErrDenied). Connection and TLS
 // failures, 5xx answers, timeouts, CA-side faults and a wrong clock are
 // transient. It is the one place that decides this; the core asks it.
 func Permanent(err error) bool {
@@ -207,7 +208,7 @@ func Permanent(err error) bool {
 	if errors.As(err, &f) {
 		return f.Permanent()
 	}
-	return errors.Is(err, ErrCredentialsRefused) || errors.Is(err, ErrKerberosRequired) ||
+	return errors.Is(err, ErrDenied) || errors.Is(err, ErrCredentialsRefused) || errors.Is(err, ErrKerberosRequired) ||
 		errors.Is(err, ErrNoEndpoint) || errors.Is(err, ErrInsecureCredentials)
 }
 

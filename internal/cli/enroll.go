@@ -33,11 +33,15 @@ enroll, who supplies the subject. The policy is cached; -refresh fetches it now.
 const enrollUsage = `usage:
   certdesk enroll [-context C] -server ID -template NAME [-subject DN] [-dns NAME]...
                   [-key rsa2048|rsa3072|rsa4096|p256|p384] [-key-storage software|tpm|pkcs11]
-                  [-pin-stdin | -pin-file F] [-name FRIENDLYNAME] [-password-stdin] [-json]
+                  [-pin-stdin | -pin-file F] [-name FRIENDLYNAME] [-password-stdin]
+                  [-challenge-stdin | -challenge-file F] [-json]
 Requests a certificate from the policy server; the new entry goes to My, or, when
 the CA pends the request, its key waits in Request ("certdesk request status").
 The template decides where the key is made (docs/keys.md); -key-storage may only
-ask for stronger storage, and a token's PIN is read from -pin-stdin or -pin-file.`
+ask for stronger storage, and a token's PIN is read from -pin-stdin or -pin-file.
+A SCEP or EST server offers one profile, so -template may be left out for it; a
+SCEP challenge password is read from -challenge-stdin or -challenge-file, used
+once and never saved (docs/protocols.md).`
 
 // runTemplates implements "certdesk templates [-context C] -server ID [-json]".
 func (c *cmd) runTemplates(args []string) int {
@@ -102,6 +106,17 @@ func (c *cmd) runTemplates(args []string) int {
 	return exitOK
 }
 
+// countTrue counts the set flags among bs.
+func countTrue(bs ...bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
 // span formats seconds as days, hours or minutes.
 func span(s uint64) string {
 	d := time.Duration(s) * time.Second
@@ -133,13 +148,18 @@ func (c *cmd) runEnroll(args []string) int {
 	fs.StringVar(&r.KeyStorage, "key-storage", "", "software|tpm|pkcs11: where the key is made (only stronger than the template asks; docs/keys.md)")
 	pinStdin := fs.Bool("pin-stdin", false, "read the token's PIN from standard input")
 	pinFile := fs.String("pin-file", "", "read the token's PIN from this file")
+	chStdin := fs.Bool("challenge-stdin", false, "read the SCEP challenge password from standard input (used once, never saved)")
+	chFile := fs.String("challenge-file", "", "read the SCEP challenge password from the first line of this file")
 	asJSON := fs.Bool("json", false, "print JSON (docs/core.md)")
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
 	}
-	if len(pos) != 0 || r.Server == "" || r.Template == "" {
+	if len(pos) != 0 || r.Server == "" {
 		return c.usage("enroll needs -server ID and -template NAME and no arguments (certdesk enroll -h)")
+	}
+	if n := countTrue(*chStdin, *pinStdin, *pwStdin); n > 1 {
+		return c.usage("only one of -challenge-stdin, -pin-stdin and -password-stdin can read standard input; use a -file flag for the other")
 	}
 	if r.Key != "" && !app.IsKeyName(r.Key) {
 		return c.usage("unknown -key %q (rsa2048, rsa3072, rsa4096, p256 or p384)", r.Key)
@@ -162,9 +182,21 @@ func (c *cmd) runEnroll(args []string) int {
 		}
 		return c.fail(errors.New(strings.ReplaceAll(err.Error(), "password", "PIN")))
 	}
+	if r.Challenge, err = c.readPassword(*chFile, *chStdin); err != nil {
+		if errors.Is(err, errPasswordSources) {
+			return c.usage("give the challenge once: -challenge-stdin or -challenge-file")
+		}
+		return c.fail(errors.New(strings.ReplaceAll(err.Error(), "password", "challenge")))
+	}
 	core, cx, err := openCore(*ctxName)
 	if err != nil {
 		return c.usage("%s", err)
+	}
+	if r.Template == "" {
+		// Only a SCEP or EST server's single profile needs no name.
+		if srv, err := core.Server(cx, r.Server); err != nil || srv.Protocol == app.ProtocolCEP {
+			return c.usage("enroll needs -server ID and -template NAME and no arguments (certdesk enroll -h)")
+		}
 	}
 	r.Context = cx
 	res, err := core.Enroll(context.Background(), r)

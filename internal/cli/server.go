@@ -13,9 +13,11 @@ import (
 )
 
 const serverUsage = `usage:
-  certdesk server add    [-context C] -url URL -auth password|certificate|anonymous [-name NAME]
+  certdesk server add    [-context C] [-protocol cep|scep|est] -url URL
+                         -auth password|certificate|anonymous [-name NAME]
                          [-username U] [-password-stdin | -password-file F] [-autoenroll]
-                         [-ca-file F [-trust-ca]] [-kbr-url URL] [-cert THUMBPRINT] [-replace] [-json]
+                         [-ca-file F [-trust-ca]] [-ca-fingerprint SHA256HEX] [-kbr-url URL]
+                         [-cert THUMBPRINT] [-replace] [-json]
   certdesk server set    [-context C] ID [-name NAME] [-password-stdin | -password-file F]
                          [-autoenroll=true|false] [-kbr-url URL] [-ca-file F [-trust-ca]] [-json]
   certdesk server list   [-context C] [-json]
@@ -34,7 +36,12 @@ are confirmed by adding the server. The password never goes to another host: whe
 a later policy names a CES elsewhere, enrollment and renewal stop until you run
 "server confirm-hosts ID", which prints and confirms the hosts the policy names.
 "server test ID" fetches the policy with the saved credentials and reports the
-number of templates and the hosts the password goes to.`
+number of templates and the hosts the password goes to.
+-protocol is cep (AD CS CEP/CES, the default), scep (NDES and other SCEP servers) or
+est; a SCEP or EST server without -auth is anonymous. -ca-fingerprint pins the
+server's CA by the SHA-256 of its certificate (colons and case ignored): SCEP over
+plain http needs it, and a CA that does not match is refused before anything is
+sent (docs/protocols.md).`
 
 // openCore opens the core of CERTDESK_ROOT or the platform's locations and
 // parses the context a verb names.
@@ -103,7 +110,9 @@ func (c *cmd) readNewPassword(file string, fromStdin bool) (pw string, given boo
 func (c *cmd) serverAdd(args []string) int {
 	fs, ctxName, asJSON := c.serverFlags("add", true)
 	var o app.ServerOptions
-	var auth string
+	var auth, proto string
+	fs.StringVar(&proto, "protocol", "cep", "cep, scep or est")
+	fs.StringVar(&o.CAFingerprint, "ca-fingerprint", "", "SHA-256 of the server's CA certificate (hex; colons and case ignored)")
 	fs.StringVar(&o.URL, "url", "", "CEP URL")
 	fs.StringVar(&auth, "auth", "", "password, certificate or anonymous")
 	fs.StringVar(&o.FriendlyName, "name", "", "friendly name")
@@ -119,6 +128,19 @@ func (c *cmd) serverAdd(args []string) int {
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
+	}
+	p, err := app.ParseProtocol(proto)
+	if err != nil {
+		return c.usage("%s", err)
+	}
+	o.Protocol = p
+	if auth == "" && p != app.ProtocolCEP {
+		auth = string(app.AuthAnonymous)
+	}
+	if o.CAFingerprint != "" {
+		if _, err := app.ParseFingerprint(o.CAFingerprint); err != nil {
+			return c.usage("-ca-fingerprint %s", err)
+		}
 	}
 	switch {
 	case len(pos) != 0:
@@ -353,13 +375,13 @@ func (c *cmd) serverList(args []string) int {
 		return exitOK
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tAUTH\tUSER\tAUTOENROLL\tNAME\tURL")
+	fmt.Fprintln(tw, "ID\tPROTOCOL\tAUTH\tUSER\tAUTOENROLL\tNAME\tURL")
 	for _, s := range list {
 		name := dash(s.FriendlyName)
 		if s.Managed {
 			name += " (set by your organisation)"
 		}
-		textf(tw, "%s\t%s\t%s\t%v\t%s\t%s\n", s.ID, s.Auth, dash(s.Username), s.AutoEnroll, name, s.URL)
+		textf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", s.ID, s.Protocol, s.Auth, dash(s.Username), s.AutoEnroll, name, s.URL)
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
