@@ -53,6 +53,26 @@ func clientCert(cert *x509.Certificate, key crypto.Signer) *tls.Certificate {
 // client returns an enroll.Client for context s with the given credential:
 // TLS against the context's roots at the core's clock, the core's timeout.
 func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*enroll.Client, error) {
+	hc, err := c.httpClient(ctx, s, cred)
+	if err != nil {
+		return nil, err
+	}
+	opts := []enroll.Option{enroll.WithClock(c.clock.Now), enroll.WithRandom(c.rand)}
+	if cred.cert != nil {
+		opts = append(opts, enroll.WithClientCertificate(*cred.cert)) // sets the client's AuthKind
+	}
+	if cred.user != "" {
+		opts = append(opts, enroll.WithUsernamePassword(cred.user, cred.password))
+	}
+	return enroll.New(append(opts, enroll.WithHTTPClient(hc))...), nil
+}
+
+// httpClient is the HTTP client of every protocol for context s with
+// credential cred: TLS 1.2+ against the context's roots (and
+// cred.extraRoots) at the core's clock, cred.pin checked on every
+// verified chain, cred.cert as TLS client certificate, a password only
+// to cred.hosts (passwordGuard), the core's timeout.
+func (c *Core) httpClient(ctx context.Context, s *store.Store, cred credential) (*http.Client, error) {
 	roots, err := c.rootPool(ctx, s)
 	if err != nil {
 		return nil, err
@@ -70,22 +90,16 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 	if pin := cred.pin; pin != "" {
 		tc.VerifyConnection = func(cs tls.ConnectionState) error { return checkPin(pin, cs.VerifiedChains) }
 	}
-	opts := []enroll.Option{enroll.WithClock(c.clock.Now), enroll.WithRandom(c.rand)}
 	if cred.cert != nil {
 		cert := cred.cert
 		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 		enroll.CapForClientCertificate(tc)
-		opts = append(opts, enroll.WithClientCertificate(*cert)) // sets the client's AuthKind
-	}
-	if cred.user != "" {
-		opts = append(opts, enroll.WithUsernamePassword(cred.user, cred.password))
 	}
 	var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}
 	if cred.user != "" {
 		rt = passwordGuard{next: rt, cred: cred}
 	}
-	hc := &http.Client{Timeout: c.timeout, Transport: rt}
-	return enroll.New(append(opts, enroll.WithHTTPClient(hc))...), nil
+	return &http.Client{Timeout: c.timeout, Transport: rt}, nil
 }
 
 // serverCredential returns the credential for srv: password (the one given,
