@@ -1,0 +1,26 @@
+package tpmkey
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/google/go-tpm/tpm2/transport"
+)
+
+// Warning codes with which a TPM asks for the same command again
+// (TPM 2.0 Part 2, 6.6.3): TPM_RC_RETRY, TPM_RC_YIELDED, TPM_RC_TESTING.
+// tpm2-tss's ESYS resends on them; go-tpm leaves it to its caller.
+var retryCodes = map[uint32]bool{0x922: true, 0x908: true, 0x90a: true}
+
+// retrying resends a command the TPM asked to be sent again, a few times.
+type retrying struct{ transport.TPMCloser }
+
+func (r retrying) Send(cmd []byte) ([]byte, error) {
+	for i := 0; ; i++ {
+		rsp, err := r.TPMCloser.Send(cmd)
+		if err != nil || len(rsp) < 10 || !retryCodes[binary.BigEndian.Uint32(rsp[6:10])] || i == 20 {
+			return rsp, err
+		}
+		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
+	}
+}
