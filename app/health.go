@@ -74,8 +74,8 @@ type CertHealth struct {
 	Level      Level     `json:"level"`
 	// Reasons say why Level is not OK, worst first; empty when OK.
 	Reasons []string `json:"reasons"`
-	// KeyStorage is where the private key lives ("software"), or "none"
-	// for a certificate without one.
+	// KeyStorage is where the private key lives (software, tpm, pkcs11,
+	// cng), or "none" for a certificate without one.
 	KeyStorage string `json:"keyStorage"`
 	// Revocation is the cached revocation status: good, revoked, unknown
 	// or RevocationNotChecked.
@@ -161,7 +161,7 @@ func certHealth(e store.Entry, r RetryState, rv RevocationResult, now time.Time,
 		Template: e.Meta.TemplateName, NotAfter: e.NotAfter, Reasons: []string{}, KeyStorage: "none",
 		Revocation: RevocationNotChecked, RenewalFailures: r.Failures, RenewalPermanent: r.Failures > 0 && r.Permanent}
 	if e.HasKey {
-		h.KeyStorage = "software"
+		h.KeyStorage = e.KeyStorage // software, tpm, pkcs11 or cng
 	}
 	if r.Failures > 0 {
 		h.RenewalError = r.LastError

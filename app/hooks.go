@@ -29,7 +29,7 @@ type Hook struct {
 	CertFile      string   `json:"certFile,omitempty"`
 	ChainFile     string   `json:"chainFile,omitempty"`     // intermediates (and root, if in the store)
 	FullChainFile string   `json:"fullChainFile,omitempty"` // certificate then chain
-	KeyFile       string   `json:"keyFile,omitempty"`       // unencrypted PKCS#8
+	KeyFile       string   `json:"keyFile,omitempty"`       // unencrypted PKCS#8; a TPM key as a TSS2 PRIVATE KEY
 	Mode          string   `json:"mode,omitempty"`          // octal, default 0600
 	Command       []string `json:"command,omitempty"`       // argv, run without a shell
 }
@@ -157,6 +157,10 @@ func (c *Core) deploy(ctx context.Context, s *store.Store, thumbprint string, h 
 		{h.ChainFile, func() ([]byte, error) { return chainPEM, nil }},
 		{h.FullChainFile, func() ([]byte, error) { return append(append([]byte(nil), certPEM...), chainPEM...), nil }},
 		{h.KeyFile, func() ([]byte, error) {
+			if e.Meta.KeyStorage == store.KeyTPM {
+				// the TPM-wrapped blob as a TSS2 key file: the key stays in the TPM
+				return c.tpmKeyPEM(e)
+			}
 			k, err := s.Signer(ctx, store.My, thumbprint)
 			if err != nil {
 				return nil, err

@@ -129,10 +129,7 @@ func (c *Core) checkKeyStorage(t *enroll.Template, place string) error {
 	case store.KeySoftware:
 		return nil
 	case store.KeyTPM:
-		if kc.tpm == "" {
-			return fmt.Errorf("template %q requires the key to be kept in a TPM; no TPM is configured (set CERTDESK_TPM or the tpm setting)", t.CommonName)
-		}
-		return fmt.Errorf("template %q requires the key to be kept in a TPM; this version of certdesk cannot keep keys in a TPM yet", t.CommonName)
+		return c.checkTPM(t)
 	case store.KeyPKCS11:
 		switch {
 		case !pkcs11key.Available:
@@ -205,6 +202,9 @@ func (c *Core) newKey(t *enroll.Template, place string, kt enroll.KeyType, pin s
 		k, err := enroll.GenerateKey(c.rand, kt)
 		return &placedKey{signer: k, nonExportable: nonExp}, err
 	}
+	if place == store.KeyTPM {
+		return c.newTPMKey(kt)
+	}
 	if place != store.KeyPKCS11 {
 		return nil, c.checkKeyStorage(t, place)
 	}
@@ -268,11 +268,17 @@ func (c *Core) entrySigner(ctx context.Context, s *store.Store, n store.Name, e 
 			return nil, fmt.Errorf("the key of %s on token %q: %w", e.Thumbprint, r.Token, err)
 		}
 		return &placedKey{signer: k, storage: m.KeyStorage, ref: m.KeyRef, nonExportable: true, tok: tok}, nil
+	case store.KeyTPM:
+		k, err := c.tpmKey(e)
+		if err != nil {
+			return nil, err
+		}
+		return &placedKey{signer: k, storage: m.KeyStorage, ref: m.KeyRef, nonExportable: true}, nil
 	}
 	return nil, fmt.Errorf("the key of %s is kept %s, which this version of certdesk cannot use", e.Thumbprint, placeWords[m.KeyStorage])
 }
 
-// checkKeyStorageSetting refuses a tpm or pkcs11Token value with a
+// checkKeyStorageSetting refuses a pkcs11Token value with a
 // control character (it reaches a module and the terminal).
 func checkKeyStorageSetting(name, v string) error {
 	if strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f }) >= 0 {

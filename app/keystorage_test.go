@@ -82,10 +82,10 @@ func (e *env) requestsAt(t *testing.T) int {
 // sees a request, and nothing is stored.
 func TestEnrollRefusedWhereTheKeyCannotLive(t *testing.T) {
 	e, srv := newServerEnv(t)
-	t.Setenv("CERTDESK_TPM", "")
+	t.Setenv("CERTDESK_TPM", "device:/nonexistent/tpmrm0")
 	t.Setenv("CERTDESK_PKCS11_MODULE", "")
 	tests := []struct{ template, want string }{
-		{testca.TemplateUserTPM, `template "UserTPM" requires the key to be kept in a TPM; no TPM is configured (set CERTDESK_TPM or the tpm setting)`},
+		{testca.TemplateUserTPM, `template "UserTPM" requires the key to be kept in a TPM; the TPM cannot be reached at device:/nonexistent/tpmrm0 (no such file or directory) (set CERTDESK_TPM or the tpm setting)`},
 		{testca.TemplateUserSmartCard, `template "UserSmartCard" requires the key to be kept on a smart card or token; no PKCS#11 module is configured (set CERTDESK_PKCS11_MODULE or the pkcs11Module setting)`},
 	}
 	if !pkcs11key.Available {

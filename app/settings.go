@@ -44,7 +44,7 @@ const (
 	prefDefaultContext = "defaultContext"
 	prefPublishIssued  = "publishIssued" // "on", "off"; unset means the default
 	prefMetricsDir     = "metricsDir"    // MetricsOff, an absolute path; unset means the default
-	prefTPM            = "tpm"           // a tpm2-tss TCTI string; unset means none configured
+	prefTPM            = "tpm"           // a tpm2-tss TCTI string; unset means /dev/tpmrm0
 	prefPKCS11Module   = "pkcs11Module"  // an absolute path; unset means none configured
 	prefPKCS11Token    = "pkcs11Token"   // a token label
 )
@@ -86,7 +86,7 @@ type Settings struct {
 	// MetricsOff for none, or an absolute directory.
 	MetricsDir string
 	// TPM is the TCTI string of the TPM keys may be kept in
-	// (CERTDESK_TPM wins); "" for none configured.
+	// (CERTDESK_TPM wins); "" for the default device, /dev/tpmrm0.
 	TPM string
 	// PKCS11Module is the PKCS#11 module keys on tokens are reached
 	// through (CERTDESK_PKCS11_MODULE wins); "" for none.
@@ -120,7 +120,7 @@ func (s Settings) RenewalWindow() RenewalWindow {
 func (s Settings) Validate() error {
 	return firstErr(checkCheckInterval(s.CheckInterval), checkRenewalRatio(s.RenewalRatio),
 		checkDefaultContext(s.DefaultContext), checkNotifyDays(s.NotifyDays), checkMetricsDir(s.MetricsDir),
-		checkKeyStorageSetting("tpm", s.TPM), checkPKCS11Module(s.PKCS11Module), checkKeyStorageSetting("pkcs11Token", s.PKCS11Token))
+		checkTPMSetting(s.TPM), checkPKCS11Module(s.PKCS11Module), checkKeyStorageSetting("pkcs11Token", s.PKCS11Token))
 }
 
 // validateInForce is Validate, except that a check interval equal to
@@ -203,7 +203,7 @@ func LoadSettings(p Prefs) Settings {
 	if d := p.String(prefMetricsDir); checkMetricsDir(d) == nil {
 		s.MetricsDir = d
 	}
-	if v := p.String(prefTPM); checkKeyStorageSetting("tpm", v) == nil {
+	if v := p.String(prefTPM); checkTPMSetting(v) == nil {
 		s.TPM = v
 	}
 	if v := p.String(prefPKCS11Module); checkPKCS11Module(v) == nil {

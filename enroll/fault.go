@@ -193,7 +193,7 @@ var refusals = map[uint32]bool{
 var hresultHints = map[uint32]string{
 	0x800706BA: "the enrollment server could not reach its CA (the CA service is stopped or unreachable over RPC); certdesk tries the next CA and retries later",
 	0x80094807: "the CA has an older copy of the template than the policy (Active Directory replication has not reached it yet); certdesk retries later",
-	0x8009481A: "the template requires key attestation (a TPM-protected key), which a key made in software cannot provide; ask for a template without attestation",
+	0x8009481A: "the template requires key attestation by a TPM, which certdesk does not provide (not even for a key it keeps in a TPM); ask for a template without attestation",
 }
 
 // Permanent reports whether err, from this package, will not go away by

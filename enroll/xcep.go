@@ -134,8 +134,9 @@ func (t *Template) Usable() bool { return t.Unusable() == "" }
 // returns "": the caller may not enroll, or the template needs key
 // archival, RA signatures or key attestation. Attestation
 // (privateKeyFlags 0x2000) asks for a TPM-held key and its attestation
-// statement; a key made in software has none, so the CA would refuse
-// with CERTSRV_E_KEY_ATTESTATION (0x8009481A).
+// statement (the TPM's endorsement key certificate and a key
+// certification); certdesk sends none, even for a key in a TPM, so the CA
+// would refuse with CERTSRV_E_KEY_ATTESTATION (0x8009481A).
 func (t *Template) Unusable() string {
 	switch {
 	case !t.Enroll:
@@ -145,7 +146,7 @@ func (t *Template) Unusable() string {
 	case t.RARequirements != nil && t.RARequirements.Signatures > 0:
 		return "it needs an enrollment agent's signature"
 	case t.Flags.AttestationRequired:
-		return "it requires key attestation by a TPM, which a key made in software cannot provide"
+		return "it requires key attestation by a TPM, which certdesk does not provide (not even for a key it keeps in a TPM)"
 	}
 	return ""
 }

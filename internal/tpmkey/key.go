@@ -44,7 +44,9 @@ func Generate(t TCTI, alg x509.PublicKeyAlgorithm, bits int) (*Key, error) {
 		return nil, err
 	}
 	defer tpm.Close()
-	kf, err := keyfile.NewLoadableKey(tpm, ta, bits, nil, keyfile.WithDescription("certdesk"))
+	// No description in the key file: tpm2-openssl 1.1 (Debian 12) cannot
+	// read a key file that has one.
+	kf, err := keyfile.NewLoadableKey(tpm, ta, bits, nil)
 	if err != nil {
 		return nil, fmt.Errorf("create the key in the TPM at %s: %w", t, err)
 	}

@@ -3,6 +3,7 @@ package tpmkey
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"path/filepath"
 	"strconv"
@@ -131,7 +132,7 @@ func (t TCTI) open() (transport.TPMCloser, error) {
 		})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w at %s: %v", ErrNoTPM, t, err)
+		return nil, fmt.Errorf("%w at %s (%v)", ErrNoTPM, t, reason(err))
 	}
 	return retrying{tpm}, nil
 }
@@ -145,7 +146,22 @@ func (t TCTI) Check() error {
 	}
 	defer tpm.Close()
 	if _, err := (tpm2.GetRandom{BytesRequested: 8}).Execute(tpm); err != nil {
-		return fmt.Errorf("%w at %s: it does not answer: %v", ErrNoTPM, t, err)
+		return fmt.Errorf("%w at %s (it does not answer: %v)", ErrNoTPM, t, err)
 	}
 	return nil
+}
+
+// reason is the part of a connection error a person can act on: the
+// system's words ("connect: connection refused", "no such file or
+// directory") without the layers that name the address again.
+func reason(err error) error {
+	var op *net.OpError
+	var pe *fs.PathError
+	switch {
+	case errors.As(err, &op):
+		return op.Err
+	case errors.As(err, &pe):
+		return pe.Err
+	}
+	return err
 }

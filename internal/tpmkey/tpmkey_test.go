@@ -9,6 +9,8 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -50,16 +52,6 @@ func TestParseTCTI(t *testing.T) {
 		if err == nil || strings.Count(err.Error(), "\n") > 0 || !strings.HasPrefix(err.Error(), "the TPM address ") {
 			t.Errorf("%q: %v", in, err)
 		}
-	}
-}
-
-func TestNoTPMThere(t *testing.T) {
-	err := mustTCTI(t, "swtpm:host=127.0.0.1,port=1").Check()
-	if !errors.Is(err, ErrNoTPM) {
-		t.Errorf("no simulator: %v", err)
-	}
-	if err := mustTCTI(t, "device:/dev/null").Check(); !errors.Is(err, ErrNoTPM) {
-		t.Errorf("not a TPM: %v", err)
 	}
 }
 
@@ -109,8 +101,20 @@ func TestKeysInSwtpm(t *testing.T) {
 				t.Errorf("%v %T: %v", kt.alg, opts, err)
 			}
 		}
-		if b, _ := pem.Decode(k.PEM()); b == nil || b.Type != PEMType {
-			t.Errorf("PEM %q", k.PEM())
+		// OpenSSL's tpm2 provider loads the key file into the same TPM
+		// and signs a CSR with the same key.
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "k.pem"), k.PEM(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		csrPEM := swtpmtest.OpenSSL(t, tc.String(), dir, "req", "-provider", "tpm2", "-provider", "default", "-new", "-key", "k.pem", "-subj", "/CN=x")
+		b, _ := pem.Decode(csrPEM)
+		if b == nil {
+			t.Fatalf("openssl req: %s", csrPEM)
+		}
+		csr, err := x509.ParseCertificateRequest(b.Bytes)
+		if err != nil || csr.CheckSignature() != nil || !csr.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(k.Public()) {
+			t.Errorf("%v: the CSR OpenSSL signed with the key file: %v", kt.alg, err)
 		}
 		elsewhere, err := Load(other, k.Blob())
 		if err != nil {
@@ -127,5 +131,19 @@ func TestKeysInSwtpm(t *testing.T) {
 		if _, err := LoadRef(tc, bad); err == nil {
 			t.Errorf("blob %q loaded", bad)
 		}
+	}
+}
+
+func TestNoTPMSentence(t *testing.T) {
+	for in, want := range map[string]string{
+		"swtpm:host=127.0.0.1,port=1": "the TPM cannot be reached at swtpm:host=127.0.0.1,port=1 (connect: connection refused)",
+		"device:/nonexistent/tpm":     "the TPM cannot be reached at device:/nonexistent/tpm (no such file or directory)",
+	} {
+		if err := mustTCTI(t, in).Check(); err == nil || err.Error() != want {
+			t.Errorf("%s: %v\nwant %s", in, err, want)
+		}
+	}
+	if err := mustTCTI(t, "device:/dev/null").Check(); !errors.Is(err, ErrNoTPM) {
+		t.Errorf("not a TPM: %v", err)
 	}
 }

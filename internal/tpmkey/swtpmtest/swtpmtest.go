@@ -21,7 +21,7 @@ func Start(t testing.TB) string {
 	bin, err := exec.LookPath("swtpm")
 	if err != nil {
 		msg := "swtpm is not installed (scripts/setup-debian.sh installs it)"
-		if os.Getenv("REQUIRE_SWTPM") != "" || os.Getenv("CI") == "true" {
+		if required() {
 			t.Fatal(msg)
 		}
 		t.Skip(msg)
@@ -94,4 +94,35 @@ func dials(port int) bool {
 		c.Close()
 	}
 	return err == nil
+}
+
+// required reports whether the TPM tests must run here rather than skip.
+func required() bool {
+	return os.Getenv("REQUIRE_SWTPM") != "" || os.Getenv("CI") == "true"
+}
+
+// OpenSSL runs openssl with args in dir, its tpm2 provider (tpm2-openssl)
+// reaching the TPM at tcti through TPM2OPENSSL_TCTI, and returns its
+// output; it fails the test when openssl fails, and skips it (fails where
+// the TPM tests must run) when the tpm2 provider is not installed.
+func OpenSSL(t testing.TB, tcti, dir string, args ...string) []byte {
+	t.Helper()
+	run := func(args ...string) ([]byte, error) {
+		cmd := exec.Command("openssl", args...)
+		cmd.Dir = dir
+		cmd.Env = append(os.Environ(), "TPM2OPENSSL_TCTI="+tcti)
+		return cmd.CombinedOutput()
+	}
+	if out, err := run("list", "-providers", "-provider", "tpm2"); err != nil {
+		msg := "OpenSSL's tpm2 provider (tpm2-openssl) does not load: " + string(out)
+		if required() {
+			t.Fatal(msg)
+		}
+		t.Skip(msg)
+	}
+	out, err := run(args...)
+	if err != nil {
+		t.Fatalf("openssl %v: %v\n%s", args, err, out)
+	}
+	return out
 }
