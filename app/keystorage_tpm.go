@@ -57,8 +57,10 @@ func (c *Core) tpmKey(e store.Entry) (*tpmkey.Key, error) {
 	return k, nil
 }
 
-// checkTPMSetting takes "" (the default device) or a TCTI string.
-func checkTPMSetting(v string) error {
+// CheckTPMSetting takes "" (the default device) or a TCTI string, and
+// says in one sentence what is wrong with anything else: the tpm
+// setting's one check, which the settings form uses too.
+func CheckTPMSetting(v string) error {
 	if v == "" {
 		return nil
 	}

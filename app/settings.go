@@ -120,7 +120,7 @@ func (s Settings) RenewalWindow() RenewalWindow {
 func (s Settings) Validate() error {
 	return firstErr(checkCheckInterval(s.CheckInterval), checkRenewalRatio(s.RenewalRatio),
 		checkDefaultContext(s.DefaultContext), checkNotifyDays(s.NotifyDays), checkMetricsDir(s.MetricsDir),
-		checkTPMSetting(s.TPM), checkPKCS11Module(s.PKCS11Module), checkKeyStorageSetting("pkcs11Token", s.PKCS11Token))
+		CheckTPMSetting(s.TPM), checkPKCS11Module(s.PKCS11Module), checkKeyStorageSetting("pkcs11Token", s.PKCS11Token))
 }
 
 // validateInForce is Validate, except that a check interval equal to
@@ -203,7 +203,7 @@ func LoadSettings(p Prefs) Settings {
 	if d := p.String(prefMetricsDir); checkMetricsDir(d) == nil {
 		s.MetricsDir = d
 	}
-	if v := p.String(prefTPM); checkTPMSetting(v) == nil {
+	if v := p.String(prefTPM); CheckTPMSetting(v) == nil {
 		s.TPM = v
 	}
 	if v := p.String(prefPKCS11Module); checkPKCS11Module(v) == nil {

@@ -72,7 +72,7 @@ var settingDefs = []settingDef{
 		func(s *Settings, v string) (err error) { s.MetricsDir, err = ParseMetricsDir(v); return err }},
 	{"tpm", "the TPM keys may be kept in, as a tpm2-tss TCTI string such as device:/dev/tpmrm0 or swtpm:host=127.0.0.1,port=2321; empty for /dev/tpmrm0 (CERTDESK_TPM wins)",
 		func(s Settings, _ store.Context) string { return s.TPM },
-		func(s *Settings, v string) error { s.TPM = v; return checkTPMSetting(v) }},
+		func(s *Settings, v string) error { s.TPM = v; return CheckTPMSetting(v) }},
 	{"pkcs11Module", "the PKCS#11 module (an absolute path) through which keys are kept on smart cards and tokens; empty for none (CERTDESK_PKCS11_MODULE wins)",
 		func(s Settings, _ store.Context) string { return s.PKCS11Module },
 		func(s *Settings, v string) error { s.PKCS11Module = v; return nil }},

@@ -29,6 +29,8 @@ type settingsView struct {
 	ratio       *widget.Entry
 	notifyDays  *widget.Entry
 	metricsDir  *widget.Entry
+	tpm         *widget.Entry // the TPM's TCTI string (app.Settings.TPM)
+	tpmItem     int
 	startInTray *widget.Check
 	publish     *widget.Check // nil where the OS has no store of its own
 	schedule    *widget.Check
@@ -83,6 +85,12 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 		s.form.AppendItem(widget.NewFormItem("", s.publish))
 		s.form.Items[len(s.form.Items)-1].HintText = "Where browsers, mail and VPN clients look (certmgr.msc, Keychain Access)"
 	}
+	s.tpm = widget.NewEntry()
+	s.tpm.SetPlaceHolder("Default: device:/dev/tpmrm0")
+	s.tpm.Validator = func(v string) error { return app.CheckTPMSetting(strings.TrimSpace(v)) }
+	s.form.AppendItem(widget.NewFormItem("TPM", s.tpm))
+	s.tpmItem = len(s.form.Items) - 1
+	s.form.Items[s.tpmItem].HintText = "Where keys that must stay in a TPM are made: a TCTI string such as swtpm:host=127.0.0.1,port=2321 (docs/keys.md)"
 	s.form.Items[1].HintText = "Of a certificate's lifetime, when its template sets no renewal period"
 	s.form.Items[2].HintText = "Days before expiry, for example 30, 14, 7, 1, or none"
 	s.form.Items[3].HintText = "Where every check writes its Prometheus textfile: a directory, off, or empty for the default"
@@ -102,6 +110,7 @@ func (s *settingsView) formItems() map[string]int {
 	if s.publish != nil {
 		items["publishIssued"] = 6
 	}
+	items["tpm"] = s.tpmItem
 	return items
 }
 
@@ -167,6 +176,7 @@ func (s *settingsView) reload() {
 	s.notifyDays.SetText(strings.Join(days, ", "))
 	s.metricsDir.SetText(st.MetricsDir)
 	s.metricsDir.SetPlaceHolder("Default: " + metricsDefault(s.context()))
+	s.tpm.SetText(st.TPM)
 	s.startInTray.SetChecked(st.StartInTray)
 	if s.publish != nil {
 		s.publish.SetChecked(st.PublishIssued)
@@ -192,7 +202,7 @@ func (s *settingsView) reload() {
 // of it.
 func (s *settingsView) submit() {
 	st := s.core.Settings()
-	var errs [3]error
+	var errs [4]error
 	if !s.managed["renewalRatio"] {
 		st.RenewalRatio, errs[0] = app.ParseRenewalRatio(s.ratio.Text)
 	}
@@ -201,6 +211,10 @@ func (s *settingsView) submit() {
 	}
 	if !s.managed["metricsDir"] {
 		st.MetricsDir, errs[2] = app.ParseMetricsDir(strings.TrimSpace(s.metricsDir.Text))
+	}
+	if !s.managed["tpm"] {
+		st.TPM = strings.TrimSpace(s.tpm.Text)
+		errs[3] = app.CheckTPMSetting(st.TPM)
 	}
 	if err := errors.Join(errs[:]...); err != nil {
 		s.status.SetText("The settings could not be saved: " + err.Error())
