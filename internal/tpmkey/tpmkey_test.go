@@ -17,7 +17,7 @@ import (
 	"github.com/certdesk/certdesk/internal/tpmkey/swtpmtest"
 )
 
-func mustTCTI(t *testing.T, s string) TCTI {
+func mustTCTI(t testing.TB, s string) TCTI {
 	t.Helper()
 	tc, err := ParseTCTI(s)
 	if err != nil {
