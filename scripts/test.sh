@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 export LANG=en_US.UTF-8
 export REQUIRE_SECRET_SERVICE=1
 export REQUIRE_APACHE=1 # TestApacheRenegotiation fails instead of skipping without apache2
+export REQUIRE_SWTPM=1  # the TPM key tests fail instead of skipping without swtpm or tpm2-openssl
 
 bash scripts/setup-debian.sh
 
