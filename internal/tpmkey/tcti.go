@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-tpm/tpm2"
 	"github.com/google/go-tpm/tpm2/transport"
@@ -137,9 +138,25 @@ func (t TCTI) open() (transport.TPMCloser, error) {
 	return retrying{tpm}, nil
 }
 
+// checkTimeout bounds Check: a host that drops packets, or a simulator
+// that accepts and never answers, must not hold an enrollment for minutes.
+var checkTimeout = 10 * time.Second
+
 // Check connects to the TPM t names and asks it for a few random bytes:
-// nil when it answers.
+// nil when it answers within checkTimeout.
 func (t TCTI) Check() error {
+	done := make(chan error, 1)
+	go func() { done <- t.check() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(checkTimeout):
+		// the connection is left to time out on its own
+		return fmt.Errorf("%w at %s (it did not answer within %v)", ErrNoTPM, t, checkTimeout)
+	}
+}
+
+func (t TCTI) check() error {
 	tpm, err := t.open()
 	if err != nil {
 		return err

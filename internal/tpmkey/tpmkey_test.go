@@ -9,10 +9,13 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"errors"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certdesk/certdesk/internal/tpmkey/swtpmtest"
 )
@@ -145,5 +148,42 @@ func TestNoTPMSentence(t *testing.T) {
 	}
 	if err := mustTCTI(t, "device:/dev/null").Check(); !errors.Is(err, ErrNoTPM) {
 		t.Errorf("not a TPM: %v", err)
+	}
+}
+
+// TestSilentTPM: a TCP peer that accepts and never answers is no TPM,
+// within checkTimeout.
+func TestSilentTPM(t *testing.T) {
+	var ls []net.Listener
+	for len(ls) < 2 {
+		for _, l := range ls {
+			l.Close()
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls = []net.Listener{l}
+		if l2, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", l.Addr().(*net.TCPAddr).Port+1)); err == nil {
+			ls = append(ls, l2)
+		}
+	}
+	for _, l := range ls {
+		defer l.Close()
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+			}
+		}()
+	}
+	defer func(d time.Duration) { checkTimeout = d }(checkTimeout)
+	checkTimeout = 200 * time.Millisecond
+	tc := mustTCTI(t, fmt.Sprintf("swtpm:host=127.0.0.1,port=%d", ls[0].Addr().(*net.TCPAddr).Port))
+	if err := tc.Check(); !errors.Is(err, ErrNoTPM) || !strings.Contains(err.Error(), "did not answer within 200ms") {
+		t.Errorf("silent peer: %v", err)
 	}
 }
