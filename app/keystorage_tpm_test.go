@@ -190,3 +190,30 @@ func TestTPMRefusedInOneSentence(t *testing.T) {
 		t.Errorf("tpm setting %q: %v", s.TPM, err)
 	}
 }
+
+// TestTPMPendingRequest: a pending request's key waits in the TPM (the
+// Request entry keeps only its blob) and is installed with the
+// certificate once the CA approves.
+func TestTPMPendingRequest(t *testing.T) {
+	t.Setenv("CERTDESK_TPM", swtpmtest.Start(t))
+	e, srv := newServerEnv(t)
+	ctx := context.Background()
+	res, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Template: testca.TemplatePendAll, KeyStorage: store.KeyTPM})
+	if err != nil || res.Status != StatusPending {
+		t.Fatalf("enroll: %+v, %v", res, err)
+	}
+	s, _ := e.core.Store(store.User)
+	req, err := s.Get(ctx, store.Request, res.Thumbprint)
+	if err != nil || req.Meta.KeyStorage != store.KeyTPM || req.Meta.KeyRef == "" {
+		t.Fatalf("pending entry %+v, %v", req.Meta, err)
+	}
+	if _, err := e.ca.Approve(res.RequestID); err != nil {
+		t.Fatal(err)
+	}
+	out := e.statusOne(t, OutcomeOK)
+	got := wantTPMEntry(t, e, s, out.Thumbprint)
+	if got.Meta.KeyRef != req.Meta.KeyRef {
+		t.Error("the installed certificate does not keep the pending request's TPM key")
+	}
+	wantNoPrivateKeyUnder(t, e.core.Location().Data)
+}
