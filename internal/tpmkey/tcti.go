@@ -13,6 +13,8 @@ import (
 	"github.com/google/go-tpm/tpm2"
 	"github.com/google/go-tpm/tpm2/transport"
 	"github.com/google/go-tpm/tpm2/transport/tcp"
+
+	"github.com/certdesk/certdesk/enroll"
 )
 
 // DefaultDevice is the TPM of a Linux machine, behind the kernel's
@@ -76,7 +78,7 @@ func ParseTCTI(s string) (TCTI, error) {
 		seen[k] = true
 		switch k {
 		case "host":
-			if strings.ContainsAny(v, "/[]@ ") || net.ParseIP(v) == nil && !validHostname(v) {
+			if strings.ContainsAny(v, "/[]@ *") || net.ParseIP(v) == nil && enroll.CheckDNSName(v) != nil {
 				return bad(fmt.Sprintf("%q is not a host name or IP address", v))
 			}
 			t.Host = v
@@ -91,24 +93,6 @@ func ParseTCTI(s string) (TCTI, error) {
 		}
 	}
 	return t, nil
-}
-
-// validHostname is a DNS name's syntax: letters, digits, hyphens and dots.
-func validHostname(h string) bool {
-	if len(h) > 253 {
-		return false
-	}
-	for _, l := range strings.Split(h, ".") {
-		if l == "" || len(l) > 63 || l[0] == '-' || l[len(l)-1] == '-' {
-			return false
-		}
-		for _, r := range l {
-			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
-				return false
-			}
-		}
-	}
-	return true
 }
 
 // ErrNoTPM wraps every failure to reach the TPM a TCTI names.

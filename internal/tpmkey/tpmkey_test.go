@@ -49,7 +49,7 @@ func TestParseTCTI(t *testing.T) {
 	for _, in := range []string{
 		"tabrmd", "device:dev/tpm0", "device:/dev/../etc/passwd", "swtpm:host=a,port=2321,port=2322",
 		"swtpm:port=0", "swtpm:port=65535", "swtpm:port=+1", "swtpm:port=x", "swtpm:host=", "swtpm:host=a/b",
-		"swtpm:host=-x", "swtpm:path=/tmp/s", "swtpm:host=a,", "swtpm:host=a\nport=1", "swtpm:host=user@h",
+		"swtpm:host=-x", "swtpm:host=*.a", "swtpm:path=/tmp/s", "swtpm:host=a,", "swtpm:host=a\nport=1", "swtpm:host=user@h",
 	} {
 		_, err := ParseTCTI(in)
 		if err == nil || strings.Count(err.Error(), "\n") > 0 || !strings.HasPrefix(err.Error(), "the TPM address ") {
