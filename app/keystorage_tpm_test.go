@@ -111,6 +111,16 @@ func TestTPMEnrollRenewDeploy(t *testing.T) {
 		t.Fatalf("the CSR OpenSSL signed with the deployed key: %v", err)
 	}
 
+	h, err := e.core.Health(ctx, store.User, HealthOptions{})
+	if err != nil || len(h.Entries) != 3 {
+		t.Fatalf("health: %+v, %v", h, err)
+	}
+	for _, ch := range h.Entries {
+		if ch.KeyStorage != store.KeyTPM {
+			t.Errorf("health of %s: keyStorage %q", ch.Thumbprint, ch.KeyStorage)
+		}
+	}
+
 	wantNoPrivateKeyUnder(t, e.core.Location().Data)
 }
 
