@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/enroll/testca"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -122,3 +123,54 @@ func BenchmarkPulseNothingDue1k(b *testing.B) {
 		}
 	}
 }
+
+// benchCoreEnroll measures Core.Enroll against an in-process testca over
+// HTTPS on loopback: the whole enrollment as certdesk enroll does it (saved
+// password from the keyring, policy, key, request, install into My and CA,
+// history), key generation included. fetch removes the cached policy
+// before each enrollment (outside the timer), so each one also fetches the
+// policy, as the first enrollment of a day does.
+func benchCoreEnroll(b *testing.B, template string, fetch bool) {
+	needKeyring(b)
+	clk := &fakeClock{t: time.Now().Truncate(time.Second)}
+	ca, err := testca.New(testca.Config{Dir: b.TempDir(), Clock: clk.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := ca.Start("127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	c, err := New(Options{Location: store.LocationAt(b.TempDir()), Clock: clk, SystemRoots: x509.NewCertPool(), HTTPTimeout: 20 * time.Second})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	reg, err := c.AddServer(ctx, store.User, ServerOptions{URL: srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser,
+		Password: testca.DefaultPassword, CAFile: ca.RootFile(), TrustCA: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, _ := c.Store(store.User)
+	cache, _ := policyCachePath(s, reg.ID)
+	r := EnrollRequest{Context: store.User, Server: reg.ID, Template: template}
+	if _, err := c.Enroll(ctx, r); err != nil { // the policy cached, the CA certificate stored
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if fetch {
+			b.StopTimer()
+			if err := os.Remove(cache); err != nil {
+				b.Fatal(err)
+			}
+			b.StartTimer()
+		}
+		if _, err := c.Enroll(ctx, r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkCoreEnrollP256(b *testing.B)            { benchCoreEnroll(b, "UserP256", false) }
+func BenchmarkCoreEnrollP256FetchPolicy(b *testing.B) { benchCoreEnroll(b, "UserP256", true) }

@@ -37,7 +37,7 @@ func (f *fakeClock) Advance(d time.Duration) {
 
 // needKeyring skips a test when no Secret Service is reachable, unless
 // REQUIRE_SECRET_SERVICE=1 (scripts/with-keyring.sh, CI), where it fails.
-func needKeyring(t *testing.T) {
+func needKeyring(t testing.TB) {
 	t.Helper()
 	ctx := context.Background()
 	err := keyring.Set(ctx, keyring.Service, "certdesk-app-test-probe", "x")
