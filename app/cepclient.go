@@ -3,10 +3,12 @@ package app
 import (
 	"context"
 	"crypto"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/store"
@@ -15,19 +17,32 @@ import (
 // rootPool returns the roots a context trusts for TLS: the system pool
 // (or Options.SystemRoots) plus the context's Root store.
 func (c *Core) rootPool(ctx context.Context, s *store.Store) (*x509.CertPool, error) {
+	pool, _, err := c.rootPoolWithExtra(ctx, s, nil)
+	return pool, err
+}
+
+// rootPoolWithExtra is rootPool plus extra, and a digest of the roots
+// added to the system pool, which names the pool in tlsKey.
+func (c *Core) rootPoolWithExtra(ctx context.Context, s *store.Store, extra []*x509.Certificate) (*x509.CertPool, [sha256.Size]byte, error) {
 	pool := c.systemRoots().Clone()
+	digest := sha256.New()
 	es, err := s.List(ctx, store.Root, store.ListOptions{})
 	if err != nil {
-		return nil, err
+		return nil, [sha256.Size]byte{}, err
 	}
 	for _, e := range es {
 		full, err := s.Get(ctx, store.Root, e.Thumbprint)
 		if err != nil {
-			return nil, err
+			return nil, [sha256.Size]byte{}, err
 		}
 		pool.AddCert(full.Certificate)
+		digest.Write(full.Certificate.Raw)
 	}
-	return pool, nil
+	for _, r := range extra {
+		pool.AddCert(r)
+		digest.Write(r.Raw)
+	}
+	return pool, [sha256.Size]byte(digest.Sum(nil)), nil
 }
 
 // credential is how one exchange authenticates.
@@ -71,15 +86,26 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 // credential cred: TLS 1.2+ against the context's roots (and
 // cred.extraRoots) at the core's clock, cred.pin checked on every
 // verified chain, cred.cert as TLS client certificate, a password only
-// to cred.hosts (passwordGuard), the core's timeout.
+// to cred.hosts (passwordGuard), the core's timeout. Its transport is the
+// core's one for this TLS identity (transportFor), so the policy fetch
+// and the request of an enrollment, and the enrollments after it, share a
+// kept-alive connection rather than a handshake each.
 func (c *Core) httpClient(ctx context.Context, s *store.Store, cred credential) (*http.Client, error) {
-	roots, err := c.rootPool(ctx, s)
+	roots, digest, err := c.rootPoolWithExtra(ctx, s, cred.extraRoots)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range cred.extraRoots {
-		roots.AddCert(r)
+	var rt http.RoundTripper = c.transportFor(tlsKey{roots: digest, pin: cred.pin, cert: certDigest(cred.cert)}, func() *tls.Config {
+		return c.tlsConfig(roots, cred)
+	})
+	if cred.user != "" {
+		rt = passwordGuard{next: rt, cred: cred}
 	}
+	return &http.Client{Timeout: c.timeout, Transport: rt}, nil
+}
+
+// tlsConfig is the TLS configuration of a credential against roots.
+func (c *Core) tlsConfig(roots *x509.CertPool, cred credential) *tls.Config {
 	tc := &tls.Config{
 		RootCAs:    roots,
 		MinVersion: tls.VersionTLS12,
@@ -94,12 +120,61 @@ func (c *Core) httpClient(ctx context.Context, s *store.Store, cred credential) 
 		cert := cred.cert
 		tc.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) { return cert, nil }
 		enroll.CapForClientCertificate(tc)
+	} else {
+		// A later connection resumes the session instead of a full
+		// handshake; Go checks the resumed session's chain against this
+		// configuration's time and calls VerifyConnection again. Not with
+		// a client certificate, whose IIS renegotiation happens after the
+		// handshake.
+		tc.ClientSessionCache = tls.NewLRUClientSessionCache(0)
 	}
-	var rt http.RoundTripper = &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment}
-	if cred.user != "" {
-		rt = passwordGuard{next: rt, cred: cred}
+	return tc
+}
+
+// tlsKey names what a transport's TLS configuration depends on besides
+// the core itself: the trusted roots, the CA pin and the client
+// certificate. Passwords travel inside the connection, not in TLS.
+type tlsKey struct {
+	roots [sha256.Size]byte
+	pin   string
+	cert  [sha256.Size]byte
+}
+
+func certDigest(c *tls.Certificate) [sha256.Size]byte {
+	if c == nil || len(c.Certificate) == 0 {
+		return [sha256.Size]byte{}
 	}
-	return &http.Client{Timeout: c.timeout, Transport: rt}, nil
+	return sha256.Sum256(c.Certificate[0])
+}
+
+// maxTransports bounds the transports a core keeps; past it (roots or
+// credentials changed that often) they are all closed and begun anew.
+const maxTransports = 16
+
+// transportFor returns the core's transport for key, made with the TLS
+// configuration tc returns when there is none yet. Idle connections close
+// after 90 seconds (IIS keeps them for 120).
+func (c *Core) transportFor(key tlsKey, tc func() *tls.Config) *http.Transport {
+	c.transportsMu.Lock()
+	defer c.transportsMu.Unlock()
+	if t := c.transports[key]; t != nil {
+		return t
+	}
+	if len(c.transports) >= maxTransports {
+		for _, t := range c.transports {
+			t.CloseIdleConnections()
+		}
+		clear(c.transports)
+	}
+	if c.transports == nil {
+		c.transports = map[tlsKey]*http.Transport{}
+	}
+	// A custom TLSClientConfig keeps the transport on HTTP/1.1, which
+	// renegotiation needs.
+	t := &http.Transport{TLSClientConfig: tc(), Proxy: http.ProxyFromEnvironment, IdleConnTimeout: 90 * time.Second,
+		MaxIdleConnsPerHost: 4}
+	c.transports[key] = t
+	return t
 }
 
 // serverCredential returns the credential for srv: password (the one given,

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -120,6 +121,9 @@ type Core struct {
 	settings Settings
 	stores   map[store.Context]*store.Store
 	busy     map[string]bool // thumbprints being renewed by this process
+	// transports are the HTTP transports of client, one per TLS identity.
+	transportsMu sync.Mutex
+	transports   map[tlsKey]*http.Transport
 	// rootsOnce loads the system pool on first use: reading it costs more
 	// than a whole pulse with nothing due, which never needs it.
 	rootsOnce sync.Once
