@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -243,6 +244,19 @@ func (c *Core) issuedChain(ctx context.Context, s *store.Store, cert *x509.Certi
 	for _, ca := range chain {
 		inters.AddCert(ca)
 	}
+	// At now, or when cert starts if the CA's clock runs ahead of ours: a
+	// few seconds of skew must not cost the intermediates.
+	at := c.clock.Now()
+	if at.Before(cert.NotBefore) {
+		at = cert.NotBefore
+	}
+	onPath := pathCerts(cert, roots, inters, at)
+	// Paths through the CA store can only add to onPath. When the chain
+	// alone puts all of itself on a path, they change nothing, and the
+	// CA store (a file per certificate) is not read.
+	if !slices.ContainsFunc(chain, func(ca *x509.Certificate) bool { return !onPath[string(ca.Raw)] && !ca.Equal(cert) }) {
+		return sortChain(cert, chain, onPath)
+	}
 	es, err := s.List(ctx, store.CA, store.ListOptions{})
 	if err != nil {
 		return nil, 0, err
@@ -252,22 +266,28 @@ func (c *Core) issuedChain(ctx context.Context, s *store.Store, cert *x509.Certi
 			inters.AddCert(ge.Certificate)
 		}
 	}
-	// At now, or when cert starts if the CA's clock runs ahead of ours: a
-	// few seconds of skew must not cost the intermediates.
-	at := c.clock.Now()
-	if at.Before(cert.NotBefore) {
-		at = cert.NotBefore
-	}
+	return sortChain(cert, chain, pathCerts(cert, roots, inters, at))
+}
+
+// pathCerts returns the certificates above cert on its verified paths at
+// time at, by their DER.
+func pathCerts(cert *x509.Certificate, roots, inters *x509.CertPool, at time.Time) map[string]bool {
 	onPath := map[string]bool{}
-	paths, verr := cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, CurrentTime: at,
+	paths, err := cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, CurrentTime: at,
 		KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}})
-	if verr == nil {
+	if err == nil {
 		for _, p := range paths {
 			for _, pc := range p[1:] {
 				onPath[string(pc.Raw)] = true
 			}
 		}
 	}
+	return onPath
+}
+
+// sortChain is issuedChain's verdict on each certificate of chain, given
+// the certificates on cert's verified paths.
+func sortChain(cert *x509.Certificate, chain []*x509.Certificate, onPath map[string]bool) (keep []*x509.Certificate, dropped int, err error) {
 	seen := map[string]bool{}
 	for _, ca := range chain {
 		if seen[string(ca.Raw)] || ca.Equal(cert) {
