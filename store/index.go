@@ -24,7 +24,7 @@ import (
 const (
 	indexName    = "index.bin"
 	dirtyName    = "index.dirty"
-	indexVersion = 2 // 2: key storage, key reference, non-exportable
+	indexVersion = 3 // 2: key storage, key reference, non-exportable; 3: no renewal state
 )
 
 // readIndex returns the entries of store n for a reader that holds no

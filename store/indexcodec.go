@@ -66,13 +66,9 @@ func encodeEntry(b []byte, e *Entry) []byte {
 	flag(e.SelfSigned)
 	flag(e.IsCA)
 	m := &e.Meta
-	for _, s := range []string{m.FriendlyName, m.TemplateName, m.TemplateOID, m.PolicyServer, m.RequestID, m.PollURL, m.Renewal.LastError} {
+	for _, s := range []string{m.FriendlyName, m.TemplateName, m.TemplateOID, m.PolicyServer, m.RequestID, m.PollURL} {
 		str(s)
 	}
-	tm(m.Renewal.LastAttempt)
-	tm(m.Renewal.NextAttempt)
-	b = binary.AppendVarint(b, int64(m.Renewal.Failures))
-	flag(m.Renewal.Permanent)
 	flag(m.Archived)
 	tm(m.ImportedAt)
 	str(e.KeyStorage)
@@ -138,8 +134,11 @@ func (r *indexReader) time() time.Time {
 	return time.Unix(sec, int64(nsec)).UTC()
 }
 
-// entry decodes one entry as encodeEntry wrote it into e.
-func (r *indexReader) entry(e *Entry) {
+// entry decodes one entry as encodeEntry wrote it into e; v2 reads the
+// layout of index version 2, which also held Meta.Renewal, always empty
+// in the index (the core keeps the renewal state in retry.json); it is
+// skipped.
+func (r *indexReader) entry(e *Entry, v2 bool) {
 	e.Store = Name(r.str())
 	e.Thumbprint, e.SHA256 = r.str(), r.str()
 	e.Subject, e.SubjectCN, e.Issuer, e.IssuerCN = r.str(), r.str(), r.str(), r.str()
@@ -157,22 +156,29 @@ func (r *indexReader) entry(e *Entry) {
 	e.HasKey, e.SelfSigned, e.IsCA = r.byte() == 1, r.byte() == 1, r.byte() == 1
 	m := &e.Meta
 	m.FriendlyName, m.TemplateName, m.TemplateOID = r.str(), r.str(), r.str()
-	m.PolicyServer, m.RequestID, m.PollURL, m.Renewal.LastError = r.str(), r.str(), r.str(), r.str()
-	m.Renewal.LastAttempt, m.Renewal.NextAttempt = r.time(), r.time()
-	m.Renewal.Failures = int(r.varint())
-	m.Renewal.Permanent, m.Archived = r.byte() == 1, r.byte() == 1
+	m.PolicyServer, m.RequestID, m.PollURL = r.str(), r.str(), r.str()
+	if v2 {
+		r.str()
+		r.time()
+		r.time()
+		r.varint()
+		r.byte()
+	}
+	m.Archived = r.byte() == 1
 	m.ImportedAt = r.time()
 	e.KeyStorage, m.KeyStorage, m.KeyRef, m.NonExportable = r.str(), r.str(), r.str(), r.byte() == 1
 }
 
-// decodeIndex parses what encodeIndex wrote; any damage is ErrCorrupt.
+// decodeIndex parses what encodeIndex wrote, or an index of version 2;
+// any damage is ErrCorrupt.
 func decodeIndex(data []byte) ([]Entry, error) {
 	r := &indexReader{s: string(data)}
 	if len(r.s) < len(indexMagic) || r.s[:len(indexMagic)] != indexMagic {
 		return nil, ErrCorrupt
 	}
 	r.s = r.s[len(indexMagic):]
-	if r.uvarint() != indexVersion {
+	v := r.uvarint()
+	if v != indexVersion && v != 2 {
 		return nil, ErrCorrupt
 	}
 	n := r.uvarint()
@@ -183,7 +189,7 @@ func decodeIndex(data []byte) ([]Entry, error) {
 	}
 	entries := make([]Entry, n)
 	for i := range entries {
-		if r.entry(&entries[i]); r.err != nil {
+		if r.entry(&entries[i], v == 2); r.err != nil {
 			return nil, ErrCorrupt
 		}
 	}

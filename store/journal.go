@@ -24,15 +24,18 @@ import (
 //
 // Layout: a sequence of frames, each a uvarint length and then that many
 // bytes: a uvarint row count, then per row rowPut and the entry as
-// encodeEntry writes it, or rowRemove and the thumbprint as a string. A row
+// encodeEntry writes it (rowPutV2: in the layout of index version 2, as
+// journals written before it hold), or rowRemove and the thumbprint as a
+// string. A row
 // is an entry's whole index row, so applying a frame again changes nothing.
 // A frame cut short at the end of the file is a commit still being written
 // (its writer holds the lock, or died and left index.dirty, which makes the
 // next reader rebuild): readers ignore it.
 const (
 	journalName = "index.log"
-	rowPut      = 1
+	rowPutV2    = 1 // an entry in the layout of index version 2 (read only)
 	rowRemove   = 2
+	rowPut      = 3 // an entry as encodeEntry writes it
 	// compactMin keeps small stores from rewriting their index every few
 	// writes: below this size the journal is always appended to.
 	compactMin = 256 << 10
@@ -81,10 +84,10 @@ func decodeJournal(data []byte) ([]logRow, error) {
 			return nil, ErrCorrupt
 		}
 		for range count {
-			switch f.byte() {
-			case rowPut:
+			switch kind := f.byte(); kind {
+			case rowPut, rowPutV2:
 				e := new(Entry)
-				f.entry(e)
+				f.entry(e, kind == rowPutV2)
 				rows = append(rows, logRow{t: e.Thumbprint, e: e})
 			case rowRemove:
 				rows = append(rows, logRow{t: f.str()})

@@ -75,14 +75,13 @@ func TestEntryLifecycle(t *testing.T) {
 		t.Fatalf("Signer: %v", err)
 	}
 	if _, err := s.UpdateMeta(ctx, My, e.Thumbprint, func(m *Meta) error {
-		m.Renewal.Failures++
-		m.Renewal.LastError = "server down"
+		m.TemplateName = "Web"
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	es, err := s.List(ctx, My, ListOptions{})
-	if err != nil || len(es) != 1 || es[0].Meta.Renewal.Failures != 1 || es[0].SubjectCN != "host.example" || es[0].KeyType != "ECDSA" {
+	if err != nil || len(es) != 1 || es[0].Meta.TemplateName != "Web" || es[0].SubjectCN != "host.example" || es[0].KeyType != "ECDSA" {
 		t.Fatalf("List = %+v, %v", es, err)
 	}
 	if err := s.Delete(ctx, My, e.Thumbprint); err != nil {
