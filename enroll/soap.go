@@ -2,6 +2,7 @@ package enroll
 
 import (
 	"bytes"
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -149,10 +150,23 @@ func nextStart(d *xml.Decoder) (xml.StartElement, error) {
 // squeeze removes all whitespace: spec examples and real servers wrap URIs
 // and base64 across lines, including &#xD; (docs/protocol-client.md).
 func squeeze(s string) string {
+	if !strings.ContainsAny(s, " \t\n\r") {
+		return s
+	}
 	return strings.Map(func(r rune) rune {
 		if r == ' ' || r == '\t' || r == '\n' || r == '\r' {
 			return -1
 		}
 		return r
 	}, s)
+}
+
+// decodeBase64 decodes standard base64 wrapped across lines or spaced
+// (squeeze). encoding/base64 skips CR and LF itself, so only text with
+// spaces or tabs is copied without them first.
+func decodeBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, " \t") {
+		s = squeeze(s)
+	}
+	return base64.StdEncoding.DecodeString(s)
 }

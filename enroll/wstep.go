@@ -183,7 +183,7 @@ func (r *rawRSTR) convert() (*Response, error) {
 	rt := r.Requested
 	switch {
 	case rt != nil && rt.BST != nil:
-		der, err := base64.StdEncoding.DecodeString(squeeze(rt.BST.Text))
+		der, err := decodeBase64(rt.BST.Text)
 		if err != nil {
 			return nil, fmt.Errorf("enroll: the issued certificate is not valid base64: %w", err)
 		}
@@ -205,7 +205,7 @@ func (r *rawRSTR) convert() (*Response, error) {
 	// optional and, in captured traffic, sometimes truncated, so a broken one
 	// leaves Chain empty rather than failing an issued certificate.
 	for _, b := range r.BST {
-		if der, err := base64.StdEncoding.DecodeString(squeeze(b.Text)); err == nil {
+		if der, err := decodeBase64(b.Text); err == nil {
 			res.Chain = append(res.Chain, chainFrom(der, res.Certificate)...)
 		}
 	}

@@ -1,7 +1,6 @@
 package enroll
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -353,7 +352,7 @@ func (c *conv) b64(field string, v *xsVal) []byte {
 	if !ok || s == "" {
 		return nil
 	}
-	b, err := base64.StdEncoding.DecodeString(squeeze(s))
+	b, err := decodeBase64(s)
 	if err != nil {
 		c.fail(field, s, err)
 	}
