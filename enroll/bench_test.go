@@ -89,7 +89,7 @@ type canned []byte
 
 func (c canned) RoundTrip(r *http.Request) (*http.Response, error) {
 	io.Copy(io.Discard, r.Body)
-	return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(bytes.NewReader(c))}, nil
+	return &http.Response{StatusCode: 200, Header: http.Header{}, ContentLength: int64(len(c)), Body: io.NopCloser(bytes.NewReader(c))}, nil
 }
 
 // benchEnroll measures a full enrollment against an in-process testca over

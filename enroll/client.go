@@ -188,6 +188,7 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 		return nil, time.Time{}, err
 	}
 	var buf bytes.Buffer
+	buf.Grow(len(body) + envelopeSize)
 	writeEnvelope(&buf, header{action: action, messageID: "urn:uuid:" + id, to: endpoint,
 		user: c.cfg.user, password: c.cfg.password, now: c.cfg.now()}, body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint, &buf)
@@ -217,7 +218,7 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 		return nil, time.Time{}, fmt.Errorf("enroll: post to %s: %w", where, err)
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, c.cfg.maxBody+1))
+	data, err := readBody(resp, c.cfg.maxBody+1)
 	if err != nil {
 		return nil, time.Time{}, fmt.Errorf("%w (%s cut its answer short): %w", ErrNoAnswer, endpoint, err)
 	}
@@ -238,6 +239,22 @@ func (c *Client) post(ctx context.Context, endpoint, action, body string) ([]byt
 		return nil, time.Time{}, err
 	}
 	return nil, time.Time{}, &HTTPError{URL: endpoint, StatusCode: resp.StatusCode, Status: resp.Status, Authenticate: resp.Header.Values("WWW-Authenticate")}
+}
+
+// envelopeSize is room for the SOAP envelope around a request's body:
+// its header with WS-Security is about 1.3 KB.
+const envelopeSize = 2 << 10
+
+// readBody reads at most limit bytes of resp's body into one buffer sized
+// from its Content-Length, when the server sent one within the limit.
+func readBody(resp *http.Response, limit int64) ([]byte, error) {
+	if n := resp.ContentLength; n >= 0 && n < limit {
+		var buf bytes.Buffer
+		buf.Grow(int(n) + bytes.MinRead)
+		_, err := buf.ReadFrom(io.LimitReader(resp.Body, limit))
+		return buf.Bytes(), err
+	}
+	return io.ReadAll(io.LimitReader(resp.Body, limit))
 }
 
 // newUUID returns a random (version 4) UUID read from r.

@@ -64,6 +64,7 @@ func (r *Response) CheckKey(pub crypto.PublicKey) error {
 // EncodingType is always present: a real CES faults without it (cepces #81).
 func rstBody(requestType string, token []byte, valueType, template, requestID string) string {
 	var b strings.Builder
+	b.Grow(base64.StdEncoding.EncodedLen(len(token)) + 1024)
 	b.WriteString(`<wst:RequestSecurityToken xmlns:wst="` + nsWST + `" xmlns:wsse="` + nsWSSE + `" xmlns:wstep="` + nsWSTEP + `" xmlns:xsi="` + nsXSI + `">`)
 	b.WriteString("<wst:TokenType>" + tokenX509v3 + "</wst:TokenType><wst:RequestType>" + requestType + "</wst:RequestType>")
 	if token != nil {
