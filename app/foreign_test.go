@@ -162,18 +162,24 @@ func TestAcceptForeignChainCertsNotStored(t *testing.T) {
 // foreignChain makes an unrelated root, an intermediate it signed and a
 // leaf that intermediate signed.
 func foreignChain(t *testing.T) []*x509.Certificate {
+	return certChain(t, "Foreign Root", "Foreign Intermediate", "foreign leaf")
+}
+
+// certChain makes a certificate for each name, the first self-signed,
+// each signed by the one before; all but the last are CAs.
+func certChain(t *testing.T, names ...string) []*x509.Certificate {
 	t.Helper()
 	var out []*x509.Certificate
 	var parent *x509.Certificate
 	var parentKey *ecdsa.PrivateKey
-	for i, cn := range []string{"Foreign Root", "Foreign Intermediate", "foreign leaf"} {
+	for i, cn := range names {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
 			t.Fatal(err)
 		}
 		tmpl := &x509.Certificate{SerialNumber: big.NewInt(int64(i + 1)), Subject: pkix.Name{CommonName: cn},
 			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			BasicConstraintsValid: true, IsCA: i < 2, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+			BasicConstraintsValid: true, IsCA: i < len(names)-1, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
 		if parent == nil {
 			parent, parentKey = tmpl, key
 		}

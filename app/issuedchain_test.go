@@ -2,36 +2,12 @@ package app
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"math/big"
 	"testing"
 	"time"
 
 	"github.com/certdesk/certdesk/store"
 )
-
-// chainCert issues a certificate named cn by parent (self-signed when
-// parent is nil).
-func chainCert(t *testing.T, cn string, isCA bool, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: cn},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), BasicConstraintsValid: true, IsCA: isCA,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, key.Public(), parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, _ := x509.ParseCertificate(der)
-	return c, key
-}
 
 // TestIssuedChainThroughCAStore: an intermediate of the response whose
 // path goes through one already in the CA store is kept, as is a chain
@@ -40,11 +16,9 @@ func TestIssuedChainThroughCAStore(t *testing.T) {
 	c := newCore(t, t.TempDir(), &fakeClock{t: time.Now()}, 0)
 	ctx := context.Background()
 	s, _ := c.Store(store.User)
-	root, rootKey := chainCert(t, "Root", true, nil, nil)
-	upper, upperKey := chainCert(t, "Upper CA", true, root, rootKey)
-	lower, lowerKey := chainCert(t, "Lower CA", true, upper, upperKey)
-	leaf, _ := chainCert(t, "leaf", false, lower, lowerKey)
-	other, _ := chainCert(t, "Other CA", true, nil, nil)
+	certs := certChain(t, "Root", "Upper CA", "Lower CA", "leaf")
+	root, upper, lower, leaf := certs[0], certs[1], certs[2], certs[3]
+	other := certChain(t, "Other CA", "")[0]
 	tx, err := s.Lock(ctx)
 	if err != nil {
 		t.Fatal(err)
