@@ -133,27 +133,9 @@ func BenchmarkPulseNothingDue1k(b *testing.B) {
 // before each enrollment (outside the timer), so each one also fetches the
 // policy, as the first enrollment of a day does.
 func benchCoreEnroll(b *testing.B, template string, fetch bool) {
-	needKeyring(b)
-	clk := &fakeClock{t: time.Now().Truncate(time.Second)}
-	ca, err := testca.New(testca.Config{Dir: b.TempDir(), Clock: clk.Now})
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := ca.Start("127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer srv.Close()
-	c, err := New(Options{Location: store.LocationAt(b.TempDir()), Clock: clk, SystemRoots: x509.NewCertPool(), HTTPTimeout: 20 * time.Second})
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx := context.Background()
-	reg, err := c.AddServer(ctx, store.User, ServerOptions{URL: srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser,
-		Password: testca.DefaultPassword, CAFile: ca.RootFile(), TrustCA: true})
-	if err != nil {
-		b.Fatal(err)
-	}
+	e := newEnv(b, envOpt{})
+	reg := e.addServer(b, testca.DefaultPassword)
+	c, ctx := e.core, context.Background()
 	s, _ := c.Store(store.User)
 	cache, _ := policyCachePath(s, reg.ID)
 	r := EnrollRequest{Context: store.User, Server: reg.ID, Template: template}

@@ -66,7 +66,7 @@ type envOpt struct {
 	timeout time.Duration
 }
 
-func newEnv(t *testing.T, o envOpt) *env {
+func newEnv(t testing.TB, o envOpt) *env {
 	t.Helper()
 	needKeyring(t)
 	clk := &fakeClock{t: time.Now().Truncate(time.Second)}
@@ -87,7 +87,7 @@ func newEnv(t *testing.T, o envOpt) *env {
 }
 
 // newCore opens a core on root with only the contexts' Root stores trusted.
-func newCore(t *testing.T, root string, clk Clock, timeout time.Duration) *Core {
+func newCore(t testing.TB, root string, clk Clock, timeout time.Duration) *Core {
 	t.Helper()
 	if timeout == 0 {
 		timeout = 20 * time.Second
@@ -101,7 +101,7 @@ func newCore(t *testing.T, root string, clk Clock, timeout time.Duration) *Core 
 
 // addServer registers the testca CEP in the user context, trusting its
 // root; password "" saves none.
-func (e *env) addServer(t *testing.T, password string) Server {
+func (e *env) addServer(t testing.TB, password string) Server {
 	t.Helper()
 	srv, err := e.core.AddServer(context.Background(), store.User, ServerOptions{
 		URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser, Password: password,
