@@ -277,6 +277,7 @@ var settingFields = map[string]string{
 	"checkInterval": "CheckInterval", "renewalRatio": "RenewalRatio", "notifyDays": "NotifyDays",
 	"startInTray": "StartInTray", "defaultContext": "DefaultContext", "publishIssued": "PublishIssued",
 	"metricsDir": "MetricsDir", "tpm": "TPM", "pkcs11Module": "PKCS11Module", "pkcs11Token": "PKCS11Token",
+	"reenrollRevoked": "ReenrollRevoked",
 }
 
 // copySetting sets setting name of dst to its value in src.

@@ -79,6 +79,12 @@ var settingDefs = []settingDef{
 	{"pkcs11Token", "the label of the token new keys are made on (CERTDESK_PKCS11_TOKEN wins)",
 		func(s Settings, _ store.Context) string { return s.PKCS11Token },
 		func(s *Settings, v string) error { s.PKCS11Token = v; return nil }},
+	{"reenrollRevoked", "pulse enrolls a replacement with a new key for a revoked certificate autoenrollment keeps, and archives the revoked one (true or false)",
+		func(s Settings, _ store.Context) string { return strconv.FormatBool(s.ReenrollRevoked) },
+		func(s *Settings, v string) (err error) {
+			s.ReenrollRevoked, err = parseBool("reenrollRevoked", v)
+			return err
+		}},
 }
 
 // SettingNames returns the names "certdesk settings set" takes, in order.
