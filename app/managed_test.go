@@ -57,7 +57,7 @@ func TestReadManagedHostile(t *testing.T) {
 	if m.IsManaged("checkInterval") || m.IsManaged("metricsDir") {
 		t.Error("a bad value counts as managed")
 	}
-	if got := m.Servers(); len(got) != 2 || got[0].URL != "https://ok.example/CEP" || !got[0].Managed || got[0].AutoEnroll ||
+	if got := m.Servers(store.User); len(got) != 2 || got[0].URL != "https://ok.example/CEP" || !got[0].Managed || got[0].AutoEnroll ||
 		len(got[1].PasswordHosts) != 1 || got[1].PasswordHosts[0] != "ces.example" {
 		t.Errorf("servers: %+v", got)
 	}

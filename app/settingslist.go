@@ -204,9 +204,9 @@ func ParseNotifyDays(v string) ([]int, error) {
 
 func parseBool(name, v string) (bool, error) {
 	switch strings.ToLower(v) {
-	case "true", "on", "yes":
+	case "true", "on", "yes", "1":
 		return true, nil
-	case "false", "off", "no":
+	case "false", "off", "no", "0":
 		return false, nil
 	}
 	return false, fmt.Errorf("%s %q is not a yes or no: use true or false", name, v)
