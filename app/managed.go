@@ -177,11 +177,13 @@ func parseManaged(source string, data []byte, problems []string) (*Managed, erro
 			m.readSettings(top[k])
 		case "servers":
 			m.servers = m.readServers(top[k], "", nil)
-		case "contexts":
-			m.readContexts(top[k])
+		case "contexts": // after servers, which a context's may not repeat
 		default:
 			m.problem("unknown key %q (use settings, servers, contexts)", k)
 		}
+	}
+	if raw, ok := top["contexts"]; ok {
+		m.readContexts(raw)
 	}
 	return m, nil
 }
