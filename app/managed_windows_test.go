@@ -100,11 +100,13 @@ func TestManagedRegistry(t *testing.T) {
 }
 
 // TestManagedPolicyKeyWine reads the real HKLM\SOFTWARE\Policies\certdesk
-// that scripts/wine.sh wrote with reg add, through LoadManaged as Open
-// does (CERTDESK_MANAGED_REG_TEST=1).
+// that scripts/wine.sh wrote, through LoadManaged as Open does:
+// CERTDESK_MANAGED_REG_TEST=1 after its reg add lines, =docs after
+// importing the .reg example of docs/managed.md.
 func TestManagedPolicyKeyWine(t *testing.T) {
-	if os.Getenv("CERTDESK_MANAGED_REG_TEST") != "1" {
-		t.Skip("set CERTDESK_MANAGED_REG_TEST=1 after writing the policy key (scripts/wine.sh)")
+	mode := os.Getenv("CERTDESK_MANAGED_REG_TEST")
+	if mode == "" {
+		t.Skip("set CERTDESK_MANAGED_REG_TEST after writing the policy key (scripts/wine.sh)")
 	}
 	m, source, err := LoadManaged(func(string) string { return "" })
 	if err != nil || m == nil || source != `HKLM\SOFTWARE\Policies\certdesk` {
@@ -112,6 +114,15 @@ func TestManagedPolicyKeyWine(t *testing.T) {
 	}
 	s := m.apply(DefaultSettings())
 	srv := m.Servers(store.User)
+	if mode == "docs" {
+		d, _ := m.metricsDir(store.Machine)
+		if s.RenewalRatio != 0.7 || len(s.NotifyDays) != 3 || !s.ReenrollRevoked || len(srv) != 1 || !srv[0].AutoEnroll ||
+			srv[0].Username != `EXAMPLE\alice` || strings.Join(srv[0].Templates, ",") != "User" || len(srv[0].CAPin) != 64 ||
+			d != `C:\ProgramData\node_exporter\textfile` || len(m.Problems) != 0 {
+			t.Errorf("settings %+v, servers %+v, machine metricsDir %q, problems %q", s, srv, d, m.Problems)
+		}
+		return
+	}
 	if s.RenewalRatio != 0.7 || s.ReenrollRevoked || len(srv) != 1 || srv[0].URL != "https://cep.example.org/CEP" ||
 		!srv[0].AutoEnroll || strings.Join(srv[0].Templates, ",") != "User,Workstation" || len(m.Problems) != 1 ||
 		!strings.Contains(m.Problems[0], "checkInterval") {

@@ -57,6 +57,16 @@ reg "$pol\Servers\corp" /v templates /t REG_MULTI_SZ /d 'User\0Workstation'
 CERTDESK_MANAGED_REG_TEST=1 run "managed configuration from the registry" "$tmp/app.test.exe" \
 	-test.run 'TestManagedRegistry|TestManagedPolicyKeyWine' -test.v | grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
 "$wine" reg delete "$pol" /f >/dev/null 2>&1
+# The .reg example of docs/managed.md, imported as an administrator would.
+# Saved as regedit saves it, UTF-16LE with CRLF, as the page says.
+{
+	printf '\xff\xfe'
+	sed -n '/^Windows Registry Editor Version 5.00/,/^```/{/^```/d;s/$/\r/;p}' docs/managed.md | iconv -f UTF-8 -t UTF-16LE
+} >"$WINEPREFIX/drive_c/managed.reg"
+"$wine" regedit /S 'C:\managed.reg' >/dev/null 2>&1
+CERTDESK_MANAGED_REG_TEST=docs run "managed configuration: the .reg example of docs/managed.md" "$tmp/app.test.exe" \
+	-test.run 'TestManagedPolicyKeyWine' -test.v | grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
+"$wine" reg delete "$pol" /f >/dev/null 2>&1
 
 # The whole store suite, the file backend Windows uses: atomic writes, file
 # locks, the index, keys under a key-encryption key in the Credential
