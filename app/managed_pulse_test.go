@@ -19,17 +19,7 @@ func managedServerEnv(t *testing.T, template, settings string) (*env, Server) {
 	t.Helper()
 	e := newEnv(t, envOpt{})
 	ctx := context.Background()
-	root, err := caFile(e.ca.RootFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := e.core.Store(store.User)
-	if _, _, err := s.Add(ctx, store.Root, root.Certs[0], nil, store.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(root.Certs[0].Raw)
-	e.setManaged(t, `{"settings": `+settings+`, "servers": [{"url": "`+e.srv.CEPURL()+`", "username": "`+testca.DefaultUser+
-		`", "autoEnroll": true, "templates": ["`+template+`"], "caFingerprint": "`+hex.EncodeToString(sum[:])+`"}]}`)
+	e.setManaged(t, e.managedBody(template, e.trustRoot(t), settings))
 	srv, err := e.core.Server(store.User, e.srv.CEPURL())
 	if err != nil || !srv.Managed {
 		t.Fatalf("managed server: %+v, %v", srv, err)
@@ -39,6 +29,30 @@ func managedServerEnv(t *testing.T, template, settings string) (*env, Server) {
 		t.Fatal(err)
 	}
 	return e, srv
+}
+
+// trustRoot adds testca's root to the user context's Root store and
+// returns its SHA-256 fingerprint, for a managed caFingerprint.
+func (e *env) trustRoot(t *testing.T) string {
+	t.Helper()
+	root, err := caFile(e.ca.RootFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.core.Store(store.User)
+	if _, _, err := s.Add(context.Background(), store.Root, root.Certs[0], nil, store.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(root.Certs[0].Raw)
+	return hex.EncodeToString(sum[:])
+}
+
+// managedBody is a managed file of one server, testca's, with password
+// authentication, autoenrollment of template and CA pin, and the
+// settings object settings.
+func (e *env) managedBody(template, pin, settings string) string {
+	return `{"settings": ` + settings + `, "servers": [{"url": "` + e.srv.CEPURL() + `", "username": "` + testca.DefaultUser +
+		`", "autoEnroll": true, "templates": ["` + template + `"], "caFingerprint": "` + pin + `"}]}`
 }
 
 // setManaged gives the core the managed file body, which must have no
@@ -112,8 +126,7 @@ func TestManagedReenrollRevoked(t *testing.T) {
 	if oe, err := s.Get(ctx, store.My, old); err != nil || oe.Meta.Archived {
 		t.Fatalf("off: the revoked certificate left My: %v", err)
 	}
-	e.setManaged(t, `{"settings": {"reenrollRevoked": true}, "servers": [{"url": "`+srv.URL+`", "username": "`+testca.DefaultUser+
-		`", "autoEnroll": true, "templates": ["`+testca.TemplateUser+`"], "caFingerprint": "`+srv.CAPin+`"}]}`)
+	e.setManaged(t, e.managedBody(testca.TemplateUser, srv.CAPin, `{"reenrollRevoked": true}`))
 	rep, err = e.core.Pulse(ctx, store.User)
 	if err != nil || rep.Revoked != 1 || len(rep.Enrollments) != 1 || rep.Enrollments[0].Outcome != OutcomeOK {
 		t.Fatalf("on: %+v, %v", rep, err)

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -190,23 +189,8 @@ func TestReportManagedOnce(t *testing.T) {
 func TestManagedServerAutoEnroll(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	ctx := context.Background()
-	root, err := caFile(e.ca.RootFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := e.core.Store(store.User)
-	if _, _, err := s.Add(ctx, store.Root, root.Certs[0], nil, store.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(root.Certs[0].Raw)
-	managed := func(pin string) {
-		m, err := writeManaged(t, `{"servers": [{"url": "`+e.srv.CEPURL()+`", "username": "`+testca.DefaultUser+
-			`", "autoEnroll": true, "templates": ["`+testca.TemplateUser+`"], "caFingerprint": "`+pin+`"}]}`)
-		if err != nil || len(m.Problems) > 0 {
-			t.Fatal(m, err)
-		}
-		e.core.managed = m
-	}
+	rootPin := e.trustRoot(t)
+	managed := func(pin string) { e.setManaged(t, e.managedBody(testca.TemplateUser, pin, "{}")) }
 	managed(strings.Repeat("00", sha256.Size))
 	srv, err := e.core.Server(store.User, e.srv.CEPURL())
 	if err != nil || !srv.Managed {
@@ -230,7 +214,7 @@ func TestManagedServerAutoEnroll(t *testing.T) {
 	if err != nil || rep.Failed != 1 || len(rep.Enrollments) != 1 || !strings.Contains(rep.Enrollments[0].Reason, "pins") {
 		t.Fatalf("wrong pin: %+v, %v", rep, err)
 	}
-	managed(hex.EncodeToString(sum[:]))
+	managed(rootPin)
 	if err := e.core.ResetRetry(ctx, store.User, autoPrefix+srv.ID); err != nil {
 		t.Fatal(err)
 	}
