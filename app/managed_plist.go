@@ -36,8 +36,12 @@ func readManagedPlists(paths []string) (*Managed, string, error) {
 			continue
 		}
 		sources = append(sources, path)
-		var top any
-		if _, err := plist.Unmarshal(data, &top); err != nil {
+		if err := checkBplistSize(data); err != nil {
+			problems = append(problems, fmt.Sprintf("managed preferences %s %v", path, err))
+			continue
+		}
+		top, err := decodePlist(data)
+		if err != nil {
 			problems = append(problems, fmt.Sprintf("managed preferences %s are not a property list", path))
 			continue
 		}
@@ -75,6 +79,19 @@ func readManagedPlists(paths []string) (*Managed, string, error) {
 	}
 	m, err := managedFromRaw(source, raw, problems)
 	return m, source, err
+}
+
+// decodePlist decodes a property list of any format. A flaw the parser
+// did not foresee (it re-panics on runtime errors) is an error too: the
+// file is the administrator's, but a bad one must not stop certdesk.
+func decodePlist(data []byte) (v any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, err = nil, fmt.Errorf("the property list cannot be parsed: %v", r)
+		}
+	}()
+	_, err = plist.Unmarshal(data, &v)
+	return v, err
 }
 
 // plistValue is a decoded plist value in the JSON file's shape. Data,
