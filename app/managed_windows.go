@@ -74,8 +74,13 @@ func readManagedRegistry(root registry.Key, path, source string) (*Managed, erro
 	return managedFromRaw(source, raw, r.problems)
 }
 
-// regReader collects the problems of one reading of the policy key.
-type regReader struct{ problems []string }
+// regReader collects the problems of one reading of the policy key, and
+// the bytes read so far: past maxManaged, as for the file, values are
+// problems and left out.
+type regReader struct {
+	problems []string
+	read     int
+}
 
 func (r *regReader) problem(format string, args ...any) {
 	r.problems = append(r.problems, fmt.Sprintf(format, args...))
@@ -148,6 +153,10 @@ func (r *regReader) values(k registry.Key, where string, bools []string) map[str
 		}
 		if n > maxPolicyValue {
 			r.problem("value %s of %s is %d bytes, over the %d certdesk reads", name, where, n, maxPolicyValue)
+			continue
+		}
+		if r.read += n; r.read > maxManaged {
+			r.problem("value %s of %s is past the %d bytes certdesk reads of the policy key", name, where, maxManaged)
 			continue
 		}
 		var v any

@@ -23,7 +23,7 @@ func TestManagedRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		for _, p := range []string{`Servers\a`, `Servers\b`, `Servers\c`, `Servers`, `Contexts\machine\Servers\m`,
+		for _, p := range []string{`Contexts\machine\Servers\m\big`, `Servers\a`, `Servers\b`, `Servers\c`, `Servers`, `Contexts\machine\Servers\m`,
 			`Contexts\machine\Servers`, `Contexts\machine`, `Contexts\bogus`, `Contexts`, ""} {
 			_ = registry.DeleteKey(registry.CURRENT_USER, strings.TrimSuffix(path+`\`+p, `\`))
 		}
@@ -96,6 +96,16 @@ func TestManagedRegistry(t *testing.T) {
 	}
 	if m, err := readManagedRegistry(registry.CURRENT_USER, path+`\missing`, "missing"); m != nil || err != nil {
 		t.Errorf("no key: %v, %v", m, err)
+	}
+
+	// Values of 62,000 bytes each (UTF-16): the 17th is past 1 MiB.
+	big := sub(`Contexts\machine\Servers\m\big`)
+	for i := range 17 {
+		set(big, func(k registry.Key) error { return k.SetStringValue(fmt.Sprintf("pad%02d", i), strings.Repeat("x", 30999)) })
+	}
+	got, err = readManagedRegistry(registry.CURRENT_USER, path+`\Contexts\machine\Servers\m\big`, "big")
+	if err != nil || len(got.Problems) != 17 || !strings.Contains(got.Problems[0], "pad16") || !strings.Contains(got.Problems[0], "past the") {
+		t.Errorf("over 1 MiB: %v, %v", got, err)
 	}
 }
 
