@@ -101,7 +101,9 @@ func TestManagedRegistry(t *testing.T) {
 	// Values of 62,000 bytes each (UTF-16): the 17th is past 1 MiB.
 	big := sub(`Contexts\machine\Servers\m\big`)
 	for i := range 17 {
-		set(big, func(k registry.Key) error { return k.SetStringValue(fmt.Sprintf("pad%02d", i), strings.Repeat("x", 30999)) })
+		set(big, func(k registry.Key) error {
+			return k.SetStringValue(fmt.Sprintf("pad%02d", i), strings.Repeat("x", 30999))
+		})
 	}
 	got, err = readManagedRegistry(registry.CURRENT_USER, path+`\Contexts\machine\Servers\m\big`, "big")
 	if err != nil || len(got.Problems) != 17 || !strings.Contains(got.Problems[0], "pad16") || !strings.Contains(got.Problems[0], "past the") {
