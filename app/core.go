@@ -86,7 +86,7 @@ type Options struct {
 	// stand-in for crypt32 and the keychain.
 	NativeStore NativeOpener
 	// Managed is the administrator's configuration (ReadManaged); nil
-	// means none. Open reads it from ManagedPath.
+	// means none. Open reads it with LoadManaged.
 	Managed *Managed
 }
 
@@ -358,10 +358,10 @@ func Open(loc store.Location) (*Core, error) {
 	}
 	// A managed file that cannot be read at all manages nothing; its one
 	// problem is reported like a bad field's (ReportManaged).
-	m, merr := ReadManaged(ManagedPath(os.Getenv))
+	m, source, merr := LoadManaged(os.Getenv)
 	c, err := New(Options{Location: loc, Prefs: prefs, Managed: m})
 	if c != nil && merr != nil {
-		c.managed = &Managed{Path: ManagedPath(os.Getenv), Problems: []string{merr.Error()}, Hash: "unreadable:" + merr.Error()}
+		c.managed = &Managed{Path: source, Problems: []string{merr.Error()}, Hash: "unreadable:" + merr.Error()}
 	}
 	return c, err
 }

@@ -32,12 +32,12 @@ const ManagedFileName = "managed.json"
 // maxManaged caps the managed file: a real one is a few kilobytes.
 const maxManaged = 1 << 20
 
-// ManagedPath returns where the administrator's managed configuration is
-// read from: $CERTDESK_MANAGED, else ROOT/managed.json under CERTDESK_ROOT
-// (so a test root never sees the machine's file), else
-// /etc/certdesk/managed.json on Linux. Elsewhere it is "" for now: the
-// macOS managed-preferences domain and the Windows policy key
-// (HKLM\SOFTWARE\Policies\certdesk) are not read yet.
+// ManagedPath returns the managed JSON file certdesk reads instead of the
+// platform's own place: $CERTDESK_MANAGED, else ROOT/managed.json under
+// CERTDESK_ROOT (so a test root never sees the machine's file), else
+// /etc/certdesk/managed.json on Linux. It is "" elsewhere, where
+// LoadManaged reads the platform's place (the macOS managed preferences,
+// the Windows policy key).
 func ManagedPath(getenv func(string) string) string {
 	if p := getenv(ManagedEnv); p != "" {
 		return p
@@ -49,6 +49,18 @@ func ManagedPath(getenv func(string) string) string {
 		return "/etc/certdesk/managed.json"
 	}
 	return ""
+}
+
+// LoadManaged reads the administrator's configuration: the JSON file of
+// ManagedPath where there is one, else the platform's place
+// (platformManaged: managed_darwin.go, managed_windows.go). Its source
+// names where it was read, for messages.
+func LoadManaged(getenv func(string) string) (m *Managed, source string, err error) {
+	if p := ManagedPath(getenv); p != "" {
+		m, err = ReadManaged(p)
+		return m, p, err
+	}
+	return platformManaged()
 }
 
 // Managed is the administrator's configuration (docs/managed.md): settings
@@ -63,7 +75,16 @@ type Managed struct {
 
 	settings Settings
 	names    []string // settings the file sets, in settingDefs order
-	servers  []Server
+	servers  []Server // of every context
+	// contexts holds what the file sets for one context only.
+	contexts map[store.Context]*managedContext
+}
+
+// managedContext is a context's section of the managed file: servers for
+// that context only, and its own metrics directory.
+type managedContext struct {
+	servers    []Server
+	metricsDir *string
 }
 
 // managedServer is a policy server entry of the managed file.
@@ -86,6 +107,18 @@ type managedServer struct {
 // error of one sentence; within a readable file each bad field is a
 // Problem and is ignored.
 func ReadManaged(path string) (*Managed, error) {
+	data, err := readManagedFile(path)
+	if data == nil || err != nil {
+		return nil, err
+	}
+	return parseManaged(path, data, nil)
+}
+
+// readManagedFile reads a managed file (the JSON file, a macOS managed
+// preferences plist): nil for a missing file or path "", an error of one
+// sentence for a symbolic link, a file that is not regular or one over
+// 1 MiB.
+func readManagedFile(path string) ([]byte, error) {
 	if path == "" {
 		return nil, nil
 	}
@@ -101,23 +134,99 @@ func ReadManaged(path string) (*Managed, error) {
 	case err != nil:
 		return nil, fmt.Errorf("managed file: %w", err)
 	}
-	sum := sha256.Sum256(data)
-	m := &Managed{Path: path, Hash: hex.EncodeToString(sum[:]), settings: DefaultSettings()}
+	if data == nil {
+		data = []byte{}
+	}
+	return data, nil
+}
+
+// managedFromRaw is the managed configuration a platform reader (the
+// macOS managed preferences, the Windows policy key) found at source, in
+// the shape of the JSON file (objects as map[string]any, lists as []any,
+// strings, numbers, booleans), with the problems the reader had already
+// (values it could not take, which it left out). The checks are the
+// file's (parseManaged).
+func managedFromRaw(source string, raw map[string]any, problems []string) (*Managed, error) {
+	data, err := json.Marshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("managed configuration %s: %v", source, err)
+	}
+	if len(data) > maxManaged {
+		return nil, fmt.Errorf("managed configuration %s is over %d bytes, the most certdesk reads", source, maxManaged)
+	}
+	return parseManaged(source, data, problems)
+}
+
+// parseManaged checks the managed configuration data (the JSON file's
+// form) read from source, after the problems its reader found: the one
+// place the managed configuration is validated.
+func parseManaged(source string, data []byte, problems []string) (*Managed, error) {
+	h := sha256.New()
+	h.Write(data)
+	for _, p := range problems {
+		h.Write([]byte("\n" + p))
+	}
+	m := &Managed{Path: source, Hash: hex.EncodeToString(h.Sum(nil)), settings: DefaultSettings(), Problems: slices.Clone(problems)}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(data, &top); err != nil || top == nil {
-		return nil, fmt.Errorf("managed file %s is not a JSON object", path)
+		return nil, fmt.Errorf("managed file %s is not a JSON object", source)
 	}
 	for _, k := range slices.Sorted(maps.Keys(top)) {
 		switch k {
 		case "settings":
 			m.readSettings(top[k])
 		case "servers":
-			m.readServers(top[k])
+			m.servers = m.readServers(top[k], "", nil)
+		case "contexts": // after servers, which a context's may not repeat
 		default:
-			m.problem("unknown key %q (use settings, servers)", k)
+			m.problem("unknown key %q (use settings, servers, contexts)", k)
 		}
 	}
+	if raw, ok := top["contexts"]; ok {
+		m.readContexts(raw)
+	}
 	return m, nil
+}
+
+// readContexts takes the contexts section: context name → servers for
+// that context only and its metricsDir.
+func (m *Managed) readContexts(raw json.RawMessage) {
+	var all map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &all); err != nil {
+		m.problem("contexts is not an object of context names and their servers and metricsDir")
+		return
+	}
+	for _, name := range slices.Sorted(maps.Keys(all)) {
+		cx, err := store.ParseContext(name)
+		if err != nil {
+			m.problem("contexts: %q ignored: use machine, user or app:<id>", name)
+			continue
+		}
+		mc := &managedContext{}
+		for _, k := range slices.Sorted(maps.Keys(all[name])) {
+			v := all[name][k]
+			switch k {
+			case "servers":
+				mc.servers = m.readServers(v, "context "+name+": ", m.servers)
+			case "metricsDir":
+				text, err := scalarText(v)
+				if err == nil {
+					text, err = ParseMetricsDir(text)
+				}
+				if err != nil || text == "" {
+					m.problem("context %s: metricsDir ignored: use an absolute directory or off", name)
+					continue
+				}
+				mc.metricsDir = &text
+			default:
+				m.problem("context %s: unknown key %q (use servers, metricsDir)", name, k)
+			}
+		}
+		if m.contexts == nil {
+			m.contexts = map[store.Context]*managedContext{}
+		}
+		m.contexts[cx] = mc
+	}
 }
 
 func (m *Managed) problem(format string, args ...any) {
@@ -173,13 +282,15 @@ func scalarText(raw json.RawMessage) (string, error) {
 	return "", errors.New("the value is not a string, number or boolean")
 }
 
-// readServers takes each server entry that is complete and well-formed.
-func (m *Managed) readServers(raw json.RawMessage) {
+// readServers returns each server entry that is complete and well-formed
+// and not in have already; where prefixes the problems.
+func (m *Managed) readServers(raw json.RawMessage, where string, have []Server) []Server {
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
-		m.problem("servers is not a list")
-		return
+		m.problem("%sservers is not a list", where)
+		return nil
 	}
+	var out []Server
 	for i, r := range list {
 		var ms managedServer
 		dec := json.NewDecoder(bytes.NewReader(r))
@@ -188,25 +299,26 @@ func (m *Managed) readServers(raw json.RawMessage) {
 			var te *json.UnmarshalTypeError
 			switch {
 			case errors.As(err, &te) && te.Field == "":
-				m.problem("server %d ignored: an entry is not an object", i+1)
+				m.problem("%sserver %d ignored: an entry is not an object", where, i+1)
 			case errors.As(err, &te):
-				m.problem("server %d ignored: %s is not a JSON %s", i+1, te.Field, map[bool]string{true: "list", false: te.Type.Kind().String()}[te.Type.Kind() == reflect.Slice])
+				m.problem("%sserver %d ignored: %s is not a JSON %s", where, i+1, te.Field, map[bool]string{true: "list", false: te.Type.Kind().String()}[te.Type.Kind() == reflect.Slice])
 			default:
-				m.problem("server %d ignored: %v", i+1, err)
+				m.problem("%sserver %d ignored: %v", where, i+1, err)
 			}
 			continue
 		}
 		srv, err := ms.server()
 		if err != nil {
-			m.problem("server %d ignored: %v", i+1, err)
+			m.problem("%sserver %d ignored: %v", where, i+1, err)
 			continue
 		}
-		if slices.ContainsFunc(m.servers, func(s Server) bool { return s.ID == srv.ID }) {
-			m.problem("server %d ignored: %s is listed twice", i+1, srv.URL)
+		if slices.ContainsFunc(append(have, out...), func(s Server) bool { return s.ID == srv.ID }) {
+			m.problem("%sserver %d ignored: %s is listed twice", where, i+1, srv.URL)
 			continue
 		}
-		m.servers = append(m.servers, srv)
+		out = append(out, srv)
 	}
+	return out
 }
 
 // server checks a managed entry as AddServer checks the person's.
@@ -253,12 +365,26 @@ func (ms managedServer) server() (Server, error) {
 // IsManaged reports whether the file sets setting name.
 func (m *Managed) IsManaged(name string) bool { return m != nil && slices.Contains(m.names, name) }
 
-// Servers returns the managed policy servers.
-func (m *Managed) Servers() []Server {
+// Servers returns the managed policy servers of context cx: those of
+// every context, then the context's own.
+func (m *Managed) Servers(cx store.Context) []Server {
 	if m == nil {
 		return nil
 	}
-	return slices.Clone(m.servers)
+	out := slices.Clone(m.servers)
+	if mc := m.contexts[cx]; mc != nil {
+		out = append(out, mc.servers...)
+	}
+	return out
+}
+
+// metricsDir returns the metrics directory the file sets for context cx
+// alone, if it does.
+func (m *Managed) metricsDir(cx store.Context) (string, bool) {
+	if m == nil || m.contexts[cx] == nil || m.contexts[cx].metricsDir == nil {
+		return "", false
+	}
+	return *m.contexts[cx].metricsDir, true
 }
 
 // apply returns s with the managed settings in place of the person's.
@@ -277,6 +403,7 @@ var settingFields = map[string]string{
 	"checkInterval": "CheckInterval", "renewalRatio": "RenewalRatio", "notifyDays": "NotifyDays",
 	"startInTray": "StartInTray", "defaultContext": "DefaultContext", "publishIssued": "PublishIssued",
 	"metricsDir": "MetricsDir", "tpm": "TPM", "pkcs11Module": "PKCS11Module", "pkcs11Token": "PKCS11Token",
+	"reenrollRevoked": "ReenrollRevoked",
 }
 
 // copySetting sets setting name of dst to its value in src.
@@ -291,16 +418,27 @@ var ErrManagedSetting = errors.New("is set by your organisation (the managed con
 // Managed returns the administrator's configuration the core follows, or nil.
 func (c *Core) Managed() *Managed { return c.managed }
 
-// ListSettings is the package's ListSettings of the settings in force,
-// with the managed ones marked SourceManaged.
+// ListSettings is the package's ListSettings of the settings in force in
+// cx (settingsFor), with the managed ones marked SourceManaged.
 func (c *Core) ListSettings(cx store.Context) []SettingInfo {
-	list := ListSettings(c.Settings(), cx)
+	list := ListSettings(c.settingsFor(cx), cx)
+	_, ctxMetrics := c.managed.metricsDir(cx)
 	for i := range list {
-		if c.managed.IsManaged(list[i].Name) {
+		if c.managed.IsManaged(list[i].Name) || list[i].Name == "metricsDir" && ctxMetrics {
 			list[i].Source = SourceManaged
 		}
 	}
 	return list
+}
+
+// settingsFor is Settings as they apply to context cx: with the metrics
+// directory the managed file sets for cx alone in place.
+func (c *Core) settingsFor(cx store.Context) Settings {
+	s := c.Settings()
+	if d, ok := c.managed.metricsDir(cx); ok {
+		s.MetricsDir = d
+	}
+	return s
 }
 
 // ReportManaged records the managed file's problems in the history of cx
@@ -319,7 +457,7 @@ func (c *Core) ReportManaged(cx store.Context) ([]string, error) {
 	if old, err := atomicfile.ReadOwned(mark); err == nil && string(old) == m.Hash {
 		return nil, nil
 	}
-	reason := "managed file " + m.Path + ": " + strings.Join(m.Problems, "; ")
+	reason := "managed configuration " + m.Path + ": " + strings.Join(m.Problems, "; ")
 	if err := c.record(cx, Record{Action: ActionManaged, Outcome: OutcomeFailed, Reason: reason}); err != nil {
 		return nil, err
 	}

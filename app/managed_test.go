@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -57,7 +56,7 @@ func TestReadManagedHostile(t *testing.T) {
 	if m.IsManaged("checkInterval") || m.IsManaged("metricsDir") {
 		t.Error("a bad value counts as managed")
 	}
-	if got := m.Servers(); len(got) != 2 || got[0].URL != "https://ok.example/CEP" || !got[0].Managed || got[0].AutoEnroll ||
+	if got := m.Servers(store.User); len(got) != 2 || got[0].URL != "https://ok.example/CEP" || !got[0].Managed || got[0].AutoEnroll ||
 		len(got[1].PasswordHosts) != 1 || got[1].PasswordHosts[0] != "ces.example" {
 		t.Errorf("servers: %+v", got)
 	}
@@ -190,23 +189,8 @@ func TestReportManagedOnce(t *testing.T) {
 func TestManagedServerAutoEnroll(t *testing.T) {
 	e := newEnv(t, envOpt{})
 	ctx := context.Background()
-	root, err := caFile(e.ca.RootFile())
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := e.core.Store(store.User)
-	if _, _, err := s.Add(ctx, store.Root, root.Certs[0], nil, store.Meta{}); err != nil {
-		t.Fatal(err)
-	}
-	sum := sha256.Sum256(root.Certs[0].Raw)
-	managed := func(pin string) {
-		m, err := writeManaged(t, `{"servers": [{"url": "`+e.srv.CEPURL()+`", "username": "`+testca.DefaultUser+
-			`", "autoEnroll": true, "templates": ["`+testca.TemplateUser+`"], "caFingerprint": "`+pin+`"}]}`)
-		if err != nil || len(m.Problems) > 0 {
-			t.Fatal(m, err)
-		}
-		e.core.managed = m
-	}
+	rootPin := e.trustRoot(t)
+	managed := func(pin string) { e.setManaged(t, e.managedBody(testca.TemplateUser, pin, "{}")) }
 	managed(strings.Repeat("00", sha256.Size))
 	srv, err := e.core.Server(store.User, e.srv.CEPURL())
 	if err != nil || !srv.Managed {
@@ -230,7 +214,7 @@ func TestManagedServerAutoEnroll(t *testing.T) {
 	if err != nil || rep.Failed != 1 || len(rep.Enrollments) != 1 || !strings.Contains(rep.Enrollments[0].Reason, "pins") {
 		t.Fatalf("wrong pin: %+v, %v", rep, err)
 	}
-	managed(hex.EncodeToString(sum[:]))
+	managed(rootPin)
 	if err := e.core.ResetRetry(ctx, store.User, autoPrefix+srv.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -238,5 +222,82 @@ func TestManagedServerAutoEnroll(t *testing.T) {
 	rep, err = e.core.Pulse(ctx, store.User)
 	if err != nil || rep.Failed != 0 || len(rep.Enrollments) != 1 || rep.Enrollments[0].Template != testca.TemplateUser || rep.Enrollments[0].Outcome != OutcomeOK {
 		t.Fatalf("right pin: %+v, %v", rep, err)
+	}
+}
+
+// TestManagedContexts: servers and metricsDir of a context's section
+// apply to that context alone; the top-level servers to every context. A
+// managed metricsDir of the machine context is where its pulse writes,
+// shown as managed there, while the user context keeps the person's.
+func TestManagedContexts(t *testing.T) {
+	mdir, udir := t.TempDir(), t.TempDir()
+	m, err := writeManaged(t, `{
+		"servers": [{"url": "https://all.example/CEP", "auth": "anonymous"}],
+		"contexts": {
+			"machine": {"metricsDir": "`+mdir+`", "servers": [
+				{"url": "https://machine.example/CEP", "auth": "anonymous"},
+				{"url": "https://all.example/CEP", "auth": "anonymous"}]},
+			"user": {"metricsDir": "relative", "colour": 1},
+			"kiosk": {}
+		}
+	}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(m.Problems, "\n")
+	for _, want := range []string{"context machine: server 2 ignored: https://all.example/CEP is listed twice", "context user: metricsDir ignored",
+		`context user: unknown key "colour"`, `contexts: "kiosk" ignored`} {
+		if !strings.Contains(all, want) {
+			t.Errorf("problems do not name %s:\n%s", want, all)
+		}
+	}
+	if len(m.Problems) != 4 {
+		t.Errorf("%d problems:\n%s", len(m.Problems), all)
+	}
+	prefs := mapPrefs{}
+	c, err := New(Options{Location: store.LocationAt(t.TempDir()), Prefs: prefs, Managed: m})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SetSetting("metricsDir", udir); err != nil {
+		t.Fatal(err)
+	}
+	for cx, want := range map[store.Context][]string{
+		store.Machine: {"https://all.example/CEP", "https://machine.example/CEP"},
+		store.User:    {"https://all.example/CEP"},
+	} {
+		list, err := c.Servers(cx)
+		var got []string
+		for _, s := range list {
+			got = append(got, s.URL)
+		}
+		if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s servers %v, %v", cx, got, err)
+		}
+	}
+	if _, err := c.AddServer(context.Background(), store.User, ServerOptions{URL: "https://machine.example/CEP", Auth: AuthAnonymous}); err != nil {
+		t.Errorf("the person cannot add in the user context a server only the machine's section manages: %v", err)
+	}
+	for cx, want := range map[store.Context]SettingInfo{
+		store.Machine: {Value: mdir, Source: SourceManaged},
+		store.User:    {Value: udir, Source: SourcePerson},
+	} {
+		for _, s := range c.ListSettings(cx) {
+			if s.Name == "metricsDir" && (s.Value != want.Value || s.Source != want.Source) {
+				t.Errorf("%s metricsDir %+v", cx, s)
+			}
+		}
+	}
+	ctx := context.Background()
+	for cx, dir := range map[store.Context]string{store.Machine: mdir, store.User: udir} {
+		if _, err := c.Pulse(ctx, cx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(filepath.Join(dir, MetricsFileName(cx))); err != nil {
+			t.Errorf("%s metrics: %v", cx, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(udir, MetricsFileName(store.Machine))); err == nil {
+		t.Error("the machine context wrote into the person's metricsDir")
 	}
 }

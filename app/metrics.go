@@ -46,12 +46,13 @@ func (c *Core) Pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 // machine context's default directory is skipped while it does not exist
 // (node_exporter not installed); a directory the person chose must exist.
 func (c *Core) writeMetrics(ctx context.Context, cx store.Context, rep *PulseReport, perr error) error {
-	dir := c.Settings().MetricsDirFor(cx)
+	st := c.settingsFor(cx)
+	dir := st.MetricsDirFor(cx)
 	if dir == "" {
 		return nil
 	}
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		if errors.Is(err, fs.ErrNotExist) && c.Settings().MetricsDir == "" {
+		if errors.Is(err, fs.ErrNotExist) && st.MetricsDir == "" {
 			return nil
 		}
 		return fmt.Errorf("write metrics: %s is not a directory (the metricsDir setting)", dir)

@@ -119,6 +119,9 @@ func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 			}
 		}
 	}
+	if !c.Settings().ReenrollRevoked {
+		revoked = nil // held by the revoked certificate: reported, not replaced
+	}
 	auto, err := c.autoEnroll(ctx, tx, withoutRevoked(es, revoked), retry)
 	if err != nil {
 		return nil, err

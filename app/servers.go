@@ -165,7 +165,7 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 	default:
 		return Server{}, fmt.Errorf("unknown authentication %q: use password, certificate or anonymous", o.Auth)
 	}
-	if c.managedServer(o.URL) {
+	if c.managedServer(cx, o.URL) {
 		return Server{}, fmt.Errorf("%s %w", o.URL, ErrManagedServer)
 	}
 	if o.OnlyNew {
@@ -243,22 +243,23 @@ func (c *Core) serversOf(s *store.Store) ([]Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	list := c.managed.Servers()
+	list := c.managed.Servers(s.Context())
 	for i := range list {
 		list[i].Protocol = ProtocolCEP
 	}
 	for _, srv := range own {
-		if !c.managedServer(srv.URL) {
+		if !c.managedServer(s.Context(), srv.URL) {
 			list = append(list, srv)
 		}
 	}
 	return list, nil
 }
 
-// managedServer reports whether the managed file sets the server of url.
-func (c *Core) managedServer(url string) bool {
+// managedServer reports whether the managed file sets the server of url
+// in context cx.
+func (c *Core) managedServer(cx store.Context, url string) bool {
 	id := ServerID(url)
-	for _, m := range c.managed.Servers() {
+	for _, m := range c.managed.Servers(cx) {
 		if m.ID == id {
 			return true
 		}

@@ -42,11 +42,12 @@ const (
 	prefNotifyDays     = "notifyDays"
 	prefStartInTray    = "startInTray"
 	prefDefaultContext = "defaultContext"
-	prefPublishIssued  = "publishIssued" // "on", "off"; unset means the default
-	prefMetricsDir     = "metricsDir"    // MetricsOff, an absolute path; unset means the default
-	prefTPM            = "tpm"           // a tpm2-tss TCTI string; unset means /dev/tpmrm0
-	prefPKCS11Module   = "pkcs11Module"  // an absolute path; unset means none configured
-	prefPKCS11Token    = "pkcs11Token"   // a token label
+	prefPublishIssued  = "publishIssued"   // "on", "off"; unset means the default
+	prefMetricsDir     = "metricsDir"      // MetricsOff, an absolute path; unset means the default
+	prefTPM            = "tpm"             // a tpm2-tss TCTI string; unset means /dev/tpmrm0
+	prefPKCS11Module   = "pkcs11Module"    // an absolute path; unset means none configured
+	prefPKCS11Token    = "pkcs11Token"     // a token label
+	prefReenroll       = "reenrollRevoked" // "on", "off"; unset means the default
 )
 
 // Prefs is where settings persist: a method subset of fyne.Preferences, so
@@ -94,6 +95,11 @@ type Settings struct {
 	// PKCS11Token is the label of the token new keys are made on
 	// (CERTDESK_PKCS11_TOKEN wins).
 	PKCS11Token string
+	// ReenrollRevoked: pulse enrolls a replacement, with a new key, for a
+	// revoked certificate of a template autoenrollment enrolls, and
+	// archives the revoked one (revocation.go). Off, a revoked
+	// certificate is reported and stays.
+	ReenrollRevoked bool
 }
 
 // DefaultSettings returns the settings of a fresh install.
@@ -105,6 +111,9 @@ func DefaultSettings() Settings {
 		StartInTray:    DefaultStartInTray,
 		DefaultContext: DefaultContext,
 		PublishIssued:  nativeOS,
+		// Autoenrollment keeps a usable certificate of each template;
+		// a revoked one is not.
+		ReenrollRevoked: true,
 	}
 }
 
@@ -200,6 +209,12 @@ func LoadSettings(p Prefs) Settings {
 	case "off":
 		s.PublishIssued = false
 	}
+	switch p.String(prefReenroll) {
+	case "on":
+		s.ReenrollRevoked = true
+	case "off":
+		s.ReenrollRevoked = false
+	}
 	if d := p.String(prefMetricsDir); checkMetricsDir(d) == nil {
 		s.MetricsDir = d
 	}
@@ -222,12 +237,17 @@ func (s Settings) Save(p Prefs) {
 	p.SetString(prefNotifyDays, formatDays(s.NotifyDays))
 	p.SetBool(prefStartInTray, s.StartInTray)
 	p.SetString(prefDefaultContext, s.DefaultContext)
-	p.SetString(prefPublishIssued, map[bool]string{true: "on", false: "off"}[s.PublishIssued])
+	p.SetString(prefPublishIssued, onOff(s.PublishIssued))
 	p.SetString(prefMetricsDir, s.MetricsDir)
 	p.SetString(prefTPM, s.TPM)
 	p.SetString(prefPKCS11Module, s.PKCS11Module)
 	p.SetString(prefPKCS11Token, s.PKCS11Token)
+	p.SetString(prefReenroll, onOff(s.ReenrollRevoked))
 }
+
+// onOff is how a boolean setting whose default may be true is saved: an
+// unset key (Fyne's false) must still read as the default.
+func onOff(b bool) string { return map[bool]string{true: "on", false: "off"}[b] }
 
 // formatDays writes days as "30,14,7,1", or "none" for an empty list (the
 // empty string means "not set", hence the default).

@@ -79,6 +79,12 @@ var settingDefs = []settingDef{
 	{"pkcs11Token", "the label of the token new keys are made on (CERTDESK_PKCS11_TOKEN wins)",
 		func(s Settings, _ store.Context) string { return s.PKCS11Token },
 		func(s *Settings, v string) error { s.PKCS11Token = v; return nil }},
+	{"reenrollRevoked", "pulse enrolls a replacement with a new key for a revoked certificate autoenrollment keeps, and archives the revoked one (true or false)",
+		func(s Settings, _ store.Context) string { return strconv.FormatBool(s.ReenrollRevoked) },
+		func(s *Settings, v string) (err error) {
+			s.ReenrollRevoked, err = parseBool("reenrollRevoked", v)
+			return err
+		}},
 }
 
 // SettingNames returns the names "certdesk settings set" takes, in order.
@@ -198,9 +204,9 @@ func ParseNotifyDays(v string) ([]int, error) {
 
 func parseBool(name, v string) (bool, error) {
 	switch strings.ToLower(v) {
-	case "true", "on", "yes":
+	case "true", "on", "yes", "1":
 		return true, nil
-	case "false", "off", "no":
+	case "false", "off", "no", "0":
 		return false, nil
 	}
 	return false, fmt.Errorf("%s %q is not a yes or no: use true or false", name, v)

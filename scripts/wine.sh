@@ -40,6 +40,34 @@ run "core: publish to the CurrentUser stores" "$tmp/app.test.exe" -test.run 'Pub
 	grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
 run "capi: shared logic, and keys follow their certificates" "$tmp/capi.test.exe" | tail -1
 
+# Managed configuration from the Windows policy key (docs/managed.md): the
+# reader's own test writes good and hostile values under HKCU and reads
+# them back; then HKLM\SOFTWARE\Policies\certdesk is written with reg add,
+# as an administrator's script or a .reg file would, and read through
+# LoadManaged as the program does.
+pol='HKLM\SOFTWARE\Policies\certdesk'
+reg() { "$wine" reg add "$@" /f >/dev/null 2>&1 || { echo "wine: reg add $*" >&2; exit 1; }; }
+reg "$pol" /v renewalRatio /t REG_SZ /d 70%
+reg "$pol" /v reenrollRevoked /t REG_DWORD /d 0
+reg "$pol" /v checkInterval /t REG_BINARY /d 0102
+reg "$pol\Servers\corp" /v url /t REG_SZ /d https://cep.example.org/CEP
+reg "$pol\Servers\corp" /v username /t REG_SZ /d 'EXAMPLE\alice'
+reg "$pol\Servers\corp" /v autoEnroll /t REG_DWORD /d 1
+reg "$pol\Servers\corp" /v templates /t REG_MULTI_SZ /d 'User\0Workstation'
+CERTDESK_MANAGED_REG_TEST=1 run "managed configuration from the registry" "$tmp/app.test.exe" \
+	-test.run 'TestManagedRegistry|TestManagedPolicyKeyWine' -test.v | grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
+"$wine" reg delete "$pol" /f >/dev/null 2>&1
+# The .reg example of docs/managed.md, imported as an administrator would.
+# Saved as regedit saves it, UTF-16LE with CRLF, as the page says.
+{
+	printf '\xff\xfe'
+	sed -n '/^Windows Registry Editor Version 5.00/,/^```/{/^```/d;s/$/\r/;p}' docs/managed.md | iconv -f UTF-8 -t UTF-16LE
+} >"$WINEPREFIX/drive_c/managed.reg"
+"$wine" regedit /S 'C:\managed.reg' >/dev/null 2>&1
+CERTDESK_MANAGED_REG_TEST=docs run "managed configuration: the .reg example of docs/managed.md" "$tmp/app.test.exe" \
+	-test.run 'TestManagedPolicyKeyWine' -test.v | grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
+"$wine" reg delete "$pol" /f >/dev/null 2>&1
+
 # The whole store suite, the file backend Windows uses: atomic writes, file
 # locks, the index, keys under a key-encryption key in the Credential
 # Manager. Go's t.TempDir cleanup fails under Wine ("Invalid function": it

@@ -87,6 +87,9 @@ func listServers(ctx context.Context, en Enroller, c store.Context) ([]serverRow
 // serverDetail is the second line of a server in the list.
 func serverDetail(s serverRow) string {
 	parts := []string{s.URL}
+	if s.Managed {
+		parts = append([]string{managedHint}, parts...)
+	}
 	if s.Username != "" {
 		parts = append(parts, "as "+s.Username)
 	}
@@ -120,6 +123,13 @@ func (s *serversView) choose(i int) {
 	} else {
 		s.autoEnroll.SetChecked(s.servers[i].AutoEnroll)
 		s.autoEnroll.Enable()
+	}
+	if i >= 0 && s.servers[i].Managed {
+		// The organisation's server: only its password is the person's
+		// (asked when enrolling), never its settings nor its removal.
+		s.edit.Disable()
+		s.remove.Disable()
+		s.autoEnroll.Disable()
 	}
 	s.quiet = false
 }

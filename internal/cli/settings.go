@@ -83,9 +83,9 @@ func (c *cmd) runSettings(args []string) int {
 func (c *cmd) reportManaged(core *app.Core, cx store.Context) {
 	problems, err := core.ReportManaged(cx)
 	for _, p := range problems {
-		textf(c.stderr, "certdesk: managed file %s: %s\n", core.Managed().Path, oneLine(p))
+		textf(c.stderr, "certdesk: managed configuration %s: %s\n", core.Managed().Path, oneLine(p))
 	}
 	if err != nil {
-		textf(c.stderr, "certdesk: managed file: %s\n", oneLine(err.Error()))
+		textf(c.stderr, "certdesk: managed configuration: %s\n", oneLine(err.Error()))
 	}
 }

@@ -27,7 +27,7 @@ func TestSettingsCLI(t *testing.T) {
 	}
 	out, _, _ = runCLI(t, "settings", "-json")
 	var list []struct{ Name, Value, Default, Source, Description string }
-	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 10 {
+	if err := json.Unmarshal([]byte(out), &list); err != nil || len(list) != 11 {
 		t.Fatalf("-json: %v %s", err, out)
 	}
 	for _, s := range list {
