@@ -56,6 +56,7 @@ type wizard struct {
 	savePassword *widget.Check
 	test         *widget.Button
 
+	policy       *enroll.Policies // the chosen server's, which names the templates' purposes
 	templates    []enroll.Template
 	templatePick *widget.RadioGroup
 	templateInfo *widget.Label

@@ -189,6 +189,7 @@ func TestRealWizardPasswordIssued(t *testing.T) {
 	if z.title.Text != "Key" || z.keyPick.Selected != "RSA 2048" {
 		t.Fatalf("step %q, key %q", z.title.Text, z.keyPick.Selected)
 	}
+	test.Tap(z.next) // the summary
 	test.Tap(z.next)
 	if z.title.Text != "Done" || !strings.Contains(z.result.Text, "was issued and installed in Personal") {
 		t.Fatalf("step %q: %s", z.title.Text, overlayText(t, e.w))
@@ -217,6 +218,7 @@ func TestRealWizardNewCESHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	z.templatePick.SetSelected(testca.TemplateUser)
+	test.Tap(z.next)
 	test.Tap(z.next)
 	test.Tap(z.next)
 	if got := overlayText(t, e.w); !strings.Contains(got, "now names "+newHost) {
@@ -257,7 +259,16 @@ func TestRealWizardPending(t *testing.T) {
 	e := newRealEnv(t)
 	z := e.addServerInWizard(t)
 	z.templatePick.SetSelected(testca.TemplatePendAll)
+	for _, want := range []string{"For: Client Authentication, Secure Email", "Needs approval by a CA manager"} {
+		if !strings.Contains(z.templateInfo.Text, want) {
+			t.Errorf("template info %q lacks %q", z.templateInfo.Text, want)
+		}
+	}
 	test.Tap(z.next)
+	test.Tap(z.next)
+	if got := strings.Join(labelTexts(z.body), " | "); z.title.Text != "Summary" || !strings.Contains(got, "Needs approval by a CA manager") {
+		t.Fatalf("step %q: %s", z.title.Text, got)
+	}
 	test.Tap(z.next)
 	if z.title.Text != "Request pending" || !strings.Contains(z.result.Text, "is waiting for a CA administrator") || z.openDetails.Visible() {
 		t.Fatalf("step %q: %s", z.title.Text, overlayText(t, e.w))
@@ -294,6 +305,7 @@ func TestRealWizardSubjectValidation(t *testing.T) {
 	}
 	test.Tap(z.next)
 	test.Tap(z.next)
+	test.Tap(z.next)
 	if z.title.Text != "Done" || !strings.Contains(z.result.Text, "kiosk01.certdesk.test") {
 		t.Fatalf("step %q: %s", z.title.Text, overlayText(t, e.w))
 	}
@@ -311,6 +323,7 @@ func TestRealWizardSlowServerCancellable(t *testing.T) {
 	e := newRealEnv(t)
 	z := e.addServerInWizard(t)
 	z.templatePick.SetSelected(testca.TemplateUser)
+	test.Tap(z.next)
 	test.Tap(z.next)
 	const delay = 8 * time.Second
 	e.srv.SetDelay(delay)
@@ -458,6 +471,7 @@ func TestRealRenewNowAndCheckNow(t *testing.T) {
 	e := newRealEnv(t)
 	z := e.addServerInWizard(t)
 	z.templatePick.SetSelected(testca.TemplateUser)
+	test.Tap(z.next)
 	test.Tap(z.next)
 	test.Tap(z.next)
 	test.Tap(z.openDetails)
