@@ -136,7 +136,7 @@ func splitLines(s string) []string {
 }
 
 func (z *wizard) showSubject() {
-	z.commonName = widget.NewEntry()
+	z.commonName = newDialogEntry()
 	z.commonName.SetPlaceHolder("kiosk01.corp.example.com")
 	z.commonName.Validator = func(s string) error {
 		if strings.TrimSpace(s) == "" {
@@ -144,7 +144,7 @@ func (z *wizard) showSubject() {
 		}
 		return validateCommonName(s)
 	}
-	z.dnsNames = widget.NewMultiLineEntry()
+	z.dnsNames = newDialogMultiLineEntry()
 	z.dnsNames.SetPlaceHolder("kiosk01.corp.example.com\nkiosk01")
 	z.dnsNames.SetMinRowsVisible(3)
 	z.dnsNames.Validator = validateDNSNames
@@ -196,7 +196,7 @@ func validateCommonName(s string) error {
 // starts upper-case.
 func (z *wizard) subjectProblem() error {
 	subject, dns := suppliesNames(&z.template)
-	for _, e := range []*widget.Entry{z.commonName, z.dnsNames} {
+	for _, e := range []*dialogEntry{z.commonName, z.dnsNames} {
 		if e == z.commonName && !subject || e == z.dnsNames && !dns {
 			continue
 		}
