@@ -343,6 +343,11 @@ func pulseSummary(r *app.PulseReport) string {
 	if n := len(r.Requests); n > 0 {
 		s += "; " + plural(n, "pending request") + " asked"
 	}
+	for _, o := range r.Requests {
+		if o.Outcome == app.OutcomeOK {
+			s += "; request " + safetext.Escape(o.RequestID) + " approved: “" + safetext.Escape(app.CommonName(o.Subject)) + "” installed"
+		}
+	}
 	enrolled := 0
 	for _, e := range r.Enrollments {
 		if e.Outcome == app.OutcomeOK {

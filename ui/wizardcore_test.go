@@ -280,6 +280,22 @@ func TestRealWizardPending(t *testing.T) {
 	if r := e.v.requests; len(r.entries) != 1 || r.entries[0].Meta.TemplateName != testca.TemplatePendAll {
 		t.Errorf("the Pending tab lists %d requests after the wizard", len(r.entries))
 	}
+	// A CA manager approves it; a background check (the scheduler's pulse,
+	// not Check now) installs it, and the status bar says so.
+	id := e.entries(t, store.Request)[0].Meta.RequestID
+	if _, err := e.srv.CA().Approve(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.core.Pulse(context.Background(), store.User); err != nil {
+		t.Fatal(err)
+	}
+	want := "Request " + id + " was approved: “" + realUser + "” is installed in Personal."
+	if got := e.v.checked.Text; !strings.HasPrefix(got, "User, ") || !strings.HasSuffix(got, want) {
+		t.Errorf("status bar %q, want %q", got, want)
+	}
+	if my := e.entries(t, store.My); len(my) != 1 {
+		t.Errorf("My holds %d certificates after the approval", len(my))
+	}
 }
 
 func TestRealWizardSubjectValidation(t *testing.T) {
