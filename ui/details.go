@@ -147,7 +147,7 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 		keyLabel("SHA-256"), withButton(valueLabel(formatHex(s256[:], 2)), d.copySHA256),
 	)...)}
 	if f.key != "" {
-		d.general.Objects = append([]fyne.CanvasObject{container.NewBorder(nil, nil, widget.NewIcon(theme.AccountIcon()), nil,
+		d.general.Objects = append([]fyne.CanvasObject{container.NewBorder(nil, nil, widget.NewIcon(keyIcon), nil,
 			valueLabel(haveKeyText+", kept "+f.key+"."))}, d.general.Objects...)
 	}
 
