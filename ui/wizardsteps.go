@@ -45,7 +45,9 @@ func (z *wizard) showTemplates() {
 	if len(labels) > 0 {
 		z.templatePick.SetSelected(labels[0])
 	}
-	body := container.NewVBox(valueLabel("Choose the kind of certificate you need."), z.templatePick, widget.NewSeparator(), z.templateInfo)
+	// The description stands beside the list, in view however long the list.
+	body := container.NewVBox(valueLabel("Choose the kind of certificate you need."),
+		container.NewGridWithColumns(2, z.templatePick, container.NewVBox(z.templateInfo)))
 	if len(labels) == 0 {
 		body = container.NewVBox(valueLabel("This server offers you no template. Ask your administrator for enroll permission."))
 	}
