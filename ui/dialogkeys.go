@@ -83,32 +83,25 @@ func confirm(w fyne.Window, title, message string, answer func(bool)) {
 // field with no OnSubmitted of its own presses the default button.
 type dialogEntry struct{ widget.Entry }
 
+// newDialogField returns a text field for a dialog, wrapped as
+// widget.NewEntry's are: a password hides its text (with a show button),
+// a multi-line field takes Enter as a new line.
+func newDialogField(password, multiLine bool) *dialogEntry {
+	e := &dialogEntry{}
+	e.Password, e.MultiLine = password, multiLine
+	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
+	e.ExtendBaseWidget(e)
+	return e
+}
+
 // newDialogEntry returns a single-line text field for a dialog.
-func newDialogEntry() *dialogEntry {
-	e := &dialogEntry{}
-	e.ExtendBaseWidget(e)
-	return e
-}
+func newDialogEntry() *dialogEntry { return newDialogField(false, false) }
 
-// newDialogPasswordEntry returns a password field (with its show button)
-// for a dialog.
-func newDialogPasswordEntry() *dialogEntry {
-	e := &dialogEntry{}
-	e.Password = true
-	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
-	e.ExtendBaseWidget(e)
-	return e
-}
+// newDialogPasswordEntry returns a password field for a dialog.
+func newDialogPasswordEntry() *dialogEntry { return newDialogField(true, false) }
 
-// newDialogMultiLineEntry returns a multi-line text field for a dialog;
-// Enter in it starts a new line.
-func newDialogMultiLineEntry() *dialogEntry {
-	e := &dialogEntry{}
-	e.MultiLine = true
-	e.Wrapping = fyne.TextWrap(fyne.TextTruncateClip)
-	e.ExtendBaseWidget(e)
-	return e
-}
+// newDialogMultiLineEntry returns a multi-line text field for a dialog.
+func newDialogMultiLineEntry() *dialogEntry { return newDialogField(false, true) }
 
 // TypedKey gives Escape, and Enter where the field does not take it, to
 // the top dialog of the window the field has the focus of.
