@@ -81,9 +81,9 @@ colours=$(/usr/bin/convert "$out/browser.png" -format '%k' info:)
 
 click 400 209 # the ShortLived certificate
 shot details
-click 420 478 # Extensions tab
+click 420 455 # Extensions tab
 shot extensions
-click 525 478 # Chain tab
+click 525 455 # Chain tab
 shot chain
 
 # The wizard: the demo CA, WebServer (the subject is asked), the key, the
