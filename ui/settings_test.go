@@ -96,18 +96,19 @@ func TestSettingsEditsKeptAcrossTabs(t *testing.T) {
 	}
 	s.ratio.SetText("70%")
 	test.Tap(s.startInTray)
+	s.tpm.SetText("swtpm:host=127.0.0.1,port=2321")
 	if !s.unsaved.Visible() {
 		t.Fatal("an edit does not say it is unsaved")
 	}
 	away()
-	if s.ratio.Text != "70%" || !s.startInTray.Checked || !s.unsaved.Visible() {
-		t.Fatalf("after a tab switch: ratio %q, tray %v, unsaved shown %v", s.ratio.Text, s.startInTray.Checked, s.unsaved.Visible())
+	if s.ratio.Text != "70%" || !s.startInTray.Checked || s.tpm.Text == "" || !s.unsaved.Visible() {
+		t.Fatalf("after a tab switch: ratio %q, tray %v, TPM %q, unsaved shown %v", s.ratio.Text, s.startInTray.Checked, s.tpm.Text, s.unsaved.Visible())
 	}
 	if st := c.Settings(); st.RenewalRatio == 0.7 || st.StartInTray {
 		t.Fatalf("the edits were saved without Save: %+v", st)
 	}
 	s.form.OnCancel()
-	if s.ratio.Text != saved || s.startInTray.Checked || s.unsaved.Visible() {
+	if s.ratio.Text != saved || s.startInTray.Checked || s.tpm.Text != "" || s.unsaved.Visible() {
 		t.Fatalf("after Revert: ratio %q, tray %v, unsaved shown %v", s.ratio.Text, s.startInTray.Checked, s.unsaved.Visible())
 	}
 	s.ratio.SetText("70%")
