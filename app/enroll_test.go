@@ -140,6 +140,12 @@ func TestPendingApproveAndDeny(t *testing.T) {
 	if _, err := e.ca.Approve(res.RequestID); err != nil {
 		t.Fatal(err)
 	}
+	var issued []Event
+	defer e.core.Subscribe(func(ev Event) {
+		if ev.Kind == RequestIssued {
+			issued = append(issued, ev)
+		}
+	})()
 	rep, err = e.core.Pulse(ctx, store.User)
 	if err != nil || rep.Failed != 0 || len(rep.Requests) != 1 || rep.Requests[0].Outcome != OutcomeOK {
 		t.Fatalf("pulse after approval: %+v, %v", rep, err)
@@ -150,6 +156,9 @@ func TestPendingApproveAndDeny(t *testing.T) {
 	s, _ := e.core.Store(store.User)
 	if got, _ := s.Get(ctx, store.My, rep.Requests[0].Thumbprint); !got.HasKey || got.Meta.RequestID != res.RequestID {
 		t.Errorf("installed entry %+v", got.Meta)
+	}
+	if len(issued) != 1 || issued[0].RequestID != res.RequestID || issued[0].Thumbprint != rep.Requests[0].Thumbprint || issued[0].Context != "user" {
+		t.Errorf("RequestIssued events %+v", issued)
 	}
 
 	res = e.enroll(t, testca.TemplatePendAll)

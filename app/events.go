@@ -24,6 +24,9 @@ const (
 	// NotificationWindow: a certificate entered a notification window
 	// (Days before expiry) and the person should be told.
 	NotificationWindow
+	// RequestIssued: a pending request (RequestID) got its certificate,
+	// now installed in My; a poll does this in the background.
+	RequestIssued
 )
 
 var eventNames = [...]string{
@@ -33,6 +36,7 @@ var eventNames = [...]string{
 	RenewalFailed:      "renewal-failed",
 	StoreChanged:       "store-changed",
 	NotificationWindow: "notification-window",
+	RequestIssued:      "request-issued",
 }
 
 // String returns the kind's stable lower-case name.
@@ -53,9 +57,10 @@ type Event struct {
 	Thumbprint string
 	Subject    string
 	NotAfter   time.Time
-	Days       int   // NotificationWindow: the window, in days before expiry
-	Err        error // RenewalFailed
-	Permanent  bool  // RenewalFailed: no automatic retry
+	RequestID  string // RequestIssued: the CA's request id, "" for an offline request
+	Days       int    // NotificationWindow: the window, in days before expiry
+	Err        error  // RenewalFailed
+	Permanent  bool   // RenewalFailed: no automatic retry
 }
 
 // Bus delivers events to subscribers. The zero value is ready to use and

@@ -209,6 +209,7 @@ func (c *Core) acceptIssued(ctx context.Context, tx *store.Tx, req store.Entry, 
 		c.publishIssued(ctx, s, ne.Thumbprint)
 	}
 	c.publish(cx, Event{Kind: StoreChanged, Store: string(store.My), Thumbprint: ne.Thumbprint, Subject: ne.Subject, NotAfter: ne.NotAfter})
+	c.publish(cx, Event{Kind: RequestIssued, Thumbprint: ne.Thumbprint, Subject: ne.Subject, NotAfter: ne.NotAfter, RequestID: req.Meta.RequestID})
 	return ne, nil
 }
 

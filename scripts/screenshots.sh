@@ -81,12 +81,13 @@ colours=$(/usr/bin/convert "$out/browser.png" -format '%k' info:)
 
 click 400 209 # the ShortLived certificate
 shot details
-click 420 478 # Extensions tab
+click 420 455 # Extensions tab
 shot extensions
-click 525 478 # Chain tab
+click 525 455 # Chain tab
 shot chain
 
-# The wizard: the demo CA, WebServer (the subject is asked), the key, Request.
+# The wizard: the demo CA, WebServer (the subject is asked), the key, the
+# summary, Request.
 click 95 89 # Request certificate…
 shot wizard-server 1.2
 click 914 617 # Next
@@ -104,6 +105,8 @@ xdotool type --delay 20 "kiosk01"
 shot wizard-subject 0.5
 click 914 617 # Next
 shot wizard-key
+click 914 617 # Next
+shot wizard-summary
 before=$(entries)
 click 903 617 # Request
 sleep 1

@@ -359,7 +359,7 @@ func (b *browser) selectRow(r row) {
 			if b.selected != r.Thumbprint || b.contextID != ctxID || b.store != n {
 				return
 			}
-			f := facts{published: published, revocation: revoc, readOnly: b.readOnly(), key: keyAt}
+			f := facts{published: published, revocation: revoc, readOnly: b.readOnly(), key: keyAt, templates: templateNames(b.all)}
 			if r.status == StatusPending {
 				f.pending = pendingText(r.Entry)
 			}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/x509"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/internal/pkcs11key"
 	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
@@ -90,6 +92,10 @@ type facts struct {
 	readOnly bool
 	// key, unless empty, says where its private key lives (keyText).
 	key string
+	// templates names template OIDs, as the entries of the store recorded
+	// them (templateNames); the certificate's template extension carries
+	// only the OID.
+	templates map[string]string
 }
 
 // show fills the view with cert and its chain (leaf first) as of now, with
@@ -121,8 +127,10 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 		d.checkNow.Hidden = f.readOnly
 		form = append(form, keyLabel("Revocation"), withButton(d.revocation, d.checkNow))
 	}
-	if f.key != "" {
-		form = append(form, keyLabel("Private key"), valueLabel(f.key))
+	purposes := cmp.Or(strings.Join(purposesOf(cert, enroll.OIDName), ", "), "Unreadable (see Extensions)")
+	form = append(form, keyLabel("Intended for"), valueLabel(purposes))
+	if name := templateOf(cert, f.templates); name != "" {
+		form = append(form, keyLabel("Template"), valueLabel(safetext.Escape(name)))
 	}
 	if published != "" {
 		form = append(form, keyLabel("Published"), valueLabel(published))
@@ -138,10 +146,14 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 		keyLabel("SHA-1"), withButton(valueLabel(formatHex(s1[:], 2)), d.copySHA1),
 		keyLabel("SHA-256"), withButton(valueLabel(formatHex(s256[:], 2)), d.copySHA256),
 	)...)}
+	if f.key != "" {
+		d.general.Objects = append([]fyne.CanvasObject{container.NewBorder(nil, nil, widget.NewIcon(keyIcon), nil,
+			valueLabel(haveKeyText+", kept "+f.key+"."))}, d.general.Objects...)
+	}
 
 	d.extensions.Objects = nil
 	for _, ext := range cert.Extensions {
-		title, lines := describeExtension(cert, ext)
+		title, lines := describeExtension(cert, ext, f.templates)
 		heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 		for i := range lines {
 			lines[i] = safetext.Escape(lines[i]) // names, URLs and policies come from the certificate
@@ -236,6 +248,36 @@ func revocationText(r *app.RevocationResult) string {
 		s += " (" + strings.Join(in, ", ") + ")"
 	}
 	return s
+}
+
+// haveKeyText starts the General line of an entry with its private key,
+// in the words Windows' certificate dialog uses.
+const haveKeyText = "You have a private key that corresponds to this certificate"
+
+// templateOf names the template cert was issued from: the name it
+// carries (1.3.6.1.4.1.311.20.2), else the name names gives its template
+// OID (1.3.6.1.4.1.311.21.7), else that OID; "" when it carries neither.
+func templateOf(cert *x509.Certificate, names map[string]string) string {
+	name, oid := store.CertificateTemplate(cert)
+	if name != "" {
+		return name
+	}
+	if n := names[oid]; n != "" {
+		return n
+	}
+	return oid
+}
+
+// templateNames maps the template OIDs of entries to the template names
+// they were enrolled with (store.Meta's TemplateOID and TemplateName).
+func templateNames(entries []row) map[string]string {
+	names := map[string]string{}
+	for _, r := range entries {
+		if m := r.Meta; m.TemplateOID != "" && m.TemplateName != "" {
+			names[m.TemplateOID] = m.TemplateName
+		}
+	}
+	return names
 }
 
 // keyPlace says where a private key with meta m lives: "in this device's

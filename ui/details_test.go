@@ -62,8 +62,12 @@ func TestDescribeExtensions(t *testing.T) {
 	got := map[string]string{}
 	for _, c := range []*x509.Certificate{f.rsaLeaf, f.ecLeaf} {
 		for _, ext := range c.Extensions {
-			title, lines := describeExtension(c, ext)
+			title, lines := describeExtension(c, ext, nil)
 			got[title] += strings.Join(lines, "|")
+			if title == "Certificate Template Information" {
+				_, named := describeExtension(c, ext, map[string]string{"1.3.6.1.4.1.311.21.8.7.1": "KioskUser"})
+				got["named"] = strings.Join(named, "|")
+			}
 		}
 	}
 	tests := []struct{ name, title, want string }{
@@ -71,6 +75,7 @@ func TestDescribeExtensions(t *testing.T) {
 		{"eku", "Enhanced Key Usage", "Server Authentication (1.3.6.1.5.5.7.3.1)|Client Authentication (1.3.6.1.5.5.7.3.2)Client Authentication (1.3.6.1.5.5.7.3.2)|Smart Card Logon (1.3.6.1.4.1.311.20.2.2)|Encrypting File System (1.3.6.1.4.1.311.10.3.4)"},
 		{"template name", "Certificate Template Name", "WebServer"},
 		{"template info", "Certificate Template Information", "Template: 1.3.6.1.4.1.311.21.8.7.1|Version: 100.4"},
+		{"template info named", "named", "Template: KioskUser (1.3.6.1.4.1.311.21.8.7.1)|Version: 100.4"},
 		{"policies", "Certificate Policies", "1.3.6.1.4.1.311.21.8.1.2.3"},
 		{"aia", "Authority Information Access", "OCSP: http://ocsp.corp.example.com|CA issuers: http://pki.corp.example.com/root.crt"},
 		{"cdp", "CRL Distribution Points", "http://pki.corp.example.com/root.crl"},
@@ -81,6 +86,52 @@ func TestDescribeExtensions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got[tt.title] != tt.want {
 				t.Errorf("%s = %q, want %q", tt.title, got[tt.title], tt.want)
+			}
+		})
+	}
+}
+
+// TestDetailsGeneralKeyPurposesTemplate: General says that the private
+// key is there and where it lives, names the intended purposes, and names
+// the template where the certificate carries only its OID, from what the
+// store's entries recorded (issue #15).
+func TestDetailsGeneralKeyPurposesTemplate(t *testing.T) {
+	v, c, _, _ := newTestMain(t)
+	f := newFixtures(t)
+	withKey := entryOf(f.ecLeaf, true) // its template extension carries the OID only
+	withKey.Meta.KeyStorage, withKey.Meta.NonExportable = store.KeyTPM, true
+	recorded := entryOf(plainCert("other.example.com", "Issuing CA 1", testNow.Add(-day), testNow.Add(400*day)), false)
+	recorded.Meta.TemplateOID, recorded.Meta.TemplateName = "1.3.6.1.4.1.311.21.8.7.1", "KioskUser"
+	c.put(store.User, store.My, false, withKey, entryOf(f.rsaLeaf, false), recorded)
+	v.refresh()
+	v.tasks.wait()
+	tests := []struct {
+		subject   string
+		want, not []string
+	}{
+		{"Kiosk User", []string{haveKeyText + ", kept in the TPM (not exportable).",
+			"Intended for | Client Authentication, Smart Card Logon, Encrypting File System", "Template | KioskUser"}, nil},
+		{"kiosk01.corp.example.com", []string{"Intended for | Server Authentication, Client Authentication", "Template | WebServer"},
+			[]string{haveKeyText}},
+		{"other.example.com", []string{"Intended for | Any purpose"}, []string{haveKeyText, "Template |"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.subject, func(t *testing.T) {
+			for i, r := range v.browser.rows {
+				if r.subject == tt.subject {
+					selectRow(t, v, i)
+				}
+			}
+			got := generalText(v.browser.details)
+			for _, w := range tt.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("General %q lacks %q", got, w)
+				}
+			}
+			for _, w := range tt.not {
+				if strings.Contains(got, w) {
+					t.Errorf("General %q says %q", got, w)
+				}
 			}
 		})
 	}

@@ -34,13 +34,19 @@ func showForm(w fyne.Window, d *dialog.FormDialog, items []*widget.FormItem) {
 	show(w, d)
 	focused := false
 	for _, it := range items {
-		e, ok := it.Widget.(*widget.Entry)
-		if !ok || e.MultiLine {
+		var e *widget.Entry
+		switch x := it.Widget.(type) {
+		case *dialogEntry:
+			e = &x.Entry
+		case *widget.Entry:
+			e = x
+		}
+		if e == nil || e.MultiLine {
 			continue
 		}
 		e.OnSubmitted = func(string) { d.Submit() }
 		if !focused && !e.Disabled() {
-			w.Canvas().Focus(e)
+			w.Canvas().Focus(it.Widget.(fyne.Focusable)) // the field itself, which takes Escape
 			focused = true
 		}
 	}

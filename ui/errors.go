@@ -89,12 +89,17 @@ func sentence(msg string) string {
 	if msg == "" {
 		return ""
 	}
-	r, n := utf8.DecodeRuneInString(msg)
-	msg = string(unicode.ToUpper(r)) + msg[n:]
+	msg = capitalize(msg)
 	if !strings.HasSuffix(msg, ".") {
 		msg += "."
 	}
 	return msg
+}
+
+// capitalize starts s with an upper-case letter.
+func capitalize(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }
 
 // errorBody is the body of every error dialog and wizard error step: the

@@ -46,8 +46,8 @@ type exporter struct {
 	noKey    string
 	format   *widget.Select
 	profile  *widget.RadioGroup
-	password *widget.Entry
-	confirm  *widget.Entry
+	password *dialogEntry
+	confirm  *dialogEntry
 	chain    *widget.Check
 	items    []*widget.FormItem
 }
@@ -75,14 +75,14 @@ func newExporter(r row, certOnly bool) *exporter {
 	ex.profile = widget.NewRadioGroup(profiles, nil)
 	ex.profile.Required = true
 	ex.profile.SetSelected(profiles[0])
-	ex.password = widget.NewPasswordEntry()
+	ex.password = newDialogPasswordEntry()
 	ex.password.Validator = func(s string) error {
 		if ex.pfx() && ex.entry.HasKey && s == "" {
 			return errors.New("enter a password to protect the private key")
 		}
 		return nil
 	}
-	ex.confirm = widget.NewPasswordEntry()
+	ex.confirm = newDialogPasswordEntry()
 	ex.confirm.Validator = func(s string) error {
 		if ex.pfx() && s != ex.password.Text {
 			return errors.New("the passwords do not match")

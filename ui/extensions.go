@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -33,8 +34,9 @@ var extensionTitles = map[string]string{
 }
 
 // describeExtension returns the title of an extension and its value as
-// lines of text. Extensions it cannot decode are shown as hex.
-func describeExtension(c *x509.Certificate, ext pkix.Extension) (title string, lines []string) {
+// lines of text; templates names template OIDs where known
+// (templateNames). Extensions it cannot decode are shown as hex.
+func describeExtension(c *x509.Certificate, ext pkix.Extension, templates map[string]string) (title string, lines []string) {
 	oid := ext.Id.String()
 	title, ok := extensionTitles[oid]
 	if !ok {
@@ -57,12 +59,7 @@ func describeExtension(c *x509.Certificate, ext pkix.Extension) (title string, l
 	case "2.5.29.31":
 		lines = c.CRLDistributionPoints
 	case "2.5.29.37":
-		var oids []asn1.ObjectIdentifier
-		if _, err = asn1.Unmarshal(ext.Value, &oids); err == nil {
-			for _, o := range oids {
-				lines = append(lines, formatOID(o.String()))
-			}
-		}
+		lines = purposesOf(c, formatOID)
 	case "2.5.29.32", "1.3.6.1.4.1.311.21.10":
 		lines, err = parsePolicies(ext.Value)
 	case "1.3.6.1.5.5.7.1.1":
@@ -80,7 +77,11 @@ func describeExtension(c *x509.Certificate, ext pkix.Extension) (title string, l
 	case "1.3.6.1.4.1.311.21.7":
 		var ti store.TemplateInfo
 		if _, err = asn1.Unmarshal(ext.Value, &ti); err == nil {
-			lines = []string{"Template: " + ti.ID.String(), fmt.Sprintf("Version: %d.%d", ti.Major, ti.Minor)}
+			template := ti.ID.String()
+			if name := templates[template]; name != "" {
+				template = name + " (" + template + ")"
+			}
+			lines = []string{"Template: " + template, fmt.Sprintf("Version: %d.%d", ti.Major, ti.Minor)}
 		}
 	default:
 		lines = []string{oid, formatHex(ext.Value, 1)}
@@ -92,6 +93,27 @@ func describeExtension(c *x509.Certificate, ext pkix.Extension) (title string, l
 		title += " (critical)"
 	}
 	return title, lines
+}
+
+// purposesOf lists the extended key usages of c, each as name gives it
+// an OID, else as the OID: ["Any purpose"] when c does not restrict its
+// purposes, nil when its extension is malformed.
+func purposesOf(c *x509.Certificate, name func(oid string) string) []string {
+	var out []string
+	for _, ext := range c.Extensions {
+		var oids []asn1.ObjectIdentifier
+		if ext.Id.String() != "2.5.29.37" {
+			continue
+		}
+		if _, err := asn1.Unmarshal(ext.Value, &oids); err != nil {
+			return nil
+		}
+		for _, o := range oids {
+			out = append(out, cmp.Or(name(o.String()), o.String()))
+		}
+		return out
+	}
+	return []string{"Any purpose"}
 }
 
 func describeBasicConstraints(c *x509.Certificate) []string {

@@ -17,6 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/internal/safetext"
 	"github.com/certdesk/certdesk/store"
 )
@@ -258,37 +259,10 @@ func storeLabel(name store.Name) string {
 	return string(name)
 }
 
-// oidNames names OIDs shown in extensions: key purposes, Microsoft
-// purposes and well-known policies.
-var oidNames = map[string]string{
-	"2.5.29.37.0":             "Any purpose",
-	"1.3.6.1.5.5.7.3.1":       "Server Authentication",
-	"1.3.6.1.5.5.7.3.2":       "Client Authentication",
-	"1.3.6.1.5.5.7.3.3":       "Code Signing",
-	"1.3.6.1.5.5.7.3.4":       "Secure Email",
-	"1.3.6.1.5.5.7.3.5":       "IP Security End System",
-	"1.3.6.1.5.5.7.3.6":       "IP Security Tunnel",
-	"1.3.6.1.5.5.7.3.7":       "IP Security User",
-	"1.3.6.1.5.5.7.3.8":       "Time Stamping",
-	"1.3.6.1.5.5.7.3.9":       "OCSP Signing",
-	"1.3.6.1.5.5.7.3.17":      "IKE Intermediate",
-	"1.3.6.1.4.1.311.20.2.2":  "Smart Card Logon",
-	"1.3.6.1.4.1.311.20.2.1":  "Certificate Request Agent",
-	"1.3.6.1.4.1.311.10.3.4":  "Encrypting File System",
-	"1.3.6.1.4.1.311.10.3.12": "Document Signing",
-	"1.3.6.1.4.1.311.10.3.3":  "Microsoft Server Gated Crypto",
-	"1.3.6.1.4.1.311.21.5":    "Private Key Archival",
-	"1.3.6.1.4.1.311.21.6":    "Key Recovery Agent",
-	"1.3.6.1.5.2.3.5":         "KDC Authentication",
-	"2.5.29.32.0":             "All issuance policies",
-	"2.23.140.1.2.1":          "Domain validated",
-	"2.23.140.1.2.2":          "Organization validated",
-	"2.23.140.1.1":            "Extended validation",
-}
-
-// formatOID returns "Name (oid)" when the OID has a known name, else the OID.
+// formatOID returns "Name (oid)" when the OID has a known name
+// (enroll.OIDName), else the OID.
 func formatOID(oid string) string {
-	if n, ok := oidNames[oid]; ok {
+	if n := enroll.OIDName(oid); n != "" {
 		return n + " (" + oid + ")"
 	}
 	return oid
@@ -368,6 +342,11 @@ func pulseSummary(r *app.PulseReport) string {
 	}
 	if n := len(r.Requests); n > 0 {
 		s += "; " + plural(n, "pending request") + " asked"
+	}
+	for _, o := range r.Requests {
+		if o.Outcome == app.OutcomeOK {
+			s += "; request " + safetext.Escape(o.RequestID) + " approved: “" + safetext.Escape(app.CommonName(o.Subject)) + "” installed"
+		}
 	}
 	enrolled := 0
 	for _, e := range r.Enrollments {

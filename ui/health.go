@@ -2,10 +2,13 @@ package ui
 
 import (
 	"context"
+	"time"
 
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/internal/safetext"
+	"github.com/certdesk/certdesk/store"
 )
 
 // healthLine words a health report (app.Core.Health) for the status bar
@@ -39,4 +42,22 @@ func (v *mainView) updateHealth() {
 			v.health.SetText(contextLabel(cx) + ": " + text)
 		}
 	})
+}
+
+// requestIssuedText says that a pending request was approved and its
+// certificate installed (app.RequestIssued): "Request 42 was approved:
+// “kiosk01” is installed in Personal."
+func requestIssuedText(e app.Event) string {
+	installed := "“" + safetext.Escape(app.CommonName(e.Subject)) + "” is installed in " + storeLabel(store.My) + "."
+	if e.RequestID == "" {
+		return "A request was approved: " + installed
+	}
+	return "Request " + safetext.Escape(e.RequestID) + " was approved: " + installed
+}
+
+// requestIssuedLine is the status bar's line for app.RequestIssued at
+// now, which a background check installs without asking anyone: "User,
+// 14:02: Request 42 was approved: “kiosk01” is installed in Personal."
+func requestIssuedLine(e app.Event, now time.Time) string {
+	return contextLabel(store.Context(e.Context)) + ", " + now.Format("15:04") + ": " + requestIssuedText(e)
 }

@@ -42,7 +42,7 @@ type importer struct {
 
 	// The widgets of the dialog on screen, kept for tests.
 	dialog       dialog.Dialog
-	password     *widget.Entry
+	password     *dialogEntry
 	showPassword *widget.Check
 	problem      *widget.Label
 	contextPick  *widget.Select
@@ -109,7 +109,7 @@ func (im *importer) fail(name string, err error) {
 // askPassword asks for the password of a PFX; problem, if set, says why
 // it is asked again.
 func (im *importer) askPassword(name string, data []byte, problem string) {
-	im.password = widget.NewPasswordEntry()
+	im.password = newDialogPasswordEntry()
 	im.password.SetPlaceHolder("Password")
 	im.showPassword = widget.NewCheck("Show password", func(on bool) {
 		im.password.Password = !on

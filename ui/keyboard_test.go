@@ -76,3 +76,56 @@ func TestDialogKeys(t *testing.T) {
 		t.Fatal("Escape did not cancel the wizard")
 	}
 }
+
+// TestEscapeInFocusedField: Escape typed into a focused text field
+// cancels its dialog or the wizard, as it does with nothing focused (an
+// Entry kept it to itself); Enter in a field still presses the default
+// button, and in a multi-line field starts a new line (issue #15).
+func TestEscapeInFocusedField(t *testing.T) {
+	v, c, w, _ := newTestMain(t)
+	typeKey := func(name fyne.KeyName) {
+		t.Helper()
+		f := w.Canvas().Focused()
+		if _, ok := f.(*dialogEntry); !ok {
+			t.Fatalf("focused %T, want a text field", f)
+		}
+		f.TypedKey(&fyne.KeyEvent{Name: name})
+	}
+	closed := func(what string) {
+		t.Helper()
+		if top := w.Canvas().Overlays().Top(); top != nil {
+			t.Fatalf("Escape in a field left %s open: %s", what, overlayText(t, w))
+		}
+	}
+
+	selectRow(t, v, 1)
+	v.showExport()
+	test.Type(v.exporter.password, "pw")
+	typeKey(fyne.KeyEscape)
+	closed("the export form")
+
+	test.Tap(v.requests.offline)
+	w.Canvas().Focus(v.requests.csr.dnsNames)
+	test.Type(v.requests.csr.dnsNames, "kiosk02")
+	typeKey(fyne.KeyReturn)
+	if got := v.requests.csr.dnsNames.Text; got != "kiosk02\n" || w.Canvas().Overlays().Top() == nil {
+		t.Fatalf("Enter in the DNS names: %q", got)
+	}
+	typeKey(fyne.KeyEscape)
+	closed("the offline request form")
+
+	c.enroll = fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{webTmpl}, unsaved: map[string]bool{corpServer.ID: true}}
+	test.Tap(v.requestButton)
+	z := v.wizard
+	test.Type(z.password, "pw")
+	typeKey(fyne.KeyReturn)
+	if z.title.Text != "Template" {
+		t.Fatalf("Enter in the password: step %q", z.title.Text)
+	}
+	test.Tap(z.next)
+	typeKey(fyne.KeyEscape)
+	closed("the wizard")
+	if z.ctx.Err() == nil || len(c.enroll.requests) != 0 {
+		t.Errorf("Escape did not cancel the wizard")
+	}
+}

@@ -29,10 +29,10 @@ func TestKeyPlaceInDetailsAndExport(t *testing.T) {
 		row           int
 		details, hint string
 	}{
-		{0, "Private key | in this device's software store", ""},
-		{1, "Private key | on token Kiosk Token (not exportable)", "The private key stays on token Kiosk Token: only the certificate can be exported."},
-		{2, "Private key | in the TPM (not exportable)", "The private key stays in the TPM: only the certificate can be exported."},
-		{3, "Private key | in this device's software store (not exportable)", "The certificate's template does not allow its private key to be exported: only the certificate can be."},
+		{0, haveKeyText + ", kept in this device's software store.", ""},
+		{1, haveKeyText + ", kept on token Kiosk Token (not exportable).", "The private key stays on token Kiosk Token: only the certificate can be exported."},
+		{2, haveKeyText + ", kept in the TPM (not exportable).", "The private key stays in the TPM: only the certificate can be exported."},
+		{3, haveKeyText + ", kept in this device's software store (not exportable).", "The certificate's template does not allow its private key to be exported: only the certificate can be."},
 	}
 	for _, tt := range tests {
 		r := selectRow(t, v, tt.row)

@@ -43,13 +43,7 @@ func selectIn(v *mainView, node string, row int) {
 
 // generalText joins the texts of the details' General section.
 func generalText(d *details) string {
-	var out []string
-	for _, o := range d.general.Objects[0].(*fyne.Container).Objects {
-		if l, ok := o.(*widget.Label); ok {
-			out = append(out, l.Text)
-		}
-	}
-	return strings.Join(out, " | ")
+	return strings.Join(labelTexts(d.general), " | ")
 }
 
 func TestPublishEnabled(t *testing.T) {

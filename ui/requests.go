@@ -209,7 +209,7 @@ func (r *requestsView) installFile(u fyne.URI) {
 
 // csrForm is the New offline request dialog.
 type csrForm struct {
-	commonName, dnsNames *widget.Entry
+	commonName, dnsNames *dialogEntry
 	key                  *widget.Select
 }
 
@@ -223,7 +223,7 @@ func (f *csrForm) request() app.OfflineRequest {
 
 // showOffline asks for the subject and key of a CSR, then where to save it.
 func (r *requestsView) showOffline() {
-	f := &csrForm{commonName: widget.NewEntry(), dnsNames: widget.NewMultiLineEntry(),
+	f := &csrForm{commonName: newDialogEntry(), dnsNames: newDialogMultiLineEntry(),
 		key: widget.NewSelect(keyLabels(app.AllKeys()), nil)}
 	f.key.SetSelected(f.key.Options[0])
 	f.commonName.Validator = validateCommonName

@@ -35,9 +35,15 @@ type settingsView struct {
 	publish     *widget.Check // nil where the OS has no store of its own
 	schedule    *widget.Check
 	status      *widget.Label
-	form        *widget.Form
-	content     fyne.CanvasObject
-	loading     bool // set while the schedule check box shows the core's state
+	// unsaved says that the form holds edits not saved yet; they stay
+	// when the person leaves the tab and comes back (reload keeps them)
+	// until Save or Revert.
+	unsaved *widget.Label
+	saved   formValues // what the form showed when it was last filled or saved
+	filling bool       // set while fill puts the core's settings in the form
+	form    *widget.Form
+	content fyne.CanvasObject
+	loading bool // set while the schedule check box shows the core's state
 	// managed holds the settings the administrator's managed file sets
 	// (app.SourceManaged), shown read-only; hints are the form's own hints,
 	// which "Set by your organisation" replaces for those.
@@ -100,8 +106,59 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 	}
 	s.form.SubmitText = "Save"
 	s.form.OnSubmit = s.submit
-	s.content = container.NewVBox(s.form, s.status)
+	s.form.CancelText = "Revert"
+	s.form.OnCancel = s.revert
+	s.unsaved = widget.NewLabel("You have unsaved changes: Save them, or Revert to the saved settings.")
+	s.unsaved.Importance = widget.WarningImportance
+	s.unsaved.Wrapping = fyne.TextWrapWord
+	s.unsaved.Hide()
+	s.interval.OnChanged = func(string) { s.edited() }
+	for _, e := range []*widget.Entry{s.ratio, s.notifyDays, s.metricsDir, s.tpm} {
+		e.OnChanged = func(string) { s.edited() }
+	}
+	s.startInTray.OnChanged = func(bool) { s.edited() }
+	if s.publish != nil {
+		s.publish.OnChanged = func(bool) { s.edited() }
+	}
+	s.content = container.NewVBox(s.form, s.unsaved, s.status)
 	return s
+}
+
+// formValues is what the form shows, to tell edits from saved settings.
+type formValues struct {
+	interval, ratio, notifyDays, metricsDir, tpm string
+	startInTray, publish                         bool
+}
+
+func (s *settingsView) values() formValues {
+	v := formValues{interval: s.interval.Selected, ratio: s.ratio.Text, notifyDays: s.notifyDays.Text,
+		metricsDir: s.metricsDir.Text, tpm: s.tpm.Text, startInTray: s.startInTray.Checked}
+	if s.publish != nil {
+		v.publish = s.publish.Checked
+	}
+	return v
+}
+
+// dirty reports whether the form holds edits not saved yet.
+func (s *settingsView) dirty() bool { return s.values() != s.saved }
+
+// edited shows or hides the unsaved-changes line after a change in the
+// form.
+func (s *settingsView) edited() {
+	if s.filling {
+		return
+	}
+	s.unsaved.Hidden = !s.dirty()
+	s.unsaved.Refresh()
+	if !s.unsaved.Hidden {
+		s.status.SetText("")
+	}
+}
+
+// revert puts the saved settings back in the form.
+func (s *settingsView) revert() {
+	s.fill()
+	s.status.SetText("")
 }
 
 // formItems maps each setting the form edits to its form item.
@@ -151,8 +208,38 @@ func intervalLabel(d time.Duration) string {
 	return "Every " + formatSpan(d)
 }
 
-// reload shows the core's settings and schedule.
+// reload shows the core's settings and schedule; edits not saved yet stay
+// in the form, with the unsaved-changes line.
 func (s *settingsView) reload() {
+	if !s.dirty() {
+		s.fill()
+	}
+	s.metricsDir.SetPlaceHolder("Default: " + metricsDefault(s.context()))
+	s.showManaged()
+	s.edited()
+	c := s.context()
+	s.tasks.run(func() func() {
+		on, err := s.core.ScheduleInstalled(context.Background(), c)
+		return func() {
+			s.loading = true
+			s.schedule.SetChecked(on)
+			s.loading = false
+			if err != nil {
+				s.schedule.Disable()
+				s.status.SetText(failedLine("The OS schedule is not available here.", err))
+			}
+		}
+	})
+}
+
+// fill puts the core's settings in the form.
+func (s *settingsView) fill() {
+	s.filling = true
+	defer func() {
+		s.filling = false
+		s.saved = s.values()
+		s.edited()
+	}()
 	st := s.core.Settings()
 	// An interval set elsewhere (the demo's 30 seconds) stays a choice.
 	s.intervals = slices.Clone(checkIntervals)
@@ -175,26 +262,11 @@ func (s *settingsView) reload() {
 	}
 	s.notifyDays.SetText(strings.Join(days, ", "))
 	s.metricsDir.SetText(st.MetricsDir)
-	s.metricsDir.SetPlaceHolder("Default: " + metricsDefault(s.context()))
 	s.tpm.SetText(st.TPM)
 	s.startInTray.SetChecked(st.StartInTray)
 	if s.publish != nil {
 		s.publish.SetChecked(st.PublishIssued)
 	}
-	s.showManaged()
-	c := s.context()
-	s.tasks.run(func() func() {
-		on, err := s.core.ScheduleInstalled(context.Background(), c)
-		return func() {
-			s.loading = true
-			s.schedule.SetChecked(on)
-			s.loading = false
-			if err != nil {
-				s.schedule.Disable()
-				s.status.SetText(failedLine("The OS schedule is not available here.", err))
-			}
-		}
-	})
 }
 
 // submit saves the form (it is valid: the form checks first). Settings
@@ -233,6 +305,8 @@ func (s *settingsView) submit() {
 		s.status.SetText(failedLine("The settings could not be saved.", err))
 		return
 	}
+	s.saved = s.values()
+	s.edited()
 	s.status.SetText("Saved.")
 }
 

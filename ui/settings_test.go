@@ -70,3 +70,54 @@ func TestSettingsTPM(t *testing.T) {
 		t.Errorf("status %q, tpm %q", s.status.Text, st.TPM)
 	}
 }
+
+// TestSettingsEditsKeptAcrossTabs: edits not saved yet stay in the form
+// when the person looks at another tab and comes back, with a line saying
+// they are unsaved; Revert puts the saved settings back, Save keeps the
+// edits (issue #15).
+func TestSettingsEditsKeptAcrossTabs(t *testing.T) {
+	v, c, _, _ := newTestMain(t)
+	settingsTab := -1
+	for i, it := range v.tabs.Items {
+		if it.Text == "Settings" {
+			settingsTab = i
+		}
+	}
+	s := v.settings
+	away := func() {
+		t.Helper()
+		v.tabs.SelectIndex(0)
+		v.tabs.SelectIndex(settingsTab)
+	}
+	v.tabs.SelectIndex(settingsTab)
+	saved := s.ratio.Text
+	if s.unsaved.Visible() {
+		t.Fatal("a form just loaded says it is unsaved")
+	}
+	s.ratio.SetText("70%")
+	test.Tap(s.startInTray)
+	s.tpm.SetText("swtpm:host=127.0.0.1,port=2321")
+	if !s.unsaved.Visible() {
+		t.Fatal("an edit does not say it is unsaved")
+	}
+	away()
+	if s.ratio.Text != "70%" || !s.startInTray.Checked || s.tpm.Text == "" || !s.unsaved.Visible() {
+		t.Fatalf("after a tab switch: ratio %q, tray %v, TPM %q, unsaved shown %v", s.ratio.Text, s.startInTray.Checked, s.tpm.Text, s.unsaved.Visible())
+	}
+	if st := c.Settings(); st.RenewalRatio == 0.7 || st.StartInTray {
+		t.Fatalf("the edits were saved without Save: %+v", st)
+	}
+	s.form.OnCancel()
+	if s.ratio.Text != saved || s.startInTray.Checked || s.tpm.Text != "" || s.unsaved.Visible() {
+		t.Fatalf("after Revert: ratio %q, tray %v, unsaved shown %v", s.ratio.Text, s.startInTray.Checked, s.unsaved.Visible())
+	}
+	s.ratio.SetText("70%")
+	s.form.OnSubmit()
+	if st := c.Settings(); st.RenewalRatio != 0.7 || s.unsaved.Visible() || s.status.Text != "Saved." {
+		t.Fatalf("after Save: %+v, unsaved shown %v, status %q", st, s.unsaved.Visible(), s.status.Text)
+	}
+	away()
+	if s.ratio.Text != "70%" || s.unsaved.Visible() {
+		t.Errorf("after Save and a tab switch: ratio %q, unsaved shown %v", s.ratio.Text, s.unsaved.Visible())
+	}
+}

@@ -96,6 +96,8 @@ func notification(e app.Event) *fyne.Notification {
 			msg = failedLine(msg, e.Err)
 		}
 		return fyne.NewNotification("Renewal failed", msg)
+	case app.RequestIssued:
+		return fyne.NewNotification("Request approved", requestIssuedText(e))
 	case app.NotificationWindow:
 		return fyne.NewNotification("Certificate expires soon",
 			fmt.Sprintf("“%s” expires in %s, on %s.", subject, plural(e.Days, "day"), formatDate(e.NotAfter)))

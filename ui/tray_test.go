@@ -93,6 +93,15 @@ func TestCheckNowStatus(t *testing.T) {
 	if got := pulseSummary(&app.PulseReport{Checked: 1}); got != "1 certificate checked, none due" {
 		t.Errorf("nothing due: %q", got)
 	}
+	approved := &app.PulseReport{Checked: 1, Requests: []app.RequestOutcome{
+		{RequestID: "42", Subject: "CN=Kiosk User", Outcome: app.OutcomeOK}, {RequestID: "43", Outcome: app.OutcomePending}}}
+	if got := pulseSummary(approved); got != "1 certificate checked, none due; 2 pending requests asked; request 42 approved: “Kiosk User” installed" {
+		t.Errorf("an approved request: %q", got)
+	}
+	n := notification(app.Event{Kind: app.RequestIssued, Subject: "CN=Kiosk User", RequestID: "42"})
+	if n == nil || n.Title != "Request approved" || n.Content != "Request 42 was approved: “Kiosk User” is installed in Personal." {
+		t.Errorf("notification %+v", n)
+	}
 }
 
 // TestHealthFollowsChanges: the status bar's health line follows every

@@ -159,7 +159,7 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.tray = newTray(a, w, core, v.tasks, v.checkNow)
 	core.Subscribe(func(e app.Event) {
 		switch e.Kind {
-		case app.StoreChanged, app.RenewalSucceeded, app.RenewalFailed, app.NotificationWindow:
+		case app.StoreChanged, app.RenewalSucceeded, app.RenewalFailed, app.NotificationWindow, app.RequestIssued:
 			fyne.Do(func() { v.handle(e) })
 		}
 	})
@@ -279,8 +279,12 @@ func (v *mainView) typedKey(k *fyne.KeyEvent) {
 
 // handle reacts to an event of the core, on the UI thread.
 func (v *mainView) handle(e app.Event) {
-	v.refresh() // and the health line, once the store is loaded
-	v.tray.update()
+	if e.Kind == app.RequestIssued {
+		v.checked.SetText(requestIssuedLine(e, v.now())) // its StoreChanged refreshes the views
+	} else {
+		v.refresh() // and the health line, once the store is loaded
+		v.tray.update()
+	}
 	if n := notification(e); n != nil {
 		v.app.SendNotification(n)
 	}

@@ -47,21 +47,22 @@ type wizard struct {
 
 	servers      []serverRow
 	serverPick   *widget.RadioGroup
-	password     *widget.Entry // for a server without a saved password
-	url          *widget.Entry
-	friendlyName *widget.Entry
+	password     *dialogEntry // for a server without a saved password
+	url          *dialogEntry
+	friendlyName *dialogEntry
 	auth         *widget.Select
-	username     *widget.Entry
-	newPassword  *widget.Entry
+	username     *dialogEntry
+	newPassword  *dialogEntry
 	savePassword *widget.Check
 	test         *widget.Button
 
+	policy       *enroll.Policies // the chosen server's, which names the templates' purposes
 	templates    []enroll.Template
 	templatePick *widget.RadioGroup
 	templateInfo *widget.Label
 
-	commonName *widget.Entry
-	dnsNames   *widget.Entry
+	commonName *dialogEntry
+	dnsNames   *dialogEntry
 	keyPick    *widget.Select
 
 	result      *widget.Label

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"encoding/asn1"
 	"errors"
 	"reflect"
 	"strings"
@@ -53,6 +54,7 @@ func TestWizardIssued(t *testing.T) {
 	}
 	z.keyPick.SetSelected("RSA 4096")
 	test.Tap(z.next)
+	test.Tap(z.next)
 	want := app.EnrollRequest{Context: "user", Server: "a1b2c3d4", Template: "User", Key: "rsa4096"}
 	if len(c.enroll.requests) != 1 || !reflect.DeepEqual(c.enroll.requests[0], want) {
 		t.Errorf("requests %+v, want %+v", c.enroll.requests, want)
@@ -84,6 +86,7 @@ func TestWizardDNSNamesOnly(t *testing.T) {
 		t.Fatalf("step %q offers a subject", z.title.Text)
 	}
 	test.Type(z.dnsNames, "kiosk01.corp.example.com")
+	test.Tap(z.next)
 	test.Tap(z.next)
 	test.Tap(z.next)
 	if len(c.enroll.requests) != 1 {
@@ -142,6 +145,7 @@ func TestWizardSubjectValidatedAsTyped(t *testing.T) {
 	if !reflect.DeepEqual(z.keyPick.Options, []string{"ECDSA P-256", "ECDSA P-384"}) {
 		t.Errorf("keys %q", z.keyPick.Options)
 	}
+	test.Tap(z.next)
 	test.Tap(z.next)
 	r := c.enroll.requests[0]
 	if r.Subject != "CN=kiosk01.corp.example.com" || !reflect.DeepEqual(r.DNSNames, []string{"kiosk01.corp.example.com", "*.kiosk.example.com"}) || r.Key != "p256" {
@@ -204,6 +208,7 @@ func TestWizardAddServerAndError(t *testing.T) {
 	}
 	test.Tap(z.next)
 	test.Tap(z.next)
+	test.Tap(z.next)
 	if z.title.Text != "The CA did not issue the certificate" {
 		t.Fatalf("step %q", z.title.Text)
 	}
@@ -214,6 +219,7 @@ func TestWizardAddServerAndError(t *testing.T) {
 
 func TestWizardCancelWhileWaiting(t *testing.T) {
 	v, c, z := startWizard(t, fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{userTmpl}, block: true})
+	test.Tap(z.next)
 	test.Tap(z.next)
 	test.Tap(z.next)
 	z.tasks = &tasks{} // let Enroll run (and block) off the test goroutine
@@ -237,4 +243,58 @@ func labelTexts(o fyne.CanvasObject) []string {
 		}
 	}
 	return out
+}
+
+// TestWizardPurposesApprovalAndSummary: a template shows its purposes by
+// name and that a CA manager approves it; a summary of the request comes
+// before anything is sent, and a pending answer is titled so (issue #15).
+func TestWizardPurposesApprovalAndSummary(t *testing.T) {
+	eku, err := asn1.Marshal([]asn1.ObjectIdentifier{{1, 3, 6, 1, 5, 5, 7, 3, 2}, {1, 3, 6, 1, 5, 5, 7, 3, 4}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	approved := webTmpl
+	approved.CommonName = "WebServerApproved"
+	approved.Flags.PendAllRequests = true
+	approved.Extensions = []enroll.Extension{{OID: "2.5.29.37", Value: eku}}
+	_, c, z := startWizard(t, fakeEnroll{servers: []app.Server{corpServer}, templates: []enroll.Template{userTmpl, approved},
+		result: &app.EnrollResult{Status: app.StatusPending, RequestID: "42"}})
+	test.Tap(z.next)
+	if strings.Contains(z.templateInfo.Text, "For:") || strings.Contains(z.templateInfo.Text, "approval") {
+		t.Errorf("User says %q", z.templateInfo.Text)
+	}
+	z.templatePick.SetSelected("WebServerApproved")
+	for _, want := range []string{"For: Client Authentication, Secure Email", "Needs approval by a CA manager"} {
+		if !strings.Contains(z.templateInfo.Text, want) {
+			t.Errorf("template info %q lacks %q", z.templateInfo.Text, want)
+		}
+	}
+	test.Tap(z.next)
+	test.Type(z.commonName, "kiosk01.corp.example.com")
+	test.Type(z.dnsNames, "kiosk01.corp.example.com")
+	test.Tap(z.next)
+	z.keyPick.SetSelected("ECDSA P-384")
+	test.Tap(z.next)
+	if z.title.Text != "Summary" || z.next.Text != "Request" || len(c.enroll.requests) != 0 {
+		t.Fatalf("step %q, next %q, %d requests sent", z.title.Text, z.next.Text, len(c.enroll.requests))
+	}
+	summary := strings.Join(labelTexts(z.body), " | ")
+	for _, want := range []string{"Example Corp (User name and password)", "WebServerApproved", "CN=kiosk01.corp.example.com",
+		"CN=kiosk01.corp.example.com | kiosk01.corp.example.com |", "ECDSA P-384", "In this device's software store", "Needs approval by a CA manager"} {
+		if !strings.Contains(summary, want) {
+			t.Errorf("summary %q lacks %q", summary, want)
+		}
+	}
+	test.Tap(z.back)
+	if z.title.Text != "Key" || z.keyPick.Selected != "ECDSA P-384" {
+		t.Fatalf("Back from the summary: step %q, key %q", z.title.Text, z.keyPick.Selected)
+	}
+	test.Tap(z.next)
+	test.Tap(z.next)
+	if len(c.enroll.requests) != 1 || c.enroll.requests[0].Key != "p384" {
+		t.Fatalf("requests %+v", c.enroll.requests)
+	}
+	if z.title.Text != "Request pending" || !strings.Contains(z.result.Text, "request 42 is waiting") {
+		t.Errorf("result %q: %q", z.title.Text, z.result.Text)
+	}
 }

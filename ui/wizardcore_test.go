@@ -189,6 +189,7 @@ func TestRealWizardPasswordIssued(t *testing.T) {
 	if z.title.Text != "Key" || z.keyPick.Selected != "RSA 2048" {
 		t.Fatalf("step %q, key %q", z.title.Text, z.keyPick.Selected)
 	}
+	test.Tap(z.next) // the summary
 	test.Tap(z.next)
 	if z.title.Text != "Done" || !strings.Contains(z.result.Text, "was issued and installed in Personal") {
 		t.Fatalf("step %q: %s", z.title.Text, overlayText(t, e.w))
@@ -217,6 +218,7 @@ func TestRealWizardNewCESHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	z.templatePick.SetSelected(testca.TemplateUser)
+	test.Tap(z.next)
 	test.Tap(z.next)
 	test.Tap(z.next)
 	if got := overlayText(t, e.w); !strings.Contains(got, "now names "+newHost) {
@@ -257,7 +259,16 @@ func TestRealWizardPending(t *testing.T) {
 	e := newRealEnv(t)
 	z := e.addServerInWizard(t)
 	z.templatePick.SetSelected(testca.TemplatePendAll)
+	for _, want := range []string{"For: Client Authentication, Secure Email", "Needs approval by a CA manager"} {
+		if !strings.Contains(z.templateInfo.Text, want) {
+			t.Errorf("template info %q lacks %q", z.templateInfo.Text, want)
+		}
+	}
 	test.Tap(z.next)
+	test.Tap(z.next)
+	if got := strings.Join(labelTexts(z.body), " | "); z.title.Text != "Summary" || !strings.Contains(got, "Needs approval by a CA manager") {
+		t.Fatalf("step %q: %s", z.title.Text, got)
+	}
 	test.Tap(z.next)
 	if z.title.Text != "Request pending" || !strings.Contains(z.result.Text, "is waiting for a CA administrator") || z.openDetails.Visible() {
 		t.Fatalf("step %q: %s", z.title.Text, overlayText(t, e.w))
@@ -268,6 +279,22 @@ func TestRealWizardPending(t *testing.T) {
 	// The Pending tab lists it without a manual reload.
 	if r := e.v.requests; len(r.entries) != 1 || r.entries[0].Meta.TemplateName != testca.TemplatePendAll {
 		t.Errorf("the Pending tab lists %d requests after the wizard", len(r.entries))
+	}
+	// A CA manager approves it; a background check (the scheduler's pulse,
+	// not Check now) installs it, and the status bar says so.
+	id := e.entries(t, store.Request)[0].Meta.RequestID
+	if _, err := e.srv.CA().Approve(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.core.Pulse(context.Background(), store.User); err != nil {
+		t.Fatal(err)
+	}
+	want := "Request " + id + " was approved: “" + realUser + "” is installed in Personal."
+	if got := e.v.checked.Text; !strings.HasPrefix(got, "User, ") || !strings.HasSuffix(got, want) {
+		t.Errorf("status bar %q, want %q", got, want)
+	}
+	if my := e.entries(t, store.My); len(my) != 1 {
+		t.Errorf("My holds %d certificates after the approval", len(my))
 	}
 }
 
@@ -294,6 +321,7 @@ func TestRealWizardSubjectValidation(t *testing.T) {
 	}
 	test.Tap(z.next)
 	test.Tap(z.next)
+	test.Tap(z.next)
 	if z.title.Text != "Done" || !strings.Contains(z.result.Text, "kiosk01.certdesk.test") {
 		t.Fatalf("step %q: %s", z.title.Text, overlayText(t, e.w))
 	}
@@ -311,6 +339,7 @@ func TestRealWizardSlowServerCancellable(t *testing.T) {
 	e := newRealEnv(t)
 	z := e.addServerInWizard(t)
 	z.templatePick.SetSelected(testca.TemplateUser)
+	test.Tap(z.next)
 	test.Tap(z.next)
 	const delay = 8 * time.Second
 	e.srv.SetDelay(delay)
@@ -458,6 +487,7 @@ func TestRealRenewNowAndCheckNow(t *testing.T) {
 	e := newRealEnv(t)
 	z := e.addServerInWizard(t)
 	z.templatePick.SetSelected(testca.TemplateUser)
+	test.Tap(z.next)
 	test.Tap(z.next)
 	test.Tap(z.next)
 	test.Tap(z.openDetails)

@@ -51,14 +51,14 @@ func (z *wizard) showServers() {
 		labels = append(labels, serverLabel(s.Server))
 	}
 	labels = append(labels, addServer)
-	z.password = widget.NewPasswordEntry()
+	z.password = newDialogPasswordEntry()
 	z.password.SetPlaceHolder("Password for this request")
-	z.url = widget.NewEntry()
+	z.url = newDialogEntry()
 	z.url.SetPlaceHolder("https://cep.corp.example.com/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP")
 	z.url.Validator = serverURLValidator(&z.auth)
-	z.friendlyName = widget.NewEntry()
-	z.username = widget.NewEntry()
-	z.newPassword = widget.NewPasswordEntry()
+	z.friendlyName = newDialogEntry()
+	z.username = newDialogEntry()
+	z.newPassword = newDialogPasswordEntry()
 	z.savePassword = widget.NewCheck("Save the password in the keyring (needed for automatic renewal)", nil)
 	z.savePassword.SetChecked(true)
 	z.auth = widget.NewSelect([]string{authLabels[app.AuthPassword], authLabels[app.AuthCertificate], authLabels[app.AuthAnonymous]}, nil)
@@ -86,7 +86,7 @@ func (z *wizard) showServers() {
 	intro := valueLabel("Choose the enrollment policy server of your organisation, or add the one your administrator gave you.")
 	z.step("Policy server", container.NewVBox(intro, z.serverPick, passwordForm, addForm), nil, z.serverChosen)
 	// The first field to fill has the focus; Enter in it is Next.
-	for _, e := range []*widget.Entry{z.password, z.url, z.newPassword} {
+	for _, e := range []*dialogEntry{z.password, z.url, z.newPassword} {
 		e.OnSubmitted = func(string) { z.enter() }
 	}
 	switch {

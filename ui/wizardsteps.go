@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/internal/safetext"
+	"github.com/certdesk/certdesk/store"
 )
 
 // The wizard's steps after the server: template, the certificate's names
@@ -24,6 +24,7 @@ func (z *wizard) loadTemplates(password string) {
 		pol, err = z.en.Policies(z.ctx, z.ctxID, z.server.ID, password, true)
 		return err
 	}, func() {
+		z.policy = pol
 		z.templates = app.UsableTemplates(pol)
 		z.showTemplates()
 	})
@@ -37,14 +38,16 @@ func (z *wizard) showTemplates() {
 	z.templateInfo = valueLabel("")
 	z.templatePick = widget.NewRadioGroup(labels, func(string) {
 		if t, ok := z.chosenTemplate(); ok {
-			z.templateInfo.SetText(describeTemplate(t))
+			z.templateInfo.SetText(describeTemplate(z.policy, t))
 		}
 	})
 	z.templatePick.Required = true
 	if len(labels) > 0 {
 		z.templatePick.SetSelected(labels[0])
 	}
-	body := container.NewVBox(valueLabel("Choose the kind of certificate you need."), z.templatePick, widget.NewSeparator(), z.templateInfo)
+	// The description stands beside the list, in view however long the list.
+	body := container.NewVBox(valueLabel("Choose the kind of certificate you need."),
+		container.NewGridWithColumns(2, z.templatePick, container.NewVBox(z.templateInfo)))
 	if len(labels) == 0 {
 		body = container.NewVBox(valueLabel("This server offers you no template. Ask your administrator for enroll permission."))
 	}
@@ -84,9 +87,14 @@ func asksNames(t *enroll.Template) bool {
 	return subject || dns
 }
 
-// describeTemplate says what a template issues, in plain words.
-func describeTemplate(t enroll.Template) string {
+// describeTemplate says what a template of policy pol issues, in plain
+// words: validity, purposes (pol.Purposes), key, who names the
+// certificate, and whether a CA manager approves each request.
+func describeTemplate(pol *enroll.Policies, t enroll.Template) string {
 	lines := []string{"Valid for " + formatSpan(time.Duration(t.ValiditySeconds)*time.Second)}
+	if purposes := pol.Purposes(&t); len(purposes) > 0 {
+		lines = append(lines, "For: "+safetext.Escape(strings.Join(purposes, ", ")))
+	}
 	if kt, err := t.KeyType(); err == nil {
 		lines = append(lines, "Key: "+kt.String()+" or stronger")
 	}
@@ -100,8 +108,15 @@ func describeTemplate(t enroll.Template) string {
 	default:
 		lines = append(lines, "The CA fills in the name from your account.")
 	}
+	if t.Flags.PendAllRequests {
+		lines = append(lines, approvalNote)
+	}
 	return strings.Join(lines, "\n")
 }
+
+// approvalNote is what the wizard says of a template whose requests pend
+// (enrollment flag CT_FLAG_PEND_ALL_REQUESTS).
+const approvalNote = "Needs approval by a CA manager: the certificate is issued once one approves your request."
 
 // validateDNSNames checks one DNS name per line with the rule the core
 // applies (enroll.CheckDNSName).
@@ -123,7 +138,7 @@ func splitLines(s string) []string {
 }
 
 func (z *wizard) showSubject() {
-	z.commonName = widget.NewEntry()
+	z.commonName = newDialogEntry()
 	z.commonName.SetPlaceHolder("kiosk01.corp.example.com")
 	z.commonName.Validator = func(s string) error {
 		if strings.TrimSpace(s) == "" {
@@ -131,7 +146,7 @@ func (z *wizard) showSubject() {
 		}
 		return validateCommonName(s)
 	}
-	z.dnsNames = widget.NewMultiLineEntry()
+	z.dnsNames = newDialogMultiLineEntry()
 	z.dnsNames.SetPlaceHolder("kiosk01.corp.example.com\nkiosk01")
 	z.dnsNames.SetMinRowsVisible(3)
 	z.dnsNames.Validator = validateDNSNames
@@ -183,14 +198,12 @@ func validateCommonName(s string) error {
 // starts upper-case.
 func (z *wizard) subjectProblem() error {
 	subject, dns := suppliesNames(&z.template)
-	for _, e := range []*widget.Entry{z.commonName, z.dnsNames} {
+	for _, e := range []*dialogEntry{z.commonName, z.dnsNames} {
 		if e == z.commonName && !subject || e == z.dnsNames && !dns {
 			continue
 		}
 		if err := e.Validator(e.Text); err != nil {
-			msg := err.Error()
-			r, n := utf8.DecodeRuneInString(msg)
-			return errors.New(string(unicode.ToUpper(r)) + msg[n:] + ".")
+			return errors.New(sentence(err.Error()))
 		}
 	}
 	return nil
@@ -232,6 +245,38 @@ func (z *wizard) showKey() {
 	}
 	body := container.NewVBox(valueLabel("A new private key is made on this device and never leaves it."),
 		widget.NewForm(widget.NewFormItem("Key", z.keyPick)))
-	z.step("Key", body, back, z.submit)
+	z.step("Key", body, back, z.showSummary)
+}
+
+// showSummary shows what will be requested before anything is sent:
+// server, template, names, key and where the key will live.
+func (z *wizard) showSummary() {
+	r := z.request()
+	form := widget.NewForm(
+		widget.NewFormItem("Server", valueLabel(serverLabel(z.server.Server))),
+		widget.NewFormItem("Template", valueLabel(safetext.Escape(z.template.CommonName))))
+	name := "Filled in by the CA from your account"
+	if r.Subject != "" {
+		name = safetext.Escape(r.Subject)
+	}
+	form.Append("Name", valueLabel(name))
+	if _, dns := suppliesNames(&z.template); dns {
+		names := "None"
+		if len(r.DNSNames) > 0 {
+			names = safetext.Escape(strings.Join(r.DNSNames, ", "))
+		}
+		form.Append("DNS names", valueLabel(names))
+	}
+	form.Append("Key", valueLabel(z.keyPick.Selected))
+	form.Append("Key kept", valueLabel(capitalize(keyPlace(store.Meta{KeyStorage: app.RequiredKeyStorage(&z.template)}))))
+	body := container.NewVBox(valueLabel("Check your request. Nothing has been sent yet."), form)
+	if z.template.Flags.PendAllRequests {
+		body.Add(valueLabel(approvalNote))
+	}
+	key := z.keyPick.Selected
+	z.step("Summary", body, func() {
+		z.showKey()
+		z.keyPick.SetSelected(key)
+	}, z.submit)
 	z.next.SetText("Request")
 }
