@@ -51,12 +51,17 @@ for _ in $(seq 1 60); do
 	sleep 0.25
 done
 [ -n "$wid" ] || fail "no window within 15 s"
-# Fyne sizes its window once mapped: insist until it is 1280×800 at 0,0.
-for _ in $(seq 1 20); do
-	xdotool windowmove "$wid" 0 0 windowsize "$wid" 1280 800
-	sleep 0.25
-	xdotool getwindowgeometry "$wid" | grep -q 'Geometry: 1280x800' && break
-done
+# Fyne sizes its window once mapped (and may again under load): insist
+# until it is 1280×800 at 0,0, and fail rather than shoot another size.
+fit() {
+	for _ in $(seq 1 60); do
+		xdotool getwindowgeometry "$wid" | grep -q 'Geometry: 1280x800' && return 0
+		xdotool windowmove "$wid" 0 0 windowsize "$wid" 1280 800
+		sleep 0.25
+	done
+	fail "the window did not take 1280x800 within 15 s"
+}
+fit
 root=$(sed -n 's/^  stores (removed on exit): *//p' "$tmp/log")
 pfx=$(sed -n 's/^  sample file to drop: *\([^ ]*\).*/\1/p' "$tmp/log")
 [ -n "$root" ] && [ -f "$pfx" ] || fail "the demo did not say where its root and sample file are"
@@ -65,6 +70,7 @@ sleep 1.5
 
 shot() {
 	sleep "${2:-0.8}"
+	fit
 	/usr/bin/import -window "$wid" "$out/$1.png"
 	echo "screenshots: $out/$1.png"
 }
