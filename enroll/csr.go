@@ -18,10 +18,11 @@ import (
 
 // Object identifiers used in requests.
 var (
-	oidTemplateName   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2} // szOID_ENROLL_CERTTYPE
-	oidTemplateInfo   = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 7} // szOID_CERTIFICATE_TEMPLATE
-	oidRenewalCert    = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 13, 1} // szOID_RENEWAL_CERTIFICATE
-	oidSubjectAltName = asn1.ObjectIdentifier{2, 5, 29, 17}
+	oidTemplateName     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 20, 2} // szOID_ENROLL_CERTTYPE
+	oidTemplateInfo     = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 7} // szOID_CERTIFICATE_TEMPLATE
+	oidRenewalCert      = asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 13, 1} // szOID_RENEWAL_CERTIFICATE
+	oidSubjectAltName   = asn1.ObjectIdentifier{2, 5, 29, 17}
+	oidExtensionRequest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 14} // PKCS #9 extensionRequest
 )
 
 // KeyType is the key a template asks for.
@@ -135,8 +136,15 @@ func NewCSR(rand io.Reader, r Request) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return buildCSR(rand, r.Key, subject, t.HashAlgorithm, exts, &x509.CertificateRequest{
-		DNSNames: r.DNSNames, EmailAddresses: r.EmailAddresses, IPAddresses: r.IPAddresses}, nil)
+	// Without attributes of its own the request is crypto/x509's: one
+	// signature, checked with the public key.
+	csr, err := x509.CreateCertificateRequest(rand, &x509.CertificateRequest{
+		RawSubject: subject, ExtraExtensions: exts, SignatureAlgorithm: signatureAlgorithm(r.Key.Public(), t.HashAlgorithm),
+		DNSNames: r.DNSNames, EmailAddresses: r.EmailAddresses, IPAddresses: r.IPAddresses}, r.Key)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: sign the certificate request: %w", err)
+	}
+	return csr, nil
 }
 
 // checkKey enforces the template's algorithm and minimal length: a short key
@@ -224,6 +232,32 @@ func signatureAlgorithm(pub crypto.PublicKey, hashOID string) x509.SignatureAlgo
 	return map[bool]x509.SignatureAlgorithm{false: x509.SHA256WithRSA, true: x509.ECDSAWithSHA256}[ec]
 }
 
+// signingParams returns the hash of a and the AlgorithmIdentifier
+// crypto/x509 writes for it: NULL parameters for RSA PKCS #1 v1.5
+// (RFC 4055 §5), none for ECDSA (RFC 5758 §3.2). It knows the algorithms
+// signatureAlgorithm picks.
+func signingParams(a x509.SignatureAlgorithm) (crypto.Hash, pkix.AlgorithmIdentifier) {
+	rsaAlg := func(n int) pkix.AlgorithmIdentifier {
+		return pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, n}, Parameters: asn1.NullRawValue}
+	}
+	ecAlg := func(n int) pkix.AlgorithmIdentifier {
+		return pkix.AlgorithmIdentifier{Algorithm: asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, n}}
+	}
+	switch a {
+	case x509.SHA384WithRSA:
+		return crypto.SHA384, rsaAlg(12)
+	case x509.SHA512WithRSA:
+		return crypto.SHA512, rsaAlg(13)
+	case x509.ECDSAWithSHA256:
+		return crypto.SHA256, ecAlg(2)
+	case x509.ECDSAWithSHA384:
+		return crypto.SHA384, ecAlg(3)
+	case x509.ECDSAWithSHA512:
+		return crypto.SHA512, ecAlg(4)
+	}
+	return crypto.SHA256, rsaAlg(11)
+}
+
 type csrOuter struct {
 	TBS    asn1.RawValue
 	SigAlg pkix.AlgorithmIdentifier
@@ -237,27 +271,29 @@ type csrInfo struct {
 	Attrs     []asn1.RawValue `asn1:"tag:0"`
 }
 
-// buildCSR signs a PKCS#10. crypto/x509 cannot carry attributes with
-// arbitrary values (the renewal certificate), so extra attributes are
-// appended to its CertificationRequestInfo and the request is re-signed.
-func buildCSR(rand io.Reader, key crypto.Signer, rawSubject []byte, hashOID string, exts []pkix.Extension, tmpl *x509.CertificateRequest, attrs [][]byte) ([]byte, error) {
-	tmpl.RawSubject = rawSubject
-	tmpl.ExtraExtensions = exts
-	tmpl.SignatureAlgorithm = signatureAlgorithm(key.Public(), hashOID)
-	der, err := x509.CreateCertificateRequest(rand, tmpl, key)
-	if err != nil || len(attrs) == 0 {
+// newCSRWithAttributes builds a PKCS#10 whose attributes are the extension
+// request for exts, encoded as crypto/x509 encodes it, followed by attrs, and
+// has key sign it once. crypto/x509 cannot carry attributes with arbitrary
+// values (the renewal certificate), so the CertificationRequestInfo is
+// encoded here; the signature is then checked with the public key, as
+// x509.CreateCertificateRequest does, so a faulty token or TPM is caught
+// before a CA sees the request.
+func newCSRWithAttributes(rand io.Reader, key crypto.Signer, rawSubject []byte, hashOID string, exts []pkix.Extension, attrs [][]byte) ([]byte, error) {
+	pub := key.Public()
+	spki, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		return nil, fmt.Errorf("enroll: encode the public key: %w", err)
+	}
+	info := csrInfo{Subject: asn1.RawValue{FullBytes: rawSubject}, PublicKey: asn1.RawValue{FullBytes: spki}}
+	if len(exts) > 0 {
+		req, err := asn1.Marshal(struct {
+			Type  asn1.ObjectIdentifier
+			Value [][]pkix.Extension `asn1:"set"`
+		}{oidExtensionRequest, [][]pkix.Extension{exts}})
 		if err != nil {
-			err = fmt.Errorf("enroll: sign the certificate request: %w", err)
+			return nil, fmt.Errorf("enroll: encode the extension request: %w", err)
 		}
-		return der, err
-	}
-	var outer csrOuter
-	var info csrInfo
-	if _, err := asn1.Unmarshal(der, &outer); err != nil {
-		return nil, fmt.Errorf("enroll: re-read the certificate request: %w", err)
-	}
-	if _, err := asn1.Unmarshal(outer.TBS.FullBytes, &info); err != nil {
-		return nil, fmt.Errorf("enroll: re-read the certificate request: %w", err)
+		info.Attrs = append(info.Attrs, asn1.RawValue{FullBytes: req})
 	}
 	for _, a := range attrs {
 		info.Attrs = append(info.Attrs, asn1.RawValue{FullBytes: a})
@@ -266,30 +302,23 @@ func buildCSR(rand io.Reader, key crypto.Signer, rawSubject []byte, hashOID stri
 	if err != nil {
 		return nil, fmt.Errorf("enroll: encode the certificate request: %w", err)
 	}
-	h := hashFor(tmpl.SignatureAlgorithm)
-	d := h.New()
-	d.Write(tbs)
-	sig, err := key.Sign(rand, d.Sum(nil), h)
+	hash, alg := signingParams(signatureAlgorithm(pub, hashOID))
+	sig, err := crypto.SignMessage(key, rand, tbs, hash)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: sign the certificate request: %w", err)
 	}
-	outer.TBS = asn1.RawValue{FullBytes: tbs}
-	outer.Sig = asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}
-	out, err := asn1.Marshal(outer)
+	der, err := asn1.Marshal(csrOuter{TBS: asn1.RawValue{FullBytes: tbs}, SigAlg: alg, Sig: asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}})
 	if err != nil {
 		return nil, fmt.Errorf("enroll: encode the certificate request: %w", err)
 	}
-	return out, nil
-}
-
-func hashFor(a x509.SignatureAlgorithm) crypto.Hash {
-	switch a {
-	case x509.SHA384WithRSA, x509.ECDSAWithSHA384:
-		return crypto.SHA384
-	case x509.SHA512WithRSA, x509.ECDSAWithSHA512:
-		return crypto.SHA512
+	csr, err := x509.ParseCertificateRequest(der)
+	if err == nil {
+		err = csr.CheckSignature()
 	}
-	return crypto.SHA256
+	if err != nil {
+		return nil, fmt.Errorf("enroll: the key's signature of the certificate request does not verify: %w", err)
+	}
+	return der, nil
 }
 
 // attribute encodes a PKCS#10 attribute with one value.

@@ -75,7 +75,7 @@ func NewRenewalRequest(rand io.Reader, r RenewalRequest) ([]byte, error) {
 			exts = append(exts, e)
 		}
 	}
-	csr, err := buildCSR(rand, newKey, r.OldCert.RawSubject, hashOID, exts, &x509.CertificateRequest{}, [][]byte{attr})
+	csr, err := newCSRWithAttributes(rand, newKey, r.OldCert.RawSubject, hashOID, exts, [][]byte{attr})
 	if err != nil {
 		return nil, err
 	}
