@@ -280,6 +280,11 @@ type csrInfo struct {
 // before a CA sees the request.
 func newCSRWithAttributes(rand io.Reader, key crypto.Signer, rawSubject []byte, hashOID string, exts []pkix.Extension, attrs [][]byte) ([]byte, error) {
 	pub := key.Public()
+	switch pub.(type) {
+	case *rsa.PublicKey, *ecdsa.PublicKey:
+	default:
+		return nil, fmt.Errorf("enroll: a certificate request needs an RSA or ECDSA key, not %T", pub)
+	}
 	spki, err := x509.MarshalPKIXPublicKey(pub)
 	if err != nil {
 		return nil, fmt.Errorf("enroll: encode the public key: %w", err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
@@ -179,7 +180,8 @@ func (w wrongSigner) Sign(rand io.Reader, digest []byte, opts crypto.SignerOpts)
 }
 
 // TestBadSignatureRefused: a signature that does not verify with the
-// request's public key is an error, not a request.
+// request's public key, or a key of another kind, is an error, not a
+// request.
 func TestBadSignatureRefused(t *testing.T) {
 	old, oldKey := loadCert(t, "old-cert.pem"), loadKey(t, "old-key.pem")
 	bad := wrongSigner{Signer: loadKey(t, "new-rsa2048.pem"), other: oldKey}
@@ -190,5 +192,10 @@ func TestBadSignatureRefused(t *testing.T) {
 	der, err = NewCSR(rand.Reader, Request{Template: webServer(), Key: bad, Subject: "CN=x"})
 	if err == nil || der != nil || !strings.Contains(err.Error(), "sign the certificate request") {
 		t.Errorf("request with a faulty key: %v", err)
+	}
+	_, ed, _ := ed25519.GenerateKey(rand.Reader)
+	der, err = NewRenewalRequest(rand.Reader, RenewalRequest{OldCert: old, OldKey: oldKey, NewKey: ed})
+	if err == nil || der != nil || !strings.Contains(err.Error(), "needs an RSA or ECDSA key, not ed25519.PublicKey") {
+		t.Errorf("renewal with an Ed25519 key: %v", err)
 	}
 }
