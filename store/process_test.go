@@ -93,10 +93,15 @@ func startChild(t *testing.T, root, mode string) (*exec.Cmd, *bufio.Scanner) {
 }
 
 // readDone collects the thumbprints a child reported as imported.
-func readDone(sc *bufio.Scanner, into map[string]bool) {
+// first, if not nil, is closed after the first.
+func readDone(sc *bufio.Scanner, into map[string]bool, first chan struct{}) {
 	for sc.Scan() {
 		if t, ok := strings.CutPrefix(sc.Text(), "done "); ok {
 			into[t] = true
+			if first != nil {
+				close(first)
+				first = nil
+			}
 		}
 	}
 }
@@ -114,9 +119,19 @@ func TestCrashSafety(t *testing.T) {
 	for i := range rounds {
 		cmd, sc := startChild(t, root, "crash")
 		ch := make(chan struct{})
-		go func() { readDone(sc, done); close(ch) }()
-		// The first round lets the child create the key-encryption key.
-		time.Sleep(time.Duration(30+rand.IntN(120)+boolInt(i == 0)*300) * time.Millisecond)
+		first := make(chan struct{})
+		go func() { readDone(sc, done, first); close(ch) }()
+		if i == 0 {
+			// The first round lets the child finish one import (creating
+			// the key-encryption key), however slow the machine is, so
+			// the test always has something to check.
+			select {
+			case <-first:
+			case <-time.After(2 * time.Minute):
+				t.Fatal("the child finished no import in 2 minutes")
+			}
+		}
+		time.Sleep(time.Duration(30+rand.IntN(120)) * time.Millisecond)
 		cmd.Process.Signal(syscall.SIGKILL)
 		<-ch
 		cmd.Wait()
@@ -145,13 +160,6 @@ func TestCrashSafety(t *testing.T) {
 	t.Logf("%d kills, %d imports reported, %d entries, %d repaired leftovers", rounds, len(done), len(es), len(r.Problems))
 }
 
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // TestConcurrentImports: two processes import 500 different certificates
 // each into one store; the store ends with all 1000.
 func TestConcurrentImports(t *testing.T) {
@@ -174,7 +182,7 @@ func TestConcurrentImports(t *testing.T) {
 		cmds, scs = append(cmds, cmd), append(scs, sc)
 	}
 	for i, cmd := range cmds {
-		readDone(scs[i], done)
+		readDone(scs[i], done, nil)
 		if err := cmd.Wait(); err != nil {
 			t.Fatalf("child %d: %v", i, err)
 		}
