@@ -207,8 +207,8 @@ func (c *Core) certCredential(ctx context.Context, s *store.Store, thumbprint st
 	if err != nil {
 		return credential{}, err
 	}
-	// A key on a token would need its PIN here: entrySigner says so.
-	pk, err := c.entrySigner(ctx, s, store.My, e, "")
+	// A key on a token needs its PIN here, given or saved (openToken).
+	pk, err := c.entrySigner(ctx, s, store.My, e)
 	if err != nil {
 		return credential{}, err
 	}

@@ -31,6 +31,7 @@ type EnrollRequest struct {
 	// pkcs11; it may only ask for stronger storage. PIN unlocks a token.
 	KeyStorage string
 	PIN        string
+	SavePIN    bool // keep PIN in the keyring once the token accepts it
 	// Password, if set, is used for this request only and not saved.
 	Password     string
 	FriendlyName string
@@ -149,7 +150,11 @@ func (c *Core) submit(ctx context.Context, s *store.Store, tx *store.Tx, srv Ser
 		}
 		defer tx.Unlock()
 	}
-	pk, err := c.newKey(t, place, kt, r.PIN)
+	kctx := ctx
+	if r.PIN != "" {
+		kctx = WithTokenPIN(ctx, TokenPIN{PIN: r.PIN, Save: r.SavePIN})
+	}
+	pk, err := c.newKey(kctx, cx, t, place, kt)
 	if err != nil {
 		return nil, err
 	}

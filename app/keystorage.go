@@ -193,10 +193,10 @@ func (k *placedKey) keepCertificate(cert *x509.Certificate) error {
 	return k.tok.PutCertificate(r, cert)
 }
 
-// newKey makes a key of type kt in place for template t (pin unlocks a
-// token); checkKeyStorage has passed. A wrong PIN is one sentence, and
-// nothing is made.
-func (c *Core) newKey(t *enroll.Template, place string, kt enroll.KeyType, pin string) (*placedKey, error) {
+// newKey makes a key of type kt in place for template t in context cx
+// (a token is unlocked as openToken says); checkKeyStorage has passed. A
+// wrong PIN is one sentence, and nothing is made.
+func (c *Core) newKey(ctx context.Context, cx store.Context, t *enroll.Template, place string, kt enroll.KeyType) (*placedKey, error) {
 	nonExp := !t.Flags.Exportable
 	if place == store.KeySoftware {
 		k, err := enroll.GenerateKey(c.rand, kt)
@@ -208,7 +208,7 @@ func (c *Core) newKey(t *enroll.Template, place string, kt enroll.KeyType, pin s
 	if place != store.KeyPKCS11 {
 		return nil, c.checkKeyStorage(t, place)
 	}
-	tok, err := c.openToken(c.keyConfig().token, pin)
+	tok, err := c.openToken(ctx, cx, c.keyConfig().token, fmt.Sprintf("a key for template %q", t.CommonName))
 	if err != nil {
 		return nil, err
 	}
@@ -220,28 +220,11 @@ func (c *Core) newKey(t *enroll.Template, place string, kt enroll.KeyType, pin s
 	return &placedKey{signer: k, storage: store.KeyPKCS11, ref: ref.String(), nonExportable: true, tok: tok}, nil
 }
 
-// openToken logs in to the token labelled label with pin.
-func (c *Core) openToken(label, pin string) (*pkcs11key.Token, error) {
-	kc := c.keyConfig()
-	if pin == "" {
-		return nil, fmt.Errorf("the key is kept on token %q, whose PIN is needed (-pin-stdin or -pin-file)", label)
-	}
-	tok, err := pkcs11key.Open(pkcs11key.Config{Module: kc.module, Token: label, PIN: pin})
-	switch {
-	case errors.Is(err, pkcs11key.ErrWrongPIN):
-		return nil, fmt.Errorf("token %q refused the PIN; nothing was changed", label)
-	case errors.Is(err, pkcs11key.ErrNoToken):
-		return nil, fmt.Errorf("no token labelled %q is present in %s", label, kc.module)
-	case err != nil:
-		return nil, fmt.Errorf("open token %q through %s: %w", label, kc.module, err)
-	}
-	return tok, nil
-}
-
 // entrySigner is the one way to the key of entry e of store n, wherever it
 // lives: the CSR and CMS signatures of a renewal and TLS client
-// authentication all come through here (pin unlocks a token).
-func (c *Core) entrySigner(ctx context.Context, s *store.Store, n store.Name, e store.Entry, pin string) (*placedKey, error) {
+// authentication all come through here (a token is unlocked as
+// openToken says).
+func (c *Core) entrySigner(ctx context.Context, s *store.Store, n store.Name, e store.Entry) (*placedKey, error) {
 	m := e.Meta
 	switch cmp.Or(m.KeyStorage, store.KeySoftware) {
 	case store.KeySoftware:
@@ -255,10 +238,7 @@ func (c *Core) entrySigner(ctx context.Context, s *store.Store, n store.Name, e 
 		if err != nil {
 			return nil, err
 		}
-		if pin == "" {
-			return nil, fmt.Errorf("the key of %s is kept on token %q, whose PIN is needed; certdesk does not keep token PINs yet (docs/keys.md)", e.Thumbprint, r.Token)
-		}
-		tok, err := c.openToken(r.Token, pin)
+		tok, err := c.openToken(ctx, s.Context(), r.Token, "the key of "+e.Thumbprint)
 		if err != nil {
 			return nil, err
 		}

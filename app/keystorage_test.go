@@ -186,7 +186,7 @@ func TestEnrollSmartCardOnSoftHSM(t *testing.T) {
 	if _, err := s.Export(ctx, store.My, res.Thumbprint, store.ExportOptions{Format: store.FormatPFX, Password: "pw"}); !errors.Is(err, store.ErrNotExportable) {
 		t.Errorf("PFX export of a token key: %v", err)
 	}
-	pk, err := e.core.entrySigner(ctx, s, store.My, got, softhsmtest.PIN)
+	pk, err := e.core.entrySigner(WithTokenPIN(ctx, TokenPIN{PIN: softhsmtest.PIN}), s, store.My, got)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,18 +194,18 @@ func TestEnrollSmartCardOnSoftHSM(t *testing.T) {
 	if !pk.signer.Public().(interface{ Equal(crypto.PublicKey) bool }).Equal(got.Certificate.PublicKey) {
 		t.Error("the token's key is not the certificate's")
 	}
-	if _, err := e.core.entrySigner(ctx, s, store.My, got, ""); err == nil || !strings.Contains(err.Error(), "PIN is needed") {
+	if _, err := e.core.entrySigner(ctx, s, store.My, got); err == nil || !strings.Contains(err.Error(), "needs the PIN") {
 		t.Errorf("no PIN: %v", err)
 	}
 	if got.Certificate.PublicKeyAlgorithm != x509.ECDSA {
 		t.Errorf("key %v, want the template's ECDSA", got.Certificate.PublicKeyAlgorithm)
 	}
-	// Unattended renewal has no PIN: it fails in one sentence, before the
-	// CA sees a request, and the certificate stays.
+	// Renewal with no PIN given or saved fails in one sentence, before
+	// the CA sees a request, and the certificate stays (pin_test.go has
+	// the rest).
 	n := e.requestsAt(t)
-	o, _ := e.core.Renew(ctx, store.User, res.Thumbprint)
-	if o.Outcome != OutcomeFailed || !strings.Contains(o.Reason, "does not keep token PINs yet") || e.requestsAt(t) != n {
-		t.Errorf("renewal without a PIN: %+v", o)
+	if _, err := e.core.Renew(ctx, store.User, res.Thumbprint); err == nil || !strings.HasPrefix(err.Error(), "renewal of "+res.Thumbprint+` needs the PIN of token "certdesk-card"`) || e.requestsAt(t) != n {
+		t.Errorf("renewal without a PIN: %v", err)
 	}
 	if my := e.list(t, store.My); len(my) != 1 || my[0] != res.Thumbprint {
 		t.Errorf("My after the failed renewal: %v", my)

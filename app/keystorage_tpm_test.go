@@ -137,7 +137,7 @@ func wantTPMEntry(t *testing.T, e *env, s *store.Store, thumbprint string) store
 	if b, err := os.ReadFile(filepath.Join(s.Dir(), "stores", "My", thumbprint+".json")); err != nil || strings.Contains(string(b), `"key":`) {
 		t.Errorf("the entry file holds a key (%v)", err)
 	}
-	pk, err := e.core.entrySigner(ctx, s, store.My, got, "")
+	pk, err := e.core.entrySigner(ctx, s, store.My, got)
 	if err != nil {
 		t.Fatal(err)
 	}

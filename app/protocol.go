@@ -145,7 +145,7 @@ func (c *Core) pollProtocol(ctx context.Context, s *store.Store, srv Server, e s
 	if err != nil {
 		return nil, err
 	}
-	pk, err := c.entrySigner(ctx, s, store.Request, e, "")
+	pk, err := c.entrySigner(ctx, s, store.Request, e)
 	if err != nil {
 		return nil, err
 	}

@@ -272,6 +272,8 @@ func permanent(err error) bool {
 	switch {
 	case errors.Is(err, ErrNoServer), errors.Is(err, ErrNoPassword), errors.Is(err, errTemplateGone), errors.Is(err, store.ErrNoKey):
 		return true
+	case errors.As(err, new(*PINError)):
+		return true // a guessed retry could only lock the token
 	}
 	return enroll.Permanent(err)
 }

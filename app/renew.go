@@ -44,6 +44,9 @@ func (c *Core) Renew(ctx context.Context, cx store.Context, thumbprint string) (
 		return RenewalOutcome{}, err
 	}
 	delete(retry, thumbprint)
+	if err := c.checkTokenPIN(ctx, cx, e); err != nil {
+		return RenewalOutcome{}, err
+	}
 	o := c.renewEntry(ctx, tx, e, retry)
 	return o, writeRetry(s, retry)
 }
@@ -124,9 +127,9 @@ func (c *Core) renewEntry(ctx context.Context, tx *store.Tx, e store.Entry, retr
 // The new key is made where the old one lives unless the template demands
 // another place (renewalStorage); the caller closes it.
 func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry) (method string, resp *enroll.Response, key *placedKey, err error) {
-	old, err := c.entrySigner(ctx, s, store.My, e, "")
+	old, err := c.entrySigner(ctx, s, store.My, e)
 	if err != nil {
-		return "", nil, nil, err
+		return "", nil, nil, forRenewal(err, e.Thumbprint)
 	}
 	oldKey := old.signer
 	newKey := old
@@ -182,7 +185,7 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 		}
 		var nk *placedKey
 		if err == nil {
-			nk, err = c.newKey(t, place, kt, "")
+			nk, err = c.newKey(ctx, s.Context(), t, place, kt)
 		}
 		if err != nil {
 			old.close()

@@ -170,7 +170,7 @@ func knownCES(s *store.Store, srv Server, u string) bool {
 // is matched by store.Add.
 func (c *Core) acceptIssued(ctx context.Context, tx *store.Tx, req store.Entry, cert *x509.Certificate, chain []*x509.Certificate) (store.Entry, error) {
 	s := tx.Store()
-	pk, err := c.entrySigner(ctx, s, store.Request, req, "")
+	pk, err := c.entrySigner(ctx, s, store.Request, req)
 	if err != nil {
 		return store.Entry{}, err
 	}
