@@ -170,15 +170,25 @@ func (c *Core) ForgetPIN(ctx context.Context, cx store.Context, label string) er
 	return err
 }
 
+// PINToken returns the token label names ("" is the configured token),
+// or one sentence on why no token's PIN can be kept here.
+func (c *Core) PINToken(label string) (string, error) {
+	_, label, err := c.tokenLabel(label)
+	return label, err
+}
+
 // HasPIN reports whether a PIN is saved for token label ("" is the
-// configured token) in context cx (false also when it cannot be asked).
-func (c *Core) HasPIN(ctx context.Context, cx store.Context, label string) bool {
+// configured token) in context cx; an error when that cannot be told.
+func (c *Core) HasPIN(ctx context.Context, cx store.Context, label string) (bool, error) {
 	module, label, err := c.tokenLabel(label)
 	if err != nil {
-		return false
+		return false, err
 	}
 	_, err = c.savedPIN(ctx, cx, module, label)
-	return err == nil
+	if errors.Is(err, ErrNoPIN) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // savedPIN returns the PIN kept for the token, or an error wrapping

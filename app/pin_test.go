@@ -49,7 +49,7 @@ func TestSavedPINRenewsUnattended(t *testing.T) {
 		PIN: "0000", SavePIN: true}); err == nil || err.Error() != `token "pin-saved" refused the PIN; nothing was changed` {
 		t.Fatalf("wrong PIN: %v", err)
 	}
-	if e.core.HasPIN(ctx, store.User, "pin-saved") {
+	if hasPIN(t, e, store.User, "pin-saved") {
 		t.Fatal("a refused PIN was saved")
 	}
 	res, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Template: testca.TemplateUserSmartCard,
@@ -57,7 +57,7 @@ func TestSavedPINRenewsUnattended(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !e.core.HasPIN(ctx, store.User, "") {
+	if !hasPIN(t, e, store.User, "") {
 		t.Fatal("the accepted PIN was not saved")
 	}
 	e.dueSoon(t, res.Thumbprint)
@@ -105,7 +105,7 @@ func TestUnattendedRenewalWithoutPIN(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.core.HasPIN(ctx, store.User, "pin-none") {
+	if hasPIN(t, e, store.User, "pin-none") {
 		t.Fatal("a PIN was saved without being asked to")
 	}
 	e.dueSoon(t, res.Thumbprint)
@@ -156,14 +156,14 @@ func TestRenewNowAsksForThePIN(t *testing.T) {
 	if !errors.As(err, &pe) || !pe.Wrong || err.Error() != `token "pin-now" refused the PIN; nothing was changed` {
 		t.Fatalf("renew with a wrong PIN: %v", err)
 	}
-	if hashTree(t, s.Dir()) != before || e.requestsAt(t) != n || e.core.HasPIN(ctx, store.User, "pin-now") {
+	if hashTree(t, s.Dir()) != before || e.requestsAt(t) != n || hasPIN(t, e, store.User, "pin-now") {
 		t.Fatal("a refused PIN changed something")
 	}
 	o, err := e.core.Renew(WithTokenPIN(ctx, TokenPIN{PIN: softhsmtest.PIN}), store.User, res.Thumbprint)
 	if err != nil || o.Outcome != OutcomeOK {
 		t.Fatalf("renew with the PIN: %+v, %v", o, err)
 	}
-	if e.core.HasPIN(ctx, store.User, "pin-now") {
+	if hasPIN(t, e, store.User, "pin-now") {
 		t.Error("the PIN was saved without being asked to")
 	}
 }
@@ -176,7 +176,7 @@ func TestMachinePINFile(t *testing.T) {
 	if err := e.core.SavePIN(ctx, store.Machine, "pin-machine", softhsmtest.PIN); err != nil {
 		t.Fatal(err)
 	}
-	if e.core.HasPIN(ctx, store.User, "pin-machine") || !e.core.HasPIN(ctx, store.Machine, "pin-machine") {
+	if hasPIN(t, e, store.User, "pin-machine") || !hasPIN(t, e, store.Machine, "pin-machine") {
 		t.Fatal("the machine PIN is not where it belongs")
 	}
 	s, _ := e.core.Store(store.Machine)
@@ -184,7 +184,7 @@ func TestMachinePINFile(t *testing.T) {
 	if fi, err := os.Stat(f); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Fatalf("PIN file %v", err)
 	}
-	if err := e.core.ForgetPIN(ctx, store.Machine, "pin-machine"); err != nil || e.core.HasPIN(ctx, store.Machine, "pin-machine") {
+	if err := e.core.ForgetPIN(ctx, store.Machine, "pin-machine"); err != nil || hasPIN(t, e, store.Machine, "pin-machine") {
 		t.Fatalf("forget: %v", err)
 	}
 }
@@ -205,4 +205,13 @@ func TestPINErrorSentences(t *testing.T) {
 	if !permanent(fmt.Errorf("x: %w", &PINError{Token: "t"})) {
 		t.Error("a missing PIN is retried automatically")
 	}
+}
+
+func hasPIN(t *testing.T, e *env, cx store.Context, label string) bool {
+	t.Helper()
+	ok, err := e.core.HasPIN(context.Background(), cx, label)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
 }

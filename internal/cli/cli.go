@@ -60,6 +60,7 @@ func init() {
 		"enroll":     {(*cmd).runEnroll, enrollUsage, nil, false},
 		"request":    {(*cmd).runRequest, requestUsage, []string{"new", "accept", "status"}, false},
 		"renew":      {(*cmd).runRenew, renewUsage, nil, false},
+		"pin":        {(*cmd).runPin, pinUsage, []string{"save", "forget"}, true},
 		"pulse":      {(*cmd).runPulse, pulseUsage, nil, false},
 		"hook":       {(*cmd).runHook, hookUsage, []string{"set", "list", "remove", "run"}, false},
 		"schedule":   {(*cmd).runSchedule, scheduleUsage, []string{"install", "remove", "status"}, false},
@@ -85,6 +86,7 @@ const usageText = `usage:
   certdesk enroll -server ID -template NAME ...
   certdesk request new|accept|status ...
   certdesk renew THUMBPRINT
+  certdesk pin [save|forget] [-token LABEL]
   certdesk pulse [-dry-run] [-retry] [-q]
   certdesk hook set|list|remove|run ...
   certdesk schedule install|remove|status

@@ -23,22 +23,25 @@ type templateRow struct {
 	SuppliesDNS     bool   `json:"suppliesDNS"`
 	KeyBasedRenewal bool   `json:"keyBasedRenewal"`
 	Pends           bool   `json:"pends"`
+	KeyStorage      string `json:"keyStorage"` // where the template demands the key be kept (app.RequiredKeyStorage)
 }
 
 const templatesUsage = `usage:
   certdesk templates [-context C] -server ID [-refresh] [-password-stdin] [-json]
-The templates of a policy server: key, validity, renewal period, whether you may
-enroll, who supplies the subject. The policy is cached; -refresh fetches it now.`
+The templates of a policy server: key, where the key must be kept (software, tpm,
+pkcs11; docs/keys.md), validity, renewal period, whether you may enroll, who
+supplies the subject. The policy is cached; -refresh fetches it now.`
 
 const enrollUsage = `usage:
   certdesk enroll [-context C] -server ID -template NAME [-subject DN] [-dns NAME]...
                   [-key rsa2048|rsa3072|rsa4096|p256|p384] [-key-storage software|tpm|pkcs11]
-                  [-pin-stdin | -pin-file F] [-name FRIENDLYNAME] [-password-stdin]
+                  [-pin-stdin | -pin-file F] [-save-pin] [-name FRIENDLYNAME] [-password-stdin]
                   [-challenge-stdin | -challenge-file F] [-json]
 Requests a certificate from the policy server; the new entry goes to My, or, when
 the CA pends the request, its key waits in Request ("certdesk request status").
 The template decides where the key is made (docs/keys.md); -key-storage may only
-ask for stronger storage, and a token's PIN is read from -pin-stdin or -pin-file.
+ask for stronger storage, and a token's PIN is read from -pin-stdin or -pin-file
+(-save-pin keeps it in the OS keyring for unattended renewal).
 A SCEP or EST server offers one profile, so -template may be left out for it; a
 SCEP challenge password is read from -challenge-stdin or -challenge-file, used
 once and never saved (docs/protocols.md).`
@@ -79,13 +82,13 @@ func (c *cmd) runTemplates(args []string) int {
 		rows = append(rows, templateRow{Name: t.CommonName, OID: t.OID, Key: key, ValiditySeconds: t.ValiditySeconds,
 			RenewalSeconds: t.RenewalSeconds, Enroll: app.Enrollable(&t), SuppliesSubject: t.Flags.EnrolleeSuppliesSubject,
 			SuppliesDNS: t.Flags.EnrolleeSuppliesSubjectAltName, KeyBasedRenewal: t.Flags.AllowKeyBasedRenewal,
-			Pends: t.Flags.PendAllRequests})
+			Pends: t.Flags.PendAllRequests, KeyStorage: app.RequiredKeyStorage(&t)})
 	}
 	if *asJSON {
 		return c.printJSON(rows)
 	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "TEMPLATE\tKEY\tVALIDITY\tRENEWAL\tENROLL\tSUBJECT\tNOTES")
+	fmt.Fprintln(tw, "TEMPLATE\tKEY\tSTORAGE\tVALIDITY\tRENEWAL\tENROLL\tSUBJECT\tNOTES")
 	for _, r := range rows {
 		subj := "from the CA"
 		if r.SuppliesSubject || r.SuppliesDNS {
@@ -98,7 +101,7 @@ func (c *cmd) runTemplates(args []string) int {
 		if r.Pends {
 			notes += "needs approval"
 		}
-		textf(tw, "%s\t%s\t%s\t%s\t%v\t%s\t%s\n", r.Name, r.Key, span(r.ValiditySeconds), span(r.RenewalSeconds), r.Enroll, subj, dash(notes))
+		textf(tw, "%s\t%s\t%s\t%s\t%s\t%v\t%s\t%s\n", r.Name, r.Key, r.KeyStorage, span(r.ValiditySeconds), span(r.RenewalSeconds), r.Enroll, subj, dash(notes))
 	}
 	if err := tw.Flush(); err != nil {
 		return c.fail(err)
@@ -146,8 +149,7 @@ func (c *cmd) runEnroll(args []string) int {
 	fs.StringVar(&r.FriendlyName, "name", "", "friendly name of the new entry")
 	pwStdin := fs.Bool("password-stdin", false, "use this password once instead of the saved one")
 	fs.StringVar(&r.KeyStorage, "key-storage", "", "software|tpm|pkcs11: where the key is made (only stronger than the template asks; docs/keys.md)")
-	pinStdin := fs.Bool("pin-stdin", false, "read the token's PIN from standard input")
-	pinFile := fs.String("pin-file", "", "read the token's PIN from this file")
+	pf := addPINFlags(fs, true)
 	chStdin := fs.Bool("challenge-stdin", false, "read the SCEP challenge password from standard input (used once, never saved)")
 	chFile := fs.String("challenge-file", "", "read the SCEP challenge password from the first line of this file")
 	asJSON := fs.Bool("json", false, "print JSON (docs/core.md)")
@@ -158,7 +160,7 @@ func (c *cmd) runEnroll(args []string) int {
 	if len(pos) != 0 || r.Server == "" {
 		return c.usage("enroll needs -server ID and -template NAME and no arguments (certdesk enroll -h)")
 	}
-	if n := countTrue(*chStdin, *pinStdin, *pwStdin); n > 1 {
+	if n := countTrue(*chStdin, *pf.stdin, *pwStdin); n > 1 {
 		return c.usage("only one of -challenge-stdin, -pin-stdin and -password-stdin can read standard input; use a -file flag for the other")
 	}
 	if r.Key != "" && !app.IsKeyName(r.Key) {
@@ -167,21 +169,17 @@ func (c *cmd) runEnroll(args []string) int {
 	if r.KeyStorage != "" && !app.IsKeyStorage(r.KeyStorage) {
 		return c.usage("unknown -key-storage %q (software, tpm or pkcs11)", r.KeyStorage)
 	}
-	if *pinStdin && *pwStdin {
-		return c.usage("-pin-stdin and -password-stdin cannot both read standard input; use -pin-file")
-	}
 	r.DNSNames = dns
 	pw, err := c.readPassword("", *pwStdin)
 	if err != nil {
 		return c.passwordError(err)
 	}
 	r.Password = pw
-	if r.PIN, err = c.readPassword(*pinFile, *pinStdin); err != nil {
-		if errors.Is(err, errPasswordSources) {
-			return c.usage("give the PIN once: -pin-stdin or -pin-file")
-		}
-		return c.fail(errors.New(strings.ReplaceAll(err.Error(), "password", "PIN")))
+	pin, code, ok := c.readPIN(pf)
+	if !ok {
+		return code
 	}
+	r.PIN, r.SavePIN = pin.PIN, pin.Save
 	if r.Challenge, err = c.readPassword(*chFile, *chStdin); err != nil {
 		if errors.Is(err, errPasswordSources) {
 			return c.usage("give the challenge once: -challenge-stdin or -challenge-file")

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -21,9 +22,10 @@ written. -q prints nothing on standard output (for cron); errors still go to
 standard error.`
 
 const renewUsage = `usage:
-  certdesk renew [-context C] [-json] THUMBPRINT
+  certdesk renew [-context C] [-pin-stdin | -pin-file F] [-save-pin] [-json] THUMBPRINT
 Renews one certificate of My now, whether it is due or not (the GUI's "Renew now");
-an earlier failure of its renewal is forgotten first. Exit 1 if the renewal failed.`
+an earlier failure of its renewal is forgotten first. Exit 1 if the renewal failed.
+A key on a token needs its PIN: given here, or saved ("certdesk pin save").`
 
 // runPulse implements "certdesk pulse [-context C] [-retry] [-dry-run]
 // [-q] [-json]": exit 0 when nothing failed, 1 when a renewal, a poll or
@@ -162,12 +164,17 @@ func (c *cmd) runRenew(args []string) int {
 	fs := c.newFlags("renew")
 	ctxName := fs.String("context", "user", "context: user, machine or app:<id>")
 	asJSON := fs.Bool("json", false, "print the outcome as JSON (docs/cli.md)")
+	pf := addPINFlags(fs, true)
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
 		return code
 	}
 	if len(pos) != 1 {
 		return c.usage("renew needs one thumbprint (certdesk renew -h)")
+	}
+	pin, code, ok := c.readPIN(pf)
+	if !ok {
+		return code
 	}
 	t, err := store.NormalizeThumbprint(pos[0])
 	if err != nil {
@@ -177,7 +184,14 @@ func (c *cmd) runRenew(args []string) int {
 	if err != nil {
 		return c.usage("%s", err)
 	}
-	o, err := core.Renew(context.Background(), cx, t)
+	ctx := context.Background()
+	if pin.PIN != "" {
+		ctx = app.WithTokenPIN(ctx, pin)
+	}
+	o, err := core.Renew(ctx, cx, t)
+	if pe := new(app.PINError); errors.As(err, &pe) {
+		return c.fail(err) // it names the renewal already
+	}
 	if err != nil {
 		return c.fail(fmt.Errorf("renew %s: %w", t, err))
 	}
