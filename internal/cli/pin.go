@@ -11,7 +11,7 @@ import (
 
 const pinUsage = `usage:
   certdesk pin [-context C] [-token LABEL]                 is a PIN saved for the token?
-  certdesk pin save [-context C] [-token LABEL] (-pin-stdin | -pin-file F)
+  certdesk pin save [-context C] [-token LABEL] [-pin-stdin | -pin-file F]   (one of them)
   certdesk pin forget [-context C] [-token LABEL]
 A token's PIN saved here (or with -save-pin of enroll and renew) lets the
 scheduled pulse renew keys on that token; save checks it with the token first.
