@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
@@ -39,21 +40,31 @@ func (v *mainView) deleteSelected() {
 	})
 }
 
-// renewSelected renews the selected entry now.
+// renewSelected renews the selected entry now; a key on a token whose PIN
+// is not saved asks for it (ui/pin.go).
 func (v *mainView) renewSelected() {
 	r, ok := v.browser.current()
 	if !ok || !app.CanRenew(*r.Entry) {
 		return
 	}
-	ctxID := v.browser.contextID
+	v.renew(context.Background(), v.browser.contextID, r)
+}
+
+// renew renews r of context ctxID now, and again with the PIN a token asks
+// for.
+func (v *mainView) renew(ctx context.Context, ctxID store.Context, r row) {
 	done := showBusy(v.win, "Renewing “"+r.subject+"”…")
 	v.tasks.run(func() func() {
-		o, err := v.core.Renew(context.Background(), ctxID, r.Thumbprint)
+		o, err := v.core.Renew(ctx, ctxID, r.Thumbprint)
 		if err == nil {
 			err = renewalProblem(o)
 		}
 		return func() {
 			done()
+			if pe := (*app.PINError)(nil); errors.As(err, &pe) {
+				v.renewWithPIN(ctx, pe, func(ctx context.Context) { v.renew(ctx, ctxID, r) })
+				return
+			}
 			if err != nil {
 				showError(v.win, "“"+r.subject+"” could not be renewed.", err)
 				return

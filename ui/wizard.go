@@ -217,6 +217,7 @@ func (z *wizard) submit() {
 	bar := widget.NewProgressBarInfinite()
 	z.step("Requesting", container.NewVBox(valueLabel("Asking "+serverLabel(z.server.Server)+" for a "+z.template.CommonName+" certificate…"), bar), nil, nil)
 	var unconfirmed *app.UnconfirmedHostsError
+	var needPIN *app.PINError
 	z.tasks.run(func() func() {
 		res, err := z.en.Enroll(ctx, r)
 		cancelled := ctx.Err() != nil
@@ -227,6 +228,8 @@ func (z *wizard) submit() {
 			switch {
 			case cancelled:
 				return // the person cancelled and the dialog is gone
+			case errors.As(err, &needPIN):
+				z.askTokenPIN(needPIN) // ui/pin.go
 			case errors.As(err, &unconfirmed):
 				z.askHosts("Send your password to a new host?",
 					"The policy of "+serverLabel(z.server.Server)+" now names "+safetext.Escape(strings.Join(unconfirmed.Hosts, ", "))+
