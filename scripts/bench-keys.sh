@@ -25,3 +25,22 @@ for k in P256 RSA2048; do
 	done
 	echo "| key generation, $k in a TPM (swtpm) | $(ms "$(ns "Generate/tpm/$k")") | — | — | — |"
 done
+
+# PKCS#11: a key on a SoftHSM2 token beside a software key
+# (internal/pkcs11key/bench_test.go, median of 5 runs). CSR is one
+# signature; CMS is a same-key renewal request, the inner PKCS#10 and the
+# CMS signature. SoftHSM2 signs in software too: the difference is the
+# PKCS#11 path (docs/keys.md, "Benchmarks").
+# median NAME: the median ns/op of benchmark NAME over the runs in $out.
+median() { ns "$1" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+if [ -e /usr/lib/softhsm/libsofthsm2.so ]; then
+	out=$(go test ./internal/pkcs11key -run '^$' -bench '^BenchmarkSign$' -benchtime "${BENCHTIME:-50x}" -count 5)
+	for k in P256 RSA2048; do
+		for op in CSR CMS; do
+			hsm=$(median "Sign/$op-$k-softhsm2"); sw=$(median "Sign/$op-$k-software")
+			echo "| $op signing, $k key on a SoftHSM2 token (PKCS#11) | $(ms "$hsm") | software key $(ms "$sw") | $(ratio "$hsm" "$sw") | ≤ software + 1 ms |"
+		done
+	done
+else
+	echo "| PKCS#11 signing (SoftHSM2 is not installed) | — | — | — | — |"
+fi
