@@ -32,7 +32,7 @@ const (
 // Errors Open and the key methods wrap.
 var (
 	// ErrUnavailable: this is not Windows.
-	ErrUnavailable = errors.New("Windows CNG keys exist only on Windows")
+	ErrUnavailable = errors.New("CNG keys exist only on Windows")
 	// ErrNoProvider: the provider is not installed or not working here.
 	ErrNoProvider = errors.New("the CNG provider is not available on this computer")
 	// ErrNoKey: the key the reference names is not in the provider.

@@ -28,7 +28,8 @@ func eccBlob(k *ecdsa.PublicKey, magic uint32) []byte {
 	b := make([]byte, eccBlobHeaderLen, eccBlobHeaderLen+2*size)
 	binary.LittleEndian.PutUint32(b, magic)
 	binary.LittleEndian.PutUint32(b[4:], uint32(size))
-	return append(append(b, k.X.FillBytes(make([]byte, size))...), k.Y.FillBytes(make([]byte, size))...)
+	pt, _ := k.Bytes() // 04 || X || Y
+	return append(b, pt[1:]...)
 }
 
 func TestParsePublicBlob(t *testing.T) {
