@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/internal/cngkey"
 	"github.com/certdesk/certdesk/internal/pkcs11key"
 	"github.com/certdesk/certdesk/store"
 )
@@ -124,6 +125,9 @@ func (c *Core) keyConfig() keyConfig {
 // checkKeyStorage says, in one sentence, why keys cannot be made in place
 // for template t here, or returns nil: called before anything is sent.
 func (c *Core) checkKeyStorage(t *enroll.Template, place string) error {
+	if p, ok := c.cngProvider(place); ok {
+		return checkCNG(t, place, p)
+	}
 	kc := c.keyConfig()
 	switch place {
 	case store.KeySoftware:
@@ -157,6 +161,7 @@ type placedKey struct {
 	storage, ref  string // Meta.KeyStorage ("" for software) and Meta.KeyRef
 	nonExportable bool
 	tok           *pkcs11key.Token
+	cng           *cngkey.Key
 }
 
 // setMeta records where the key lives in m.
@@ -168,11 +173,17 @@ func (k *placedKey) close() {
 	if k != nil && k.tok != nil {
 		k.tok.Close()
 	}
+	if k != nil && k.cng != nil {
+		k.cng.Close()
+	}
 }
 
 // discard removes a new key the CA never saw (the request failed):
 // nothing is left behind on a token.
 func (k *placedKey) discard() {
+	if k != nil && k.cng != nil {
+		_ = k.cng.Delete()
+	}
 	if k != nil && k.tok != nil {
 		if r, err := pkcs11key.ParseRef(k.ref); err == nil {
 			_ = k.tok.Delete(r)
@@ -201,6 +212,9 @@ func (c *Core) newKey(ctx context.Context, cx store.Context, t *enroll.Template,
 	if place == store.KeySoftware {
 		k, err := enroll.GenerateKey(c.rand, kt)
 		return &placedKey{signer: k, nonExportable: nonExp}, err
+	}
+	if p, ok := c.cngProvider(place); ok {
+		return c.newCNGKey(ctx, cx, t, p, kt)
 	}
 	if place == store.KeyTPM {
 		return c.newTPMKey(kt)
@@ -254,6 +268,8 @@ func (c *Core) entrySigner(ctx context.Context, s *store.Store, n store.Name, e 
 			return nil, err
 		}
 		return &placedKey{signer: k, storage: m.KeyStorage, ref: m.KeyRef, nonExportable: true}, nil
+	case store.KeyCNG:
+		return cngSigner(ctx, s.Context(), e)
 	}
 	return nil, fmt.Errorf("the key of %s is kept %s, which this version of certdesk cannot use", e.Thumbprint, placeWords[m.KeyStorage])
 }

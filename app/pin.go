@@ -61,11 +61,16 @@ type PINError struct {
 	What  string // what needed the PIN, e.g. "renewal of <thumbprint>"
 	Wrong bool   // the token refused the PIN it was given
 	Saved bool   // the refused PIN was the one saved in the keyring
+	CNG   bool   // a card behind Windows' Smart Card KSP, whose PIN is not kept
 }
 
 func (e *PINError) Error() string {
 	save := "certdesk pin save -token " + shellWord(e.Token) + " -pin-stdin"
 	switch {
+	case e.CNG && e.Wrong:
+		return "the smart card refused the PIN; nothing was changed"
+	case e.CNG:
+		return fmt.Sprintf("%s needs the PIN of the smart card; give it with -pin-stdin", cmp.Or(e.What, "the key"))
 	case e.Wrong && e.Saved:
 		return fmt.Sprintf("token %q refused the PIN saved for it; nothing was changed (save the right one with %q)", e.Token, save)
 	case e.Wrong:

@@ -44,6 +44,18 @@ run "capi: shared logic, and keys follow their certificates" "$tmp/capi.test.exe
 # failure of the rest (docs/keys.md, "Windows CNG").
 run "cngkey: NCrypt keys as far as Wine goes" "$tmp/cngkey.test.exe" -test.v |
 	grep -E '^(--- |ok|PASS|FAIL)|_test\.go'
+# Enrollment of UserTPM with its key in the "Platform Crypto Provider"
+# (Wine's in-memory stand-in) against testca; Go's temp-dir cleanup fails
+# under Wine (below), so only the test's own lines count.
+echo "-- wine: core: enroll UserTPM through CNG" >&2
+log=$("$wine" "$tmp/app.test.exe" -test.run '^TestEnrollTPMThroughCNG$' -test.v 2>&1 || true)
+grep -E '^\s+cng_windows_test\.go:' <<<"$log" >&2 || true
+if ! grep -q -- '^--- \(PASS\|FAIL\): TestEnrollTPMThroughCNG' <<<"$log" ||
+	grep -E '^\s+cng_windows_test\.go:' <<<"$log" | grep -vq 'does not open again here\|no Platform Crypto Provider here'; then
+	printf '%s\n' "$log" >&2
+	echo "wine: enrollment through CNG failed" >&2
+	exit 1
+fi
 
 # Managed configuration from the Windows policy key (docs/managed.md): the
 # reader's own test writes good and hostile values under HKCU and reads

@@ -14,6 +14,9 @@ const Available = false
 // Key is a CNG key; off Windows none opens.
 type Key struct{}
 
+// Check fails: CNG is Windows only.
+func Check(string) error { return ErrUnavailable }
+
 // Generate fails: CNG is Windows only.
 func Generate(string, x509.PublicKeyAlgorithm, int, Options) (*Key, error) {
 	return nil, ErrUnavailable

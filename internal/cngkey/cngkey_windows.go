@@ -131,6 +131,15 @@ func openProvider(name string) (uintptr, error) {
 	return prov, nil
 }
 
+// Check opens the provider and closes it again: whether it is here.
+func Check(provider string) error {
+	prov, err := openProvider(provider)
+	if err == nil {
+		procFreeObject.Call(prov)
+	}
+	return err
+}
+
 func keyFlags(o Options) uintptr {
 	f := uintptr(flagSilent)
 	if o.Machine {
