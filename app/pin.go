@@ -301,19 +301,18 @@ func (c *Core) checkTokenPIN(ctx context.Context, cx store.Context, e store.Entr
 	return nil
 }
 
-// retryTokenRenewals forgets the permanent renewal failures of keys on
-// token label in cx, so the next pulse renews them with the PIN now saved.
+// retryTokenRenewals resets the permanent renewal failures of keys on
+// token label in cx (ResetRetry), so the next pulse renews them with the
+// PIN now saved.
 func (c *Core) retryTokenRenewals(ctx context.Context, cx store.Context, label string) error {
-	s, tx, err := c.lock(ctx, cx)
+	s, err := c.Store(cx)
 	if err != nil {
 		return err
 	}
-	defer tx.Unlock()
 	retry, err := readRetry(s)
-	if err != nil || len(retry) == 0 {
+	if err != nil {
 		return err
 	}
-	n := len(retry)
 	for tp, st := range retry {
 		if !st.Permanent {
 			continue
@@ -323,11 +322,10 @@ func (c *Core) retryTokenRenewals(ctx context.Context, cx store.Context, label s
 			continue
 		}
 		if r, err := pkcs11key.ParseRef(e.Meta.KeyRef); err == nil && r.Token == label {
-			delete(retry, tp)
+			if err := c.ResetRetry(ctx, cx, tp); err != nil {
+				return err
+			}
 		}
 	}
-	if len(retry) == n {
-		return nil
-	}
-	return writeRetry(s, retry)
+	return nil
 }
