@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/asn1"
 	"errors"
 	"fmt"
 	"os"
@@ -14,11 +16,22 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
+// smartCardKBR is UserSmartCard that allows key-based renewal.
+var smartCardKBR = testca.Template{Name: "SmartCardKBR", OID: asn1.ObjectIdentifier{1, 3, 6, 1, 4, 1, 311, 21, 8, 4242, 1, 77},
+	Schema: 2, MajorRevision: 100, MinKeyBits: 256, ECDSA: true, KeySpec: 2,
+	PrivateKeyFlag: testca.PrivateKeyClientWin8 | testca.PrivateKeyServer2012, SubjectFlags: testca.SubjectRequireDirectoryDN | testca.SubjectRequireUPN,
+	EnrollFlags: testca.EnrollAllowKBR, EKUs: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}, KeyUsage: x509.KeyUsageDigitalSignature,
+	Providers: []string{"Microsoft Smart Card Key Storage Provider"}}
+
 // tokenEnv is a server env with a fresh SoftHSM2 token labelled label
-// configured as where token keys are made; certificates live 8 hours.
+// configured as where token keys are made; certificates live 8 hours, and
+// testca offers smartCardKBR too.
 func tokenEnv(t *testing.T, label string) (*env, Server) {
 	t.Helper()
-	e := newEnv(t, envOpt{ca: func(c *testca.Config) { c.Validity = 8 * time.Hour }})
+	e := newEnv(t, envOpt{ca: func(c *testca.Config) {
+		c.Validity = 8 * time.Hour
+		c.ExtraTemplates = []testca.Template{smartCardKBR}
+	}})
 	srv := e.addServer(t, testca.DefaultPassword)
 	softhsmtest.NewToken(t, label)
 	t.Setenv("CERTDESK_PKCS11_MODULE", softhsmtest.Module)
@@ -92,6 +105,32 @@ func TestSavedPINRenewsUnattended(t *testing.T) {
 	if err := e.core.ForgetPIN(ctx, store.User, "pin-saved"); !errors.Is(err, ErrNoPIN) {
 		t.Errorf("forgetting twice: %v", err)
 	}
+}
+
+// TestKeyBasedRenewalOnToken: with the PIN saved, the pulse renews a
+// token key by key-based renewal: the token's key authenticates the TLS
+// connection to the certificate CES and signs the CMS request, and the
+// new key is made on the token.
+func TestKeyBasedRenewalOnToken(t *testing.T) {
+	e, srv := tokenEnv(t, "pin-kbr")
+	ctx := context.Background()
+	res, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Template: smartCardKBR.Name, PIN: softhsmtest.PIN, SavePIN: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.KeyStorage != store.KeyPKCS11 {
+		t.Fatalf("result %+v", res)
+	}
+	e.dueSoon(t, res.Thumbprint)
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomeOK || rep.Renewals[0].Method != MethodKeyBased {
+		t.Fatalf("pulse: %+v, %v", rep, err)
+	}
+	s, _ := e.core.Store(store.User)
+	if ne, err := s.Get(ctx, store.My, rep.Renewals[0].NewThumbprint); err != nil || ne.KeyStorage != store.KeyPKCS11 {
+		t.Fatalf("renewed entry %+v, %v", ne, err)
+	}
+	softhsmtest.CheckKeyStaysOnToken(t, "pin-kbr")
 }
 
 // TestUnattendedRenewalWithoutPIN: with no PIN saved, the pulse's renewal
