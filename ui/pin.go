@@ -26,6 +26,10 @@ var errNoPIN = errors.New("no PIN was given for the token, so nothing was sent")
 func pinPrompt(pe *app.PINError) string {
 	token := "“" + safetext.Escape(pe.Token) + "”"
 	switch {
+	case pe.CNG && pe.Wrong:
+		return "The smart card refused the PIN; nothing was changed. Try again."
+	case pe.CNG:
+		return "The key is kept on your smart card. Enter its PIN to continue."
 	case pe.Wrong && pe.Saved:
 		return "The token " + token + " refused the PIN saved for it; nothing was changed. Enter its PIN."
 	case pe.Wrong:
@@ -52,7 +56,9 @@ func askPIN(w fyne.Window, pe *app.PINError, ok func(app.TokenPIN), cancel func(
 	items := []*widget.FormItem{
 		widget.NewFormItem("", prompt),
 		widget.NewFormItem("PIN", pin),
-		widget.NewFormItem("", remember),
+	}
+	if !pe.CNG { // Windows' smart-card PINs are not kept
+		items = append(items, widget.NewFormItem("", remember))
 	}
 	d := dialog.NewForm("Token PIN", "Unlock", "Cancel", items, func(yes bool) {
 		if !yes {
