@@ -62,10 +62,16 @@ type PINError struct {
 	Wrong bool   // the token refused the PIN it was given
 	Saved bool   // the refused PIN was the one saved in the keyring
 	CNG   bool   // a card behind Windows' Smart Card KSP, whose PIN is not kept
+	// Context is where the PIN would be saved; other than user, the
+	// command in the sentence names it.
+	Context store.Context
 }
 
 func (e *PINError) Error() string {
 	save := "certdesk pin save -token " + shellWord(e.Token) + " -pin-stdin"
+	if e.Context != "" && e.Context != store.User {
+		save = "certdesk pin save -context " + shellWord(string(e.Context)) + " -token " + shellWord(e.Token) + " -pin-stdin"
+	}
 	switch {
 	case e.CNG && e.Wrong:
 		return "the smart card refused the PIN; nothing was changed"
@@ -95,7 +101,7 @@ func shellWord(s string) string {
 func forRenewal(err error, thumbprint string) error {
 	var pe *PINError
 	if errors.As(err, &pe) && !pe.Wrong {
-		return &PINError{Token: pe.Token, What: "renewal of " + thumbprint}
+		return &PINError{Token: pe.Token, What: "renewal of " + thumbprint, Context: pe.Context}
 	}
 	return err
 }
@@ -255,7 +261,7 @@ func (c *Core) openToken(ctx context.Context, cx store.Context, label, what stri
 		p, err := c.savedPIN(ctx, cx, kc.module, label)
 		switch {
 		case errors.Is(err, ErrNoPIN):
-			return nil, &PINError{Token: label, What: what}
+			return nil, &PINError{Token: label, What: what, Context: cx}
 		case err != nil:
 			return nil, err
 		}
@@ -264,7 +270,7 @@ func (c *Core) openToken(ctx context.Context, cx store.Context, label, what stri
 	tok, err := pkcs11key.Open(pkcs11key.Config{Module: kc.module, Token: label, PIN: pin})
 	switch {
 	case errors.Is(err, pkcs11key.ErrWrongPIN):
-		return nil, &PINError{Token: label, What: what, Wrong: true, Saved: saved}
+		return nil, &PINError{Token: label, What: what, Wrong: true, Saved: saved, Context: cx}
 	case errors.Is(err, pkcs11key.ErrNoToken):
 		return nil, fmt.Errorf("no token labelled %q is present in %s", label, kc.module)
 	case err != nil:

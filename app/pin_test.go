@@ -236,6 +236,8 @@ func TestPINErrorSentences(t *testing.T) {
 		{PINError{Token: "card", What: "renewal of AB"}, `renewal of AB needs the PIN of token "card"; give it with -pin-stdin or save it with "certdesk pin save -token card -pin-stdin"`},
 		{PINError{Token: "my card", Wrong: true, Saved: true}, `token "my card" refused the PIN saved for it; nothing was changed (save the right one with "certdesk pin save -token 'my card' -pin-stdin")`},
 		{PINError{Token: "c'd", Wrong: true}, `token "c'd" refused the PIN; nothing was changed`},
+		{PINError{Token: "card", What: "renewal of AB", Context: store.Machine}, `renewal of AB needs the PIN of token "card"; give it with -pin-stdin or save it with "certdesk pin save -context machine -token card -pin-stdin"`},
+		{PINError{Token: "smart card", What: "renewal of AB", CNG: true}, `renewal of AB needs the PIN of the smart card; give it with -pin-stdin`},
 	} {
 		if got := tt.e.Error(); got != tt.want {
 			t.Errorf("%+v:\n%s\nwant %s", tt.e, got, tt.want)
