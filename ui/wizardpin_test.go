@@ -63,6 +63,10 @@ func TestRealTokenPINDialog(t *testing.T) {
 	if z.title.Text != "Key" {
 		t.Fatalf("step %q: %s", z.title.Text, z.status.Text)
 	}
+	test.Tap(z.next) // the summary
+	if z.title.Text != "Summary" {
+		t.Fatalf("step %q", z.title.Text)
+	}
 	test.Tap(z.next)
 	if got := overlayText(t, e.w); !strings.Contains(got, "Token PIN") {
 		t.Fatalf("no PIN dialog: %s", got)
