@@ -91,8 +91,9 @@ CERTDESK_MANAGED_REG_TEST=docs run "managed configuration: the .reg example of d
 # deletes with POSIX semantics, which Wine refuses), so a test counts as
 # failed only if its own code reported something (a *_test.go line other
 # than "skipped on Windows", the openssl helper's skip after its temp dir).
+# It runs in store/, as go test would, so its testdata/ files are found.
 echo "-- wine: store: the whole suite (-short)" >&2
-log=$("$wine" "$tmp/store.test.exe" -test.short -test.v 2>&1 || true)
+log=$(cd store && "$wine" "$tmp/store.test.exe" -test.short -test.v 2>&1 || true)
 verdict=$(awk '
 	/^=== RUN/ { t = $3; sub(/\/.*/, "", t) }
 	/^[ \t]+[^ ]+_test\.go:[0-9]+:/ && !/skipped on Windows/ { own[t] = 1 }
