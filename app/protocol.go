@@ -110,6 +110,10 @@ type pendingRequest struct {
 // protocolClientFor returns the client of srv's protocol with credential
 // cred. CEP has none: its paths are the core's own.
 func (c *Core) protocolClientFor(ctx context.Context, s *store.Store, srv Server, cred credential) (protocolClient, error) {
+	switch srv.Protocol {
+	case ProtocolSCEP:
+		return c.scepClient(ctx, s, srv, cred)
+	}
 	return nil, fmt.Errorf("server %s: certdesk cannot speak %q", srv.URL, srv.Protocol)
 }
 
@@ -143,6 +147,9 @@ func (c *Core) pollProtocol(ctx context.Context, s *store.Store, srv Server, e s
 	}
 	pcl, err := c.protocolClientFor(ctx, s, srv, cred)
 	if err != nil {
+		return nil, err
+	}
+	if e, err = s.Get(ctx, store.Request, e.Thumbprint); err != nil { // with its placeholder
 		return nil, err
 	}
 	pk, err := c.entrySigner(ctx, s, store.Request, e)

@@ -195,8 +195,8 @@ func (c *Core) requestRenewal(ctx context.Context, s *store.Store, e store.Entry
 	}
 	req := enroll.RenewalRequest{OldCert: e.Certificate, OldKey: oldKey, NewKey: newKey.signer, Template: t}
 	if !srv.isCEP() {
-		// Signed by the old certificate and key; presented over TLS too
-		// where the server asks for a client certificate.
+		// Signed by the old certificate and key; the protocol decides
+		// whether to present it over TLS too (EST does, SCEP does not).
 		cred := pwd
 		cred.cert = kbr.cert
 		pcl, err := c.protocolClientFor(ctx, s, srv, cred)

@@ -147,6 +147,53 @@ func NewCSR(rand io.Reader, r Request) ([]byte, error) {
 	return csr, nil
 }
 
+// oidChallengePassword is PKCS#9 challengePassword (RFC 2985).
+var oidChallengePassword = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 7}
+
+// NewProtocolCSR builds the DER PKCS#10 of a SCEP or EST request, whose
+// server picks the profile itself: key, subject (raw DER, may be empty)
+// and DNS names (checked by CheckDNSName), SHA-256 (SHA-384 for P-384),
+// no template extensions, and a challengePassword attribute when
+// challenge is not empty (RFC 8894 §2.2). The caller has checked the
+// names against the (synthetic) template.
+func NewProtocolCSR(rand io.Reader, key crypto.Signer, rawSubject []byte, dns []string, challenge string) ([]byte, error) {
+	if err := checkSANs(dns, nil); err != nil {
+		return nil, err
+	}
+	if rawSubject == nil {
+		rawSubject, _ = asn1.Marshal(pkix.RDNSequence{})
+	}
+	hash := ""
+	if k, ok := key.Public().(*ecdsa.PublicKey); ok && k.Curve == elliptic.P384() {
+		hash = "2.16.840.1.101.3.4.2.2"
+	}
+	var attrs [][]byte
+	if challenge != "" {
+		v, err := asn1.Marshal(challenge) // PrintableString, else UTF8String
+		if err != nil {
+			return nil, fmt.Errorf("enroll: encode the challenge: %w", err)
+		}
+		a, err := attribute(oidChallengePassword, v)
+		if err != nil {
+			return nil, fmt.Errorf("enroll: encode the challenge: %w", err)
+		}
+		attrs = append(attrs, a)
+	}
+	var exts []pkix.Extension
+	if len(dns) > 0 {
+		names := make([]asn1.RawValue, len(dns))
+		for i, d := range dns {
+			names[i] = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, Bytes: []byte(d)} // dNSName
+		}
+		v, err := asn1.Marshal(names)
+		if err != nil {
+			return nil, fmt.Errorf("enroll: encode the DNS names: %w", err)
+		}
+		exts = []pkix.Extension{{Id: oidSubjectAltName, Value: v}}
+	}
+	return newCSRWithAttributes(rand, key, rawSubject, hash, exts, attrs)
+}
+
 // checkKey enforces the template's algorithm and minimal length: a short key
 // would only come back as CERTSRV_E_KEY_LENGTH.
 func checkKey(t *Template, pub crypto.PublicKey) error {

@@ -83,6 +83,13 @@ const (
 	// polling (Server.SetForeignPollURL, else https://foreign.invalid/ces)
 	// instead of the CES that took the request.
 	FaultForeignPollURL
+	// FaultSCEPBadAlg … FaultSCEPBadCertID answer every SCEP PKIOperation
+	// with pkiStatus FAILURE and that failInfo (RFC 8894 §3.2.1.4.5).
+	FaultSCEPBadAlg
+	FaultSCEPBadMessageCheck
+	FaultSCEPBadRequest
+	FaultSCEPBadTime
+	FaultSCEPBadCertID
 )
 
 // String names the fault as the docs do.
@@ -102,6 +109,8 @@ func (f Fault) String() string {
 		return "foreignchain"
 	case FaultForeignPollURL:
 		return "foreignpollurl"
+	case FaultSCEPBadAlg, FaultSCEPBadMessageCheck, FaultSCEPBadRequest, FaultSCEPBadTime, FaultSCEPBadCertID:
+		return "scep-" + [...]string{"badalg", "badmessagecheck", "badrequest", "badtime", "badcertid"}[f-FaultSCEPBadAlg]
 	}
 	return fmt.Sprintf("fault(%d)", int32(f))
 }

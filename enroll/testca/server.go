@@ -57,6 +57,7 @@ type Server struct {
 	policy    policyFaults
 	hosts     hostFaults // SetExtraCESHost, RequestsTo
 	revoc     *revocationServer
+	scep      scepService // scep.go: NDES
 	done      chan struct{}
 }
 
@@ -316,6 +317,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep, extra := s.route(r.URL.Path)
 	// The Date clients compare their clock with is the CA's.
 	w.Header().Set("Date", s.ca.now().UTC().Format(http.TimeFormat))
+	if ep == epNone && s.serveSCEP(w, r) {
+		return
+	}
 	if ep == epNone {
 		http.NotFound(w, r)
 		return
