@@ -190,7 +190,15 @@ func (c *Client) exchange(ctx context.Context, s *Server, typ, tid string, conte
 	for i, cert := range certs {
 		if k, ok := cert.PublicKey.(interface{ Equal(crypto.PublicKey) bool }); ok && k.Equal(want) {
 			resp.Certificate = cert
+			// The answer's other certificates, and GetCACert's CAs, which
+			// some servers (step-ca) leave out of it; the caller keeps
+			// only those on the issued certificate's path.
 			resp.Chain = append(append([]*x509.Certificate(nil), certs[:i]...), certs[i+1:]...)
+			for _, c := range s.Certs {
+				if c.IsCA {
+					resp.Chain = append(resp.Chain, c)
+				}
+			}
 			resp.Disposition = "Issued"
 			return resp, nil
 		}
