@@ -8,6 +8,7 @@ export LANG=en_US.UTF-8
 export REQUIRE_SECRET_SERVICE=1
 export REQUIRE_APACHE=1 # TestApacheRenegotiation fails instead of skipping without apache2
 export REQUIRE_SWTPM=1  # the TPM key tests fail instead of skipping without swtpm or tpm2-openssl
+export REQUIRE_STEPCA=1 # TestStepCA (internal/cli) fails instead of skipping without step-ca
 
 bash scripts/setup-debian.sh
 
@@ -16,6 +17,8 @@ bash scripts/lint.sh
 
 echo "== build"
 go build -o build/certdesk .
+STEPCA=$(bash scripts/stepca.sh) # the independent SCEP server, built once into build/
+export STEPCA
 
 echo "== tests (real gnome-keyring; -race on every package without cgo)"
 pkgs=$(go list ./... | grep -v '^github.com/certdesk/certdesk$')
