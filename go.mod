@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	fyne.io/fyne/v2 v2.7.2
+	github.com/Azure/go-ntlmssp v0.1.1
 	github.com/foxboron/go-tpm-keyfiles v0.0.0-20260902202739-8c9c2d1005f4
 	github.com/gofrs/flock v0.13.2
 	github.com/google/go-tpm v0.9.9-0.20260124013517-8f8f42cba0de

@@ -17,6 +17,9 @@ const SCEPTemplate = "SCEP"
 type scepProtocol struct {
 	c  *Core
 	cl *scep.Client
+	// user and password, of a password server, fetch a challenge from
+	// NDES's mscep_admin page when the person gave none.
+	user, password string
 }
 
 // scepClient makes the SCEP client of srv. The pin is checked on the CA
@@ -29,7 +32,8 @@ func (c *Core) scepClient(ctx context.Context, s *store.Store, srv Server, cred 
 	if err != nil {
 		return nil, err
 	}
-	return &scepProtocol{c: c, cl: &scep.Client{URL: srv.URL, HTTP: hc, Pin: srv.CAPin, Now: c.clock.Now}}, nil
+	return &scepProtocol{c: c, cl: &scep.Client{URL: srv.URL, HTTP: hc, Pin: srv.CAPin, Now: c.clock.Now},
+		user: cred.user, password: cred.password}, nil
 }
 
 // offer is one template, RSA 2048 or stronger (SCEP encrypts the answer
@@ -53,6 +57,16 @@ func (p *scepProtocol) enroll(ctx context.Context, r enroll.Request, challenge s
 	subject, err := enroll.ParseDN(r.Subject)
 	if err != nil {
 		return nil, err
+	}
+	if admin := scep.AdminURL(p.cl.URL); challenge == "" && p.user != "" && admin != "" {
+		// Only after the CA passed the pin check: the password goes to
+		// the SCEP server's own host (the transport's password guard).
+		if _, err := p.cl.Discover(ctx); err != nil {
+			return nil, err
+		}
+		if challenge, err = scep.FetchChallenge(ctx, p.cl.HTTP, admin, p.user, p.password); err != nil {
+			return nil, err
+		}
 	}
 	csr, err := enroll.NewProtocolCSR(p.c.rand, r.Key, subject, r.DNSNames, challenge)
 	if err != nil {

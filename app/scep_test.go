@@ -219,3 +219,23 @@ func TestSCEPFailInfo(t *testing.T) {
 		t.Errorf("failures left %d entries", n)
 	}
 }
+
+// TestSCEPChallengeFromAdminPage: with a password server and no
+// challenge, certdesk fetches one from mscep_admin with the saved
+// credentials; a wrong password is refused there.
+func TestSCEPChallengeFromAdminPage(t *testing.T) {
+	e := newSCEPEnv(t, envOpt{})
+	srv, err := e.core.AddServer(context.Background(), store.User, ServerOptions{Protocol: ProtocolSCEP, URL: e.srv.SCEPURL(),
+		Auth: AuthPassword, Username: testca.DefaultUser, Password: testca.DefaultPassword, CAFile: e.ca.RootFile(), TrustCA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.enrollSCEP(srv, "")
+	if err != nil || res.Status != StatusIssued {
+		t.Fatalf("enroll: %+v, %v", res, err)
+	}
+	_, err = e.core.Enroll(context.Background(), EnrollRequest{Context: store.User, Server: srv.ID, Subject: "CN=x", Password: "wrong"})
+	if !errors.Is(err, enroll.ErrCredentialsRefused) {
+		t.Errorf("a wrong password: %v", err)
+	}
+}

@@ -64,6 +64,7 @@ type wizard struct {
 	commonName *dialogEntry
 	dnsNames   *dialogEntry
 	keyPick    *widget.Select
+	challenge  *widget.Entry // SCEP's one-time challenge (wizardsteps.go)
 
 	result      *widget.Label
 	openDetails *widget.Button
@@ -199,6 +200,9 @@ func (z *wizard) fail(failed string, err error) {
 func (z *wizard) request() app.EnrollRequest {
 	r := app.EnrollRequest{Context: z.ctxID, Server: z.server.ID, Template: z.template.CommonName,
 		Key: keyName(app.KeyChoices(&z.template), z.keyPick.Selected), Password: z.password.Text}
+	if z.challenge != nil {
+		r.Challenge = z.challenge.Text
+	}
 	subject, dns := suppliesNames(&z.template)
 	if subject {
 		r.Subject = "CN=" + strings.TrimSpace(z.commonName.Text)

@@ -243,8 +243,15 @@ func (z *wizard) showKey() {
 			z.dnsNames.SetText(dns)
 		}
 	}
-	body := container.NewVBox(valueLabel("A new private key is made on this device and never leaves it."),
-		widget.NewForm(widget.NewFormItem("Key", z.keyPick)))
+	form := widget.NewForm(widget.NewFormItem("Key", z.keyPick))
+	if z.challenge == nil { // kept when the person comes back from the summary
+		z.challenge = widget.NewPasswordEntry()
+	}
+	if z.server.Protocol == app.ProtocolSCEP {
+		// Used for this request only, never saved (docs/protocols.md).
+		form.AppendItem(&widget.FormItem{Text: "Challenge password", Widget: z.challenge, HintText: "From your administrator or the NDES page; used once"})
+	}
+	body := container.NewVBox(valueLabel("A new private key is made on this device and never leaves it."), form)
 	z.step("Key", body, back, z.showSummary)
 }
 
