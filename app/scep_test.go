@@ -214,6 +214,12 @@ func TestSCEPFailInfo(t *testing.T) {
 			t.Errorf("%s: denied %v, permanent %v", f, denied, enroll.Permanent(err))
 		}
 	}
+	for _, f := range []testca.Fault{testca.FaultHTTP500, testca.FaultMalformed} {
+		e.srv.SetFault(f)
+		if _, err := e.enrollSCEP(srv, e.srv.SCEPChallenge()); err == nil || enroll.Permanent(err) {
+			t.Errorf("%s: %v (permanent %v)", f, err, enroll.Permanent(err))
+		}
+	}
 	e.srv.SetFault(testca.FaultNone)
 	if n := len(e.list(t, store.My)) + len(e.list(t, store.Request)); n != 0 {
 		t.Errorf("failures left %d entries", n)
