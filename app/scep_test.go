@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/enroll/scep"
@@ -243,5 +244,26 @@ func TestSCEPChallengeFromAdminPage(t *testing.T) {
 	_, err = e.core.Enroll(context.Background(), EnrollRequest{Context: store.User, Server: srv.ID, Subject: "CN=x", Password: "wrong"})
 	if !errors.Is(err, enroll.ErrCredentialsRefused) {
 		t.Errorf("a wrong password: %v", err)
+	}
+}
+
+// TestSCEPPulseRenews: the pulse renews a due SCEP certificate like a CEP
+// one (over the pinned http endpoint: a year on, testca's TLS certificate
+// has expired).
+func TestSCEPPulseRenews(t *testing.T) {
+	e := newSCEPEnv(t, envOpt{})
+	srv, err := e.core.AddServer(context.Background(), store.User, ServerOptions{Protocol: ProtocolSCEP, URL: e.http.URL(),
+		Auth: AuthAnonymous, CAFingerprint: Fingerprint(e.ca.Issuing()), CAFile: e.ca.RootFile(), TrustCA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.enrollSCEP(srv, e.srv.SCEPChallenge())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(350 * 24 * time.Hour)
+	rep, err := e.core.Pulse(context.Background(), store.User)
+	if err != nil || rep.Due != 1 || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomeOK || rep.Renewals[0].Thumbprint != res.Thumbprint {
+		t.Fatalf("pulse: %+v, %v", rep, err)
 	}
 }
