@@ -33,7 +33,7 @@ pkcs11; docs/keys.md), validity, renewal period, whether you may enroll, who
 supplies the subject. The policy is cached; -refresh fetches it now.`
 
 const enrollUsage = `usage:
-  certdesk enroll [-context C] -server ID -template NAME [-subject DN] [-dns NAME]...
+  certdesk enroll [-context C] -server ID [-template NAME] [-subject DN] [-dns NAME]...
                   [-key rsa2048|rsa3072|rsa4096|p256|p384] [-key-storage software|tpm|pkcs11]
                   [-pin-stdin | -pin-file F] [-save-pin] [-name FRIENDLYNAME] [-password-stdin]
                   [-challenge-stdin | -challenge-file F] [-json]
@@ -42,9 +42,9 @@ the CA pends the request, its key waits in Request ("certdesk request status").
 The template decides where the key is made (docs/keys.md); -key-storage may only
 ask for stronger storage, and a token's PIN is read from -pin-stdin or -pin-file
 (-save-pin keeps it in the OS keyring for unattended renewal).
-A SCEP or EST server offers one profile, so -template may be left out for it; a
-SCEP challenge password is read from -challenge-stdin or -challenge-file, used
-once and never saved (docs/protocols.md).`
+-template is required for a CEP server; a SCEP or EST server offers one profile, so
+it may be left out there. A SCEP challenge password is read from -challenge-stdin
+or -challenge-file, used once and never saved (docs/protocols.md).`
 
 // runTemplates implements "certdesk templates [-context C] -server ID [-json]".
 func (c *cmd) runTemplates(args []string) int {
