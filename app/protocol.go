@@ -93,7 +93,10 @@ type protocolClient interface {
 	// enroll sends a new request; challenge is a one-time password some
 	// protocols carry (SCEP), never stored.
 	enroll(ctx context.Context, r enroll.Request, challenge string) (*enroll.Response, error)
-	// renew sends a renewal authenticated by the old certificate and key.
+	// renew sends a renewal authenticated by the old certificate and key
+	// (r.OldCert, r.OldKey). The client was made with them as the TLS
+	// client credential too; a protocol that must not present them (SCEP)
+	// drops them in its constructor.
 	renew(ctx context.Context, r enroll.RenewalRequest) (*enroll.Response, error)
 	// poll asks about a pending request.
 	poll(ctx context.Context, p pendingRequest) (*enroll.Response, error)
