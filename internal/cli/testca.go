@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll/testca"
 
 	"github.com/certdesk/certdesk/internal/atomicfile"
@@ -186,6 +187,9 @@ func (c *cmd) testcaServe(args []string) int {
 		textf(c.stdout, "CEP (key-based renewal):       %s\n", srv.KBRCEPURL())
 		textf(c.stdout, "CES (certificate, renewal):    %s\n", srv.CESCertURL())
 	}
+	textf(c.stdout, "SCEP (NDES):                   %s\n", srv.SCEPURL())
+	textf(c.stdout, "NDES challenge page:           %s\n", srv.SCEPAdminURL())
+	textf(c.stdout, "SCEP CA fingerprint (SHA-256): %s\n", app.Fingerprint(ca.Issuing()))
 	textf(c.stdout, "CA file to trust:              %s\n", ca.RootFile())
 	accounts := ca.Users()
 	names := make([]string, 0, len(accounts))
