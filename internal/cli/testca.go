@@ -25,6 +25,7 @@ import (
 const testcaUsage = `usage:
   certdesk testca serve   [-addr 127.0.0.1:0] [-dir D] [-user NAME:PASSWORD]... [-validity DURATION] [-pending] [-kbr]
                           [-behind-proxy] [-empty-policies none|once|always] [-cas N] [-ca-fault none|unreachable|noenroll]
+                          [-scep-http ADDR]
   certdesk testca resign  -dir D -not-before TIME -validity DURATION IN OUT
   certdesk testca approve -dir D REQUESTID
   certdesk testca deny    -dir D REQUESTID [-reason TEXT]
@@ -144,6 +145,7 @@ func (c *cmd) testcaServe(args []string) int {
 	emptyPolicies := fs.String("empty-policies", "none", "fault: answer GetPolicies without templates: none, once or always")
 	cas := fs.Int("cas", 1, "number of CAs the policy lists (the others are served by the same CA)")
 	caFault := fs.String("ca-fault", "none", "the second CA, tried first: none, unreachable (0x800706BA) or noenroll (enrollPermission false)")
+	scepHTTP := fs.String("scep-http", "", "also serve the SCEP (NDES) endpoint over plain HTTP on this address, e.g. 127.0.0.1:0")
 	behindProxy := fs.Bool("behind-proxy", false, "serve plain HTTP on loopback for a TLS-terminating proxy that passes the client certificate in "+testca.ProxyCertHeader)
 	pos, code, ok := c.parseOrExit(fs, args)
 	if !ok {
@@ -188,6 +190,14 @@ func (c *cmd) testcaServe(args []string) int {
 		textf(c.stdout, "CES (certificate, renewal):    %s\n", srv.CESCertURL())
 	}
 	textf(c.stdout, "SCEP (NDES):                   %s\n", srv.SCEPURL())
+	if *scepHTTP != "" {
+		h, err := srv.StartSCEPHTTP(*scepHTTP)
+		if err != nil {
+			return c.fail(err)
+		}
+		defer h.Close()
+		textf(c.stdout, "SCEP (NDES, plain HTTP):       %s\n", h.URL())
+	}
 	textf(c.stdout, "NDES challenge page:           %s\n", srv.SCEPAdminURL())
 	textf(c.stdout, "SCEP CA fingerprint (SHA-256): %s\n", app.Fingerprint(ca.Issuing()))
 	textf(c.stdout, "CA file to trust:              %s\n", ca.RootFile())
