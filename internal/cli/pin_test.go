@@ -50,11 +50,11 @@ func TestPINCommands(t *testing.T) {
 	setupRoot(t)
 	ca, srv := startTestCA(t, testca.Config{})
 	s, _ := addPasswordServer(t, ca, srv.CEPURL())
+	softhsmtest.NewToken(t, "cli-pin") // first: it skips a build without cgo, which has no PKCS#11
 	t.Setenv("CERTDESK_PKCS11_MODULE", "")
 	if code, _, stderr := runCLIStdin(t, "", "pin"); code != exitFail || !strings.Contains(stderr, "no PKCS#11 module is configured") {
 		t.Errorf("pin without a module: %d %q", code, stderr)
 	}
-	softhsmtest.NewToken(t, "cli-pin")
 	t.Setenv("CERTDESK_PKCS11_MODULE", softhsmtest.Module)
 	t.Setenv("CERTDESK_PKCS11_TOKEN", "cli-pin")
 	defer runCLIStdin(t, "", "pin", "forget")
