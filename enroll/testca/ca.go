@@ -150,7 +150,7 @@ func New(cfg Config) (*CA, error) {
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
-	ca := &CA{cfg: cfg, created: cfg.Clock(), templates: builtinTemplates(cfg), db: db{dir: filepath.Join(cfg.Dir, "requests"), last: new(atomic.Int64)}}
+	ca := &CA{cfg: cfg, created: cfg.Clock(), templates: append(builtinTemplates(cfg), estTemplate(cfg)), db: db{dir: filepath.Join(cfg.Dir, "requests"), last: new(atomic.Int64)}}
 	for _, t := range cfg.ExtraTemplates {
 		if t.Name == "" || len(t.OID) == 0 || ca.template(t.Name) != nil || ca.template(t.OID.String()) != nil {
 			return nil, fmt.Errorf("testca: extra template %q needs a unique name and OID", t.Name)

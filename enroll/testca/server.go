@@ -58,6 +58,7 @@ type Server struct {
 	hosts     hostFaults // SetExtraCESHost, RequestsTo
 	revoc     *revocationServer
 	scep      scepService // scep.go: NDES
+	est       estState    // est.go
 	done      chan struct{}
 }
 
@@ -317,7 +318,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ep, extra := s.route(r.URL.Path)
 	// The Date clients compare their clock with is the CA's.
 	w.Header().Set("Date", s.ca.now().UTC().Format(http.TimeFormat))
-	if ep == epNone && s.serveSCEP(w, r) {
+	if ep == epNone && (s.serveSCEP(w, r) || s.serveEST(w, r)) {
 		return
 	}
 	if ep == epNone {

@@ -39,6 +39,10 @@ type Request struct {
 	Renewal   []byte    `json:"renewal,omitempty"` // DER of the certificate being renewed, if any
 	Cert      []byte    `json:"cert,omitempty"`    // DER of the issued certificate
 	Reason    string    `json:"reason,omitempty"`  // denial reason
+	// EST: the request came to the EST endpoint, which hands its answer
+	// out once (Collected) to the client repeating the same request.
+	EST       bool `json:"est,omitempty"`
+	Collected bool `json:"collected,omitempty"`
 }
 
 // ErrUnknownRequest is returned for a request id the CA has no record of.

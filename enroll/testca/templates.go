@@ -26,6 +26,7 @@ type Template struct {
 	KeyUsage       x509.KeyUsage           // key usage of issued certificates
 	Providers      []string                // cryptoProviders (informational)
 	ekuOIDs        []asn1.ObjectIdentifier // EKU OIDs, for the policy extension values
+	estOnly        bool                    // served by the EST endpoint only, not in GetPolicies (est.go)
 }
 
 // Flag values of the template attributes (MS-XCEP, MS-CRTD).

@@ -75,7 +75,7 @@ func parseGetPolicies(body *node) (*policyRequest, error) {
 // template (as a real CEP did to cepces, #74). Lenient: explicit 0/0
 // means "no filtering", as real CEP servers answered cepces.
 func (pr *policyRequest) visible(t *Template) bool {
-	if pr.withdrawn[t.Name] {
+	if pr.withdrawn[t.Name] || t.estOnly {
 		return false
 	}
 	if pr.oids != nil && !pr.oids[t.OID.String()] {

@@ -200,6 +200,7 @@ func (c *cmd) testcaServe(args []string) int {
 	}
 	textf(c.stdout, "NDES challenge page:           %s\n", srv.SCEPAdminURL())
 	textf(c.stdout, "SCEP CA fingerprint (SHA-256): %s\n", app.Fingerprint(ca.Issuing()))
+	textf(c.stdout, "EST (labels: template names):  %s\n", srv.ESTURL())
 	textf(c.stdout, "CA file to trust:              %s\n", ca.RootFile())
 	accounts := ca.Users()
 	names := make([]string, 0, len(accounts))
