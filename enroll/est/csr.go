@@ -15,15 +15,21 @@ type Request struct {
 	Template *enroll.Template // the synthetic template (Template): its hash
 	Key      crypto.Signer
 	Subject  string // RFC 4514; may be empty with DNS names
-	DNSNames []string
+	// RawSubject, if set, is the DER subject used as it is (a
+	// re-enrollment repeats the current certificate's, RFC 7030 4.2.2).
+	RawSubject []byte
+	DNSNames   []string
 }
 
 // NewCSR builds the DER PKCS#10 of r, signed with the template's hash
 // (SHA-256 when it names none).
 func NewCSR(rand io.Reader, r Request) ([]byte, error) {
-	subject, err := enroll.ParseDN(r.Subject)
-	if err != nil {
-		return nil, err
+	subject := r.RawSubject
+	if subject == nil {
+		var err error
+		if subject, err = enroll.ParseDN(r.Subject); err != nil {
+			return nil, err
+		}
 	}
 	for _, d := range r.DNSNames {
 		if err := enroll.CheckDNSName(d); err != nil {
