@@ -116,6 +116,8 @@ func (c *Core) protocolClientFor(ctx context.Context, s *store.Store, srv Server
 	switch srv.Protocol {
 	case ProtocolSCEP:
 		return c.scepClient(ctx, s, srv, cred)
+	case ProtocolEST:
+		return c.estClientFor(s, srv, cred), nil
 	}
 	return nil, fmt.Errorf("server %s: certdesk cannot speak %q", srv.URL, srv.Protocol)
 }

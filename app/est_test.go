@@ -1,0 +1,159 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/enroll/est"
+	"github.com/certdesk/certdesk/enroll/testca"
+	"github.com/certdesk/certdesk/store"
+)
+
+// addEST registers the testca EST endpoint (with label, "" for none) in
+// the user context, its CA pinned by the root's fingerprint and trusted
+// (issued chains must build to a trusted root), the password saved.
+func (e *env) addEST(t *testing.T, label, password string) Server {
+	t.Helper()
+	u := e.srv.ESTURL()
+	if label != "" {
+		u += "/" + label
+	}
+	srv, err := e.core.AddServer(context.Background(), store.User, ServerOptions{URL: u, Protocol: ProtocolEST,
+		Auth: AuthPassword, Username: testca.DefaultUser, Password: password, CAFingerprint: Fingerprint(e.ca.Root()), CAFile: e.ca.RootFile(), TrustCA: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
+// TestESTEnrollRenewPulse enrolls over EST with the CA pinned, renews by
+// /simplereenroll authenticated by the current certificate, and lets a
+// pulse renew when the certificate is due.
+func TestESTEnrollRenewPulse(t *testing.T) {
+	e := newEnv(t, envOpt{ca: func(c *testca.Config) { c.Validity = 20 * 24 * time.Hour }})
+	srv := e.addEST(t, "", testca.DefaultPassword)
+	ctx := context.Background()
+	pol, err := e.core.Policies(ctx, store.User, srv.ID, "", true)
+	if err != nil || len(pol.Templates) != 1 || pol.Templates[0].CommonName != est.DefaultTemplate {
+		t.Fatalf("templates %+v %v", pol, err)
+	}
+	res, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Subject: "CN=host.example.test", DNSNames: []string{"host.example.test"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != StatusIssued || res.Template != est.DefaultTemplate || CommonName(res.Subject) != "host.example.test" {
+		t.Fatalf("enroll %+v", res)
+	}
+	if ca := e.list(t, store.CA); len(ca) != 1 || ca[0] != store.Thumbprint(e.ca.Issuing().Raw) {
+		t.Errorf("CA store %v: want the issuing CA", ca)
+	}
+	out, err := e.core.Renew(ctx, store.User, res.Thumbprint)
+	if err != nil || out.Outcome != OutcomeOK || out.NewThumbprint == "" || out.Method != MethodKeyBased {
+		t.Fatalf("renew %+v %v", out, err)
+	}
+	s, _ := e.core.Store(store.User)
+	ne, err := s.Get(ctx, store.My, out.NewThumbprint)
+	if err != nil || ne.Certificate.Subject.CommonName != "host.example.test" || ne.Certificate.DNSNames[0] != "host.example.test" || ne.Meta.PolicyServer != srv.ID {
+		t.Fatalf("renewed entry %+v %v", ne.Meta, err)
+	}
+	// 17 of 20 days later the successor is due; the pulse renews it.
+	e.clock.Advance(17 * 24 * time.Hour)
+	rep, err := e.core.Pulse(ctx, store.User)
+	if err != nil || len(rep.Renewals) != 1 || rep.Renewals[0].Outcome != OutcomeOK {
+		t.Fatalf("pulse %+v %v", rep, err)
+	}
+}
+
+// TestESTPendingApprovePoll: a pending answer keeps the key in Request;
+// polls send the same request again until "testca approve".
+func TestESTPendingApprovePoll(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	srv := e.addEST(t, testca.TemplatePendAll, testca.DefaultPassword)
+	ctx := context.Background()
+	res, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Subject: "CN=alice"})
+	if err != nil || res.Status != StatusPending || res.Template != testca.TemplatePendAll || res.RequestID == "" {
+		t.Fatalf("enroll %+v %v", res, err)
+	}
+	if got := e.list(t, store.Request); len(got) != 1 {
+		t.Fatalf("Request store %v", got)
+	}
+	e.statusOne(t, OutcomePending)
+	pend, _ := e.ca.Pending()
+	if len(pend) != 1 {
+		t.Fatalf("the polls made %d requests at the CA", len(pend))
+	}
+	if _, err := e.ca.Approve(pend[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	o := e.statusOne(t, OutcomeOK)
+	if my := e.list(t, store.My); len(my) != 1 || my[0] != o.Thumbprint {
+		t.Fatalf("My %v after %+v", my, o)
+	}
+	if got := e.list(t, store.Request); len(got) != 0 {
+		t.Errorf("Request store %v after issuance", got)
+	}
+	// A denied request loses its key.
+	if _, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Subject: "CN=alice"}); err != nil {
+		t.Fatal(err)
+	}
+	pend, _ = e.ca.Pending()
+	if err := e.ca.Deny(pend[0].ID, "not for you"); err != nil {
+		t.Fatal(err)
+	}
+	if o := e.statusOne(t, OutcomeDenied); !strings.Contains(o.Reason, "not for you") {
+		t.Errorf("denied: %+v", o)
+	}
+}
+
+// TestESTRefusals: a wrong password, an http:// URL, a CA that does not
+// match the pin and hostile answers each give one sentence and leave the
+// stores as they were.
+func TestESTRefusals(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	_, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: "http://est.example.test/.well-known/est", Protocol: ProtocolEST, Auth: AuthAnonymous})
+	if err == nil || strings.Count(strings.TrimSuffix(err.Error(), "."), ". ") > 0 || !strings.Contains(err.Error(), "https") {
+		t.Errorf("http EST URL: %v", err)
+	}
+	srv := e.addEST(t, "", "wrong password")
+	enrollOnce := func() error {
+		_, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Template: est.DefaultTemplate, Subject: "CN=x"})
+		return err
+	}
+	if err := enrollOnce(); !errors.Is(err, enroll.ErrCredentialsRefused) {
+		t.Errorf("wrong password: %v", err)
+	}
+	srv = e.addEST(t, "", testca.DefaultPassword)
+	for _, f := range []testca.ESTFault{testca.ESTFaultContentType, testca.ESTFaultNotBase64, testca.ESTFaultNotPKCS7} {
+		e.srv.SetESTFault(f)
+		if err := enrollOnce(); !errors.Is(err, est.ErrBadResponse) {
+			t.Errorf("fault %d: %v", f, err)
+		}
+	}
+	e.srv.SetESTFault(testca.ESTFaultNone)
+	e.srv.SetFault(testca.FaultWrongKey)
+	if err := enrollOnce(); !errors.Is(err, enroll.ErrKeyMismatch) {
+		t.Errorf("wrong key: %v", err)
+	}
+	e.srv.SetFault(testca.FaultNone)
+	if my, req := e.list(t, store.My), e.list(t, store.Request); len(my)+len(req) != 0 {
+		t.Errorf("My %v, Request %v after refusals", my, req)
+	}
+	// A pin of another CA: refused before the request is sent.
+	other := strings.Repeat("ab", 32)
+	if _, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: e.srv.ESTURL() + "/" + testca.TemplatePendAll, Protocol: ProtocolEST,
+		Auth: AuthPassword, Username: testca.DefaultUser, Password: testca.DefaultPassword, CAFingerprint: other}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: e.srv.ESTURL() + "/" + testca.TemplatePendAll, Subject: "CN=x"})
+	if err == nil || !strings.Contains(err.Error(), "do not match the pinned") {
+		t.Errorf("pin mismatch: %v", err)
+	}
+	if pend, _ := e.ca.Pending(); len(pend) != 0 {
+		t.Errorf("a request reached the CA despite the pin: %+v", pend)
+	}
+}
