@@ -157,3 +157,37 @@ func TestESTRefusals(t *testing.T) {
 		t.Errorf("a request reached the CA despite the pin: %+v", pend)
 	}
 }
+
+func TestProtocolForURL(t *testing.T) {
+	for u, want := range map[string]Protocol{
+		"https://ndes.corp.example/certsrv/mscep/mscep.dll":                         ProtocolSCEP,
+		"http://NDES.corp.example/CertSrv/mscep/mscep.dll/":                         ProtocolSCEP,
+		"https://ca.example/scep":                                                   ProtocolSCEP,
+		"https://est.example/.well-known/est":                                       ProtocolEST,
+		"https://est.example:8443/.well-known/est/devices":                          ProtocolEST,
+		"https://cep.example/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP": ProtocolCEP,
+		"":                     ProtocolCEP,
+		"::not a url":          ProtocolCEP,
+		"https://example.test": ProtocolCEP,
+	} {
+		if got := ProtocolForURL(u); got != want {
+			t.Errorf("ProtocolForURL(%q) = %s, want %s", u, got, want)
+		}
+	}
+}
+
+// TestServerCAEST: the add dialog's fingerprint is the root of /cacerts,
+// fetched without trusting the TLS certificate and without a credential.
+func TestServerCAEST(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ca, err := e.core.ServerCA(context.Background(), store.User, ServerOptions{URL: e.srv.ESTURL(), Protocol: ProtocolEST})
+	if err != nil || !ca.Equal(e.ca.Root()) {
+		t.Fatalf("ServerCA: %v, %v", ca, err)
+	}
+	if _, err := e.core.ServerCA(context.Background(), store.User, ServerOptions{URL: e.srv.CEPURL()}); err == nil {
+		t.Error("a CEP server's CA fetched")
+	}
+	if _, err := e.core.ServerCA(context.Background(), store.User, ServerOptions{URL: "http://x.example/.well-known/est", Protocol: ProtocolEST}); err == nil {
+		t.Error("EST over http fetched")
+	}
+}

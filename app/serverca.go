@@ -1,0 +1,67 @@
+package app
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+
+	"github.com/certdesk/certdesk/store"
+)
+
+// ServerCA fetches the CA certificate a SCEP or EST server that is not
+// registered yet names, for the person to compare its SHA-256
+// (Fingerprint) with the one the administrator gave before it becomes the
+// server's pin (ServerOptions.CAFingerprint). Nothing but the request for
+// it is sent, no credential, and nothing is saved. For EST it is the root
+// of /cacerts (RFC 7030 4.1.1 bootstrap: the TLS certificate is not yet
+// verified); for SCEP the CA that GetCACert names.
+func (c *Core) ServerCA(ctx context.Context, cx store.Context, o ServerOptions) (*x509.Certificate, error) {
+	proto, err := ParseProtocol(string(o.Protocol))
+	if err != nil {
+		return nil, err
+	}
+	switch proto {
+	case ProtocolEST:
+		if err := CheckServerURL(o.URL, false); err != nil {
+			return nil, err
+		}
+		cas, err := c.estBootstrapCACerts(ctx, o.URL)
+		if err != nil {
+			return nil, err
+		}
+		return caToPin(cas), nil
+	case ProtocolSCEP:
+		if err := checkProtocolURL(proto, o.URL, false, true); err != nil {
+			return nil, err
+		}
+		s, err := c.Store(cx)
+		if err != nil {
+			return nil, err
+		}
+		pcl, err := c.protocolClientFor(ctx, s, Server{ID: ServerID(o.URL), URL: o.URL, Protocol: proto, Auth: AuthAnonymous}, credential{})
+		if err != nil {
+			return nil, err
+		}
+		pol, err := pcl.offer(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if len(pol.CAs) == 0 || len(pol.CAs[0].Certificate) == 0 {
+			return nil, fmt.Errorf("%s names no CA certificate", o.URL)
+		}
+		return x509.ParseCertificate(pol.CAs[0].Certificate)
+	}
+	return nil, errors.New("a CEP server is trusted through its TLS certificate; there is no CA fingerprint to confirm")
+}
+
+// caToPin chooses the certificate of a CA list to pin: its self-signed
+// root when it has one (it outlives the issuing CAs), else the first.
+func caToPin(cas []*x509.Certificate) *x509.Certificate {
+	for _, ca := range cas {
+		if isSelfSigned(ca) {
+			return ca
+		}
+	}
+	return cas[0]
+}
