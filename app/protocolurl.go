@@ -25,3 +25,10 @@ func ProtocolForURL(raw string) Protocol {
 	}
 	return ProtocolCEP
 }
+
+// CheckProtocolURL is the check AddServer makes of a server's address for
+// protocol p (CheckServerURL, with SCEP's exception for plain http with a
+// pinned CA and no password), for forms that check as the person types.
+func CheckProtocolURL(p Protocol, raw string, password, pinned bool) error {
+	return checkProtocolURL(p, raw, password, pinned)
+}

@@ -6,7 +6,6 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
@@ -201,62 +200,4 @@ func (s *serversView) setAutoEnroll(on bool) {
 	}
 	sv, c := s.servers[s.selected], s.context()
 	s.act("Automatic renewal could not be changed.", func(ctx context.Context) error { return s.core.SetAutoEnroll(ctx, c, sv.ID, on) })
-}
-
-// serverForm is the Add or Edit dialog of a server.
-type serverForm struct {
-	url, name, username, password *widget.Entry
-	auth                          *widget.Select
-	save, autoEnroll              *widget.Check
-}
-
-// options are the server the form describes; the password goes to the
-// keyring only when Save is ticked.
-func (f *serverForm) options() app.ServerOptions {
-	o := app.ServerOptions{URL: strings.TrimSpace(f.url.Text), FriendlyName: f.name.Text, Username: f.username.Text,
-		AutoEnroll: f.autoEnroll.Checked, Auth: authOf(f.auth.Selected)}
-	if f.save.Checked {
-		o.Password = f.password.Text
-	}
-	return o
-}
-
-// showForm asks for a new server, or new settings of sv.
-func (s *serversView) showForm(sv serverRow) {
-	f := &serverForm{url: widget.NewEntry(), name: widget.NewEntry(), username: widget.NewEntry(), password: widget.NewPasswordEntry(),
-		save: widget.NewCheck("Save in the keyring", nil), autoEnroll: widget.NewCheck("Renew and enroll automatically", nil)}
-	f.url.Validator = serverURLValidator(&f.auth)
-	f.auth = widget.NewSelect([]string{authLabels[app.AuthPassword], authLabels[app.AuthCertificate], authLabels[app.AuthAnonymous]}, nil)
-	f.auth.SetSelected(authLabels[app.AuthPassword])
-	f.save.SetChecked(true)
-	title := "Add a policy server"
-	if sv.URL != "" {
-		title = "Edit " + serverLabel(sv.Server)
-		f.url.SetText(sv.URL)
-		f.url.Disable()
-		f.name.SetText(sv.FriendlyName)
-		f.username.SetText(sv.Username)
-		f.auth.SetSelected(authLabels[sv.Auth])
-		f.save.SetChecked(sv.passwordSaved)
-		f.autoEnroll.SetChecked(sv.AutoEnroll)
-		f.password.SetPlaceHolder("Unchanged")
-	}
-	s.form = f
-	c := s.context()
-	items := []*widget.FormItem{
-		widget.NewFormItem("Address", f.url), widget.NewFormItem("Name", f.name),
-		widget.NewFormItem("Sign in with", f.auth), widget.NewFormItem("User name", f.username),
-		widget.NewFormItem("Password", f.password), widget.NewFormItem("", f.save), widget.NewFormItem("", f.autoEnroll),
-	}
-	d := dialog.NewForm(title, "Save", "Cancel", items, func(ok bool) {
-		if ok {
-			o := f.options()
-			s.act("The server could not be saved.", func(ctx context.Context) error {
-				_, err := s.core.AddServer(ctx, c, o)
-				return err
-			})
-		}
-	}, s.win)
-	d.Resize(fyne.NewSize(620, d.MinSize().Height))
-	showForm(s.win, d, items)
 }

@@ -1,0 +1,184 @@
+package ui
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/certdesk/certdesk/app"
+	"github.com/certdesk/certdesk/enroll"
+	"github.com/certdesk/certdesk/enroll/testca"
+	"github.com/certdesk/certdesk/store"
+)
+
+// caCore is the fake core with a CA to show (CAFetcher), a test result to
+// give, and the options of every AddServer.
+type caCore struct {
+	*fakeCore
+	ca      *x509.Certificate
+	testErr error
+	added   []app.ServerOptions
+}
+
+func (c *caCore) ServerCA(context.Context, store.Context, app.ServerOptions) (*x509.Certificate, error) {
+	return c.ca, nil
+}
+
+func (c *caCore) TestServer(ctx context.Context, cx store.Context, o app.ServerOptions) (*enroll.Policies, error) {
+	if c.testErr != nil {
+		return nil, c.testErr
+	}
+	return c.fakeCore.TestServer(ctx, cx, o)
+}
+
+func (c *caCore) AddServer(ctx context.Context, cx store.Context, o app.ServerOptions) (app.Server, error) {
+	c.added = append(c.added, o)
+	return c.fakeCore.AddServer(ctx, cx, o)
+}
+
+// newFormEnv opens the servers view in an 800×600 window over core and
+// its Add dialog.
+func newFormEnv(t *testing.T, core ServerManager) (*serversView, fyne.Window) {
+	t.Helper()
+	test.NewTempApp(t)
+	w := test.NewTempWindow(t, nil)
+	s := newServersView(core, w, &tasks{inline: true}, func() store.Context { return store.User })
+	w.SetContent(s.content)
+	w.Resize(fyne.NewSize(800, 600))
+	test.Tap(s.add)
+	return s, w
+}
+
+// TestServerFormProtocolFromURL: the protocol follows the address's shape
+// (app.ProtocolForURL) until the person chooses one.
+func TestServerFormProtocolFromURL(t *testing.T) {
+	s, _ := newFormEnv(t, &caCore{fakeCore: newFakeCore()})
+	f := s.form
+	for u, want := range map[string]app.Protocol{
+		"https://ndes.corp.example/certsrv/mscep/mscep.dll": app.ProtocolSCEP,
+		"https://est.corp.example/.well-known/est":          app.ProtocolEST,
+		"https://cep.corp.example/CEP":                      app.ProtocolCEP,
+	} {
+		f.url.SetText(u)
+		if got := protocolOf(f.protocol.Selected); got != want {
+			t.Errorf("%s: %s, want %s", u, got, want)
+		}
+	}
+	f.protocol.SetSelected(protocolLabel(app.ProtocolSCEP))
+	f.url.SetText("https://est.corp.example/.well-known/est")
+	if got := protocolOf(f.protocol.Selected); got != app.ProtocolSCEP {
+		t.Errorf("the address overrode the person's choice: %s", got)
+	}
+}
+
+// TestServerFormFingerprint: an EST server's CA fingerprint is fetched
+// and shown; Save waits for the person to confirm it, then the pin is
+// saved with the server.
+func TestServerFormFingerprint(t *testing.T) {
+	f := newFixtures(t)
+	c := &caCore{fakeCore: newFakeCore(), ca: f.root}
+	s, w := newFormEnv(t, c)
+	form := s.form
+	if !form.fetch.Disabled() || !strings.Contains(form.fingerprint.Text, "CEP server") {
+		t.Errorf("CEP: fetch enabled %v, %q", !form.fetch.Disabled(), form.fingerprint.Text)
+	}
+	form.url.SetText("https://est.corp.example/.well-known/est")
+	form.username.SetText("u")
+	test.Tap(form.fetch)
+	pin := app.Fingerprint(f.root)
+	if !strings.Contains(form.fingerprint.Text, colonHex(pin)) || form.confirmPin.Disabled() || form.confirmPin.Checked {
+		t.Fatalf("fingerprint %q, confirm disabled %v", form.fingerprint.Text, form.confirmPin.Disabled())
+	}
+	tapOverlayButton(t, w, "Save")
+	if len(c.added) != 0 || !strings.Contains(form.status.Text, "Confirm the CA fingerprint") {
+		t.Fatalf("saved without confirmation: %+v %q", c.added, form.status.Text)
+	}
+	form.confirmPin.SetChecked(true)
+	tapOverlayButton(t, w, "Save")
+	if len(c.added) != 1 || c.added[0].CAFingerprint != pin || c.added[0].Protocol != app.ProtocolEST {
+		t.Fatalf("added %+v", c.added)
+	}
+}
+
+// TestServerFormTestBeforeSave: a new server that fails its test is not
+// saved silently: the person reads why and goes back, or saves anyway.
+func TestServerFormTestBeforeSave(t *testing.T) {
+	c := &caCore{fakeCore: newFakeCore(), testErr: errors.New("connection refused")}
+	s, w := newFormEnv(t, c)
+	s.form.url.SetText("https://cep.corp.example/CEP")
+	s.form.username.SetText("u")
+	tapOverlayButton(t, w, "Save")
+	if text := overlayText(t, w); !strings.Contains(text, "Connection refused") || len(c.added) != 0 {
+		t.Fatalf("after a failed test: %q, added %+v", text, c.added)
+	}
+	tapOverlayButton(t, w, "Go back")
+	if s.form.url.Text != "https://cep.corp.example/CEP" || !strings.Contains(overlayText(t, w), "Test connection") {
+		t.Fatalf("not back in the form: %q", overlayText(t, w))
+	}
+	tapOverlayButton(t, w, "Save")
+	tapOverlayButton(t, w, "Save anyway")
+	if len(c.added) != 1 {
+		t.Fatalf("Save anyway saved %+v", c.added)
+	}
+	// Test connection in the form says what the server offers.
+	test.Tap(s.add)
+	c.testErr = nil
+	s.form.url.SetText("https://cep.corp.example/CEP")
+	test.Tap(s.form.test)
+	if !strings.Contains(s.form.status.Text, "Connected: the server offers 0 templates") {
+		t.Errorf("test says %q", s.form.status.Text)
+	}
+}
+
+// TestServerFormFits: the dialog fits an 800×600 window.
+func TestServerFormFits(t *testing.T) {
+	s, _ := newFormEnv(t, &caCore{fakeCore: newFakeCore()})
+	s.form.url.SetText("https://est.corp.example/.well-known/est")
+	if m := s.form.d.MinSize(); m.Width > 800 || m.Height > 600 {
+		t.Errorf("the Add dialog needs %v", m)
+	}
+}
+
+// TestServerFormRealEST drives the dialog over the real core against
+// testca's EST endpoint: fetch and confirm the CA, test, save.
+func TestServerFormRealEST(t *testing.T) {
+	ca, err := testca.New(testca.Config{Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := ca.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		srv.Close()
+		waitHTTPClosed(t)
+	})
+	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), HTTPTimeout: 20 * time.Second, SystemRoots: x509.NewCertPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, w := newFormEnv(t, newAppCore(core, nil))
+	f := s.form
+	f.url.SetText(srv.ESTURL())
+	f.auth.SetSelected(authLabels[app.AuthAnonymous])
+	if protocolOf(f.protocol.Selected) != app.ProtocolEST {
+		t.Fatalf("protocol %s", f.protocol.Selected)
+	}
+	test.Tap(f.fetch)
+	if !strings.Contains(f.fingerprint.Text, colonHex(app.Fingerprint(ca.Root()))) {
+		t.Fatalf("fingerprint %q", f.fingerprint.Text)
+	}
+	f.confirmPin.SetChecked(true)
+	tapOverlayButton(t, w, "Save")
+	list, err := core.Servers(store.User)
+	if err != nil || len(list) != 1 || list[0].Protocol != app.ProtocolEST || list[0].CAPin != app.Fingerprint(ca.Root()) {
+		t.Fatalf("servers %+v %v (%s)", list, err, overlayText(t, w))
+	}
+}
