@@ -181,4 +181,7 @@ func TestServerFormRealEST(t *testing.T) {
 	if err != nil || len(list) != 1 || list[0].Protocol != app.ProtocolEST || list[0].CAPin != app.Fingerprint(ca.Root()) {
 		t.Fatalf("servers %+v %v (%s)", list, err, overlayText(t, w))
 	}
+	if d := serverDetail(s.servers[0]); !strings.Contains(d, "EST (RFC 7030)") {
+		t.Errorf("list detail %q", d)
+	}
 }

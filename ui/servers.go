@@ -89,6 +89,9 @@ func serverDetail(s serverRow) string {
 	if s.Managed {
 		parts = append([]string{managedHint}, parts...)
 	}
+	if s.Protocol != "" && s.Protocol != app.ProtocolCEP {
+		parts = append(parts, protocolLabel(s.Protocol))
+	}
 	if s.Username != "" {
 		parts = append(parts, "as "+s.Username)
 	}
