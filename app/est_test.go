@@ -191,3 +191,45 @@ func TestServerCAEST(t *testing.T) {
 		t.Error("EST over http fetched")
 	}
 }
+
+// TestESTPinThenTrust: a server known only by its pin enrolls, and once
+// its pinned CA is trusted (TrustServerCA, the GUI's confirmation) the
+// chain is stored and renewal verifies the successor.
+func TestESTPinThenTrust(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	ctx := context.Background()
+	srv, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: e.srv.ESTURL(), Protocol: ProtocolEST,
+		Auth: AuthPassword, Username: testca.DefaultUser, Password: testca.DefaultPassword, CAFingerprint: Fingerprint(e.ca.Root())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(e.list(t, store.Root)) != 0 {
+		t.Fatal("a pin alone trusted the CA")
+	}
+	got, err := e.core.TrustServerCA(ctx, store.User, srv.ID)
+	if err != nil || got.TrustedCA != store.Thumbprint(e.ca.Root().Raw) {
+		t.Fatalf("TrustServerCA %+v %v", got, err)
+	}
+	if root := e.list(t, store.Root); len(root) != 1 || root[0] != got.TrustedCA {
+		t.Fatalf("Root %v", root)
+	}
+	res, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Subject: "CN=pinned.example.test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := e.core.Renew(ctx, store.User, res.Thumbprint); err != nil || out.Outcome != OutcomeOK {
+		t.Fatalf("renew %+v %v", out, err)
+	}
+	// Another pin: nothing is trusted.
+	bad, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: e.srv.ESTURL() + "/" + testca.TemplateUserP256, Protocol: ProtocolEST,
+		Auth: AuthAnonymous, CAFingerprint: strings.Repeat("cd", 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.core.TrustServerCA(ctx, store.User, bad.ID); err == nil || !strings.Contains(err.Error(), "do not match") {
+		t.Errorf("wrong pin: %v", err)
+	}
+	if root := e.list(t, store.Root); len(root) != 1 {
+		t.Errorf("Root %v after a refused trust", root)
+	}
+}

@@ -65,3 +65,47 @@ func caToPin(cas []*x509.Certificate) *x509.Certificate {
 	}
 	return cas[0]
 }
+
+// TrustServerCA puts the pinned CA of a SCEP or EST server (its CAPin,
+// whose fingerprint the person compared with the administrator's) into
+// the context's Root store, as "server add -ca-file F -trust-ca" does, so
+// that issued chains build and renewals can verify their successor. The
+// CA is fetched again and must match the pin, or nothing is trusted.
+func (c *Core) TrustServerCA(ctx context.Context, cx store.Context, ref string) (Server, error) {
+	srv, err := c.Server(cx, ref)
+	if err != nil {
+		return Server{}, err
+	}
+	if srv.Managed {
+		return Server{}, fmt.Errorf("server %s %w", srv.URL, ErrManagedServer)
+	}
+	if srv.CAPin == "" {
+		return Server{}, fmt.Errorf("server %s has no pinned CA to trust", srv.URL)
+	}
+	var ca *x509.Certificate
+	if srv.Protocol == ProtocolEST {
+		ca, err = c.estAnchor(ctx, srv.URL, srv.CAPin)
+	} else if ca, err = c.ServerCA(ctx, cx, ServerOptions{URL: srv.URL, Protocol: srv.Protocol}); err == nil && Fingerprint(ca) != srv.CAPin {
+		err = fmt.Errorf("the CA of %s does not match the pinned SHA-256 fingerprint %s; nothing was trusted", srv.URL, srv.CAPin)
+	}
+	if err != nil {
+		return Server{}, err
+	}
+	s, err := c.Store(cx)
+	if err != nil {
+		return Server{}, err
+	}
+	if _, _, err := s.Add(ctx, store.Root, ca, nil, store.Meta{FriendlyName: "CA of " + srv.URL}); err != nil {
+		return Server{}, err
+	}
+	srv.TrustedCA = store.Thumbprint(ca.Raw)
+	err = c.updateServers(ctx, cx, func(list []Server) ([]Server, error) {
+		for i := range list {
+			if list[i].ID == srv.ID {
+				list[i].TrustedCA = srv.TrustedCA
+			}
+		}
+		return list, nil
+	})
+	return srv, err
+}

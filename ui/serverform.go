@@ -20,9 +20,11 @@ import (
 
 // CAFetcher is the optional part of a ServerManager that fetches the CA
 // of a SCEP or EST server for the person to confirm its fingerprint
-// (app.Core.ServerCA).
+// (app.Core.ServerCA), and trusts it once confirmed
+// (app.Core.TrustServerCA).
 type CAFetcher interface {
 	ServerCA(ctx context.Context, c store.Context, o app.ServerOptions) (*x509.Certificate, error)
+	TrustServerCA(ctx context.Context, c store.Context, ref string) (app.Server, error)
 }
 
 // protocolLabels name the protocols in the Add dialog, in its order.
@@ -111,7 +113,7 @@ func (s *serversView) showForm(sv serverRow) {
 	f.url.Validator = f.validateURL
 	f.url.SetPlaceHolder("https://… (CEP, /certsrv/mscep/mscep.dll or /.well-known/est)")
 	f.url.OnChanged = f.urlChanged
-	f.confirmPin = widget.NewCheck("I compared it with the fingerprint my administrator gave", nil)
+	f.confirmPin = widget.NewCheck("It is my administrator's: pin and trust this CA", nil)
 	f.fetch = widget.NewButton("Fetch the CA", f.fetchCA)
 	f.test = widget.NewButton("Test connection", f.testConnection)
 	f.quiet = true
@@ -289,6 +291,20 @@ func connectionLine(pol *enroll.Policies, err error) string {
 	return "Connected: the server offers " + plural(len(app.UsableTemplates(pol)), "template") + "."
 }
 
+// add saves the server of o; a new server whose CA fingerprint the person
+// confirmed gets that CA trusted too (its chains must build to a root the
+// context trusts for renewal).
+func (f *serverForm) add(o app.ServerOptions) {
+	trust := !f.edit && o.CAFingerprint != ""
+	f.v.act("The server could not be saved.", func(ctx context.Context) error {
+		srv, err := f.v.core.AddServer(ctx, f.c, o)
+		if cf, ok := f.v.core.(CAFetcher); ok && err == nil && trust {
+			_, err = cf.TrustServerCA(ctx, f.c, srv.ID)
+		}
+		return err
+	})
+}
+
 // submitted saves an edited server; a new one is tested first.
 func (f *serverForm) submitted(ok bool) {
 	if !ok {
@@ -301,10 +317,7 @@ func (f *serverForm) submitted(ok bool) {
 		return
 	}
 	if f.edit {
-		f.v.act("The server could not be saved.", func(ctx context.Context) error {
-			_, err := f.v.core.AddServer(ctx, f.c, o)
-			return err
-		})
+		f.add(o)
 		return
 	}
 	to := f.testOptions()
@@ -313,10 +326,7 @@ func (f *serverForm) submitted(ok bool) {
 		_, err := f.v.core.TestServer(context.Background(), f.c, to)
 		return func() {
 			if err == nil {
-				f.v.act("The server could not be saved.", func(ctx context.Context) error {
-					_, err := f.v.core.AddServer(ctx, f.c, o)
-					return err
-				})
+				f.add(o)
 				return
 			}
 			f.status.SetText(failedLine("The connection failed.", err))
@@ -326,10 +336,7 @@ func (f *serverForm) submitted(ok bool) {
 						f.reopen()
 						return
 					}
-					f.v.act("The server could not be saved.", func(ctx context.Context) error {
-						_, err := f.v.core.AddServer(ctx, f.c, o)
-						return err
-					})
+					f.add(o)
 				}, f.v.win)
 			d.Resize(fyne.NewSize(520, d.MinSize().Height))
 			show(f.v.win, d)

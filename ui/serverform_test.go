@@ -24,6 +24,12 @@ type caCore struct {
 	ca      *x509.Certificate
 	testErr error
 	added   []app.ServerOptions
+	trusted []string
+}
+
+func (c *caCore) TrustServerCA(_ context.Context, _ store.Context, ref string) (app.Server, error) {
+	c.trusted = append(c.trusted, ref)
+	return app.Server{}, nil
 }
 
 func (c *caCore) ServerCA(context.Context, store.Context, app.ServerOptions) (*x509.Certificate, error) {
@@ -101,8 +107,8 @@ func TestServerFormFingerprint(t *testing.T) {
 	}
 	form.confirmPin.SetChecked(true)
 	tapOverlayButton(t, w, "Save")
-	if len(c.added) != 1 || c.added[0].CAFingerprint != pin || c.added[0].Protocol != app.ProtocolEST {
-		t.Fatalf("added %+v", c.added)
+	if len(c.added) != 1 || c.added[0].CAFingerprint != pin || c.added[0].Protocol != app.ProtocolEST || len(c.trusted) != 1 {
+		t.Fatalf("added %+v, trusted %v", c.added, c.trusted)
 	}
 }
 
@@ -183,5 +189,8 @@ func TestServerFormRealEST(t *testing.T) {
 	}
 	if d := serverDetail(s.servers[0]); !strings.Contains(d, "EST (RFC 7030)") {
 		t.Errorf("list detail %q", d)
+	}
+	if list[0].TrustedCA != store.Thumbprint(ca.Root().Raw) {
+		t.Errorf("the confirmed CA is not trusted: %+v", list[0])
 	}
 }
