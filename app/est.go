@@ -38,17 +38,16 @@ func (c *Core) estClientFor(s *store.Store, srv Server, cred credential) *estCli
 }
 
 // client returns the est.Client for the template name (its label), with
-// the password for enrollment or, with cert, the TLS client certificate
-// only (re-enrollment is authenticated by the certificate being renewed).
+// the server's credential (basic or TLS client certificate) or, with
+// cert, the TLS client certificate only (re-enrollment is authenticated
+// by the certificate being renewed, no password is sent).
 // A pinned CA is fetched first (estAnchor) and becomes the trust anchor.
 func (e *estClient) client(ctx context.Context, template string, cert bool) (*est.Client, error) {
 	cred := e.cred
 	if cert && cred.cert == nil {
 		return nil, errors.New("EST re-enrollment needs the certificate being renewed and its key")
 	}
-	if !cert {
-		cred.cert = nil
-	} else {
+	if cert {
 		cred.user, cred.password = "", ""
 	}
 	if cred.pin != "" {

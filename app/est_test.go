@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -231,5 +232,54 @@ func TestESTPinThenTrust(t *testing.T) {
 	}
 	if root := e.list(t, store.Root); len(root) != 1 {
 		t.Errorf("Root %v after a refused trust", root)
+	}
+}
+
+// TestESTPendingRenewalAndCertAuth: with a CA that pends everything, a
+// renewal waits in Request and is polled with the certificate being
+// renewed; a server with certificate authentication enrolls with a
+// certificate of My as TLS client certificate.
+func TestESTPendingRenewalAndCertAuth(t *testing.T) {
+	e := newEnv(t, envOpt{ca: func(c *testca.Config) { c.Pending = true }})
+	srv := e.addEST(t, "", testca.DefaultPassword)
+	ctx := context.Background()
+	approveAll := func() {
+		t.Helper()
+		pend, _ := e.ca.Pending()
+		if len(pend) != 1 {
+			t.Fatalf("%d pending at the CA", len(pend))
+		}
+		if _, err := e.ca.Approve(pend[0].ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: srv.ID, Subject: "CN=dev.example.test", DNSNames: []string{"dev.example.test"}})
+	if err != nil || res.Status != StatusPending {
+		t.Fatalf("enroll %+v %v", res, err)
+	}
+	approveAll()
+	first := e.statusOne(t, OutcomeOK).Thumbprint
+	out, err := e.core.Renew(ctx, store.User, first)
+	if err != nil || out.Outcome != OutcomePending {
+		t.Fatalf("renew %+v %v", out, err)
+	}
+	approveAll()
+	o := e.statusOne(t, OutcomeOK)
+	if my := e.list(t, store.My); len(my) != 2 || !slices.Contains(my, first+"+a") || !slices.Contains(my, o.Thumbprint) {
+		t.Fatalf("My %v after the pending renewal %+v", my, o)
+	}
+	// Certificate authentication with the renewed certificate.
+	cs, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: e.srv.ESTURL() + "/" + testca.TemplatePendAll, Protocol: ProtocolEST,
+		Auth: AuthCertificate, ClientCert: o.Thumbprint, CAFingerprint: Fingerprint(e.ca.Root())})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err = e.core.Enroll(ctx, EnrollRequest{Context: store.User, Server: cs.ID, Subject: "CN=x"})
+	if err != nil || res.Status != StatusPending {
+		t.Fatalf("enroll with certificate auth %+v %v", res, err)
+	}
+	pend, _ := e.ca.Pending()
+	if len(pend) != 1 || pend[0].Requester != "dev.example.test" {
+		t.Errorf("pending %+v: want the request of the certificate's account", pend)
 	}
 }
