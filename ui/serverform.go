@@ -239,13 +239,10 @@ func (f *serverForm) fetchCA() {
 	if !ok {
 		return
 	}
-	if err := f.url.Validate(); err != nil {
-		f.fingerprint.SetText("The address is not valid: " + explain(err))
+	o := f.options()
+	if !f.start(f.fetch, f.fingerprint, "Fetching the CA of "+safetext.Escape(o.URL)+"…") {
 		return
 	}
-	o := f.options()
-	f.fetch.Disable()
-	f.fingerprint.SetText("Fetching the CA of " + safetext.Escape(o.URL) + "…")
 	f.v.tasks.run(func() func() {
 		ca, err := cf.ServerCA(context.Background(), f.c, o)
 		return func() {
@@ -265,15 +262,25 @@ func (f *serverForm) fetchCA() {
 	})
 }
 
+// start begins an exchange with the server typed: false (and why, in
+// line) when its address is not valid, else button b disabled and line
+// saying what happens.
+func (f *serverForm) start(b *widget.Button, line *widget.Label, doing string) bool {
+	if err := f.url.Validate(); err != nil {
+		line.SetText("The address is not valid: " + explain(err))
+		return false
+	}
+	b.Disable()
+	line.SetText(doing)
+	return true
+}
+
 // testConnection fetches what the server offers, as it will be used.
 func (f *serverForm) testConnection() {
-	if err := f.url.Validate(); err != nil {
-		f.status.SetText("The address is not valid: " + explain(err))
+	o := f.testOptions()
+	if !f.start(f.test, f.status, "Connecting to "+safetext.Escape(o.URL)+"…") {
 		return
 	}
-	o := f.testOptions()
-	f.test.Disable()
-	f.status.SetText("Connecting to " + safetext.Escape(o.URL) + "…")
 	f.v.tasks.run(func() func() {
 		pol, err := f.v.core.TestServer(context.Background(), f.c, o)
 		return func() {

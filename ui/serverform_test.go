@@ -6,14 +6,12 @@ import (
 	"errors"
 	"strings"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll"
-	"github.com/certdesk/certdesk/enroll/testca"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -152,45 +150,32 @@ func TestServerFormFits(t *testing.T) {
 }
 
 // TestServerFormRealEST drives the dialog over the real core against
-// testca's EST endpoint: fetch and confirm the CA, test, save.
+// testca's EST endpoint: fetch and confirm the CA, test, save, trust.
 func TestServerFormRealEST(t *testing.T) {
-	ca, err := testca.New(testca.Config{Dir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := ca.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		srv.Close()
-		waitHTTPClosed(t)
-	})
-	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), HTTPTimeout: 20 * time.Second, SystemRoots: x509.NewCertPool()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, w := newFormEnv(t, newAppCore(core, nil))
+	e := newRealEnv(t)
+	s := e.v.servers
+	test.Tap(s.add)
 	f := s.form
-	f.url.SetText(srv.ESTURL())
+	f.url.SetText(e.srv.ESTURL())
 	f.auth.SetSelected(authLabels[app.AuthAnonymous])
 	if protocolOf(f.protocol.Selected) != app.ProtocolEST {
 		t.Fatalf("protocol %s", f.protocol.Selected)
 	}
 	test.Tap(f.fetch)
-	if !strings.Contains(f.fingerprint.Text, colonHex(app.Fingerprint(ca.Root()))) {
+	root := e.srv.CA().Root()
+	if !strings.Contains(f.fingerprint.Text, colonHex(app.Fingerprint(root))) {
 		t.Fatalf("fingerprint %q", f.fingerprint.Text)
 	}
 	f.confirmPin.SetChecked(true)
-	tapOverlayButton(t, w, "Save")
-	list, err := core.Servers(store.User)
-	if err != nil || len(list) != 1 || list[0].Protocol != app.ProtocolEST || list[0].CAPin != app.Fingerprint(ca.Root()) {
-		t.Fatalf("servers %+v %v (%s)", list, err, overlayText(t, w))
+	tapOverlayButton(t, e.w, "Save")
+	list, err := e.core.Servers(store.User)
+	if err != nil || len(list) != 1 || list[0].Protocol != app.ProtocolEST || list[0].CAPin != app.Fingerprint(root) {
+		t.Fatalf("servers %+v %v (%s)", list, err, overlayText(t, e.w))
 	}
 	if d := serverDetail(s.servers[0]); !strings.Contains(d, "EST (RFC 7030)") {
 		t.Errorf("list detail %q", d)
 	}
-	if list[0].TrustedCA != store.Thumbprint(ca.Root().Raw) {
+	if list[0].TrustedCA != store.Thumbprint(root.Raw) {
 		t.Errorf("the confirmed CA is not trusted: %+v", list[0])
 	}
 }

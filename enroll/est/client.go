@@ -192,12 +192,17 @@ func (c *Client) CACerts(ctx context.Context) ([]*x509.Certificate, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, c.statusError(opCACerts, resp, body)
 	}
+	return c.certsOnly(opCACerts, resp, body)
+}
+
+// certsOnly reads a 200 answer of op that carries certificates.
+func (c *Client) certsOnly(op string, resp *http.Response, body []byte) ([]*x509.Certificate, error) {
 	if err := checkType(resp, contentP7); err != nil {
-		return nil, c.badResponse(opCACerts, err)
+		return nil, c.badResponse(op, err)
 	}
 	certs, err := ParseCertsOnly(body)
 	if err != nil {
-		return nil, c.badResponse(opCACerts, err)
+		return nil, c.badResponse(op, err)
 	}
 	return certs, nil
 }
@@ -230,12 +235,9 @@ func (c *Client) enroll(ctx context.Context, op string, csr []byte) (*Result, er
 	default:
 		return nil, c.statusError(op, resp, body)
 	}
-	if err := checkType(resp, contentP7); err != nil {
-		return nil, c.badResponse(op, err)
-	}
-	certs, err := ParseCertsOnly(body)
+	certs, err := c.certsOnly(op, resp, body)
 	if err != nil {
-		return nil, c.badResponse(op, err)
+		return nil, err
 	}
 	return pickIssued(certs, req)
 }

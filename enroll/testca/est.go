@@ -174,13 +174,8 @@ func (s *Server) estEnroll(w http.ResponseWriter, r *http.Request, t *Template, 
 	if !ok {
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	if err != nil {
+	body, ok := readBody(w, r)
+	if !ok {
 		return
 	}
 	der, err := estBase64(body)

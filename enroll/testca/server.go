@@ -351,14 +351,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `<s:Envelope xmlns:s="`+nsSOAP+`"><s:Body><RequestSecurityTokenResponseCollection`)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
-		return
-	}
-	if err != nil {
-		return // client went away
+	body, ok := readBody(w, r)
+	if !ok {
+		return // too large (answered), or the client went away
 	}
 	env, err := parseEnvelope(bytes.NewReader(body))
 	if err != nil {
@@ -493,4 +488,16 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		<-s.done
 	}
 	return err
+}
+
+// readBody reads a request body of at most MaxRequestBytes; a larger one
+// is answered 413, a client gone away nothing (ok false for both).
+func readBody(w http.ResponseWriter, r *http.Request) (body []byte, ok bool) {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		http.Error(w, "request too large", http.StatusRequestEntityTooLarge)
+		return nil, false
+	}
+	return body, err == nil
 }
