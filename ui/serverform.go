@@ -10,6 +10,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
@@ -102,7 +103,6 @@ func (s *serversView) showForm(sv serverRow) {
 	f := &serverForm{v: s, c: s.context(), edit: sv.URL != "", url: widget.NewEntry(), name: widget.NewEntry(), username: widget.NewEntry(),
 		password: widget.NewPasswordEntry(), save: widget.NewCheck("Save in the keyring", nil),
 		autoEnroll: widget.NewCheck("Renew and enroll automatically", nil), fingerprint: widget.NewLabel(""), status: widget.NewLabel("")}
-	f.fingerprint.Wrapping = fyne.TextWrapWord
 	f.status.Wrapping = fyne.TextWrapWord
 	labels := make([]string, len(protocolLabels))
 	for i, l := range protocolLabels {
@@ -146,7 +146,7 @@ func (s *serversView) showForm(sv serverRow) {
 		widget.NewFormItem("Sign in with", f.auth), widget.NewFormItem("User name", f.username),
 		widget.NewFormItem("Password", f.password), widget.NewFormItem("", container.NewHBox(f.save, f.autoEnroll)),
 		widget.NewFormItem("CA", container.NewVBox(f.fingerprint, container.NewHBox(f.fetch, f.confirmPin))),
-		widget.NewFormItem("", container.NewVBox(f.test, f.status)),
+		widget.NewFormItem("", container.NewBorder(nil, nil, container.NewVBox(f.test), nil, statusScroll(f.status))),
 	}
 	f.d = dialog.NewForm(title, "Save", "Cancel", f.items, f.submitted, s.win)
 	f.d.Resize(fyne.NewSize(720, f.d.MinSize().Height))
@@ -201,21 +201,55 @@ func (f *serverForm) showPin() {
 	_, canFetch := f.v.core.(CAFetcher)
 	switch p := protocolOf(f.protocol.Selected); {
 	case p == app.ProtocolCEP:
-		f.fingerprint.SetText("A CEP server is trusted through its TLS certificate: nothing to confirm here.")
+		f.fingerprint.SetText("A CEP server is trusted through its TLS certificate:\nnothing to confirm here.")
 		f.fetch.Disable()
 		f.confirmPin.Disable()
 	case f.pin != "":
-		f.fingerprint.SetText("SHA-256 " + colonHex(f.pin))
+		f.fingerprint.SetText(fingerprintLines("", f.pin))
 		f.fetch.Enable()
 		f.confirmPin.Enable()
 	default:
-		f.fingerprint.SetText("Fetch the CA certificate and compare its SHA-256 fingerprint with the one your administrator gave you.")
+		f.fingerprint.SetText("Fetch the CA certificate and compare its SHA-256\nfingerprint with the one your administrator gave you.")
 		if canFetch && !f.edit {
 			f.fetch.Enable()
 		} else {
 			f.fetch.Disable()
 		}
 		f.confirmPin.Disable()
+	}
+}
+
+// fingerprintLines shows a CA: its subject (cut to a line) and its
+// SHA-256 in two lines of 16 pairs, which fit the dialog.
+func fingerprintLines(subject, pin string) string {
+	h := colonHex(pin)
+	out := "SHA-256 " + h
+	if len(h) == 95 {
+		out = "SHA-256 " + h[:48] + "\n        " + h[48:]
+	}
+	if subject != "" {
+		if r := []rune(safetext.Escape(subject)); len(r) > 70 {
+			subject = string(r[:70]) + "…"
+		} else {
+			subject = string(r)
+		}
+		out = subject + "\n" + out
+	}
+	return out
+}
+
+// statusScroll keeps a test's outcome to two lines' height, scrolled
+// when longer, so the dialog keeps fitting an 800×600 window.
+func statusScroll(l *widget.Label) fyne.CanvasObject {
+	sc := container.NewVScroll(l)
+	sc.SetMinSize(fyne.NewSize(0, 2*fyne.MeasureText("M", theme.TextSize(), fyne.TextStyle{}).Height+2*theme.InnerPadding()))
+	return sc
+}
+
+// fit makes the dialog as tall as its content after a text changed.
+func (f *serverForm) fit() {
+	if f.d != nil {
+		f.d.Resize(fyne.NewSize(720, f.d.MinSize().Height))
 	}
 }
 
@@ -252,12 +286,14 @@ func (f *serverForm) fetchCA() {
 				f.confirmPin.SetChecked(false)
 				f.confirmPin.Disable()
 				f.fingerprint.SetText(failedLine("The CA could not be fetched.", err))
+				f.fit()
 				return
 			}
 			f.pin = app.Fingerprint(ca)
 			f.confirmPin.SetChecked(false)
 			f.confirmPin.Enable()
-			f.fingerprint.SetText(safetext.Escape(ca.Subject.String()) + "\nSHA-256 " + colonHex(f.pin))
+			f.fingerprint.SetText(fingerprintLines(ca.Subject.String(), f.pin))
+			f.fit()
 		}
 	})
 }
@@ -286,6 +322,7 @@ func (f *serverForm) testConnection() {
 		return func() {
 			f.test.Enable()
 			f.status.SetText(connectionLine(pol, err))
+			f.fit()
 		}
 	})
 }

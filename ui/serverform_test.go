@@ -96,7 +96,7 @@ func TestServerFormFingerprint(t *testing.T) {
 	form.username.SetText("u")
 	test.Tap(form.fetch)
 	pin := app.Fingerprint(f.root)
-	if !strings.Contains(form.fingerprint.Text, colonHex(pin)) || form.confirmPin.Disabled() || form.confirmPin.Checked {
+	if !strings.Contains(strings.ReplaceAll(form.fingerprint.Text, "\n        ", ""), colonHex(pin)) || form.confirmPin.Disabled() || form.confirmPin.Checked {
 		t.Fatalf("fingerprint %q, confirm disabled %v", form.fingerprint.Text, form.confirmPin.Disabled())
 	}
 	tapOverlayButton(t, w, "Save")
@@ -140,11 +140,17 @@ func TestServerFormTestBeforeSave(t *testing.T) {
 	}
 }
 
-// TestServerFormFits: the dialog fits an 800×600 window.
+// TestServerFormFits: the dialog fits an 800×600 window, also with a
+// fetched CA and a long failure.
 func TestServerFormFits(t *testing.T) {
-	s, _ := newFormEnv(t, &caCore{fakeCore: newFakeCore()})
+	f := newFixtures(t)
+	c := &caCore{fakeCore: newFakeCore(), ca: f.root}
+	s, _ := newFormEnv(t, c)
 	s.form.url.SetText("https://est.corp.example/.well-known/est")
-	if m := s.form.d.MinSize(); m.Width > 800 || m.Height > 600 {
+	test.Tap(s.form.fetch)
+	c.testErr = errors.New(strings.Repeat("the server said something long and unhelpful ", 8))
+	test.Tap(s.form.test)
+	if m := s.form.d.MinSize(); m.Width > 800 || m.Height > 580 {
 		t.Errorf("the Add dialog needs %v", m)
 	}
 }
@@ -163,7 +169,7 @@ func TestServerFormRealEST(t *testing.T) {
 	}
 	test.Tap(f.fetch)
 	root := e.srv.CA().Root()
-	if !strings.Contains(f.fingerprint.Text, colonHex(app.Fingerprint(root))) {
+	if !strings.Contains(strings.ReplaceAll(f.fingerprint.Text, "\n        ", ""), colonHex(app.Fingerprint(root))) {
 		t.Fatalf("fingerprint %q", f.fingerprint.Text)
 	}
 	f.confirmPin.SetChecked(true)
