@@ -25,10 +25,11 @@ import (
 // docs/protocols.md). It offers one synthetic template: the URL's label
 // (or est.DefaultTemplate) shaped by the server's /csrattrs.
 type estClient struct {
-	c    *Core
-	s    *store.Store
-	srv  Server
-	cred credential
+	c      *Core
+	s      *store.Store
+	srv    Server
+	cred   credential
+	anchor *x509.Certificate // the pinned CA, once fetched (estAnchor)
 }
 
 // estClientFor returns the EST client of srv with credential cred.
@@ -41,7 +42,10 @@ func (c *Core) estClientFor(s *store.Store, srv Server, cred credential) *estCli
 // the server's credential (basic or TLS client certificate) or, with
 // cert, the TLS client certificate only (re-enrollment is authenticated
 // by the certificate being renewed, no password is sent).
-// A pinned CA is fetched first (estAnchor) and becomes the trust anchor.
+// A pinned CA is fetched first (estAnchor): the TLS connection is then
+// verified against the context's roots and that CA (an EST server's own
+// TLS certificate often comes from it, RFC 7030 4.1.1), and what is
+// issued must chain to it (answer).
 func (e *estClient) client(ctx context.Context, template string, cert bool) (*est.Client, error) {
 	cred := e.cred
 	if cert && cred.cert == nil {
@@ -50,12 +54,15 @@ func (e *estClient) client(ctx context.Context, template string, cert bool) (*es
 	if cert {
 		cred.user, cred.password = "", ""
 	}
-	if cred.pin != "" {
-		anchor, err := e.c.estAnchor(ctx, e.srv.URL, cred.pin)
-		if err != nil {
-			return nil, err
+	if pin := cred.pin; pin != "" {
+		if e.anchor == nil || Fingerprint(e.anchor) != pin {
+			anchor, err := e.c.estAnchor(ctx, e.srv.URL, pin)
+			if err != nil {
+				return nil, err
+			}
+			e.anchor = anchor
 		}
-		cred.extraRoots = append(cred.extraRoots, anchor)
+		cred.extraRoots, cred.pin = append(cred.extraRoots, e.anchor), ""
 	}
 	hc, err := e.c.httpClient(ctx, e.s, cred)
 	if err != nil {
@@ -225,7 +232,31 @@ func (e *estClient) answer(ctx context.Context, cl *est.Client, res *est.Result,
 	if cas, err := cl.CACerts(ctx); err == nil {
 		chain = append(chain, cas...)
 	}
+	if err := e.fromAnchor(res.Certificate, chain); err != nil {
+		return nil, err
+	}
 	return &enroll.Response{Certificate: res.Certificate, Chain: chain, RequestID: id, Endpoint: e.srv.URL, Disposition: "Issued"}, nil
+}
+
+// fromAnchor checks that an issued certificate chains to the pinned CA,
+// when the server has one, through the answer's certificates.
+func (e *estClient) fromAnchor(cert *x509.Certificate, chain []*x509.Certificate) error {
+	if e.anchor == nil {
+		return nil
+	}
+	roots, inters := x509.NewCertPool(), x509.NewCertPool()
+	roots.AddCert(e.anchor)
+	for _, c := range chain {
+		inters.AddCert(c)
+	}
+	at := e.c.clock.Now()
+	if at.Before(cert.NotBefore) { // a CA clock a little ahead
+		at = cert.NotBefore
+	}
+	if _, err := cert.Verify(x509.VerifyOptions{Roots: roots, Intermediates: inters, CurrentTime: at, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
+		return fmt.Errorf("the certificate %s issued does not chain to the pinned CA (SHA-256 %s): %w", e.srv.URL, e.srv.CAPin, err)
+	}
+	return nil
 }
 
 // estPending is what an EST request waiting at the server needs to be

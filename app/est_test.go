@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"slices"
 	"strings"
@@ -281,5 +282,33 @@ func TestESTPendingRenewalAndCertAuth(t *testing.T) {
 	pend, _ := e.ca.Pending()
 	if len(pend) != 1 || pend[0].Requester != "dev.example.test" {
 		t.Errorf("pending %+v: want the request of the certificate's account", pend)
+	}
+}
+
+// TestESTIssuedMustChainToPin: what an EST server issues must chain to
+// the pinned CA, whatever TLS trusted.
+func TestESTIssuedMustChainToPin(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	other, err := testca.New(testca.Config{Dir: t.TempDir(), Name: "Other CA"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := e.addEST(t, "", testca.DefaultPassword)
+	res, err := e.core.Enroll(context.Background(), EnrollRequest{Context: store.User, Server: srv.ID, Subject: "CN=x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := e.core.Store(store.User)
+	got, err := s.Get(context.Background(), store.My, res.Thumbprint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	chain := []*x509.Certificate{e.ca.Issuing(), e.ca.Root()}
+	if err := (&estClient{c: e.core, srv: srv, anchor: e.ca.Root()}).fromAnchor(got.Certificate, chain); err != nil {
+		t.Errorf("own CA: %v", err)
+	}
+	err = (&estClient{c: e.core, srv: srv, anchor: other.Root()}).fromAnchor(got.Certificate, chain)
+	if err == nil || !strings.Contains(err.Error(), "does not chain to the pinned CA") {
+		t.Errorf("another CA's pin: %v", err)
 	}
 }
