@@ -96,7 +96,24 @@ func New(serverURL string, opts ...Option) (*Client, error) {
 	if err := CheckLabel(c.label); err != nil {
 		return nil, err
 	}
+	hc := *c.hc
+	hc.CheckRedirect = sameOrigin
+	c.hc = &hc
 	return c, nil
+}
+
+// sameOrigin follows a redirection only within the server's origin
+// (scheme, host and port), as RFC 7030 3.2.1 asks: a password or a
+// request never follows a server's answer elsewhere, nor to http.
+func sameOrigin(req *http.Request, via []*http.Request) error {
+	first := via[0].URL
+	if len(via) >= 5 {
+		return errors.New("EST: the server redirected too many times")
+	}
+	if req.URL.Scheme != first.Scheme || !strings.EqualFold(req.URL.Host, first.Host) {
+		return fmt.Errorf("EST: %s redirected to %s, another origin; not followed", first.Redacted(), req.URL.Redacted())
+	}
+	return nil
 }
 
 // SplitURL checks an EST server URL and returns its base

@@ -11,7 +11,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -312,5 +314,47 @@ func TestRetryAfterBounds(t *testing.T) {
 		if got := retryAfter(tc.v, date); got != tc.want {
 			t.Errorf("Retry-After %q: %v, want %v", tc.v, got, tc.want)
 		}
+	}
+}
+
+// TestRedirects: a redirection within the server's origin is followed,
+// one to another origin (another port, or http) is not, and nothing is
+// sent there.
+func TestRedirects(t *testing.T) {
+	var elsewhere atomic.Int32
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
+	defer other.Close()
+	cacerts := rfcVectors(t)["A.1 cacerts response"]
+	var front *httptest.Server
+	front = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/same/"):
+			http.Redirect(w, r, "/real/.well-known/est/cacerts", http.StatusFound)
+		case strings.HasPrefix(r.URL.Path, "/real/"):
+			w.Header().Set("Content-Type", "application/pkcs7-mime")
+			w.Write(cacerts)
+		case strings.HasPrefix(r.URL.Path, "/port/"):
+			http.Redirect(w, r, strings.Replace(front.URL, "127.0.0.1", "localhost", 1)+"/real/.well-known/est/cacerts", http.StatusFound)
+		default:
+			http.Redirect(w, r, other.URL+"/.well-known/est/simpleenroll", http.StatusTemporaryRedirect)
+		}
+	}))
+	defer front.Close()
+	ctx := context.Background()
+	hc := front.Client()
+	c, _ := New(front.URL+"/same/.well-known/est", WithHTTPClient(hc))
+	if certs, err := c.CACerts(ctx); err != nil || len(certs) != 4 {
+		t.Errorf("redirect within the origin: %d, %v", len(certs), err)
+	}
+	p, _ := New(front.URL+"/port/.well-known/est", WithHTTPClient(hc))
+	if _, err := p.CACerts(ctx); err == nil || !strings.Contains(err.Error(), "another origin") {
+		t.Errorf("redirect to another host name: %v", err)
+	}
+	a, _ := New(front.URL+"/away/.well-known/est", WithHTTPClient(hc), WithBasicAuth("u", "secret"))
+	if _, err := a.Enroll(ctx, csrFor(t, rsaKey(t), "CN=x")); err == nil || !strings.Contains(err.Error(), "another origin") {
+		t.Errorf("redirect to http: %v", err)
+	}
+	if elsewhere.Load() != 0 {
+		t.Error("a request reached the other origin")
 	}
 }
