@@ -185,3 +185,22 @@ func TestServerFormRealEST(t *testing.T) {
 		t.Errorf("the confirmed CA is not trusted: %+v", list[0])
 	}
 }
+
+// TestServerFormEditKeepsProtocolAndPin: editing an EST server keeps its
+// protocol and pin and trusts nothing again.
+func TestServerFormEditKeepsProtocolAndPin(t *testing.T) {
+	c := &caCore{fakeCore: newFakeCore()}
+	s, w := newFormEnv(t, c)
+	tapOverlayButton(t, w, "Cancel")
+	pin := strings.Repeat("ab", 32)
+	s.showForm(serverRow{Server: app.Server{ID: "e1", URL: "https://est.corp.example/.well-known/est", Protocol: app.ProtocolEST,
+		Auth: app.AuthAnonymous, CAPin: pin}})
+	if !s.form.protocol.Disabled() || protocolOf(s.form.protocol.Selected) != app.ProtocolEST || !s.form.confirmPin.Checked {
+		t.Fatalf("edit form: protocol %q disabled %v, pin confirmed %v", s.form.protocol.Selected, s.form.protocol.Disabled(), s.form.confirmPin.Checked)
+	}
+	s.form.name.SetText("devices")
+	tapOverlayButton(t, w, "Save")
+	if len(c.added) != 1 || c.added[0].Protocol != app.ProtocolEST || c.added[0].CAFingerprint != pin || len(c.trusted) != 0 {
+		t.Fatalf("added %+v, trusted %v", c.added, c.trusted)
+	}
+}
