@@ -11,10 +11,11 @@ import (
 
 // TestESTThroughTheCLI: server add -protocol est with the CA pinned,
 // templates, enroll without -template, renew, and a pending request
-// approved at the CA and installed by request status.
+// approved by "testca approve" and installed by request status.
 func TestESTThroughTheCLI(t *testing.T) {
 	setupRoot(t)
-	ca, srv := startTestCA(t, testca.Config{})
+	dir := t.TempDir()
+	ca, srv := startTestCA(t, testca.Config{Dir: dir})
 	add := func(url string) app.Server {
 		t.Helper()
 		code, out, errs := runCLIStdin(t, testca.DefaultPassword+"\n", "server", "add", "-protocol", "est", "-url", url, "-auth", "password",
@@ -47,8 +48,8 @@ func TestESTThroughTheCLI(t *testing.T) {
 	if len(pend) != 1 {
 		t.Fatalf("%d pending at the CA", len(pend))
 	}
-	if _, err := ca.Approve(pend[0].ID); err != nil {
-		t.Fatal(err)
+	if code, out, errs := runCLIStdin(t, "", "testca", "approve", "-dir", dir, pend[0].ID); code != exitOK {
+		t.Fatalf("testca approve: %d %s %s", code, out, errs)
 	}
 	if code, out, errs := runCLIStdin(t, "", "request", "status"); code != exitOK || !strings.Contains(out, "issued: installed") {
 		t.Errorf("request status: %d %s %s", code, out, errs)
