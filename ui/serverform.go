@@ -66,7 +66,7 @@ type serverForm struct {
 	c                             store.Context
 	edit                          bool
 	protocol, auth                *widget.Select
-	url, name, username, password *widget.Entry
+	url, name, username, password *dialogEntry
 	save, autoEnroll, confirmPin  *widget.Check
 	fingerprint, status           *widget.Label
 	fetch, test                   *widget.Button
@@ -100,8 +100,8 @@ func (f *serverForm) testOptions() app.ServerOptions {
 
 // showForm asks for a new server, or new settings of sv.
 func (s *serversView) showForm(sv serverRow) {
-	f := &serverForm{v: s, c: s.context(), edit: sv.URL != "", url: widget.NewEntry(), name: widget.NewEntry(), username: widget.NewEntry(),
-		password: widget.NewPasswordEntry(), save: widget.NewCheck("Save in the keyring", nil),
+	f := &serverForm{v: s, c: s.context(), edit: sv.URL != "", url: newDialogEntry(), name: newDialogEntry(), username: newDialogEntry(),
+		password: newDialogPasswordEntry(), save: widget.NewCheck("Save in the keyring", nil),
 		autoEnroll: widget.NewCheck("Renew and enroll automatically", nil), fingerprint: widget.NewLabel(""), status: widget.NewLabel("")}
 	f.status.Wrapping = fyne.TextWrapWord
 	labels := make([]string, len(protocolLabels))
