@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -60,7 +61,11 @@ const (
 )
 
 // estState is the EST fault of a server.
-type estState struct{ fault atomic.Int32 }
+type estState struct {
+	fault atomic.Int32
+	mu    sync.Mutex        // serialises EST submissions
+	open  map[string]string // estKey → id of an uncollected EST request
+}
 
 // SetESTFault selects the EST-only fault injected from now on.
 func (s *Server) SetESTFault(f ESTFault) { s.est.fault.Store(int32(f)) }
@@ -198,7 +203,7 @@ func (s *Server) estEnroll(w http.ResponseWriter, r *http.Request, t *Template, 
 			return
 		}
 	}
-	rec, err := s.ca.estSubmit(csr, t, account, old, fault == FaultWrongKey)
+	rec, err := s.estSubmit(csr, t, account, old, fault == FaultWrongKey)
 	var ce *Error
 	switch {
 	case errors.As(err, &ce) && ce.Code == CertsrvTemplateDenied:
@@ -244,8 +249,11 @@ func (s *Server) estEnroll(w http.ResponseWriter, r *http.Request, t *Template, 
 // estSubmit finds the EST request this one repeats (the same key, the
 // same operation, not yet collected) or records a new one after the CA's
 // checks, issuing or pending it.
-func (ca *CA) estSubmit(csr *x509.CertificateRequest, t *Template, account string, old *x509.Certificate, wrongKey bool) (*Request, error) {
-	if prev, err := ca.estRepeat(csr, old != nil); err != nil || prev != nil {
+func (s *Server) estSubmit(csr *x509.CertificateRequest, t *Template, account string, old *x509.Certificate, wrongKey bool) (*Request, error) {
+	s.est.mu.Lock()
+	defer s.est.mu.Unlock()
+	ca, key := s.ca, estKey(csr, old != nil)
+	if prev, err := s.estRepeat(key); err != nil || prev != nil {
 		return prev, err
 	}
 	if old != nil {
@@ -277,31 +285,53 @@ func (ca *CA) estSubmit(csr *x509.CertificateRequest, t *Template, account strin
 	if err := ca.db.create(r); err != nil {
 		return nil, fmt.Errorf("testca: %w", err)
 	}
+	if !r.Collected {
+		s.est.open[key] = r.ID
+	}
 	return r, nil
 }
 
-// estRepeat returns the uncollected EST request for the same key and
-// operation, marking an issued or denied one collected; nil if none.
-func (ca *CA) estRepeat(csr *x509.CertificateRequest, renewal bool) (*Request, error) {
-	ids, err := ca.db.ids()
-	if err != nil {
-		return nil, err
+// estKey identifies the requests a repeat may be of: the same key, the
+// same operation.
+func estKey(csr *x509.CertificateRequest, renewal bool) string {
+	return fmt.Sprint(renewal, string(csr.RawSubjectPublicKeyInfo))
+}
+
+// estRepeat returns the uncollected EST request of key, marking an issued
+// or denied one collected; nil if none. The first call reads the request
+// database once (requests pending from before a restart); the caller
+// holds s.est.mu.
+func (s *Server) estRepeat(key string) (*Request, error) {
+	if s.est.open == nil {
+		ids, err := s.ca.db.ids()
+		if err != nil {
+			return nil, err
+		}
+		s.est.open = map[string]string{}
+		for _, id := range ids {
+			r, err := s.ca.db.get(strconv.Itoa(id))
+			if err != nil || !r.EST || r.Collected {
+				continue
+			}
+			if csr, err := x509.ParseCertificateRequest(r.CSR); err == nil {
+				s.est.open[estKey(csr, r.Renewal != nil)] = r.ID
+			}
+		}
 	}
-	for i := len(ids) - 1; i >= 0; i-- {
-		r, err := ca.db.get(strconv.Itoa(ids[i]))
-		if err != nil || !r.EST || r.Collected || (r.Renewal != nil) != renewal {
-			continue
-		}
-		prev, err := x509.ParseCertificateRequest(r.CSR)
-		if err != nil || !bytes.Equal(prev.RawSubjectPublicKeyInfo, csr.RawSubjectPublicKeyInfo) {
-			continue
-		}
-		if r.Status == StatusPending {
-			return r, nil
-		}
-		return ca.db.update(r.ID, func(r *Request) error { r.Collected = true; return nil })
+	id, ok := s.est.open[key]
+	if !ok {
+		return nil, nil
 	}
-	return nil, nil
+	r, err := s.ca.db.get(id)
+	if errors.Is(err, ErrUnknownRequest) {
+		delete(s.est.open, key)
+		return nil, nil
+	}
+	if err != nil || r.Status == StatusPending {
+		return r, err
+	}
+	delete(s.est.open, key)
+	return s.ca.db.update(id, func(r *Request) error { r.Collected = true; return nil })
 }
 
 // estCerts answers a certs-only PKCS#7, base64 (RFC 7030 4.1.3, 4.2.3).

@@ -208,6 +208,20 @@ func TestESTPendingApprove(t *testing.T) {
 	if err != nil || len(pend) != 1 || !pend[0].EST {
 		t.Fatalf("pending %+v %v", pend, err)
 	}
+	// A restarted server knows the request: the repeat is no new one.
+	srv.Close()
+	srv, err = ca.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	url = srv.ESTURL() + "/" + TemplatePendAll + "/simpleenroll"
+	if resp, _ := estDo(t, c, http.MethodPost, url, "application/pkcs10", csr, DefaultUser, DefaultPassword); resp.StatusCode != 202 {
+		t.Fatalf("repeat after a restart: %s", resp.Status)
+	}
+	if pend, _ = ca.Pending(); len(pend) != 1 {
+		t.Fatalf("%d pending after a repeat", len(pend))
+	}
 	if _, err := ca.Approve(pend[0].ID); err != nil {
 		t.Fatal(err)
 	}
