@@ -127,7 +127,11 @@ func (e *estClient) enroll(ctx context.Context, r enroll.Request, challenge stri
 	if challenge != "" {
 		return nil, errors.New("an EST server takes no challenge password: leave -challenge out")
 	}
-	csr, err := est.NewCSR(e.c.rand, est.Request{Template: r.Template, Key: r.Key, Subject: r.Subject, DNSNames: r.DNSNames})
+	subject, err := enroll.ParseDN(r.Subject)
+	if err != nil {
+		return nil, err
+	}
+	csr, err := enroll.NewProtocolCSR(e.c.rand, r.Key, subject, r.DNSNames, "")
 	if err != nil {
 		return nil, err
 	}
@@ -151,7 +155,7 @@ func (e *estClient) renew(ctx context.Context, r enroll.RenewalRequest) (*enroll
 	if r.Template != nil {
 		name = r.Template.CommonName
 	}
-	csr, err := est.NewCSR(e.c.rand, est.Request{Template: r.Template, Key: key, RawSubject: r.OldCert.RawSubject, DNSNames: r.OldCert.DNSNames})
+	csr, err := enroll.NewProtocolCSR(e.c.rand, key, r.OldCert.RawSubject, r.OldCert.DNSNames, "")
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/certdesk/certdesk/enroll/scep"
 	"github.com/certdesk/certdesk/store"
 )
 
@@ -39,18 +40,11 @@ func (c *Core) ServerCA(ctx context.Context, cx store.Context, o ServerOptions) 
 		if err != nil {
 			return nil, err
 		}
-		pcl, err := c.protocolClientFor(ctx, s, Server{ID: ServerID(o.URL), URL: o.URL, Protocol: proto, Auth: AuthAnonymous}, credential{})
+		hc, err := c.httpClient(ctx, s, credential{})
 		if err != nil {
 			return nil, err
 		}
-		pol, err := pcl.offer(ctx)
-		if err != nil {
-			return nil, err
-		}
-		if len(pol.CAs) == 0 || len(pol.CAs[0].Certificate) == 0 {
-			return nil, fmt.Errorf("%s names no CA certificate", o.URL)
-		}
-		return x509.ParseCertificate(pol.CAs[0].Certificate)
+		return (&scep.Client{URL: o.URL, HTTP: hc, Now: c.clock.Now}).FetchCA(ctx)
 	}
 	return nil, errors.New("a CEP server is trusted through its TLS certificate; there is no CA fingerprint to confirm")
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/enroll/testca"
 )
 
@@ -69,7 +70,7 @@ func BenchmarkESTEnrollP256(b *testing.B) {
 		}
 		keygen += time.Since(start)
 		b.StartTimer()
-		csr, err := NewCSR(rand.Reader, Request{Key: key})
+		csr, err := enroll.NewProtocolCSR(rand.Reader, key, nil, nil, "")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -79,7 +80,7 @@ func BenchmarkESTEnrollP256(b *testing.B) {
 		b.StopTimer()
 		local, _ := New(srv.ESTURL(), WithHTTPClient(&http.Client{Transport: canned{k.last, k.header}}), auth, label)
 		start = time.Now()
-		csr, err = NewCSR(rand.Reader, Request{Key: key})
+		csr, err = enroll.NewProtocolCSR(rand.Reader, key, nil, nil, "")
 		if err != nil {
 			b.Fatal(err)
 		}

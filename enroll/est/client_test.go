@@ -68,7 +68,11 @@ func rsaKey(t testing.TB) crypto.Signer {
 
 func csrFor(t testing.TB, key crypto.Signer, subject string, dns ...string) []byte {
 	t.Helper()
-	der, err := NewCSR(rand.Reader, Request{Key: key, Subject: subject, DNSNames: dns})
+	raw, err := enroll.ParseDN(subject)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := enroll.NewProtocolCSR(rand.Reader, key, raw, dns, "")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -149,11 +149,7 @@ func (c *Client) Discover(ctx context.Context) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	data, ctype, err := c.get(ctx, "GetCACert", "")
-	if err != nil {
-		return nil, err
-	}
-	s, err := ParseCACert(data, ctype)
+	s, err := c.getCACert(ctx)
 	if err != nil {
 		return nil, err
 	}
