@@ -388,8 +388,18 @@ func TestDemoStarts(t *testing.T) {
 	}()
 	ac := newAppCore(d.Core, nil)
 	servers, err := listServers(context.Background(), ac, store.User)
-	if err != nil || len(servers) != 1 || !servers[0].passwordSaved || servers[0].Username != demo.User {
+	if err != nil || len(servers) != 3 {
 		t.Fatalf("servers %+v, %v", servers, err)
+	}
+	protocols := map[app.Protocol]bool{}
+	for _, s := range servers {
+		if !s.passwordSaved || s.Username != demo.User {
+			t.Errorf("server %+v", s)
+		}
+		protocols[s.Protocol] = true
+	}
+	if len(protocols) != 3 {
+		t.Errorf("the demo's protocols: %v", protocols)
 	}
 	my, err := ac.List(context.Background(), store.User, store.My)
 	if err != nil || len(my) != 1 || my[0].Meta.TemplateName != testca.TemplateShortLived || my[0].Meta.PolicyServer == "" {
@@ -400,6 +410,13 @@ func TestDemoStarts(t *testing.T) {
 	}
 	if rep, err := ac.Pulse(context.Background(), store.User); err != nil || pulseProblem(rep) != nil {
 		t.Fatalf("check now: %v", err)
+	}
+	for _, s := range servers { // NDES and EST enroll from the demo too
+		if s.Protocol != app.ProtocolCEP {
+			if _, err := d.Core.Enroll(context.Background(), app.EnrollRequest{Context: store.User, Server: s.ID, Subject: "CN=demo-" + string(s.Protocol)}); err != nil {
+				t.Errorf("enroll through %s: %v", s.FriendlyName, err)
+			}
+		}
 	}
 	data, err := os.ReadFile(d.PFX)
 	if err != nil {

@@ -100,6 +100,26 @@ func Start(ctx context.Context) (d *Demo, err error) {
 	if err != nil {
 		return d, fmt.Errorf("demo: register the test CA: %w", err)
 	}
+	// The same CA through NDES (SCEP) and EST, registered as the person
+	// would in the Policy servers tab: its CA fetched, shown and pinned.
+	for _, p := range []struct {
+		proto     app.Protocol
+		url, name string
+	}{
+		{app.ProtocolSCEP, d.Server.SCEPURL(), "certdesk Demo NDES (SCEP)"},
+		{app.ProtocolEST, d.Server.ESTURL(), "certdesk Demo EST"},
+	} {
+		o := app.ServerOptions{URL: p.url, Protocol: p.proto, Auth: app.AuthPassword, FriendlyName: p.name,
+			Username: User, Password: Password}
+		cert, err := d.Core.ServerCA(ctx, store.User, o)
+		if err != nil {
+			return d, fmt.Errorf("demo: the CA of %s: %w", p.name, err)
+		}
+		o.CAFingerprint = app.Fingerprint(cert)
+		if _, err = d.Core.AddServer(ctx, store.User, o); err != nil {
+			return d, fmt.Errorf("demo: register %s: %w", p.name, err)
+		}
+	}
 	if _, err = d.Core.Enroll(ctx, app.EnrollRequest{Context: store.User, Server: d.Policy.ID, Template: testca.TemplateShortLived}); err != nil {
 		return d, fmt.Errorf("demo: enroll a ShortLived certificate: %w", err)
 	}
@@ -157,10 +177,11 @@ func (d *Demo) Describe() string {
 	return fmt.Sprintf(`certdesk demo: nothing here touches your own certificates or keyring.
   stores (removed on exit): %s
   policy server:            %s (CEP %s)
+                            NDES (SCEP) %s, EST %s
   account:                  %s  password: %s (kept in memory only)
   sample file to drop:      %s  password: %s
   autoenrollment is on; a ShortLived certificate renews itself every few minutes; checks run every %v
-`, d.Location.Data, d.Policy.FriendlyName, d.Server.CEPURL(), User, Password, d.PFX, PFXPassword, CheckInterval)
+`, d.Location.Data, d.Policy.FriendlyName, d.Server.CEPURL(), d.Server.SCEPURL(), d.Server.ESTURL(), User, Password, d.PFX, PFXPassword, CheckInterval)
 }
 
 // Close stops the CA and removes the temporary directory.
