@@ -42,6 +42,13 @@ type browser struct {
 	// onSelect is called on the UI thread when the selection or the
 	// writability of the current store changes.
 	onSelect func()
+	// onMenu opens the context menu of the selected row at a position of
+	// the window (tableCell).
+	onMenu func(fyne.Position)
+	// newWindow makes the window a certificate opens in (certwindow.go);
+	// its details copy thumbprints to clipboard.
+	newWindow func(title string) fyne.Window
+	clipboard fyne.Clipboard
 
 	contexts  []ContextInfo
 	contextID store.Context
@@ -65,8 +72,9 @@ type browser struct {
 
 // newBrowser builds the browser; call reload to fill it.
 func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipboard) *browser {
-	b := &browser{core: core, tasks: t, now: now, details: newDetails(clipboard),
+	b := &browser{core: core, tasks: t, now: now, details: newDetails(clipboard), clipboard: clipboard,
 		contextID: store.User, store: store.My, sortCol: colExpires}
+	b.details.onOpen = func(path []store.ChainElement) { b.openChainElement(b.contextID, path) }
 
 	b.details.onCheck = b.checkRevocation
 
@@ -92,6 +100,9 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 		if id.Row >= 0 && id.Row < len(b.rows) {
 			b.selectRow(*b.rows[id.Row])
 		}
+		// The cells mark the whole selected row (tableCell); the
+		// table's own marker would mark one cell of it.
+		b.table.UnselectAll()
 	}
 
 	b.search = newSearchEntry()
@@ -322,29 +333,16 @@ func (b *browser) sortBy(col int) {
 // certificate and chain.
 func (b *browser) selectRow(r row) {
 	b.selected = r.Thumbprint
+	b.table.Refresh() // the marked row
 	if b.onSelect != nil {
 		b.onSelect()
 	}
 	ctxID, n := b.contextID, b.store
-	var revoc *app.RevocationResult
-	if b.revocable(r) {
-		rv := b.revocation[r.Thumbprint]
-		rv.Status = cmp.Or(rv.Status, app.RevocationNotChecked)
-		revoc = &rv
-	}
-	keyAt := ""
-	if r.HasKey && !b.native() { // the OS's stores keep their keys themselves
-		keyAt = keyText(r.Meta)
-	}
+	f := b.rowFacts(r)
 	b.tasks.run(func() func() {
-		ctx := context.Background()
-		e, err := b.core.Get(ctx, ctxID, n, r.Thumbprint)
+		e, chain, err := readWithChain(b.core, ctxID, n, r.Thumbprint)
 		if err != nil {
 			return func() { b.details.clear(); b.summary.SetText(failedLine("The certificate could not be read.", err)) }
-		}
-		chain, err := b.core.Chain(ctx, ctxID, n, r.Thumbprint)
-		if err != nil {
-			chain = &store.Chain{Error: err.Error()}
 		}
 		published, pubOf := "", ""
 		var pub app.Publication
@@ -359,10 +357,7 @@ func (b *browser) selectRow(r row) {
 			if b.selected != r.Thumbprint || b.contextID != ctxID || b.store != n {
 				return
 			}
-			f := facts{published: published, revocation: revoc, readOnly: b.readOnly(), key: keyAt, templates: templateNames(b.all)}
-			if r.status == StatusPending {
-				f.pending = pendingText(r.Entry)
-			}
+			f.published, f.readOnly = published, b.readOnly()
 			b.details.show(e.Certificate, chain, b.now(), f)
 			b.pub, b.pubOf = pub, pubOf
 			if b.onSelect != nil {
@@ -370,6 +365,42 @@ func (b *browser) selectRow(r row) {
 			}
 		}
 	})
+}
+
+// rowFacts is what the details of r show beyond its certificate and
+// that the browser already knows: its cached revocation status, where its
+// key lives, for a pending request its status, and the template names of
+// the store's certificates.
+func (b *browser) rowFacts(r row) facts {
+	var f facts
+	if b.revocable(r) {
+		rv := b.revocation[r.Thumbprint]
+		rv.Status = cmp.Or(rv.Status, app.RevocationNotChecked)
+		f.revocation = &rv
+	}
+	if r.HasKey && !b.native() { // the OS's stores keep their keys themselves
+		f.key = keyText(r.Meta)
+	}
+	if r.status == StatusPending {
+		f.pending = pendingText(r.Entry)
+	}
+	f.templates = templateNames(b.all)
+	return f
+}
+
+// readWithChain reads an entry and its chain; a chain that cannot be
+// built comes back with its error.
+func readWithChain(core Core, ctxID store.Context, n store.Name, thumbprint string) (store.Entry, *store.Chain, error) {
+	ctx := context.Background()
+	e, err := core.Get(ctx, ctxID, n, thumbprint)
+	if err != nil {
+		return e, nil, err
+	}
+	chain, err := core.Chain(ctx, ctxID, n, thumbprint)
+	if err != nil {
+		chain = &store.Chain{Error: err.Error()}
+	}
+	return e, chain, nil
 }
 
 // revocable reports whether the revocation of r is checked: a certificate

@@ -55,6 +55,11 @@ type mainView struct {
 	requestItem, checkItem, refreshItem, archivedItem, find *fyne.MenuItem
 	trustSystemItem, browsersItem                           *fyne.MenuItem
 	untrustSystemItem, unbrowsersItem                       *fyne.MenuItem // the undo of the two above
+	// openItem and copyItem are the context menu's own; it shares the
+	// others with the main menu, and so their enabling (updateActions).
+	openItem, copyItem *fyne.MenuItem
+	publishItems       []*fyne.MenuItem // the publishing items this platform offers
+	contextMenu        *widget.PopUpMenu // the open context menu, if any
 	// nativeSystem: TargetSystem is the OS's own certificate store
 	// (Windows, macOS), which browsers read too.
 	nativeSystem bool
@@ -93,6 +98,8 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	useAtomicFiles()
 	v.browser = newBrowser(core, v.tasks, now, a.Clipboard())
 	v.browser.onSelect = v.updateActions
+	v.browser.onMenu = v.showContextMenu
+	v.browser.newWindow = a.NewWindow
 	v.importer = &importer{core: core, win: w, tasks: v.tasks, changed: v.refresh,
 		where: func() (store.Context, []ContextInfo) { return v.browser.workContext(), v.browser.contexts }}
 
@@ -136,12 +143,15 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.archivedItem = item("Show archived", fyne.KeyH, func() {
 		v.browser.archived.SetChecked(!v.browser.archived.Checked)
 	})
+	v.openItem = fyne.NewMenuItem("Open", v.browser.openSelected)
+	v.copyItem = fyne.NewMenuItem("Copy thumbprint", v.copyThumbprint)
 	publishItems := []*fyne.MenuItem{v.trustSystemItem, v.untrustSystemItem, v.browsersItem, v.unbrowsersItem}
 	if p, ok := core.(Publisher); ok && p.NativeStores() {
 		v.nativeSystem = true
 		v.trustSystemItem.Label, v.untrustSystemItem.Label = "Add to system store…", "Remove from system store…"
 		publishItems = publishItems[:2]
 	}
+	v.publishItems = publishItems
 	certItems := append([]*fyne.MenuItem{v.requestItem, v.renewItem, v.deleteItem, fyne.NewMenuItemSeparator()}, publishItems...)
 	v.menu = fyne.NewMainMenu(
 		fyne.NewMenu("File", v.importItem, v.exportItem),
@@ -260,8 +270,12 @@ func (v *mainView) updateActions() {
 	v.untrustSystemItem.Disabled = !(selected && v.publishAllowed(r, app.TargetSystem, true))
 	v.browsersItem.Disabled = !(selected && v.publishAllowed(r, app.TargetBrowsers, false))
 	v.unbrowsersItem.Disabled = !(selected && v.publishAllowed(r, app.TargetBrowsers, true))
+	v.openItem.Disabled, v.copyItem.Disabled = !selected, !selected
 	v.archivedItem.Checked = v.browser.archived.Checked
 	v.menu.Refresh()
+	if v.contextMenu != nil && v.contextMenu.Visible() {
+		v.contextMenu.Refresh() // the publication arrives after the menu opened
+	}
 }
 
 func (v *mainView) refresh() { v.browser.reload() }
