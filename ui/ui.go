@@ -58,7 +58,7 @@ type mainView struct {
 	// openItem and copyItem are the context menu's own; it shares the
 	// others with the main menu, and so their enabling (updateActions).
 	openItem, copyItem *fyne.MenuItem
-	publishItems       []*fyne.MenuItem // the publishing items this platform offers
+	publishItems       []*fyne.MenuItem  // the publishing items this platform offers
 	contextMenu        *widget.PopUpMenu // the open context menu, if any
 	// nativeSystem: TargetSystem is the OS's own certificate store
 	// (Windows, macOS), which browsers read too.
