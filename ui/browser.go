@@ -25,9 +25,14 @@ type browser struct {
 	details *details
 	loaded  func(entries int) // after each load of a store, on the UI thread
 
-	tree   *widget.Tree
-	table  *widget.Table
-	search *searchEntry
+	tree     *widget.Tree
+	treePane *fyne.Container // the tree, as wide as its labels (treeLayout)
+	treeW    float32         // its width at the last load
+	// tablePane is the table, its columns sharing its width
+	// (columnsLayout).
+	tablePane *fyne.Container
+	table     *widget.Table
+	search    *searchEntry
 	// searchIcon shows in the empty search box, clearSearch (which
 	// empties it) in a filled one.
 	searchIcon  *widget.Icon
@@ -126,10 +131,11 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 	b.hint.Hide()
 
 	top := container.NewVBox(b.hint, container.NewBorder(nil, nil, nil, container.NewHBox(b.archived, b.summary), b.search))
-	table := container.NewStack(b.table, container.NewCenter(b.noMatch))
-	centre := container.NewVSplit(container.NewBorder(top, nil, nil, nil, table), b.details.content)
+	b.tablePane = container.New(&columnsLayout{b: b, sortCol: -1}, b.table, container.NewCenter(b.noMatch))
+	centre := container.NewVSplit(container.NewBorder(top, nil, nil, nil, b.tablePane), b.details.content)
 	centre.Offset = 0.5
-	split := container.NewHSplit(b.tree, centre)
+	b.treePane = container.New(&treeLayout{b}, b.tree)
+	split := container.NewHSplit(b.treePane, centre)
 	split.Offset = 0.2
 	b.content = split
 	return b
@@ -181,6 +187,10 @@ func (b *browser) reload() {
 		return func() {
 			b.contexts = contexts
 			b.tree.Refresh()
+			if w := b.treeWidth(); w != b.treeW {
+				b.treeW = w
+				b.content.Refresh() // the split gives the tree its new width
+			}
 			b.tree.OpenAllBranches()
 			b.tree.Select(string(ctxID) + "/" + string(n))
 			if ctxID != b.contextID || n != b.store {
@@ -327,6 +337,7 @@ func (b *browser) sortBy(col int) {
 		b.sortCol, b.sortDesc = col, false
 	}
 	b.applyFilter()
+	b.tablePane.Refresh() // the sorted column's header has the arrow
 }
 
 // selectRow shows the details of r once the core returned its

@@ -18,6 +18,7 @@ import (
 // New builds the content of the main window w of app a on top of core, and
 // registers the window's main menu, shortcuts and drop handler.
 func New(a fyne.App, w fyne.Window, core Core) fyne.CanvasObject {
+	applyTheme(a)
 	v := newMainView(a, w, core, time.Now, &tasks{})
 	w.SetMainMenu(v.menu)
 	w.SetOnDropped(v.onDropped)
@@ -116,9 +117,10 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.requestButton.Importance = widget.HighImportance
 	v.checkButton = button("Check now", theme.ConfirmIcon(), v.checkNow)
 	v.refreshButton = button("Refresh", theme.ViewRefreshIcon(), v.refresh)
-	toolbar := container.NewHBox(v.requestButton, widget.NewSeparator(),
+	tools := []fyne.CanvasObject{v.requestButton, widget.NewSeparator(),
 		v.importButton, v.exportButton, v.deleteButton, widget.NewSeparator(),
-		v.renewButton, v.checkButton, v.refreshButton)
+		v.renewButton, v.checkButton, v.refreshButton}
+	toolbar := container.New(newToolbarLayout(tools), tools...)
 
 	ctrl := func(k fyne.KeyName) fyne.Shortcut {
 		return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
@@ -156,7 +158,7 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.menu = fyne.NewMainMenu(
 		fyne.NewMenu("File", v.importItem, v.exportItem),
 		fyne.NewMenu("Certificate", append(certItems, fyne.NewMenuItemSeparator(), v.checkItem)...),
-		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem),
+		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem, fyne.NewMenuItemSeparator(), themeMenu(a)),
 	)
 
 	v.health = widget.NewLabel("")
@@ -165,7 +167,7 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.checked.Truncation = fyne.TextTruncateEllipsis
 	statusBar := container.NewBorder(widget.NewSeparator(), nil, v.health, nil, v.checked)
 	certificates := container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), statusBar, nil, nil, v.browser.content)
-	v.content = v.views(certificates)
+	v.content = container.New(atLeast{minWindowSize}, v.views(certificates))
 	v.tray = newTray(a, w, core, v.tasks, v.checkNow)
 	core.Subscribe(func(e app.Event) {
 		switch e.Kind {
