@@ -54,6 +54,7 @@ type browser struct {
 	// its details copy thumbprints to clipboard.
 	newWindow func(title string) fyne.Window
 	clipboard fyne.Clipboard
+	tips      *tips // shows the whole text of a cut cell (tooltip.go)
 
 	contexts  []ContextInfo
 	contextID store.Context

@@ -6,14 +6,20 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
-// What makes the main window fit its minimum size, minWindowSize, with
-// nothing clipped: a toolbar whose last buttons drop their labels when
+// What makes the main window fit its minimum size, 800×600, with nothing
+// clipped: a toolbar whose last buttons drop their labels when
 // the row is short, a tree as wide as its longest label, and table
 // columns that share the table's width.
 
-// minWindowSize is the smallest main window; at it every toolbar button,
-// tree label and column header is shown whole (TestMinimumWindowSize).
-var minWindowSize = fyne.NewSize(800, 600)
+// minContentSize is the smallest content of the main window: with the
+// window's padding (4 on each side) and its menu bar (28 high) the window
+// is then at most 800×600. At it every toolbar button, tree label and
+// column header is shown whole (TestMinimumWindowSize).
+var minContentSize = fyne.NewSize(792, 560)
+
+// menuBarRoom is the height minContentSize leaves for the menu bar
+// within 800×600.
+const menuBarRoom = 600 - 560 - 8
 
 // atLeast is a layout that stacks its objects and asks for at least min.
 type atLeast struct{ min fyne.Size }

@@ -61,6 +61,7 @@ type mainView struct {
 	openItem, copyItem *fyne.MenuItem
 	publishItems       []*fyne.MenuItem  // the publishing items this platform offers
 	contextMenu        *widget.PopUpMenu // the open context menu, if any
+	tips               *tips             // the tip of a cut table cell
 	// nativeSystem: TargetSystem is the OS's own certificate store
 	// (Windows, macOS), which browsers read too.
 	nativeSystem bool
@@ -101,6 +102,8 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.browser.onSelect = v.updateActions
 	v.browser.onMenu = v.showContextMenu
 	v.browser.newWindow = a.NewWindow
+	v.tips = newTips()
+	v.browser.tips = v.tips
 	v.importer = &importer{core: core, win: w, tasks: v.tasks, changed: v.refresh,
 		where: func() (store.Context, []ContextInfo) { return v.browser.workContext(), v.browser.contexts }}
 
@@ -167,7 +170,7 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.checked.Truncation = fyne.TextTruncateEllipsis
 	statusBar := container.NewBorder(widget.NewSeparator(), nil, v.health, nil, v.checked)
 	certificates := container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), statusBar, nil, nil, v.browser.content)
-	v.content = container.New(atLeast{minWindowSize}, v.views(certificates))
+	v.content = container.New(atLeast{minContentSize}, v.views(certificates), v.tips.layer)
 	v.tray = newTray(a, w, core, v.tasks, v.checkNow)
 	core.Subscribe(func(e app.Event) {
 		switch e.Kind {
@@ -232,6 +235,7 @@ func (v *mainView) views(certificates fyne.CanvasObject) fyne.CanvasObject {
 	}
 	if h, ok := v.core.(HistoryReader); ok {
 		v.history = newHistoryView(h, v.tasks, current)
+		v.history.tips = v.tips
 		add("History", theme.ListIcon(), v.history.content, v.history.reload)
 	}
 	if c, ok := v.core.(Configurer); ok {
