@@ -70,7 +70,14 @@ func newHistoryView(core HistoryReader, t *tasks, context func() store.Context) 
 }
 
 func (h *historyView) update(id widget.TableCellID, o fyne.CanvasObject) {
-	l := &o.(*tipLabel).Label
+	// The table's cells are tipLabels; a plain Label shows the same.
+	l, ok := o.(*widget.Label)
+	if t, isTip := o.(*tipLabel); isTip {
+		l, ok = &t.Label, true
+	}
+	if !ok {
+		return
+	}
 	r := h.records[id.Row]
 	l.Importance = widget.MediumImportance
 	switch id.Col {
