@@ -91,6 +91,23 @@ click 420 455 # Extensions tab
 shot extensions
 click 525 455 # Chain tab
 shot chain
+# Right-click: the context menu; double-click: the certificate's window.
+xdotool mousemove --window "$wid" 560 249; sleep 0.2; xdotool click 3
+shot context-menu
+xdotool key Escape
+sleep 0.3
+xdotool mousemove --window "$wid" 400 209; sleep 0.2; xdotool click --repeat 2 --delay 80 1
+cwid=
+for _ in $(seq 1 20); do
+	cwid=$(xdotool search --name '^Certificate: ' 2>/dev/null | head -1) && [ -n "$cwid" ] && break
+	sleep 0.25
+done
+[ -n "$cwid" ] || fail "a double-click did not open the certificate's window"
+sleep 0.8
+/usr/bin/import -window "$cwid" "$out/certificate-window.png"
+echo "screenshots: $out/certificate-window.png"
+xdotool windowclose "$cwid" 2>/dev/null || xdotool windowkill "$cwid"
+sleep 0.3
 
 # The wizard: the demo CA, WebServer (the subject is asked), the key, the
 # summary, Request.
@@ -151,4 +168,29 @@ click 480 49 # History
 shot history
 click 580 49 # Settings
 shot settings
+
+# The smallest window, 800×600, with the tip of a cut cell; then the light theme.
+click 76 49 # Certificates
+click 600 133 # the search box
+xdotool key Escape # empties it
+for _ in $(seq 1 20); do
+	xdotool windowsize "$wid" 800 600
+	sleep 0.25
+	xdotool getwindowgeometry "$wid" | grep -q 'Geometry: 800x600' && break
+done
+sleep 0.8
+xdotool mousemove --window "$wid" 480 209; sleep 0.3; xdotool mousemove --window "$wid" 485 212
+shot browser-800x600
+for _ in $(seq 1 20); do
+	xdotool windowsize "$wid" 1280 800
+	sleep 0.25
+	xdotool getwindowgeometry "$wid" | grep -q 'Geometry: 1280x800' && break
+done
+click 160 13 # View
+sleep 0.4
+click 167 166 # Theme
+sleep 0.4
+xdotool mousemove --window "$wid" 330 166; sleep 0.3 # along the submenu's first item
+click 340 205 # Light
+shot browser-light
 echo "screenshots: $(ls "$out"/*.png | wc -l) images in $out"

@@ -89,7 +89,7 @@ func (d *details) openable(o fyne.CanvasObject, path []store.ChainElement) fyne.
 	if d.onOpen == nil {
 		return o
 	}
-	open := widget.NewButtonWithIcon("Open", theme.ComputerIcon(), func() { d.onOpen(path) })
+	open := widget.NewButtonWithIcon("Open", theme.VisibilityIcon(), func() { d.onOpen(path) })
 	open.Importance = widget.LowImportance
 	return withButton(o, open)
 }
