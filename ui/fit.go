@@ -43,11 +43,13 @@ func (l atLeast) MinSize(objects []fyne.CanvasObject) fyne.Size {
 // than the buttons need with their labels, the buttons from the end show
 // their icons only (their labels stay in the menus), as few as needed.
 type toolbarLayout struct {
-	labels map[*widget.Button]string // each button's label
+	labels    map[*widget.Button]string // each button's label
+	iconWidth float32                   // the width of a button showing its icon alone
 }
 
 func newToolbarLayout(objects []fyne.CanvasObject) *toolbarLayout {
-	l := &toolbarLayout{labels: map[*widget.Button]string{}}
+	l := &toolbarLayout{labels: map[*widget.Button]string{},
+		iconWidth: widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), nil).MinSize().Width}
 	for _, o := range objects {
 		if b, ok := o.(*widget.Button); ok {
 			l.labels[b] = b.Text
@@ -92,7 +94,7 @@ func (l *toolbarLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
 		}
 		s := o.MinSize()
 		if b, ok := o.(*widget.Button); ok && b.Icon != nil && b.Text != "" {
-			s.Width = iconButtonWidth()
+			s.Width = l.iconWidth
 		}
 		if i > 0 {
 			m.Width += pad
@@ -114,11 +116,6 @@ func rowWidth(objects []fyne.CanvasObject, pad float32) float32 {
 		}
 	}
 	return w + float32(max(n-1, 0))*pad
-}
-
-// iconButtonWidth is the width of a button showing only its icon.
-func iconButtonWidth() float32 {
-	return widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), nil).MinSize().Width
 }
 
 // treeWidth is the width the tree needs to show its longest label whole:
@@ -151,8 +148,9 @@ func (l *treeLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 	}
 }
 
+// MinSize is as wide as the labels were at the last load (browser.treeW).
 func (l *treeLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
-	m := fyne.NewSize(l.b.treeWidth(), 0)
+	m := fyne.NewSize(l.b.treeW, 0)
 	for _, o := range objects {
 		m.Height = max(m.Height, o.MinSize().Height)
 	}
@@ -164,14 +162,15 @@ func (l *treeLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
 // header (title, and the sort arrow of the sorted column) needs.
 type columnsLayout struct {
 	b       *browser
-	width   float32 // the width the columns were last fitted to
-	sortCol int     // and the sorted column then
+	width   float32          // the width the columns were last fitted to
+	sortCol int              // and the sorted column then
+	mins    [numCols]float32 // the headers' widths then (headerWidths)
 }
 
 func (l *columnsLayout) Layout(objects []fyne.CanvasObject, size fyne.Size) {
 	if size.Width != l.width || l.b.sortCol != l.sortCol {
-		l.width, l.sortCol = size.Width, l.b.sortCol
-		for i, w := range fitColumns(size.Width, l.b.sortCol) {
+		l.width = size.Width
+		for i, w := range fitColumns(size.Width, l.headers()) {
 			l.b.table.SetColumnWidth(i, w)
 		}
 	}
@@ -186,18 +185,25 @@ func (l *columnsLayout) MinSize(objects []fyne.CanvasObject) fyne.Size {
 	for _, o := range objects {
 		m = m.Max(o.MinSize())
 	}
-	for _, w := range headerWidths(l.b.sortCol) {
+	for _, w := range l.headers() {
 		m.Width += w + theme.Padding()
 	}
 	return m
 }
 
-// fitColumns shares width among the columns, sorted by column sorted:
-// colWidths when they fit, else shrunk in proportion but each at least
-// its header's width.
-func fitColumns(width float32, sorted int) [numCols]float32 {
+// headers returns the headers' widths for the current sort column.
+func (l *columnsLayout) headers() [numCols]float32 {
+	if l.b.sortCol != l.sortCol || l.mins[0] == 0 {
+		l.sortCol, l.mins = l.b.sortCol, headerWidths(l.b.sortCol)
+	}
+	return l.mins
+}
+
+// fitColumns shares width among the columns: colWidths when they fit,
+// else shrunk in proportion but each at least its header's width in
+// mins.
+func fitColumns(width float32, mins [numCols]float32) [numCols]float32 {
 	widths := colWidths
-	mins := headerWidths(sorted)
 	avail := width - numCols*theme.Padding() - theme.ScrollBarSize()
 	total := float32(0)
 	for _, w := range colWidths {

@@ -70,12 +70,12 @@ func TestMinimumWindowSize(t *testing.T) {
 // share a narrow table in proportion, none below its header.
 func TestFitColumns(t *testing.T) {
 	newTestMain(t)
-	if got := fitColumns(2000, colExpires); got != colWidths {
+	mins := headerWidths(colExpires)
+	if got := fitColumns(2000, mins); got != colWidths {
 		t.Errorf("wide: %v, want %v", got, colWidths)
 	}
-	mins := headerWidths(colExpires)
 	for _, width := range []float32{300, 500, 700} {
-		got := fitColumns(width, colExpires)
+		got := fitColumns(width, mins)
 		for i := range got {
 			if got[i] < mins[i]-0.01 {
 				t.Errorf("width %v: column %s %v, below its header's %v", width, colTitles[i], got[i], mins[i])
