@@ -59,21 +59,33 @@ openssl x509 -req -in "$tmp/req.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" -CAc
 openssl pkcs12 -export -inkey "$tmp/key.pem" -in "$tmp/cert.pem" -passout "pass:$pass" -out "$tmp/dropped.pfx"
 sha1=$(openssl x509 -in "$tmp/cert.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g' | tr 'A-F' 'a-f')
 
+# window NAME PID WHAT: the id of the window titled NAME, once shown;
+# fails when process PID (WHAT) exits or no window shows within 15 s.
+window() {
+	local w
+	for _ in $(seq 1 60); do
+		w=$(xdotool search --name "$1" 2>/dev/null | head -1) && [ -n "$w" ] && { echo "$w"; return 0; }
+		kill -0 "$2" 2>/dev/null || fail "$3 exited"
+		sleep 0.25
+	done
+	fail "no window of $3 within 15 s"
+}
+# place WID X Y W H: moves (and, with W and H, sizes) a window until it
+# is there; without a window manager windows open at 0,0.
+place() {
+	for _ in $(seq 1 20); do
+		xdotool windowmove "$1" "$2" "$3"
+		[ -n "${4:-}" ] && xdotool windowsize "$1" "$4" "$5"
+		sleep 0.25
+		xdotool getwindowgeometry "$1" | grep -q "Position: $2,$3" && { [ -z "${4:-}" ] || xdotool getwindowgeometry "$1" | grep -q "Geometry: ${4}x${5}"; } && return 0
+	done
+}
+
 sleep 0.5
 (cd "$HOME" && exec "$bin" --demo) >"$tmp/log" 2>&1 &
 apid=$!
-wid=
-for _ in $(seq 1 60); do
-	wid=$(xdotool search --name '^certdesk$' 2>/dev/null | head -1) && [ -n "$wid" ] && break
-	kill -0 "$apid" 2>/dev/null || fail "certdesk --demo exited"
-	sleep 0.25
-done
-[ -n "$wid" ] || fail "no window within 15 s"
-for _ in $(seq 1 20); do
-	xdotool windowmove "$wid" 0 0 windowsize "$wid" 1200 800
-	sleep 0.25
-	xdotool getwindowgeometry "$wid" | grep -q 'Geometry: 1200x800' && break
-done
+wid=$(window '^certdesk$' "$apid" "certdesk --demo")
+place "$wid" 0 0 1200 800
 root=$(sed -n 's/^  stores (removed on exit): *//p' "$tmp/log")
 [ -n "$root" ] || fail "the demo did not say where its root is"
 holds() { # whether the demo's Personal store holds the dropped certificate
@@ -83,20 +95,8 @@ holds && fail "the certificate is in the store before the drop"
 
 /usr/bin/python3 "$here/dnd-source.py" "$tmp/dropped.pfx" >"$tmp/source.log" 2>&1 &
 spid=$!
-swid=
-for _ in $(seq 1 40); do
-	swid=$(xdotool search --name '^dnd-source$' 2>/dev/null | head -1) && [ -n "$swid" ] && break
-	kill -0 "$spid" 2>/dev/null || fail "the drag source exited"
-	sleep 0.25
-done
-[ -n "$swid" ] || fail "no drag source window within 10 s"
-# Without a window manager both windows open at 0,0: move the source
-# beside certdesk's window.
-for _ in $(seq 1 20); do
-	xdotool windowmove "$swid" 1350 100
-	sleep 0.25
-	xdotool getwindowgeometry "$swid" | grep -q 'Position: 1350,100' && break
-done
+swid=$(window '^dnd-source$' "$spid" "the drag source")
+place "$swid" 1350 100 # beside certdesk's window
 sleep 1.5 # the demo's first frame and check
 /usr/bin/import -window "$wid" "$tmp/before.png"
 
