@@ -91,6 +91,26 @@ click 420 455 # Extensions tab
 shot extensions
 click 525 455 # Chain tab
 shot chain
+# Right-click: the context menu; double-click: the certificate's window.
+xdotool mousemove --window "$wid" 560 249; sleep 0.2; xdotool click 3
+shot context-menu
+xdotool key Escape
+sleep 0.3
+xdotool mousemove --window "$wid" 400 209; sleep 0.2; xdotool click --repeat 2 --delay 80 1
+cwid=
+for _ in $(seq 1 20); do
+	cwid=$(xdotool search --name '^Certificate: ' 2>/dev/null | head -1) && [ -n "$cwid" ] && break
+	sleep 0.25
+done
+[ -n "$cwid" ] || fail "a double-click did not open the certificate's window"
+sleep 0.8
+/usr/bin/import -window "$cwid" "$out/certificate-window.png"
+echo "screenshots: $out/certificate-window.png"
+# Out of the way, not destroyed: a window destroyed behind GLFW's back
+# takes the app with it at the next redraw.
+xdotool windowmove "$cwid" 1400 0
+xdotool windowfocus "$wid" # the keys go to the main window again
+sleep 0.3
 
 # The wizard: the demo CA, WebServer (the subject is asked), the key, the
 # summary, Request.
@@ -151,4 +171,36 @@ click 480 49 # History
 shot history
 click 580 49 # Settings
 shot settings
+
+# The light theme (View › Theme › Light; Fyne's menus want the pointer to
+# rest on an item before a click), then the smallest window, 800×600,
+# with the tip of a cut cell.
+click 76 49 # Certificates
+click 600 133 # the search box
+xdotool key Escape # empties it
+light() { # whether the window's background is white
+	/usr/bin/import -window "$wid" "$tmp/probe.png"
+	/usr/bin/convert "$tmp/probe.png" -crop 1x1+700+700 txt: | grep -qi '#FFFFFF'
+}
+for _ in 1 2 3; do
+	xdotool mousemove --window "$wid" 160 13; sleep 0.4; xdotool click 1; sleep 0.6
+	xdotool mousemove --window "$wid" 167 166; sleep 0.5; xdotool click 1; sleep 0.5
+	xdotool mousemove --window "$wid" 330 166; sleep 0.3
+	xdotool mousemove --window "$wid" 340 205; sleep 0.4; xdotool click 1; sleep 1
+	light && break
+	xdotool key Escape
+done
+light || fail "View › Theme › Light did not turn the window light"
+shot browser-light 0.3
+for _ in $(seq 1 20); do
+	xdotool windowsize "$wid" 800 600
+	sleep 0.25
+	xdotool getwindowgeometry "$wid" | grep -q 'Geometry: 800x600' && break
+done
+sleep 0.8
+xdotool mousemove --window "$wid" 480 209; sleep 0.3; xdotool mousemove --window "$wid" 485 212
+sleep 0.8
+xdotool getwindowgeometry "$wid" | grep -q 'Geometry: 800x600' || fail "the window did not take 800x600"
+/usr/bin/import -window "$wid" "$out/browser-800x600.png"
+echo "screenshots: $out/browser-800x600.png"
 echo "screenshots: $(ls "$out"/*.png | wc -l) images in $out"

@@ -36,3 +36,6 @@ scripts/with-keyring.sh go test -count=1 . # main: the built binary's stderr und
 
 echo "== real window under Xvfb"
 shots=$(mktemp -d); bash scripts/screenshots.sh build/certdesk "$shots" && rm -rf "$shots"
+
+echo "== drag-and-drop under Xvfb (a GTK drag source, XDND)"
+bash scripts/dnd-test.sh build/certdesk

@@ -7,10 +7,37 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/store"
 )
+
+// showContextMenu opens the context menu of the selected certificate at
+// pos: Open, Export…, Renew now, Delete, Copy thumbprint and the
+// publishing items, enabled as the toolbar and main menu are
+// (updateActions), since most are the main menu's own items.
+func (v *mainView) showContextMenu(pos fyne.Position) {
+	if _, ok := v.browser.current(); !ok {
+		return
+	}
+	v.contextMenu = widget.NewPopUpMenu(fyne.NewMenu("", v.contextItems()...), v.win.Canvas())
+	v.contextMenu.ShowAtPosition(pos)
+}
+
+// contextItems are the items of the context menu.
+func (v *mainView) contextItems() []*fyne.MenuItem {
+	return append([]*fyne.MenuItem{v.openItem, fyne.NewMenuItemSeparator(),
+		v.exportItem, v.renewItem, v.deleteItem, v.copyItem, fyne.NewMenuItemSeparator()}, v.publishItems...)
+}
+
+// copyThumbprint puts the SHA-1 thumbprint of the selected certificate on
+// the clipboard, without spaces, as the details' copy button does.
+func (v *mainView) copyThumbprint() {
+	if r, ok := v.browser.current(); ok {
+		v.app.Clipboard().SetContent(r.Thumbprint)
+	}
+}
 
 // deleteSelected asks, then deletes the selected entry.
 func (v *mainView) deleteSelected() {

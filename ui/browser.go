@@ -25,9 +25,14 @@ type browser struct {
 	details *details
 	loaded  func(entries int) // after each load of a store, on the UI thread
 
-	tree   *widget.Tree
-	table  *widget.Table
-	search *searchEntry
+	tree     *widget.Tree
+	treePane *fyne.Container // the tree, as wide as its labels (treeLayout)
+	treeW    float32         // its width at the last load
+	// tablePane is the table, its columns sharing its width
+	// (columnsLayout).
+	tablePane *fyne.Container
+	table     *widget.Table
+	search    *searchEntry
 	// searchIcon shows in the empty search box, clearSearch (which
 	// empties it) in a filled one.
 	searchIcon  *widget.Icon
@@ -42,6 +47,14 @@ type browser struct {
 	// onSelect is called on the UI thread when the selection or the
 	// writability of the current store changes.
 	onSelect func()
+	// onMenu opens the context menu of the selected row at a position of
+	// the window (tableCell).
+	onMenu func(fyne.Position)
+	// newWindow makes the window a certificate opens in (certwindow.go);
+	// its details copy thumbprints to clipboard.
+	newWindow func(title string) fyne.Window
+	clipboard fyne.Clipboard
+	tips      *tips // shows the whole text of a cut cell (tooltip.go)
 
 	contexts  []ContextInfo
 	contextID store.Context
@@ -65,8 +78,9 @@ type browser struct {
 
 // newBrowser builds the browser; call reload to fill it.
 func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipboard) *browser {
-	b := &browser{core: core, tasks: t, now: now, details: newDetails(clipboard),
+	b := &browser{core: core, tasks: t, now: now, details: newDetails(clipboard), clipboard: clipboard,
 		contextID: store.User, store: store.My, sortCol: colExpires}
+	b.details.onOpen = func(path []store.ChainElement) { b.openChainElement(b.contextID, path) }
 
 	b.details.onCheck = b.checkRevocation
 
@@ -92,6 +106,9 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 		if id.Row >= 0 && id.Row < len(b.rows) {
 			b.selectRow(*b.rows[id.Row])
 		}
+		// The cells mark the whole selected row (tableCell); the
+		// table's own marker would mark one cell of it.
+		b.table.UnselectAll()
 	}
 
 	b.search = newSearchEntry()
@@ -115,10 +132,11 @@ func newBrowser(core Core, t *tasks, now func() time.Time, clipboard fyne.Clipbo
 	b.hint.Hide()
 
 	top := container.NewVBox(b.hint, container.NewBorder(nil, nil, nil, container.NewHBox(b.archived, b.summary), b.search))
-	table := container.NewStack(b.table, container.NewCenter(b.noMatch))
-	centre := container.NewVSplit(container.NewBorder(top, nil, nil, nil, table), b.details.content)
+	b.tablePane = container.New(&columnsLayout{b: b, sortCol: -1}, b.table, container.NewCenter(b.noMatch))
+	centre := container.NewVSplit(container.NewBorder(top, nil, nil, nil, b.tablePane), b.details.content)
 	centre.Offset = 0.5
-	split := container.NewHSplit(b.tree, centre)
+	b.treePane = container.New(&treeLayout{b}, b.tree)
+	split := container.NewHSplit(b.treePane, centre)
 	split.Offset = 0.2
 	b.content = split
 	return b
@@ -170,6 +188,10 @@ func (b *browser) reload() {
 		return func() {
 			b.contexts = contexts
 			b.tree.Refresh()
+			if w := b.treeWidth(); w != b.treeW {
+				b.treeW = w
+				b.content.Refresh() // the split gives the tree its new width
+			}
 			b.tree.OpenAllBranches()
 			b.tree.Select(string(ctxID) + "/" + string(n))
 			if ctxID != b.contextID || n != b.store {
@@ -316,35 +338,23 @@ func (b *browser) sortBy(col int) {
 		b.sortCol, b.sortDesc = col, false
 	}
 	b.applyFilter()
+	b.tablePane.Refresh() // the sorted column's header has the arrow
 }
 
 // selectRow shows the details of r once the core returned its
 // certificate and chain.
 func (b *browser) selectRow(r row) {
 	b.selected = r.Thumbprint
+	b.table.Refresh() // the marked row
 	if b.onSelect != nil {
 		b.onSelect()
 	}
 	ctxID, n := b.contextID, b.store
-	var revoc *app.RevocationResult
-	if b.revocable(r) {
-		rv := b.revocation[r.Thumbprint]
-		rv.Status = cmp.Or(rv.Status, app.RevocationNotChecked)
-		revoc = &rv
-	}
-	keyAt := ""
-	if r.HasKey && !b.native() { // the OS's stores keep their keys themselves
-		keyAt = keyText(r.Meta)
-	}
+	f := b.rowFacts(r)
 	b.tasks.run(func() func() {
-		ctx := context.Background()
-		e, err := b.core.Get(ctx, ctxID, n, r.Thumbprint)
+		e, chain, err := readWithChain(b.core, ctxID, n, r.Thumbprint)
 		if err != nil {
 			return func() { b.details.clear(); b.summary.SetText(failedLine("The certificate could not be read.", err)) }
-		}
-		chain, err := b.core.Chain(ctx, ctxID, n, r.Thumbprint)
-		if err != nil {
-			chain = &store.Chain{Error: err.Error()}
 		}
 		published, pubOf := "", ""
 		var pub app.Publication
@@ -359,10 +369,7 @@ func (b *browser) selectRow(r row) {
 			if b.selected != r.Thumbprint || b.contextID != ctxID || b.store != n {
 				return
 			}
-			f := facts{published: published, revocation: revoc, readOnly: b.readOnly(), key: keyAt, templates: templateNames(b.all)}
-			if r.status == StatusPending {
-				f.pending = pendingText(r.Entry)
-			}
+			f.published, f.readOnly = published, b.readOnly()
 			b.details.show(e.Certificate, chain, b.now(), f)
 			b.pub, b.pubOf = pub, pubOf
 			if b.onSelect != nil {
@@ -370,6 +377,42 @@ func (b *browser) selectRow(r row) {
 			}
 		}
 	})
+}
+
+// rowFacts is what the details of r show beyond its certificate and
+// that the browser already knows: its cached revocation status, where its
+// key lives, for a pending request its status, and the template names of
+// the store's certificates.
+func (b *browser) rowFacts(r row) facts {
+	var f facts
+	if b.revocable(r) {
+		rv := b.revocation[r.Thumbprint]
+		rv.Status = cmp.Or(rv.Status, app.RevocationNotChecked)
+		f.revocation = &rv
+	}
+	if r.HasKey && !b.native() { // the OS's stores keep their keys themselves
+		f.key = keyText(r.Meta)
+	}
+	if r.status == StatusPending {
+		f.pending = pendingText(r.Entry)
+	}
+	f.templates = templateNames(b.all)
+	return f
+}
+
+// readWithChain reads an entry and its chain; a chain that cannot be
+// built comes back with its error.
+func readWithChain(core Core, ctxID store.Context, n store.Name, thumbprint string) (store.Entry, *store.Chain, error) {
+	ctx := context.Background()
+	e, err := core.Get(ctx, ctxID, n, thumbprint)
+	if err != nil {
+		return e, nil, err
+	}
+	chain, err := core.Chain(ctx, ctxID, n, thumbprint)
+	if err != nil {
+		chain = &store.Chain{Error: err.Error()}
+	}
+	return e, chain, nil
 }
 
 // revocable reports whether the revocation of r is checked: a certificate

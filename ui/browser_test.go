@@ -225,7 +225,7 @@ func TestBrowserStatusColours(t *testing.T) {
 	for i, r := range b.rows {
 		t.Run(r.subject, func(t *testing.T) {
 			b.cellUpdate(widget.TableCellID{Row: i, Col: colStatus}, cell)
-			l := cell.(*fyne.Container).Objects[0].(*widget.Label)
+			l := cell.(*tableCell).label
 			if l.Importance != want[r.subject] {
 				t.Errorf("%s: status %q importance %v, want %v", r.subject, l.Text, l.Importance, want[r.subject])
 			}

@@ -37,6 +37,9 @@ type details struct {
 	revocation *widget.Label
 	checkNow   *widget.Button
 	onCheck    func()
+	// onOpen, unless nil, opens a chain element (path: it and its
+	// issuers) in a window of its own (certwindow.go).
+	onOpen func(path []store.ChainElement)
 
 	// sha1 and sha256 are the thumbprints the copy buttons put on the
 	// clipboard, without spaces.
@@ -183,7 +186,7 @@ func (d *details) show(cert *x509.Certificate, chain *store.Chain, now time.Time
 	if chain != nil {
 		// Root first, as certificate tools usually draw the path.
 		for i := len(chain.Elements) - 1; i >= 0; i-- {
-			d.chain.Add(chainRow(chain.Elements[i], len(chain.Elements)-1-i, i == 0))
+			d.chain.Add(d.openable(chainRow(chain.Elements[i], len(chain.Elements)-1-i, i == 0), chain.Elements[i:]))
 		}
 	}
 

@@ -37,6 +37,7 @@ type historyView struct {
 	// number.
 	selected string
 	selCol   int
+	tips     *tips // shows a cut cell's whole text, such as a long reason
 }
 
 func newHistoryView(core HistoryReader, t *tasks, context func() store.Context) *historyView {
@@ -50,11 +51,7 @@ func newHistoryView(core HistoryReader, t *tasks, context func() store.Context) 
 	h.filter.OnChanged = func(string) { h.reload() }
 	h.summary = widget.NewLabel("")
 	h.table = widget.NewTableWithHeaders(func() (int, int) { return len(h.records), len(historyTitles) },
-		func() fyne.CanvasObject {
-			l := widget.NewLabel("")
-			l.Truncation = fyne.TextTruncateEllipsis
-			return l
-		}, h.update)
+		func() fyne.CanvasObject { return newTipLabel(h.table, h.tips) }, h.update)
 	h.table.ShowHeaderColumn = false
 	h.table.OnSelected = func(id widget.TableCellID) {
 		if id.Row >= 0 && id.Row < len(h.records) {
@@ -73,7 +70,14 @@ func newHistoryView(core HistoryReader, t *tasks, context func() store.Context) 
 }
 
 func (h *historyView) update(id widget.TableCellID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
+	// The table's cells are tipLabels; a plain Label shows the same.
+	l, ok := o.(*widget.Label)
+	if t, isTip := o.(*tipLabel); isTip {
+		l, ok = &t.Label, true
+	}
+	if !ok {
+		return
+	}
 	r := h.records[id.Row]
 	l.Importance = widget.MediumImportance
 	switch id.Col {

@@ -3,7 +3,6 @@ package ui
 import (
 	"testing"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
@@ -53,7 +52,7 @@ func TestRenewOnlyWhatCanRenew(t *testing.T) {
 	}
 	cell := b.cellCreate()
 	b.cellUpdate(widget.TableCellID{Row: 0, Col: colStatus}, cell)
-	l := cell.(*fyne.Container).Objects[0].(*widget.Label)
+	l := cell.(*tableCell).label
 	if want := "Pending — request 42 at ces.corp.example.com"; l.Text != want || l.Importance != widget.WarningImportance {
 		t.Errorf("status cell %q, importance %v", l.Text, l.Importance)
 	}

@@ -28,7 +28,7 @@ func shownText(d *details) string {
 func statusCell(b *browser, i int) *widget.Label {
 	cell := b.cellCreate()
 	b.cellUpdate(widget.TableCellID{Row: i, Col: colStatus}, cell)
-	return cell.(*fyne.Container).Objects[0].(*widget.Label)
+	return cell.(*tableCell).label
 }
 
 func TestRevocationShowsInListAndDetails(t *testing.T) {

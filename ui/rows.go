@@ -23,7 +23,7 @@ const (
 )
 
 var colTitles = [numCols]string{"Issued to", "Issued by", "Expires", "Status", "Template", "Key"}
-var colWidths = [numCols]float32{230, 190, 230, 110, 130, 50}
+var colWidths = [numCols]float32{220, 180, 200, 125, 120, 50}
 
 // row is an entry with everything the table shows worked out once, so
 // filtering and sorting 10,000 rows stay fast.

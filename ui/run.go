@@ -44,6 +44,7 @@ const FirstFrameEnv = "CERTDESK_FIRST_FRAME"
 func Run(a fyne.App, core *app.Core, schedule *app.Scheduler) error {
 	noSystemTray = runtime.GOOS == "linux" && os.Getenv("DBUS_SESSION_BUS_ADDRESS") == ""
 	bench := os.Getenv(FirstFrameEnv) != ""
+	applyTheme(a)
 	w := a.NewWindow("certdesk")
 	v := newMainView(a, w, newAppCore(core, schedule), time.Now, &tasks{})
 	v.held = &[]func(){}

@@ -48,13 +48,12 @@ func (b *browser) treeUpdate(uid widget.TreeNodeID, branch bool, o fyne.CanvasOb
 			continue
 		}
 		if branch {
-			label.SetText(contextLabel(c.ID))
+			label.SetText(contextText(c))
 			switch {
 			case c.Native:
 				icon.SetResource(theme.StorageIcon())
 			case c.ReadOnly:
 				icon.SetResource(theme.NewDisabledResource(theme.ComputerIcon()))
-				label.SetText(contextLabel(c.ID) + " (read-only)")
 			case c.ID == "machine":
 				icon.SetResource(theme.ComputerIcon())
 			case c.ID == "user":
@@ -67,10 +66,23 @@ func (b *browser) treeUpdate(uid widget.TreeNodeID, branch bool, o fyne.CanvasOb
 		for _, s := range c.Stores {
 			if string(s.Name) == n {
 				icon.SetResource(storeIcon(s.Name))
-				label.SetText(storeLabel(s.Name) + " (" + strconv.Itoa(s.Count) + ")")
+				label.SetText(storeText(s))
 			}
 		}
 	}
+}
+
+// contextText is the tree's label of a context.
+func contextText(c ContextInfo) string {
+	if c.ReadOnly && !c.Native {
+		return contextLabel(c.ID) + " (read-only)"
+	}
+	return contextLabel(c.ID)
+}
+
+// storeText is the tree's label of a store: its name and count.
+func storeText(s StoreInfo) string {
+	return storeLabel(s.Name) + " (" + strconv.Itoa(s.Count) + ")"
 }
 
 func storeIcon(name store.Name) fyne.Resource {

@@ -18,6 +18,7 @@ import (
 // New builds the content of the main window w of app a on top of core, and
 // registers the window's main menu, shortcuts and drop handler.
 func New(a fyne.App, w fyne.Window, core Core) fyne.CanvasObject {
+	applyTheme(a)
 	v := newMainView(a, w, core, time.Now, &tasks{})
 	w.SetMainMenu(v.menu)
 	w.SetOnDropped(v.onDropped)
@@ -55,6 +56,12 @@ type mainView struct {
 	requestItem, checkItem, refreshItem, archivedItem, find *fyne.MenuItem
 	trustSystemItem, browsersItem                           *fyne.MenuItem
 	untrustSystemItem, unbrowsersItem                       *fyne.MenuItem // the undo of the two above
+	// openItem and copyItem are the context menu's own; it shares the
+	// others with the main menu, and so their enabling (updateActions).
+	openItem, copyItem *fyne.MenuItem
+	publishItems       []*fyne.MenuItem  // the publishing items this platform offers
+	contextMenu        *widget.PopUpMenu // the open context menu, if any
+	tips               *tips             // the tip of a cut table cell
 	// nativeSystem: TargetSystem is the OS's own certificate store
 	// (Windows, macOS), which browsers read too.
 	nativeSystem bool
@@ -93,6 +100,10 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	useAtomicFiles()
 	v.browser = newBrowser(core, v.tasks, now, a.Clipboard())
 	v.browser.onSelect = v.updateActions
+	v.browser.onMenu = v.showContextMenu
+	v.browser.newWindow = a.NewWindow
+	v.tips = newTips()
+	v.browser.tips = v.tips
 	v.importer = &importer{core: core, win: w, tasks: v.tasks, changed: v.refresh,
 		where: func() (store.Context, []ContextInfo) { return v.browser.workContext(), v.browser.contexts }}
 
@@ -109,9 +120,10 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.requestButton.Importance = widget.HighImportance
 	v.checkButton = button("Check now", theme.ConfirmIcon(), v.checkNow)
 	v.refreshButton = button("Refresh", theme.ViewRefreshIcon(), v.refresh)
-	toolbar := container.NewHBox(v.requestButton, widget.NewSeparator(),
+	tools := []fyne.CanvasObject{v.requestButton, widget.NewSeparator(),
 		v.importButton, v.exportButton, v.deleteButton, widget.NewSeparator(),
-		v.renewButton, v.checkButton, v.refreshButton)
+		v.renewButton, v.checkButton, v.refreshButton}
+	toolbar := container.New(newToolbarLayout(tools), tools...)
 
 	ctrl := func(k fyne.KeyName) fyne.Shortcut {
 		return &desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault}
@@ -136,17 +148,20 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.archivedItem = item("Show archived", fyne.KeyH, func() {
 		v.browser.archived.SetChecked(!v.browser.archived.Checked)
 	})
+	v.openItem = fyne.NewMenuItem("Open", v.browser.openSelected)
+	v.copyItem = fyne.NewMenuItem("Copy thumbprint", v.copyThumbprint)
 	publishItems := []*fyne.MenuItem{v.trustSystemItem, v.untrustSystemItem, v.browsersItem, v.unbrowsersItem}
 	if p, ok := core.(Publisher); ok && p.NativeStores() {
 		v.nativeSystem = true
 		v.trustSystemItem.Label, v.untrustSystemItem.Label = "Add to system store…", "Remove from system store…"
 		publishItems = publishItems[:2]
 	}
+	v.publishItems = publishItems
 	certItems := append([]*fyne.MenuItem{v.requestItem, v.renewItem, v.deleteItem, fyne.NewMenuItemSeparator()}, publishItems...)
 	v.menu = fyne.NewMainMenu(
 		fyne.NewMenu("File", v.importItem, v.exportItem),
 		fyne.NewMenu("Certificate", append(certItems, fyne.NewMenuItemSeparator(), v.checkItem)...),
-		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem),
+		fyne.NewMenu("View", v.refreshItem, v.find, v.archivedItem, fyne.NewMenuItemSeparator(), themeMenu(a)),
 	)
 
 	v.health = widget.NewLabel("")
@@ -155,7 +170,7 @@ func newMainView(a fyne.App, w fyne.Window, core Core, now func() time.Time, t *
 	v.checked.Truncation = fyne.TextTruncateEllipsis
 	statusBar := container.NewBorder(widget.NewSeparator(), nil, v.health, nil, v.checked)
 	certificates := container.NewBorder(container.NewVBox(toolbar, widget.NewSeparator()), statusBar, nil, nil, v.browser.content)
-	v.content = v.views(certificates)
+	v.content = container.New(atLeast{minContentSize}, v.views(certificates), v.tips.layer)
 	v.tray = newTray(a, w, core, v.tasks, v.checkNow)
 	core.Subscribe(func(e app.Event) {
 		switch e.Kind {
@@ -220,6 +235,7 @@ func (v *mainView) views(certificates fyne.CanvasObject) fyne.CanvasObject {
 	}
 	if h, ok := v.core.(HistoryReader); ok {
 		v.history = newHistoryView(h, v.tasks, current)
+		v.history.tips = v.tips
 		add("History", theme.ListIcon(), v.history.content, v.history.reload)
 	}
 	if c, ok := v.core.(Configurer); ok {
@@ -260,8 +276,12 @@ func (v *mainView) updateActions() {
 	v.untrustSystemItem.Disabled = !(selected && v.publishAllowed(r, app.TargetSystem, true))
 	v.browsersItem.Disabled = !(selected && v.publishAllowed(r, app.TargetBrowsers, false))
 	v.unbrowsersItem.Disabled = !(selected && v.publishAllowed(r, app.TargetBrowsers, true))
+	v.openItem.Disabled, v.copyItem.Disabled = !selected, !selected
 	v.archivedItem.Checked = v.browser.archived.Checked
 	v.menu.Refresh()
+	if v.contextMenu != nil && v.contextMenu.Visible() {
+		v.contextMenu.Refresh() // the publication arrives after the menu opened
+	}
 }
 
 func (v *mainView) refresh() { v.browser.reload() }
