@@ -53,8 +53,8 @@ func TestSettingsTPM(t *testing.T) {
 	s := newSettingsView(newAppCore(core, nil), &tasks{inline: true}, func() store.Context { return store.User })
 	test.NewTempWindow(t, s.content)
 	s.reload()
-	if s.tpm.Text != "" || s.form.Items[s.tpmItem].Text != "TPM" {
-		t.Fatalf("TPM %q, item %q", s.tpm.Text, s.form.Items[s.tpmItem].Text)
+	if s.tpm.Text != "" || s.form.Items[s.items["tpm"]].Text != "TPM" {
+		t.Fatalf("TPM %q, item %q", s.tpm.Text, s.form.Items[s.items["tpm"]].Text)
 	}
 	s.tpm.SetText(" swtpm:host=127.0.0.1,port=2321 ")
 	s.submit()
