@@ -43,6 +43,7 @@ func (b *browser) cellUpdate(id widget.TableCellID, o fyne.CanvasObject) {
 		text = r.template
 	}
 	icon.Hidden = id.Col != colKey || !r.HasKey
+	showKeyIcon(icon.Objects[0].(*widget.Icon), r.Meta)
 	if l.Text != text || l.Importance != imp {
 		l.Text, l.Importance = text, imp
 		l.Refresh()
