@@ -2,15 +2,12 @@ package ui
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/internal/pkcs11key/softhsmtest"
 	"github.com/certdesk/certdesk/store"
 )
@@ -20,14 +17,7 @@ import (
 // relative module path is refused in the core's sentence and changes
 // nothing.
 func TestSettingsKeyPlaces(t *testing.T) {
-	test.NewTempApp(t)
-	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newSettingsView(newAppCore(core, nil), &tasks{inline: true}, func() store.Context { return store.User })
-	test.NewTempWindow(t, s.content)
-	s.reload()
+	s, core := newCoreSettings(t, "")
 	if s.module.Text != "" || s.token.Text != "" || !s.reenroll.Checked || s.form.Items[s.items["pkcs11Module"]].Text != "PKCS#11 module" {
 		t.Fatalf("module %q, token %q, re-enroll %v", s.module.Text, s.token.Text, s.reenroll.Checked)
 	}
@@ -53,22 +43,7 @@ func TestSettingsKeyPlaces(t *testing.T) {
 // re-enroll switch are read-only with "Set by your organisation", and
 // saving keeps them.
 func TestSettingsKeyPlacesManaged(t *testing.T) {
-	test.NewTempApp(t)
-	path := filepath.Join(t.TempDir(), app.ManagedFileName)
-	if err := os.WriteFile(path, []byte(`{"settings": {"pkcs11Module": "/usr/lib/softhsm/libsofthsm2.so", "pkcs11Token": "corp", "reenrollRevoked": false}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := app.ReadManaged(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Managed: m})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newSettingsView(newAppCore(core, nil), &tasks{inline: true}, func() store.Context { return store.User })
-	test.NewTempWindow(t, s.content)
-	s.reload()
+	s, core := newCoreSettings(t, `{"settings": {"pkcs11Module": "/usr/lib/softhsm/libsofthsm2.so", "pkcs11Token": "corp", "reenrollRevoked": false}}`)
 	for name, w := range map[string]disabler{"pkcs11Module": s.module, "pkcs11Token": s.token, "reenrollRevoked": s.reenroll} {
 		if !w.(interface{ Disabled() bool }).Disabled() || s.form.Items[s.items[name]].HintText != managedHint {
 			t.Errorf("%s is not shown as the organisation's", name)
@@ -88,18 +63,11 @@ func TestSettingsKeyPlacesManaged(t *testing.T) {
 // removes it; with none saved, the line is hidden.
 func TestSettingsForgetPIN(t *testing.T) {
 	needKeyring(t)
-	test.NewTempApp(t)
 	softhsmtest.NewToken(t, "gui-settings")
 	t.Setenv("CERTDESK_PKCS11_MODULE", softhsmtest.Module)
 	t.Setenv("CERTDESK_PKCS11_TOKEN", "gui-settings")
-	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir())})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, core := newCoreSettings(t, "")
 	ctx := context.Background()
-	s := newSettingsView(newAppCore(core, nil), &tasks{inline: true}, func() store.Context { return store.User })
-	test.NewTempWindow(t, s.content)
-	s.reload()
 	if s.pin.Visible() {
 		t.Fatal("the PIN line shows with no PIN saved")
 	}
