@@ -79,7 +79,7 @@ func cngSigner(ctx context.Context, cx store.Context, e store.Entry) (*placedKey
 // be made in provider here.
 func checkCNG(t *enroll.Template, place, provider string) error {
 	if err := cngkey.Check(provider); err != nil {
-		return fmt.Errorf("template %q requires the key to be kept %s; the Windows provider %q is not available on this computer", t.CommonName, placeWords[place], provider)
+		return fmt.Errorf("%s; the Windows provider %q is not available on this computer", keyNeed(t, place), provider)
 	}
 	return nil
 }

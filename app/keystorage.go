@@ -137,11 +137,11 @@ func (c *Core) checkKeyStorage(t *enroll.Template, place string) error {
 	case store.KeyPKCS11:
 		switch {
 		case !pkcs11key.Available:
-			return fmt.Errorf("template %q requires the key to be kept on a smart card or token; %w", t.CommonName, pkcs11key.ErrUnavailable)
+			return fmt.Errorf("%s; %w", keyNeed(t, place), pkcs11key.ErrUnavailable)
 		case kc.module == "":
-			return fmt.Errorf("template %q requires the key to be kept on a smart card or token; no PKCS#11 module is configured (set CERTDESK_PKCS11_MODULE or the pkcs11Module setting)", t.CommonName)
+			return fmt.Errorf("%s; no PKCS#11 module is configured (set CERTDESK_PKCS11_MODULE or the pkcs11Module setting)", keyNeed(t, place))
 		case kc.token == "":
-			return fmt.Errorf("template %q requires the key to be kept on a smart card or token; no token is chosen (set CERTDESK_PKCS11_TOKEN or the pkcs11Token setting to its label)", t.CommonName)
+			return fmt.Errorf("%s; no token is chosen (set CERTDESK_PKCS11_TOKEN or the pkcs11Token setting to its label)", keyNeed(t, place))
 		}
 		if err := checkPKCS11Module(kc.module); err != nil {
 			return err
@@ -152,6 +152,15 @@ func (c *Core) checkKeyStorage(t *enroll.Template, place string) error {
 		return nil
 	}
 	return fmt.Errorf("template %q asks for keys kept %s, which certdesk cannot do on %s", t.CommonName, placeWords[place], runtime.GOOS)
+}
+
+// keyNeed begins checkKeyStorage's sentences: the template requires the
+// place, or the person chose it.
+func keyNeed(t *enroll.Template, place string) string {
+	if RequiredKeyStorage(t) == place {
+		return fmt.Sprintf("template %q requires the key to be kept %s", t.CommonName, placeWords[place])
+	}
+	return fmt.Sprintf("the key of template %q cannot be kept %s here", t.CommonName, placeWords[place])
 }
 
 // placedKey is a key with where it lives, open for one operation; close
@@ -290,4 +299,29 @@ func checkPKCS11Module(v string) error {
 		return fmt.Errorf("pkcs11Module %q must be an absolute path", v)
 	}
 	return checkKeyStorageSetting("pkcs11Module", v)
+}
+
+// KeyStorageOption is one place a template's key may be kept, as the
+// wizard's key step offers it.
+type KeyStorageOption struct {
+	Storage  string // software, tpm or pkcs11
+	Required bool   // the place the template demands (RequiredKeyStorage)
+	// Problem says in one sentence why keys cannot be made there now
+	// (checkKeyStorage); nil when they can.
+	Problem error
+}
+
+// KeyStorageOptions lists, weakest first, the places chooseKeyStorage
+// allows for template t's key, each with whether it is available here.
+// Checking a TPM talks to it: call it off the UI thread.
+func (c *Core) KeyStorageOptions(t *enroll.Template) []KeyStorageOption {
+	req := RequiredKeyStorage(t)
+	var out []KeyStorageOption
+	for _, k := range KeyStorages {
+		if got, err := chooseKeyStorage(t, k); err != nil || got != k {
+			continue
+		}
+		out = append(out, KeyStorageOption{Storage: k, Required: k == req, Problem: c.checkKeyStorage(t, k)})
+	}
+	return out
 }

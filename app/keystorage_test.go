@@ -211,3 +211,30 @@ func TestEnrollSmartCardOnSoftHSM(t *testing.T) {
 		t.Errorf("My after the failed renewal: %v", my)
 	}
 }
+
+// TestKeyStorageOptions: a software template offers software and the
+// stronger places, each with checkKeyStorage's sentence when it is not
+// there; a hardware template offers only its own place.
+func TestKeyStorageOptions(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	t.Setenv("CERTDESK_TPM", "device:/nonexistent/tpmrm0")
+	t.Setenv("CERTDESK_PKCS11_MODULE", "")
+	sw := &enroll.Template{CommonName: "User"}
+	opts := e.core.KeyStorageOptions(sw)
+	if len(opts) != 3 || opts[0].Storage != store.KeySoftware || !opts[0].Required || opts[0].Problem != nil {
+		t.Fatalf("software template: %+v", opts)
+	}
+	if opts[1].Storage != store.KeyTPM || opts[1].Required || opts[1].Problem == nil ||
+		!strings.HasPrefix(opts[1].Problem.Error(), `the key of template "User" cannot be kept in a TPM here; the TPM cannot be reached`) {
+		t.Errorf("the TPM: %+v", opts[1])
+	}
+	if opts[2].Storage != store.KeyPKCS11 || opts[2].Problem == nil {
+		t.Errorf("the token: %+v", opts[2])
+	}
+	card := &enroll.Template{CommonName: "Card", CryptoProviders: []string{"Microsoft Smart Card Key Storage Provider"}}
+	opts = e.core.KeyStorageOptions(card)
+	if len(opts) != 1 || opts[0].Storage != store.KeyPKCS11 || !opts[0].Required ||
+		opts[0].Problem == nil || !strings.HasPrefix(opts[0].Problem.Error(), `template "Card" requires the key to be kept on a smart card or token;`) {
+		t.Errorf("smart-card template: %+v", opts)
+	}
+}

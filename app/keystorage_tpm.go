@@ -26,7 +26,7 @@ func (c *Core) checkTPM(t *enroll.Template) error {
 		err = tc.Check()
 	}
 	if err != nil {
-		return fmt.Errorf("template %q requires the key to be kept in a TPM; %w (set CERTDESK_TPM or the tpm setting)", t.CommonName, err)
+		return fmt.Errorf("%s; %w (set CERTDESK_TPM or the tpm setting)", keyNeed(t, store.KeyTPM), err)
 	}
 	return nil
 }

@@ -29,8 +29,13 @@ type settingsView struct {
 	ratio       *widget.Entry
 	notifyDays  *widget.Entry
 	metricsDir  *widget.Entry
-	tpm         *widget.Entry // the TPM's TCTI string (app.Settings.TPM)
-	tpmItem     int
+	tpm         *widget.Entry   // the TPM's TCTI string (app.Settings.TPM)
+	module      *widget.Entry   // the PKCS#11 module (app.Settings.PKCS11Module)
+	token       *widget.Entry   // the token's label (app.Settings.PKCS11Token)
+	reenroll    *widget.Check   // app.Settings.ReenrollRevoked
+	items       map[string]int  // form items appended after the fixed ones, by setting
+	pin         *fyne.Container // the saved PIN's line and Forget button, shown when one is saved (settingspin.go)
+	pinLabel    *widget.Label
 	startInTray *widget.Check
 	publish     *widget.Check // nil where the OS has no store of its own
 	schedule    *widget.Check
@@ -91,12 +96,20 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 		s.form.AppendItem(widget.NewFormItem("", s.publish))
 		s.form.Items[len(s.form.Items)-1].HintText = "Where browsers, mail and VPN clients look (certmgr.msc, Keychain Access)"
 	}
+	s.items = map[string]int{}
 	s.tpm = widget.NewEntry()
 	s.tpm.SetPlaceHolder("Default: device:/dev/tpmrm0")
 	s.tpm.Validator = func(v string) error { return app.CheckTPMSetting(strings.TrimSpace(v)) }
-	s.form.AppendItem(widget.NewFormItem("TPM", s.tpm))
-	s.tpmItem = len(s.form.Items) - 1
-	s.form.Items[s.tpmItem].HintText = "Where keys that must stay in a TPM are made: a TCTI string such as swtpm:host=127.0.0.1,port=2321 (docs/keys.md)"
+	s.appendItem("tpm", "TPM", s.tpm, "Where keys that must stay in a TPM are made: a TCTI string such as swtpm:host=127.0.0.1,port=2321 (docs/keys.md)")
+	s.module = widget.NewEntry()
+	s.module.SetPlaceHolder("None, for example /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so")
+	s.module.Validator = settingCheck("pkcs11Module")
+	s.appendItem("pkcs11Module", "PKCS#11 module", s.module, "The library through which keys are kept on smart cards and tokens: an absolute path")
+	s.token = widget.NewEntry()
+	s.token.Validator = settingCheck("pkcs11Token")
+	s.appendItem("pkcs11Token", "Token", s.token, "The label of the token new keys are made on")
+	s.reenroll = widget.NewCheck("Enroll a replacement for a revoked certificate", nil)
+	s.appendItem("reenrollRevoked", "", s.reenroll, "Of templates autoenrollment keeps: a new key, and the revoked certificate archived")
 	s.form.Items[1].HintText = "Of a certificate's lifetime, when its template sets no renewal period"
 	s.form.Items[2].HintText = "Days before expiry, for example 30, 14, 7, 1, or none"
 	s.form.Items[3].HintText = "Where every check writes its Prometheus textfile: a directory, off, or empty for the default"
@@ -113,26 +126,50 @@ func newSettingsView(core Configurer, t *tasks, context func() store.Context) *s
 	s.unsaved.Wrapping = fyne.TextWrapWord
 	s.unsaved.Hide()
 	s.interval.OnChanged = func(string) { s.edited() }
-	for _, e := range []*widget.Entry{s.ratio, s.notifyDays, s.metricsDir, s.tpm} {
+	for _, e := range []*widget.Entry{s.ratio, s.notifyDays, s.metricsDir, s.tpm, s.module, s.token} {
 		e.OnChanged = func(string) { s.edited() }
 	}
 	s.startInTray.OnChanged = func(bool) { s.edited() }
+	s.reenroll.OnChanged = func(bool) { s.edited() }
 	if s.publish != nil {
 		s.publish.OnChanged = func(bool) { s.edited() }
 	}
-	s.content = container.NewVBox(s.form, s.unsaved, s.status)
+	s.newPINLine()
+	s.content = container.NewVBox(s.form, s.unsaved, s.pin, s.status)
 	return s
+}
+
+// appendItem adds the form item of setting name.
+func (s *settingsView) appendItem(name, label string, w fyne.CanvasObject, hint string) {
+	s.form.AppendItem(&widget.FormItem{Text: label, Widget: w, HintText: hint})
+	s.items[name] = len(s.form.Items) - 1
+}
+
+// parseSetting is the default settings with setting name set to v by the
+// core's one check of it (app.ParseSetting), which the other settings in
+// force (the demo's interval) cannot fail.
+func parseSetting(name, v string) (app.Settings, error) {
+	return app.ParseSetting(app.DefaultSettings(), name, v)
+}
+
+// settingCheck is parseSetting as a form validator.
+func settingCheck(name string) func(string) error {
+	return func(v string) error {
+		_, err := parseSetting(name, v)
+		return err
+	}
 }
 
 // formValues is what the form shows, to tell edits from saved settings.
 type formValues struct {
-	interval, ratio, notifyDays, metricsDir, tpm string
-	startInTray, publish                         bool
+	interval, ratio, notifyDays, metricsDir, tpm, module, token string
+	startInTray, publish, reenroll                              bool
 }
 
 func (s *settingsView) values() formValues {
 	v := formValues{interval: s.interval.Selected, ratio: s.ratio.Text, notifyDays: s.notifyDays.Text,
-		metricsDir: s.metricsDir.Text, tpm: s.tpm.Text, startInTray: s.startInTray.Checked}
+		metricsDir: s.metricsDir.Text, tpm: s.tpm.Text, module: s.module.Text, token: s.token.Text,
+		startInTray: s.startInTray.Checked, reenroll: s.reenroll.Checked}
 	if s.publish != nil {
 		v.publish = s.publish.Checked
 	}
@@ -167,7 +204,9 @@ func (s *settingsView) formItems() map[string]int {
 	if s.publish != nil {
 		items["publishIssued"] = 6
 	}
-	items["tpm"] = s.tpmItem
+	for name, i := range s.items {
+		items[name] = i
+	}
 	return items
 }
 
@@ -217,6 +256,7 @@ func (s *settingsView) reload() {
 	s.metricsDir.SetPlaceHolder("Default: " + metricsDefault(s.context()))
 	s.showManaged()
 	s.edited()
+	s.showPIN()
 	c := s.context()
 	s.tasks.run(func() func() {
 		on, err := s.core.ScheduleInstalled(context.Background(), c)
@@ -263,6 +303,9 @@ func (s *settingsView) fill() {
 	s.notifyDays.SetText(strings.Join(days, ", "))
 	s.metricsDir.SetText(st.MetricsDir)
 	s.tpm.SetText(st.TPM)
+	s.module.SetText(st.PKCS11Module)
+	s.token.SetText(st.PKCS11Token)
+	s.reenroll.SetChecked(st.ReenrollRevoked)
 	s.startInTray.SetChecked(st.StartInTray)
 	if s.publish != nil {
 		s.publish.SetChecked(st.PublishIssued)
@@ -274,7 +317,7 @@ func (s *settingsView) fill() {
 // of it.
 func (s *settingsView) submit() {
 	st := s.core.Settings()
-	var errs [4]error
+	var errs [6]error
 	if !s.managed["renewalRatio"] {
 		st.RenewalRatio, errs[0] = app.ParseRenewalRatio(s.ratio.Text)
 	}
@@ -288,6 +331,16 @@ func (s *settingsView) submit() {
 		st.TPM = strings.TrimSpace(s.tpm.Text)
 		errs[3] = app.CheckTPMSetting(st.TPM)
 	}
+	if !s.managed["pkcs11Module"] {
+		var v app.Settings
+		v, errs[4] = parseSetting("pkcs11Module", s.module.Text)
+		st.PKCS11Module = v.PKCS11Module
+	}
+	if !s.managed["pkcs11Token"] {
+		var v app.Settings
+		v, errs[5] = parseSetting("pkcs11Token", s.token.Text)
+		st.PKCS11Token = v.PKCS11Token
+	}
 	if err := errors.Join(errs[:]...); err != nil {
 		s.status.SetText("The settings could not be saved: " + err.Error())
 		return
@@ -297,6 +350,9 @@ func (s *settingsView) submit() {
 	}
 	if !s.managed["startInTray"] {
 		st.StartInTray = s.startInTray.Checked
+	}
+	if !s.managed["reenrollRevoked"] {
+		st.ReenrollRevoked = s.reenroll.Checked
 	}
 	if s.publish != nil && !s.managed["publishIssued"] {
 		st.PublishIssued = s.publish.Checked
@@ -308,6 +364,7 @@ func (s *settingsView) submit() {
 	s.saved = s.values()
 	s.edited()
 	s.status.SetText("Saved.")
+	s.showPIN()
 }
 
 // metricsDefault names where the checks of c write their metrics when the

@@ -12,18 +12,21 @@ import (
 	"github.com/certdesk/certdesk/store"
 )
 
-// TestSettingsManaged: a setting the organisation sets shows read-only
-// with "Set by your organisation"; saving the form keeps its value and
-// saves the others.
-func TestSettingsManaged(t *testing.T) {
+// newCoreSettings is the settings tab, loaded, over a real core with the
+// managed file managed ("" for none).
+func newCoreSettings(t *testing.T, managed string) (*settingsView, *app.Core) {
+	t.Helper()
 	test.NewTempApp(t)
-	path := filepath.Join(t.TempDir(), app.ManagedFileName)
-	if err := os.WriteFile(path, []byte(`{"settings": {"renewalRatio": 0.725}}`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	m, err := app.ReadManaged(path)
-	if err != nil {
-		t.Fatal(err)
+	var m *app.Managed
+	if managed != "" {
+		path := filepath.Join(t.TempDir(), app.ManagedFileName)
+		if err := os.WriteFile(path, []byte(managed), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if m, err = app.ReadManaged(path); err != nil {
+			t.Fatal(err)
+		}
 	}
 	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir()), Managed: m})
 	if err != nil {
@@ -32,6 +35,14 @@ func TestSettingsManaged(t *testing.T) {
 	s := newSettingsView(newAppCore(core, nil), &tasks{inline: true}, func() store.Context { return store.User })
 	test.NewTempWindow(t, s.content)
 	s.reload()
+	return s, core
+}
+
+// TestSettingsManaged: a setting the organisation sets shows read-only
+// with "Set by your organisation"; saving the form keeps its value and
+// saves the others.
+func TestSettingsManaged(t *testing.T) {
+	s, core := newCoreSettings(t, `{"settings": {"renewalRatio": 0.725}}`)
 	if !s.ratio.Disabled() || s.form.Items[1].HintText != managedHint || s.notifyDays.Disabled() || s.form.Items[2].HintText == managedHint {
 		t.Fatalf("ratio disabled %v, hints %q %q", s.ratio.Disabled(), s.form.Items[1].HintText, s.form.Items[2].HintText)
 	}
@@ -45,16 +56,9 @@ func TestSettingsManaged(t *testing.T) {
 // TestSettingsTPM: the TPM's TCTI string is shown and saved; one that is
 // not a TCTI string is refused in a sentence and not saved.
 func TestSettingsTPM(t *testing.T) {
-	test.NewTempApp(t)
-	core, err := app.New(app.Options{Location: store.LocationAt(t.TempDir())})
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := newSettingsView(newAppCore(core, nil), &tasks{inline: true}, func() store.Context { return store.User })
-	test.NewTempWindow(t, s.content)
-	s.reload()
-	if s.tpm.Text != "" || s.form.Items[s.tpmItem].Text != "TPM" {
-		t.Fatalf("TPM %q, item %q", s.tpm.Text, s.form.Items[s.tpmItem].Text)
+	s, core := newCoreSettings(t, "")
+	if s.tpm.Text != "" || s.form.Items[s.items["tpm"]].Text != "TPM" {
+		t.Fatalf("TPM %q, item %q", s.tpm.Text, s.form.Items[s.items["tpm"]].Text)
 	}
 	s.tpm.SetText(" swtpm:host=127.0.0.1,port=2321 ")
 	s.submit()

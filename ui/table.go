@@ -101,6 +101,7 @@ func (b *browser) cellUpdate(id widget.TableCellID, o fyne.CanvasObject) {
 		text = r.template
 	}
 	c.icon.Hidden = id.Col != colKey || !r.HasKey
+	showKeyIcon(c.icon, r.Meta)
 	selected := b.selected != "" && r.Thumbprint == b.selected
 	if selected != c.bg.Visible() || selected && c.bg.FillColor != selectedRowColor() {
 		c.bg.FillColor = selectedRowColor()

@@ -71,6 +71,7 @@ type wizard struct {
 
 	server   serverRow
 	template enroll.Template
+	storage  keyStorageChoice // where the key will live (wizardkey.go)
 }
 
 // newWizard builds the wizard for context ctxID; call start to show it.
@@ -210,6 +211,7 @@ func (z *wizard) request() app.EnrollRequest {
 	if dns {
 		r.DNSNames = splitLines(z.dnsNames.Text)
 	}
+	r.KeyStorage = z.keyStorage()
 	return r
 }
 

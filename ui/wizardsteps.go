@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strings"
@@ -12,7 +13,6 @@ import (
 	"github.com/certdesk/certdesk/app"
 	"github.com/certdesk/certdesk/enroll"
 	"github.com/certdesk/certdesk/internal/safetext"
-	"github.com/certdesk/certdesk/store"
 )
 
 // The wizard's steps after the server: template, the certificate's names
@@ -253,6 +253,7 @@ func (z *wizard) showKey() {
 	}
 	body := container.NewVBox(valueLabel("A new private key is made on this device and never leaves it."), form)
 	z.step("Key", body, back, z.showSummary)
+	z.addKeyStorage(body)
 }
 
 // showSummary shows what will be requested before anything is sent:
@@ -275,7 +276,7 @@ func (z *wizard) showSummary() {
 		form.Append("DNS names", valueLabel(names))
 	}
 	form.Append("Key", valueLabel(z.keyPick.Selected))
-	form.Append("Key kept", valueLabel(capitalize(keyPlace(store.Meta{KeyStorage: app.RequiredKeyStorage(&z.template)}))))
+	form.Append("Key kept", valueLabel(storageLabel(cmp.Or(r.KeyStorage, app.RequiredKeyStorage(&z.template)))))
 	body := container.NewVBox(valueLabel("Check your request. Nothing has been sent yet."), form)
 	if z.template.Flags.PendAllRequests {
 		body.Add(valueLabel(approvalNote))
@@ -286,4 +287,7 @@ func (z *wizard) showSummary() {
 		z.keyPick.SetSelected(key)
 	}, z.submit)
 	z.next.SetText("Request")
+	if o, ok := z.storage.chosen(); ok && o.Problem != nil {
+		z.checkKeyStorage()
+	}
 }
