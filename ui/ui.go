@@ -240,7 +240,7 @@ func (v *mainView) views(certificates fyne.CanvasObject) fyne.CanvasObject {
 	}
 	if c, ok := v.core.(Configurer); ok {
 		v.settings = newSettingsView(c, v.tasks, current)
-		add("Settings", theme.SettingsIcon(), container.NewPadded(v.settings.content), v.settings.reload)
+		add("Settings", theme.SettingsIcon(), container.NewVScroll(container.NewPadded(v.settings.content)), v.settings.reload)
 	}
 	if len(v.tabs.Items) == 1 {
 		return certificates
