@@ -1,6 +1,7 @@
 package tpmkey
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -185,5 +187,38 @@ func TestSilentTPM(t *testing.T) {
 	tc := mustTCTI(t, fmt.Sprintf("swtpm:host=127.0.0.1,port=%d", ls[0].Addr().(*net.TCPAddr).Port))
 	if err := tc.Check(); !errors.Is(err, ErrNoTPM) || !strings.Contains(err.Error(), "did not answer within 200ms") {
 		t.Errorf("silent peer: %v", err)
+	}
+}
+
+// TestDeviceMustBeATPM: a device TCTI naming anything but a TPM character
+// device (a regular file, /dev/null, a disk) is refused in one sentence
+// and nothing is written to it: go-tpm's device transport took any device,
+// and Check wrote its GetRandom command into a disk's first sector and
+// took the bytes read back for an answer.
+func TestDeviceMustBeATPM(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	if err := os.WriteFile(img, make([]byte, 64<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{img, "/dev/null", dir}
+	if out, err := exec.Command("losetup", "-f", "--show", img).Output(); err == nil {
+		loop := strings.TrimSpace(string(out))
+		t.Cleanup(func() { _ = exec.Command("losetup", "-d", loop).Run() })
+		paths = append(paths, loop)
+	} else {
+		t.Logf("no loop device (%v): the block device case is not tried", err)
+	}
+	for _, p := range paths {
+		tc := mustTCTI(t, "device:"+p)
+		for _, err := range []error{tc.Check(), func() error { _, err := Generate(tc, x509.ECDSA, 256); return err }()} {
+			if err == nil || !errors.Is(err, ErrNoTPM) || !strings.Contains(err.Error(), "not a TPM") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s: %v", p, err)
+			}
+		}
+	}
+	_ = exec.Command("sync").Run()
+	if b, _ := os.ReadFile(img); !bytes.Equal(b, make([]byte, 64<<10)) {
+		t.Errorf("the disk image was written: % x", b[:16])
 	}
 }
