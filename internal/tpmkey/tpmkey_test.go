@@ -154,7 +154,7 @@ func TestNoTPMSentence(t *testing.T) {
 }
 
 // TestSilentTPM: a TCP peer that accepts and never answers is no TPM,
-// within checkTimeout.
+// within checkTimeout, and no command waits on it past commandTimeout.
 func TestSilentTPM(t *testing.T) {
 	var ls []net.Listener
 	for len(ls) < 2 {
@@ -187,6 +187,20 @@ func TestSilentTPM(t *testing.T) {
 	tc := mustTCTI(t, fmt.Sprintf("swtpm:host=127.0.0.1,port=%d", ls[0].Addr().(*net.TCPAddr).Port))
 	if err := tc.Check(); !errors.Is(err, ErrNoTPM) || !strings.Contains(err.Error(), "did not answer within 200ms") {
 		t.Errorf("silent peer: %v", err)
+	}
+	// Past Check (a TPM that stops answering): making a key gives up
+	// after commandTimeout too, rather than holding a renewal for ever.
+	defer func(d time.Duration) { commandTimeout = d }(commandTimeout)
+	commandTimeout = 200 * time.Millisecond
+	done := make(chan error, 1)
+	go func() { _, err := Generate(tc, x509.ECDSA, 256); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "did not answer within 200ms") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Generate at a silent peer: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Generate at a silent peer did not return")
 	}
 }
 
