@@ -38,6 +38,22 @@ func tpmTemplates(c *testca.Config) {
 	}
 }
 
+// newTPMEnv is an env whose keys are made in a fresh swtpm (its TCTI
+// string is returned) and whose CA offers the TPM templates, registered
+// with key-based renewal and no password saved: a renewal can only be
+// key-based.
+func newTPMEnv(t *testing.T) (*env, string) {
+	t.Helper()
+	tcti := swtpmtest.Start(t)
+	t.Setenv("CERTDESK_TPM", tcti)
+	e := newEnv(t, envOpt{ca: tpmTemplates})
+	if _, err := e.core.AddServer(context.Background(), store.User, ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser,
+		CAFile: e.ca.RootFile(), TrustCA: true, KBRURL: e.srv.KBRCEPURL()}); err != nil {
+		t.Fatal(err)
+	}
+	return e, tcti
+}
+
 // TestTPMEnrollRenewDeploy enrolls UserTPM and the TPM templates with
 // their keys made in a real TPM simulator (swtpm), renews them by
 // key-based renewal through the certificate CEP and CES (TLS client
@@ -45,15 +61,8 @@ func tpmTemplates(c *testca.Config) {
 // a TSS2 key file that OpenSSL's tpm2 provider signs a CSR with, and
 // finds no private key under the root: only the TPM-wrapped blobs.
 func TestTPMEnrollRenewDeploy(t *testing.T) {
-	tcti := swtpmtest.Start(t)
-	t.Setenv("CERTDESK_TPM", tcti)
-	e := newEnv(t, envOpt{ca: tpmTemplates})
+	e, tcti := newTPMEnv(t)
 	ctx := context.Background()
-	// no password saved: a renewal can only be key-based
-	if _, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser,
-		CAFile: e.ca.RootFile(), TrustCA: true, KBRURL: e.srv.KBRCEPURL()}); err != nil {
-		t.Fatal(err)
-	}
 	s, _ := e.core.Store(store.User)
 
 	res := e.enroll(t, testca.TemplateUserTPM)
@@ -233,13 +242,8 @@ func TestTPMPendingRequest(t *testing.T) {
 // in one sentence, writing no key file and asking the CA nothing, and
 // never signs with a key that is not the certificate's.
 func TestTPMTamperedKeyRef(t *testing.T) {
-	t.Setenv("CERTDESK_TPM", swtpmtest.Start(t))
-	e := newEnv(t, envOpt{ca: tpmTemplates})
+	e, _ := newTPMEnv(t)
 	ctx := context.Background()
-	if _, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser,
-		CAFile: e.ca.RootFile(), TrustCA: true, KBRURL: e.srv.KBRCEPURL()}); err != nil {
-		t.Fatal(err)
-	}
 	s, _ := e.core.Store(store.User)
 	a := e.enroll(t, "DeviceTPMP256")
 	b := e.enroll(t, "DeviceTPMP256")

@@ -13,6 +13,8 @@ import (
 
 	"github.com/google/go-tpm/tpm2/transport"
 	"golang.org/x/sys/unix"
+
+	"github.com/certdesk/certdesk/internal/atomicfile"
 )
 
 // openDevice opens a TPM character device such as /dev/tpmrm0, and no
@@ -48,7 +50,7 @@ var errNotTPMDevice = errors.New("not a TPM")
 func checkTPMDevice(path string, fi fs.FileInfo) error {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if fi.Mode()&fs.ModeCharDevice == 0 || !ok {
-		return fmt.Errorf("%s is %s, %w", path, kind(fi.Mode()), errNotTPMDevice)
+		return fmt.Errorf("%s is %s, %w", path, atomicfile.Kind(fi.Mode()), errNotTPMDevice)
 	}
 	if runtime.GOOS != "linux" {
 		return nil
@@ -62,17 +64,4 @@ func checkTPMDevice(path string, fi fs.FileInfo) error {
 		return fmt.Errorf("%s is a %s device, %w", path, class, errNotTPMDevice)
 	}
 	return nil
-}
-
-// kind names what a file that is no character device is.
-func kind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeDevice != 0:
-		return "a block device"
-	case m.IsDir():
-		return "a directory"
-	case m.IsRegular():
-		return "a regular file"
-	}
-	return "not a device"
 }

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"strings"
 	"testing"
 
@@ -36,10 +35,7 @@ func FuzzParseTCTI(f *testing.F) {
 // never a panic, here or when the key is used in a real TPM.
 func FuzzLoad(f *testing.F) {
 	tc := mustTCTI(f, swtpmtest.Start(f))
-	for _, kt := range []struct {
-		alg  x509.PublicKeyAlgorithm
-		bits int
-	}{{x509.RSA, 2048}, {x509.ECDSA, 256}} {
+	for _, kt := range keyKinds {
 		k, err := Generate(tc, kt.alg, kt.bits)
 		if err != nil {
 			f.Fatal(err)

@@ -22,6 +22,12 @@ import (
 	"github.com/certdesk/certdesk/internal/tpmkey/swtpmtest"
 )
 
+// keyKinds are the keys certdesk makes in a TPM.
+var keyKinds = []struct {
+	alg  x509.PublicKeyAlgorithm
+	bits int
+}{{x509.RSA, 2048}, {x509.ECDSA, 256}}
+
 func mustTCTI(t testing.TB, s string) TCTI {
 	t.Helper()
 	tc, err := ParseTCTI(s)
@@ -70,10 +76,7 @@ func TestKeysInSwtpm(t *testing.T) {
 	}
 	other := mustTCTI(t, swtpmtest.Start(t))
 	h := sha256.Sum256([]byte("certdesk"))
-	for _, kt := range []struct {
-		alg  x509.PublicKeyAlgorithm
-		bits int
-	}{{x509.RSA, 2048}, {x509.ECDSA, 256}} {
+	for _, kt := range keyKinds {
 		k, err := Generate(tc, kt.alg, kt.bits)
 		if err != nil {
 			t.Fatal(err)
