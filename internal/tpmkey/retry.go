@@ -35,10 +35,11 @@ var commandTimeout = 2 * time.Minute
 // send sends cmd once; past commandTimeout the connection is closed,
 // which ends the wait.
 func (r retrying) send(cmd []byte) ([]byte, error) {
-	timer := time.AfterFunc(commandTimeout, func() { _ = r.TPMCloser.Close() })
+	d := commandTimeout
+	timer := time.AfterFunc(d, func() { _ = r.TPMCloser.Close() })
 	rsp, err := r.TPMCloser.Send(cmd)
 	if !timer.Stop() {
-		return nil, fmt.Errorf("%w (it did not answer within %v)", ErrNoTPM, commandTimeout)
+		return nil, fmt.Errorf("%w (it did not answer within %v)", ErrNoTPM, d)
 	}
 	return rsp, err
 }

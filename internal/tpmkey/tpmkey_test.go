@@ -185,16 +185,14 @@ func TestSilentTPM(t *testing.T) {
 			}
 		}()
 	}
-	defer func(d time.Duration) { checkTimeout = d }(checkTimeout)
-	checkTimeout = 200 * time.Millisecond
+	defer func(c, d time.Duration) { checkTimeout, commandTimeout = c, d }(checkTimeout, commandTimeout)
+	checkTimeout, commandTimeout = 200*time.Millisecond, 200*time.Millisecond
 	tc := mustTCTI(t, fmt.Sprintf("swtpm:host=127.0.0.1,port=%d", ls[0].Addr().(*net.TCPAddr).Port))
 	if err := tc.Check(); !errors.Is(err, ErrNoTPM) || !strings.Contains(err.Error(), "did not answer within 200ms") {
 		t.Errorf("silent peer: %v", err)
 	}
 	// Past Check (a TPM that stops answering): making a key gives up
 	// after commandTimeout too, rather than holding a renewal for ever.
-	defer func(d time.Duration) { commandTimeout = d }(commandTimeout)
-	commandTimeout = 200 * time.Millisecond
 	done := make(chan error, 1)
 	go func() { _, err := Generate(tc, x509.ECDSA, 256); done <- err }()
 	select {
