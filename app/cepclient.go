@@ -86,18 +86,29 @@ func (c *Core) client(ctx context.Context, s *store.Store, cred credential) (*en
 // credential cred: TLS 1.2+ against the context's roots (and
 // cred.extraRoots) at the core's clock, cred.pin checked on every
 // verified chain, cred.cert as TLS client certificate, a password only
-// to cred.hosts (passwordGuard), the core's timeout. Its transport is the
-// core's one for this TLS identity (transportFor), so the policy fetch
-// and the request of an enrollment, and the enrollments after it, share a
-// kept-alive connection rather than a handshake each.
+// to cred.hosts (passwordGuard), the core's timeout. Without a client
+// certificate its transport is the core's one for these roots and pin
+// (transportFor), so the policy fetch and the request of an enrollment,
+// and the enrollments after it, share a kept-alive connection rather than
+// a handshake each. With one it is the exchange's own and keeps no
+// connection: a credential's key may be closed after its exchange (a
+// token's session), and a renewal loop over many certificates must not
+// leave a connection and a key in memory for each.
 func (c *Core) httpClient(ctx context.Context, s *store.Store, cred credential) (*http.Client, error) {
 	roots, digest, err := c.rootPoolWithExtra(ctx, s, cred.extraRoots)
 	if err != nil {
 		return nil, err
 	}
-	var rt http.RoundTripper = c.transportFor(tlsKey{roots: digest, pin: cred.pin, cert: certDigest(cred.cert)}, func() *tls.Config {
-		return c.tlsConfig(roots, cred)
-	})
+	var rt http.RoundTripper
+	if cred.cert != nil {
+		t := newTransport(c.tlsConfig(roots, cred))
+		t.DisableKeepAlives = true
+		rt = t
+	} else {
+		rt = c.transportFor(tlsKey{roots: digest, pin: cred.pin}, func() *tls.Config {
+			return c.tlsConfig(roots, cred)
+		})
+	}
 	if cred.user != "" {
 		rt = passwordGuard{next: rt, cred: cred}
 	}
@@ -131,20 +142,13 @@ func (c *Core) tlsConfig(roots *x509.CertPool, cred credential) *tls.Config {
 	return tc
 }
 
-// tlsKey names what a transport's TLS configuration depends on besides
-// the core itself: the trusted roots, the CA pin and the client
-// certificate. Passwords travel inside the connection, not in TLS.
+// tlsKey names what the TLS configuration of a transport without a
+// client certificate depends on besides the core itself: the trusted
+// roots and the CA pin. Passwords travel inside the connection, not in
+// TLS.
 type tlsKey struct {
 	roots [sha256.Size]byte
 	pin   string
-	cert  [sha256.Size]byte
-}
-
-func certDigest(c *tls.Certificate) [sha256.Size]byte {
-	if c == nil || len(c.Certificate) == 0 {
-		return [sha256.Size]byte{}
-	}
-	return sha256.Sum256(c.Certificate[0])
 }
 
 // maxTransports bounds the transports a core keeps; past it (roots or
@@ -169,12 +173,16 @@ func (c *Core) transportFor(key tlsKey, tc func() *tls.Config) *http.Transport {
 	if c.transports == nil {
 		c.transports = map[tlsKey]*http.Transport{}
 	}
-	// A custom TLSClientConfig keeps the transport on HTTP/1.1, which
-	// renegotiation needs.
-	t := &http.Transport{TLSClientConfig: tc(), Proxy: http.ProxyFromEnvironment, IdleConnTimeout: 90 * time.Second,
-		MaxIdleConnsPerHost: 4}
+	t := newTransport(tc())
 	c.transports[key] = t
 	return t
+}
+
+// newTransport is an HTTP transport with TLS configuration tc. A custom
+// TLSClientConfig keeps it on HTTP/1.1, which renegotiation needs.
+func newTransport(tc *tls.Config) *http.Transport {
+	return &http.Transport{TLSClientConfig: tc, Proxy: http.ProxyFromEnvironment, IdleConnTimeout: 90 * time.Second,
+		MaxIdleConnsPerHost: 4}
 }
 
 // serverCredential returns the credential for srv: password (the one given,

@@ -43,15 +43,8 @@ type HookRun struct {
 // SetHook sets (or with a zero Hook removes) the deploy hook of the
 // certificate thumbprint in My of cx.
 func (c *Core) SetHook(ctx context.Context, cx store.Context, thumbprint string, h Hook) error {
-	if h.Mode != "" {
-		if _, err := parseMode(h.Mode); err != nil {
-			return err
-		}
-	}
-	for _, f := range []string{h.CertFile, h.ChainFile, h.FullChainFile, h.KeyFile} {
-		if f != "" && !filepath.IsAbs(f) {
-			return fmt.Errorf("hook file %q must be an absolute path (pulse runs from any directory)", f)
-		}
+	if _, err := h.check(); err != nil {
+		return err
 	}
 	s, err := c.Store(cx)
 	if err != nil {
@@ -72,6 +65,22 @@ func (c *Core) SetHook(ctx context.Context, cx store.Context, thumbprint string,
 			m[thumbprint] = h
 		}
 	})
+}
+
+// check is the one check of a hook, SetHook's and, for a hand-edited
+// hooks.json, deploy's: absolute file paths and an octal permission. It
+// returns the files' mode, 0600 by default: the key file is the private
+// key in clear, and a VPN client usually runs as the same user or root.
+func (h Hook) check() (fs.FileMode, error) {
+	for _, f := range []string{h.CertFile, h.ChainFile, h.FullChainFile, h.KeyFile} {
+		if f != "" && !filepath.IsAbs(f) {
+			return 0, fmt.Errorf("hook file %q must be an absolute path (pulse runs from any directory)", f)
+		}
+	}
+	if h.Mode == "" {
+		return 0o600, nil
+	}
+	return parseMode(h.Mode)
 }
 
 // Hooks returns the deploy hooks of cx by thumbprint.
@@ -128,11 +137,9 @@ func (c *Core) runHooks(ctx context.Context, s *store.Store, old string, ne stor
 
 // deploy writes the files of h for the entry and runs its command.
 func (c *Core) deploy(ctx context.Context, s *store.Store, thumbprint string, h Hook) error {
-	// 0600 by default: the key file is the private key in clear, and a VPN
-	// client usually runs as the same user or root.
-	mode := fs.FileMode(0o600)
-	if h.Mode != "" {
-		mode, _ = parseMode(h.Mode)
+	mode, err := h.check()
+	if err != nil {
+		return fmt.Errorf("deploy hook: %w", err)
 	}
 	e, err := s.Get(ctx, store.My, thumbprint)
 	if err != nil {

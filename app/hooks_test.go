@@ -82,3 +82,33 @@ func TestSetHookRejects(t *testing.T) {
 		})
 	}
 }
+
+// TestHandEditedHookRefused: a hook in a hand-edited hooks.json is
+// checked as SetHook checks it before anything is written: a relative
+// path (which pulse would resolve from wherever it runs) or a mode that
+// is no octal permission (which left the key file at mode 0) fails the
+// hook in one sentence, and no file is written.
+func TestHandEditedHookRefused(t *testing.T) {
+	e := newEnv(t, envOpt{})
+	e.addServer(t, "")
+	res := e.enroll(t, "User")
+	s, _ := e.core.Store(store.User)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	for _, h := range []Hook{
+		{KeyFile: "key.pem"},
+		{CertFile: filepath.Join(dir, "cert.pem"), KeyFile: filepath.Join(dir, "key.pem"), Mode: "rw"},
+		{CertFile: filepath.Join(dir, "cert.pem"), Mode: "01777"},
+	} {
+		if err := updateConfigMap(s.Dir(), HooksFile, func(m map[string]Hook) { m[res.Thumbprint] = h }); err != nil {
+			t.Fatal(err)
+		}
+		r, err := e.core.RunHook(context.Background(), store.User, res.Thumbprint)
+		if err != nil || r.OK || r.Error == "" || strings.Contains(r.Error, "\n") {
+			t.Errorf("%+v: %+v, %v; want the hook refused in one sentence", h, r, err)
+		}
+		if names, _ := os.ReadDir(dir); len(names) != 0 {
+			t.Errorf("%+v wrote %v", h, names)
+		}
+	}
+}

@@ -270,6 +270,10 @@ func (c *Core) entrySigner(ctx context.Context, s *store.Store, n store.Name, e 
 			tok.Close()
 			return nil, fmt.Errorf("the key of %s on token %q: %w", e.Thumbprint, r.Token, err)
 		}
+		if err := checkKeyOf(e, k.Public()); err != nil {
+			tok.Close()
+			return nil, err
+		}
 		return &placedKey{signer: k, storage: m.KeyStorage, ref: m.KeyRef, nonExportable: true, tok: tok}, nil
 	case store.KeyTPM:
 		k, err := c.tpmKey(e)
@@ -281,6 +285,17 @@ func (c *Core) entrySigner(ctx context.Context, s *store.Store, n store.Name, e 
 		return cngSigner(ctx, s.Context(), e)
 	}
 	return nil, fmt.Errorf("the key of %s is kept %s, which this version of certdesk cannot use", e.Thumbprint, placeWords[m.KeyStorage])
+}
+
+// checkKeyOf says in one sentence when pub, of the key an entry's keyRef
+// names (in a TPM or on a token), is not the public key of the entry's
+// certificate: a keyRef from a store changed outside certdesk (another
+// entry's key) must never sign, nor be deployed, for this certificate.
+func checkKeyOf(e store.Entry, pub crypto.PublicKey) error {
+	if e.Certificate == nil || samePublicKey(pub, e.Certificate.PublicKey) {
+		return nil
+	}
+	return fmt.Errorf("the key that the keyRef of %s names is not its certificate's key (the store was changed outside certdesk)", e.Thumbprint)
 }
 
 // checkKeyStorageSetting refuses a pkcs11Token value with a

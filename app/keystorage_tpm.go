@@ -54,6 +54,9 @@ func (c *Core) tpmKey(e store.Entry) (*tpmkey.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the key of %s: %w", e.Thumbprint, err)
 	}
+	if err := checkKeyOf(e, k.Public()); err != nil {
+		return nil, err
+	}
 	return k, nil
 }
 

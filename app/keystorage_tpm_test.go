@@ -38,6 +38,22 @@ func tpmTemplates(c *testca.Config) {
 	}
 }
 
+// newTPMEnv is an env whose keys are made in a fresh swtpm (its TCTI
+// string is returned) and whose CA offers the TPM templates, registered
+// with key-based renewal and no password saved: a renewal can only be
+// key-based.
+func newTPMEnv(t *testing.T) (*env, string) {
+	t.Helper()
+	tcti := swtpmtest.Start(t)
+	t.Setenv("CERTDESK_TPM", tcti)
+	e := newEnv(t, envOpt{ca: tpmTemplates})
+	if _, err := e.core.AddServer(context.Background(), store.User, ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser,
+		CAFile: e.ca.RootFile(), TrustCA: true, KBRURL: e.srv.KBRCEPURL()}); err != nil {
+		t.Fatal(err)
+	}
+	return e, tcti
+}
+
 // TestTPMEnrollRenewDeploy enrolls UserTPM and the TPM templates with
 // their keys made in a real TPM simulator (swtpm), renews them by
 // key-based renewal through the certificate CEP and CES (TLS client
@@ -45,15 +61,8 @@ func tpmTemplates(c *testca.Config) {
 // a TSS2 key file that OpenSSL's tpm2 provider signs a CSR with, and
 // finds no private key under the root: only the TPM-wrapped blobs.
 func TestTPMEnrollRenewDeploy(t *testing.T) {
-	tcti := swtpmtest.Start(t)
-	t.Setenv("CERTDESK_TPM", tcti)
-	e := newEnv(t, envOpt{ca: tpmTemplates})
+	e, tcti := newTPMEnv(t)
 	ctx := context.Background()
-	// no password saved: a renewal can only be key-based
-	if _, err := e.core.AddServer(ctx, store.User, ServerOptions{URL: e.srv.CEPURL(), Auth: AuthPassword, Username: testca.DefaultUser,
-		CAFile: e.ca.RootFile(), TrustCA: true, KBRURL: e.srv.KBRCEPURL()}); err != nil {
-		t.Fatal(err)
-	}
 	s, _ := e.core.Store(store.User)
 
 	res := e.enroll(t, testca.TemplateUserTPM)
@@ -226,4 +235,52 @@ func TestTPMPendingRequest(t *testing.T) {
 		t.Error("the installed certificate does not keep the pending request's TPM key")
 	}
 	wantNoPrivateKeyUnder(t, e.core.Location().Data)
+}
+
+// TestTPMTamperedKeyRef: a keyRef from a tampered store (another entry's
+// TPM key, or no key blob at all) makes a deploy hook and a renewal fail
+// in one sentence, writing no key file and asking the CA nothing, and
+// never signs with a key that is not the certificate's.
+func TestTPMTamperedKeyRef(t *testing.T) {
+	e, _ := newTPMEnv(t)
+	ctx := context.Background()
+	s, _ := e.core.Store(store.User)
+	a := e.enroll(t, "DeviceTPMP256")
+	b := e.enroll(t, "DeviceTPMP256")
+	other := wantTPMEntry(t, e, s, b.Thumbprint).Meta.KeyRef
+	junk := base64.StdEncoding.EncodeToString([]byte("\x30\x03\x06\x01\x00"))
+	dir := t.TempDir()
+	hook := Hook{KeyFile: filepath.Join(dir, "key.pem")}
+	if err := e.core.SetHook(ctx, store.User, a.Thumbprint, hook); err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{other, "not base64!", junk, other[:len(other)/2]} {
+		tx, err := s.Lock(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.UpdateMeta(ctx, store.My, a.Thumbprint, func(m *store.Meta) error { m.KeyRef = ref; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		tx.Unlock()
+		_ = os.Remove(hook.KeyFile)
+		before := e.requestsAt(t)
+		r, err := e.core.RunHook(ctx, store.User, a.Thumbprint)
+		if err != nil || r.OK || r.Error == "" || strings.Contains(r.Error, "\n") {
+			t.Errorf("hook with keyRef %.20q…: %+v, %v; want one sentence", ref, r, err)
+		}
+		if ref == other && !strings.Contains(r.Error, "is not its certificate's key") {
+			t.Errorf("hook with another entry's key: %s", r.Error)
+		}
+		if _, err := os.Lstat(hook.KeyFile); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("hook with keyRef %.20q… wrote %s", ref, hook.KeyFile)
+		}
+		o, err := e.core.Renew(ctx, store.User, a.Thumbprint)
+		if err == nil && o.Outcome == OutcomeOK || o.Reason != "" && strings.Contains(o.Reason, "\n") {
+			t.Errorf("renewal with keyRef %.20q…: %+v, %v", ref, o, err)
+		}
+		if n := e.requestsAt(t); n != before {
+			t.Errorf("keyRef %.20q…: the CA received %d requests", ref, n-before)
+		}
+	}
 }

@@ -477,5 +477,5 @@ func checkPin(pin string, chains [][]*x509.Certificate) error {
 			}
 		}
 	}
-	return fmt.Errorf("the server's certificate chain does not hold the CA the managed configuration pins (SHA-256 %s)", pin)
+	return fmt.Errorf("the server's certificate chain does not hold the CA that the server's configuration pins (SHA-256 %s)", pin)
 }

@@ -3,6 +3,8 @@ package app
 import (
 	"bytes"
 	"encoding/binary"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -73,4 +75,26 @@ func TestManagedPlistExpansion(t *testing.T) {
 	if err != nil || len(m.Servers("")) != 200 || len(m.Problems) != 0 {
 		t.Errorf("shared values: %v, %v", m, err)
 	}
+}
+
+// FuzzManagedPlist: any managed-preferences file, binary, XML or text,
+// gives a configuration with its problems, or one sentence; never a
+// panic, and never the copying of a reference bomb.
+func FuzzManagedPlist(f *testing.F) {
+	f.Add(nestedBplist(3, 2, false))
+	f.Add(nestedBplist(3, 2, true))
+	f.Add([]byte(`<?xml version="1.0" encoding="UTF-8"?><plist version="1.0"><dict><key>settings</key><dict><key>renewalDays</key><integer>20</integer></dict>` +
+		`<key>servers</key><array><dict><key>url</key><string>https://ca.example/CEP</string><key>auth</key><string>anonymous</string></dict></array>` +
+		`<key>contexts</key><dict><key>machine</key><dict><key>metricsDir</key><string>/var/lib/m</string></dict></dict></dict></plist>`))
+	f.Add([]byte(`{ settings = { renewalDays = 20; }; contexts = { user = { servers = ( { url = "https://a/CEP"; } ); }; }; }`))
+	path := filepath.Join(f.TempDir(), "io.github.certdesk.plist")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := readManagedPlists([]string{path})
+		if err != nil && strings.Contains(err.Error(), "\n") || err == nil && m == nil {
+			t.Fatalf("%v, %v", m, err)
+		}
+	})
 }

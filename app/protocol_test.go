@@ -99,3 +99,62 @@ func TestServerProtocol(t *testing.T) {
 		t.Errorf("unknown protocol in servers.json: %v", err)
 	}
 }
+
+// TestServersFileHandEdited: servers.json is read with the checks
+// AddServer makes: a caFingerprint in another spelling is the same pin
+// (the pin compares lower-case hex), and one that is no fingerprint, a
+// plain-http CEP server, or a SCEP one over http without a pin or with a
+// password, or a key-based-renewal URL AddServer refuses, is a damaged
+// file in one sentence, never a server used
+// without its pin.
+func TestServersFileHandEdited(t *testing.T) {
+	c := newCore(t, t.TempDir(), &fakeClock{t: time.Now()}, 0)
+	s, err := c.Store(store.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(s.Dir(), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	const pin = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+	write := func(proto, url, auth, fp string, kbr ...string) {
+		t.Helper()
+		j := `[{"id":"` + ServerID(url) + `","url":"` + url + `","protocol":"` + proto + `","auth":"` + auth + `","username":"u","caFingerprint":"` + fp + `","kbrURL":"` + strings.Join(kbr, "") + `"}]`
+		if err := os.WriteFile(filepath.Join(s.Dir(), ServersFile), []byte(j), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("cep", "https://ca.example/CEP", "anonymous", "00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF")
+	if list, err := c.Servers(store.User); err != nil || len(list) != 1 || list[0].CAPin != pin {
+		t.Fatalf("pin in colons and capitals: %+v %v", list, err)
+	}
+	write("scep", "http://ndes.example/mscep", "anonymous", pin)
+	if list, err := c.Servers(store.User); err != nil || len(list) != 1 {
+		t.Fatalf("pinned SCEP over http: %+v %v", list, err)
+	}
+	for _, kbr := range []string{"http://ca.example/KBR", "https://user:pw@ca.example/KBR"} {
+		write("cep", "https://ca.example/CEP", "anonymous", "", kbr)
+		if _, err := c.Servers(store.User); err == nil || !strings.Contains(err.Error(), "damaged") {
+			t.Errorf("kbrURL %s: %v", kbr, err)
+		}
+	}
+	write("est", "https://est.example/.well-known/est", "anonymous", "", "https://ca.example/KBR")
+	if _, err := c.Servers(store.User); err == nil || !strings.Contains(err.Error(), "damaged") {
+		t.Errorf("kbrURL on an EST server: %v", err)
+	}
+	for _, bad := range [][4]string{
+		{"cep", "https://ca.example/CEP", "anonymous", "AB:CD"},
+		{"cep", "https://ca.example/CEP", "anonymous", "x"},
+		{"cep", "http://ca.example/CEP", "anonymous", ""},
+		{"cep", "ftp://ca.example/CEP", "anonymous", ""},
+		{"scep", "http://ndes.example/mscep", "anonymous", ""},
+		{"scep", "http://ndes.example/mscep", "password", pin},
+		{"est", "http://est.example/.well-known/est", "anonymous", pin},
+	} {
+		write(bad[0], bad[1], bad[2], bad[3])
+		_, err := c.Servers(store.User)
+		if err == nil || !strings.Contains(err.Error(), "damaged") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%v: %v, want one sentence saying servers.json is damaged", bad, err)
+		}
+	}
+}

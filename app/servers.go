@@ -139,13 +139,8 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 			return Server{}, err
 		}
 	}
-	if err := checkProtocolURL(proto, o.URL, o.Auth == AuthPassword, pin != ""); err != nil {
+	if err := checkServerURLs(proto, o.URL, o.KBRURL, o.Auth == AuthPassword, pin != ""); err != nil {
 		return Server{}, err
-	}
-	if o.KBRURL != "" {
-		if err := CheckServerURL(o.KBRURL, false); err != nil {
-			return Server{}, err
-		}
 	}
 	switch o.Auth {
 	case AuthPassword:
@@ -172,9 +167,6 @@ func (c *Core) AddServer(ctx context.Context, cx store.Context, o ServerOptions)
 		if err := c.CheckNewServer(cx, o.URL); err != nil {
 			return Server{}, err
 		}
-	}
-	if o.KBRURL != "" && proto != ProtocolCEP {
-		return Server{}, fmt.Errorf("a key-based-renewal CEP (-kbr-url) is for CEP servers, not %s", proto)
 	}
 	srv := Server{ID: ServerID(o.URL), URL: o.URL, Protocol: proto, Auth: o.Auth, FriendlyName: o.FriendlyName,
 		Username: o.Username, AutoEnroll: o.AutoEnroll, KBRURL: o.KBRURL, ClientCert: o.ClientCert, CAPin: pin}
@@ -371,8 +363,35 @@ func readServers(path string) ([]Server, error) {
 		if list[i].Protocol, err = ParseProtocol(string(srv.Protocol)); err != nil {
 			return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
 		}
+		// The checks of AddServer: a hand-edited pin is compared as
+		// ParseFingerprint spells it, and no server is used over plain
+		// http that AddServer would have refused.
+		if srv.CAPin != "" {
+			if list[i].CAPin, err = ParseFingerprint(srv.CAPin); err != nil {
+				return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
+			}
+		}
+		if err := checkServerURLs(list[i].Protocol, srv.URL, srv.KBRURL, srv.Auth == AuthPassword, srv.CAPin != ""); err != nil {
+			return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
+		}
 	}
 	return list, nil
+}
+
+// checkServerURLs is the check of a server's addresses, AddServer's and
+// servers.json's: its URL for protocol p (checkProtocolURL), and a
+// key-based-renewal CEP, which only a CEP server has, over https.
+func checkServerURLs(p Protocol, url, kbrURL string, password, pinned bool) error {
+	if err := checkProtocolURL(p, url, password, pinned); err != nil {
+		return err
+	}
+	if kbrURL == "" {
+		return nil
+	}
+	if p != ProtocolCEP {
+		return fmt.Errorf("a key-based-renewal CEP (-kbr-url) is for CEP servers, not %s", p)
+	}
+	return CheckServerURL(kbrURL, false)
 }
 
 // CheckServerURL is the one check of a policy server's address: it

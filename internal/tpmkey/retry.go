@@ -2,6 +2,7 @@ package tpmkey
 
 import (
 	"encoding/binary"
+	"fmt"
 	"time"
 
 	"github.com/google/go-tpm/tpm2/transport"
@@ -17,10 +18,28 @@ type retrying struct{ transport.TPMCloser }
 
 func (r retrying) Send(cmd []byte) ([]byte, error) {
 	for i := 0; ; i++ {
-		rsp, err := r.TPMCloser.Send(cmd)
+		rsp, err := r.send(cmd)
 		if err != nil || len(rsp) < 10 || !retryCodes[binary.BigEndian.Uint32(rsp[6:10])] || i == 20 {
 			return rsp, err
 		}
 		time.Sleep(time.Duration(i+1) * 5 * time.Millisecond)
 	}
+}
+
+// commandTimeout bounds one TPM command: a TPM (or simulator) that stops
+// answering must not hold a renewal, and the store lock it holds, for
+// ever. A real TPM's slowest command, an RSA key generation, takes
+// seconds.
+var commandTimeout = 2 * time.Minute
+
+// send sends cmd once; past commandTimeout the connection is closed,
+// which ends the wait.
+func (r retrying) send(cmd []byte) ([]byte, error) {
+	d := commandTimeout
+	timer := time.AfterFunc(d, func() { _ = r.TPMCloser.Close() })
+	rsp, err := r.TPMCloser.Send(cmd)
+	if !timer.Stop() {
+		return nil, fmt.Errorf("%w (it did not answer within %v)", ErrNoTPM, d)
+	}
+	return rsp, err
 }

@@ -1,6 +1,7 @@
 package tpmkey
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/rand"
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,6 +21,12 @@ import (
 
 	"github.com/certdesk/certdesk/internal/tpmkey/swtpmtest"
 )
+
+// keyKinds are the keys certdesk makes in a TPM.
+var keyKinds = []struct {
+	alg  x509.PublicKeyAlgorithm
+	bits int
+}{{x509.RSA, 2048}, {x509.ECDSA, 256}}
 
 func mustTCTI(t testing.TB, s string) TCTI {
 	t.Helper()
@@ -68,10 +76,7 @@ func TestKeysInSwtpm(t *testing.T) {
 	}
 	other := mustTCTI(t, swtpmtest.Start(t))
 	h := sha256.Sum256([]byte("certdesk"))
-	for _, kt := range []struct {
-		alg  x509.PublicKeyAlgorithm
-		bits int
-	}{{x509.RSA, 2048}, {x509.ECDSA, 256}} {
+	for _, kt := range keyKinds {
 		k, err := Generate(tc, kt.alg, kt.bits)
 		if err != nil {
 			t.Fatal(err)
@@ -152,7 +157,7 @@ func TestNoTPMSentence(t *testing.T) {
 }
 
 // TestSilentTPM: a TCP peer that accepts and never answers is no TPM,
-// within checkTimeout.
+// within checkTimeout, and no command waits on it past commandTimeout.
 func TestSilentTPM(t *testing.T) {
 	var ls []net.Listener
 	for len(ls) < 2 {
@@ -180,10 +185,55 @@ func TestSilentTPM(t *testing.T) {
 			}
 		}()
 	}
-	defer func(d time.Duration) { checkTimeout = d }(checkTimeout)
-	checkTimeout = 200 * time.Millisecond
+	defer func(c, d time.Duration) { checkTimeout, commandTimeout = c, d }(checkTimeout, commandTimeout)
+	checkTimeout, commandTimeout = 200*time.Millisecond, 200*time.Millisecond
 	tc := mustTCTI(t, fmt.Sprintf("swtpm:host=127.0.0.1,port=%d", ls[0].Addr().(*net.TCPAddr).Port))
 	if err := tc.Check(); !errors.Is(err, ErrNoTPM) || !strings.Contains(err.Error(), "did not answer within 200ms") {
 		t.Errorf("silent peer: %v", err)
+	}
+	// Past Check (a TPM that stops answering): making a key gives up
+	// after commandTimeout too, rather than holding a renewal for ever.
+	done := make(chan error, 1)
+	go func() { _, err := Generate(tc, x509.ECDSA, 256); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "did not answer within 200ms") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Generate at a silent peer: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Generate at a silent peer did not return")
+	}
+}
+
+// TestDeviceMustBeATPM: a device TCTI naming anything but a TPM character
+// device (a regular file, /dev/null, a disk) is refused in one sentence
+// and nothing is written to it: go-tpm's device transport took any device,
+// and Check wrote its GetRandom command into a disk's first sector and
+// took the bytes read back for an answer.
+func TestDeviceMustBeATPM(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "disk.img")
+	if err := os.WriteFile(img, make([]byte, 64<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{img, "/dev/null", dir}
+	if out, err := exec.Command("losetup", "-f", "--show", img).Output(); err == nil {
+		loop := strings.TrimSpace(string(out))
+		t.Cleanup(func() { _ = exec.Command("losetup", "-d", loop).Run() })
+		paths = append(paths, loop)
+	} else {
+		t.Logf("no loop device (%v): the block device case is not tried", err)
+	}
+	for _, p := range paths {
+		tc := mustTCTI(t, "device:"+p)
+		for _, err := range []error{tc.Check(), func() error { _, err := Generate(tc, x509.ECDSA, 256); return err }()} {
+			if err == nil || !errors.Is(err, ErrNoTPM) || !strings.Contains(err.Error(), "not a TPM") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("%s: %v", p, err)
+			}
+		}
+	}
+	_ = exec.Command("sync").Run()
+	if b, _ := os.ReadFile(img); !bytes.Equal(b, make([]byte, 64<<10)) {
+		t.Errorf("the disk image was written: % x", b[:16])
 	}
 }
