@@ -60,9 +60,15 @@ func protocolOf(label string) app.Protocol {
 // from the address by app.ProtocolForURL until the person chooses), the
 // CA fingerprint of a SCEP or EST server fetched and confirmed, and
 // Test connection. A new server is tested before it is saved; one that
-// fails is saved only after the person read why and chose to.
+// fails is saved only after the person read why and chose to. Before a
+// new password server is saved, the person confirms the hosts the
+// password goes to (app.PasswordHosts). The Policy servers tab and the
+// enrollment wizard's first step both add servers through it.
 type serverForm struct {
-	v                             *serversView
+	core                          Enroller
+	win                           fyne.Window
+	tasks                         *tasks
+	saved                         func(srv app.Server, password string) // after a save, on the UI thread
 	c                             store.Context
 	edit                          bool
 	protocol, auth                *widget.Select
@@ -98,9 +104,11 @@ func (f *serverForm) testOptions() app.ServerOptions {
 	return o
 }
 
-// showForm asks for a new server, or new settings of sv.
-func (s *serversView) showForm(sv serverRow) {
-	f := &serverForm{v: s, c: s.context(), edit: sv.URL != "", url: newDialogEntry(), name: newDialogEntry(), username: newDialogEntry(),
+// showServerForm asks for a new server of context c, or new settings of
+// sv; once saved it calls saved with the server and the password typed
+// when it is not kept in the keyring (for this request only).
+func showServerForm(core Enroller, w fyne.Window, t *tasks, c store.Context, sv serverRow, saved func(srv app.Server, password string)) *serverForm {
+	f := &serverForm{core: core, win: w, tasks: t, saved: saved, c: c, edit: sv.URL != "", url: newDialogEntry(), name: newDialogEntry(), username: newDialogEntry(),
 		password: newDialogPasswordEntry(), save: widget.NewCheck("Save in the keyring", nil),
 		autoEnroll: widget.NewCheck("Renew and enroll automatically", nil), fingerprint: widget.NewLabel(""), status: widget.NewLabel("")}
 	f.status.Wrapping = fyne.TextWrapWord
@@ -140,7 +148,6 @@ func (s *serversView) showForm(sv serverRow) {
 		f.confirmPin.SetChecked(sv.CAPin != "")
 	}
 	f.showPin()
-	s.form = f
 	f.items = []*widget.FormItem{
 		widget.NewFormItem("Address", f.url), widget.NewFormItem("Protocol", f.protocol), widget.NewFormItem("Name", f.name),
 		widget.NewFormItem("Sign in with", f.auth), widget.NewFormItem("User name", f.username),
@@ -148,13 +155,14 @@ func (s *serversView) showForm(sv serverRow) {
 		widget.NewFormItem("CA", container.NewVBox(f.fingerprint, container.NewHBox(f.fetch, f.confirmPin))),
 		widget.NewFormItem("", container.NewBorder(nil, nil, container.NewVBox(f.test), nil, statusScroll(f.status))),
 	}
-	f.d = dialog.NewForm(title, "Save", "Cancel", f.items, f.submitted, s.win)
+	f.d = dialog.NewForm(title, "Save", "Cancel", f.items, f.submitted, w)
 	f.d.Resize(fyne.NewSize(720, f.d.MinSize().Height))
-	showForm(s.win, f.d, f.items)
+	showForm(w, f.d, f.items)
+	return f
 }
 
 // reopen shows the form again with what the person typed ("Go back").
-func (f *serverForm) reopen() { showForm(f.v.win, f.d, f.items) }
+func (f *serverForm) reopen() { showForm(f.win, f.d, f.items) }
 
 // urlChanged preselects the protocol the address suggests
 // (app.ProtocolForURL) until the person chooses one.
@@ -198,7 +206,7 @@ func (f *serverForm) validateURL(s string) error {
 // showPin shows the CA row for the protocol: a SCEP or EST server's CA
 // fingerprint to fetch and confirm; nothing to confirm for CEP.
 func (f *serverForm) showPin() {
-	_, canFetch := f.v.core.(CAFetcher)
+	_, canFetch := f.core.(CAFetcher)
 	switch p := protocolOf(f.protocol.Selected); {
 	case p == app.ProtocolCEP:
 		f.fingerprint.SetText("A CEP server is trusted through its TLS certificate:\nnothing to confirm here.")
@@ -269,7 +277,7 @@ func colonHex(h string) string {
 
 // fetchCA fetches the server's CA and shows its subject and fingerprint.
 func (f *serverForm) fetchCA() {
-	cf, ok := f.v.core.(CAFetcher)
+	cf, ok := f.core.(CAFetcher)
 	if !ok {
 		return
 	}
@@ -277,7 +285,7 @@ func (f *serverForm) fetchCA() {
 	if !f.start(f.fetch, f.fingerprint, "Fetching the CA of "+safetext.Escape(o.URL)+"…") {
 		return
 	}
-	f.v.tasks.run(func() func() {
+	f.tasks.run(func() func() {
 		ca, err := cf.ServerCA(context.Background(), f.c, o)
 		return func() {
 			f.fetch.Enable()
@@ -317,11 +325,15 @@ func (f *serverForm) testConnection() {
 	if !f.start(f.test, f.status, "Connecting to "+safetext.Escape(o.URL)+"…") {
 		return
 	}
-	f.v.tasks.run(func() func() {
-		pol, err := f.v.core.TestServer(context.Background(), f.c, o)
+	f.tasks.run(func() func() {
+		pol, err := f.core.TestServer(context.Background(), f.c, o)
 		return func() {
 			f.test.Enable()
-			f.status.SetText(connectionLine(pol, err))
+			line := connectionLine(pol, err)
+			if err == nil {
+				line += hostsLine(o, pol)
+			}
+			f.status.SetText(line)
 			f.fit()
 		}
 	})
@@ -340,13 +352,67 @@ func connectionLine(pol *enroll.Policies, err error) string {
 // context trusts for renewal).
 func (f *serverForm) add(o app.ServerOptions) {
 	trust := !f.edit && o.CAFingerprint != ""
-	f.v.act("The server could not be saved.", func(ctx context.Context) error {
-		srv, err := f.v.core.AddServer(ctx, f.c, o)
-		if cf, ok := f.v.core.(CAFetcher); ok && err == nil && trust {
+	pw := ""
+	if !f.save.Checked {
+		pw = f.password.Text
+	}
+	f.tasks.run(func() func() {
+		ctx := context.Background()
+		srv, err := f.core.AddServer(ctx, f.c, o)
+		added := err == nil
+		if cf, ok := f.core.(CAFetcher); ok && added && trust {
 			_, err = cf.TrustServerCA(ctx, f.c, srv.ID)
 		}
-		return err
+		return func() {
+			if err != nil {
+				showError(f.win, "The server could not be saved.", err)
+			}
+			if added && f.saved != nil {
+				f.saved(srv, pw)
+			}
+		}
 	})
+}
+
+// confirmHosts saves a new password server once the person confirmed the
+// hosts its policy sends the password to (pol, fetched by the test).
+func (f *serverForm) confirmHosts(o app.ServerOptions, pol *enroll.Policies) {
+	if o.Auth != app.AuthPassword || f.edit {
+		f.add(o)
+		return
+	}
+	o.ConfirmedHosts = app.PasswordHosts(o.URL, pol)
+	askHosts(f.win, "Add "+safetext.Escape(o.URL)+"?", hostsLine(o, pol)[1:]+" Add the server only if these are your organisation's.",
+		func() { f.add(o) },
+		func() {
+			f.status.SetText("The server was not added.")
+			f.reopen()
+		})
+}
+
+// askHosts asks before the password goes to hosts not confirmed before;
+// yes or no runs on the UI thread with the answer. Enter does not answer
+// a question about where a password goes: only the button does.
+func askHosts(w fyne.Window, title, text string, yes, no func()) {
+	d := dialog.NewCustomConfirm(title, "Send my password", "Cancel", valueLabel(text), func(ok bool) {
+		if ok {
+			yes()
+		} else {
+			no()
+		}
+	}, w)
+	d.Resize(fyne.NewSize(520, d.MinSize().Height))
+	showKeyed(w, d, func() {}, d.Hide)
+}
+
+// hostsLine is the sentence that lists where a password server sends the
+// password (app.PasswordHosts), after a leading space; "" for other
+// servers.
+func hostsLine(o app.ServerOptions, pol *enroll.Policies) string {
+	if o.Auth != app.AuthPassword {
+		return ""
+	}
+	return " Your password will be sent to: " + safetext.Escape(strings.Join(app.PasswordHosts(o.URL, pol), ", ")) + "."
 }
 
 // submitted saves an edited server; a new one is tested first.
@@ -366,11 +432,11 @@ func (f *serverForm) submitted(ok bool) {
 	}
 	to := f.testOptions()
 	f.status.SetText("Testing " + safetext.Escape(o.URL) + "…")
-	f.v.tasks.run(func() func() {
-		_, err := f.v.core.TestServer(context.Background(), f.c, to)
+	f.tasks.run(func() func() {
+		pol, err := f.core.TestServer(context.Background(), f.c, to)
 		return func() {
 			if err == nil {
-				f.add(o)
+				f.confirmHosts(o, pol)
 				return
 			}
 			f.status.SetText(failedLine("The connection failed.", err))
@@ -381,9 +447,9 @@ func (f *serverForm) submitted(ok bool) {
 						return
 					}
 					f.add(o)
-				}, f.v.win)
+				}, f.win)
 			d.Resize(fyne.NewSize(520, d.MinSize().Height))
-			show(f.v.win, d)
+			show(f.win, d)
 		}
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -105,7 +106,8 @@ func TestServerFormFingerprint(t *testing.T) {
 	}
 	form.confirmPin.SetChecked(true)
 	tapOverlayButton(t, w, "Save")
-	if len(c.added) != 1 || c.added[0].CAFingerprint != pin || c.added[0].Protocol != app.ProtocolEST || len(c.trusted) != 1 {
+	tapOverlayButton(t, w, "Send my password")
+	if len(c.added) != 1 || !reflect.DeepEqual(c.added[0].ConfirmedHosts, []string{"est.corp.example"}) || c.added[0].CAFingerprint != pin || c.added[0].Protocol != app.ProtocolEST || len(c.trusted) != 1 {
 		t.Fatalf("added %+v, trusted %v", c.added, c.trusted)
 	}
 }

@@ -136,6 +136,12 @@ func (s *serversView) choose(i int) {
 	s.quiet = false
 }
 
+// showForm asks for a new server, or new settings of sv, and reloads
+// the list once saved.
+func (s *serversView) showForm(sv serverRow) {
+	s.form = showServerForm(s.core, s.win, s.tasks, s.context(), sv, func(app.Server, string) { s.reload() })
+}
+
 // reload reads the servers of the context.
 func (s *serversView) reload() {
 	c := s.context()

@@ -142,6 +142,11 @@ func TestServersView(t *testing.T) {
 	s.form.url.SetText("https://cep2.example.com/CEP")
 	s.form.username.SetText("u")
 	tapOverlayButton(t, w, "Save")
+	// The password goes only to hosts the person confirmed.
+	if got := overlayText(t, w); !strings.Contains(got, "Your password will be sent to: cep2.example.com.") {
+		t.Fatalf("the confirmation says %q", got)
+	}
+	tapOverlayButton(t, w, "Send my password")
 	if len(c.enroll.servers) != 2 {
 		t.Fatalf("add: %s", c.recorded())
 	}

@@ -45,16 +45,11 @@ type wizard struct {
 	ctx     context.Context
 	stopAll context.CancelFunc
 
-	servers      []serverRow
-	serverPick   *widget.RadioGroup
-	password     *dialogEntry // for a server without a saved password
-	url          *dialogEntry
-	friendlyName *dialogEntry
-	auth         *widget.Select
-	username     *dialogEntry
-	newPassword  *dialogEntry
-	savePassword *widget.Check
-	test         *widget.Button
+	servers    []serverRow
+	serverPick *widget.RadioGroup
+	password   *dialogEntry   // for a server without a saved password
+	addServer  *widget.Button // opens form
+	form       *serverForm    // the last server form opened
 
 	policy       *enroll.Policies // the chosen server's, which names the templates' purposes
 	templates    []enroll.Template
@@ -237,7 +232,7 @@ func (z *wizard) submit() {
 			case errors.As(err, &needPIN):
 				z.askTokenPIN(needPIN) // ui/pin.go
 			case errors.As(err, &unconfirmed):
-				z.askHosts("Send your password to a new host?",
+				askHosts(z.win, "Send your password to a new host?",
 					"The policy of "+serverLabel(z.server.Server)+" now names "+safetext.Escape(strings.Join(unconfirmed.Hosts, ", "))+
 						" for enrollment, which you have not confirmed for this server. Nothing was sent there. Continue only if it is your organisation's.",
 					func() { z.confirmAndRetry(unconfirmed.Hosts) },

@@ -156,38 +156,33 @@ func TestWizardSubjectValidatedAsTyped(t *testing.T) {
 	}
 }
 
+// TestWizardAddServerAndError: with no server, Next opens the server
+// form of the Policy servers tab (serverForm); the password goes only to
+// hosts the person confirmed, and the wizard goes on with the new server.
 func TestWizardAddServerAndError(t *testing.T) {
 	v, c, z := startWizard(t, fakeEnroll{templates: []enroll.Template{userTmpl}, err: errors.New("enroll: CA denied the request: 0x80094012 (CERTSRV_E_TEMPLATE_DENIED)")})
-	if z.serverPick.Selected != addServer {
-		t.Fatalf("with no server the wizard offers %q", z.serverPick.Selected)
+	if len(z.serverPick.Options) != 0 || z.addServer == nil {
+		t.Fatalf("with no server the wizard offers %q", z.serverPick.Options)
 	}
-	test.Type(z.url, "http://cep.example.com")
 	test.Tap(z.next)
-	if !strings.Contains(z.status.Text, "refusing to send a password over plain http") {
-		t.Errorf("status %q", z.status.Text)
+	f := z.form
+	if f == nil || !strings.Contains(overlayText(t, v.win), "Add a server") {
+		t.Fatalf("Next did not open the server form: %q", overlayText(t, v.win))
 	}
-	// The core's address rule (app.CheckServerURL), for the kind chosen.
-	for _, tt := range []struct{ url, auth, want string }{
-		{"https://kiosk:secret@cep.example.com/CEP", authLabels[app.AuthPassword], "not in the URL"},
-		{"http://cep.example.com/CEP", authLabels[app.AuthAnonymous], "policy servers must use https"},
-		{"cep.example.com", authLabels[app.AuthAnonymous], "is not an https URL"},
-	} {
-		z.auth.SetSelected(tt.auth)
-		z.url.SetText(tt.url)
-		if err := z.url.Validate(); err == nil || !strings.Contains(err.Error(), tt.want) {
-			t.Errorf("%s (%s): %v", tt.url, tt.auth, err)
-		}
+	f.url.SetText("http://cep.example.com")
+	test.Tap(f.test)
+	if !strings.Contains(f.status.Text, "does not send a password over plain http") {
+		t.Errorf("status %q", f.status.Text)
 	}
-	z.auth.SetSelected(authLabels[app.AuthPassword])
-	z.url.SetText("https://cep.example.com/CEP")
-	test.Type(z.username, "kiosk")
-	test.Type(z.newPassword, "pw")
-	test.Tap(z.test)
-	if !strings.Contains(z.status.Text, "Connected: the server offers 1 template. Your password will be sent to: cep.example.com.") {
-		t.Errorf("test connection says %q", z.status.Text)
+	f.url.SetText("https://cep.example.com/CEP")
+	test.Type(f.username, "kiosk")
+	test.Type(f.password, "pw")
+	test.Tap(f.test)
+	if !strings.Contains(f.status.Text, "Connected: the server offers 1 template. Your password will be sent to: cep.example.com.") {
+		t.Errorf("test connection says %q", f.status.Text)
 	}
-	// Next asks before the password goes anywhere; Cancel adds nothing.
-	test.Tap(z.next)
+	// Save asks before the password goes anywhere; Cancel adds nothing.
+	tapOverlayButton(t, v.win, "Save")
 	if got := overlayText(t, v.win); !strings.Contains(got, "Your password will be sent to: cep.example.com.") {
 		t.Fatalf("the confirmation says %q", got)
 	}
@@ -198,13 +193,16 @@ func TestWizardAddServerAndError(t *testing.T) {
 		t.Fatalf("Enter added the server: calls %q", got)
 	}
 	v.win.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
-	if got := c.recorded(); strings.Contains(got, "AddServer") || !strings.Contains(z.status.Text, "nothing was sent") {
-		t.Fatalf("after Cancel: calls %q, status %q", got, z.status.Text)
+	if got := c.recorded(); strings.Contains(got, "AddServer") || !strings.Contains(f.status.Text, "not added") {
+		t.Fatalf("after Cancel: calls %q, status %q", got, f.status.Text)
 	}
-	test.Tap(z.next)
+	tapOverlayButton(t, v.win, "Save")
 	tapOverlayButton(t, v.win, "Send my password")
 	if got := c.recorded(); !strings.Contains(got, "AddServer https://cep.example.com/CEP password kiosk") || !strings.Contains(got, "Policies new ") {
 		t.Errorf("calls %q", got)
+	}
+	if z.title.Text != "Template" || z.server.URL != "https://cep.example.com/CEP" {
+		t.Fatalf("step %q with %+v: %q", z.title.Text, z.server, z.status.Text)
 	}
 	test.Tap(z.next)
 	test.Tap(z.next)

@@ -120,18 +120,20 @@ func (e *realEnv) addServerInWizard(t *testing.T) *wizard {
 	if z == nil || z.serverPick == nil {
 		t.Fatal("the wizard did not open on the server step")
 	}
-	if got := z.serverPick.Options; len(got) != 1 || got[0] != addServer {
-		t.Fatalf("servers %q, want only %q", got, addServer)
+	if got := z.serverPick.Options; len(got) != 0 {
+		t.Fatalf("servers %q, want none", got)
 	}
-	z.url.SetText(e.srv.CEPURL())
-	z.friendlyName.SetText("Test CA")
-	z.username.SetText(realUser)
-	z.newPassword.SetText(realPassword)
-	test.Tap(z.test)
-	if !strings.Contains(z.status.Text, "Connected: the server offers") {
-		t.Fatalf("test connection: %q", z.status.Text)
+	test.Tap(z.addServer)
+	f := z.form
+	f.url.SetText(e.srv.CEPURL())
+	f.name.SetText("Test CA")
+	f.username.SetText(realUser)
+	f.password.SetText(realPassword)
+	test.Tap(f.test)
+	if !strings.Contains(f.status.Text, "Connected: the server offers") {
+		t.Fatalf("test connection: %q", f.status.Text)
 	}
-	test.Tap(z.next)
+	tapOverlayButton(t, e.w, "Save")
 	if got, want := overlayText(t, e.w), "Your password will be sent to: "+e.srv.Addr().String()+"."; !strings.Contains(got, want) {
 		t.Fatalf("the confirmation says %q, want %q", got, want)
 	}
@@ -569,5 +571,50 @@ func TestRealTemplatesAgreeWithCLI(t *testing.T) {
 			t.Errorf("%s: step %q, keys %q, want %q", tmpl.CommonName, z.title.Text, z.keyPick.Options, want)
 		}
 		z.showTemplates()
+	}
+}
+
+// TestRealWizardAddEST adds testca's EST endpoint from the wizard through
+// the server form: the protocol follows the address, the CA fingerprint
+// is fetched and confirmed, and the wizard goes on to the templates of
+// the new server.
+func TestRealWizardAddEST(t *testing.T) {
+	e := newRealEnv(t)
+	test.Tap(e.v.requestButton)
+	z := e.v.wizard
+	if z == nil || z.addServer == nil {
+		t.Fatal("the wizard did not open on the server step")
+	}
+	test.Tap(z.addServer)
+	f := z.form
+	f.url.SetText(e.srv.ESTURL())
+	f.auth.SetSelected(authLabels[app.AuthAnonymous])
+	if protocolOf(f.protocol.Selected) != app.ProtocolEST {
+		t.Fatalf("protocol %s", f.protocol.Selected)
+	}
+	// Save with a fetched CA not confirmed does not save.
+	test.Tap(f.fetch)
+	root := e.srv.CA().Root()
+	if !strings.Contains(strings.ReplaceAll(f.fingerprint.Text, "\n        ", ""), colonHex(app.Fingerprint(root))) {
+		t.Fatalf("fingerprint %q", f.fingerprint.Text)
+	}
+	tapOverlayButton(t, e.w, "Save")
+	if list := mustServers(t, e.core); len(list) != 0 || !strings.Contains(f.status.Text, "Confirm the CA fingerprint") {
+		t.Fatalf("saved without the confirmed CA: %+v, %q", list, f.status.Text)
+	}
+	f.confirmPin.SetChecked(true)
+	tapOverlayButton(t, e.w, "Save")
+	list := mustServers(t, e.core)
+	if len(list) != 1 || list[0].Protocol != app.ProtocolEST || list[0].CAPin != app.Fingerprint(root) || list[0].TrustedCA != store.Thumbprint(root.Raw) {
+		t.Fatalf("servers %+v (%s)", list, overlayText(t, e.w))
+	}
+	if z.title.Text != "Template" || z.server.ID != list[0].ID {
+		t.Fatalf("step %q with %+v: %q", z.title.Text, z.server, z.status.Text)
+	}
+	if got := z.serverPick.Options; len(got) != 1 {
+		t.Errorf("the server step lists %q", got)
+	}
+	if len(z.templatePick.Options) == 0 {
+		t.Errorf("no template offered by the EST server")
 	}
 }
