@@ -164,16 +164,7 @@ func TestServerFormRealEST(t *testing.T) {
 	s := e.v.servers
 	test.Tap(s.add)
 	f := s.form
-	f.url.SetText(e.srv.ESTURL())
-	f.auth.SetSelected(authLabels[app.AuthAnonymous])
-	if protocolOf(f.protocol.Selected) != app.ProtocolEST {
-		t.Fatalf("protocol %s", f.protocol.Selected)
-	}
-	test.Tap(f.fetch)
-	root := e.srv.CA().Root()
-	if !strings.Contains(strings.ReplaceAll(f.fingerprint.Text, "\n        ", ""), colonHex(app.Fingerprint(root))) {
-		t.Fatalf("fingerprint %q", f.fingerprint.Text)
-	}
+	root := e.fetchEST(t, f)
 	f.confirmPin.SetChecked(true)
 	tapOverlayButton(t, e.w, "Save")
 	list, err := e.core.Servers(store.User)
@@ -186,6 +177,24 @@ func TestServerFormRealEST(t *testing.T) {
 	if list[0].TrustedCA != store.Thumbprint(root.Raw) {
 		t.Errorf("the confirmed CA is not trusted: %+v", list[0])
 	}
+}
+
+// fetchEST fills form f with testca's EST endpoint, anonymous, checks the
+// protocol follows the address and fetches the CA; it returns testca's
+// root, whose fingerprint the form shows.
+func (e *realEnv) fetchEST(t *testing.T, f *serverForm) *x509.Certificate {
+	t.Helper()
+	f.url.SetText(e.srv.ESTURL())
+	f.auth.SetSelected(authLabels[app.AuthAnonymous])
+	if protocolOf(f.protocol.Selected) != app.ProtocolEST {
+		t.Fatalf("protocol %s", f.protocol.Selected)
+	}
+	test.Tap(f.fetch)
+	root := e.srv.CA().Root()
+	if !strings.Contains(strings.ReplaceAll(f.fingerprint.Text, "\n        ", ""), colonHex(app.Fingerprint(root))) {
+		t.Fatalf("fingerprint %q", f.fingerprint.Text)
+	}
+	return root
 }
 
 // TestServerFormEditKeepsProtocolAndPin: editing an EST server keeps its

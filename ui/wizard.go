@@ -95,6 +95,12 @@ func (z *wizard) start() {
 			z.cancel.OnTapped()
 		}
 	})
+	z.loadServers(func() {})
+}
+
+// loadServers reads the servers and shows the first step, then runs then
+// on the UI thread.
+func (z *wizard) loadServers(then func()) {
 	z.busy("Loading the policy servers…")
 	z.tasks.run(func() func() {
 		servers, err := listServers(z.ctx, z.en, z.ctxID)
@@ -108,6 +114,7 @@ func (z *wizard) start() {
 			}
 			z.servers = servers
 			z.showServers()
+			then()
 		}
 	})
 }

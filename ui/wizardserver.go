@@ -63,23 +63,10 @@ func (z *wizard) showServers() {
 // is not kept in the keyring.
 func (z *wizard) showServerForm() {
 	z.form = showServerForm(z.en, z.win, z.tasks, z.ctxID, serverRow{}, func(added app.Server, pw string) {
-		z.busy("Loading the policy servers…")
-		z.tasks.run(func() func() {
-			servers, err := listServers(z.ctx, z.en, z.ctxID)
-			if z.ctx.Err() != nil {
-				return nil // the wizard was closed
-			}
-			return func() {
-				if err != nil {
-					z.fail("The policy servers could not be read.", err)
-					return
-				}
-				z.servers = servers
-				z.showServers()
-				z.serverPick.SetSelected(serverLabel(added))
-				z.password.SetText(pw)
-				z.serverChosen()
-			}
+		z.loadServers(func() {
+			z.serverPick.SetSelected(serverLabel(added))
+			z.password.SetText(pw)
+			z.serverChosen()
 		})
 	})
 }
