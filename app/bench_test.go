@@ -10,8 +10,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/big"
+	"net"
 	"net/http/httptrace"
+	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -110,6 +113,50 @@ func TestGenerateBenchCore(t *testing.T) {
 	b, _ := json.Marshal(benchMeta(benchServer(t, c)))
 	if err := os.WriteFile(os.Getenv("CERTDESK_BENCH_META_OUT"), b, 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestGenerateBenchRevocation fills the revocation cache of the fixture
+// of scripts/bench-core.sh in CERTDESK_BENCH_ROOT, after the store
+// package's generator made it with CERTDESK_BENCH_REVOCATION: it keeps
+// the CA's CRL (CERTDESK_BENCH_CRL) where app keeps downloaded CRLs and
+// runs a real check of every certificate, which app caches as it does
+// any. Their OCSP responder and CRL URL must not be listening, so every
+// answer comes from the kept CRL: each one must be good.
+func TestGenerateBenchRevocation(t *testing.T) {
+	root, rev := os.Getenv("CERTDESK_BENCH_ROOT"), os.Getenv("CERTDESK_BENCH_REVOCATION")
+	if root == "" || rev == "" {
+		t.Skip("CERTDESK_BENCH_ROOT or CERTDESK_BENCH_REVOCATION not set")
+	}
+	u, err := url.Parse(rev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := net.Dial("tcp", u.Host); err == nil {
+		conn.Close()
+		t.Fatalf("%s is listening: the fixture needs a dead responder", u.Host)
+	}
+	crl, err := os.ReadFile(os.Getenv("CERTDESK_BENCH_CRL"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{Location: store.LocationAt(root), SystemRoots: x509.NewCertPool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := c.Store(store.User)
+	crlDir(filepath.Join(s.StateDir(), RevocationCRLDir)).StoreCRL(rev+"/crl", crl)
+	rs, err := c.CheckRevocation(context.Background(), store.User, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Status != RevocationGood || r.Chain[0].Source != "crl" {
+			t.Fatalf("%s: %s (%s), not good from the kept CRL", r.Thumbprint, r.Status, r.Reason)
+		}
+	}
+	if len(rs) == 0 {
+		t.Fatal("no certificates in My")
 	}
 }
 

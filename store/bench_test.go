@@ -3,10 +3,12 @@ package store
 import (
 	"context"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,7 +25,10 @@ import (
 // per-entry fsync, then writes the index once from the certificates in
 // memory (no rescan): a fixture, not a write path. 100,000 entries take
 // under a minute on a shared 2-core machine (17 s of CPU, mostly signatures).
-func genStore(tb testing.TB, root string, n int, derDir string, meta Meta) {
+// With rev (a base URL) every certificate names rev+"/ocsp" as its OCSP
+// responder and rev+"/crl" as its CRL, and the issuing CA may sign CRLs.
+// It returns the PKI that issued them.
+func genStore(tb testing.TB, root string, n int, derDir string, meta Meta, rev string) *pki {
 	tb.Helper()
 	s, err := Open(LocationAt(root), User)
 	if err != nil {
@@ -34,6 +39,12 @@ func genStore(tb testing.TB, root string, n int, derDir string, meta Meta) {
 		tb.Fatal(err)
 	}
 	p := newPKI(tb)
+	var ocspURL, crlURL []string
+	if rev != "" {
+		ocspURL, crlURL = []string{rev + "/ocsp"}, []string{rev + "/crl"}
+		p.inter = issue(tb, &x509.Certificate{Subject: pkix.Name{CommonName: "Test Issuing CA"}, IsCA: true, BasicConstraintsValid: true,
+			KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign}, p.root, p.interKey.Public(), p.rootKey)
+	}
 	keys := []*ecdsa.PrivateKey{newKey(tb), newKey(tb), newKey(tb), newKey(tb)}
 	now := time.Now().UTC().Truncate(time.Second)
 	entries := make([]Entry, 0, n)
@@ -43,6 +54,7 @@ func genStore(tb testing.TB, root string, n int, derDir string, meta Meta) {
 			Subject:  pkix.Name{CommonName: fmt.Sprintf("host%05d.example.com", i), Organization: []string{"Example Corp"}, Country: []string{"DE"}},
 			DNSNames: []string{fmt.Sprintf("host%05d.example.com", i), fmt.Sprintf("alt%05d.example.com", i)},
 			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+			OCSPServer: ocspURL, CRLDistributionPoints: crlURL,
 		}, p.inter, leafKey.Public(), p.interKey)
 		m := meta
 		m.ImportedAt, m.FriendlyName = now, "bench "+strconv.Itoa(i)
@@ -65,6 +77,7 @@ func genStore(tb testing.TB, root string, n int, derDir string, meta Meta) {
 	if _, err := os.Stat(filepath.Join(dir, indexName)); err != nil {
 		tb.Fatal(err)
 	}
+	return p
 }
 
 // TestGenerateBenchStore builds the 10,000-certificate fixture for
@@ -89,13 +102,39 @@ func TestGenerateBenchStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	genStore(t, root, n, derDir, meta)
+	// CERTDESK_BENCH_REVOCATION (a base URL) makes every certificate name
+	// an OCSP responder and a CRL there, puts the issuing CA in CA and the
+	// root in Root, and writes to CERTDESK_BENCH_CRL_OUT the CA's empty
+	// CRL, current for 30 days (scripts/bench-core.sh).
+	rev := os.Getenv("CERTDESK_BENCH_REVOCATION")
+	p := genStore(t, root, n, derDir, meta, rev)
+	if rev == "" {
+		return
+	}
+	s, err := Open(LocationAt(root), User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, c := range map[Name]*x509.Certificate{CA: p.inter, Root: p.root} {
+		if _, _, err := s.Add(context.Background(), n, c, nil, Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	now := time.Now()
+	crl, err := x509.CreateRevocationList(rand.Reader, &x509.RevocationList{Number: big.NewInt(1), ThisUpdate: now.Add(-time.Hour),
+		NextUpdate: now.AddDate(0, 0, 30)}, p.inter, p.interKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(os.Getenv("CERTDESK_BENCH_CRL_OUT"), crl, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // BenchmarkList10k lists a 10,000-entry store from its index.
 func BenchmarkList10k(b *testing.B) {
 	root := b.TempDir()
-	genStore(b, root, 10000, "", Meta{})
+	genStore(b, root, 10000, "", Meta{}, "")
 	s, _ := Open(LocationAt(root), User)
 	b.ResetTimer()
 	for b.Loop() {
@@ -140,7 +179,7 @@ func BenchmarkAdd(b *testing.B) {
 		b.Run(fmt.Sprintf("store=%d", size), func(b *testing.B) {
 			root := b.TempDir()
 			if size > 0 {
-				genStore(b, root, size, "", Meta{})
+				genStore(b, root, size, "", Meta{}, "")
 			}
 			s, _ := Open(LocationAt(root), User)
 			p, key := newPKI(b), newKey(b)
