@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -88,14 +89,38 @@ func (r RevocationResult) fresh(now time.Time) bool {
 
 // revocationFile is the form of RevocationFile. The certificates whose
 // chain names no source are a list of thumbprints, not objects: they can
-// be most of a large store, and every status reads the file.
+// be most of a large store, and every status reads the file. A CA's answer
+// is the same in the chain of every certificate it issued: it is kept once
+// in CAs, and the chains name it by thumbprint.
 type revocationFile struct {
-	Answers  map[string]RevocationResult `json:"answers"` // thumbprint → answer, without thumbprint and subject
-	NoSource []string                    `json:"noSource"`
+	Answers  map[string]fileResult      `json:"answers"` // thumbprint → answer, without thumbprint and subject
+	NoSource []string                   `json:"noSource"`
+	CAs      map[string]ChainRevocation `json:"cas,omitempty"`
+}
+
+// fileResult is a RevocationResult in the file.
+type fileResult struct {
+	Status     string      `json:"status"`
+	Reason     string      `json:"reason,omitempty"`
+	RevokedAt  time.Time   `json:"revokedAt,omitzero"`
+	CheckedAt  time.Time   `json:"checkedAt,omitzero"`
+	NextUpdate time.Time   `json:"nextUpdate,omitzero"`
+	Chain      []fileChain `json:"chain,omitempty"`
+}
+
+// fileChain is a ChainRevocation in the file: either CA, the thumbprint
+// of an answer in revocationFile.CAs, or the answer itself, whose
+// thumbprint is omitted when it is the certificate's own. Files written
+// before CAs existed hold every answer whole, and read the same.
+type fileChain struct {
+	CA         string `json:"ca,omitempty"`
+	Thumbprint string `json:"thumbprint,omitempty"`
+	Subject    string `json:"subject,omitempty"`
+	*revocation.Answer
 }
 
 // readRevocation reads the cached answers of s; a damaged file only costs
-// new checks.
+// new checks, and so does an answer naming a CA answer the file lacks.
 func readRevocation(s *store.Store) map[string]RevocationResult {
 	var f revocationFile
 	data, err := atomicfile.ReadOwned(filepath.Join(s.StateDir(), RevocationFile))
@@ -103,8 +128,27 @@ func readRevocation(s *store.Store) map[string]RevocationResult {
 		return map[string]RevocationResult{}
 	}
 	m := make(map[string]RevocationResult, len(f.Answers)+len(f.NoSource))
-	for k, r := range f.Answers {
-		r.Thumbprint = k
+answers:
+	for k, fr := range f.Answers {
+		r := RevocationResult{Thumbprint: k, Status: fr.Status, Reason: fr.Reason, RevokedAt: fr.RevokedAt,
+			CheckedAt: fr.CheckedAt, NextUpdate: fr.NextUpdate}
+		if len(fr.Chain) > 0 {
+			r.Chain = make([]ChainRevocation, len(fr.Chain))
+		}
+		for i, fc := range fr.Chain {
+			switch {
+			case fc.CA != "":
+				a, ok := f.CAs[fc.CA]
+				if !ok {
+					continue answers
+				}
+				r.Chain[i] = a
+			case fc.Answer == nil:
+				continue answers
+			default:
+				r.Chain[i] = ChainRevocation{Thumbprint: cmp.Or(fc.Thumbprint, k), Subject: fc.Subject, Answer: *fc.Answer}
+			}
+		}
 		m[k] = r
 	}
 	for _, k := range f.NoSource {
@@ -113,16 +157,34 @@ func readRevocation(s *store.Store) map[string]RevocationResult {
 	return m
 }
 
-// writeRevocation saves the answers atomically, compact.
+// writeRevocation saves the answers atomically, compact: a CA's answer is
+// written once, unless two passes left different answers about it (then
+// the others are written whole).
 func writeRevocation(s *store.Store, m map[string]RevocationResult) error {
-	f := revocationFile{Answers: map[string]RevocationResult{}, NoSource: []string{}}
+	f := revocationFile{Answers: map[string]fileResult{}, NoSource: []string{}, CAs: map[string]ChainRevocation{}}
 	for k, r := range m {
 		if r.Status == RevocationNotChecked {
 			f.NoSource = append(f.NoSource, k)
 			continue
 		}
-		r.Thumbprint, r.Subject = "", ""
-		f.Answers[k] = r
+		fr := fileResult{Status: r.Status, Reason: r.Reason, RevokedAt: r.RevokedAt, CheckedAt: r.CheckedAt, NextUpdate: r.NextUpdate}
+		if len(r.Chain) > 0 {
+			fr.Chain = make([]fileChain, len(r.Chain))
+		}
+		for i, a := range r.Chain {
+			if a.Thumbprint == k {
+				fr.Chain[i] = fileChain{Subject: a.Subject, Answer: &a.Answer}
+				continue
+			}
+			if ca, ok := f.CAs[a.Thumbprint]; !ok {
+				f.CAs[a.Thumbprint] = a
+			} else if ca != a {
+				fr.Chain[i] = fileChain{Thumbprint: a.Thumbprint, Subject: a.Subject, Answer: &a.Answer}
+				continue
+			}
+			fr.Chain[i] = fileChain{CA: a.Thumbprint}
+		}
+		f.Answers[k] = fr
 	}
 	slices.Sort(f.NoSource)
 	data, err := json.Marshal(f)
@@ -203,16 +265,7 @@ func (c *Core) checkRevocation(ctx context.Context, cx store.Context, s *store.S
 	now := c.clock.Now()
 	cache := readRevocation(s)
 	chk := &revocationCheck{core: c, s: s, now: now, checker: &revocation.Checker{Now: c.clock.Now,
-		CRLs: crlDir(filepath.Join(s.StateDir(), RevocationCRLDir))}, seen: map[string]revocation.Answer{}}
-	for _, r := range cache {
-		for _, a := range r.Chain {
-			// Only OCSP answers: a CRL may be newer than what a responder
-			// serves from its own cache, which is no replay.
-			if a.Source == "ocsp" && a.ThisUpdate.After(chk.seen[a.Thumbprint].ThisUpdate) {
-				chk.seen[a.Thumbprint] = a.Answer
-			}
-		}
-	}
+		CRLs: crlDir(filepath.Join(s.StateDir(), RevocationCRLDir))}, cache: cache}
 	out := make([]RevocationResult, 0, len(es))
 	changed := false
 	for _, e := range es {
@@ -322,8 +375,28 @@ type revocationCheck struct {
 	checker *revocation.Checker
 	sets    []store.ChainSet
 	loaded  bool
-	seen    map[string]revocation.Answer // thumbprint → newest answer, for replay checks
+	cache   map[string]RevocationResult  // the cached answers at the start of the pass
+	seen    map[string]revocation.Answer // thumbprint → newest answer, for replay checks (seenAnswers)
 	cas     map[string]ChainRevocation   // CA thumbprint → answer of this pass
+}
+
+// seenAnswers fills seen from the cached answers, once per pass, when a
+// certificate is first asked about: a pass that only reads the cache needs
+// none.
+func (k *revocationCheck) seenAnswers() {
+	if k.seen != nil {
+		return
+	}
+	k.seen = map[string]revocation.Answer{}
+	for _, r := range k.cache {
+		for _, a := range r.Chain {
+			// Only OCSP answers: a CRL may be newer than what a responder
+			// serves from its own cache, which is no replay.
+			if a.Source == "ocsp" && a.ThisUpdate.After(k.seen[a.Thumbprint].ThisUpdate) {
+				k.seen[a.Thumbprint] = a.Answer
+			}
+		}
+	}
 }
 
 // chainSets loads the context's Root and CA stores once per pass.
@@ -350,6 +423,7 @@ func (k *revocationCheck) entry(ctx context.Context, e store.Entry) (RevocationR
 		e = ge
 	}
 	r := RevocationResult{Thumbprint: e.Thumbprint, Subject: e.Subject, Status: RevocationNotChecked, CheckedAt: k.now.UTC()}
+	k.seenAnswers()
 	sets, err := k.chainSets(ctx)
 	if err != nil {
 		return r, err
