@@ -111,7 +111,7 @@ func (c *Core) pulse(ctx context.Context, cx store.Context) (*PulseReport, error
 	// Revocation is soft-fail: an answer that cannot be had is unknown,
 	// and the cached ones cost no network call.
 	revoked := map[string]bool{}
-	if rs, err := c.checkRevocation(ctx, cx, s, es, false, true); err == nil {
+	if rs, err := c.checkRevocation(ctx, cx, s, es, false, true, true); err == nil {
 		for _, r := range rs {
 			if r.Status == RevocationRevoked {
 				rep.Revoked++

@@ -122,7 +122,21 @@ type fileChain struct {
 // readRevocation reads the cached answers of s; a damaged file only costs
 // new checks, and so does an answer naming a CA answer the file lacks.
 func readRevocation(s *store.Store) map[string]RevocationResult {
-	var f revocationFile
+	return readAnswers(s, true)
+}
+
+// readAnswers is readRevocation, without the chains unless chains: they
+// are most of the file, and a pulse whose answers are all current needs
+// none of them.
+func readAnswers(s *store.Store, chains bool) map[string]RevocationResult {
+	var f struct {
+		Answers map[string]struct {
+			fileResult
+			Chain json.RawMessage `json:"chain,omitempty"`
+		} `json:"answers"`
+		NoSource []string                   `json:"noSource"`
+		CAs      map[string]ChainRevocation `json:"cas,omitempty"`
+	}
 	data, err := atomicfile.ReadOwned(filepath.Join(s.StateDir(), RevocationFile))
 	if err != nil || json.Unmarshal(data, &f) != nil {
 		return map[string]RevocationResult{}
@@ -132,21 +146,25 @@ answers:
 	for k, fr := range f.Answers {
 		r := RevocationResult{Thumbprint: k, Status: fr.Status, Reason: fr.Reason, RevokedAt: fr.RevokedAt,
 			CheckedAt: fr.CheckedAt, NextUpdate: fr.NextUpdate}
-		if len(fr.Chain) > 0 {
-			r.Chain = make([]ChainRevocation, len(fr.Chain))
+		var fc []fileChain
+		if chains && len(fr.Chain) > 0 && json.Unmarshal(fr.Chain, &fc) != nil {
+			continue
 		}
-		for i, fc := range fr.Chain {
+		if len(fc) > 0 {
+			r.Chain = make([]ChainRevocation, len(fc))
+		}
+		for i, c := range fc {
 			switch {
-			case fc.CA != "":
-				a, ok := f.CAs[fc.CA]
+			case c.CA != "":
+				a, ok := f.CAs[c.CA]
 				if !ok {
 					continue answers
 				}
 				r.Chain[i] = a
-			case fc.Answer == nil:
+			case c.Answer == nil:
 				continue answers
 			default:
-				r.Chain[i] = ChainRevocation{Thumbprint: cmp.Or(fc.Thumbprint, k), Subject: fc.Subject, Answer: *fc.Answer}
+				r.Chain[i] = ChainRevocation{Thumbprint: cmp.Or(c.Thumbprint, k), Subject: c.Subject, Answer: *c.Answer}
 			}
 		}
 		m[k] = r
@@ -155,6 +173,17 @@ answers:
 		m[k] = RevocationResult{Thumbprint: k, Status: RevocationNotChecked}
 	}
 	return m
+}
+
+// cachedOnly reports whether a check of es against cache would ask
+// nothing and change nothing (with all, es is the whole of My).
+func cachedOnly(cache map[string]RevocationResult, es []store.Entry, now time.Time, all bool) bool {
+	for _, e := range es {
+		if r, ok := cache[e.Thumbprint]; !ok || !r.fresh(now) {
+			return false
+		}
+	}
+	return !all || len(cache) <= len(es)
 }
 
 // writeRevocation saves the answers atomically, compact: a CA's answer is
@@ -234,7 +263,7 @@ func (c *Core) Revocation(ctx context.Context, cx store.Context, thumbprint stri
 	if err != nil {
 		return nil, err
 	}
-	rs, err := c.checkRevocation(ctx, cx, s, []store.Entry{e}, refresh, false)
+	rs, err := c.checkRevocation(ctx, cx, s, []store.Entry{e}, refresh, false, false)
 	if err != nil {
 		return nil, err
 	}
@@ -252,18 +281,22 @@ func (c *Core) CheckRevocation(ctx context.Context, cx store.Context, refresh bo
 	if err != nil {
 		return nil, err
 	}
-	return c.checkRevocation(ctx, cx, s, es, refresh, true)
+	return c.checkRevocation(ctx, cx, s, es, refresh, true, false)
 }
 
 // checkRevocation checks es, asking the network only for those without a
 // current cached answer (or all, with refresh), writes the cache back
 // when it changed, and records each newly revoked certificate in the
 // history. With all, es is the whole of My: answers about certificates
-// that left it (renewed, deleted) are dropped. Concurrent checks in several processes each write whole files;
+// that left it (renewed, deleted) are dropped. With lean the caller needs
+// no chains: while every answer is cached and current, none is decoded. Concurrent checks in several processes each write whole files;
 // the last one wins, and a lost answer only costs a new check.
-func (c *Core) checkRevocation(ctx context.Context, cx store.Context, s *store.Store, es []store.Entry, refresh, all bool) ([]RevocationResult, error) {
+func (c *Core) checkRevocation(ctx context.Context, cx store.Context, s *store.Store, es []store.Entry, refresh, all, lean bool) ([]RevocationResult, error) {
 	now := c.clock.Now()
-	cache := readRevocation(s)
+	cache := readAnswers(s, !lean || refresh)
+	if lean && !refresh && !cachedOnly(cache, es, now, all) {
+		cache = readRevocation(s)
+	}
 	chk := &revocationCheck{core: c, s: s, now: now, checker: &revocation.Checker{Now: c.clock.Now,
 		CRLs: crlDir(filepath.Join(s.StateDir(), RevocationCRLDir))}, cache: cache}
 	out := make([]RevocationResult, 0, len(es))

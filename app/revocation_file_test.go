@@ -104,3 +104,37 @@ func TestRevocationFileSharedCAs(t *testing.T) {
 		t.Errorf("an answer naming a missing CA answer was kept: %+v", got)
 	}
 }
+
+// TestRevocationLean: without chains the answers read the same but for
+// their chains, and cachedOnly tells when a pass may do with them: every
+// certificate has a current answer and (with all) no answer is stale.
+func TestRevocationLean(t *testing.T) {
+	c, _ := New(Options{Location: store.LocationAt(t.TempDir())})
+	s, _ := c.Store(store.User)
+	m := sharedCAAnswers(10)
+	if err := writeRevocation(s, m); err != nil {
+		t.Fatal(err)
+	}
+	lean := readAnswers(s, false)
+	var es []store.Entry
+	for k, r := range m {
+		r.Chain = nil
+		if !reflect.DeepEqual(lean[k], r) {
+			t.Errorf("%s: %+v, want %+v", k, lean[k], r)
+		}
+		es = append(es, store.Entry{Thumbprint: k})
+	}
+	now := time.Date(2026, 12, 3, 13, 0, 0, 0, time.UTC)
+	if !cachedOnly(lean, es, now, true) {
+		t.Error("all current: not cached only")
+	}
+	if cachedOnly(lean, es[1:], now, true) || !cachedOnly(lean, es[1:], now, false) {
+		t.Error("an answer about a certificate gone from My must be dropped, so written")
+	}
+	if cachedOnly(lean, append(es, store.Entry{Thumbprint: strings.Repeat("EE", 32)}), now, false) {
+		t.Error("a certificate without an answer: cached only")
+	}
+	if cachedOnly(lean, es, now.Add(24*time.Hour), false) {
+		t.Error("expired answers: cached only")
+	}
+}
