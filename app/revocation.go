@@ -98,14 +98,11 @@ type revocationFile struct {
 	CAs      map[string]ChainRevocation `json:"cas,omitempty"`
 }
 
-// fileResult is a RevocationResult in the file.
+// fileResult is a RevocationResult in the file, without thumbprint and
+// subject, its chain in the file's form.
 type fileResult struct {
-	Status     string      `json:"status"`
-	Reason     string      `json:"reason,omitempty"`
-	RevokedAt  time.Time   `json:"revokedAt,omitzero"`
-	CheckedAt  time.Time   `json:"checkedAt,omitzero"`
-	NextUpdate time.Time   `json:"nextUpdate,omitzero"`
-	Chain      []fileChain `json:"chain,omitempty"`
+	RevocationResult
+	Chain []fileChain `json:"chain,omitempty"`
 }
 
 // fileChain is a ChainRevocation in the file: either CA, the thumbprint
@@ -144,8 +141,8 @@ func readAnswers(s *store.Store, chains bool) map[string]RevocationResult {
 	m := make(map[string]RevocationResult, len(f.Answers)+len(f.NoSource))
 answers:
 	for k, fr := range f.Answers {
-		r := RevocationResult{Thumbprint: k, Status: fr.Status, Reason: fr.Reason, RevokedAt: fr.RevokedAt,
-			CheckedAt: fr.CheckedAt, NextUpdate: fr.NextUpdate}
+		r := fr.RevocationResult
+		r.Thumbprint, r.Chain = k, nil
 		var fc []fileChain
 		if chains && len(fr.Chain) > 0 && json.Unmarshal(fr.Chain, &fc) != nil {
 			continue
@@ -196,7 +193,8 @@ func writeRevocation(s *store.Store, m map[string]RevocationResult) error {
 			f.NoSource = append(f.NoSource, k)
 			continue
 		}
-		fr := fileResult{Status: r.Status, Reason: r.Reason, RevokedAt: r.RevokedAt, CheckedAt: r.CheckedAt, NextUpdate: r.NextUpdate}
+		fr := fileResult{RevocationResult: r}
+		fr.Thumbprint, fr.Subject, fr.RevocationResult.Chain = "", "", nil
 		if len(r.Chain) > 0 {
 			fr.Chain = make([]fileChain, len(r.Chain))
 		}
