@@ -17,7 +17,7 @@ bash scripts/setup-debian.sh
 stepca_out=$(mktemp)
 bash scripts/stepca.sh >"$stepca_out" 2>"$stepca_out.log" &
 stepca_pid=$!
-trap 'pkill -P "$stepca_pid" 2>/dev/null; kill "$stepca_pid" 2>/dev/null || true; rm -f "$stepca_out" "$stepca_out.log"' EXIT
+trap 'pkill -P "$stepca_pid" 2>/dev/null || true; kill "$stepca_pid" 2>/dev/null || true; rm -f "$stepca_out" "$stepca_out.log"' EXIT
 
 echo "== lint"
 bash scripts/lint.sh
