@@ -13,8 +13,12 @@ import (
 // tpm2-tss's ESYS resends on them; go-tpm leaves it to its caller.
 var retryCodes = map[uint32]bool{0x922: true, 0x908: true, 0x90a: true}
 
-// retrying resends a command the TPM asked to be sent again, a few times.
-type retrying struct{ transport.TPMCloser }
+// retrying resends a command the TPM asked to be sent again, a few times,
+// and gives up on one that takes longer than timeout.
+type retrying struct {
+	transport.TPMCloser
+	timeout time.Duration
+}
 
 func (r retrying) Send(cmd []byte) ([]byte, error) {
 	for i := 0; ; i++ {
@@ -32,10 +36,10 @@ func (r retrying) Send(cmd []byte) ([]byte, error) {
 // seconds.
 var commandTimeout = 2 * time.Minute
 
-// send sends cmd once; past commandTimeout the connection is closed,
-// which ends the wait.
+// send sends cmd once; past r.timeout the connection is closed, which
+// ends the wait.
 func (r retrying) send(cmd []byte) ([]byte, error) {
-	d := commandTimeout
+	d := r.timeout
 	timer := time.AfterFunc(d, func() { _ = r.TPMCloser.Close() })
 	rsp, err := r.TPMCloser.Send(cmd)
 	if !timer.Stop() {

@@ -99,7 +99,11 @@ func ParseTCTI(s string) (TCTI, error) {
 var ErrNoTPM = errors.New("the TPM cannot be reached")
 
 // open connects to the TPM t names.
-func (t TCTI) open() (transport.TPMCloser, error) {
+func (t TCTI) open() (transport.TPMCloser, error) { return t.openFor(commandTimeout) }
+
+// openFor is open with each command bounded by timeout (read by the
+// caller, so a connection abandoned by Check never reads the setting).
+func (t TCTI) openFor(timeout time.Duration) (transport.TPMCloser, error) {
 	var (
 		tpm transport.TPMCloser
 		err error
@@ -119,7 +123,7 @@ func (t TCTI) open() (transport.TPMCloser, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w at %s (%v)", ErrNoTPM, t, reason(err))
 	}
-	return retrying{tpm}, nil
+	return retrying{tpm, timeout}, nil
 }
 
 // checkTimeout bounds Check: a host that drops packets, or a simulator
@@ -130,7 +134,8 @@ var checkTimeout = 10 * time.Second
 // nil when it answers within checkTimeout.
 func (t TCTI) Check() error {
 	done := make(chan error, 1)
-	go func() { done <- t.check() }()
+	d := commandTimeout
+	go func() { done <- t.check(d) }()
 	select {
 	case err := <-done:
 		return err
@@ -140,8 +145,8 @@ func (t TCTI) Check() error {
 	}
 }
 
-func (t TCTI) check() error {
-	tpm, err := t.open()
+func (t TCTI) check(timeout time.Duration) error {
+	tpm, err := t.openFor(timeout)
 	if err != nil {
 		return err
 	}
