@@ -132,6 +132,12 @@ func TestServersFileHandEdited(t *testing.T) {
 	if list, err := c.Servers(store.User); err != nil || len(list) != 1 {
 		t.Fatalf("pinned SCEP over http: %+v %v", list, err)
 	}
+	for _, auth := range []string{"", "bogus", "Password"} {
+		write("cep", "https://ca.example/CEP", auth, "")
+		if _, err := c.Servers(store.User); err == nil || !strings.Contains(err.Error(), "damaged") || !strings.Contains(err.Error(), "unknown authentication") {
+			t.Errorf("auth %q: %v", auth, err)
+		}
+	}
 	for _, kbr := range []string{"http://ca.example/KBR", "https://user:pw@ca.example/KBR"} {
 		write("cep", "https://ca.example/CEP", "anonymous", "", kbr)
 		if _, err := c.Servers(store.User); err == nil || !strings.Contains(err.Error(), "damaged") {

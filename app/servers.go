@@ -371,6 +371,11 @@ func readServers(path string) ([]Server, error) {
 				return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
 			}
 		}
+		switch srv.Auth {
+		case AuthPassword, AuthCertificate, AuthAnonymous:
+		default: // read as anonymous, it would send no credentials the person chose
+			return nil, fmt.Errorf("read %s: the file is damaged: server %s has unknown authentication %q", path, srv.ID, srv.Auth)
+		}
 		if err := checkServerURLs(list[i].Protocol, srv.URL, srv.KBRURL, srv.Auth == AuthPassword, srv.CAPin != ""); err != nil {
 			return nil, fmt.Errorf("read %s: the file is damaged: %w", path, err)
 		}
